@@ -1,0 +1,151 @@
+import { z } from "zod";
+import { FailoverError } from "./errors";
+import { POLICY_KNOBS, type Policy } from "./knobs";
+
+/**
+ * Application configuration, read once from app settings (environment variables) and
+ * validated as a whole: every bad or missing setting is named in one error.
+ */
+
+export const DEFAULT_GROUP = "state";
+export const STORAGE_SETTING = "AzureWebJobsStorage";
+
+export type StorageConfig =
+  | { readonly kind: "connection_string"; readonly connectionString: string }
+  | { readonly kind: "identity"; readonly tableServiceUri: string; readonly clientId?: string };
+
+export interface AppConfig {
+  readonly storage: StorageConfig;
+  readonly tableName: string;
+  readonly historyTableName: string;
+  readonly defaultGroup: string;
+  /** Endpoints used when the default group's row is created; absent when not configured. */
+  readonly primaryEndpoint?: string;
+  readonly secondaryEndpoint?: string;
+  readonly notifyWebhookUrl?: string;
+  /** Defaults for every group; a group's row may override each knob. */
+  readonly policy: Policy;
+}
+
+/** Group names become RowKeys and orchestration instance ids. */
+export const groupNameSchema = z
+  .string({ error: "must be a string" })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, "must be 1-63 letters, digits, '-' or '_', starting with a letter or digit");
+
+const tableNameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be 3-63 letters or digits, starting with a letter (Azure Table naming)");
+
+export const httpUrlSchema = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}, "must be an absolute http:// or https:// URL");
+
+interface SettingDefinition {
+  readonly setting: string;
+  readonly defaultText: string;
+  readonly description: string;
+}
+
+/** The non-policy settings the app reads besides storage (README and Bicep are checked against these). */
+export const GENERAL_SETTINGS: readonly SettingDefinition[] = [
+  { setting: "FAILOVER_GROUP", defaultText: DEFAULT_GROUP, description: "Default failover group (RowKey of its state row)." },
+  { setting: "FAILOVER_TABLE", defaultText: "failoverstate", description: "Table holding one state row per group." },
+  { setting: "FAILOVER_HISTORY_TABLE", defaultText: "failoverhistory", description: "Table holding the audit history." },
+  { setting: "PRIMARY_ENDPOINT", defaultText: "", description: "Primary health URL written when the default group's row is created." },
+  { setting: "SECONDARY_ENDPOINT", defaultText: "", description: "Secondary health URL written when the default group's row is created." },
+  { setting: "NOTIFY_WEBHOOK_URL", defaultText: "", description: "Optional Teams/Slack-compatible webhook that receives every transition." },
+];
+
+/** Every app setting name the configuration reads, apart from the storage connection. */
+export const APP_SETTING_NAMES: readonly string[] = [
+  ...GENERAL_SETTINGS.map((s) => s.setting),
+  ...POLICY_KNOBS.map((k) => k.setting),
+];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function setting(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+function readStorage(env: Env, problems: string[]): StorageConfig | undefined {
+  const connectionString = setting(env, STORAGE_SETTING);
+  if (connectionString !== undefined) {
+    if (connectionString !== "UseDevelopmentStorage=true" && !/(^|;)\s*(AccountName|TableEndpoint|SharedAccessSignature)\s*=/i.test(connectionString)) {
+      problems.push(`${STORAGE_SETTING}: not a storage connection string (expected UseDevelopmentStorage=true or one with AccountName= or TableEndpoint=)`);
+      return undefined;
+    }
+    return { kind: "connection_string", connectionString };
+  }
+  const clientId = setting(env, `${STORAGE_SETTING}__clientId`);
+  const tableServiceUri = setting(env, `${STORAGE_SETTING}__tableServiceUri`);
+  if (tableServiceUri !== undefined) {
+    const parsed = httpUrlSchema.safeParse(tableServiceUri);
+    if (!parsed.success) {
+      problems.push(`${STORAGE_SETTING}__tableServiceUri: must be an absolute https:// URL, got "${tableServiceUri}"`);
+      return undefined;
+    }
+    return { kind: "identity", tableServiceUri, ...(clientId ? { clientId } : {}) };
+  }
+  const accountName = setting(env, `${STORAGE_SETTING}__accountName`);
+  if (accountName !== undefined) {
+    if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
+      problems.push(`${STORAGE_SETTING}__accountName: "${accountName}" is not a storage account name (3-24 lowercase letters or digits)`);
+      return undefined;
+    }
+    return { kind: "identity", tableServiceUri: `https://${accountName}.table.core.windows.net`, ...(clientId ? { clientId } : {}) };
+  }
+  problems.push(
+    `${STORAGE_SETTING}: storage is not configured; set ${STORAGE_SETTING} to a connection string (UseDevelopmentStorage=true for Azurite) ` +
+      `or ${STORAGE_SETTING}__accountName / ${STORAGE_SETTING}__tableServiceUri for an identity-based connection`,
+  );
+  return undefined;
+}
+
+function readWith<T>(env: Env, name: string, fallback: string, schema: z.ZodType<T>, problems: string[]): T | undefined {
+  const raw = setting(env, name) ?? fallback;
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  problems.push(`${name}: ${result.error.issues.map((i) => i.message).join("; ")} (got "${raw}")`);
+  return undefined;
+}
+
+function readOptionalUrl(env: Env, name: string, problems: string[]): string | undefined {
+  const raw = setting(env, name);
+  return raw === undefined ? undefined : readWith(env, name, "", httpUrlSchema, problems);
+}
+
+/** Reads and validates the whole configuration; throws one error naming every bad setting. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const storage = readStorage(env, problems);
+  const defaultGroup = readWith(env, "FAILOVER_GROUP", DEFAULT_GROUP, groupNameSchema, problems);
+  const tableName = readWith(env, "FAILOVER_TABLE", "failoverstate", tableNameSchema, problems);
+  const historyTableName = readWith(env, "FAILOVER_HISTORY_TABLE", "failoverhistory", tableNameSchema, problems);
+  const primaryEndpoint = readOptionalUrl(env, "PRIMARY_ENDPOINT", problems);
+  const secondaryEndpoint = readOptionalUrl(env, "SECONDARY_ENDPOINT", problems);
+  const notifyWebhookUrl = readOptionalUrl(env, "NOTIFY_WEBHOOK_URL", problems);
+  const policy: Record<string, unknown> = {};
+  for (const knob of POLICY_KNOBS) {
+    policy[knob.field] = readWith(env, knob.setting, knob.defaultText, knob.schema, problems);
+  }
+  if (problems.length > 0 || !storage || !defaultGroup || !tableName || !historyTableName) {
+    throw new FailoverError("invalid_config", `Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+  return {
+    storage,
+    tableName,
+    historyTableName,
+    defaultGroup,
+    ...(primaryEndpoint ? { primaryEndpoint } : {}),
+    ...(secondaryEndpoint ? { secondaryEndpoint } : {}),
+    ...(notifyWebhookUrl ? { notifyWebhookUrl } : {}),
+    policy: policy as unknown as Policy,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Errors the core raises on purpose. Each carries a stable machine-readable code so the
+ * HTTP layer can map it to a status without string matching, and a message that names the
+ * offending field, setting or group.
+ */
+export type FailoverErrorCode =
+  | "invalid_config"
+  | "invalid_request"
+  | "state_not_found"
+  | "malformed_state"
+  | "conflict"
+  | "storage_unavailable";
+
+export class FailoverError extends Error {
+  constructor(
+    readonly code: FailoverErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "FailoverError";
+  }
+}
+
+export function isFailoverError(err: unknown, code?: FailoverErrorCode): err is FailoverError {
+  return err instanceof FailoverError && (code === undefined || err.code === code);
+}
+
+/** A short, single-line description of any thrown value, for last_error and logs. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name === "Error" ? "" : `${err.name}: `}${err.message}`.slice(0, 1000);
+  return String(err).slice(0, 1000);
+}

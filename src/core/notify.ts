@@ -1,0 +1,73 @@
+import type { TransitionSummary } from "./state";
+import type { FailoverState } from "./state";
+
+/**
+ * Webhook notifications. The message has a `text` that Teams and Slack incoming webhooks
+ * render as is, plus the structured fields for anything else that reads JSON.
+ */
+
+export interface NotificationResult {
+  readonly delivered: boolean;
+  readonly attempts: number;
+  readonly error?: string;
+}
+
+export interface NotifyOptions {
+  readonly attempts: number;
+  readonly firstDelayMs: number;
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_NOTIFY_OPTIONS: NotifyOptions = { attempts: 4, firstDelayMs: 250, timeoutMs: 5000 };
+
+const HEADLINES: Record<TransitionSummary["kind"], string> = {
+  failover: "Failover",
+  failback: "Failback",
+  failover_blocked: "Failover blocked",
+  pause: "Automatic failover paused",
+  resume: "Automatic failover resumed",
+};
+
+export function notificationMessage(group: string, transition: TransitionSummary, state: FailoverState): Record<string, unknown> {
+  const move = transition.from === transition.to ? `${transition.to} stays active` : `${transition.from} -> ${transition.to}`;
+  const text =
+    `**${HEADLINES[transition.kind]}** in failover group \`${group}\`: ${move}.\n\n` +
+    `Reason: ${transition.reason}\n\n` +
+    `By: ${transition.actor} at ${transition.at}; switches so far: ${state.failover_count}` +
+    (state.lock_until_utc ? `; cooldown until ${state.lock_until_utc}` : "");
+  return {
+    text,
+    group,
+    kind: transition.kind,
+    from: transition.from,
+    to: transition.to,
+    reason: transition.reason,
+    actor: transition.actor,
+    at: transition.at,
+    active_target: state.active_target,
+    failover_count: state.failover_count,
+  };
+}
+
+/** POSTs the message, retrying with exponential backoff; never throws. */
+export async function sendNotification(url: string, message: Record<string, unknown>, options: NotifyOptions = DEFAULT_NOTIFY_OPTIONS): Promise<NotificationResult> {
+  let error = "";
+  for (let attempt = 1; attempt <= options.attempts; attempt++) {
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(message),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      await response.body?.cancel().catch(() => undefined);
+      if (response.ok) return { delivered: true, attempts: attempt };
+      error = `HTTP ${response.status}`;
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      error = cause ?? (err instanceof Error ? err.message : String(err));
+    }
+    if (attempt < options.attempts) await new Promise((resolve) => setTimeout(resolve, options.firstDelayMs * 2 ** (attempt - 1)));
+  }
+  return { delivered: false, attempts: options.attempts, error: `after ${options.attempts} attempts: ${error}` };
+}

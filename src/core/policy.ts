@@ -1,0 +1,183 @@
+import { addSeconds } from "./clock";
+import type { Policy } from "./knobs";
+import type { ProbeResult } from "./probe";
+import { otherTarget, withTransition, type FailoverState, type Target, type TransitionKind, type TransitionSummary } from "./state";
+
+/**
+ * Pure decisions: (state, probe results, policy, now) -> next state and what to do.
+ * No I/O, no clock, no randomness: the orchestrator, the HTTP API and the tests call these.
+ */
+
+export type Recommendation = "none" | "failover" | "failback";
+
+export interface CheckProbes {
+  /** Probe of the active endpoint. */
+  readonly active: ProbeResult;
+  /** Probe of the primary while the secondary is active (failback counting, row visibility). */
+  readonly primary?: ProbeResult;
+}
+
+export interface CheckOutcome {
+  readonly next: FailoverState;
+  readonly recommendation: Recommendation;
+  /** Why the recommendation is what it is, e.g. "threshold_reached" or "cooldown_active". */
+  readonly reason: string;
+  /** Transitions this check itself caused (a pause that expired). */
+  readonly transitions: readonly TransitionSummary[];
+}
+
+export function isCoolingDown(state: FailoverState, now: Date): boolean {
+  return state.lock_until_utc !== undefined && Date.parse(state.lock_until_utc) > now.getTime();
+}
+
+function summary(kind: TransitionKind, from: Target, to: Target, reason: string, actor: string, now: Date): TransitionSummary {
+  return { at: now.toISOString(), kind, from, to, reason, actor };
+}
+
+/** Ends a pause whose paused_until_utc has passed. */
+export function expirePause(state: FailoverState, now: Date): { state: FailoverState; transition?: TransitionSummary } {
+  if (!state.paused || state.paused_until_utc === undefined || Date.parse(state.paused_until_utc) > now.getTime()) return { state };
+  const transition = summary("resume", state.active_target, state.active_target, `pause expired at ${state.paused_until_utc}`, "system", now);
+  const resumed = { ...state, paused: false, paused_until_utc: undefined, pause_reason: undefined };
+  return { state: withTransition(resumed, transition), transition };
+}
+
+function recordProbe(state: FailoverState, probe: ProbeResult): FailoverState {
+  return {
+    ...state,
+    last_latency_ms: probe.latency_ms,
+    last_status_code: probe.status_code,
+    last_error: probe.healthy ? undefined : probe.error,
+    last_error_class: probe.healthy ? undefined : probe.error_class,
+  };
+}
+
+/** Folds one health check into the row and says whether the policy now wants a switch. */
+export function evaluateCheck(current: FailoverState, probes: CheckProbes, policy: Policy, now: Date): CheckOutcome {
+  const { state: base, transition } = expirePause(current, now);
+  const transitions = transition ? [transition] : [];
+  const healthy = probes.active.healthy;
+  const active = base.active_target;
+  const failures = healthy ? 0 : base.consecutive_failures + 1;
+  const successes = healthy ? base.consecutive_successes + 1 : 0;
+  const primaryHealthy = active === "primary" ? healthy : probes.primary?.healthy;
+  const failbackSuccesses = active === "secondary" && primaryHealthy === true ? base.failback_successes + 1 : 0;
+  let next: FailoverState = {
+    ...recordProbe(base, probes.active),
+    last_check_utc: now.toISOString(),
+    last_status: healthy ? "OK" : "UNHEALTHY",
+    consecutive_failures: failures,
+    consecutive_successes: successes,
+    failback_successes: failbackSuccesses,
+    primary_healthy: primaryHealthy,
+    secondary_healthy: active === "secondary" ? healthy : base.secondary_healthy,
+  };
+  // A blocked failover stays visible as such while the active endpoint is still down.
+  if (!healthy && base.last_status === "FAILOVER_BLOCKED") next = { ...next, last_status: "FAILOVER_BLOCKED" };
+
+  const wants: Recommendation = !healthy
+    ? failures >= policy.failure_threshold
+      ? "failover"
+      : "none"
+    : active === "secondary" && policy.failback_mode === "automatic" && failbackSuccesses >= policy.recovery_threshold
+      ? "failback"
+      : "none";
+  if (wants === "none") {
+    const reason = healthy ? "healthy" : `below_threshold (${failures}/${policy.failure_threshold})`;
+    return { next, recommendation: "none", reason, transitions };
+  }
+  if (next.paused) return { next, recommendation: "none", reason: "paused", transitions };
+  if (isCoolingDown(next, now)) return { next, recommendation: "none", reason: "cooldown_active", transitions };
+  const reason =
+    wants === "failover"
+      ? `${failures} consecutive failed checks of the ${active} (threshold ${policy.failure_threshold})`
+      : `${failbackSuccesses} consecutive healthy checks of the primary (recovery threshold ${policy.recovery_threshold})`;
+  return { next, recommendation: wants, reason, transitions };
+}
+
+export interface SwitchRequest {
+  readonly kind: "failover" | "failback";
+  /** The target the caller expects to move away from; a repeat that finds it moved changes nothing. */
+  readonly expected_from: Target;
+  /** Break-glass: skips the cooldown and the standby verification. Recorded as forced. */
+  readonly force: boolean;
+  /** True when the orchestrator asks: refused while the group is paused. */
+  readonly automatic: boolean;
+  readonly reason: string;
+  readonly actor: string;
+}
+
+export type RefusalReason = "already_failed_over" | "already_on_primary" | "cooldown_active" | "paused" | "standby_unhealthy";
+
+export type SwitchOutcome =
+  | { readonly changed: true; readonly next: FailoverState; readonly from: Target; readonly to: Target; readonly transition: TransitionSummary }
+  | { readonly changed: false; readonly reason: RefusalReason; readonly next?: FailoverState; readonly transition?: TransitionSummary };
+
+/**
+ * Decides a switch away from `request.expected_from`. `standby` is the probe of the target it
+ * would switch to (absent when forced: a forced switch does not verify the standby).
+ */
+export function decideSwitch(state: FailoverState, request: SwitchRequest, standby: ProbeResult | undefined, policy: Policy, now: Date): SwitchOutcome {
+  const from = state.active_target;
+  const to = otherTarget(from);
+  if (from !== request.expected_from) {
+    return { changed: false, reason: request.kind === "failback" ? "already_on_primary" : "already_failed_over" };
+  }
+  if (request.automatic && state.paused && !expirePause(state, now).transition) return { changed: false, reason: "paused" };
+  if (!request.force && isCoolingDown(state, now)) return { changed: false, reason: "cooldown_active" };
+  if (!request.force && !standby?.healthy) {
+    const detail = standby ? `${standby.error_class}: ${standby.error}` : "not probed";
+    const reason = `${to} endpoint is unhealthy too (${detail}); not switching`;
+    const alreadyBlocked = state.last_status === "FAILOVER_BLOCKED";
+    const transition = alreadyBlocked ? undefined : summary("failover_blocked", from, to, reason, request.actor, now);
+    const blocked: FailoverState = {
+      ...state,
+      last_status: "FAILOVER_BLOCKED",
+      last_error: reason,
+      last_error_class: standby?.error_class,
+      [to === "primary" ? "primary_healthy" : "secondary_healthy"]: false,
+    };
+    return { changed: false, reason: "standby_unhealthy", next: transition ? withTransition(blocked, transition) : blocked, ...(transition ? { transition } : {}) };
+  }
+  const reason = request.force ? `forced: ${request.reason}` : request.reason;
+  const transition = summary(request.kind, from, to, reason, request.actor, now);
+  const next: FailoverState = {
+    ...state,
+    active_target: to,
+    failover_count: state.failover_count + 1,
+    last_status: request.kind === "failback" ? "FAILBACK_DONE" : "FAILOVER_DONE",
+    lock_until_utc: addSeconds(now, policy.cooldown_seconds).toISOString(),
+    last_failover_utc: now.toISOString(),
+    last_failover_forced: request.force,
+    last_error: undefined,
+    last_error_class: undefined,
+    consecutive_failures: 0,
+    consecutive_successes: 0,
+    failback_successes: 0,
+    ...(standby ? { [to === "primary" ? "primary_healthy" : "secondary_healthy"]: standby.healthy } : {}),
+  };
+  return { changed: true, next: withTransition(next, transition), from, to, transition };
+}
+
+export interface PauseRequest {
+  readonly until?: Date;
+  readonly reason: string;
+  readonly actor: string;
+}
+
+/** Pause or resume automatic switching; returns no transition when nothing changes. */
+export function decidePause(state: FailoverState, request: PauseRequest, now: Date): { next: FailoverState; transition?: TransitionSummary } {
+  const until = request.until?.toISOString();
+  if (state.paused && state.paused_until_utc === until && state.pause_reason === request.reason) return { next: state };
+  const note = until ? `${request.reason} (until ${until})` : request.reason;
+  const transition = summary("pause", state.active_target, state.active_target, note, request.actor, now);
+  const next = { ...state, paused: true, paused_until_utc: until, pause_reason: request.reason };
+  return { next: withTransition(next, transition), transition };
+}
+
+export function decideResume(state: FailoverState, request: { reason: string; actor: string }, now: Date): { next: FailoverState; transition?: TransitionSummary } {
+  if (!state.paused) return { next: state };
+  const transition = summary("resume", state.active_target, state.active_target, request.reason, request.actor, now);
+  const next = { ...state, paused: false, paused_until_utc: undefined, pause_reason: undefined };
+  return { next: withTransition(next, transition), transition };
+}

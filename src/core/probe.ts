@@ -1,0 +1,135 @@
+import type { StatusRange } from "./knobs";
+
+/** How a probe failed; `undefined` when it was healthy. */
+export type ProbeErrorClass =
+  | "timeout"
+  | "dns"
+  | "refused"
+  | "tls"
+  | "network"
+  | "http_status"
+  | "body_mismatch"
+  | "invalid_url";
+
+export interface ProbeOptions {
+  readonly timeoutMs: number;
+  readonly expectedStatus: readonly StatusRange[];
+  /** Text the body must contain; empty or absent: the body is not read. */
+  readonly bodyMatch?: string;
+  readonly maxBodyBytes: number;
+  readonly followRedirects: boolean;
+}
+
+export interface ProbeResult {
+  readonly url: string;
+  readonly healthy: boolean;
+  readonly status_code?: number;
+  readonly latency_ms: number;
+  readonly error_class?: ProbeErrorClass;
+  readonly error?: string;
+  /** Bytes of the body read (never more than maxBodyBytes plus one network chunk). */
+  readonly body_bytes_read: number;
+}
+
+export type Prober = (url: string, options: ProbeOptions) => Promise<ProbeResult>;
+
+const TLS_CODES = /^(CERT_|ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|EPROTO$|ERR_OSSL)/;
+
+function errorCode(err: unknown): string | undefined {
+  // fetch wraps socket errors: TypeError("fetch failed", { cause: { code } }), sometimes nested once more.
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current && typeof current === "object"; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function classify(err: unknown, signal: AbortSignal): { error_class: ProbeErrorClass; error: string } {
+  const code = errorCode(err);
+  const detail = code ?? (err instanceof Error ? err.message : String(err));
+  if (signal.aborted || (err instanceof Error && err.name === "TimeoutError") || code === "UND_ERR_CONNECT_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT") {
+    return { error_class: "timeout", error: "no complete answer within the probe timeout" };
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_FAIL") return { error_class: "dns", error: `name resolution failed (${detail})` };
+  if (code === "ECONNREFUSED") return { error_class: "refused", error: "connection refused" };
+  if (code !== undefined && TLS_CODES.test(code)) return { error_class: "tls", error: `TLS handshake failed (${detail})` };
+  return { error_class: "network", error: `request failed (${detail})` };
+}
+
+function parseTarget(url: string): URL | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads at most `cap` bytes of the body, then cancels the rest of the stream. */
+async function readCapped(body: ReadableStream<Uint8Array>, cap: number): Promise<{ text: string; bytes: number }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  try {
+    while (bytes < cap) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const chunk = value.byteLength > cap - bytes ? value.subarray(0, cap - bytes) : value;
+      bytes += chunk.byteLength;
+      text += decoder.decode(chunk, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return { text: text + decoder.decode(), bytes };
+}
+
+/**
+ * One HTTP GET health probe. Never throws: every failure, including a URL that does not
+ * parse, comes back as an unhealthy result with an error class.
+ */
+export const httpProbe: Prober = async (url, options) => {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const target = parseTarget(url);
+  if (!target) {
+    return { url, healthy: false, latency_ms: 0, error_class: "invalid_url", error: `"${url}" is not an absolute http(s) URL`, body_bytes_read: 0 };
+  }
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  let status: number | undefined;
+  try {
+    const response = await fetch(target, {
+      method: "GET",
+      redirect: options.followRedirects ? "follow" : "manual",
+      signal,
+      headers: { "user-agent": "failover-orchestrator-probe/1", "cache-control": "no-cache" },
+    });
+    status = response.status;
+    const statusOk = options.expectedStatus.some((r) => status! >= r.min && status! <= r.max);
+    const needle = options.bodyMatch ?? "";
+    if (!statusOk || needle === "" || !response.body) {
+      await response.body?.cancel().catch(() => undefined);
+      return statusOk
+        ? { url, healthy: true, status_code: status, latency_ms: elapsed(), body_bytes_read: 0 }
+        : { url, healthy: false, status_code: status, latency_ms: elapsed(), error_class: "http_status", error: `unexpected HTTP status ${status}`, body_bytes_read: 0 };
+    }
+    const body = await readCapped(response.body, options.maxBodyBytes);
+    if (!body.text.includes(needle)) {
+      return {
+        url,
+        healthy: false,
+        status_code: status,
+        latency_ms: elapsed(),
+        error_class: "body_mismatch",
+        error: `the first ${body.bytes} bytes of the body do not contain "${needle}"`,
+        body_bytes_read: body.bytes,
+      };
+    }
+    return { url, healthy: true, status_code: status, latency_ms: elapsed(), body_bytes_read: body.bytes };
+  } catch (err) {
+    return { url, healthy: false, ...(status !== undefined ? { status_code: status } : {}), latency_ms: elapsed(), ...classify(err, signal), body_bytes_read: 0 };
+  }
+};

@@ -1,0 +1,193 @@
+import { z } from "zod";
+import { FailoverError } from "./errors";
+import { POLICY_KNOBS, boolean, integer, parseKnob, type Policy, type PolicyField } from "./knobs";
+
+/**
+ * The state row of one failover group: table `failoverstate`, PartitionKey `failover`,
+ * RowKey = group (`state` for the default group, exactly the original single row).
+ * The seven original fields keep their names and meaning; the rest are optional on read so
+ * a seed row written by the original demo is valid as it stands.
+ */
+
+export const PARTITION_KEY = "failover";
+export const RECENT_TRANSITIONS_KEPT = 5;
+
+export type Target = "primary" | "secondary";
+
+export function otherTarget(target: Target): Target {
+  return target === "primary" ? "secondary" : "primary";
+}
+
+export type TransitionKind = "failover" | "failback" | "failover_blocked" | "pause" | "resume";
+
+/** One line of the short summary the row keeps; the history table keeps the full record. */
+export interface TransitionSummary {
+  readonly at: string;
+  readonly kind: TransitionKind;
+  readonly from: Target;
+  readonly to: Target;
+  readonly reason: string;
+  readonly actor: string;
+}
+
+const isoTime = z.preprocess(
+  (v) => (v instanceof Date ? v.toISOString() : v === "" || v === null ? undefined : v),
+  z
+    .string({ error: "must be an ISO 8601 time" })
+    .refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 time")
+    .optional(),
+);
+
+const nonEmpty = z.string({ error: "is missing or not a string" }).trim().min(1, "must not be empty");
+const count = integer(0, 2_147_483_647);
+const optionalText = z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string({ error: "must be a string" }).optional());
+
+const transitionSummary = z.object({
+  at: z.string(),
+  kind: z.enum(["failover", "failback", "failover_blocked", "pause", "resume"]),
+  from: z.enum(["primary", "secondary"]),
+  to: z.enum(["primary", "secondary"]),
+  reason: z.string(),
+  actor: z.string(),
+});
+
+const recentTransitions = z.preprocess(
+  (v) => {
+    if (v === undefined || v === null || v === "") return [];
+    if (typeof v !== "string") return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  },
+  z.array(transitionSummary, { error: "must be a JSON array of transition summaries" }),
+);
+
+/** Schema of the fields this app manages on the row (policy overrides are validated separately). */
+const stateSchema = z.object({
+  active_target: z.enum(["primary", "secondary"], { error: "must be primary or secondary" }),
+  primary_endpoint: nonEmpty,
+  secondary_endpoint: nonEmpty,
+  failover_count: count,
+  last_status: nonEmpty,
+  last_check_utc: isoTime,
+  lock_until_utc: isoTime,
+  consecutive_failures: count.default(0),
+  consecutive_successes: count.default(0),
+  failback_successes: count.default(0),
+  primary_healthy: boolean.optional(),
+  secondary_healthy: boolean.optional(),
+  last_error: optionalText,
+  last_error_class: optionalText,
+  last_latency_ms: integer(0, 2_147_483_647).optional(),
+  last_status_code: integer(0, 999).optional(),
+  last_failover_utc: isoTime,
+  last_failover_forced: boolean.optional(),
+  paused: boolean.default(false),
+  paused_until_utc: isoTime,
+  pause_reason: optionalText,
+  recent_transitions: recentTransitions,
+});
+
+export type FailoverState = z.infer<typeof stateSchema>;
+
+/** The fields `FailoverState` owns on the row; anything else on the row is preserved on write. */
+export const MANAGED_FIELDS: readonly string[] = Object.keys(stateSchema.shape);
+
+export type PolicyOverrides = Partial<Policy>;
+
+export interface ParsedRow {
+  readonly state: FailoverState;
+  readonly overrides: PolicyOverrides;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "missing";
+  const text = typeof value === "string" ? `"${value}"` : JSON.stringify(value);
+  return `got ${text && text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+}
+
+/**
+ * Validates a raw row. Every bad field is named, with the group, in one `malformed_state`
+ * error; nothing is defaulted that could lead to a switch.
+ */
+export function parseRow(group: string, raw: Readonly<Record<string, unknown>>): ParsedRow {
+  const problems: string[] = [];
+  const result = stateSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const field = String(issue.path[0] ?? "row");
+      problems.push(`${field} ${issue.message} (${describeValue(raw[field])})`);
+    }
+  }
+  const overrides: Record<string, unknown> = {};
+  for (const knob of POLICY_KNOBS) {
+    const value = raw[knob.field];
+    if (value === undefined || value === null || value === "") continue;
+    const parsed = parseKnob(knob, value);
+    if (parsed.ok) overrides[knob.field] = parsed.value;
+    else problems.push(`${knob.field} ${parsed.message} (${describeValue(value)})`);
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new FailoverError("malformed_state", `Malformed state row for group "${group}": ${problems.join("; ")}`);
+  }
+  return { state: result.data, overrides: overrides as PolicyOverrides };
+}
+
+/** Validates override values given as input (init endpoint), naming each bad field. */
+export function parseOverrides(input: Readonly<Record<string, unknown>>): { overrides: Record<string, unknown>; problems: string[] } {
+  const overrides: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const knob of POLICY_KNOBS) {
+    const value = input[knob.field];
+    if (value === undefined || value === null || value === "") continue;
+    const parsed = parseKnob(knob, value);
+    if (parsed.ok) overrides[knob.field] = value;
+    else problems.push(`${knob.field}: ${parsed.message} (${describeValue(value)})`);
+  }
+  return { overrides, problems };
+}
+
+export function effectivePolicy(defaults: Policy, overrides: PolicyOverrides): Policy {
+  return { ...defaults, ...overrides };
+}
+
+export const POLICY_FIELDS: readonly PolicyField[] = POLICY_KNOBS.map((k) => k.field);
+
+/** The row's properties for `state`, written over `raw` so unknown columns survive a Replace. */
+export function toRowProperties(state: FailoverState, raw: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === "etag" || key === "timestamp" || key.startsWith("odata.") || MANAGED_FIELDS.includes(key)) continue;
+    properties[key] = value;
+  }
+  for (const [key, value] of Object.entries(state)) {
+    if (value === undefined) continue;
+    properties[key] = key === "recent_transitions" ? JSON.stringify(value) : value;
+  }
+  return properties;
+}
+
+export function initialState(primaryEndpoint: string, secondaryEndpoint: string): FailoverState {
+  return {
+    active_target: "primary",
+    primary_endpoint: primaryEndpoint,
+    secondary_endpoint: secondaryEndpoint,
+    failover_count: 0,
+    last_status: "OK",
+    consecutive_failures: 0,
+    consecutive_successes: 0,
+    failback_successes: 0,
+    paused: false,
+    recent_transitions: [],
+  };
+}
+
+export function endpointOf(state: FailoverState, target: Target): string {
+  return target === "primary" ? state.primary_endpoint : state.secondary_endpoint;
+}
+
+export function withTransition(state: FailoverState, transition: TransitionSummary): FailoverState {
+  return { ...state, recent_transitions: [transition, ...state.recent_transitions].slice(0, RECENT_TRANSITIONS_KEPT) };
+}

@@ -1,0 +1,154 @@
+import { TableClient, type TableEntityResult } from "@azure/data-tables";
+import { DefaultAzureCredential } from "@azure/identity";
+import type { StorageConfig } from "./config";
+import { FailoverError, describeError } from "./errors";
+import { PARTITION_KEY, parseRow, toRowProperties, type FailoverState, type ParsedRow } from "./state";
+
+/** Table clients for either a connection string (Azurite, keys) or an identity-based endpoint. */
+export function createTableClient(storage: StorageConfig, tableName: string): TableClient {
+  const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
+  if (storage.kind === "connection_string") {
+    const insecure = storage.connectionString === "UseDevelopmentStorage=true" || /TableEndpoint\s*=\s*http:/i.test(storage.connectionString);
+    return TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: insecure, retryOptions });
+  }
+  const credential = new DefaultAzureCredential(storage.clientId ? { managedIdentityClientId: storage.clientId } : {});
+  return new TableClient(storage.tableServiceUri, tableName, credential, { retryOptions });
+}
+
+export function statusCodeOf(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** Turns a storage SDK failure into a FailoverError that says what was being done. */
+export function storageError(action: string, table: TableClient, err: unknown): FailoverError {
+  if (err instanceof FailoverError) return err;
+  return new FailoverError("storage_unavailable", `Table storage failed while ${action} (table ${table.tableName} at ${table.url}): ${describeError(err)}`, { cause: err });
+}
+
+export interface LoadedState extends ParsedRow {
+  readonly group: string;
+  readonly etag: string;
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** What a decision returns: the row to write (or none) and the caller's result. */
+export interface Decision<R> {
+  readonly next?: FailoverState;
+  readonly result: R;
+}
+
+export const MAX_WRITE_ATTEMPTS = 5;
+
+/**
+ * The single source of truth. Every write is conditional: createEntity for the first,
+ * updateEntity("Replace") with the ETag read after that. No upsert, no "*" etag.
+ */
+export class StateStore {
+  constructor(readonly table: TableClient) {}
+
+  async ensureTable(): Promise<void> {
+    try {
+      await this.table.createTable();
+    } catch (err) {
+      throw storageError("creating the table", this.table, err);
+    }
+  }
+
+  notFound(group: string): FailoverError {
+    return new FailoverError(
+      "state_not_found",
+      `No state row for group "${group}" (table ${this.table.tableName}, PartitionKey ${PARTITION_KEY}, RowKey ${group}); create it with POST /api/init`,
+    );
+  }
+
+  async loadRaw(group: string): Promise<TableEntityResult<Record<string, unknown>>> {
+    try {
+      return await this.table.getEntity<Record<string, unknown>>(PARTITION_KEY, group);
+    } catch (err) {
+      if (statusCodeOf(err) === 404) throw this.notFound(group);
+      throw storageError(`reading group "${group}"`, this.table, err);
+    }
+  }
+
+  async load(group: string): Promise<LoadedState> {
+    const raw = await this.loadRaw(group);
+    return { group, etag: raw.etag, raw, ...parseRow(group, raw) };
+  }
+
+  /** Creates the row; returns false (and writes nothing) when it already exists. */
+  async create(group: string, state: FailoverState, extra: Readonly<Record<string, unknown>> = {}): Promise<boolean> {
+    try {
+      await this.table.createEntity({ ...extra, ...toRowProperties(state), partitionKey: PARTITION_KEY, rowKey: group });
+      return true;
+    } catch (err) {
+      if (statusCodeOf(err) === 409) return false;
+      throw storageError(`creating group "${group}"`, this.table, err);
+    }
+  }
+
+  /** Replaces the row if its ETag is still `loaded.etag`; returns false on a lost race (412). */
+  async replace(loaded: LoadedState, next: FailoverState): Promise<boolean> {
+    try {
+      await this.table.updateEntity(
+        { ...toRowProperties(next, loaded.raw), partitionKey: PARTITION_KEY, rowKey: loaded.group },
+        "Replace",
+        { etag: loaded.etag },
+      );
+      return true;
+    } catch (err) {
+      const status = statusCodeOf(err);
+      if (status === 412) return false;
+      if (status === 404) throw this.notFound(loaded.group);
+      throw storageError(`writing group "${loaded.group}"`, this.table, err);
+    }
+  }
+
+  /**
+   * Read, decide, conditionally write. When another writer got there first (412) the row is
+   * read again and the decision made again on the fresh row, at most MAX_WRITE_ATTEMPTS times.
+   * `first` saves the first read when the caller has just loaded the row.
+   */
+  async update<R>(group: string, decide: (loaded: LoadedState) => Decision<R>, first?: LoadedState): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      const loaded = attempt === 1 && first ? first : await this.load(group);
+      const decision = decide(loaded);
+      if (!decision.next || (await this.replace(loaded, decision.next))) return decision.result;
+      if (attempt >= MAX_WRITE_ATTEMPTS) {
+        throw new FailoverError("conflict", `Group "${group}" changed under ${MAX_WRITE_ATTEMPTS} write attempts in a row; nothing was written by this call`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+
+  /**
+   * Records an error on a row that may be unreadable as state (a malformed row): merges only
+   * last_status and last_error, still conditional on the ETag just read.
+   */
+  async recordError(group: string, lastStatus: string, message: string, at: Date): Promise<void> {
+    const raw = await this.loadRaw(group);
+    try {
+      await this.table.updateEntity(
+        { partitionKey: PARTITION_KEY, rowKey: group, last_status: lastStatus, last_error: message.slice(0, 1000), last_check_utc: at.toISOString() },
+        "Merge",
+        { etag: raw.etag },
+      );
+    } catch (err) {
+      if (statusCodeOf(err) === 412) return; // someone else wrote a newer row; their status stands
+      throw storageError(`recording an error on group "${group}"`, this.table, err);
+    }
+  }
+
+  async listGroups(): Promise<string[]> {
+    const groups: string[] = [];
+    try {
+      const pages = this.table.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: `PartitionKey eq '${PARTITION_KEY}'`, select: ["RowKey"] },
+      });
+      for await (const entity of pages) groups.push(String(entity.rowKey));
+    } catch (err) {
+      throw storageError("listing groups", this.table, err);
+    }
+    return groups;
+  }
+}

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Starts Azurite's Table service in memory on a free loopback port, as a child process, and
+ * gives back a connection string for it. Used by the tests, the local host and the demo, so
+ * nothing depends on ports 10000-10002 being free or on a service started by hand.
+ */
+
+/** Azurite's documented development account (public, the same in every Azurite). */
+const DEV_ACCOUNT = "devstoreaccount1";
+const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+export interface AzuriteHandle {
+  readonly tableEndpoint: string;
+  readonly connectionString: string;
+  stop(): Promise<void>;
+}
+
+export function azuriteConnectionString(tableEndpoint: string): string {
+  return `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${tableEndpoint};`;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function waitForStart(child: ChildProcess, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(() => done(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/successfully started/i.test(output)) done();
+    };
+    const onExit = (code: number | null) => done(new Error(`Azurite exited (code ${code}) before it started:\n${output}`));
+    function done(err?: Error) {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.stderr?.off("data", onData);
+      child.off("exit", onExit);
+      if (err) reject(err);
+      else resolve();
+    }
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
+
+export async function startAzurite(): Promise<AzuriteHandle> {
+  const main = require.resolve("azurite/dist/src/table/main.js");
+  const workspace = mkdtempSync(join(tmpdir(), "azurite-"));
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [main, "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--tableHost", "127.0.0.1", "--tablePort", String(port)],
+      { stdio: ["ignore", "pipe", "pipe"], cwd: workspace },
+    );
+    try {
+      await waitForStart(child, 20_000);
+    } catch (err) {
+      lastError = err;
+      child.kill("SIGKILL");
+      continue; // the port was taken between the probe and the spawn: try another
+    }
+    child.stdout?.resume();
+    child.stderr?.resume();
+    const tableEndpoint = `http://127.0.0.1:${port}/${DEV_ACCOUNT}`;
+    return {
+      tableEndpoint,
+      connectionString: azuriteConnectionString(tableEndpoint),
+      stop: () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once("exit", () => {
+            rmSync(workspace, { recursive: true, force: true });
+            resolve();
+          });
+          child.kill("SIGTERM");
+        }),
+    };
+  }
+  rmSync(workspace, { recursive: true, force: true });
+  throw lastError;
+}

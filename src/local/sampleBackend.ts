@@ -1,0 +1,85 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A sample backend on 127.0.0.1 whose /health can be told how to behave. The demo runs two
+ * of them (primary and secondary); the probe tests use the same server.
+ */
+
+export type Behaviour =
+  | { readonly kind: "ok"; readonly body?: string }
+  | { readonly kind: "status"; readonly status: number; readonly body?: string }
+  | { readonly kind: "hang" }
+  | { readonly kind: "huge"; readonly bytes: number }
+  | { readonly kind: "redirect"; readonly location: string };
+
+export interface SampleBackend {
+  readonly name: string;
+  readonly url: string;
+  /** Requests served so far. */
+  readonly requests: number;
+  /** Bytes of body written by "huge" responses so far. */
+  readonly hugeBytesWritten: number;
+  behave(behaviour: Behaviour): void;
+  close(): Promise<void>;
+}
+
+export async function startSampleBackend(name: string, initial: Behaviour = { kind: "ok" }): Promise<SampleBackend> {
+  let behaviour = initial;
+  let requests = 0;
+  let hugeBytesWritten = 0;
+  const server: Server = createServer((req, res) => {
+    requests++;
+    const b = behaviour;
+    switch (b.kind) {
+      case "ok":
+        res.writeHead(200, { "content-type": "application/json" }).end(b.body ?? JSON.stringify({ status: "healthy", backend: name }));
+        return;
+      case "status":
+        res.writeHead(b.status, { "content-type": "text/plain" }).end(b.body ?? `${name} answers ${b.status}`);
+        return;
+      case "redirect":
+        res.writeHead(302, { location: b.location }).end();
+        return;
+      case "hang":
+        req.socket.setTimeout(0); // hold the request open until the client gives up
+        return;
+      case "huge": {
+        res.writeHead(200, { "content-type": "text/plain" });
+        const chunk = Buffer.alloc(64 * 1024, "x");
+        let left = b.bytes;
+        const pump = () => {
+          while (left > 0 && !res.destroyed) {
+            const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+            left -= piece.length;
+            hugeBytesWritten += piece.length;
+            if (!res.write(piece)) return void res.once("drain", pump);
+          }
+          if (!res.destroyed) res.end();
+        };
+        pump();
+        return;
+      }
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    name,
+    url: `http://127.0.0.1:${port}/health`,
+    get requests() {
+      return requests;
+    },
+    get hugeBytesWritten() {
+      return hugeBytesWritten;
+    },
+    behave(next) {
+      behaviour = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,117 @@
+import { TableClient } from "@azure/data-tables";
+import { bootstrap, doFailover, healthCheck } from "../../src/core/operations";
+import { PARTITION_KEY } from "../../src/core/state";
+import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { ManualClock, storageConnectionString, testDeps, testEnv } from "../helpers/env";
+
+describe("health_check and do_failover on Azurite", () => {
+  let primary: SampleBackend;
+  let secondary: SampleBackend;
+  beforeAll(async () => {
+    primary = await startSampleBackend("primary");
+    secondary = await startSampleBackend("secondary");
+  });
+  beforeEach(() => {
+    primary.behave({ kind: "ok" });
+    secondary.behave({ kind: "ok" });
+  });
+  afterAll(async () => {
+    await primary.close();
+    await secondary.close();
+  });
+
+  async function setup(settings: Record<string, string> = {}) {
+    const clock = new ManualClock();
+    const env = testEnv({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, COOLDOWN_SECONDS: "120", ...settings });
+    const { deps, config } = testDeps(env, clock);
+    const table = TableClient.fromConnectionString(storageConnectionString(), config.tableName, { allowInsecureConnection: true });
+    await bootstrap(deps, { group: "state" });
+    const row = () => table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
+    return { deps, clock, table, row };
+  }
+
+  test("the original end-to-end steps, at the module level", async () => {
+    const { deps, clock, table, row } = await setup({ FAILURE_THRESHOLD: "1" });
+
+    // 1. initial state
+    expect(await row()).toMatchObject({ active_target: "primary", failover_count: 0, last_status: "OK" });
+
+    // 2. a healthy check
+    const healthy = await healthCheck(deps, "state");
+    expect(healthy).toMatchObject({ healthy: true, active_target: "primary", recommendation: "none" });
+    expect((await row()).last_check_utc).toBe(clock.now().toISOString());
+
+    // 3. the primary set to an invalid URL in the row -> unhealthy
+    const current = await row();
+    await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", primary_endpoint: "https://127.0.0.1/health" }, "Merge", { etag: current.etag });
+    clock.advance(10);
+    const broken = await healthCheck(deps, "state");
+    expect(broken).toMatchObject({ healthy: false, active_target: "primary", recommendation: "failover" });
+    expect(await row()).toMatchObject({ last_status: "UNHEALTHY", consecutive_failures: 1 });
+
+    // 4. failover
+    const switched = await doFailover(deps, "state", { expected_from: "primary" });
+    expect(switched).toMatchObject({ changed: true, active_target: "secondary", previous_target: "primary", failover_count: 1 });
+    const afterSwitch = await row();
+    expect(afterSwitch).toMatchObject({ active_target: "secondary", failover_count: 1, last_status: "FAILOVER_DONE" });
+    expect(afterSwitch.lock_until_utc).toBe(new Date(clock.now().getTime() + 120_000).toISOString());
+
+    // 5. an immediate second failover -> cooldown_active, row unchanged
+    const again = await doFailover(deps, "state");
+    expect(again).toMatchObject({ changed: false, reason: "cooldown_active", active_target: "secondary" });
+    expect((await row()).etag).toBe(afterSwitch.etag);
+
+    // 6. after the cooldown, with the primary fixed: checks are healthy, nothing switches back (manual failback)
+    const fixed = await row();
+    await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", primary_endpoint: primary.url }, "Merge", { etag: fixed.etag });
+    clock.advance(121);
+    for (let i = 0; i < 4; i++) {
+      clock.advance(10);
+      expect(await healthCheck(deps, "state")).toMatchObject({ healthy: true, active_target: "secondary", primary_healthy: true, recommendation: "none" });
+    }
+    expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1, last_status: "OK", primary_healthy: true });
+  });
+
+  test("20 concurrent do_failover calls from the same state: exactly one change", async () => {
+    const { deps, row } = await setup();
+    const results = await Promise.all(Array.from({ length: 20 }, () => doFailover(deps, "state")));
+    const changed = results.filter((r) => r.changed);
+    expect(changed).toHaveLength(1);
+    for (const r of results.filter((x) => !x.changed)) {
+      expect(["already_failed_over", "cooldown_active"]).toContain(r.reason);
+      expect(r.active_target).toBe("secondary");
+    }
+    expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1 });
+  });
+
+  test("a repeated call with the same expected source does not toggle back, even after the cooldown", async () => {
+    const { deps, clock, row } = await setup({ COOLDOWN_SECONDS: "0" });
+    expect((await doFailover(deps, "state", { expected_from: "primary" })).changed).toBe(true);
+    clock.advance(5);
+    const repeat = await doFailover(deps, "state", { expected_from: "primary" });
+    expect(repeat).toMatchObject({ changed: false, reason: "already_failed_over", active_target: "secondary" });
+    expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1 });
+  });
+
+  test("the cooldown ends at lock_until_utc", async () => {
+    const { deps, clock } = await setup();
+    await doFailover(deps, "state");
+    clock.advance(119);
+    expect(await doFailover(deps, "state")).toMatchObject({ changed: false, reason: "cooldown_active" });
+    clock.advance(1);
+    expect(await doFailover(deps, "state")).toMatchObject({ changed: true, active_target: "primary", failover_count: 2 });
+  });
+
+  test("a stale probe is not recorded over a row that switched meanwhile", async () => {
+    const { deps, row } = await setup();
+    primary.behave({ kind: "hang" });
+    const slowCheck = healthCheck(deps, "state"); // probes the primary, which hangs up to the probe timeout
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await doFailover(deps, "state", { force: true, reason: "operator" });
+    primary.behave({ kind: "ok" });
+    const result = await slowCheck;
+    // The check ran again against the new active target instead of counting a failure on it.
+    expect(result).toMatchObject({ active_target: "secondary", healthy: true });
+    expect(await row()).toMatchObject({ active_target: "secondary", consecutive_failures: 0 });
+  });
+});

@@ -1,0 +1,42 @@
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../../src/core/clock";
+import { loadConfig, type AppConfig } from "../../src/core/config";
+import { createDeps } from "../../src/core/deps";
+import type { FailoverDeps } from "../../src/core/operations";
+
+export function storageConnectionString(): string {
+  const value = process.env.TEST_STORAGE_CONNECTION_STRING;
+  if (!value) throw new Error("TEST_STORAGE_CONNECTION_STRING is not set: run the tests through jest (its global setup starts Azurite)");
+  return value;
+}
+
+/** A table name no other test uses, so test files never see each other's rows. */
+export function uniqueTable(prefix: string): string {
+  return `${prefix}${randomBytes(4).toString("hex")}`;
+}
+
+/** App settings for a test: Azurite storage, fresh tables, fast probes; `overrides` win. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    AzureWebJobsStorage: storageConnectionString(),
+    FAILOVER_TABLE: uniqueTable("state"),
+    FAILOVER_HISTORY_TABLE: uniqueTable("history"),
+    PROBE_TIMEOUT_MS: "1000",
+    ...overrides,
+  };
+}
+
+export class ManualClock implements Clock {
+  constructor(private current: Date = new Date("2026-01-01T00:00:00.000Z")) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(seconds: number): void {
+    this.current = new Date(this.current.getTime() + seconds * 1000);
+  }
+}
+
+export function testDeps(env: Record<string, string>, clock: Clock = new ManualClock()): { deps: FailoverDeps; config: AppConfig; clock: Clock } {
+  const config = loadConfig(env);
+  return { deps: createDeps(config, { clock, notify: { attempts: 3, firstDelayMs: 20, timeoutMs: 1000 } }), config, clock };
+}
