@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { groupNameSchema } from "./config";
+import type { FailoverResponse, HealthCheckResponse } from "./operations";
+
+/**
+ * Names and pure helpers the orchestration layer shares with the HTTP layer and the local
+ * host. Nothing here knows about Azure Functions; it is data and decisions.
+ */
+
+export const ORCHESTRATOR_NAME = "failover_orchestrator";
+export const HEALTH_CHECK_ACTIVITY = "health_check";
+export const DO_FAILOVER_ACTIVITY = "do_failover";
+export const RECORD_ERROR_ACTIVITY = "record_check_error";
+/** Raised after every control action so the orchestration checks at once instead of at the next timer. */
+export const WAKE_EVENT = "wake";
+
+/** One singleton orchestration per group, under a fixed instance id. */
+export function instanceIdFor(group: string): string {
+  return `failover-${group}`;
+}
+
+export const orchestratorInputSchema = z.object({
+  group: groupNameSchema,
+  /** Interval used when a cycle could not read the group's policy (the check failed). */
+  interval_seconds: z.number().int().min(1).max(3600),
+});
+export type OrchestratorInput = z.infer<typeof orchestratorInputSchema>;
+
+export const groupInputSchema = z.object({ group: groupNameSchema });
+
+export const failoverActivityInputSchema = z.object({
+  group: groupNameSchema,
+  kind: z.enum(["failover", "failback"]),
+  expected_from: z.enum(["primary", "secondary"]),
+  automatic: z.boolean(),
+  reason: z.string(),
+  actor: z.string(),
+});
+export type FailoverActivityInput = z.infer<typeof failoverActivityInputSchema>;
+
+export const recordErrorInputSchema = z.object({ group: groupNameSchema, error: z.string() });
+
+/** Runtime statuses in which the singleton is alive and must not be started again. */
+const ALIVE = new Set(["Running", "Pending", "ContinuedAsNew", "Suspended"]);
+
+/** Start when the instance is missing or has ended (Completed, Failed, Terminated, Canceled). */
+export function shouldStart(runtimeStatus: string | undefined): boolean {
+  return runtimeStatus === undefined || !ALIVE.has(runtimeStatus);
+}
+
+/** What the orchestration shows in its custom status after each cycle. */
+export interface CycleStatus {
+  readonly group: string;
+  readonly active_target?: string;
+  readonly healthy?: boolean;
+  readonly last_status: string;
+  readonly failover?: { readonly changed: boolean; readonly reason?: string };
+  readonly error?: string;
+  readonly checked_at: string;
+  readonly next_check_utc: string;
+}
+
+export function cycleStatus(
+  group: string,
+  now: Date,
+  nextCheck: Date,
+  check: HealthCheckResponse | undefined,
+  switched: FailoverResponse | undefined,
+  error: string | undefined,
+): CycleStatus {
+  return {
+    group,
+    ...(check ? { active_target: switched?.active_target ?? check.active_target, healthy: check.healthy } : {}),
+    last_status: error ? "CHECK_ERROR" : (switched?.last_status ?? check?.last_status ?? "UNKNOWN"),
+    ...(switched ? { failover: { changed: switched.changed, ...(switched.reason ? { reason: switched.reason } : {}) } } : {}),
+    ...(error ? { error } : {}),
+    checked_at: now.toISOString(),
+    next_check_utc: nextCheck.toISOString(),
+  };
+}

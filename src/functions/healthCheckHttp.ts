@@ -1,0 +1,14 @@
+import { app } from "@azure/functions";
+import * as df from "durable-functions";
+import { healthCheck } from "../core/operations";
+import { groupOf, jsonEndpoint } from "./http";
+import { runtimeDeps } from "./runtime";
+
+/** GET /api/health_check: the original manual check, `{ "healthy": ..., "active_target": ... }` and more. */
+app.http("http_health_check", {
+  route: "health_check",
+  methods: ["GET"],
+  authLevel: "function",
+  extraInputs: [df.input.durableClient()],
+  handler: jsonEndpoint(async (request) => ({ jsonBody: await healthCheck(runtimeDeps(), groupOf(request)) })),
+});

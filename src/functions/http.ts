@@ -1,0 +1,97 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { z } from "zod";
+import { groupNameSchema } from "../core/config";
+import { FailoverError, describeError, type FailoverErrorCode } from "../core/errors";
+import { WAKE_EVENT, instanceIdFor } from "../core/orchestration";
+import { runtimeDeps } from "./runtime";
+
+/** Shared shaping for the HTTP functions: parse input, map errors, answer JSON. */
+
+const STATUS_BY_CODE: Record<FailoverErrorCode, number> = {
+  invalid_request: 400,
+  state_not_found: 404,
+  conflict: 409,
+  malformed_state: 500,
+  invalid_config: 500,
+  storage_unavailable: 503,
+};
+
+export function errorResponse(err: unknown, context: InvocationContext): HttpResponseInit {
+  if (err instanceof FailoverError) {
+    if (STATUS_BY_CODE[err.code] >= 500) context.error(err.message);
+    return { status: STATUS_BY_CODE[err.code], jsonBody: { error: err.code, message: err.message } };
+  }
+  context.error(err);
+  return { status: 500, jsonBody: { error: "internal_error", message: describeError(err) } };
+}
+
+export type JsonHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+/** Wraps a handler so every failure becomes a JSON error with the right status. */
+export function jsonEndpoint(handler: JsonHandler): JsonHandler {
+  return async (request, context) => {
+    try {
+      return await handler(request, context);
+    } catch (err) {
+      return errorResponse(err, context);
+    }
+  };
+}
+
+function invalid(message: string): FailoverError {
+  return new FailoverError("invalid_request", message);
+}
+
+function issues(error: z.ZodError, prefix: string): string {
+  return error.issues
+    .map((i) => {
+      const path = i.path.length > 0 ? i.path.join(".") : prefix;
+      return i.code === "unrecognized_keys" ? `${prefix}: unknown field(s) ${i.keys.join(", ")}` : `${path}: ${i.message}`;
+    })
+    .join("; ");
+}
+
+/** The `group` query parameter, or the default group. */
+export function groupOf(request: HttpRequest): string {
+  const raw = request.query.get("group");
+  if (raw === null || raw === "") return runtimeDeps().config.defaultGroup;
+  const parsed = groupNameSchema.safeParse(raw);
+  if (!parsed.success) throw invalid(`group: ${issues(parsed.error, "group")} (got "${raw}")`);
+  return parsed.data;
+}
+
+/** Parses an optional JSON body against a strict schema; an empty body is `{}`. */
+export async function bodyOf<T extends z.ZodType>(request: HttpRequest, schema: T): Promise<z.infer<T>> {
+  const text = await request.text();
+  let value: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw invalid(`body: not valid JSON (${(err as Error).message})`);
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw invalid(issues(parsed.error, "body"));
+  return parsed.data;
+}
+
+/** The caller's identity when App Service authentication supplies one. */
+export function actorOf(request: HttpRequest): string {
+  return request.headers.get("x-ms-client-principal-name") ?? "api";
+}
+
+/** Wakes the group's orchestration so a control action takes effect at once; best effort. */
+export async function wake(context: InvocationContext, group: string, reason: string): Promise<boolean> {
+  try {
+    await df.getClient(context).raiseEvent(instanceIdFor(group), WAKE_EVENT, { reason });
+    return true;
+  } catch (err) {
+    // The row already holds the change; the orchestration picks it up at its next timer.
+    context.warn(`wake event for group "${group}" not delivered: ${describeError(err)}`);
+    return false;
+  }
+}
+
+export const optionalReason = z.string().max(500, "must be at most 500 characters").optional();

@@ -1,0 +1,42 @@
+import { app } from "@azure/functions";
+import { z } from "zod";
+import { groupNameSchema, httpUrlSchema } from "../core/config";
+import { FailoverError } from "../core/errors";
+import { POLICY_FIELDS, parseOverrides } from "../core/state";
+import { bootstrap } from "../core/operations";
+import { bodyOf, jsonEndpoint } from "./http";
+import { runtimeDeps } from "./runtime";
+
+const body = z.strictObject({
+  group: groupNameSchema.optional(),
+  primary_endpoint: httpUrlSchema.optional(),
+  secondary_endpoint: httpUrlSchema.optional(),
+  // Policy overrides are validated by the same schema as the row (parseOverrides below).
+  ...Object.fromEntries(POLICY_FIELDS.map((field) => [field, z.unknown().optional()])),
+});
+
+/**
+ * POST /api/init: the original "create the initial entity" step, and the way to add a group.
+ * Idempotent: an existing row is returned untouched (200); a new one answers 201.
+ */
+app.http("http_init", {
+  route: "init",
+  methods: ["POST"],
+  authLevel: "function",
+  handler: jsonEndpoint(async (request) => {
+    const deps = runtimeDeps();
+    const { group, primary_endpoint, secondary_endpoint, ...rest } = await bodyOf(request, body);
+    const { overrides, problems } = parseOverrides(rest);
+    if (problems.length > 0) throw new FailoverError("invalid_request", problems.join("; "));
+    if ((primary_endpoint === undefined) !== (secondary_endpoint === undefined)) {
+      throw new FailoverError("invalid_request", "primary_endpoint and secondary_endpoint go together: give both or neither");
+    }
+    const target = group ?? deps.config.defaultGroup;
+    const result = await bootstrap(deps, {
+      group: target,
+      ...(primary_endpoint && secondary_endpoint ? { primary_endpoint, secondary_endpoint } : {}),
+      overrides,
+    });
+    return { status: result.created ? 201 : 200, jsonBody: { group: target, created: result.created, state: result.state } };
+  }),
+});

@@ -1,0 +1,62 @@
+import * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import { addSeconds } from "../core/clock";
+import { describeError } from "../core/errors";
+import type { FailoverResponse, HealthCheckResponse } from "../core/operations";
+import {
+  DO_FAILOVER_ACTIVITY,
+  HEALTH_CHECK_ACTIVITY,
+  ORCHESTRATOR_NAME,
+  RECORD_ERROR_ACTIVITY,
+  WAKE_EVENT,
+  cycleStatus,
+  orchestratorInputSchema,
+  type FailoverActivityInput,
+} from "../core/orchestration";
+
+/**
+ * The eternal loop of one failover group, one cycle per execution:
+ * check -> switch if the policy says so -> wait for the timer or a wake event -> continueAsNew.
+ * Deterministic: time only from currentUtcDateTime, every I/O in an activity.
+ */
+export const failoverOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = orchestratorInputSchema.parse(context.df.getInput());
+  const { group } = input;
+  let check: HealthCheckResponse | undefined;
+  let switched: FailoverResponse | undefined;
+  let error: string | undefined;
+  try {
+    check = (yield context.df.callActivity(HEALTH_CHECK_ACTIVITY, { group })) as HealthCheckResponse;
+    if (check.recommendation !== "none") {
+      const request: FailoverActivityInput = {
+        group,
+        kind: check.recommendation,
+        expected_from: check.active_target,
+        automatic: true,
+        reason: check.reason,
+        actor: "orchestrator",
+      };
+      switched = (yield context.df.callActivity(DO_FAILOVER_ACTIVITY, request)) as FailoverResponse;
+    }
+  } catch (err) {
+    // One bad check never ends the loop: record it on the row and carry on.
+    error = describeError(err).split("\n")[0];
+    try {
+      yield context.df.callActivity(RECORD_ERROR_ACTIVITY, { group, error });
+    } catch {
+      // Storage itself is failing; the next cycle tries again.
+    }
+  }
+  const intervalSeconds = check?.check_interval_seconds ?? input.interval_seconds;
+  const nextCheck = addSeconds(context.df.currentUtcDateTime, intervalSeconds);
+  context.df.setCustomStatus(cycleStatus(group, context.df.currentUtcDateTime, nextCheck, check, switched, error));
+
+  const timer = context.df.createTimer(nextCheck);
+  const wake = context.df.waitForExternalEvent(WAKE_EVENT);
+  const winner = yield context.df.Task.any([timer, wake]);
+  if (winner !== timer) timer.cancel();
+
+  context.df.continueAsNew({ group, interval_seconds: intervalSeconds });
+};
+
+df.app.orchestration(ORCHESTRATOR_NAME, failoverOrchestrator);
