@@ -17,7 +17,7 @@ app.http("http_start", {
   handler: jsonEndpoint(async (request, context) => {
     const deps = runtimeDeps();
     const group = groupOf(request);
-    await deps.store.load(group); // a group without a (valid) row has nothing to orchestrate
+    await deps.store.loadRaw(group); // a group without a row has nothing to orchestrate (a malformed one gets CHECK_ERROR recorded)
     const client = df.getClient(context);
     const { started } = await ensureOrchestration(client, group, deps.config.policy.check_interval_seconds);
     context.log(`${started ? "started" : "already running"}: ${instanceIdFor(group)}`);

@@ -1,0 +1,148 @@
+import { TableClient } from "@azure/data-tables";
+import { PARTITION_KEY } from "../../src/core/state";
+import { startLocalHost, type LocalHost } from "../../src/local/host";
+import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { storageConnectionString, testEnv } from "../helpers/env";
+import { call, eventually } from "../helpers/wait";
+
+describe("the app on the local host (real HTTP, real durable client, Azurite)", () => {
+  let primary: SampleBackend;
+  let secondary: SampleBackend;
+  let host: LocalHost;
+  let table: TableClient;
+  let messages: string[];
+
+  beforeEach(async () => {
+    primary = await startSampleBackend("primary");
+    secondary = await startSampleBackend("secondary");
+    messages = [];
+    const env = testEnv({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, CHECK_INTERVAL_SECONDS: "1", FAILURE_THRESHOLD: "2", COOLDOWN_SECONDS: "600" });
+    table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
+    host = await startLocalHost({ env, timers: false, log: (m) => messages.push(m) });
+  });
+  afterEach(async () => {
+    await host.stop();
+    await primary.close();
+    await secondary.close();
+  });
+
+  const api = (method: string, path: string, body?: unknown) => call(host.url, method, path, body);
+
+  test("init is idempotent; start is idempotent and answers with the Durable status endpoints", async () => {
+    expect((await api("POST", "/api/init")).status).toBe(201);
+    const again = await api("POST", "/api/init");
+    expect(again).toMatchObject({ status: 200, body: { created: false, group: "state" } });
+
+    const started = await api("POST", "/api/start");
+    expect(started.status).toBe(202);
+    expect(started.body.id).toBe("failover-state");
+    expect(started.body.statusQueryGetUri).toContain(`${host.url}/runtime/webhooks/durabletask/instances/failover-state`);
+    const createdTime = (await call(started.body.statusQueryGetUri, "GET", "")).body.createdTime;
+
+    await eventually("a second cycle", async () => ((host.taskHub.stats("failover-state")?.executions ?? 0) >= 2 ? true : undefined));
+    const second = await api("POST", "/api/start");
+    expect(second.status).toBe(202);
+    // Not restarted: same instance, same creation time.
+    const status = await call(second.body.statusQueryGetUri, "GET", "");
+    expect(status.body).toMatchObject({ runtimeStatus: "Running", createdTime });
+  });
+
+  test("the status endpoint combines the row and the orchestration; the loop keeps one execution's history bounded", async () => {
+    await api("POST", "/api/init");
+    await api("POST", "/api/start");
+    const status = await eventually("three cycles", async () => {
+      const s = await api("GET", "/api/status");
+      return s.body?.state?.consecutive_successes >= 3 ? s : undefined;
+    });
+    expect(status.body).toMatchObject({
+      group: "state",
+      state: { active_target: "primary", last_status: "OK", failover_count: 0 },
+      orchestration: { instance_id: "failover-state", runtime_status: "Running", custom_status: { healthy: true, active_target: "primary" } },
+    });
+    const stats = host.taskHub.stats("failover-state")!;
+    expect(stats.executions).toBeGreaterThanOrEqual(3);
+    // continueAsNew every cycle: the longest history of any execution is one cycle's worth of events.
+    expect(stats.longestHistory).toBeLessThanOrEqual(16);
+  });
+
+  test("automatic failover after the threshold; an immediate do_failover is refused with cooldown_active", async () => {
+    await api("POST", "/api/init");
+    await api("POST", "/api/start");
+    primary.behave({ kind: "status", status: 503 });
+    const switched = await eventually("the failover", async () => {
+      const s = await api("GET", "/api/status");
+      return s.body?.state?.active_target === "secondary" ? s : undefined;
+    });
+    expect(switched.body.state).toMatchObject({ failover_count: 1, last_status: "FAILOVER_DONE" });
+    expect(switched.body.state.lock_until_utc).toBeDefined();
+
+    const refused = await api("POST", "/api/do_failover");
+    expect(refused).toMatchObject({ status: 200, body: { changed: false, reason: "cooldown_active", active_target: "secondary" } });
+
+    const history = await api("GET", "/api/history?limit=5");
+    expect(history.body.entries[0]).toMatchObject({ kind: "failover", from: "primary", to: "secondary", actor: "orchestrator", notification_status: "not_configured" });
+  });
+
+  test("a control action wakes the orchestration at once instead of at the next timer", async () => {
+    await host.stop();
+    host = await startLocalHost({ env: testEnv({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, CHECK_INTERVAL_SECONDS: "3600" }), timers: false });
+    await api("POST", "/api/init");
+    await api("POST", "/api/start");
+    await eventually("the first cycle", async () => ((await api("GET", "/api/status")).body?.state?.consecutive_successes === 1 ? true : undefined));
+    const paused = await api("POST", "/api/pause", { reason: "maintenance window" });
+    expect(paused).toMatchObject({ status: 200, body: { changed: true, paused: true } });
+    // The hour-long timer was cancelled by the wake event: a second check runs within seconds.
+    await eventually("a woken check", async () => ((await api("GET", "/api/status")).body?.state?.consecutive_successes === 2 ? true : undefined), 5000);
+  });
+
+  test("the watchdog creates the row and starts a missing or terminated orchestration, and leaves a running one alone", async () => {
+    await host.runTimer("watchdog");
+    await eventually("the watchdog's start", async () => (host.taskHub.status("failover-state")?.runtimeStatus === "Running" ? true : undefined));
+    const created = host.taskHub.status("failover-state")!.createdTime;
+    await host.runTimer("watchdog");
+    expect(host.taskHub.status("failover-state")!.createdTime).toBe(created);
+
+    host.taskHub.terminate("failover-state", "operator error");
+    expect(host.taskHub.status("failover-state")!.runtimeStatus).toBe("Terminated");
+    await host.runTimer("watchdog");
+    expect(host.taskHub.status("failover-state")!.runtimeStatus).not.toBe("Terminated");
+  });
+
+  test("a malformed row: the loop records CHECK_ERROR and keeps running", async () => {
+    await api("POST", "/api/init");
+    const row = await table.getEntity(PARTITION_KEY, "state");
+    await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", failover_count: "abc" }, "Merge", { etag: row.etag });
+    await api("POST", "/api/start");
+    const after = await eventually("the recorded error", async () => {
+      const r = await table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
+      return r.last_status === "CHECK_ERROR" ? r : undefined;
+    });
+    expect(after.last_error).toMatch(/failover_count must be an integer \(got "abc"\)/);
+    expect(after.failover_count).toBe("abc"); // nothing rewritten over the bad value
+    await eventually("another cycle", async () => ((host.taskHub.stats("failover-state")?.executions ?? 0) >= 3 ? true : undefined));
+    expect(host.taskHub.status("failover-state")!.runtimeStatus).toBe("Running");
+    const status = await api("GET", "/api/status");
+    expect(status).toMatchObject({ status: 500, body: { error: "malformed_state", message: expect.stringContaining("failover_count") } });
+  });
+
+  test.each([
+    ["POST", "/api/do_failover", "{not json", 400, /body: not valid JSON/],
+    ["POST", "/api/do_failover", { force: "yes" }, 400, /force: must be true or false/],
+    ["POST", "/api/do_failover", { expected_from: "tertiary" }, 400, /expected_from: must be primary or secondary/],
+    ["POST", "/api/do_failover", { surprise: 1 }, 400, /unknown field\(s\) surprise/],
+    ["GET", "/api/health_check?group=bad/group", undefined, 400, /group: must be 1-63 letters/],
+    ["GET", "/api/health_check?group=nosuch", undefined, 404, /No state row for group "nosuch"/],
+    ["POST", "/api/pause", { until: "next tuesday" }, 400, /until: must be an ISO 8601 time/],
+    ["POST", "/api/pause", { until: "2001-01-01T00:00:00Z" }, 400, /until: .* is not in the future/],
+    ["POST", "/api/init", { group: "g2", primary_endpoint: "ftp://x" }, 400, /primary_endpoint: must be an absolute http/],
+    ["POST", "/api/init", { group: "g2", primary_endpoint: "https://a.test/h" }, 400, /give both or neither/],
+    ["POST", "/api/init", { group: "g2", failure_threshold: 99 }, 400, /failure_threshold: must be at most 10/],
+    ["GET", "/api/history?limit=0", undefined, 400, /limit: must be an integer from 1 to 100/],
+    ["GET", "/api/do_failover", undefined, 405, /does not accept GET/],
+  ])("%s %s with %j -> %i naming the problem", async (method, path, body, status, message) => {
+    await api("POST", "/api/init");
+    const response = await api(method, path, body);
+    expect(response.status).toBe(status);
+    expect(response.body.message).toMatch(message);
+  });
+});
