@@ -1,0 +1,303 @@
+// Azure failover orchestrator: one resource-group deployment, one pass, no keys.
+//
+//   az deployment group create -g <rg> -f bicep/main.bicep -p bicep/main.bicepparam
+//
+// Creates a user-assigned identity, a keyless storage account (state table, history table,
+// deployment container), Log Analytics + Application Insights (local auth off), a Flex
+// Consumption function app running as the identity, and the identity's role assignments.
+// scripts/deploy wraps this and publishes the app package.
+
+targetScope = 'resourceGroup'
+
+import { failoverSettings } from 'modules/functionapp.bicep'
+
+// ---------------------------------------------------------------------------------------------
+// Environment
+// ---------------------------------------------------------------------------------------------
+
+@description('Short name of this environment; with the subscription, resource group and region it seeds the resource token that makes every resource name unique.')
+@minLength(1)
+@maxLength(32)
+param environmentName string = 'failover'
+
+@description('Azure region of every resource (must offer Flex Consumption). Defaults to the resource group\'s region.')
+param location string = resourceGroup().location
+
+@description('Extra tags merged into the tags every resource carries.')
+param tags { *: string } = {}
+
+@description('Node.js version of the Functions runtime.')
+@allowed([
+  '20'
+  '22'
+])
+param nodeVersion string = '20'
+
+@description('Upper bound of instances Flex Consumption scales the app out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each Flex Consumption instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Durable Functions task hub name (TASK_HUB_NAME, read by host.json): 3-45 letters and digits, starting with a letter.')
+@minLength(3)
+@maxLength(45)
+param taskHubName string = 'FailoverHub'
+
+@description('Optional object ID of the operator (for example `az ad signed-in-user show --query id -o tsv`) who gets Storage Table Data Contributor to edit the state row with `--auth-mode login`. Empty: none.')
+param operatorPrincipalId string = ''
+
+@description('Principal type of operatorPrincipalId.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param operatorPrincipalType string = 'User'
+
+// ---------------------------------------------------------------------------------------------
+// Failover configuration: one parameter per app setting the app reads (src/core/config.ts,
+// src/core/knobs.ts). Defaults and bounds match the app's own schema.
+// ---------------------------------------------------------------------------------------------
+
+@description('PRIMARY_ENDPOINT: https health URL of the primary, written when the default group\'s row is first created.')
+@minLength(9)
+param primaryEndpoint string
+
+@description('SECONDARY_ENDPOINT: https health URL of the secondary, written when the default group\'s row is first created.')
+@minLength(9)
+param secondaryEndpoint string
+
+@description('NOTIFY_WEBHOOK_URL: optional Teams/Slack-compatible webhook that receives every transition. Empty: no notifications.')
+@secure()
+param notifyWebhookUrl string = ''
+
+@description('FAILOVER_GROUP: default failover group, the RowKey of its state row (1-63 letters, digits, - or _).')
+@minLength(1)
+@maxLength(63)
+param failoverGroup string = 'state'
+
+@description('FAILOVER_TABLE: table holding one state row per group (3-63 letters or digits, starting with a letter).')
+@minLength(3)
+@maxLength(63)
+param failoverTable string = 'failoverstate'
+
+@description('FAILOVER_HISTORY_TABLE: table holding the audit history (3-63 letters or digits, starting with a letter).')
+@minLength(3)
+@maxLength(63)
+param failoverHistoryTable string = 'failoverhistory'
+
+@description('FAILURE_THRESHOLD: consecutive unhealthy checks of the active endpoint before a failover.')
+@minValue(1)
+@maxValue(10)
+param failureThreshold int = 3
+
+@description('RECOVERY_THRESHOLD: consecutive healthy checks of the primary before an automatic failback.')
+@minValue(1)
+@maxValue(10)
+param recoveryThreshold int = 3
+
+@description('CHECK_INTERVAL_SECONDS: seconds between two checks (the durable timer of each cycle).')
+@minValue(1)
+@maxValue(3600)
+param checkIntervalSeconds int = 30
+
+@description('COOLDOWN_SECONDS: after a switch, further switches are refused for this long unless forced.')
+@minValue(0)
+@maxValue(86400)
+param cooldownSeconds int = 300
+
+@description('FAILBACK_MODE: manual keeps the secondary active once switched (the original); automatic returns to the primary after RECOVERY_THRESHOLD healthy checks.')
+@allowed([
+  'manual'
+  'automatic'
+])
+param failbackMode string = 'manual'
+
+@description('PROBE_TIMEOUT_MS: timeout of one health probe (connect, headers and body), in milliseconds.')
+@minValue(100)
+@maxValue(60000)
+param probeTimeoutMs int = 5000
+
+@description('PROBE_EXPECTED_STATUS: status codes that count as healthy, e.g. "200-299,301".')
+@minLength(3)
+param probeExpectedStatus string = '200-299'
+
+@description('PROBE_BODY_MATCH: text the response body must contain (empty: any body).')
+@maxLength(256)
+param probeBodyMatch string = ''
+
+@description('PROBE_MAX_BODY_BYTES: bytes of the response body read at most.')
+@minValue(0)
+@maxValue(10485760)
+param probeMaxBodyBytes int = 65536
+
+@description('PROBE_FOLLOW_REDIRECTS: follow 3xx redirects instead of judging the 3xx status itself.')
+param probeFollowRedirects bool = false
+
+// ---------------------------------------------------------------------------------------------
+// Names and tags
+// ---------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
+var allTags = union(tags, {
+  'azd-env-name': environmentName
+  application: 'failover-orchestrator'
+})
+var names = {
+  identity: 'id-${resourceToken}'
+  storage: 'st${resourceToken}'
+  logAnalytics: 'log-${resourceToken}'
+  applicationInsights: 'appi-${resourceToken}'
+  plan: 'plan-${resourceToken}'
+  functionApp: 'func-${resourceToken}'
+  deploymentContainer: 'app-package-${resourceToken}'
+}
+
+var failover failoverSettings = {
+  group: failoverGroup
+  stateTable: failoverTable
+  historyTable: failoverHistoryTable
+  primaryEndpoint: primaryEndpoint
+  secondaryEndpoint: secondaryEndpoint
+  failureThreshold: failureThreshold
+  recoveryThreshold: recoveryThreshold
+  checkIntervalSeconds: checkIntervalSeconds
+  cooldownSeconds: cooldownSeconds
+  failbackMode: failbackMode
+  probeTimeoutMs: probeTimeoutMs
+  probeExpectedStatus: probeExpectedStatus
+  probeBodyMatch: probeBodyMatch
+  probeMaxBodyBytes: probeMaxBodyBytes
+  probeFollowRedirects: probeFollowRedirects
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: names.identity
+    location: location
+    tags: allTags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: names.storage
+    location: location
+    tags: allTags
+    deploymentContainerName: names.deploymentContainer
+    stateTableName: failoverTable
+    historyTableName: failoverHistoryTable
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    location: location
+    tags: allTags
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    identityName: names.identity
+    storageAccountName: names.storage
+    applicationInsightsName: names.applicationInsights
+    operatorPrincipalId: operatorPrincipalId
+    operatorPrincipalType: operatorPrincipalType
+  }
+  // Names are passed as deploy-time constants (exact What-If), so the order is explicit.
+  dependsOn: [
+    identity
+    storage
+    monitoring
+  ]
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    planName: names.plan
+    appName: names.functionApp
+    location: location
+    tags: allTags
+    identityName: names.identity
+    storageAccountName: names.storage
+    deploymentContainerName: names.deploymentContainer
+    applicationInsightsName: names.applicationInsights
+    nodeVersion: nodeVersion
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    taskHubName: taskHubName
+    failover: failover
+    notifyWebhookUrl: notifyWebhookUrl
+  }
+  // The app starts (and its watchdog starts the orchestration) only once its identity may
+  // reach storage and Application Insights; the deployment container must exist too.
+  dependsOn: [
+    identity
+    storage
+    monitoring
+    roles
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (names and ids only; nothing secret)
+// ---------------------------------------------------------------------------------------------
+
+@description('Resource group of the deployment.')
+output resourceGroupName string = resourceGroup().name
+
+@description('Name of the function app (az functionapp ... -n).')
+output functionAppName string = functionApp.outputs.name
+
+@description('Default host name of the function app.')
+output functionAppHostName string = functionApp.outputs.defaultHostName
+
+@description('Status endpoint of the default group (append &code=<function key>).')
+output statusUrl string = 'https://${functionApp.outputs.defaultHostName}/api/status?group=${failoverGroup}'
+
+@description('Name of the storage account (az storage entity ... --account-name).')
+output storageAccountName string = storage.outputs.name
+
+@description('Name of the failover state table.')
+output stateTableName string = storage.outputs.stateTableName
+
+@description('Name of the Application Insights component.')
+output applicationInsightsName string = monitoring.outputs.applicationInsightsName
+
+@description('Name of the Log Analytics workspace.')
+output logAnalyticsName string = monitoring.outputs.logAnalyticsName
+
+@description('Name of the user-assigned identity the app runs as.')
+output identityName string = identity.outputs.name
+
+@description('Resource ID of the user-assigned identity.')
+output identityResourceId string = identity.outputs.id
+
+@description('Client ID of the user-assigned identity.')
+output identityClientId string = identity.outputs.clientId
+
+@description('Principal (object) ID of the user-assigned identity.')
+output identityPrincipalId string = identity.outputs.principalId
+
+@description('Durable Functions task hub name.')
+output taskHubName string = taskHubName

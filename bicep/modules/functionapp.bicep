@@ -1,0 +1,274 @@
+// Flex Consumption (FC1) plan and the Linux function app. The app runs as the user-assigned
+// identity: storage, the deployment package and telemetry are all reached with Entra ID, so no
+// app setting carries a key. Settings Flex Consumption rejects (FUNCTIONS_WORKER_RUNTIME,
+// FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE, WEBSITE_CONTENT*, ...) are not set:
+// the runtime comes from functionAppConfig.runtime and the package from functionAppConfig.deployment.
+
+@export()
+@description('The failover settings the app reads (src/core/config.ts and src/core/knobs.ts), one field per app setting.')
+type failoverSettings = {
+  @description('FAILOVER_GROUP: default failover group (RowKey of its state row).')
+  group: string
+  @description('FAILOVER_TABLE: table holding one state row per group.')
+  stateTable: string
+  @description('FAILOVER_HISTORY_TABLE: table holding the audit history.')
+  historyTable: string
+  @description('PRIMARY_ENDPOINT: primary health URL.')
+  primaryEndpoint: string
+  @description('SECONDARY_ENDPOINT: secondary health URL.')
+  secondaryEndpoint: string
+  @description('FAILURE_THRESHOLD')
+  failureThreshold: int
+  @description('RECOVERY_THRESHOLD')
+  recoveryThreshold: int
+  @description('CHECK_INTERVAL_SECONDS')
+  checkIntervalSeconds: int
+  @description('COOLDOWN_SECONDS')
+  cooldownSeconds: int
+  @description('FAILBACK_MODE')
+  failbackMode: ('manual' | 'automatic')
+  @description('PROBE_TIMEOUT_MS')
+  probeTimeoutMs: int
+  @description('PROBE_EXPECTED_STATUS')
+  probeExpectedStatus: string
+  @description('PROBE_BODY_MATCH')
+  probeBodyMatch: string
+  @description('PROBE_MAX_BODY_BYTES')
+  probeMaxBodyBytes: int
+  @description('PROBE_FOLLOW_REDIRECTS')
+  probeFollowRedirects: bool
+}
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Name of the function app.')
+param appName string
+
+@description('Azure region of the plan and the app.')
+param location string
+
+@description('Tags applied to the plan and the app.')
+param tags { *: string }
+
+@description('Name of the user-assigned identity the app runs as.')
+param identityName string
+
+@description('Name of the storage account used by the runtime and for the deployment package.')
+param storageAccountName string
+
+@description('Blob container the app package is deployed from.')
+param deploymentContainerName string
+
+@description('Name of the Application Insights component.')
+param applicationInsightsName string
+
+@description('Node.js version of the Functions runtime.')
+@allowed([
+  '20'
+  '22'
+])
+param nodeVersion string
+
+@description('Upper bound of instances Flex Consumption scales out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int
+
+@description('Memory of each instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int
+
+@description('Durable Functions task hub name (host.json reads it as %TASK_HUB_NAME%).')
+param taskHubName string
+
+@description('The failover settings, written as app settings.')
+param failover failoverSettings
+
+@description('NOTIFY_WEBHOOK_URL: optional webhook for transitions. Secure because such URLs embed a token.')
+@secure()
+param notifyWebhookUrl string
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
+  name: identityName
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: storageAccountName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
+  name: appName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    publicNetworkAccess: 'Enabled'
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: [
+        // Functions runtime and Durable task hub storage, identity-based (no AzureWebJobsStorage connection string).
+        {
+          name: 'AzureWebJobsStorage__credential'
+          value: 'managedidentity'
+        }
+        {
+          name: 'AzureWebJobsStorage__clientId'
+          value: identity.properties.clientId
+        }
+        {
+          name: 'AzureWebJobsStorage__blobServiceUri'
+          value: storage.properties.primaryEndpoints.blob
+        }
+        {
+          name: 'AzureWebJobsStorage__queueServiceUri'
+          value: storage.properties.primaryEndpoints.queue
+        }
+        {
+          name: 'AzureWebJobsStorage__tableServiceUri'
+          value: storage.properties.primaryEndpoints.table
+        }
+        // Telemetry through Entra ID (local auth is disabled on the component).
+        {
+          name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+          value: applicationInsights.properties.ConnectionString
+        }
+        {
+          name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+          value: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+        }
+        {
+          name: 'TASK_HUB_NAME'
+          value: taskHubName
+        }
+        // The failover configuration the app reads.
+        {
+          name: 'FAILOVER_GROUP'
+          value: failover.group
+        }
+        {
+          name: 'FAILOVER_TABLE'
+          value: failover.stateTable
+        }
+        {
+          name: 'FAILOVER_HISTORY_TABLE'
+          value: failover.historyTable
+        }
+        {
+          name: 'PRIMARY_ENDPOINT'
+          value: failover.primaryEndpoint
+        }
+        {
+          name: 'SECONDARY_ENDPOINT'
+          value: failover.secondaryEndpoint
+        }
+        {
+          name: 'NOTIFY_WEBHOOK_URL'
+          value: notifyWebhookUrl
+        }
+        {
+          name: 'FAILURE_THRESHOLD'
+          value: string(failover.failureThreshold)
+        }
+        {
+          name: 'RECOVERY_THRESHOLD'
+          value: string(failover.recoveryThreshold)
+        }
+        {
+          name: 'CHECK_INTERVAL_SECONDS'
+          value: string(failover.checkIntervalSeconds)
+        }
+        {
+          name: 'COOLDOWN_SECONDS'
+          value: string(failover.cooldownSeconds)
+        }
+        {
+          name: 'FAILBACK_MODE'
+          value: failover.failbackMode
+        }
+        {
+          name: 'PROBE_TIMEOUT_MS'
+          value: string(failover.probeTimeoutMs)
+        }
+        {
+          name: 'PROBE_EXPECTED_STATUS'
+          value: failover.probeExpectedStatus
+        }
+        {
+          name: 'PROBE_BODY_MATCH'
+          value: failover.probeBodyMatch
+        }
+        {
+          name: 'PROBE_MAX_BODY_BYTES'
+          value: string(failover.probeMaxBodyBytes)
+        }
+        {
+          name: 'PROBE_FOLLOW_REDIRECTS'
+          value: failover.probeFollowRedirects ? 'true' : 'false'
+        }
+      ]
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: nodeVersion
+      }
+    }
+  }
+}
+
+@description('Name of the function app.')
+output name string = functionApp.name
+
+@description('Default host name of the function app.')
+output defaultHostName string = functionApp.properties.defaultHostName
+
+@description('Name of the Flex Consumption plan.')
+output planName string = plan.name
