@@ -1,0 +1,156 @@
+import { loadConfig } from "../../src/core/config";
+import type { Policy } from "../../src/core/knobs";
+import { decidePause, decideResume, decideSwitch, evaluateCheck, type SwitchRequest } from "../../src/core/policy";
+import type { ProbeResult } from "../../src/core/probe";
+import { initialState, type FailoverState } from "../../src/core/state";
+
+const policy: Policy = { ...loadConfig({ AzureWebJobsStorage: "UseDevelopmentStorage=true" }).policy, cooldown_seconds: 60 };
+const NOW = new Date("2026-05-01T12:00:00.000Z");
+const later = (s: number) => new Date(NOW.getTime() + s * 1000);
+
+const ok = (url = "http://p/health"): ProbeResult => ({ url, healthy: true, status_code: 200, latency_ms: 5, body_bytes_read: 0 });
+const down = (url = "http://p/health"): ProbeResult => ({ url, healthy: false, status_code: 503, latency_ms: 5, error_class: "http_status", error: "unexpected HTTP status 503", body_bytes_read: 0 });
+const base = (): FailoverState => initialState("http://p/health", "http://s/health");
+
+/** Feeds a sequence of active-endpoint results through evaluateCheck; returns the recommendations. */
+function run(sequence: boolean[], p: Policy = policy, start: FailoverState = base()): { state: FailoverState; recommendations: string[] } {
+  let state = start;
+  const recommendations: string[] = [];
+  sequence.forEach((healthy, i) => {
+    const outcome = evaluateCheck(state, { active: healthy ? ok() : down() }, p, later(i * 30));
+    state = outcome.next;
+    recommendations.push(outcome.recommendation);
+  });
+  return { state, recommendations };
+}
+
+describe("hysteresis", () => {
+  test("fails over only at the Nth consecutive unhealthy check (default 3)", () => {
+    expect(run([false, false]).recommendations).toEqual(["none", "none"]);
+    expect(run([false, false, false]).recommendations).toEqual(["none", "none", "failover"]);
+  });
+
+  test("one healthy check resets the count", () => {
+    const { state, recommendations } = run([false, false, true, false, false]);
+    expect(recommendations).not.toContain("failover");
+    expect(state.consecutive_failures).toBe(2);
+  });
+
+  test.each([2, 3, 5, 10])("a flapping endpoint never causes a failover at N = %i", (n) => {
+    const flapping = Array.from({ length: 200 }, (_, i) => i % 2 === 0);
+    expect(run(flapping, { ...policy, failure_threshold: n }).recommendations).not.toContain("failover");
+  });
+
+  test("N = 1 fails over at the first unhealthy check", () => {
+    expect(run([false], { ...policy, failure_threshold: 1 }).recommendations).toEqual(["failover"]);
+  });
+
+  test("no recommendation while cooling down or paused, but the check is recorded", () => {
+    const cooling = { ...base(), lock_until_utc: later(1000).toISOString() };
+    const c = run([false, false, false], policy, cooling);
+    expect(c.recommendations).toEqual(["none", "none", "none"]);
+    expect(c.state).toMatchObject({ consecutive_failures: 3, last_status: "UNHEALTHY" });
+    const paused = run([false, false, false], policy, { ...base(), paused: true });
+    expect(paused.recommendations).toEqual(["none", "none", "none"]);
+    expect(paused.state.last_check_utc).toBe(later(60).toISOString());
+  });
+});
+
+describe("failback", () => {
+  const onSecondary = (): FailoverState => ({ ...base(), active_target: "secondary", failover_count: 1 });
+  const cycle = (state: FailoverState, primaryHealthy: boolean, p: Policy, at: Date) =>
+    evaluateCheck(state, { active: ok("http://s/health"), primary: primaryHealthy ? ok() : down() }, p, at);
+
+  test("manual (default): the secondary stays active however long the primary is healthy", () => {
+    let state = onSecondary();
+    for (let i = 0; i < 20; i++) {
+      const outcome = cycle(state, true, policy, later(i * 30));
+      expect(outcome.recommendation).toBe("none");
+      state = outcome.next;
+    }
+    expect(state).toMatchObject({ primary_healthy: true, failback_successes: 20 });
+  });
+
+  test("automatic: back after M consecutive healthy primary checks; an unhealthy one resets", () => {
+    const p: Policy = { ...policy, failback_mode: "automatic", recovery_threshold: 3 };
+    let state = onSecondary();
+    const seen: string[] = [];
+    [true, true, false, true, true, true].forEach((primaryHealthy, i) => {
+      const outcome = cycle(state, primaryHealthy, p, later(i * 30));
+      seen.push(outcome.recommendation);
+      state = outcome.next;
+    });
+    expect(seen).toEqual(["none", "none", "none", "none", "none", "failback"]);
+  });
+
+  test("automatic failback waits for the cooldown", () => {
+    const p: Policy = { ...policy, failback_mode: "automatic", recovery_threshold: 1 };
+    const state = { ...onSecondary(), lock_until_utc: later(45).toISOString() };
+    expect(cycle(state, true, p, later(30))).toMatchObject({ recommendation: "none", reason: "cooldown_active" });
+    expect(cycle(state, true, p, later(45)).recommendation).toBe("failback");
+  });
+});
+
+describe("switch decisions", () => {
+  const request = (overrides: Partial<SwitchRequest> = {}): SwitchRequest => ({
+    kind: "failover",
+    expected_from: "primary",
+    force: false,
+    automatic: true,
+    reason: "threshold",
+    actor: "orchestrator",
+    ...overrides,
+  });
+
+  test("standby verification: an unhealthy standby blocks the switch and records FAILOVER_BLOCKED once", () => {
+    const first = decideSwitch(base(), request(), down("http://s/health"), policy, NOW);
+    expect(first).toMatchObject({ changed: false, reason: "standby_unhealthy", next: { last_status: "FAILOVER_BLOCKED", active_target: "primary", secondary_healthy: false } });
+    expect(first.transition).toMatchObject({ kind: "failover_blocked", from: "primary", to: "secondary" });
+    const second = decideSwitch(first.next!, request(), down("http://s/health"), policy, later(30));
+    expect(second.changed).toBe(false);
+    expect(second.transition).toBeUndefined(); // still blocked: not a new transition
+  });
+
+  test("force switches without verifying the standby and through the cooldown, recorded as forced", () => {
+    const cooling = { ...base(), lock_until_utc: later(100).toISOString() };
+    expect(decideSwitch(cooling, request({ automatic: false }), ok("http://s/health"), policy, NOW)).toMatchObject({ changed: false, reason: "cooldown_active" });
+    const forced = decideSwitch(cooling, request({ force: true, automatic: false, reason: "break glass", actor: "alice" }), undefined, policy, NOW);
+    expect(forced).toMatchObject({ changed: true, next: { active_target: "secondary", last_failover_forced: true, failover_count: 1 } });
+    expect(forced.transition).toMatchObject({ reason: "forced: break glass", actor: "alice" });
+  });
+
+  test("an automatic switch is refused while paused; a manual one is not", () => {
+    const paused = { ...base(), paused: true };
+    expect(decideSwitch(paused, request(), ok("http://s/health"), policy, NOW)).toMatchObject({ changed: false, reason: "paused" });
+    expect(decideSwitch(paused, request({ automatic: false }), ok("http://s/health"), policy, NOW).changed).toBe(true);
+  });
+
+  test("the recent transitions summary keeps the last five, newest first", () => {
+    let state = base();
+    for (let i = 0; i < 7; i++) {
+      const outcome = decideSwitch(state, request({ expected_from: state.active_target, reason: `switch ${i}` }), ok(), { ...policy, cooldown_seconds: 0 }, later(i));
+      if (!outcome.changed) throw new Error("expected a switch");
+      state = outcome.next;
+    }
+    expect(state.recent_transitions.map((t) => t.reason)).toEqual(["switch 6", "switch 5", "switch 4", "switch 3", "switch 2"]);
+    expect(state.failover_count).toBe(7);
+  });
+});
+
+describe("maintenance", () => {
+  test("pause until a time resumes by itself at the first check after it", () => {
+    const { next: paused } = decidePause(base(), { until: later(60), reason: "patching", actor: "bob" }, NOW);
+    expect(paused).toMatchObject({ paused: true, paused_until_utc: later(60).toISOString(), pause_reason: "patching" });
+    expect(evaluateCheck(paused, { active: down() }, policy, later(30)).next.paused).toBe(true);
+    const resumed = evaluateCheck(paused, { active: down() }, policy, later(60));
+    expect(resumed.next).toMatchObject({ paused: false });
+    expect(resumed.transitions).toEqual([expect.objectContaining({ kind: "resume", actor: "system" })]);
+  });
+
+  test("pause and resume are idempotent: a repeat is no transition", () => {
+    const { next } = decidePause(base(), { reason: "r", actor: "a" }, NOW);
+    expect(decidePause(next, { reason: "r", actor: "a" }, NOW).transition).toBeUndefined();
+    expect(decideResume(base(), { reason: "r", actor: "a" }, NOW).transition).toBeUndefined();
+    expect(decideResume(next, { reason: "r", actor: "a" }, NOW).transition).toMatchObject({ kind: "resume" });
+  });
+});

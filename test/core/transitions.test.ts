@@ -1,0 +1,146 @@
+import { TableClient } from "@azure/data-tables";
+import { bootstrap, doFailover, healthCheck, pause, resume } from "../../src/core/operations";
+import { PARTITION_KEY } from "../../src/core/state";
+import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { ManualClock, storageConnectionString, testDeps, testEnv } from "../helpers/env";
+import { startReceiver } from "../helpers/receiver";
+
+describe("transitions on Azurite: standby verification, audit history, notifications, groups", () => {
+  let primary: SampleBackend;
+  let secondary: SampleBackend;
+  beforeAll(async () => {
+    primary = await startSampleBackend("primary");
+    secondary = await startSampleBackend("secondary");
+  });
+  beforeEach(() => {
+    primary.behave({ kind: "ok" });
+    secondary.behave({ kind: "ok" });
+  });
+  afterAll(async () => {
+    await primary.close();
+    await secondary.close();
+  });
+
+  async function setup(settings: Record<string, string> = {}) {
+    const clock = new ManualClock();
+    const env = testEnv({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, FAILURE_THRESHOLD: "1", ...settings });
+    const { deps, config } = testDeps(env, clock);
+    await bootstrap(deps, { group: "state" });
+    const table = TableClient.fromConnectionString(storageConnectionString(), config.tableName, { allowInsecureConnection: true });
+    return { deps, clock, row: (group = "state") => table.getEntity<Record<string, unknown>>(PARTITION_KEY, group) };
+  }
+
+  test("both endpoints down: no switch, FAILOVER_BLOCKED recorded once in the audit history; force breaks glass", async () => {
+    const { deps, clock, row } = await setup();
+    primary.behave({ kind: "status", status: 500 });
+    secondary.behave({ kind: "status", status: 502 });
+    expect((await healthCheck(deps, "state")).recommendation).toBe("failover");
+    expect(await doFailover(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" })).toMatchObject({
+      changed: false,
+      reason: "standby_unhealthy",
+      active_target: "primary",
+      last_status: "FAILOVER_BLOCKED",
+    });
+    clock.advance(30);
+    await healthCheck(deps, "state");
+    await doFailover(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" });
+    expect(await row()).toMatchObject({ active_target: "primary", failover_count: 0, last_status: "FAILOVER_BLOCKED", secondary_healthy: false });
+
+    const forced = await doFailover(deps, "state", { force: true, reason: "secondary is warming up", actor: "alice@example.com" });
+    expect(forced).toMatchObject({ changed: true, forced: true, active_target: "secondary" });
+    expect(await row()).toMatchObject({ last_failover_forced: true, failover_count: 1 });
+
+    const page = await deps.history.list("state", 10);
+    expect(page.entries.map((e) => e.kind)).toEqual(["failover", "failover_blocked"]);
+    expect(page.entries[0]).toMatchObject({ from: "primary", to: "secondary", forced: true, actor: "alice@example.com", reason: "forced: secondary is warming up" });
+    expect(page.entries[1]).toMatchObject({ actor: "orchestrator", probe: { url: secondary.url, healthy: false, status_code: 502, error_class: "http_status" } });
+    const summary = JSON.parse(String((await row()).recent_transitions)) as Array<{ kind: string }>;
+    expect(summary.map((t) => t.kind)).toEqual(["failover", "failover_blocked"]);
+  });
+
+  test("the audit history pages newest first with a continuation token", async () => {
+    const { deps, clock } = await setup({ COOLDOWN_SECONDS: "0" });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1);
+      const current = (await deps.store.load("state")).state.active_target;
+      await doFailover(deps, "state", { expected_from: current, reason: `switch ${i}` });
+    }
+    const first = await deps.history.list("state", 2);
+    expect(first.entries.map((e) => e.reason)).toEqual(["switch 4", "switch 3"]);
+    expect(first.continuation).toBeDefined();
+    const second = await deps.history.list("state", 2, first.continuation);
+    expect(second.entries.map((e) => e.reason)).toEqual(["switch 2", "switch 1"]);
+    const third = await deps.history.list("state", 2, second.continuation);
+    expect(third.entries.map((e) => e.reason)).toEqual(["switch 0"]);
+    expect(third.continuation).toBeUndefined();
+    await expect(deps.history.list("state", 2, "garbage!")).rejects.toMatchObject({ code: "invalid_request" });
+  });
+
+  test("notifications: delivered after the receiver's first two failures, with text for Teams/Slack; the attempts are recorded", async () => {
+    const receiver = await startReceiver(2);
+    try {
+      const { deps } = await setup({ NOTIFY_WEBHOOK_URL: receiver.url });
+      await doFailover(deps, "state", { reason: "drill", actor: "carol" });
+      expect(receiver.attempts).toBe(3);
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.received[0]).toMatchObject({ group: "state", kind: "failover", from: "primary", to: "secondary", actor: "carol", failover_count: 1 });
+      expect(receiver.received[0]!.text).toMatch(/\*\*Failover\*\* in failover group `state`: primary -> secondary\..*Reason: drill/s);
+      const [entry] = (await deps.history.list("state", 1)).entries;
+      expect(entry).toMatchObject({ notification_status: "delivered", notification_attempts: 3 });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test("a receiver that never answers 2xx: the failover stands, the failed delivery is recorded", async () => {
+    const receiver = await startReceiver(1000);
+    try {
+      const { deps, row } = await setup({ NOTIFY_WEBHOOK_URL: receiver.url });
+      expect(await doFailover(deps, "state")).toMatchObject({ changed: true });
+      expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1 });
+      const [entry] = (await deps.history.list("state", 1)).entries;
+      expect(entry).toMatchObject({ notification_status: "failed", notification_attempts: 3, notification_error: "after 3 attempts: HTTP 500" });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test("pause and resume are recorded with the caller; while paused nothing switches automatically", async () => {
+    const { deps, row } = await setup();
+    expect(await pause(deps, "state", { reason: "patching", actor: "dave" })).toMatchObject({ changed: true, paused: true });
+    primary.behave({ kind: "status", status: 500 });
+    const check = await healthCheck(deps, "state");
+    expect(check).toMatchObject({ healthy: false, recommendation: "none", reason: "paused" });
+    expect(await doFailover(deps, "state", { expected_from: "primary", automatic: true })).toMatchObject({ changed: false, reason: "paused" });
+    expect(await row()).toMatchObject({ active_target: "primary", paused: true, last_status: "UNHEALTHY" });
+    expect(await resume(deps, "state", { actor: "dave" })).toMatchObject({ changed: true, paused: false });
+    expect((await healthCheck(deps, "state")).recommendation).toBe("failover");
+    expect((await deps.history.list("state", 5)).entries.map((e) => `${e.kind}:${e.actor}`)).toEqual(["resume:dave", "pause:dave"]);
+  });
+
+  test("several groups: each row has its own endpoints and policy; one group's bad row never touches another", async () => {
+    const { deps, row } = await setup({ FAILURE_THRESHOLD: "3" });
+    const other = await startSampleBackend("other-primary");
+    try {
+      other.behave({ kind: "status", status: 500 });
+      const created = await bootstrap(deps, { group: "payments", primary_endpoint: other.url, secondary_endpoint: secondary.url, overrides: { failure_threshold: 1, cooldown_seconds: 5 } });
+      expect(created.created).toBe(true);
+      expect(await deps.store.listGroups()).toEqual(expect.arrayContaining(["state", "payments"]));
+      // payments fails over at its own threshold of 1; the default group keeps 3.
+      expect((await healthCheck(deps, "payments")).recommendation).toBe("failover");
+      expect((await healthCheck(deps, "state")).recommendation).toBe("none");
+      const switched = await doFailover(deps, "payments", { expected_from: "primary", automatic: true });
+      expect(switched.changed).toBe(true);
+      expect(Date.parse(switched.lock_until_utc!) - Date.parse((await row("payments")).last_failover_utc as string)).toBe(5000);
+      // Break the default group's row: payments goes on.
+      const stateRow = await row();
+      const { etag, timestamp: _t, ...props } = stateRow;
+      const table = deps.store.table;
+      await table.updateEntity({ ...props, active_target: "tertiary" } as { partitionKey: string; rowKey: string }, "Replace", { etag });
+      await expect(healthCheck(deps, "state")).rejects.toMatchObject({ code: "malformed_state" });
+      expect(await healthCheck(deps, "payments")).toMatchObject({ healthy: true, active_target: "secondary" });
+    } finally {
+      await other.close();
+    }
+  });
+});
