@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { APP_SETTING_NAMES, GENERAL_SETTINGS, loadConfig } from "../../src/core/config";
+import { POLICY_KNOBS } from "../../src/core/knobs";
+
+const root = join(__dirname, "..", "..");
+const read = (file: string) => readFileSync(join(root, file), "utf8");
+const readme = read("README.md");
+
+/** The cells of the README table row whose first cell is `key` in backticks. */
+function tableRow(key: string): string[] | undefined {
+  const line = readme.split("\n").find((l) => l.startsWith(`| \`${key}\` |`));
+  return line?.split("|").slice(1, -1).map((cell) => cell.trim());
+}
+
+describe("docs match the code", () => {
+  test.each(POLICY_KNOBS.map((k) => [k.setting, k]))("README policy table documents %s with its row field and default", (_name, knob) => {
+    const row = tableRow(knob.setting);
+    expect(row).toBeDefined();
+    expect(row![1]).toBe(`\`${knob.field}\``);
+    expect(row![2]).toBe(knob.defaultText === "" ? "(empty)" : `\`${knob.defaultText}\``);
+    expect(row![4]).toBe(knob.anchor);
+  });
+
+  test.each(GENERAL_SETTINGS.map((s) => [s.setting, s]))("README settings table documents %s with its default", (_name, setting) => {
+    const row = tableRow(setting.setting);
+    expect(row).toBeDefined();
+    expect(row![1]).toBe(setting.defaultText === "" ? "(none)" : `\`${setting.defaultText}\``);
+  });
+
+  test("local.settings.sample.json has every setting the app reads, and they load", () => {
+    const values = (JSON.parse(read("local.settings.sample.json")) as { Values: Record<string, string> }).Values;
+    for (const name of [...APP_SETTING_NAMES, "AzureWebJobsStorage", "TASK_HUB_NAME", "FUNCTIONS_WORKER_RUNTIME"]) expect(Object.keys(values)).toContain(name);
+    expect(() => loadConfig(values)).not.toThrow();
+  });
+
+  test("host.json: extension bundle 4.x, hub name from TASK_HUB_NAME, queue polling fast enough for timely timers", () => {
+    const host = JSON.parse(read("host.json"));
+    expect(host.extensionBundle).toEqual({ id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" });
+    expect(host.extensions.durableTask.hubName).toBe("%TASK_HUB_NAME%");
+    const [h, m, s] = String(host.extensions.durableTask.storageProvider.maxQueuePollingInterval).split(":").map(Number);
+    expect(h! * 3600 + m! * 60 + s!).toBeLessThanOrEqual(5);
+  });
+
+  test("the README quick start commands exist as npm scripts", () => {
+    const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
+    expect(readme).toContain("npm ci && npm run demo");
+    expect(readme).toContain("npm ci && npm test");
+    expect(scripts.demo).toBeDefined();
+    expect(scripts.test).toBeDefined();
+  });
+});
