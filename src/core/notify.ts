@@ -18,7 +18,7 @@ export interface NotifyOptions {
   readonly timeoutMs: number;
 }
 
-export const DEFAULT_NOTIFY_OPTIONS: NotifyOptions = { attempts: 4, firstDelayMs: 250, timeoutMs: 5000 };
+export const DEFAULT_NOTIFY_OPTIONS: NotifyOptions = { attempts: 4, firstDelayMs: 250, timeoutMs: 3000 };
 
 const HEADLINES: Record<TransitionSummary["kind"], string> = {
   failover: "Failover",
