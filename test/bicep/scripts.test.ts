@@ -1,0 +1,205 @@
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT, makeTempDir, run } from "./arm";
+
+/**
+ * scripts/bicep, scripts/package and scripts/deploy, run for real. Azure itself is out of reach
+ * here, so scripts/deploy talks to a stand-in `az` (AZ=...) that records its calls.
+ */
+
+const script = (name: string) => path.join(ROOT, "scripts", name);
+
+let tmp: string;
+beforeAll(() => {
+  tmp = makeTempDir("scripts-test-");
+});
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("scripts/bicep", () => {
+  test("--help says where the CLI comes from", () => {
+    const result = run("bash", [script("bicep"), "--help"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\$BICEP/);
+    expect(result.stdout).toMatch(/az bicep install/);
+    expect(result.stdout).toMatch(/NuGet/);
+  });
+
+  test("an explicit BICEP path wins, and a bad one is a clear error", () => {
+    const which = run("bash", [script("bicep"), "--which"], {}, ROOT);
+    expect(which.status).toBe(0);
+    const [exe] = which.stdout.trim().split("\t");
+    const explicit = run("bash", [script("bicep"), "--which"], { BICEP: exe });
+    expect(explicit.stdout.trim()).toBe(`${exe}\t$BICEP`);
+    const version = run("bash", [script("bicep"), "--version"], { BICEP: exe });
+    expect(version.stdout).toMatch(/Bicep CLI version \d+\.\d+\.\d+/);
+
+    const bad = run("bash", [script("bicep"), "--version"], { BICEP: path.join(tmp, "no-such-bicep") });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/BICEP=.*no-such-bicep is not an executable file/);
+  }, 300_000);
+
+  test("with no bicep, no az and no dotnet it says how to get one", () => {
+    // A copy of the script in a tree without .tools/, on a PATH with only the basics.
+    const repo = path.join(tmp, "bare-repo");
+    const bin = path.join(tmp, "bare-bin");
+    mkdirSync(path.join(repo, "scripts"), { recursive: true });
+    mkdirSync(bin);
+    copyFileSync(script("bicep"), path.join(repo, "scripts", "bicep"));
+    for (const tool of ["bash", "dirname", "uname", "sed", "cat"]) {
+      const found = run("bash", ["-c", `command -v ${tool}`]).stdout.trim();
+      symlinkSync(found, path.join(bin, tool));
+    }
+    const result = run(path.join(bin, "bash"), [path.join(repo, "scripts", "bicep"), "--version"], { PATH: bin, BICEP: "" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/no Bicep CLI found/);
+    expect(result.stderr).toMatch(/az bicep install/);
+    expect(result.stderr).toMatch(/\.NET SDK/);
+  });
+});
+
+/** A stand-in for the Azure CLI: logs every call and answers the few queries scripts/deploy makes. */
+function fakeAz(dir: string): { az: string; log: string } {
+  const az = path.join(dir, "az");
+  const log = path.join(dir, "az.log");
+  writeFileSync(
+    az,
+    `#!/usr/bin/env bash
+echo "az $*" >> "${log}"
+case "$*" in
+  "account show --output none") [[ "\${FAKE_AZ_LOGGED_IN:-1}" == 1 ]] || { echo "Please run 'az login' to setup account." >&2; exit 1; } ;;
+  "account show --query name --output tsv") echo "Test Subscription" ;;
+  "group exists --name "*) echo "\${FAKE_AZ_GROUP_EXISTS:-false}" ;;
+  "ad signed-in-user show"*) echo "11111111-2222-3333-4444-555555555555" ;;
+  "deployment group create"*) echo "env PRIMARY_ENDPOINT=$PRIMARY_ENDPOINT SECONDARY_ENDPOINT=$SECONDARY_ENDPOINT OPERATOR_PRINCIPAL_ID=$OPERATOR_PRINCIPAL_ID" >> "${log}" ;;
+  *"outputs.functionAppName.value"*) echo "func-test" ;;
+  *"outputs.functionAppHostName.value"*) echo "func-test.azurewebsites.net" ;;
+  *"outputs.statusUrl.value"*) echo "https://func-test.azurewebsites.net/api/status?group=state" ;;
+  *"outputs.storageAccountName.value"*) echo "sttest" ;;
+  *"outputs.stateTableName.value"*) echo "failoverstate" ;;
+esac
+`,
+  );
+  chmodSync(az, 0o755);
+  writeFileSync(log, "");
+  return { az, log };
+}
+
+describe("scripts/deploy", () => {
+  const endpoints = ["--primary", "https://primary.example.com/health", "--secondary", "https://secondary.example.com/health"];
+
+  test("--help lists the options", () => {
+    const result = run("bash", [script("deploy"), "--help"]);
+    expect(result.status).toBe(0);
+    for (const option of ["--resource-group", "--create-group", "--primary", "--secondary", "--skip-infra"]) expect(result.stdout).toContain(option);
+  });
+
+  test("refuses clearly before doing anything: no group, no endpoints, no az, not logged in, missing group", () => {
+    const dir = path.join(tmp, "deploy-refuses");
+    mkdirSync(dir);
+    const { az, log } = fakeAz(dir);
+    const clean = { AZURE_RESOURCE_GROUP: "", PRIMARY_ENDPOINT: "", SECONDARY_ENDPOINT: "", AZ: az };
+
+    let r = run("bash", [script("deploy"), ...endpoints], clean);
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining("no resource group")]);
+
+    r = run("bash", [script("deploy"), "-g", "rg-test"], clean);
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining("PRIMARY_ENDPOINT is not set")]);
+
+    r = run("bash", [script("deploy"), "-g", "rg-test", ...endpoints], { ...clean, AZ: path.join(dir, "no-az-here") });
+    expect([r.status, r.stderr]).toEqual([1, expect.stringMatching(/Azure CLI .* is not installed/)]);
+
+    r = run("bash", [script("deploy"), "-g", "rg-test", ...endpoints], { ...clean, FAKE_AZ_LOGGED_IN: "0" });
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining("not logged in: run 'az login'")]);
+
+    r = run("bash", [script("deploy"), "-g", "rg-test", ...endpoints], { ...clean, FAKE_AZ_GROUP_EXISTS: "false" });
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining("pass --create-group -l REGION")]);
+
+    expect(readFileSync(log, "utf8")).not.toMatch(/deployment group create|config-zip/);
+  });
+
+  test("one command: create the group, deploy main.bicepparam, publish the zip, print the status URL", () => {
+    const dir = path.join(tmp, "deploy-runs");
+    mkdirSync(dir);
+    const { az, log } = fakeAz(dir);
+    const zip = path.join(dir, "functions.zip");
+    writeFileSync(zip, "PK");
+    const r = run("bash", [script("deploy"), "-g", "rg-test", "--create-group", "-l", "swedencentral", ...endpoints, "--zip", zip], {
+      AZ: az,
+      OPERATOR_PRINCIPAL_ID: "",
+      AZURE_RESOURCE_GROUP: "",
+    });
+    expect(r.status).toBe(0);
+    const calls = readFileSync(log, "utf8").split("\n");
+    const index = (pattern: RegExp) => calls.findIndex((c) => pattern.test(c));
+    const order = [
+      index(/^az group create --name rg-test --location swedencentral/),
+      index(/^az deployment group create --resource-group rg-test .*--parameters .*bicep\/main\.bicepparam/),
+      index(/^az functionapp deployment source config-zip --resource-group rg-test --name func-test --src .*functions\.zip/),
+    ];
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(calls).toContain(
+      "env PRIMARY_ENDPOINT=https://primary.example.com/health SECONDARY_ENDPOINT=https://secondary.example.com/health OPERATOR_PRINCIPAL_ID=11111111-2222-3333-4444-555555555555",
+    );
+    expect(r.stdout).toContain("https://func-test.azurewebsites.net/api/status?group=state");
+    expect(r.stdout).toContain("az functionapp keys list -g rg-test -n func-test --query functionKeys.default -o tsv");
+    expect(r.stdout).toContain("az group delete --name rg-test");
+  });
+});
+
+/** Entry names of a zip file, read from its central directory (no unzip tool needed). */
+function zipEntries(file: string): string[] {
+  const buf = readFileSync(file);
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65557); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error(`${file} is not a zip file`);
+  let count = buf.readUInt16LE(eocd + 10);
+  let offset = buf.readUInt32LE(eocd + 16);
+  const names: string[] = [];
+  while (count-- > 0) {
+    if (buf.readUInt32LE(offset) !== 0x02014b50) throw new Error(`bad central directory entry at ${offset}`);
+    const nameLength = buf.readUInt16LE(offset + 28);
+    const extraLength = buf.readUInt16LE(offset + 30);
+    const commentLength = buf.readUInt16LE(offset + 32);
+    names.push(buf.toString("utf8", offset + 46, offset + 46 + nameLength));
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+}
+
+describe("scripts/package", () => {
+  test("functions.zip holds dist/, host.json, package.json and only the production node_modules", () => {
+    const out = path.join(tmp, "package", "functions.zip");
+    const r = run("bash", [script("package"), "--out", out]);
+    if (r.status !== 0) throw new Error(`scripts/package failed (exit ${r.status}):\n${r.stderr}`);
+    expect(r.stdout.trim()).toBe(out);
+
+    const entries = zipEntries(out);
+    const files = new Set(entries);
+    expect(files.has("host.json")).toBe(true);
+    expect(files.has("package.json")).toBe(true);
+
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      main: string;
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    // The host loads what "main" names: the zip must have it.
+    const main = new RegExp(`^${pkg.main.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`);
+    expect(entries.filter((e) => main.test(e)).length).toBeGreaterThan(0);
+
+    for (const dep of Object.keys(pkg.dependencies)) expect([dep, files.has(`node_modules/${dep}/package.json`)]).toEqual([dep, true]);
+    for (const dev of Object.keys(pkg.devDependencies)) {
+      expect([dev, entries.some((e) => e.startsWith(`node_modules/${dev}/`))]).toEqual([dev, false]);
+    }
+    expect(entries.filter((e) => /^(src|test|bicep|scripts|\.tools|\.artifacts)\//.test(e) || e === "local.settings.json")).toEqual([]);
+    expect(entries.filter((e) => e.startsWith("node_modules/.bin/"))).toEqual([]);
+  }, 300_000);
+});
