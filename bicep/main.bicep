@@ -1,6 +1,6 @@
 // Azure failover orchestrator: one resource-group deployment, one pass, no keys.
 //
-//   az deployment group create -g <rg> -f bicep/main.bicep -p bicep/main.bicepparam
+//   az deployment group create -g <rg> -p bicep/main.bicepparam
 //
 // Creates a user-assigned identity, a keyless storage account (state table, history table,
 // deployment container), Log Analytics + Application Insights (local auth off), a Flex
