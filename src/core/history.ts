@@ -7,11 +7,14 @@ import { storageError } from "./storage";
 
 /**
  * Audit history: one entity per transition, PartitionKey = group, RowKey ordered newest
- * first (inverted milliseconds, then a random suffix so two entries in one millisecond
- * never collide). Append-only: createEntity, never a state write.
+ * first: inverted milliseconds, then an inverted per-process sequence (two entries of one
+ * millisecond from this process keep their order), then a random suffix (entries from two
+ * processes never collide). Append-only: createEntity, never a state write.
  */
 
 const MAX_TIME = 9_999_999_999_999;
+const MAX_SEQUENCE = 999_999;
+let sequence = 0;
 
 export type NotificationStatus = "not_configured" | "pending" | "delivered" | "failed";
 
@@ -31,7 +34,9 @@ export interface HistoryPage {
 }
 
 export function historyRowKey(at: Date): string {
-  return `${String(MAX_TIME - at.getTime()).padStart(13, "0")}-${randomBytes(4).toString("hex")}`;
+  sequence = (sequence + 1) % MAX_SEQUENCE;
+  const time = String(MAX_TIME - at.getTime()).padStart(13, "0");
+  return `${time}-${String(MAX_SEQUENCE - sequence).padStart(6, "0")}-${randomBytes(4).toString("hex")}`;
 }
 
 function fromEntity(entity: Record<string, unknown>): HistoryEntry {

@@ -1,4 +1,5 @@
 import { TableClient } from "@azure/data-tables";
+import { historyRowKey } from "../../src/core/history";
 import { bootstrap, doFailover, healthCheck, pause, resume } from "../../src/core/operations";
 import { PARTITION_KEY } from "../../src/core/state";
 import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
@@ -56,6 +57,12 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     expect(page.entries[1]).toMatchObject({ actor: "orchestrator", probe: { url: secondary.url, healthy: false, status_code: 502, error_class: "http_status" } });
     const summary = JSON.parse(String((await row()).recent_transitions)) as Array<{ kind: string }>;
     expect(summary.map((t) => t.kind)).toEqual(["failover", "failover_blocked"]);
+  });
+
+  test("history row keys sort newest first, also within one millisecond", () => {
+    const t = new Date("2026-01-01T00:00:00.000Z");
+    const keys = [historyRowKey(t), historyRowKey(t), historyRowKey(new Date(t.getTime() + 1)), historyRowKey(new Date(t.getTime() + 1))];
+    expect([...keys].sort()).toEqual([keys[3], keys[2], keys[1], keys[0]]);
   });
 
   test("the audit history pages newest first with a continuation token", async () => {
