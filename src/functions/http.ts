@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { z } from "zod";
 import { groupNameSchema } from "../core/config";
@@ -95,3 +95,27 @@ export async function wake(context: InvocationContext, group: string, reason: st
 }
 
 export const optionalReason = z.string().max(500, "must be at most 500 characters").optional();
+
+/**
+ * Registers a control endpoint (POST /api/<route>): validate the body, let the core write the
+ * row, then wake the group's orchestration when something changed. The row is the truth; the
+ * event only saves waiting for the next timer.
+ */
+export function controlEndpoint<S extends z.ZodType>(
+  route: string,
+  body: S,
+  act: (group: string, input: z.infer<S>, actor: string) => Promise<{ readonly changed: boolean }>,
+): void {
+  app.http(`http_${route}`, {
+    route,
+    methods: ["POST"],
+    authLevel: "function",
+    extraInputs: [df.input.durableClient()],
+    handler: jsonEndpoint(async (request, context) => {
+      const group = groupOf(request);
+      const result = await act(group, await bodyOf(request, body), actorOf(request));
+      if (result.changed) await wake(context, group, route);
+      return { jsonBody: result };
+    }),
+  });
+}

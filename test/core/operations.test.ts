@@ -1,8 +1,7 @@
-import { TableClient } from "@azure/data-tables";
-import { bootstrap, doFailover, healthCheck } from "../../src/core/operations";
+import { doFailover, healthCheck } from "../../src/core/operations";
 import { PARTITION_KEY } from "../../src/core/state";
 import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
-import { ManualClock, storageConnectionString, testDeps, testEnv } from "../helpers/env";
+import { bootstrappedGroup } from "../helpers/env";
 
 describe("health_check and do_failover on Azurite", () => {
   let primary: SampleBackend;
@@ -20,15 +19,8 @@ describe("health_check and do_failover on Azurite", () => {
     await secondary.close();
   });
 
-  async function setup(settings: Record<string, string> = {}) {
-    const clock = new ManualClock();
-    const env = testEnv({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, COOLDOWN_SECONDS: "120", ...settings });
-    const { deps, config } = testDeps(env, clock);
-    const table = TableClient.fromConnectionString(storageConnectionString(), config.tableName, { allowInsecureConnection: true });
-    await bootstrap(deps, { group: "state" });
-    const row = () => table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
-    return { deps, clock, table, row };
-  }
+  const setup = (settings: Record<string, string> = {}) =>
+    bootstrappedGroup({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, COOLDOWN_SECONDS: "120", ...settings });
 
   test("the original end-to-end steps, at the module level", async () => {
     const { deps, clock, table, row } = await setup({ FAILURE_THRESHOLD: "1" });

@@ -1,9 +1,7 @@
-import { TableClient } from "@azure/data-tables";
 import { historyRowKey } from "../../src/core/history";
 import { bootstrap, doFailover, healthCheck, pause, resume } from "../../src/core/operations";
-import { PARTITION_KEY } from "../../src/core/state";
 import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
-import { ManualClock, storageConnectionString, testDeps, testEnv } from "../helpers/env";
+import { bootstrappedGroup } from "../helpers/env";
 import { startReceiver } from "../helpers/receiver";
 
 describe("transitions on Azurite: standby verification, audit history, notifications, groups", () => {
@@ -22,14 +20,8 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     await secondary.close();
   });
 
-  async function setup(settings: Record<string, string> = {}) {
-    const clock = new ManualClock();
-    const env = testEnv({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, FAILURE_THRESHOLD: "1", ...settings });
-    const { deps, config } = testDeps(env, clock);
-    await bootstrap(deps, { group: "state" });
-    const table = TableClient.fromConnectionString(storageConnectionString(), config.tableName, { allowInsecureConnection: true });
-    return { deps, clock, row: (group = "state") => table.getEntity<Record<string, unknown>>(PARTITION_KEY, group) };
-  }
+  const setup = (settings: Record<string, string> = {}) =>
+    bootstrappedGroup({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, FAILURE_THRESHOLD: "1", ...settings });
 
   test("both endpoints down: no switch, FAILOVER_BLOCKED recorded once in the audit history; force breaks glass", async () => {
     const { deps, clock, row } = await setup();

@@ -1,8 +1,10 @@
+import { TableClient } from "@azure/data-tables";
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../../src/core/clock";
 import { loadConfig, type AppConfig } from "../../src/core/config";
 import { createDeps } from "../../src/core/deps";
-import type { FailoverDeps } from "../../src/core/operations";
+import { bootstrap, type FailoverDeps } from "../../src/core/operations";
+import { PARTITION_KEY } from "../../src/core/state";
 
 export function storageConnectionString(): string {
   const value = process.env.TEST_STORAGE_CONNECTION_STRING;
@@ -39,4 +41,13 @@ export class ManualClock implements Clock {
 export function testDeps(env: Record<string, string>, clock: Clock = new ManualClock()): { deps: FailoverDeps; config: AppConfig; clock: Clock } {
   const config = loadConfig(env);
   return { deps: createDeps(config, { clock, notify: { attempts: 3, firstDelayMs: 20, timeoutMs: 1000 } }), config, clock };
+}
+
+/** Fresh tables with the default group's row created, a manual clock, and a reader for the raw row. */
+export async function bootstrappedGroup(settings: Record<string, string>) {
+  const clock = new ManualClock();
+  const { deps, config } = testDeps(testEnv(settings), clock);
+  await bootstrap(deps, { group: "state" });
+  const table = TableClient.fromConnectionString(storageConnectionString(), config.tableName, { allowInsecureConnection: true });
+  return { deps, clock, table, row: (group = "state") => table.getEntity<Record<string, unknown>>(PARTITION_KEY, group) };
 }
