@@ -24,7 +24,7 @@ export interface SampleBackend {
   close(): Promise<void>;
 }
 
-export async function startSampleBackend(name: string, initial: Behaviour = { kind: "ok" }): Promise<SampleBackend> {
+export async function startSampleBackend(name: string, initial: Behaviour = { kind: "ok" }, port = 0): Promise<SampleBackend> {
   let behaviour = initial;
   let requests = 0;
   let hugeBytesWritten = 0;
@@ -62,11 +62,14 @@ export async function startSampleBackend(name: string, initial: Behaviour = { ki
       }
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => reject(new Error(`${name} backend cannot listen on 127.0.0.1:${port}: ${err.message}`)));
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const address = server.address() as AddressInfo;
   return {
     name,
-    url: `http://127.0.0.1:${port}/health`,
+    url: `http://127.0.0.1:${address.port}/health`,
     get requests() {
       return requests;
     },
