@@ -28,6 +28,7 @@ export function isFailoverError(err: unknown, code?: FailoverErrorCode): err is 
 
 /** A short, single-line description of any thrown value, for last_error and logs. */
 export function describeError(err: unknown): string {
+  if (err instanceof FailoverError) return err.message.slice(0, 1000);
   if (err instanceof Error) return `${err.name === "Error" ? "" : `${err.name}: `}${err.message}`.slice(0, 1000);
   return String(err).slice(0, 1000);
 }

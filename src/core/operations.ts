@@ -85,8 +85,12 @@ export interface HealthCheckResponse {
   readonly check_interval_seconds: number;
 }
 
-/** Probes the active endpoint (and the primary while the secondary is active) and records it. */
-export async function healthCheck(deps: FailoverDeps, group: string, attempt = 1): Promise<HealthCheckResponse> {
+/**
+ * Probes the active endpoint (and the primary while the secondary is active) and records it.
+ * `cycle` names the orchestration cycle asking; without it the check is manual and does not
+ * count toward the thresholds (see evaluateCheck).
+ */
+export async function healthCheck(deps: FailoverDeps, group: string, cycle?: string, attempt = 1): Promise<HealthCheckResponse> {
   const first = await deps.store.load(group);
   const policy = policyOf(deps, first);
   const options = probeOptions(policy);
@@ -102,14 +106,15 @@ export async function healthCheck(deps: FailoverDeps, group: string, attempt = 1
         // The row moved on while we probed (a switch or an edited endpoint): this probe is stale.
         return { result: undefined };
       }
-      const decided = evaluateCheck(loaded.state, { active: activeProbe, ...(primaryProbe ? { primary: primaryProbe } : {}) }, policyOf(deps, loaded), deps.clock.now());
+      const probes = { active: activeProbe, ...(primaryProbe ? { primary: primaryProbe } : {}) };
+      const decided = evaluateCheck(loaded.state, probes, policyOf(deps, loaded), deps.clock.now(), cycle);
       return { next: decided.next, result: decided };
     },
     first,
   );
   if (!outcome) {
     if (attempt >= 3) throw new FailoverError("conflict", `Group "${group}" switched or had its endpoint edited during ${attempt} checks in a row; try again`);
-    return healthCheck(deps, group, attempt + 1);
+    return healthCheck(deps, group, cycle, attempt + 1);
   }
   for (const transition of outcome.transitions) await recordTransition(deps, group, transition, outcome.next);
   const s = outcome.next;
@@ -132,6 +137,22 @@ export async function healthCheck(deps: FailoverDeps, group: string, attempt = 1
     reason: outcome.reason,
     check_interval_seconds: policy.check_interval_seconds,
   };
+}
+
+/** What the orchestration's check returns when the group's row is gone: the loop then ends. */
+export interface GroupRemoved {
+  readonly group: string;
+  readonly removed: true;
+}
+
+/** The orchestration's check: like healthCheck, but a deleted group ends the loop instead of failing every cycle. */
+export async function cycleCheck(deps: FailoverDeps, group: string, cycle: string): Promise<HealthCheckResponse | GroupRemoved> {
+  try {
+    return await healthCheck(deps, group, cycle);
+  } catch (err) {
+    if (err instanceof FailoverError && err.code === "state_not_found") return { group, removed: true };
+    throw err;
+  }
 }
 
 export interface FailoverRequest {
@@ -160,7 +181,7 @@ export interface FailoverResponse {
  * Switches away from `expected_from` (at least once safe: a repeat finds the row already
  * moved and changes nothing). Verifies the standby first unless forced.
  */
-export async function doFailover(deps: FailoverDeps, group: string, request: FailoverRequest = {}): Promise<FailoverResponse> {
+export async function doFailover(deps: FailoverDeps, group: string, request: FailoverRequest = {}, attempt = 1): Promise<FailoverResponse> {
   const first = await deps.store.load(group);
   const kind = request.kind ?? "failover";
   const expectedFrom: Target = request.expected_from ?? (kind === "failback" ? "secondary" : first.state.active_target);
@@ -178,11 +199,18 @@ export async function doFailover(deps: FailoverDeps, group: string, request: Fai
   const outcome = await deps.store.update(
     group,
     (loaded) => {
+      if (standby && loaded.state.active_target === expectedFrom && endpointOf(loaded.state, target) !== standby.url) {
+        return { result: undefined }; // the standby's URL was edited while we probed it: that probe says nothing
+      }
       const decided = decideSwitch(loaded.state, switchRequest, standby, policyOf(deps, loaded), deps.clock.now());
       return { ...(decided.next ? { next: decided.next } : {}), result: { decided, state: decided.next ?? loaded.state } };
     },
     first,
   );
+  if (!outcome) {
+    if (attempt >= 3) throw new FailoverError("conflict", `The ${target} endpoint of group "${group}" was edited during ${attempt} switches in a row; try again`);
+    return doFailover(deps, group, { ...request, expected_from: expectedFrom }, attempt + 1);
+  }
   const { decided, state } = outcome;
   if (decided.transition) await recordTransition(deps, group, decided.transition, state, standby);
   return {

@@ -26,7 +26,11 @@ export const orchestratorInputSchema = z.object({
 });
 export type OrchestratorInput = z.infer<typeof orchestratorInputSchema>;
 
-export const groupInputSchema = z.object({ group: groupNameSchema });
+export const healthCheckInputSchema = z.object({
+  group: groupNameSchema,
+  /** The cycle asking (its start time): a check is counted toward the thresholds once per cycle. */
+  cycle: z.string().min(1),
+});
 
 export const failoverActivityInputSchema = z.object({
   group: groupNameSchema,

@@ -52,38 +52,47 @@ function recordProbe(state: FailoverState, probe: ProbeResult): FailoverState {
   };
 }
 
-/** Folds one health check into the row and says whether the policy now wants a switch. */
-export function evaluateCheck(current: FailoverState, probes: CheckProbes, policy: Policy, now: Date): CheckOutcome {
+/**
+ * Folds one health check into the row and says whether the policy now wants a switch.
+ *
+ * Only the orchestration's scheduled checks count toward the thresholds, once per cycle:
+ * `cycle` identifies the orchestration cycle, and a check whose cycle is already recorded
+ * (the activity ran again: activities run at least once) leaves the counters as they are.
+ * A manual check (`cycle` undefined) is recorded but never counted, so polling
+ * GET /api/health_check cannot shorten the hysteresis.
+ */
+export function evaluateCheck(current: FailoverState, probes: CheckProbes, policy: Policy, now: Date, cycle?: string): CheckOutcome {
   const { state: base, transition } = expirePause(current, now);
   const transitions = transition ? [transition] : [];
   const healthy = probes.active.healthy;
   const active = base.active_target;
-  const failures = healthy ? 0 : base.consecutive_failures + 1;
-  const successes = healthy ? base.consecutive_successes + 1 : 0;
+  const counted = cycle !== undefined && cycle !== base.last_cycle_id;
   const primaryHealthy = active === "primary" ? healthy : probes.primary?.healthy;
-  const failbackSuccesses = active === "secondary" && primaryHealthy === true ? base.failback_successes + 1 : 0;
+  const failures = counted ? (healthy ? 0 : base.consecutive_failures + 1) : base.consecutive_failures;
+  const failbackSuccesses = !counted ? base.failback_successes : active === "secondary" && primaryHealthy === true ? base.failback_successes + 1 : 0;
   let next: FailoverState = {
     ...recordProbe(base, probes.active),
     last_check_utc: now.toISOString(),
     last_status: healthy ? "OK" : "UNHEALTHY",
     consecutive_failures: failures,
-    consecutive_successes: successes,
+    consecutive_successes: counted ? (healthy ? base.consecutive_successes + 1 : 0) : base.consecutive_successes,
     failback_successes: failbackSuccesses,
     primary_healthy: primaryHealthy,
     secondary_healthy: active === "secondary" ? healthy : base.secondary_healthy,
+    last_cycle_id: counted ? cycle : base.last_cycle_id,
   };
   // A blocked failover stays visible as such while the active endpoint is still down.
   if (!healthy && base.last_status === "FAILOVER_BLOCKED") next = { ...next, last_status: "FAILOVER_BLOCKED" };
 
-  const wants: Recommendation = !healthy
-    ? failures >= policy.failure_threshold
+  if (cycle === undefined) return { next, recommendation: "none", reason: "manual_check (not counted toward thresholds)", transitions };
+  const wants: Recommendation =
+    failures >= policy.failure_threshold
       ? "failover"
-      : "none"
-    : active === "secondary" && policy.failback_mode === "automatic" && failbackSuccesses >= policy.recovery_threshold
-      ? "failback"
-      : "none";
+      : active === "secondary" && policy.failback_mode === "automatic" && failbackSuccesses >= policy.recovery_threshold
+        ? "failback"
+        : "none";
   if (wants === "none") {
-    const reason = healthy ? "healthy" : `below_threshold (${failures}/${policy.failure_threshold})`;
+    const reason = failures === 0 ? "healthy" : `below_threshold (${failures}/${policy.failure_threshold})`;
     return { next, recommendation: "none", reason, transitions };
   }
   if (next.paused) return { next, recommendation: "none", reason: "paused", transitions };
@@ -123,11 +132,12 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
   if (from !== request.expected_from) {
     return { changed: false, reason: request.kind === "failback" ? "already_on_primary" : "already_failed_over" };
   }
-  if (request.automatic && state.paused && !expirePause(state, now).transition) return { changed: false, reason: "paused" };
+  // An expired pause is cleared (and audited) by the next check; until then nothing switches by itself.
+  if (request.automatic && state.paused) return { changed: false, reason: "paused" };
   if (!request.force && isCoolingDown(state, now)) return { changed: false, reason: "cooldown_active" };
   if (!request.force && !standby?.healthy) {
     const detail = standby ? `${standby.error_class}: ${standby.error}` : "not probed";
-    const reason = `${to} endpoint is unhealthy too (${detail}); not switching`;
+    const reason = `the ${to} endpoint is unhealthy (${detail}); not switching to it`;
     const alreadyBlocked = state.last_status === "FAILOVER_BLOCKED";
     const transition = alreadyBlocked ? undefined : summary("failover_blocked", from, to, reason, request.actor, now);
     const blocked: FailoverState = {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { FailoverError } from "./errors";
-import { POLICY_KNOBS, boolean, integer, parseKnob, type Policy, type PolicyField } from "./knobs";
+import { POLICY_KNOBS, boolean, formatStatusRanges, integer, parseKnob, type Policy, type PolicyField, type StatusRange } from "./knobs";
 
 /**
  * The state row of one failover group: table `failoverstate`, PartitionKey `failover`,
@@ -30,11 +30,15 @@ export interface TransitionSummary {
   readonly actor: string;
 }
 
+/**
+ * An ISO 8601 date-time such as 2026-01-01T12:00:00Z. Without an offset (as Python's
+ * isoformat() writes it) it is read as UTC, as the field names say. Stored back as ISO UTC.
+ */
 const isoTime = z.preprocess(
   (v) => (v instanceof Date ? v.toISOString() : v === "" || v === null ? undefined : v),
   z
-    .string({ error: "must be an ISO 8601 time" })
-    .refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 time")
+    .iso.datetime({ offset: true, local: true, error: "must be an ISO 8601 time such as 2026-01-01T12:00:00Z" })
+    .transform((s) => new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`).toISOString())
     .optional(),
 );
 
@@ -88,6 +92,8 @@ const stateSchema = z.object({
   paused_until_utc: isoTime,
   pause_reason: optionalText,
   recent_transitions: recentTransitions,
+  /** The orchestration cycle whose check last advanced the counters (at-least-once guard). */
+  last_cycle_id: optionalText,
 });
 
 export type FailoverState = z.infer<typeof stateSchema>;
@@ -135,7 +141,7 @@ export function parseRow(group: string, raw: Readonly<Record<string, unknown>>):
   return { state: result.data, overrides: overrides as PolicyOverrides };
 }
 
-/** Validates override values given as input (init endpoint), naming each bad field. */
+/** Validates override values given as input (init endpoint), naming each bad field; returns them as the row stores them. */
 export function parseOverrides(input: Readonly<Record<string, unknown>>): { overrides: Record<string, unknown>; problems: string[] } {
   const overrides: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -143,7 +149,7 @@ export function parseOverrides(input: Readonly<Record<string, unknown>>): { over
     const value = input[knob.field];
     if (value === undefined || value === null || value === "") continue;
     const parsed = parseKnob(knob, value);
-    if (parsed.ok) overrides[knob.field] = value;
+    if (parsed.ok) overrides[knob.field] = knob.field === "probe_expected_status" ? formatStatusRanges(parsed.value as StatusRange[]) : parsed.value;
     else problems.push(`${knob.field}: ${parsed.message} (${describeValue(value)})`);
   }
   return { overrides, problems };

@@ -9,10 +9,16 @@ import { runtimeDeps } from "./runtime";
  */
 controlEndpoint(
   "do_failover",
-  z.strictObject({
-    force: z.boolean({ error: "must be true or false" }).optional(),
-    expected_from: z.enum(["primary", "secondary"], { error: "must be primary or secondary" }).optional(),
-    reason: optionalReason,
-  }),
+  z
+    .strictObject({
+      force: z.boolean({ error: "must be true or false" }).optional(),
+      expected_from: z.enum(["primary", "secondary"], { error: "must be primary or secondary" }).optional(),
+      reason: optionalReason,
+    })
+    // A forced switch skips the cooldown, so a retried request would switch back: it must say which way.
+    .refine((body) => body.force !== true || body.expected_from !== undefined, {
+      path: ["expected_from"],
+      message: "is required with force: true (the target to move away from), so a retried request cannot switch back",
+    }),
   (group, input, actor) => doFailover(runtimeDeps(), group, { ...input, actor }),
 );

@@ -1,8 +1,11 @@
 import * as df from "durable-functions";
-import { healthCheck } from "../core/operations";
-import { HEALTH_CHECK_ACTIVITY, groupInputSchema } from "../core/orchestration";
+import { cycleCheck } from "../core/operations";
+import { HEALTH_CHECK_ACTIVITY, healthCheckInputSchema } from "../core/orchestration";
 import { runtimeDeps } from "./runtime";
 
 df.app.activity(HEALTH_CHECK_ACTIVITY, {
-  handler: (input: unknown) => healthCheck(runtimeDeps(), groupInputSchema.parse(input).group),
+  handler: (input: unknown) => {
+    const { group, cycle } = healthCheckInputSchema.parse(input);
+    return cycleCheck(runtimeDeps(), group, cycle);
+  },
 });

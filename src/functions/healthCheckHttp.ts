@@ -1,5 +1,4 @@
 import { app } from "@azure/functions";
-import * as df from "durable-functions";
 import { healthCheck } from "../core/operations";
 import { groupOf, jsonEndpoint } from "./http";
 import { runtimeDeps } from "./runtime";
@@ -9,6 +8,5 @@ app.http("http_health_check", {
   route: "health_check",
   methods: ["GET"],
   authLevel: "function",
-  extraInputs: [df.input.durableClient()],
   handler: jsonEndpoint(async (request) => ({ jsonBody: await healthCheck(runtimeDeps(), groupOf(request)) })),
 });

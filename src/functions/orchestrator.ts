@@ -2,7 +2,7 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { addSeconds } from "../core/clock";
 import { describeError } from "../core/errors";
-import type { FailoverResponse, HealthCheckResponse } from "../core/operations";
+import type { FailoverResponse, GroupRemoved, HealthCheckResponse } from "../core/operations";
 import {
   DO_FAILOVER_ACTIVITY,
   HEALTH_CHECK_ACTIVITY,
@@ -22,11 +22,16 @@ import {
 export const failoverOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = orchestratorInputSchema.parse(context.df.getInput());
   const { group } = input;
+  // The cycle's start (the first episode's time): it names the cycle and anchors the next one,
+  // so a slow check does not stretch the period.
+  const cycleStart = context.df.currentUtcDateTime;
   let check: HealthCheckResponse | undefined;
   let switched: FailoverResponse | undefined;
   let error: string | undefined;
   try {
-    check = (yield context.df.callActivity(HEALTH_CHECK_ACTIVITY, { group })) as HealthCheckResponse;
+    const result = (yield context.df.callActivity(HEALTH_CHECK_ACTIVITY, { group, cycle: cycleStart.toISOString() })) as HealthCheckResponse | GroupRemoved;
+    if ("removed" in result) return `group "${group}" has no state row any more; the orchestration ends`;
+    check = result;
     if (check.recommendation !== "none") {
       const request: FailoverActivityInput = {
         group,
@@ -48,7 +53,8 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
     }
   }
   const intervalSeconds = check?.check_interval_seconds ?? input.interval_seconds;
-  const nextCheck = addSeconds(context.df.currentUtcDateTime, intervalSeconds);
+  const due = addSeconds(cycleStart, intervalSeconds);
+  const nextCheck = due > context.df.currentUtcDateTime ? due : context.df.currentUtcDateTime;
   context.df.setCustomStatus(cycleStatus(group, context.df.currentUtcDateTime, nextCheck, check, switched, error));
 
   const timer = context.df.createTimer(nextCheck);

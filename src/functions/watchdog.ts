@@ -1,5 +1,6 @@
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
+import { groupNameSchema } from "../core/config";
 import { describeError } from "../core/errors";
 import { bootstrap } from "../core/operations";
 import { ensureOrchestration } from "./orchestrations";
@@ -15,13 +16,19 @@ app.timer("watchdog", {
   extraInputs: [df.input.durableClient()],
   handler: async (_timer, context) => {
     const deps = runtimeDeps();
-    if (deps.config.primaryEndpoint && deps.config.secondaryEndpoint) {
-      await bootstrap(deps, { group: deps.config.defaultGroup });
-    } else {
-      await deps.store.ensureTable();
+    try {
+      if (deps.config.primaryEndpoint && deps.config.secondaryEndpoint) await bootstrap(deps, { group: deps.config.defaultGroup });
+      else await deps.store.ensureTable();
+    } catch (err) {
+      // A malformed default row must not keep the other groups' orchestrations from being ensured.
+      context.error(`watchdog could not ensure the default group "${deps.config.defaultGroup}": ${describeError(err)}`);
     }
     const client = df.getClient(context);
     for (const group of await deps.store.listGroups()) {
+      if (!groupNameSchema.safeParse(group).success) {
+        context.error(`watchdog skips RowKey "${group}": not a valid group name (1-63 letters, digits, '-' or '_')`);
+        continue;
+      }
       try {
         const { started, instance } = await ensureOrchestration(client, group, deps.config.policy.check_interval_seconds);
         if (started) context.log(`watchdog started ${instance.instance_id} (was ${instance.runtime_status ?? "missing"})`);

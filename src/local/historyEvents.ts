@@ -6,9 +6,6 @@
 
 export enum EventType {
   ExecutionStarted = 0,
-  ExecutionCompleted = 1,
-  ExecutionFailed = 2,
-  ExecutionTerminated = 3,
   TaskScheduled = 4,
   TaskCompleted = 5,
   TaskFailed = 6,
@@ -17,7 +14,6 @@ export enum EventType {
   OrchestratorStarted = 12,
   OrchestratorCompleted = 13,
   EventRaised = 15,
-  ContinueAsNew = 16,
 }
 
 export interface HistoryEvent {
@@ -51,8 +47,6 @@ export enum ActionType {
   ContinueAsNew = 4,
   CreateTimer = 5,
   WaitForExternalEvent = 6,
-  WhenAny = 11,
-  WhenAll = 12,
 }
 
 export interface Action {

@@ -29,7 +29,7 @@ describe("health_check and do_failover on Azurite", () => {
     expect(await row()).toMatchObject({ active_target: "primary", failover_count: 0, last_status: "OK" });
 
     // 2. a healthy check
-    const healthy = await healthCheck(deps, "state");
+    const healthy = await healthCheck(deps, "state", "cycle-1");
     expect(healthy).toMatchObject({ healthy: true, active_target: "primary", recommendation: "none" });
     expect((await row()).last_check_utc).toBe(clock.now().toISOString());
 
@@ -37,7 +37,7 @@ describe("health_check and do_failover on Azurite", () => {
     const current = await row();
     await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", primary_endpoint: "https://127.0.0.1/health" }, "Merge", { etag: current.etag });
     clock.advance(10);
-    const broken = await healthCheck(deps, "state");
+    const broken = await healthCheck(deps, "state", "cycle-2");
     expect(broken).toMatchObject({ healthy: false, active_target: "primary", recommendation: "failover" });
     expect(await row()).toMatchObject({ last_status: "UNHEALTHY", consecutive_failures: 1 });
 
@@ -59,9 +59,17 @@ describe("health_check and do_failover on Azurite", () => {
     clock.advance(121);
     for (let i = 0; i < 4; i++) {
       clock.advance(10);
-      expect(await healthCheck(deps, "state")).toMatchObject({ healthy: true, active_target: "secondary", primary_healthy: true, recommendation: "none" });
+      expect(await healthCheck(deps, "state", `cycle-3-${i}`)).toMatchObject({ healthy: true, active_target: "secondary", primary_healthy: true, recommendation: "none" });
     }
     expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1, last_status: "OK", primary_healthy: true });
+  });
+
+  test("manual checks (GET /api/health_check) are recorded but never trip the threshold", async () => {
+    const { deps, row } = await setup({ FAILURE_THRESHOLD: "1" });
+    primary.behave({ kind: "status", status: 500 });
+    for (let i = 0; i < 5; i++) expect(await healthCheck(deps, "state")).toMatchObject({ healthy: false, recommendation: "none" });
+    expect(await row()).toMatchObject({ last_status: "UNHEALTHY", consecutive_failures: 0, last_status_code: 500 });
+    expect(await healthCheck(deps, "state", "cycle-1")).toMatchObject({ recommendation: "failover", consecutive_failures: 1 });
   });
 
   test("20 concurrent do_failover calls from the same state: exactly one change", async () => {
@@ -94,10 +102,27 @@ describe("health_check and do_failover on Azurite", () => {
     expect(await doFailover(deps, "state")).toMatchObject({ changed: true, active_target: "primary", failover_count: 2 });
   });
 
+  test("a standby probe is not trusted when the standby's URL was edited while it ran", async () => {
+    const { deps, table, row } = await setup();
+    const replacement = await startSampleBackend("replacement");
+    try {
+      secondary.behave({ kind: "hang" });
+      const switching = doFailover(deps, "state", { reason: "drill" }); // probes the hanging secondary
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const current = await row();
+      await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", secondary_endpoint: replacement.url }, "Merge", { etag: current.etag });
+      // The timed-out probe of the old URL must not block the switch: the new URL is probed and is healthy.
+      expect(await switching).toMatchObject({ changed: true, active_target: "secondary" });
+      expect(replacement.requests).toBe(1);
+    } finally {
+      await replacement.close();
+    }
+  });
+
   test("a stale probe is not recorded over a row that switched meanwhile", async () => {
     const { deps, row } = await setup();
     primary.behave({ kind: "hang" });
-    const slowCheck = healthCheck(deps, "state"); // probes the primary, which hangs up to the probe timeout
+    const slowCheck = healthCheck(deps, "state", "cycle-4"); // probes the primary, which hangs up to the probe timeout
     await new Promise((resolve) => setTimeout(resolve, 100));
     await doFailover(deps, "state", { force: true, reason: "operator" });
     primary.behave({ kind: "ok" });

@@ -17,7 +17,7 @@ function run(sequence: boolean[], p: Policy = policy, start: FailoverState = bas
   let state = start;
   const recommendations: string[] = [];
   sequence.forEach((healthy, i) => {
-    const outcome = evaluateCheck(state, { active: healthy ? ok() : down() }, p, later(i * 30));
+    const outcome = evaluateCheck(state, { active: healthy ? ok() : down() }, p, later(i * 30), `cycle-${i}`);
     state = outcome.next;
     recommendations.push(outcome.recommendation);
   });
@@ -41,6 +41,25 @@ describe("hysteresis", () => {
     expect(run(flapping, { ...policy, failure_threshold: n }).recommendations).not.toContain("failover");
   });
 
+  test("a manual check (no cycle) is recorded but never counted", () => {
+    let state = base();
+    for (let i = 0; i < 5; i++) {
+      const outcome = evaluateCheck(state, { active: down() }, { ...policy, failure_threshold: 1 }, later(i));
+      expect(outcome).toMatchObject({ recommendation: "none", next: { last_status: "UNHEALTHY", consecutive_failures: 0, last_check_utc: later(i).toISOString() } });
+      state = outcome.next;
+    }
+  });
+
+  test("a check repeated for the same cycle (the activity ran again) is counted once and gives the same answer", () => {
+    const p = { ...policy, failure_threshold: 2 };
+    const first = evaluateCheck(base(), { active: down() }, p, later(0), "cycle-a");
+    const second = evaluateCheck(first.next, { active: down() }, p, later(30), "cycle-b");
+    expect(second).toMatchObject({ recommendation: "failover", next: { consecutive_failures: 2 } });
+    const repeat = evaluateCheck(second.next, { active: ok() }, p, later(31), "cycle-b");
+    expect(repeat).toMatchObject({ recommendation: "failover", next: { consecutive_failures: 2 } });
+    expect(evaluateCheck(first.next, { active: down() }, p, later(1), "cycle-a").next.consecutive_failures).toBe(1);
+  });
+
   test("N = 1 fails over at the first unhealthy check", () => {
     expect(run([false], { ...policy, failure_threshold: 1 }).recommendations).toEqual(["failover"]);
   });
@@ -59,7 +78,7 @@ describe("hysteresis", () => {
 describe("failback", () => {
   const onSecondary = (): FailoverState => ({ ...base(), active_target: "secondary", failover_count: 1 });
   const cycle = (state: FailoverState, primaryHealthy: boolean, p: Policy, at: Date) =>
-    evaluateCheck(state, { active: ok("http://s/health"), primary: primaryHealthy ? ok() : down() }, p, at);
+    evaluateCheck(state, { active: ok("http://s/health"), primary: primaryHealthy ? ok() : down() }, p, at, at.toISOString());
 
   test("manual (default): the secondary stays active however long the primary is healthy", () => {
     let state = onSecondary();
@@ -141,8 +160,8 @@ describe("maintenance", () => {
   test("pause until a time resumes by itself at the first check after it", () => {
     const { next: paused } = decidePause(base(), { until: later(60), reason: "patching", actor: "bob" }, NOW);
     expect(paused).toMatchObject({ paused: true, paused_until_utc: later(60).toISOString(), pause_reason: "patching" });
-    expect(evaluateCheck(paused, { active: down() }, policy, later(30)).next.paused).toBe(true);
-    const resumed = evaluateCheck(paused, { active: down() }, policy, later(60));
+    expect(evaluateCheck(paused, { active: down() }, policy, later(30), "c1").next.paused).toBe(true);
+    const resumed = evaluateCheck(paused, { active: down() }, policy, later(60), "c2");
     expect(resumed.next).toMatchObject({ paused: false });
     expect(resumed.transitions).toEqual([expect.objectContaining({ kind: "resume", actor: "system" })]);
   });

@@ -59,12 +59,12 @@ describe("state row on Azurite", () => {
       secondary_endpoint: secondary.url,
       failover_count: 0,
       last_status: "OK",
-      last_check_utc: "",
+      last_check_utc: "2024-01-01T12:00:00.123456", // Python's isoformat(): no offset, read as UTC
       lock_until_utc: "",
       owner_note: "kept by the team",
     });
     const loaded = await deps.store.load("state");
-    expect(loaded.state).toMatchObject({ active_target: "primary", failover_count: 0, consecutive_failures: 0, paused: false });
+    expect(loaded.state).toMatchObject({ active_target: "primary", failover_count: 0, consecutive_failures: 0, paused: false, last_check_utc: "2024-01-01T12:00:00.123Z" });
     await healthCheck(deps, "state");
     const after = await table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
     expect(after.owner_note).toBe("kept by the team"); // unknown columns survive the Replace
@@ -76,6 +76,8 @@ describe("state row on Azurite", () => {
     ["failover_count abc", { failover_count: "abc" }, /failover_count must be an integer \(got "abc"\)/],
     ["missing secondary_endpoint", { secondary_endpoint: undefined }, /secondary_endpoint is missing or not a string \(missing\)/],
     ["lock_until_utc garbage", { lock_until_utc: "tomorrow-ish" }, /lock_until_utc must be an ISO 8601 time/],
+    ["lock_until_utc a bare number (Date.parse would read the year 99999)", { lock_until_utc: "99999" }, /lock_until_utc must be an ISO 8601 time such as 2026-01-01T12:00:00Z \(got "99999"\)/],
+    ["paused_until_utc in US date order", { paused_until_utc: "5/6/2030" }, /paused_until_utc must be an ISO 8601 time/],
     ["failure_threshold override 0", { failure_threshold: 0 }, /failure_threshold must be at least 1/],
   ];
 

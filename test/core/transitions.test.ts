@@ -27,7 +27,7 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     const { deps, clock, row } = await setup();
     primary.behave({ kind: "status", status: 500 });
     secondary.behave({ kind: "status", status: 502 });
-    expect((await healthCheck(deps, "state")).recommendation).toBe("failover");
+    expect((await healthCheck(deps, "state", "cycle-1")).recommendation).toBe("failover");
     expect(await doFailover(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" })).toMatchObject({
       changed: false,
       reason: "standby_unhealthy",
@@ -35,7 +35,7 @@ describe("transitions on Azurite: standby verification, audit history, notificat
       last_status: "FAILOVER_BLOCKED",
     });
     clock.advance(30);
-    await healthCheck(deps, "state");
+    await healthCheck(deps, "state", "cycle-2");
     await doFailover(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" });
     expect(await row()).toMatchObject({ active_target: "primary", failover_count: 0, last_status: "FAILOVER_BLOCKED", secondary_healthy: false });
 
@@ -108,12 +108,12 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     const { deps, row } = await setup();
     expect(await pause(deps, "state", { reason: "patching", actor: "dave" })).toMatchObject({ changed: true, paused: true });
     primary.behave({ kind: "status", status: 500 });
-    const check = await healthCheck(deps, "state");
+    const check = await healthCheck(deps, "state", "cycle-3");
     expect(check).toMatchObject({ healthy: false, recommendation: "none", reason: "paused" });
     expect(await doFailover(deps, "state", { expected_from: "primary", automatic: true })).toMatchObject({ changed: false, reason: "paused" });
     expect(await row()).toMatchObject({ active_target: "primary", paused: true, last_status: "UNHEALTHY" });
     expect(await resume(deps, "state", { actor: "dave" })).toMatchObject({ changed: true, paused: false });
-    expect((await healthCheck(deps, "state")).recommendation).toBe("failover");
+    expect((await healthCheck(deps, "state", "cycle-4")).recommendation).toBe("failover");
     expect((await deps.history.list("state", 5)).entries.map((e) => `${e.kind}:${e.actor}`)).toEqual(["resume:dave", "pause:dave"]);
   });
 
@@ -126,8 +126,8 @@ describe("transitions on Azurite: standby verification, audit history, notificat
       expect(created.created).toBe(true);
       expect(await deps.store.listGroups()).toEqual(expect.arrayContaining(["state", "payments"]));
       // payments fails over at its own threshold of 1; the default group keeps 3.
-      expect((await healthCheck(deps, "payments")).recommendation).toBe("failover");
-      expect((await healthCheck(deps, "state")).recommendation).toBe("none");
+      expect((await healthCheck(deps, "payments", "cycle-5")).recommendation).toBe("failover");
+      expect((await healthCheck(deps, "state", "cycle-6")).recommendation).toBe("none");
       const switched = await doFailover(deps, "payments", { expected_from: "primary", automatic: true });
       expect(switched.changed).toBe(true);
       expect(Date.parse(switched.lock_until_utc!) - Date.parse((await row("payments")).last_failover_utc as string)).toBe(5000);
@@ -136,8 +136,8 @@ describe("transitions on Azurite: standby verification, audit history, notificat
       const { etag, timestamp: _t, ...props } = stateRow;
       const table = deps.store.table;
       await table.updateEntity({ ...props, active_target: "tertiary" } as { partitionKey: string; rowKey: string }, "Replace", { etag });
-      await expect(healthCheck(deps, "state")).rejects.toMatchObject({ code: "malformed_state" });
-      expect(await healthCheck(deps, "payments")).toMatchObject({ healthy: true, active_target: "secondary" });
+      await expect(healthCheck(deps, "state", "cycle-7")).rejects.toMatchObject({ code: "malformed_state" });
+      expect(await healthCheck(deps, "payments", "cycle-8")).toMatchObject({ healthy: true, active_target: "secondary" });
     } finally {
       await other.close();
     }

@@ -108,6 +108,19 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
     expect(host.taskHub.status("failover-state")!.runtimeStatus).not.toBe("Terminated");
   });
 
+  test("a malformed default row does not stop the watchdog from starting the other groups", async () => {
+    await api("POST", "/api/init");
+    await api("POST", "/api/init", { group: "other", primary_endpoint: primary.url, secondary_endpoint: secondary.url, failure_threshold: "2", probe_expected_status: "200-299, 301" });
+    const row = await table.getEntity(PARTITION_KEY, "state");
+    await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", active_target: "tertiary" }, "Merge", { etag: row.etag });
+    await host.runTimer("watchdog");
+    await eventually("the other group's orchestration", async () => (host.taskHub.status("failover-other")?.runtimeStatus === "Running" ? true : undefined));
+    expect(messages.join("\n")).toMatch(/watchdog could not ensure the default group "state": Malformed state row/);
+    // Overrides given to init are stored as the row stores them: parsed, not as sent.
+    const other = await table.getEntity<Record<string, unknown>>(PARTITION_KEY, "other");
+    expect(other).toMatchObject({ failure_threshold: 2, probe_expected_status: "200-299,301" });
+  });
+
   test("a malformed row: the loop records CHECK_ERROR and keeps running", async () => {
     await api("POST", "/api/init");
     const row = await table.getEntity(PARTITION_KEY, "state");
@@ -130,6 +143,7 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
     ["POST", "/api/do_failover", { force: "yes" }, 400, /force: must be true or false/],
     ["POST", "/api/do_failover", { expected_from: "tertiary" }, 400, /expected_from: must be primary or secondary/],
     ["POST", "/api/do_failover", { surprise: 1 }, 400, /unknown field\(s\) surprise/],
+    ["POST", "/api/do_failover", { force: true }, 400, /expected_from: is required with force: true/],
     ["GET", "/api/health_check?group=bad/group", undefined, 400, /group: must be 1-63 letters/],
     ["GET", "/api/health_check?group=nosuch", undefined, 404, /No state row for group "nosuch"/],
     ["POST", "/api/pause", { until: "next tuesday" }, 400, /until: must be an ISO 8601 time/],

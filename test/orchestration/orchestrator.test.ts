@@ -8,7 +8,7 @@ describe("failover orchestrator through the durable-functions replay engine", ()
   test("first episode: schedules the health_check activity and nothing else", async () => {
     const h = new HistoryBuilder(input);
     const result = await replay(h.events, input);
-    expect(result.actions).toEqual([expect.objectContaining({ actionType: ActionType.CallActivity, functionName: HEALTH_CHECK_ACTIVITY, input: { group: "state" } })]);
+    expect(result.actions).toEqual([expect.objectContaining({ actionType: ActionType.CallActivity, functionName: HEALTH_CHECK_ACTIVITY, input: { group: "state", cycle: T0.toISOString() } })]);
     expect(result.isDone).toBe(false);
   });
 
@@ -18,15 +18,16 @@ describe("failover orchestrator through the durable-functions replay engine", ()
     h.episode(at(1), history.taskCompleted(at(1), id, check({ check_interval_seconds: 20 })));
     const waiting = await replay(h.events, input);
     const timer = waiting.actions.find((a) => a.actionType === ActionType.CreateTimer);
-    expect(new Date(timer!.fireAt!).toISOString()).toBe(at(21).toISOString()); // currentUtcDateTime + the group's interval
+    // The cycle's start + the group's interval: a check that took 1 s does not stretch the period.
+    expect(new Date(timer!.fireAt!).toISOString()).toBe(at(20).toISOString());
     expect(waiting.actions.map((a) => a.actionType)).toEqual([ActionType.CallActivity, ActionType.CreateTimer, ActionType.WaitForExternalEvent]);
     expect(waiting.actions[2]).toMatchObject({ externalEventName: WAKE_EVENT });
     expect(waiting.actions.some((a) => a.functionName === DO_FAILOVER_ACTIVITY)).toBe(false);
-    expect(waiting.customStatus).toMatchObject({ group: "state", active_target: "primary", healthy: true, last_status: "OK", next_check_utc: at(21).toISOString() });
+    expect(waiting.customStatus).toMatchObject({ group: "state", active_target: "primary", healthy: true, last_status: "OK", next_check_utc: at(20).toISOString() });
     expect(waiting.isDone).toBe(false);
 
-    const timerId = h.timer(at(21), at(1));
-    h.episode(at(21), history.timerFired(at(21), timerId, at(21)));
+    const timerId = h.timer(at(20), at(1));
+    h.episode(at(20), history.timerFired(at(20), timerId, at(20)));
     const done = await replay(h.events, input);
     expect(done.isDone).toBe(true);
     expect(done.actions.at(-1)).toMatchObject({ actionType: ActionType.ContinueAsNew, input: { group: "state", interval_seconds: 20 } });
@@ -58,6 +59,15 @@ describe("failover orchestrator through the durable-functions replay engine", ()
     h.episode(at(1), history.taskCompleted(at(1), id, check({ active_target: "secondary", recommendation: "failback", reason: "primary recovered" })));
     const result = await replay(h.events, input);
     expect(result.actions.at(-1)).toMatchObject({ functionName: DO_FAILOVER_ACTIVITY, input: { kind: "failback", expected_from: "secondary" } });
+  });
+
+  test("a check slower than the interval: the next cycle is due at once, not an interval later", async () => {
+    const h = new HistoryBuilder(input);
+    const id = h.scheduled(HEALTH_CHECK_ACTIVITY, { group: "state" }, T0);
+    h.episode(at(45), history.taskCompleted(at(45), id, check({ healthy: false, error_class: "timeout" })));
+    const result = await replay(h.events, input);
+    const timer = result.actions.find((a) => a.actionType === ActionType.CreateTimer);
+    expect(new Date(timer!.fireAt!).toISOString()).toBe(at(45).toISOString());
   });
 
   test("cooldown: an unhealthy check during the cooldown schedules no failover, only the timer", async () => {
@@ -95,7 +105,7 @@ describe("failover orchestrator through the durable-functions replay engine", ()
     h.episode(at(2), history.taskFailed(at(2), rid, "Table storage failed", "stack"));
     const waiting = await replay(h.events, input);
     const timer = waiting.actions.find((a) => a.actionType === ActionType.CreateTimer);
-    expect(new Date(timer!.fireAt!).toISOString()).toBe(at(32).toISOString());
+    expect(new Date(timer!.fireAt!).toISOString()).toBe(at(30).toISOString());
     expect(waiting.customStatus).toMatchObject({ last_status: "CHECK_ERROR", error: expect.stringContaining("failover_count") });
     expect(waiting.isDone).toBe(false);
   });
@@ -119,6 +129,15 @@ describe("failover orchestrator through the durable-functions replay engine", ()
     const result = await replay(h.events, input);
     expect(result.isDone).toBe(true);
     expect(result.actions.at(-1)).toMatchObject({ actionType: ActionType.ContinueAsNew });
+  });
+
+  test("a group whose row was deleted ends its orchestration instead of failing every cycle", async () => {
+    const h = new HistoryBuilder(input);
+    const id = h.scheduled(HEALTH_CHECK_ACTIVITY, { group: "state" }, T0);
+    h.episode(at(1), history.taskCompleted(at(1), id, { group: "state", removed: true }));
+    const result = await replay(h.events, input);
+    expect(result.isDone).toBe(true);
+    expect(result.actions.some((a) => a.actionType === ActionType.ContinueAsNew || a.actionType === ActionType.CreateTimer)).toBe(false);
   });
 
   test("determinism: the same history replayed twice gives identical actions and status", async () => {
