@@ -1,26 +1,14 @@
 import { doFailover, healthCheck } from "../../src/core/operations";
 import { PARTITION_KEY } from "../../src/core/state";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { startSampleBackend } from "../../src/local/sampleBackend";
+import { backendPair } from "../helpers/backends";
 import { bootstrappedGroup } from "../helpers/env";
 
 describe("health_check and do_failover on Azurite", () => {
-  let primary: SampleBackend;
-  let secondary: SampleBackend;
-  beforeAll(async () => {
-    primary = await startSampleBackend("primary");
-    secondary = await startSampleBackend("secondary");
-  });
-  beforeEach(() => {
-    primary.behave({ kind: "ok" });
-    secondary.behave({ kind: "ok" });
-  });
-  afterAll(async () => {
-    await primary.close();
-    await secondary.close();
-  });
+  const backends = backendPair();
 
   const setup = (settings: Record<string, string> = {}) =>
-    bootstrappedGroup({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, COOLDOWN_SECONDS: "120", ...settings });
+    bootstrappedGroup({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, COOLDOWN_SECONDS: "120", ...settings });
 
   test("the original end-to-end steps, at the module level", async () => {
     const { deps, clock, table, row } = await setup({ FAILURE_THRESHOLD: "1" });
@@ -55,7 +43,7 @@ describe("health_check and do_failover on Azurite", () => {
 
     // 6. after the cooldown, with the primary fixed: checks are healthy, nothing switches back (manual failback)
     const fixed = await row();
-    await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", primary_endpoint: primary.url }, "Merge", { etag: fixed.etag });
+    await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", primary_endpoint: backends.primary.url }, "Merge", { etag: fixed.etag });
     clock.advance(121);
     for (let i = 0; i < 4; i++) {
       clock.advance(10);
@@ -66,7 +54,7 @@ describe("health_check and do_failover on Azurite", () => {
 
   test("manual checks (GET /api/health_check) are recorded but never trip the threshold", async () => {
     const { deps, row } = await setup({ FAILURE_THRESHOLD: "1" });
-    primary.behave({ kind: "status", status: 500 });
+    backends.primary.behave({ kind: "status", status: 500 });
     for (let i = 0; i < 5; i++) expect(await healthCheck(deps, "state")).toMatchObject({ healthy: false, recommendation: "none" });
     expect(await row()).toMatchObject({ last_status: "UNHEALTHY", consecutive_failures: 0, last_status_code: 500 });
     expect(await healthCheck(deps, "state", "cycle-1")).toMatchObject({ recommendation: "failover", consecutive_failures: 1 });
@@ -106,7 +94,7 @@ describe("health_check and do_failover on Azurite", () => {
     const { deps, table, row } = await setup();
     const replacement = await startSampleBackend("replacement");
     try {
-      secondary.behave({ kind: "hang" });
+      backends.secondary.behave({ kind: "hang" });
       const switching = doFailover(deps, "state", { reason: "drill" }); // probes the hanging secondary
       await new Promise((resolve) => setTimeout(resolve, 100));
       const current = await row();
@@ -121,11 +109,11 @@ describe("health_check and do_failover on Azurite", () => {
 
   test("a stale probe is not recorded over a row that switched meanwhile", async () => {
     const { deps, row } = await setup();
-    primary.behave({ kind: "hang" });
+    backends.primary.behave({ kind: "hang" });
     const slowCheck = healthCheck(deps, "state", "cycle-4"); // probes the primary, which hangs up to the probe timeout
     await new Promise((resolve) => setTimeout(resolve, 100));
     await doFailover(deps, "state", { force: true, reason: "operator" });
-    primary.behave({ kind: "ok" });
+    backends.primary.behave({ kind: "ok" });
     const result = await slowCheck;
     // The check ran again against the new active target instead of counting a failure on it.
     expect(result).toMatchObject({ active_target: "secondary", healthy: true });

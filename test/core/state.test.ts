@@ -2,23 +2,14 @@ import { TableClient } from "@azure/data-tables";
 import { isFailoverError } from "../../src/core/errors";
 import { bootstrap, doFailover, healthCheck } from "../../src/core/operations";
 import { PARTITION_KEY } from "../../src/core/state";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { backendPair } from "../helpers/backends";
 import { storageConnectionString, testDeps, testEnv } from "../helpers/env";
 
 describe("state row on Azurite", () => {
-  let primary: SampleBackend;
-  let secondary: SampleBackend;
-  beforeAll(async () => {
-    primary = await startSampleBackend("primary");
-    secondary = await startSampleBackend("secondary");
-  });
-  afterAll(async () => {
-    await primary.close();
-    await secondary.close();
-  });
+  const backends = backendPair();
 
   function setup(extra: Record<string, string> = {}) {
-    const env = testEnv({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, ...extra });
+    const env = testEnv({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, ...extra });
     const { deps, config } = testDeps(env);
     const table = TableClient.fromConnectionString(storageConnectionString(), config.tableName, { allowInsecureConnection: true });
     return { deps, config, table };
@@ -33,8 +24,8 @@ describe("state row on Azurite", () => {
       partitionKey: "failover",
       rowKey: "state",
       active_target: "primary",
-      primary_endpoint: primary.url,
-      secondary_endpoint: secondary.url,
+      primary_endpoint: backends.primary.url,
+      secondary_endpoint: backends.secondary.url,
       failover_count: 0,
       last_status: "OK",
     });
@@ -55,8 +46,8 @@ describe("state row on Azurite", () => {
       partitionKey: PARTITION_KEY,
       rowKey: "state",
       active_target: "primary",
-      primary_endpoint: primary.url,
-      secondary_endpoint: secondary.url,
+      primary_endpoint: backends.primary.url,
+      secondary_endpoint: backends.secondary.url,
       failover_count: 0,
       last_status: "OK",
       last_check_utc: "2024-01-01T12:00:00.123456", // Python's isoformat(): no offset, read as UTC

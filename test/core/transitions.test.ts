@@ -1,32 +1,20 @@
 import { historyRowKey } from "../../src/core/history";
 import { bootstrap, doFailover, healthCheck, pause, resume } from "../../src/core/operations";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { startSampleBackend } from "../../src/local/sampleBackend";
+import { backendPair } from "../helpers/backends";
 import { bootstrappedGroup } from "../helpers/env";
 import { startReceiver } from "../helpers/receiver";
 
 describe("transitions on Azurite: standby verification, audit history, notifications, groups", () => {
-  let primary: SampleBackend;
-  let secondary: SampleBackend;
-  beforeAll(async () => {
-    primary = await startSampleBackend("primary");
-    secondary = await startSampleBackend("secondary");
-  });
-  beforeEach(() => {
-    primary.behave({ kind: "ok" });
-    secondary.behave({ kind: "ok" });
-  });
-  afterAll(async () => {
-    await primary.close();
-    await secondary.close();
-  });
+  const backends = backendPair();
 
   const setup = (settings: Record<string, string> = {}) =>
-    bootstrappedGroup({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, FAILURE_THRESHOLD: "1", ...settings });
+    bootstrappedGroup({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, FAILURE_THRESHOLD: "1", ...settings });
 
   test("both endpoints down: no switch, FAILOVER_BLOCKED recorded once in the audit history; force breaks glass", async () => {
     const { deps, clock, row } = await setup();
-    primary.behave({ kind: "status", status: 500 });
-    secondary.behave({ kind: "status", status: 502 });
+    backends.primary.behave({ kind: "status", status: 500 });
+    backends.secondary.behave({ kind: "status", status: 502 });
     expect((await healthCheck(deps, "state", "cycle-1")).recommendation).toBe("failover");
     expect(await doFailover(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" })).toMatchObject({
       changed: false,
@@ -46,7 +34,7 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     const page = await deps.history.list("state", 10);
     expect(page.entries.map((e) => e.kind)).toEqual(["failover", "failover_blocked"]);
     expect(page.entries[0]).toMatchObject({ from: "primary", to: "secondary", forced: true, actor: "alice@example.com", reason: "forced: secondary is warming up" });
-    expect(page.entries[1]).toMatchObject({ actor: "orchestrator", probe: { url: secondary.url, healthy: false, status_code: 502, error_class: "http_status" } });
+    expect(page.entries[1]).toMatchObject({ actor: "orchestrator", probe: { url: backends.secondary.url, healthy: false, status_code: 502, error_class: "http_status" } });
     const summary = JSON.parse(String((await row()).recent_transitions)) as Array<{ kind: string }>;
     expect(summary.map((t) => t.kind)).toEqual(["failover", "failover_blocked"]);
   });
@@ -107,7 +95,7 @@ describe("transitions on Azurite: standby verification, audit history, notificat
   test("pause and resume are recorded with the caller; while paused nothing switches automatically", async () => {
     const { deps, row } = await setup();
     expect(await pause(deps, "state", { reason: "patching", actor: "dave" })).toMatchObject({ changed: true, paused: true });
-    primary.behave({ kind: "status", status: 500 });
+    backends.primary.behave({ kind: "status", status: 500 });
     const check = await healthCheck(deps, "state", "cycle-3");
     expect(check).toMatchObject({ healthy: false, recommendation: "none", reason: "paused" });
     expect(await doFailover(deps, "state", { expected_from: "primary", automatic: true })).toMatchObject({ changed: false, reason: "paused" });
@@ -122,7 +110,7 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     const other = await startSampleBackend("other-primary");
     try {
       other.behave({ kind: "status", status: 500 });
-      const created = await bootstrap(deps, { group: "payments", primary_endpoint: other.url, secondary_endpoint: secondary.url, overrides: { failure_threshold: 1, cooldown_seconds: 5 } });
+      const created = await bootstrap(deps, { group: "payments", primary_endpoint: other.url, secondary_endpoint: backends.secondary.url, overrides: { failure_threshold: 1, cooldown_seconds: 5 } });
       expect(created.created).toBe(true);
       expect(await deps.store.listGroups()).toEqual(expect.arrayContaining(["state", "payments"]));
       // payments fails over at its own threshold of 1; the default group keeps 3.
