@@ -39,9 +39,14 @@ function policyOf(deps: FailoverDeps, loaded: LoadedState): Policy {
 }
 
 /** Appends the audit entry and sends the webhook; never throws (the switch is already written). */
-async function recordTransition(deps: FailoverDeps, group: string, transition: TransitionSummary, state: FailoverState, probe?: ProbeResult): Promise<void> {
+async function recordTransition(
+  deps: FailoverDeps,
+  group: string,
+  transition: TransitionSummary,
+  state: FailoverState,
+  { probe, forced = false }: { probe?: ProbeResult; forced?: boolean } = {},
+): Promise<void> {
   const url = deps.config.notifyWebhookUrl;
-  const forced = transition.reason.startsWith("forced:");
   let entry: { id: string; etag: string } | undefined;
   try {
     const status: NotificationStatus = url ? "pending" : "not_configured";
@@ -212,7 +217,7 @@ export async function doFailover(deps: FailoverDeps, group: string, request: Fai
     return doFailover(deps, group, { ...request, expected_from: expectedFrom }, attempt + 1);
   }
   const { decided, state } = outcome;
-  if (decided.transition) await recordTransition(deps, group, decided.transition, state, standby);
+  if (decided.transition) await recordTransition(deps, group, decided.transition, state, { ...(standby ? { probe: standby } : {}), forced: decided.changed && force });
   return {
     group,
     changed: decided.changed,

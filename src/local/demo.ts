@@ -1,6 +1,7 @@
 import { TableClient } from "@azure/data-tables";
 import { PARTITION_KEY } from "../core/state";
 import { startAzurite, type AzuriteHandle } from "./azurite";
+import { call, eventually } from "./client";
 import { startLocalHost, type LocalHost } from "./host";
 import { startSampleBackend, type SampleBackend } from "./sampleBackend";
 
@@ -32,21 +33,10 @@ function expectThat(step: string, ok: boolean, detail: string): void {
   line(ok ? "PASS" : "FAIL", `${step}: ${detail}`);
 }
 
-async function api(host: LocalHost, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${host.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (host: LocalHost, method: string, path: string, body?: unknown) => call(host.url, method, path, body);
 
-async function waitFor<T>(timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return undefined;
-}
+/** Like eventually, but a timeout is an expectation that fails, not an abort: undefined. */
+const waitFor = <T>(timeoutMs: number, probe: () => Promise<T | undefined>) => eventually("the demo step", probe, timeoutMs).catch(() => undefined);
 
 function summary(state: Record<string, unknown>): string {
   return `active_target=${state.active_target} failover_count=${state.failover_count} last_status=${state.last_status}`;

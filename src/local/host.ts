@@ -5,6 +5,7 @@ import { readdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { resetRuntime } from "../functions/runtime";
 import { installFunctionsCore, registeredFunctions, triggerOf, type Registration } from "./functionsCore";
 import { LocalTaskHub } from "./taskHub";
 
@@ -97,7 +98,6 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   }
   const functions = loadFunctionModules();
   // The app's wiring reads the settings once; make it read this run's.
-  const { resetRuntime } = require(join(__dirname, "..", "functions", "runtime")) as { resetRuntime: () => void };
   resetRuntime();
 
   const log = options.log ?? (() => undefined);

@@ -1,7 +1,7 @@
 import { startLocalHost, type LocalHost } from "../../src/local/host";
 import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
 import { testEnv } from "../helpers/env";
-import { call, eventually } from "../helpers/wait";
+import { call, eventually } from "../../src/local/client";
 
 describe("policy through the orchestration on the local host", () => {
   let primary: SampleBackend;

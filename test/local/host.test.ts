@@ -3,7 +3,7 @@ import { PARTITION_KEY } from "../../src/core/state";
 import { startLocalHost, type LocalHost } from "../../src/local/host";
 import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
 import { storageConnectionString, testEnv } from "../helpers/env";
-import { call, eventually } from "../helpers/wait";
+import { call, eventually } from "../../src/local/client";
 
 describe("the app on the local host (real HTTP, real durable client, Azurite)", () => {
   let primary: SampleBackend;

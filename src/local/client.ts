@@ -1,3 +1,5 @@
+/** Small HTTP and polling helpers shared by the demo and the end-to-end tests. */
+
 /** Polls `probe` until it returns a value (not undefined) or the time runs out. */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -14,6 +16,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
+/** Calls the app on the local host and parses its JSON answer. */
 export async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(`${base}${path}`, {
     method,
