@@ -1,3 +1,5 @@
+import { fetch } from "undici";
+import { EgressRefusedError, egressAgent, urlRefusal, type EgressPolicy } from "./egress";
 import type { StatusRange } from "./knobs";
 
 /** How a probe failed; `undefined` when it was healthy. */
@@ -9,7 +11,8 @@ export type ProbeErrorClass =
   | "network"
   | "http_status"
   | "body_mismatch"
-  | "invalid_url";
+  | "invalid_url"
+  | "egress_refused";
 
 export interface ProbeOptions {
   readonly timeoutMs: number;
@@ -46,12 +49,22 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+function egressMessage(err: unknown): string {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    if (current instanceof EgressRefusedError) return current.message;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return "address not allowed";
+}
+
 function classify(err: unknown, signal: AbortSignal): { error_class: ProbeErrorClass; error: string } {
   const code = errorCode(err);
   const detail = code ?? (err instanceof Error ? err.message : String(err));
   if (signal.aborted || (err instanceof Error && err.name === "TimeoutError") || code === "UND_ERR_CONNECT_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT") {
     return { error_class: "timeout", error: "no complete answer within the probe timeout" };
   }
+  if (code === "EGRESS_REFUSED") return { error_class: "egress_refused", error: `refused by the egress policy: ${egressMessage(err)}` };
   if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_FAIL") return { error_class: "dns", error: `name resolution failed (${detail})` };
   if (code === "ECONNREFUSED") return { error_class: "refused", error: "connection refused" };
   if (code !== undefined && TLS_CODES.test(code)) return { error_class: "tls", error: `TLS handshake failed (${detail})` };
@@ -88,48 +101,59 @@ async function readCapped(body: ReadableStream<Uint8Array>, cap: number): Promis
 }
 
 /**
- * One HTTP GET health probe. Never throws: every failure, including a URL that does not
- * parse, comes back as an unhealthy result with an error class.
+ * The HTTP GET health probe under an egress policy (see egress.ts): every connection it opens,
+ * redirect hops included, is checked on the address actually connected to. Never throws:
+ * every failure, including a URL that does not parse or is refused, comes back as an
+ * unhealthy result with an error class.
  */
-export const httpProbe: Prober = async (url, options) => {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  const target = parseTarget(url);
-  if (!target) {
-    return { url, healthy: false, latency_ms: 0, error_class: "invalid_url", error: `"${url}" is not an absolute http(s) URL`, body_bytes_read: 0 };
-  }
-  const signal = AbortSignal.timeout(options.timeoutMs);
-  let status: number | undefined;
-  try {
-    const response = await fetch(target, {
-      method: "GET",
-      redirect: options.followRedirects ? "follow" : "manual",
-      signal,
-      headers: { "user-agent": "failover-orchestrator-probe/1", "cache-control": "no-cache" },
-    });
-    status = response.status;
-    const statusOk = options.expectedStatus.some((r) => status! >= r.min && status! <= r.max);
-    const needle = options.bodyMatch ?? "";
-    if (!statusOk || needle === "" || !response.body) {
-      await response.body?.cancel().catch(() => undefined);
-      return statusOk
-        ? { url, healthy: true, status_code: status, latency_ms: elapsed(), body_bytes_read: 0 }
-        : { url, healthy: false, status_code: status, latency_ms: elapsed(), error_class: "http_status", error: `unexpected HTTP status ${status}`, body_bytes_read: 0 };
+export function createHttpProbe(egress: EgressPolicy): Prober {
+  const dispatcher = egressAgent(egress);
+  return async (url, options) => {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const target = parseTarget(url);
+    if (!target) {
+      return { url, healthy: false, latency_ms: 0, error_class: "invalid_url", error: `"${url}" is not an absolute http(s) URL`, body_bytes_read: 0 };
     }
-    const body = await readCapped(response.body, options.maxBodyBytes);
-    if (!body.text.includes(needle)) {
-      return {
-        url,
-        healthy: false,
-        status_code: status,
-        latency_ms: elapsed(),
-        error_class: "body_mismatch",
-        error: `the first ${body.bytes} bytes of the body do not contain "${needle}"`,
-        body_bytes_read: body.bytes,
-      };
+    const refused = urlRefusal(target, egress);
+    if (refused) return { url, healthy: false, latency_ms: 0, error_class: "egress_refused", error: `refused by the egress policy: ${refused}`, body_bytes_read: 0 };
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    let status: number | undefined;
+    try {
+      const response = await fetch(target, {
+        method: "GET",
+        redirect: options.followRedirects ? "follow" : "manual",
+        signal,
+        dispatcher,
+        headers: { "user-agent": "failover-orchestrator-probe/1", "cache-control": "no-cache" },
+      });
+      status = response.status;
+      const statusOk = options.expectedStatus.some((r) => status! >= r.min && status! <= r.max);
+      const needle = options.bodyMatch ?? "";
+      if (!statusOk || needle === "" || !response.body) {
+        await response.body?.cancel().catch(() => undefined);
+        return statusOk
+          ? { url, healthy: true, status_code: status, latency_ms: elapsed(), body_bytes_read: 0 }
+          : { url, healthy: false, status_code: status, latency_ms: elapsed(), error_class: "http_status", error: `unexpected HTTP status ${status}`, body_bytes_read: 0 };
+      }
+      const body = await readCapped(response.body, options.maxBodyBytes);
+      if (!body.text.includes(needle)) {
+        return {
+          url,
+          healthy: false,
+          status_code: status,
+          latency_ms: elapsed(),
+          error_class: "body_mismatch",
+          error: `the first ${body.bytes} bytes of the body do not contain "${needle}"`,
+          body_bytes_read: body.bytes,
+        };
+      }
+      return { url, healthy: true, status_code: status, latency_ms: elapsed(), body_bytes_read: body.bytes };
+    } catch (err) {
+      return { url, healthy: false, ...(status !== undefined ? { status_code: status } : {}), latency_ms: elapsed(), ...classify(err, signal), body_bytes_read: 0 };
     }
-    return { url, healthy: true, status_code: status, latency_ms: elapsed(), body_bytes_read: body.bytes };
-  } catch (err) {
-    return { url, healthy: false, ...(status !== undefined ? { status_code: status } : {}), latency_ms: elapsed(), ...classify(err, signal), body_bytes_read: 0 };
-  }
-};
+  };
+}
+
+/** The probe with loopback and private networks allowed (until the app's settings choose: see createHttpProbe). */
+export const httpProbe: Prober = createHttpProbe({ allowPrivate: true, selfHosts: [] });

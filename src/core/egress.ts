@@ -1,0 +1,168 @@
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { BlockList, isIP, type LookupFunction, type Socket } from "node:net";
+import { Agent, buildConnector } from "undici";
+
+/**
+ * Where probes and webhooks may connect. The check is made on the address a connection is
+ * actually opened to, by the connector itself: names are resolved and filtered before the
+ * connection (no DNS rebinding between a check and the connect), literal addresses are checked
+ * as they are, every redirect hop goes through the same connector, and the socket's remote
+ * address is checked once more after the connect.
+ *
+ * - Always refused: link-local (169.254.0.0/16 with the cloud metadata endpoint, fe80::/10),
+ *   Azure's wire server 168.63.129.16, unspecified, multicast and broadcast addresses.
+ * - Loopback and private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7): only when
+ *   `allowPrivate` is set (off by default; on in the demo, local runs and tests).
+ * - The app's own host: never (an endpoint pointing at the app would fan out into itself).
+ */
+
+export interface EgressPolicy {
+  /** Allow loopback and private-network addresses (EGRESS_ALLOW_PRIVATE). */
+  readonly allowPrivate: boolean;
+  /** The app's own host names, `host` or `host:port` (WEBSITE_HOSTNAME; the local host's address). */
+  readonly selfHosts: readonly string[];
+}
+
+export const STRICT_EGRESS: EgressPolicy = { allowPrivate: false, selfHosts: [] };
+
+export type AddressClass = "public" | "loopback" | "private" | "link_local" | "wire_server" | "reserved";
+
+function blockList(v4: string[], v6: string[]): BlockList {
+  const list = new BlockList();
+  for (const cidr of v4) list.addSubnet(cidr.split("/")[0]!, Number(cidr.split("/")[1]), "ipv4");
+  for (const cidr of v6) list.addSubnet(cidr.split("/")[0]!, Number(cidr.split("/")[1]), "ipv6");
+  return list;
+}
+
+const CLASSES: ReadonlyArray<[Exclude<AddressClass, "public">, BlockList]> = [
+  ["wire_server", blockList(["168.63.129.16/32"], [])],
+  ["link_local", blockList(["169.254.0.0/16"], ["fe80::/10"])],
+  ["reserved", blockList(["0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4"], ["::/128", "ff00::/8"])],
+  ["loopback", blockList(["127.0.0.0/8"], ["::1/128"])],
+  ["private", blockList(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"], ["fc00::/7"])],
+];
+
+/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::) IPv6 address. */
+function embeddedIpv4(address: string): string | undefined {
+  const m = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
+  if (!m) return undefined;
+  if (m[1]) return m[1];
+  const hi = parseInt(m[2]!, 16);
+  const lo = parseInt(m[3]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** Classifies an IP address (v4 or v6, brackets allowed). */
+export function classifyAddress(raw: string): AddressClass {
+  const bare = raw.replace(/^\[|\]$/g, "").split("%")[0]!;
+  const mapped = embeddedIpv4(bare);
+  const address = mapped ?? bare;
+  const family = isIP(address) === 4 ? "ipv4" : isIP(address) === 6 ? "ipv6" : undefined;
+  if (!family) return "reserved";
+  for (const [name, list] of CLASSES) if (list.check(address, family)) return name;
+  return "public";
+}
+
+/** Why an address may not be connected to, or undefined when it may. */
+export function addressRefusal(address: string, policy: EgressPolicy): string | undefined {
+  const kind = classifyAddress(address);
+  switch (kind) {
+    case "public":
+      return undefined;
+    case "wire_server":
+      return `${address} is Azure's wire server (168.63.129.16), never a health endpoint`;
+    case "link_local":
+      return `${address} is link-local (cloud metadata endpoints live there), never a health endpoint`;
+    case "reserved":
+      return `${address} is an unspecified, multicast or reserved address`;
+    default:
+      return policy.allowPrivate ? undefined : `${address} is a ${kind} address; set EGRESS_ALLOW_PRIVATE=true to allow loopback and private networks`;
+  }
+}
+
+function defaultPort(protocol: string): string {
+  return protocol === "https:" ? "443" : "80";
+}
+
+/** True when host:port is the app itself. `selfHosts` entries without a port match any port. */
+export function isSelfHost(hostname: string, port: string, policy: EgressPolicy): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+  return policy.selfHosts.some((entry) => {
+    const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(entry.trim().toLowerCase());
+    if (!m) return false;
+    return m[1]!.replace(/\.$/, "") === host && (m[2] === undefined || m[2] === port);
+  });
+}
+
+/**
+ * Checks a URL before anything is sent: the scheme, the app's own host, and a literal address.
+ * Names are checked when they are resolved (see egressAgent). Returns why it is refused.
+ */
+export function urlRefusal(url: URL, policy: EgressPolicy): string | undefined {
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `${url.protocol} is not http or https`;
+  const port = url.port || defaultPort(url.protocol);
+  if (isSelfHost(url.hostname, port, policy)) return `${url.host} is this app itself`;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  return isIP(host) ? addressRefusal(host, policy) : undefined;
+}
+
+/** The error a refused connection fails with; its code lets the probe classify it. */
+export class EgressRefusedError extends Error {
+  readonly code = "EGRESS_REFUSED";
+  constructor(message: string) {
+    super(message);
+    this.name = "EgressRefusedError";
+  }
+}
+
+/** A DNS lookup that leaves out refused addresses, and fails when none is left. */
+export function filteredLookup(policy: EgressPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, "", 0);
+      const allowed = addresses.filter((a) => addressRefusal(a.address, policy) === undefined);
+      if (allowed.length === 0) {
+        const reason = addresses.length > 0 ? addressRefusal(addresses[0]!.address, policy) : "no address";
+        return callback(new EgressRefusedError(`${hostname} resolves only to refused addresses: ${reason}`), "", 0);
+      }
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      callback(null, allowed[0]!.address, allowed[0]!.family);
+    });
+  };
+}
+
+/**
+ * An undici dispatcher that enforces the policy on every connection it opens (each redirect
+ * hop included). Use it with undici's fetch: `fetch(url, { dispatcher })`.
+ */
+export function egressAgent(policy: EgressPolicy, connectTimeoutMs = 10_000): Agent {
+  const base = buildConnector({ lookup: filteredLookup(policy), timeout: connectTimeoutMs } as buildConnector.BuildOptions);
+  return new Agent({
+    connect(options, callback) {
+      const port = options.port || defaultPort(options.protocol);
+      if (isSelfHost(options.hostname, port, policy)) return callback(new EgressRefusedError(`${options.hostname}:${port} is this app itself`), null);
+      const host = options.hostname.replace(/^\[|\]$/g, "");
+      const literal = isIP(host) ? addressRefusal(host, policy) : undefined;
+      if (literal) return callback(new EgressRefusedError(literal), null);
+      base(options, (err, socket) => {
+        if (err || !socket) return callback(err ?? new Error("no socket"), null);
+        const remote = (socket as Socket).remoteAddress ?? "";
+        const refusal = addressRefusal(remote, policy) ?? (isSelfHost(remote, String((socket as Socket).remotePort), policy) ? `${remote} is this app itself` : undefined);
+        if (refusal) {
+          socket.destroy();
+          return callback(new EgressRefusedError(refusal), null);
+        }
+        callback(null, socket);
+      });
+    },
+  });
+}
+
+/** Reads the policy from app settings: EGRESS_ALLOW_PRIVATE, and the app's own host name. */
+export function egressPolicyFromSettings(allowPrivate: boolean, websiteHostname: string | undefined): EgressPolicy {
+  const selfHosts = (websiteHostname ?? "")
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h !== "");
+  return { allowPrivate, selfHosts };
+}
