@@ -1,3 +1,5 @@
+import { redact } from "./redact";
+
 /**
  * Errors the core raises on purpose. Each carries a stable machine-readable code so the
  * HTTP layer can map it to a status without string matching, and a message that names the
@@ -26,9 +28,8 @@ export function isFailoverError(err: unknown, code?: FailoverErrorCode): err is 
   return err instanceof FailoverError && (code === undefined || err.code === code);
 }
 
-/** A short, single-line description of any thrown value, for last_error and logs. */
+/** A short description of any thrown value, secrets redacted, for last_error, logs and error bodies. */
 export function describeError(err: unknown): string {
-  if (err instanceof FailoverError) return err.message.slice(0, 1000);
-  if (err instanceof Error) return `${err.name === "Error" ? "" : `${err.name}: `}${err.message}`.slice(0, 1000);
-  return String(err).slice(0, 1000);
+  const text = err instanceof FailoverError ? err.message : err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : String(err);
+  return redact(text).slice(0, 1000);
 }
