@@ -2,17 +2,22 @@ import { TableClient, type TableEntityResult } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { StorageConfig } from "./config";
 import { FailoverError, describeError } from "./errors";
+import { redact } from "./redact";
+import { STORAGE_CALL_TIMEOUT_MS, withDeadline } from "./storageTimeout";
 import { PARTITION_KEY, parseRow, toRowProperties, type FailoverState, type ParsedRow } from "./state";
 
-/** Table clients for either a connection string (Azurite, keys) or an identity-based endpoint. */
-export function createTableClient(storage: StorageConfig, tableName: string): TableClient {
+/**
+ * Table clients for either a connection string (Azurite, keys) or an identity-based endpoint.
+ * Every call they make has a whole-call deadline (storageTimeout.ts).
+ */
+export function createTableClient(storage: StorageConfig, tableName: string, timeoutMs = STORAGE_CALL_TIMEOUT_MS): TableClient {
   const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
   if (storage.kind === "connection_string") {
     const insecure = storage.connectionString === "UseDevelopmentStorage=true" || /TableEndpoint\s*=\s*http:/i.test(storage.connectionString);
-    return TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: insecure, retryOptions });
+    return withDeadline(TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: insecure, retryOptions }), timeoutMs);
   }
   const credential = new DefaultAzureCredential(storage.clientId ? { managedIdentityClientId: storage.clientId } : {});
-  return new TableClient(storage.tableServiceUri, tableName, credential, { retryOptions });
+  return withDeadline(new TableClient(storage.tableServiceUri, tableName, credential, { retryOptions }), timeoutMs);
 }
 
 export function statusCodeOf(err: unknown): number | undefined {
@@ -23,7 +28,7 @@ export function statusCodeOf(err: unknown): number | undefined {
 /** Turns a storage SDK failure into a FailoverError that says what was being done. */
 export function storageError(action: string, table: TableClient, err: unknown): FailoverError {
   if (err instanceof FailoverError) return err;
-  return new FailoverError("storage_unavailable", `Table storage failed while ${action} (table ${table.tableName} at ${table.url}): ${describeError(err)}`, { cause: err });
+  return new FailoverError("storage_unavailable", redact(`Table storage failed while ${action} (table ${table.tableName} at ${table.url.split("?")[0]}): ${describeError(err)}`), { cause: err });
 }
 
 export interface LoadedState extends ParsedRow {
