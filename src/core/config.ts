@@ -17,7 +17,7 @@ export type StorageConfig =
 export interface AppConfig {
   readonly storage: StorageConfig;
   readonly tableName: string;
-  readonly historyTableName: string;
+  readonly auditTableName: string;
   readonly defaultGroup: string;
   /** Endpoints used when the default group's row is created; absent when not configured. */
   readonly primaryEndpoint?: string;
@@ -55,7 +55,7 @@ interface SettingDefinition {
 export const GENERAL_SETTINGS: readonly SettingDefinition[] = [
   { setting: "FAILOVER_GROUP", defaultText: DEFAULT_GROUP, description: "Default failover group (RowKey of its state row)." },
   { setting: "FAILOVER_TABLE", defaultText: "failoverstate", description: "Table holding one state row per group." },
-  { setting: "FAILOVER_HISTORY_TABLE", defaultText: "failoverhistory", description: "Table holding the audit history." },
+  { setting: "FAILOVER_HISTORY_TABLE", defaultText: "failoverhistory", description: "Table holding the audit log (one entry per transition)." },
   { setting: "PRIMARY_ENDPOINT", defaultText: "", description: "Primary health URL written when the default group's row is created." },
   { setting: "SECONDARY_ENDPOINT", defaultText: "", description: "Secondary health URL written when the default group's row is created." },
   { setting: "NOTIFY_WEBHOOK_URL", defaultText: "", description: "Optional Teams/Slack-compatible webhook that receives every transition." },
@@ -127,7 +127,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const storage = readStorage(env, problems);
   const defaultGroup = readWith(env, "FAILOVER_GROUP", DEFAULT_GROUP, groupNameSchema, problems);
   const tableName = readWith(env, "FAILOVER_TABLE", "failoverstate", tableNameSchema, problems);
-  const historyTableName = readWith(env, "FAILOVER_HISTORY_TABLE", "failoverhistory", tableNameSchema, problems);
+  const auditTableName = readWith(env, "FAILOVER_HISTORY_TABLE", "failoverhistory", tableNameSchema, problems);
   const primaryEndpoint = readOptionalUrl(env, "PRIMARY_ENDPOINT", problems);
   const secondaryEndpoint = readOptionalUrl(env, "SECONDARY_ENDPOINT", problems);
   const notifyWebhookUrl = readOptionalUrl(env, "NOTIFY_WEBHOOK_URL", problems);
@@ -135,13 +135,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
   for (const knob of POLICY_KNOBS) {
     policy[knob.field] = readWith(env, knob.setting, knob.defaultText, knob.schema, problems);
   }
-  if (problems.length > 0 || !storage || !defaultGroup || !tableName || !historyTableName) {
+  if (problems.length > 0 || !storage || !defaultGroup || !tableName || !auditTableName) {
     throw new FailoverError("invalid_config", `Invalid configuration:\n  - ${problems.join("\n  - ")}`);
   }
   return {
     storage,
     tableName,
-    historyTableName,
+    auditTableName,
     defaultGroup,
     ...(primaryEndpoint ? { primaryEndpoint } : {}),
     ...(secondaryEndpoint ? { secondaryEndpoint } : {}),

@@ -1,6 +1,6 @@
 import { fetch } from "undici";
 import { EgressRefusedError, egressAgent, urlRefusal, type EgressPolicy } from "./egress";
-import type { StatusRange } from "./knobs";
+import type { Policy, StatusRange } from "./knobs";
 
 /** How a probe failed; `undefined` when it was healthy. */
 export type ProbeErrorClass =
@@ -157,3 +157,31 @@ export function createHttpProbe(egress: EgressPolicy): Prober {
 
 /** The probe with loopback and private networks allowed (until the app's settings choose: see createHttpProbe). */
 export const httpProbe: Prober = createHttpProbe({ allowPrivate: true, selfHosts: [] });
+
+/** The probe settings of a group's effective policy. */
+export function probeOptions(policy: Policy): ProbeOptions {
+  return {
+    timeoutMs: policy.probe_timeout_ms,
+    expectedStatus: policy.probe_expected_status,
+    bodyMatch: policy.probe_body_match,
+    maxBodyBytes: policy.probe_max_body_bytes,
+    followRedirects: policy.probe_follow_redirects,
+  };
+}
+
+/**
+ * A prober that probes each URL (with the same options) once per operation: a retried
+ * decision on a re-read row reuses the probe of an unchanged URL and probes an edited one.
+ */
+export function probeOncePerUrl(probe: Prober): Prober {
+  const done = new Map<string, Promise<ProbeResult>>();
+  return (url, options) => {
+    const key = JSON.stringify([url, options]);
+    let result = done.get(key);
+    if (!result) {
+      result = probe(url, options);
+      done.set(key, result);
+    }
+    return result;
+  };
+}

@@ -20,7 +20,7 @@ export function otherTarget(target: Target): Target {
 
 export type TransitionKind = "failover" | "failback" | "failover_blocked" | "pause" | "resume";
 
-/** One line of the short summary the row keeps; the history table keeps the full record. */
+/** One line of the short summary the row keeps; the audit log keeps the full record. */
 export interface TransitionSummary {
   readonly at: string;
   readonly kind: TransitionKind;

@@ -37,14 +37,6 @@ export interface LoadedState extends ParsedRow {
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
-/** What a decision returns: the row to write (or none) and the caller's result. */
-export interface Decision<R> {
-  readonly next?: FailoverState;
-  readonly result: R;
-}
-
-export const MAX_WRITE_ATTEMPTS = 5;
-
 /**
  * The single source of truth. Every write is conditional: createEntity for the first,
  * updateEntity("Replace") with the ETag read after that. No upsert, no "*" etag.
@@ -106,23 +98,6 @@ export class StateStore {
       if (status === 412) return false;
       if (status === 404) throw this.notFound(loaded.group);
       throw storageError(`writing group "${loaded.group}"`, this.table, err);
-    }
-  }
-
-  /**
-   * Read, decide, conditionally write. When another writer got there first (412) the row is
-   * read again and the decision made again on the fresh row, at most MAX_WRITE_ATTEMPTS times.
-   * `first` saves the first read when the caller has just loaded the row.
-   */
-  async update<R>(group: string, decide: (loaded: LoadedState) => Decision<R>, first?: LoadedState): Promise<R> {
-    for (let attempt = 1; ; attempt++) {
-      const loaded = attempt === 1 && first ? first : await this.load(group);
-      const decision = decide(loaded);
-      if (!decision.next || (await this.replace(loaded, decision.next))) return decision.result;
-      if (attempt >= MAX_WRITE_ATTEMPTS) {
-        throw new FailoverError("conflict", `Group "${group}" changed under ${MAX_WRITE_ATTEMPTS} write attempts in a row; nothing was written by this call`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }
 

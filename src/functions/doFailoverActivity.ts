@@ -1,11 +1,12 @@
 import * as df from "durable-functions";
-import { doFailover } from "../core/operations";
-import { DO_FAILOVER_ACTIVITY, failoverActivityInputSchema } from "../core/orchestration";
-import { runtimeDeps } from "./runtime";
+import { switchTarget } from "../core/operations";
+import { DO_FAILOVER_ACTIVITY, failoverActivityInputSchema } from "../core/orchestrationContract";
+import { runtimeDeps } from "./shared/runtimeDeps";
 
-df.app.activity(DO_FAILOVER_ACTIVITY, {
+/** Activity "do_failover": the orchestration's switch (a failover or an automatic failback). */
+df.app.activity("do_failover" satisfies typeof DO_FAILOVER_ACTIVITY, {
   handler: (input: unknown) => {
     const { group, ...request } = failoverActivityInputSchema.parse(input);
-    return doFailover(runtimeDeps(), group, request);
+    return switchTarget(runtimeDeps(), group, request);
   },
 });

@@ -1,11 +1,15 @@
+import { app } from "@azure/functions";
 import { z } from "zod";
-import { doFailover } from "../core/operations";
-import { controlEndpoint, optionalReason } from "./http";
-import { runtimeDeps } from "./runtime";
+import { switchTarget } from "../core/operations";
+import { controlEndpoint, optionalReason } from "./shared/http";
+import { runtimeDeps } from "./shared/runtimeDeps";
 
 /** POST /api/failback: back to the primary (verified healthy unless forced; cooldown applies unless forced). */
-controlEndpoint(
-  "failback",
-  z.strictObject({ force: z.boolean({ error: "must be true or false" }).optional(), reason: optionalReason }),
-  (group, input, actor) => doFailover(runtimeDeps(), group, { ...input, kind: "failback", expected_from: "secondary", actor }),
+app.http(
+  "http_failback",
+  controlEndpoint(
+    "failback",
+    z.strictObject({ force: z.boolean({ error: "must be true or false" }).optional(), reason: optionalReason }),
+    (group, input, actor) => switchTarget(runtimeDeps(), group, { ...input, kind: "failback", actor }),
+  ),
 );

@@ -1,7 +1,7 @@
 import { app } from "@azure/functions";
 import { healthCheck } from "../core/operations";
-import { groupOf, jsonEndpoint } from "./http";
-import { runtimeDeps } from "./runtime";
+import { groupOf, jsonEndpoint } from "./shared/http";
+import { runtimeDeps } from "./shared/runtimeDeps";
 
 /** GET /api/health_check: the original manual check, `{ "healthy": ..., "active_target": ... }` and more. */
 app.http("http_health_check", {

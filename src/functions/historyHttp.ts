@@ -1,8 +1,8 @@
 import { app } from "@azure/functions";
 import { z } from "zod";
 import { FailoverError } from "../core/errors";
-import { groupOf, jsonEndpoint } from "./http";
-import { runtimeDeps } from "./runtime";
+import { groupOf, jsonEndpoint } from "./shared/http";
+import { runtimeDeps } from "./shared/runtimeDeps";
 
 const limitSchema = z.coerce.number().int().min(1).max(100);
 
@@ -16,7 +16,7 @@ app.http("http_history", {
     const rawLimit = request.query.get("limit") ?? "20";
     const limit = limitSchema.safeParse(rawLimit);
     if (!limit.success) throw new FailoverError("invalid_request", `limit: must be an integer from 1 to 100 (got "${rawLimit}")`);
-    const page = await runtimeDeps().history.list(group, limit.data, request.query.get("continuation") ?? undefined);
+    const page = await runtimeDeps().audit.list(group, limit.data, request.query.get("continuation") ?? undefined);
     return { jsonBody: { group, ...page } };
   }),
 });

@@ -4,8 +4,8 @@ import { groupNameSchema, httpUrlSchema } from "../core/config";
 import { FailoverError } from "../core/errors";
 import { POLICY_FIELDS, parseOverrides } from "../core/state";
 import { bootstrap } from "../core/operations";
-import { bodyOf, jsonEndpoint } from "./http";
-import { runtimeDeps } from "./runtime";
+import { bodyOf, jsonEndpoint } from "./shared/http";
+import { runtimeDeps } from "./shared/runtimeDeps";
 
 const body = z.strictObject({
   group: groupNameSchema.optional(),

@@ -1,9 +1,9 @@
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
-import { instanceIdFor } from "../core/orchestration";
-import { groupOf, jsonEndpoint } from "./http";
-import { ensureOrchestration } from "./orchestrations";
-import { runtimeDeps } from "./runtime";
+import { instanceIdFor } from "../core/orchestrationContract";
+import { groupOf, jsonEndpoint } from "./shared/http";
+import { ensureOrchestration } from "./shared/orchestrationClient";
+import { runtimeDeps } from "./shared/runtimeDeps";
 
 /**
  * POST /api/start: starts the group's singleton orchestration unless it is already running,

@@ -1,8 +1,8 @@
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
-import { groupOf, jsonEndpoint } from "./http";
-import { instanceStatus } from "./orchestrations";
-import { runtimeDeps } from "./runtime";
+import { groupOf, jsonEndpoint } from "./shared/http";
+import { instanceStatus } from "./shared/orchestrationClient";
+import { runtimeDeps } from "./shared/runtimeDeps";
 
 /** GET /api/status: the group's state row together with its orchestration's runtime status. */
 app.http("http_status", {

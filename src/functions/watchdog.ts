@@ -3,8 +3,8 @@ import * as df from "durable-functions";
 import { groupNameSchema } from "../core/config";
 import { describeError } from "../core/errors";
 import { bootstrap } from "../core/operations";
-import { ensureOrchestration } from "./orchestrations";
-import { runtimeDeps } from "./runtime";
+import { ensureOrchestration } from "./shared/orchestrationClient";
+import { runtimeDeps } from "./shared/runtimeDeps";
 
 /**
  * Every minute: make sure the default group's row exists (when its endpoints are configured)

@@ -1,11 +1,11 @@
 import { InvocationContext } from "@azure/functions";
 import { loadConfig } from "../core/config";
 import { createDeps } from "../core/deps";
-import { bootstrap, doFailover, healthCheck } from "../core/operations";
-import { ORCHESTRATOR_NAME } from "../core/orchestration";
+import { bootstrap, switchTarget, healthCheck } from "../core/operations";
+import { ORCHESTRATOR_NAME } from "../core/orchestrationContract";
 import { startAzurite } from "./azurite";
 import { installFunctionsCore, registeredFunctions } from "./functionsCore";
-import { history, orchestrationTriggerInput } from "./historyEvents";
+import { history, orchestrationTriggerInput } from "./replayHistory";
 import { startSampleBackend } from "./sampleBackend";
 
 /**
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     console.log(`health_check (read + probe + conditional write) ${stats(checks.slice(20))}`);
 
     const switches: number[] = [];
-    for (let i = 0; i < 100; i++) switches.push(await timed(async () => doFailover(deps, "state", { expected_from: (await deps.store.load("state")).state.active_target })));
+    for (let i = 0; i < 100; i++) switches.push(await timed(async () => switchTarget(deps, "state", { expected_from: (await deps.store.load("state")).state.active_target })));
     console.log(`do_failover (read + standby probe + conditional write + audit) ${stats(switches.slice(10))}`);
 
     for (const n of [10, 20, 50]) {
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
         const from = (await deps.store.load("state")).state.active_target;
         rounds.push(
           await timed(async () => {
-            const results = await Promise.all(Array.from({ length: n }, () => doFailover(deps, "state", { expected_from: from })));
+            const results = await Promise.all(Array.from({ length: n }, () => switchTarget(deps, "state", { expected_from: from })));
             if (results.filter((x) => x.changed).length !== 1) throw new Error(`expected exactly one switch out of ${n}`);
           }),
         );
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     }
 
     installFunctionsCore();
-    require("../functions/orchestrator");
+    require("../functions/failoverOrchestrator");
     const handler = registeredFunctions().get(ORCHESTRATOR_NAME)!.handler;
     const t0 = new Date("2026-01-01T00:00:00Z");
     const input = { group: "state", interval_seconds: 30 };

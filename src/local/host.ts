@@ -5,7 +5,7 @@ import { readdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { resetRuntime } from "../functions/runtime";
+import { resetRuntime } from "../functions/shared/runtimeDeps";
 import { installFunctionsCore, registeredFunctions, triggerOf, type Registration } from "./functionsCore";
 import { LocalTaskHub } from "./taskHub";
 

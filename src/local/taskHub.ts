@@ -1,7 +1,7 @@
 import { InvocationContext } from "@azure/functions";
 import { randomUUID } from "node:crypto";
 import type { Registration } from "./functionsCore";
-import { ActionType, flattenActions, history, orchestrationTriggerInput, type HistoryEvent } from "./historyEvents";
+import { ActionType, flattenActions, history, orchestrationTriggerInput, type HistoryEvent } from "./replayHistory";
 
 /**
  * An in-memory task hub: the part of the Durable extension that keeps each instance's

@@ -1,4 +1,4 @@
-import { doFailover, healthCheck } from "../../src/core/operations";
+import { switchTarget, healthCheck } from "../../src/core/operations";
 import { PARTITION_KEY } from "../../src/core/state";
 import { startSampleBackend } from "../../src/local/sampleBackend";
 import { backendPair } from "../helpers/backends";
@@ -30,14 +30,14 @@ describe("health_check and do_failover on Azurite", () => {
     expect(await row()).toMatchObject({ last_status: "UNHEALTHY", consecutive_failures: 1 });
 
     // 4. failover
-    const switched = await doFailover(deps, "state", { expected_from: "primary" });
+    const switched = await switchTarget(deps, "state", { expected_from: "primary" });
     expect(switched).toMatchObject({ changed: true, active_target: "secondary", previous_target: "primary", failover_count: 1 });
     const afterSwitch = await row();
     expect(afterSwitch).toMatchObject({ active_target: "secondary", failover_count: 1, last_status: "FAILOVER_DONE" });
     expect(afterSwitch.lock_until_utc).toBe(new Date(clock.now().getTime() + 120_000).toISOString());
 
     // 5. an immediate second failover -> cooldown_active, row unchanged
-    const again = await doFailover(deps, "state");
+    const again = await switchTarget(deps, "state");
     expect(again).toMatchObject({ changed: false, reason: "cooldown_active", active_target: "secondary" });
     expect((await row()).etag).toBe(afterSwitch.etag);
 
@@ -62,7 +62,7 @@ describe("health_check and do_failover on Azurite", () => {
 
   test("20 concurrent do_failover calls from the same state: exactly one change", async () => {
     const { deps, row } = await setup();
-    const results = await Promise.all(Array.from({ length: 20 }, () => doFailover(deps, "state")));
+    const results = await Promise.all(Array.from({ length: 20 }, () => switchTarget(deps, "state")));
     const changed = results.filter((r) => r.changed);
     expect(changed).toHaveLength(1);
     for (const r of results.filter((x) => !x.changed)) {
@@ -74,20 +74,34 @@ describe("health_check and do_failover on Azurite", () => {
 
   test("a repeated call with the same expected source does not toggle back, even after the cooldown", async () => {
     const { deps, clock, row } = await setup({ COOLDOWN_SECONDS: "0" });
-    expect((await doFailover(deps, "state", { expected_from: "primary" })).changed).toBe(true);
+    expect((await switchTarget(deps, "state", { expected_from: "primary" })).changed).toBe(true);
     clock.advance(5);
-    const repeat = await doFailover(deps, "state", { expected_from: "primary" });
+    const repeat = await switchTarget(deps, "state", { expected_from: "primary" });
     expect(repeat).toMatchObject({ changed: false, reason: "already_failed_over", active_target: "secondary" });
     expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1 });
   });
 
+  test("the core refuses a forced switch that does not name expected_from, and a failback away from the primary", async () => {
+    const { deps, row } = await setup();
+    const before = await row();
+    await expect(switchTarget(deps, "state", { force: true, reason: "retried?" })).rejects.toMatchObject({
+      code: "invalid_request",
+      message: expect.stringMatching(/^expected_from: is required with force: true/),
+    });
+    await expect(switchTarget(deps, "state", { kind: "failback", expected_from: "primary", force: true })).rejects.toMatchObject({
+      code: "invalid_request",
+      message: expect.stringMatching(/^expected_from: a failback moves away from the secondary/),
+    });
+    expect((await row()).etag).toBe(before.etag);
+  });
+
   test("the cooldown ends at lock_until_utc", async () => {
     const { deps, clock } = await setup();
-    await doFailover(deps, "state");
+    await switchTarget(deps, "state");
     clock.advance(119);
-    expect(await doFailover(deps, "state")).toMatchObject({ changed: false, reason: "cooldown_active" });
+    expect(await switchTarget(deps, "state")).toMatchObject({ changed: false, reason: "cooldown_active" });
     clock.advance(1);
-    expect(await doFailover(deps, "state")).toMatchObject({ changed: true, active_target: "primary", failover_count: 2 });
+    expect(await switchTarget(deps, "state")).toMatchObject({ changed: true, active_target: "primary", failover_count: 2 });
   });
 
   test("a standby probe is not trusted when the standby's URL was edited while it ran", async () => {
@@ -95,7 +109,7 @@ describe("health_check and do_failover on Azurite", () => {
     const replacement = await startSampleBackend("replacement");
     try {
       backends.secondary.behave({ kind: "hang" });
-      const switching = doFailover(deps, "state", { reason: "drill" }); // probes the hanging secondary
+      const switching = switchTarget(deps, "state", { reason: "drill" }); // probes the hanging secondary
       await new Promise((resolve) => setTimeout(resolve, 100));
       const current = await row();
       await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", secondary_endpoint: replacement.url }, "Merge", { etag: current.etag });
@@ -112,7 +126,7 @@ describe("health_check and do_failover on Azurite", () => {
     backends.primary.behave({ kind: "hang" });
     const slowCheck = healthCheck(deps, "state", "cycle-4"); // probes the primary, which hangs up to the probe timeout
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await doFailover(deps, "state", { force: true, reason: "operator" });
+    await switchTarget(deps, "state", { force: true, expected_from: "primary", reason: "operator" });
     backends.primary.behave({ kind: "ok" });
     const result = await slowCheck;
     // The check ran again against the new active target instead of counting a failure on it.

@@ -1,6 +1,6 @@
 import { TableClient } from "@azure/data-tables";
 import { isFailoverError } from "../../src/core/errors";
-import { bootstrap, doFailover, healthCheck } from "../../src/core/operations";
+import { bootstrap, switchTarget, healthCheck } from "../../src/core/operations";
 import { PARTITION_KEY } from "../../src/core/state";
 import { backendPair } from "../helpers/backends";
 import { storageConnectionString, testDeps, testEnv } from "../helpers/env";
@@ -82,7 +82,7 @@ describe("state row on Azurite", () => {
     await table.updateEntity(broken as { partitionKey: string; rowKey: string }, "Replace", { etag: original.etag });
     const before = await table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
 
-    for (const operation of [() => healthCheck(deps, "state"), () => doFailover(deps, "state")]) {
+    for (const operation of [() => healthCheck(deps, "state"), () => switchTarget(deps, "state")]) {
       const error = await operation().catch((err: unknown) => err);
       expect(isFailoverError(error, "malformed_state")).toBe(true);
       expect((error as Error).message).toMatch(message);

@@ -1,5 +1,5 @@
-import { historyRowKey } from "../../src/core/history";
-import { bootstrap, doFailover, healthCheck, pause, resume } from "../../src/core/operations";
+import { auditRowKey } from "../../src/core/auditLog";
+import { bootstrap, switchTarget, healthCheck, pause, resume } from "../../src/core/operations";
 import { startSampleBackend } from "../../src/local/sampleBackend";
 import { backendPair } from "../helpers/backends";
 import { bootstrappedGroup } from "../helpers/env";
@@ -16,7 +16,7 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     backends.primary.behave({ kind: "status", status: 500 });
     backends.secondary.behave({ kind: "status", status: 502 });
     expect((await healthCheck(deps, "state", "cycle-1")).recommendation).toBe("failover");
-    expect(await doFailover(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" })).toMatchObject({
+    expect(await switchTarget(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" })).toMatchObject({
       changed: false,
       reason: "standby_unhealthy",
       active_target: "primary",
@@ -24,14 +24,14 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     });
     clock.advance(30);
     await healthCheck(deps, "state", "cycle-2");
-    await doFailover(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" });
+    await switchTarget(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" });
     expect(await row()).toMatchObject({ active_target: "primary", failover_count: 0, last_status: "FAILOVER_BLOCKED", secondary_healthy: false });
 
-    const forced = await doFailover(deps, "state", { force: true, reason: "secondary is warming up", actor: "alice@example.com" });
+    const forced = await switchTarget(deps, "state", { force: true, expected_from: "primary", reason: "secondary is warming up", actor: "alice@example.com" });
     expect(forced).toMatchObject({ changed: true, forced: true, active_target: "secondary" });
     expect(await row()).toMatchObject({ last_failover_forced: true, failover_count: 1 });
 
-    const page = await deps.history.list("state", 10);
+    const page = await deps.audit.list("state", 10);
     expect(page.entries.map((e) => e.kind)).toEqual(["failover", "failover_blocked"]);
     expect(page.entries[0]).toMatchObject({ from: "primary", to: "secondary", forced: true, actor: "alice@example.com", reason: "forced: secondary is warming up" });
     expect(page.entries[1]).toMatchObject({ actor: "orchestrator", probe: { url: backends.secondary.url, healthy: false, status_code: 502, error_class: "http_status" } });
@@ -41,7 +41,7 @@ describe("transitions on Azurite: standby verification, audit history, notificat
 
   test("history row keys sort newest first, also within one millisecond", () => {
     const t = new Date("2026-01-01T00:00:00.000Z");
-    const keys = [historyRowKey(t), historyRowKey(t), historyRowKey(new Date(t.getTime() + 1)), historyRowKey(new Date(t.getTime() + 1))];
+    const keys = [auditRowKey(t), auditRowKey(t), auditRowKey(new Date(t.getTime() + 1)), auditRowKey(new Date(t.getTime() + 1))];
     expect([...keys].sort()).toEqual([keys[3], keys[2], keys[1], keys[0]]);
   });
 
@@ -50,29 +50,29 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     for (let i = 0; i < 5; i++) {
       clock.advance(1);
       const current = (await deps.store.load("state")).state.active_target;
-      await doFailover(deps, "state", { expected_from: current, reason: `switch ${i}` });
+      await switchTarget(deps, "state", { expected_from: current, reason: `switch ${i}` });
     }
-    const first = await deps.history.list("state", 2);
+    const first = await deps.audit.list("state", 2);
     expect(first.entries.map((e) => e.reason)).toEqual(["switch 4", "switch 3"]);
     expect(first.continuation).toBeDefined();
-    const second = await deps.history.list("state", 2, first.continuation);
+    const second = await deps.audit.list("state", 2, first.continuation);
     expect(second.entries.map((e) => e.reason)).toEqual(["switch 2", "switch 1"]);
-    const third = await deps.history.list("state", 2, second.continuation);
+    const third = await deps.audit.list("state", 2, second.continuation);
     expect(third.entries.map((e) => e.reason)).toEqual(["switch 0"]);
     expect(third.continuation).toBeUndefined();
-    await expect(deps.history.list("state", 2, "garbage!")).rejects.toMatchObject({ code: "invalid_request" });
+    await expect(deps.audit.list("state", 2, "garbage!")).rejects.toMatchObject({ code: "invalid_request" });
   });
 
   test("notifications: delivered after the receiver's first two failures, with text for Teams/Slack; the attempts are recorded", async () => {
     const receiver = await startReceiver(2);
     try {
       const { deps } = await setup({ NOTIFY_WEBHOOK_URL: receiver.url });
-      await doFailover(deps, "state", { reason: "drill", actor: "carol" });
+      await switchTarget(deps, "state", { reason: "drill", actor: "carol" });
       expect(receiver.attempts).toBe(3);
       expect(receiver.received).toHaveLength(1);
       expect(receiver.received[0]).toMatchObject({ group: "state", kind: "failover", from: "primary", to: "secondary", actor: "carol", failover_count: 1 });
       expect(receiver.received[0]!.text).toMatch(/\*\*Failover\*\* in failover group `state`: primary -> secondary\..*Reason: drill/s);
-      const [entry] = (await deps.history.list("state", 1)).entries;
+      const [entry] = (await deps.audit.list("state", 1)).entries;
       expect(entry).toMatchObject({ notification_status: "delivered", notification_attempts: 3 });
     } finally {
       await receiver.close();
@@ -83,9 +83,9 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     const receiver = await startReceiver(1000);
     try {
       const { deps, row } = await setup({ NOTIFY_WEBHOOK_URL: receiver.url });
-      expect(await doFailover(deps, "state")).toMatchObject({ changed: true });
+      expect(await switchTarget(deps, "state")).toMatchObject({ changed: true });
       expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1 });
-      const [entry] = (await deps.history.list("state", 1)).entries;
+      const [entry] = (await deps.audit.list("state", 1)).entries;
       expect(entry).toMatchObject({ notification_status: "failed", notification_attempts: 3, notification_error: "after 3 attempts: HTTP 500" });
     } finally {
       await receiver.close();
@@ -98,11 +98,11 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     backends.primary.behave({ kind: "status", status: 500 });
     const check = await healthCheck(deps, "state", "cycle-3");
     expect(check).toMatchObject({ healthy: false, recommendation: "none", reason: "paused" });
-    expect(await doFailover(deps, "state", { expected_from: "primary", automatic: true })).toMatchObject({ changed: false, reason: "paused" });
+    expect(await switchTarget(deps, "state", { expected_from: "primary", automatic: true })).toMatchObject({ changed: false, reason: "paused" });
     expect(await row()).toMatchObject({ active_target: "primary", paused: true, last_status: "UNHEALTHY" });
     expect(await resume(deps, "state", { actor: "dave" })).toMatchObject({ changed: true, paused: false });
     expect((await healthCheck(deps, "state", "cycle-4")).recommendation).toBe("failover");
-    expect((await deps.history.list("state", 5)).entries.map((e) => `${e.kind}:${e.actor}`)).toEqual(["resume:dave", "pause:dave"]);
+    expect((await deps.audit.list("state", 5)).entries.map((e) => `${e.kind}:${e.actor}`)).toEqual(["resume:dave", "pause:dave"]);
   });
 
   test("several groups: each row has its own endpoints and policy; one group's bad row never touches another", async () => {
@@ -116,7 +116,7 @@ describe("transitions on Azurite: standby verification, audit history, notificat
       // payments fails over at its own threshold of 1; the default group keeps 3.
       expect((await healthCheck(deps, "payments", "cycle-5")).recommendation).toBe("failover");
       expect((await healthCheck(deps, "state", "cycle-6")).recommendation).toBe("none");
-      const switched = await doFailover(deps, "payments", { expected_from: "primary", automatic: true });
+      const switched = await switchTarget(deps, "payments", { expected_from: "primary", automatic: true });
       expect(switched.changed).toBe(true);
       expect(Date.parse(switched.lock_until_utc!) - Date.parse((await row("payments")).last_failover_utc as string)).toBe(5000);
       // Break the default group's row: payments goes on.

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { registeredFunctions } from "../../src/local/functionsCore";
 
 const root = join(__dirname, "..", "..");
 
@@ -10,4 +11,46 @@ test("package.json main points at where tsc puts the functions, so the Functions
   const expected = `${compilerOptions.outDir}/${"src/functions".slice(compilerOptions.rootDir.length + 1)}/*.js`;
   expect(main).toBe(expected);
   expect(sources.length).toBeGreaterThan(0);
+});
+
+test("every entry point registers its functions under a literal name a grep finds; helpers are outside the entry-point glob", () => {
+  const dir = join(root, "src", "functions");
+  const entryPoints = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+  const literal = /\b(?:app\.(?:http|timer)|df\.app\.(?:activity|orchestration))\(\s*"([A-Za-z0-9_]+)"/g;
+  const named = new Map<string, string>();
+  for (const file of entryPoints) {
+    const names = [...readFileSync(join(dir, file), "utf8").matchAll(literal)].map((m) => m[1]!);
+    expect([file, names.length]).not.toEqual([file, 0]);
+    for (const name of names) named.set(name, file);
+  }
+  for (const file of entryPoints) require(join(dir, file));
+  expect([...registeredFunctions().keys()].sort()).toEqual([...named.keys()].sort());
+  expect(readdirSync(join(dir, "shared")).filter((f) => f.endsWith(".ts")).length).toBeGreaterThan(0);
+});
+
+test('README "Where things live" names only paths that exist, and every folder and core module there is', () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Where things live"));
+  const block = section.slice(section.indexOf("```\n") + 4, section.indexOf("\n```", section.indexOf("```\n") + 4));
+  const named: string[] = [];
+  let parent = "";
+  for (const line of block.split("\n")) {
+    const cell = /^(\s*)(\S+(?:, \S+)*)\s{2,}/.exec(line);
+    if (!cell) continue;
+    const names = cell[2]!.split(", ");
+    if (cell[1] === "") parent = names[0]!;
+    for (const name of cell[1] === "" ? names : names.map((n) => parent + n)) named.push(name.replace(/\/$/, ""));
+  }
+  for (const path of named) expect([path, existsSync(join(root, path))]).toEqual([path, true]);
+  const folders = (base: string): string[] =>
+    readdirSync(join(root, base), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .flatMap((e) => [`${base}/${e.name}`, ...folders(`${base}/${e.name}`)]);
+  for (const folder of folders("src")) expect(named).toContain(folder);
+  for (const file of readdirSync(join(root, "src", "core")).filter((f) => f.endsWith(".ts"))) {
+    expect([file, named.includes(`src/core/${file}`) || block.includes(file)]).toEqual([file, true]);
+  }
+  for (const file of readdirSync(join(root, "src", "core", "operations")).filter((f) => f.endsWith(".ts") && f !== "index.ts")) {
+    expect([file, block.includes(file.replace(/\.ts$/, ""))]).toEqual([file, true]);
+  }
 });

@@ -2,8 +2,8 @@ import { TableClient } from "@azure/data-tables";
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../../src/core/clock";
 import { loadConfig, type AppConfig } from "../../src/core/config";
-import { createDeps } from "../../src/core/deps";
-import { bootstrap, type FailoverDeps } from "../../src/core/operations";
+import { createDeps, type FailoverDeps } from "../../src/core/deps";
+import { bootstrap } from "../../src/core/operations";
 import { PARTITION_KEY } from "../../src/core/state";
 
 export function storageConnectionString(): string {

@@ -1,11 +1,11 @@
 import { InvocationContext } from "@azure/functions";
-import type { FailoverResponse, HealthCheckResponse } from "../../src/core/operations";
-import { ORCHESTRATOR_NAME } from "../../src/core/orchestration";
+import type { SwitchTargetResponse, HealthCheckResponse } from "../../src/core/operations";
+import { ORCHESTRATOR_NAME } from "../../src/core/orchestrationContract";
 import { registeredFunctions } from "../../src/local/functionsCore";
-import { flattenActions, history, orchestrationTriggerInput, type Action, type HistoryEvent } from "../../src/local/historyEvents";
+import { flattenActions, history, orchestrationTriggerInput, type Action, type HistoryEvent } from "../../src/local/replayHistory";
 
 // Registers the orchestrator through @azure/functions -> @azure/functions-core, as in Azure.
-import "../../src/functions/orchestrator";
+import "../../src/functions/failoverOrchestrator";
 
 export interface Replayed {
   readonly actions: Action[];
@@ -49,7 +49,7 @@ export function check(overrides: Partial<HealthCheckResponse> = {}): HealthCheck
   };
 }
 
-export function failoverResult(overrides: Partial<FailoverResponse> = {}): FailoverResponse {
+export function failoverResult(overrides: Partial<SwitchTargetResponse> = {}): SwitchTargetResponse {
   return { group: "state", changed: true, previous_target: "primary", active_target: "secondary", failover_count: 1, last_status: "FAILOVER_DONE", forced: false, ...overrides };
 }
 

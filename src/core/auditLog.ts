@@ -6,10 +6,11 @@ import type { TransitionSummary } from "./state";
 import { storageError } from "./storage";
 
 /**
- * Audit history: one entity per transition, PartitionKey = group, RowKey ordered newest
- * first: inverted milliseconds, then an inverted per-process sequence (two entries of one
- * millisecond from this process keep their order), then a random suffix (entries from two
- * processes never collide). Append-only: createEntity, never a state write.
+ * The audit log (table failoverhistory; not the Durable replay history): one entity per
+ * transition, PartitionKey = group, RowKey ordered newest first: inverted milliseconds, then
+ * an inverted per-process sequence (two entries of one millisecond from this process keep
+ * their order), then a random suffix (entries from two processes never collide).
+ * Append-only: createEntity, never a state write.
  */
 
 const MAX_TIME = 9_999_999_999_999;
@@ -18,7 +19,7 @@ let sequence = 0;
 
 export type NotificationStatus = "not_configured" | "pending" | "delivered" | "failed";
 
-export interface HistoryEntry extends TransitionSummary {
+export interface AuditEntry extends TransitionSummary {
   readonly id: string;
   readonly forced: boolean;
   readonly failover_count: number;
@@ -28,25 +29,25 @@ export interface HistoryEntry extends TransitionSummary {
   readonly notification_error?: string;
 }
 
-export interface HistoryPage {
-  readonly entries: HistoryEntry[];
+export interface AuditPage {
+  readonly entries: AuditEntry[];
   readonly continuation?: string;
 }
 
-export function historyRowKey(at: Date): string {
+export function auditRowKey(at: Date): string {
   sequence = (sequence + 1) % MAX_SEQUENCE;
   const time = String(MAX_TIME - at.getTime()).padStart(13, "0");
   return `${time}-${String(MAX_SEQUENCE - sequence).padStart(6, "0")}-${randomBytes(4).toString("hex")}`;
 }
 
-function fromEntity(entity: Record<string, unknown>): HistoryEntry {
+function fromEntity(entity: Record<string, unknown>): AuditEntry {
   const probeJson = typeof entity.probe_json === "string" && entity.probe_json !== "" ? entity.probe_json : undefined;
   return {
     id: String(entity.rowKey),
     at: String(entity.at),
-    kind: entity.kind as HistoryEntry["kind"],
-    from: entity.from_target as HistoryEntry["from"],
-    to: entity.to_target as HistoryEntry["to"],
+    kind: entity.kind as AuditEntry["kind"],
+    from: entity.from_target as AuditEntry["from"],
+    to: entity.to_target as AuditEntry["to"],
     reason: String(entity.reason ?? ""),
     actor: String(entity.actor ?? ""),
     forced: entity.forced === true,
@@ -58,14 +59,14 @@ function fromEntity(entity: Record<string, unknown>): HistoryEntry {
   };
 }
 
-export class HistoryStore {
+export class AuditLog {
   constructor(readonly table: TableClient) {}
 
   async ensureTable(): Promise<void> {
     try {
       await this.table.createTable();
     } catch (err) {
-      throw storageError("creating the history table", this.table, err);
+      throw storageError("creating the audit table", this.table, err);
     }
   }
 
@@ -74,7 +75,7 @@ export class HistoryStore {
     transition: TransitionSummary,
     details: { forced: boolean; failover_count: number; probe?: ProbeResult; notification_status: NotificationStatus },
   ): Promise<{ id: string; etag: string }> {
-    const rowKey = historyRowKey(new Date(transition.at));
+    const rowKey = auditRowKey(new Date(transition.at));
     try {
       const response = await this.table.createEntity({
         partitionKey: group,
@@ -93,7 +94,7 @@ export class HistoryStore {
       });
       return { id: rowKey, etag: response.etag ?? "" };
     } catch (err) {
-      throw storageError(`appending history for group "${group}"`, this.table, err);
+      throw storageError(`appending an audit entry for group "${group}"`, this.table, err);
     }
   }
 
@@ -110,7 +111,7 @@ export class HistoryStore {
   }
 
   /** Newest first, `limit` per page; `continuation` is the opaque token of the previous page. */
-  async list(group: string, limit: number, continuation?: string): Promise<HistoryPage> {
+  async list(group: string, limit: number, continuation?: string): Promise<AuditPage> {
     let token: unknown;
     if (continuation !== undefined) {
       try {
@@ -132,7 +133,7 @@ export class HistoryStore {
         ...(next ? { continuation: Buffer.from(JSON.stringify(next), "utf8").toString("base64url") } : {}),
       };
     } catch (err) {
-      throw storageError(`reading history for group "${group}"`, this.table, err);
+      throw storageError(`reading the audit log of group "${group}"`, this.table, err);
     }
   }
 }

@@ -1,12 +1,12 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import type { HttpFunctionOptions, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { z } from "zod";
-import { groupNameSchema } from "../core/config";
-import { FailoverError, describeError, type FailoverErrorCode } from "../core/errors";
-import { WAKE_EVENT, instanceIdFor } from "../core/orchestration";
-import { runtimeDeps } from "./runtime";
+import { groupNameSchema } from "../../core/config";
+import { FailoverError, describeError, type FailoverErrorCode } from "../../core/errors";
+import { WAKE_EVENT, instanceIdFor } from "../../core/orchestrationContract";
+import { runtimeDeps } from "./runtimeDeps";
 
-/** Shared shaping for the HTTP functions: parse input, map errors, answer JSON. */
+/** Shared shaping for the HTTP functions: parse input, map errors, answer JSON. Not an entry point. */
 
 const STATUS_BY_CODE: Record<FailoverErrorCode, number> = {
   invalid_request: 400,
@@ -97,16 +97,16 @@ export async function wake(context: InvocationContext, group: string, reason: st
 export const optionalReason = z.string().max(500, "must be at most 500 characters").optional();
 
 /**
- * Registers a control endpoint (POST /api/<route>): validate the body, let the core write the
- * row, then wake the group's orchestration when something changed. The row is the truth; the
- * event only saves waiting for the next timer.
+ * The options of a control endpoint (POST /api/<route>), for `app.http` in its trigger file:
+ * validate the body, let the core write the row, then wake the group's orchestration when
+ * something changed. The row is the truth; the event only saves waiting for the next timer.
  */
 export function controlEndpoint<S extends z.ZodType>(
   route: string,
   body: S,
   act: (group: string, input: z.infer<S>, actor: string) => Promise<{ readonly changed: boolean }>,
-): void {
-  app.http(`http_${route}`, {
+): HttpFunctionOptions {
+  return {
     route,
     methods: ["POST"],
     authLevel: "function",
@@ -117,5 +117,5 @@ export function controlEndpoint<S extends z.ZodType>(
       if (result.changed) await wake(context, group, route);
       return { jsonBody: result };
     }),
-  });
+  };
 }

@@ -1,6 +1,5 @@
-import { loadConfig } from "../core/config";
-import { createDeps } from "../core/deps";
-import type { FailoverDeps } from "../core/operations";
+import { loadConfig } from "../../core/config";
+import { createDeps, type FailoverDeps } from "../../core/deps";
 
 /**
  * The app's wiring, built once per process on first use from the app settings. A bad setting

@@ -2,7 +2,7 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { addSeconds } from "../core/clock";
 import { describeError } from "../core/errors";
-import type { FailoverResponse, GroupRemoved, HealthCheckResponse } from "../core/operations";
+import type { GroupRemoved, HealthCheckResponse, SwitchTargetResponse } from "../core/operations";
 import {
   DO_FAILOVER_ACTIVITY,
   HEALTH_CHECK_ACTIVITY,
@@ -12,7 +12,7 @@ import {
   cycleStatus,
   orchestratorInputSchema,
   type FailoverActivityInput,
-} from "../core/orchestration";
+} from "../core/orchestrationContract";
 
 /**
  * The eternal loop of one failover group, one cycle per execution:
@@ -26,7 +26,7 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
   // so a slow check does not stretch the period.
   const cycleStart = context.df.currentUtcDateTime;
   let check: HealthCheckResponse | undefined;
-  let switched: FailoverResponse | undefined;
+  let switched: SwitchTargetResponse | undefined;
   let error: string | undefined;
   try {
     const result = (yield context.df.callActivity(HEALTH_CHECK_ACTIVITY, { group, cycle: cycleStart.toISOString() })) as HealthCheckResponse | GroupRemoved;
@@ -41,7 +41,7 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
         reason: check.reason,
         actor: "orchestrator",
       };
-      switched = (yield context.df.callActivity(DO_FAILOVER_ACTIVITY, request)) as FailoverResponse;
+      switched = (yield context.df.callActivity(DO_FAILOVER_ACTIVITY, request)) as SwitchTargetResponse;
     }
   } catch (err) {
     // One bad check never ends the loop: record it on the row and carry on.
@@ -65,4 +65,4 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
   context.df.continueAsNew({ group, interval_seconds: intervalSeconds });
 };
 
-df.app.orchestration(ORCHESTRATOR_NAME, failoverOrchestrator);
+df.app.orchestration("failover_orchestrator" satisfies typeof ORCHESTRATOR_NAME, failoverOrchestrator);

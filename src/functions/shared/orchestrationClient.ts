@@ -1,7 +1,7 @@
 import type { DurableClient } from "durable-functions";
-import { ORCHESTRATOR_NAME, instanceIdFor, shouldStart } from "../core/orchestration";
+import { ORCHESTRATOR_NAME, instanceIdFor, shouldStart } from "../../core/orchestrationContract";
 
-/** Client-side helpers shared by the start endpoint and the watchdog. */
+/** Durable client helpers shared by the start and status endpoints and the watchdog. Not an entry point. */
 
 export interface InstanceInfo {
   readonly instance_id: string;

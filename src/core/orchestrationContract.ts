@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { groupNameSchema } from "./config";
-import type { FailoverResponse, HealthCheckResponse } from "./operations";
+import type { HealthCheckResponse, SwitchTargetResponse } from "./operations";
 
 /**
- * Names and pure helpers the orchestration layer shares with the HTTP layer and the local
- * host. Nothing here knows about Azure Functions; it is data and decisions.
+ * The contract between the orchestrator, its activities and the clients that start and wake
+ * it: registered names, input schemas, the singleton rule and the custom status. Nothing here
+ * knows about Azure Functions; it is data and decisions.
  */
 
 export const ORCHESTRATOR_NAME = "failover_orchestrator";
@@ -69,7 +70,7 @@ export function cycleStatus(
   now: Date,
   nextCheck: Date,
   check: HealthCheckResponse | undefined,
-  switched: FailoverResponse | undefined,
+  switched: SwitchTargetResponse | undefined,
   error: string | undefined,
 ): CycleStatus {
   return {

@@ -1,0 +1,31 @@
+import type { FailoverDeps } from "../deps";
+import { FailoverError, isFailoverError } from "../errors";
+import { initialState, type FailoverState } from "../state";
+
+export interface BootstrapRequest {
+  readonly group: string;
+  readonly primary_endpoint?: string;
+  readonly secondary_endpoint?: string;
+  /** Validated policy overrides to store on the new row. */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+}
+
+/** Creates the tables and the group's row; an existing row is never overwritten. */
+export async function bootstrap(deps: FailoverDeps, request: BootstrapRequest): Promise<{ created: boolean; state: FailoverState }> {
+  const isDefault = request.group === deps.config.defaultGroup;
+  const primary = request.primary_endpoint ?? (isDefault ? deps.config.primaryEndpoint : undefined);
+  const secondary = request.secondary_endpoint ?? (isDefault ? deps.config.secondaryEndpoint : undefined);
+  await Promise.all([deps.store.ensureTable(), deps.audit.ensureTable()]);
+  if (primary === undefined || secondary === undefined) {
+    try {
+      return { created: false, state: (await deps.store.load(request.group)).state };
+    } catch (err) {
+      if (!isFailoverError(err, "state_not_found")) throw err;
+    }
+    const missing = isDefault ? "PRIMARY_ENDPOINT and SECONDARY_ENDPOINT settings" : "primary_endpoint and secondary_endpoint";
+    throw new FailoverError("invalid_request", `Cannot create group "${request.group}": the ${missing} are needed to create its row`);
+  }
+  const state = initialState(primary, secondary);
+  const created = await deps.store.create(request.group, state, request.overrides ?? {});
+  return { created, state: created ? state : (await deps.store.load(request.group)).state };
+}

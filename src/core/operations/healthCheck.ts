@@ -1,0 +1,88 @@
+import type { FailoverDeps } from "../deps";
+import { isFailoverError } from "../errors";
+import { evaluateCheck, type CheckOutcome, type Recommendation } from "../policy";
+import { probeOncePerUrl, probeOptions } from "../probe";
+import { effectivePolicy, endpointOf, type Target } from "../state";
+import { readDecideWrite } from "./readDecideWrite";
+import { recordTransition } from "./recordTransition";
+
+export interface HealthCheckResponse {
+  readonly group: string;
+  readonly healthy: boolean;
+  readonly active_target: Target;
+  readonly endpoint: string;
+  readonly status_code?: number;
+  readonly latency_ms: number;
+  readonly error_class?: string;
+  readonly error?: string;
+  readonly last_status: string;
+  readonly consecutive_failures: number;
+  readonly consecutive_successes: number;
+  readonly failover_count: number;
+  readonly lock_until_utc?: string;
+  readonly paused: boolean;
+  readonly primary_healthy?: boolean;
+  readonly recommendation: Recommendation;
+  readonly reason: string;
+  readonly check_interval_seconds: number;
+}
+
+/**
+ * Probes the active endpoint (and the primary while the secondary is active) and records it.
+ * `cycle` names the orchestration cycle asking; without it the check is manual and does not
+ * count toward the thresholds (see evaluateCheck). When the row switches or its endpoint is
+ * edited while the probe runs, the write fails on the ETag and the new active endpoint is probed.
+ */
+export async function healthCheck(deps: FailoverDeps, group: string, cycle?: string): Promise<HealthCheckResponse> {
+  const probe = probeOncePerUrl(deps.probe);
+  const { outcome, response } = await readDecideWrite(deps.store, group, async (loaded) => {
+    const policy = effectivePolicy(deps.config.policy, loaded.overrides);
+    const options = probeOptions(policy);
+    const active = loaded.state.active_target;
+    const [activeProbe, primaryProbe] = await Promise.all([
+      probe(endpointOf(loaded.state, active), options),
+      active === "secondary" ? probe(loaded.state.primary_endpoint, options) : Promise.resolve(undefined),
+    ]);
+    const probes = { active: activeProbe, ...(primaryProbe ? { primary: primaryProbe } : {}) };
+    const decided: CheckOutcome = evaluateCheck(loaded.state, probes, policy, deps.clock.now(), cycle);
+    const s = decided.next;
+    const response: HealthCheckResponse = {
+      group,
+      healthy: activeProbe.healthy,
+      active_target: s.active_target,
+      endpoint: activeProbe.url,
+      ...(activeProbe.status_code !== undefined ? { status_code: activeProbe.status_code } : {}),
+      latency_ms: activeProbe.latency_ms,
+      ...(activeProbe.error_class ? { error_class: activeProbe.error_class, error: activeProbe.error } : {}),
+      last_status: s.last_status,
+      consecutive_failures: s.consecutive_failures,
+      consecutive_successes: s.consecutive_successes,
+      failover_count: s.failover_count,
+      ...(s.lock_until_utc ? { lock_until_utc: s.lock_until_utc } : {}),
+      paused: s.paused,
+      ...(s.primary_healthy !== undefined ? { primary_healthy: s.primary_healthy } : {}),
+      recommendation: decided.recommendation,
+      reason: decided.reason,
+      check_interval_seconds: policy.check_interval_seconds,
+    };
+    return { next: s, result: { outcome: decided, response } };
+  });
+  for (const transition of outcome.transitions) await recordTransition(deps, group, transition, outcome.next);
+  return response;
+}
+
+/** What the orchestration's check returns when the group's row is gone: the loop then ends. */
+export interface GroupRemoved {
+  readonly group: string;
+  readonly removed: true;
+}
+
+/** The orchestration's check: like healthCheck, but a deleted group ends the loop instead of failing every cycle. */
+export async function cycleCheck(deps: FailoverDeps, group: string, cycle: string): Promise<HealthCheckResponse | GroupRemoved> {
+  try {
+    return await healthCheck(deps, group, cycle);
+  } catch (err) {
+    if (isFailoverError(err, "state_not_found")) return { group, removed: true };
+    throw err;
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The operations the orchestrator's activities, the HTTP API and the local host call, one per
+ * file. Each reads the group's row, asks a pure decision in policy.ts and writes the result
+ * conditionally through the one retry loop in readDecideWrite.ts.
+ */
+export { bootstrap, type BootstrapRequest } from "./bootstrap";
+export { cycleCheck, healthCheck, type GroupRemoved, type HealthCheckResponse } from "./healthCheck";
+export { pause, resume, type ControlResponse, type PauseInput } from "./pauseResume";
+export { recordCheckError } from "./recordCheckError";
+export { switchTarget, type SwitchTargetRequest, type SwitchTargetResponse } from "./switchTarget";

@@ -1,0 +1,49 @@
+import type { FailoverDeps } from "../deps";
+import { FailoverError } from "../errors";
+import { decidePause, decideResume } from "../policy";
+import type { FailoverState, Target, TransitionSummary } from "../state";
+import { readDecideWrite } from "./readDecideWrite";
+import { recordTransition } from "./recordTransition";
+
+export interface PauseInput {
+  readonly until?: Date;
+  readonly reason?: string;
+  readonly actor?: string;
+}
+
+export interface ControlResponse {
+  readonly group: string;
+  readonly changed: boolean;
+  readonly paused: boolean;
+  readonly paused_until_utc?: string;
+  readonly active_target: Target;
+}
+
+async function control(
+  deps: FailoverDeps,
+  group: string,
+  decide: (state: FailoverState, now: Date) => { next: FailoverState; transition?: TransitionSummary },
+): Promise<ControlResponse> {
+  const outcome = await readDecideWrite(deps.store, group, (loaded) => {
+    const decided = decide(loaded.state, deps.clock.now());
+    return { ...(decided.transition ? { next: decided.next } : {}), result: decided };
+  });
+  if (outcome.transition) await recordTransition(deps, group, outcome.transition, outcome.next);
+  const s = outcome.next;
+  return { group, changed: outcome.transition !== undefined, paused: s.paused, ...(s.paused_until_utc ? { paused_until_utc: s.paused_until_utc } : {}), active_target: s.active_target };
+}
+
+/** Pauses automatic switching for the group, optionally until a time in the future; checks go on. */
+export function pause(deps: FailoverDeps, group: string, input: PauseInput = {}): Promise<ControlResponse> {
+  if (input.until && input.until.getTime() <= deps.clock.now().getTime()) {
+    return Promise.reject(new FailoverError("invalid_request", `until: ${input.until.toISOString()} is not in the future`));
+  }
+  return control(deps, group, (state, now) =>
+    decidePause(state, { ...(input.until ? { until: input.until } : {}), reason: input.reason ?? "maintenance", actor: input.actor ?? "anonymous" }, now),
+  );
+}
+
+/** Turns automatic switching back on for the group. */
+export function resume(deps: FailoverDeps, group: string, input: { reason?: string; actor?: string } = {}): Promise<ControlResponse> {
+  return control(deps, group, (state, now) => decideResume(state, { reason: input.reason ?? "resumed", actor: input.actor ?? "anonymous" }, now));
+}

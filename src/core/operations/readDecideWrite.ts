@@ -1,0 +1,34 @@
+import { FailoverError } from "../errors";
+import type { FailoverState } from "../state";
+import type { LoadedState, StateStore } from "../storage";
+
+/** What a decision returns: the row to write (or none) and the caller's result. */
+export interface Decision<R> {
+  readonly next?: FailoverState;
+  readonly result: R;
+}
+
+export const MAX_WRITE_ATTEMPTS = 5;
+
+/**
+ * The one retry loop of the core: read the row, decide on it (a decision may probe first),
+ * write the result conditionally on that row's ETag. When another writer got there first
+ * (412) the row is read again and the decision made again on the fresh row, at most
+ * MAX_WRITE_ATTEMPTS reads in all. Whatever a decision probed belongs to the row it read,
+ * so a probe made while the row changed can never be written over the newer row.
+ */
+export async function readDecideWrite<R>(
+  store: StateStore,
+  group: string,
+  decide: (loaded: LoadedState) => Decision<R> | Promise<Decision<R>>,
+): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    const loaded = await store.load(group);
+    const decision = await decide(loaded);
+    if (!decision.next || (await store.replace(loaded, decision.next))) return decision.result;
+    if (attempt >= MAX_WRITE_ATTEMPTS) {
+      throw new FailoverError("conflict", `Group "${group}" changed under ${MAX_WRITE_ATTEMPTS} write attempts in a row; nothing was written by this call`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+  }
+}

@@ -1,0 +1,95 @@
+import type { FailoverDeps } from "../deps";
+import { FailoverError } from "../errors";
+import { decideSwitch, type RefusalReason, type SwitchOutcome, type SwitchRequest } from "../policy";
+import { probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
+import { effectivePolicy, endpointOf, otherTarget, type FailoverState, type Target } from "../state";
+import { readDecideWrite } from "./readDecideWrite";
+import { recordTransition } from "./recordTransition";
+
+export interface SwitchTargetRequest {
+  /** `failover` moves away from `expected_from`; `failback` moves from the secondary back to the primary. */
+  readonly kind?: "failover" | "failback";
+  /**
+   * The target the caller expects to move away from. A failover defaults to the active target
+   * when read, but a forced one must name it. A failback always moves away from the secondary.
+   */
+  readonly expected_from?: Target;
+  readonly force?: boolean;
+  readonly automatic?: boolean;
+  readonly reason?: string;
+  readonly actor?: string;
+}
+
+export interface SwitchTargetResponse {
+  readonly group: string;
+  readonly changed: boolean;
+  readonly reason?: RefusalReason;
+  readonly active_target: Target;
+  readonly previous_target?: Target;
+  readonly failover_count: number;
+  readonly last_status: string;
+  readonly lock_until_utc?: string;
+  readonly forced: boolean;
+}
+
+/**
+ * The safety rules of a switch request, whoever sends it. A forced switch skips the cooldown,
+ * so a retried forced request that did not say which way would switch straight back.
+ */
+function expectedSource(request: SwitchTargetRequest): Target | undefined {
+  if (request.kind === "failback") {
+    if (request.expected_from !== undefined && request.expected_from !== "secondary") {
+      throw new FailoverError("invalid_request", `expected_from: a failback moves away from the secondary (got "${request.expected_from}")`);
+    }
+    return "secondary";
+  }
+  if (request.force === true && request.expected_from === undefined) {
+    throw new FailoverError("invalid_request", "expected_from: is required with force: true (the target to move away from), so a retried request cannot switch back");
+  }
+  return request.expected_from;
+}
+
+/**
+ * Switches the traffic target away from `expected_from`: a failover, or a failback to the
+ * primary. At least once safe: a repeat finds the row already moved and changes nothing.
+ * Verifies the standby first unless forced.
+ */
+export async function switchTarget(deps: FailoverDeps, group: string, request: SwitchTargetRequest = {}): Promise<SwitchTargetResponse> {
+  const requested = expectedSource(request);
+  const kind = request.kind ?? "failover";
+  const force = request.force === true;
+  const probe = probeOncePerUrl(deps.probe);
+  // A failover that names no source moves away from the target active at the first read, and
+  // keeps that source through retries, so it never toggles back.
+  let expectedFrom = requested;
+  const { decided, state, standby } = await readDecideWrite(deps.store, group, async (loaded) => {
+    expectedFrom ??= loaded.state.active_target;
+    const policy = effectivePolicy(deps.config.policy, loaded.overrides);
+    const to = otherTarget(expectedFrom);
+    const standby: ProbeResult | undefined =
+      force || loaded.state.active_target !== expectedFrom ? undefined : await probe(endpointOf(loaded.state, to), probeOptions(policy));
+    const switchRequest: SwitchRequest = {
+      kind,
+      expected_from: expectedFrom,
+      force,
+      automatic: request.automatic === true,
+      reason: request.reason ?? (kind === "failback" ? "manual failback" : "manual failover"),
+      actor: request.actor ?? "anonymous",
+    };
+    const decided: SwitchOutcome = decideSwitch(loaded.state, switchRequest, standby, policy, deps.clock.now());
+    const state: FailoverState = decided.next ?? loaded.state;
+    return { ...(decided.next ? { next: decided.next } : {}), result: { decided, state, standby } };
+  });
+  const forced = decided.changed && force;
+  if (decided.transition) await recordTransition(deps, group, decided.transition, state, { ...(standby ? { probe: standby } : {}), forced });
+  return {
+    group,
+    changed: decided.changed,
+    ...(decided.changed ? { previous_target: decided.from } : { reason: decided.reason }),
+    active_target: state.active_target,
+    failover_count: state.failover_count,
+    last_status: state.last_status,
+    ...(state.lock_until_utc ? { lock_until_utc: state.lock_until_utc } : {}),
+    forced,
+  };
+}
