@@ -1,0 +1,135 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+
+/**
+ * A group's switch plan: the ordered steps (at most 10) that make the world match the row's
+ * `active_target`. Stored as JSON on the group's row (`switch_plan`) or, for the default
+ * group, in the SWITCH_PLAN app setting. Errors name the step index, its kind and the field.
+ */
+
+export const MAX_STEPS = 10;
+
+const SUB_RG = "/subscriptions/(?<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?<resourceGroup>[-\\w._()]{1,90})/providers";
+export const RESOURCE_ID = {
+  trafficManagerProfile: new RegExp(`^${SUB_RG}/Microsoft\\.Network/trafficManagerProfiles/(?<name>[-\\w.]{1,63})$`, "i"),
+  dnsZone: new RegExp(`^${SUB_RG}/Microsoft\\.Network/dnszones/(?<name>[-\\w.]{1,253})$`, "i"),
+  frontDoorProfile: new RegExp(`^${SUB_RG}/Microsoft\\.Cdn/profiles/(?<name>[-\\w]{1,260})$`, "i"),
+} as const;
+
+export interface ParsedResourceId {
+  readonly subscription: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+}
+
+export function parseResourceId(pattern: RegExp, id: string): ParsedResourceId {
+  const groups = pattern.exec(id)?.groups;
+  if (!groups) throw new Error(`not a resource ID of the expected type: ${id}`);
+  return { subscription: groups.subscription!, resourceGroup: groups.resourceGroup!, name: groups.name! };
+}
+
+function resourceId(pattern: RegExp, shape: string) {
+  return z.string().max(1024).regex(pattern, `must be a resource ID of the form ${shape}`);
+}
+
+const name = (what: string) => z.string().min(1, `${what} is empty`).max(260).regex(/^[^/?#\s]+$/, `${what} must not contain '/', '?', '#' or spaces`);
+const httpsUrl = z.string().max(2048).refine((v) => { try { return new URL(v).protocol === "https:"; } catch { return false; } }, "must be an https:// URL");
+const webUrl = z.string().max(2048).refine((v) => { try { return ["https:", "http:"].includes(new URL(v).protocol); } catch { return false; } }, "must be an http:// or https:// URL");
+
+const endpointRef = z.strictObject({
+  endpoint_type: z.enum(["AzureEndpoints", "ExternalEndpoints", "NestedEndpoints"]),
+  endpoint_name: name("endpoint_name"),
+});
+
+export const trafficManagerStep = z.strictObject({
+  kind: z.literal("traffic_manager"),
+  profile_id: resourceId(RESOURCE_ID.trafficManagerProfile, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/trafficManagerProfiles/{name}"),
+  primary: endpointRef,
+  secondary: endpointRef,
+}).refine((s) => s.primary.endpoint_name.toLowerCase() !== s.secondary.endpoint_name.toLowerCase() || s.primary.endpoint_type !== s.secondary.endpoint_type, { message: "primary and secondary are the same endpoint", path: ["secondary", "endpoint_name"] });
+
+export const dnsStep = z.strictObject({
+  kind: z.literal("dns"),
+  zone_id: resourceId(RESOURCE_ID.dnsZone, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/dnszones/{zone}"),
+  record_name: z.string().min(1).max(253).regex(/^(@|[\w*-]+(\.[\w-]+)*)$/, "must be a relative record name such as www or @"),
+  record_type: z.enum(["CNAME", "A"]),
+  primary_value: z.string().min(1).max(253),
+  secondary_value: z.string().min(1).max(253),
+  ttl: z.number().int().min(1).max(86400).default(60),
+}).superRefine((s, ctx) => {
+  for (const side of ["primary_value", "secondary_value"] as const) {
+    const ok = s.record_type === "A" ? /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s[side]) : /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9.])?$/.test(s[side]);
+    if (!ok) ctx.addIssue({ code: "custom", path: [side], message: s.record_type === "A" ? "must be an IPv4 address" : "must be a host name" });
+  }
+  if (s.primary_value === s.secondary_value) ctx.addIssue({ code: "custom", path: ["secondary_value"], message: "is the same as primary_value" });
+});
+
+export const frontDoorStep = z.strictObject({
+  kind: z.literal("front_door"),
+  profile_id: resourceId(RESOURCE_ID.frontDoorProfile, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Cdn/profiles/{name}"),
+  origin_group: name("origin_group"),
+  primary_origin: name("primary_origin"),
+  secondary_origin: name("secondary_origin"),
+  /** enabled_state: Enabled on the active origin, Disabled on the other; priority: 1 and 2. */
+  mode: z.enum(["enabled_state", "priority"]).default("enabled_state"),
+}).refine((s) => s.primary_origin !== s.secondary_origin, { message: "is the same as primary_origin", path: ["secondary_origin"] });
+
+export const appConfigurationStep = z.strictObject({
+  kind: z.literal("app_configuration"),
+  endpoint: httpsUrl,
+  key: z.string().min(1).max(1024).regex(/^[^%*,\\]+$/, "must not contain %, *, comma or backslash"),
+  label: z.string().max(1024).optional(),
+  primary_value: z.string().max(10_000),
+  secondary_value: z.string().max(10_000),
+  sentinel_key: z.string().min(1).max(1024).regex(/^[^%*,\\]+$/, "must not contain %, *, comma or backslash").optional(),
+}).refine((s) => s.primary_value !== s.secondary_value, { message: "is the same as primary_value", path: ["secondary_value"] });
+
+export const webhookStep = z.strictObject({
+  kind: z.literal("webhook"),
+  url: webUrl,
+  /** Standard Webhooks secret (`whsec_<base64>`); best given as a Key Vault reference in settings. */
+  secret: z.string().min(16).max(512).optional(),
+  timeout_ms: z.number().int().min(100).max(30_000).default(5000),
+});
+
+export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, webhookStep]);
+
+export const switchPlan = z.strictObject({
+  steps: z.array(switchStep).min(1, "a plan needs at least one step").max(MAX_STEPS, `a plan has at most ${MAX_STEPS} steps`),
+});
+
+export type SwitchStepConfig = z.infer<typeof switchStep>;
+export type SwitchPlan = z.infer<typeof switchPlan> & { readonly generation: string };
+
+export class InvalidPlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidPlanError";
+  }
+}
+
+function where(path: ReadonlyArray<PropertyKey>, input: unknown): string {
+  if (path[0] !== "steps" || typeof path[1] !== "number") return path.length ? path.map(String).join(".") : "(plan)";
+  const step = (input as { steps?: Array<{ kind?: unknown }> }).steps?.[path[1]];
+  const kind = typeof step?.kind === "string" ? ` (${step.kind.slice(0, 40)})` : "";
+  const field = path.slice(2).map(String).join(".");
+  return `step ${path[1]}${kind}${field ? `: ${field}` : ""}`;
+}
+
+/** Parses a plan from its JSON text (row field or app setting); throws InvalidPlanError naming the step and field. */
+export function parsePlan(text: string, source: string): SwitchPlan {
+  if (text.length > 32_000) throw new InvalidPlanError(`${source}: the plan is ${text.length} characters, more than 32000`);
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidPlanError(`${source}: not valid JSON (${(err as Error).message})`);
+  }
+  const result = switchPlan.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.slice(0, 10).map((i) => `${where(i.path, input)}: ${i.message}`);
+    throw new InvalidPlanError(`${source}: ${problems.join("; ")}`);
+  }
+  const generation = createHash("sha256").update(JSON.stringify(result.data)).digest("hex").slice(0, 12);
+  return { ...result.data, generation };
+}

@@ -1,0 +1,229 @@
+import { randomUUID } from "node:crypto";
+import { scopeContains, ROLES, type RoleAssignment } from "./roles";
+
+/**
+ * The ARM resources of the stand-in and their REST operations, as the specifications in
+ * azure-rest-api-specs describe them:
+ * - Traffic Manager (Microsoft.Network, 2022-04-01): GET profile, GET and PATCH endpoint.
+ * - Azure DNS (Microsoft.Network, 2018-05-01): GET zone, GET and PUT record set (A, CNAME) with
+ *   If-Match / If-None-Match and 412 PreconditionFailed.
+ * - Front Door Standard/Premium (Microsoft.Cdn, 2024-02-01): GET profile, GET origin, PATCH
+ *   origin as a long-running operation (202 + Azure-AsyncOperation), after which
+ *   deploymentStatus goes NotStarted -> InProgress -> Succeeded over the deployment time.
+ * - Permissions (Microsoft.Authorization, 2022-04-01): GET {scope}/providers/Microsoft.Authorization/permissions.
+ * Paths compare case-insensitively, as ARM does.
+ */
+
+export interface ArmRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: Record<string, string | undefined>;
+  readonly body: unknown;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+type Authorize = (resourceId: string, action: string) => Answer | undefined;
+
+interface Resource {
+  id: string;
+  name: string;
+  type: string;
+  etag?: string;
+  properties: Record<string, unknown>;
+  /** Front Door: when the last write was made (deploymentStatus follows from it). */
+  deployedAt?: number;
+}
+
+const API_VERSIONS = { network: "2022-04-01", dns: "2018-05-01", cdn: "2024-02-01", authorization: "2022-04-01" } as const;
+const RG = "/subscriptions/[^/]+/resourcegroups/[^/]+/providers";
+const ROUTES: ReadonlyArray<{ kind: string; pattern: RegExp; api: string }> = [
+  { kind: "permissions", pattern: /^(.*)\/providers\/microsoft\.authorization\/permissions$/i, api: API_VERSIONS.authorization },
+  { kind: "tmProfile", pattern: new RegExp(`^${RG}/microsoft\\.network/trafficmanagerprofiles/[^/]+$`, "i"), api: API_VERSIONS.network },
+  { kind: "tmEndpoint", pattern: new RegExp(`^${RG}/microsoft\\.network/trafficmanagerprofiles/[^/]+/(azureendpoints|externalendpoints|nestedendpoints)/[^/]+$`, "i"), api: API_VERSIONS.network },
+  { kind: "dnsZone", pattern: new RegExp(`^${RG}/microsoft\\.network/dnszones/[^/]+$`, "i"), api: API_VERSIONS.dns },
+  { kind: "dnsRecordSet", pattern: new RegExp(`^${RG}/microsoft\\.network/dnszones/[^/]+/(a|cname)/[^/]+$`, "i"), api: API_VERSIONS.dns },
+  { kind: "afdProfile", pattern: new RegExp(`^${RG}/microsoft\\.cdn/profiles/[^/]+$`, "i"), api: API_VERSIONS.cdn },
+  { kind: "afdOrigin", pattern: new RegExp(`^${RG}/microsoft\\.cdn/profiles/[^/]+/origingroups/[^/]+/origins/[^/]+$`, "i"), api: API_VERSIONS.cdn },
+  { kind: "afdOperation", pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.cdn\/operationresults\/[^/]+$/i, api: API_VERSIONS.cdn },
+];
+
+function error(status: number, code: string, message: string): Answer {
+  return { status, body: { error: { code, message } } };
+}
+
+function last(id: string): string {
+  return id.slice(id.lastIndexOf("/") + 1);
+}
+
+export class ArmResources {
+  private readonly resources = new Map<string, Resource>();
+  private readonly operations = new Map<string, { resourceId: string; polls: number; startTime: string }>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly deploymentMs: number,
+    private readonly endpoint: () => string,
+  ) {}
+
+  // ---- seeding, for tests and the demo ----
+
+  addTrafficManagerProfile(profileId: string, options: { ttl?: number; endpoints: ReadonlyArray<{ type?: string; name: string; target: string; status: "Enabled" | "Disabled"; priority: number }> }): void {
+    this.put({ id: profileId, name: last(profileId), type: "Microsoft.Network/trafficManagerProfiles", properties: { profileStatus: "Enabled", trafficRoutingMethod: "Priority", dnsConfig: { relativeName: last(profileId), fqdn: `${last(profileId)}.trafficmanager.net`, ttl: options.ttl ?? 60 }, monitorConfig: { protocol: "HTTPS", port: 443, path: "/health", intervalInSeconds: 30, timeoutInSeconds: 10, toleratedNumberOfFailures: 3 } } });
+    for (const e of options.endpoints) {
+      const type = e.type ?? "ExternalEndpoints";
+      const id = `${profileId}/${type}/${e.name}`;
+      this.put({ id, name: e.name, type: `Microsoft.Network/trafficManagerProfiles/${type[0]!.toLowerCase()}${type.slice(1)}`, properties: { target: e.target, endpointStatus: e.status, endpointMonitorStatus: e.status === "Enabled" ? "Online" : "Disabled", priority: e.priority, weight: 1, alwaysServe: "Disabled" } });
+    }
+  }
+
+  addDnsZone(zoneId: string, nameServers = ["ns1-01.azure-dns.com.", "ns2-01.azure-dns.net."]): void {
+    this.put({ id: zoneId, name: last(zoneId), type: "Microsoft.Network/dnszones", etag: randomUUID(), properties: { maxNumberOfRecordSets: 10000, numberOfRecordSets: 2, nameServers, zoneType: "Public" } });
+  }
+
+  addRecordSet(zoneId: string, type: "A" | "CNAME", name: string, ttl: number, value: string): void {
+    const record = type === "CNAME" ? { CNAMERecord: { cname: value } } : { ARecords: [{ ipv4Address: value }] };
+    this.put({ id: `${zoneId}/${type}/${name}`, name, type: `Microsoft.Network/dnszones/${type}`, etag: randomUUID(), properties: { TTL: ttl, fqdn: `${name}.${last(zoneId)}.`, provisioningState: "Succeeded", ...record } });
+  }
+
+  addFrontDoorOrigin(profileId: string, originGroup: string, name: string, options: { hostName: string; enabledState: "Enabled" | "Disabled"; priority: number }): void {
+    this.put({ id: profileId, name: last(profileId), type: "Microsoft.Cdn/profiles", properties: { provisioningState: "Succeeded", resourceState: "Active" } });
+    this.put({ id: `${profileId}/originGroups/${originGroup}/origins/${name}`, name, type: "Microsoft.Cdn/profiles/origingroups/origins", properties: { originGroupName: originGroup, hostName: options.hostName, httpPort: 80, httpsPort: 443, originHostHeader: options.hostName, priority: options.priority, weight: 1000, enabledState: options.enabledState, enforceCertificateNameCheck: true, provisioningState: "Succeeded" } });
+  }
+
+  /** The resource as a GET would answer it, or undefined. */
+  get(id: string): Record<string, unknown> | undefined {
+    const r = this.resources.get(id.toLowerCase());
+    return r ? this.view(r) : undefined;
+  }
+
+  /** Changes a resource's properties behind the controller's back (drift by hand). */
+  edit(id: string, properties: Record<string, unknown>): void {
+    const r = this.resources.get(id.toLowerCase());
+    if (!r) throw new Error(`stand-in: no resource ${id}`);
+    Object.assign(r.properties, properties);
+    if (r.etag) r.etag = randomUUID();
+  }
+
+  private put(resource: Resource): void {
+    this.resources.set(resource.id.toLowerCase(), resource);
+  }
+
+  private view(r: Resource): Record<string, unknown> {
+    const properties = { ...r.properties };
+    if (r.type === "Microsoft.Network/trafficManagerProfiles") {
+      properties.endpoints = [...this.resources.values()].filter((e) => e.id.toLowerCase().startsWith(`${r.id.toLowerCase()}/`)).map((e) => this.view(e));
+    }
+    if (r.type === "Microsoft.Cdn/profiles/origingroups/origins") properties.deploymentStatus = this.deploymentStatus(r);
+    return { id: r.id, name: r.name, type: r.type, ...(r.etag ? { etag: r.etag } : {}), ...(r.type.includes("trafficManagerProfiles") && !r.type.includes("/") ? { location: "global" } : {}), properties };
+  }
+
+  private deploymentStatus(r: Resource): string {
+    if (r.deployedAt === undefined) return "Succeeded";
+    const elapsed = this.now() - r.deployedAt;
+    return elapsed < this.deploymentMs / 4 ? "NotStarted" : elapsed < this.deploymentMs ? "InProgress" : "Succeeded";
+  }
+
+  // ---- REST ----
+
+  handle(request: ArmRequest, authorize: Authorize, assignments: readonly RoleAssignment[]): Answer {
+    const route = ROUTES.find((r) => r.pattern.test(request.path));
+    if (!route) return error(404, "InvalidResourceType", `The resource type could not be found for path '${request.path}'.`);
+    const apiVersion = request.query.get("api-version");
+    if (apiVersion === null) return error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    if (apiVersion !== route.api) return error(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${route.api}'.`);
+    if (route.kind === "permissions") {
+      const scope = route.pattern.exec(request.path)![1]!;
+      const value = assignments.filter((a) => scopeContains(a.scope, scope) && ROLES[a.roleDefinitionId]).map((a) => ({ actions: ROLES[a.roleDefinitionId]!.actions, notActions: [], dataActions: ROLES[a.roleDefinitionId]!.dataActions, notDataActions: [] }));
+      return request.method === "GET" ? { status: 200, body: { value } } : error(405, "MethodNotAllowed", "Only GET is supported.");
+    }
+    if (route.kind === "afdOperation") return this.operationResult(request.path);
+    const resource = this.resources.get(request.path.toLowerCase());
+    const action = `${resourceType(request.path)}/${request.method === "GET" ? "read" : "write"}`;
+    const denied = authorize(request.path, action);
+    if (denied) return denied;
+    const zoneId = request.path.split("/").slice(0, 9).join("/");
+    if (route.kind === "dnsRecordSet" && !this.resources.has(zoneId.toLowerCase())) return error(404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${last(zoneId)}' not found.`);
+    if (request.method === "GET") return resource ? { status: 200, body: this.view(resource) } : notFound(route.kind, request.path);
+    if (route.kind === "dnsRecordSet" && request.method === "PUT") return this.putRecordSet(request, resource);
+    if (request.method !== "PATCH" || !(route.kind === "tmEndpoint" || route.kind === "afdOrigin")) return error(405, "MethodNotAllowed", `${request.method} is not supported here by the stand-in.`);
+    if (!resource) return notFound(route.kind, request.path);
+    const properties = (request.body as { properties?: Record<string, unknown> } | undefined)?.properties;
+    if (!properties || typeof properties !== "object") return error(400, "BadRequest", "The request body must have a 'properties' object.");
+    return route.kind === "tmEndpoint" ? this.patchEndpoint(resource, properties) : this.patchOrigin(resource, properties);
+  }
+
+  private patchEndpoint(r: Resource, properties: Record<string, unknown>): Answer {
+    const status = properties.endpointStatus;
+    if (status !== undefined && status !== "Enabled" && status !== "Disabled") return error(400, "BadRequest", `The value '${String(status)}' of endpointStatus is invalid: Enabled or Disabled.`);
+    Object.assign(r.properties, properties);
+    if (status !== undefined) r.properties.endpointMonitorStatus = status === "Enabled" ? "CheckingEndpoint" : "Disabled";
+    const answer = { status: 200, body: this.view(r) };
+    // Probing finds the endpoint up on its next interval; the stand-in answers Online from the next read.
+    if (status === "Enabled") r.properties.endpointMonitorStatus = "Online";
+    return answer;
+  }
+
+  private patchOrigin(r: Resource, properties: Record<string, unknown>): Answer {
+    const state = properties.enabledState;
+    if (state !== undefined && state !== "Enabled" && state !== "Disabled") return error(400, "BadRequest", `The value '${String(state)}' of enabledState is invalid: Enabled or Disabled.`);
+    const priority = properties.priority;
+    if (priority !== undefined && (typeof priority !== "number" || !Number.isInteger(priority) || priority < 1 || priority > 5)) return error(400, "BadRequest", "priority must be an integer from 1 to 5.");
+    Object.assign(r.properties, properties, { provisioningState: "Updating" });
+    r.deployedAt = this.now();
+    const operationId = randomUUID();
+    this.operations.set(operationId, { resourceId: r.id, polls: 0, startTime: new Date(this.now()).toISOString() });
+    const subscription = r.id.split("/")[2];
+    const poll = `${this.endpoint()}/subscriptions/${subscription}/providers/Microsoft.Cdn/operationresults/${operationId}?api-version=${API_VERSIONS.cdn}`;
+    return { status: 202, body: this.view(r), headers: { "azure-asyncoperation": poll, location: poll, "retry-after": "1" } };
+  }
+
+  private operationResult(path: string): Answer {
+    const id = last(path);
+    const operation = this.operations.get(id);
+    if (!operation) return error(404, "NotFound", `Operation ${id} not found.`);
+    operation.polls++;
+    const done = operation.polls >= 1;
+    if (done) {
+      const r = this.resources.get(operation.resourceId.toLowerCase());
+      if (r) r.properties.provisioningState = "Succeeded";
+    }
+    return { status: 200, body: { name: id, status: done ? "Succeeded" : "InProgress", startTime: operation.startTime, ...(done ? { endTime: new Date(this.now()).toISOString() } : {}) }, headers: done ? {} : { "retry-after": "1" } };
+  }
+
+  private putRecordSet(request: ArmRequest, existing: Resource | undefined): Answer {
+    const ifMatch = request.headers["if-match"];
+    const ifNoneMatch = request.headers["if-none-match"];
+    if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== existing?.etag) {
+      return error(412, "PreconditionFailed", `The condition '${ifMatch}' in the If-Match header was not satisfied. The current was '${existing?.etag ?? "n/a"}'.`);
+    }
+    if (ifMatch === "*" && !existing) return error(412, "PreconditionFailed", "The record set does not exist and If-Match '*' was given.");
+    if (ifNoneMatch === "*" && existing) return error(412, "PreconditionFailed", "The record set already exists and If-None-Match '*' was given.");
+    const zoneId = request.path.split("/").slice(0, 9).join("/");
+    const p = (request.body as { properties?: Record<string, unknown> } | undefined)?.properties;
+    const type = request.path.split("/")[9]!.toUpperCase();
+    const name = last(request.path);
+    if (!p || typeof p.TTL !== "number") return error(400, "BadRequest", "The record set must have properties.TTL.");
+    const record = type === "CNAME" ? { CNAMERecord: p.CNAMERecord } : { ARecords: p.ARecords };
+    if (type === "CNAME" ? !(p.CNAMERecord as { cname?: string } | undefined)?.cname : !Array.isArray(p.ARecords)) return error(400, "BadRequest", `The ${type} record set has no ${type === "CNAME" ? "CNAMERecord.cname" : "ARecords"}.`);
+    const r: Resource = { id: existing?.id ?? request.path, name, type: `Microsoft.Network/dnszones/${type}`, etag: randomUUID(), properties: { TTL: p.TTL, fqdn: `${name}.${last(zoneId)}.`, provisioningState: "Succeeded", ...record } };
+    this.put(r);
+    return { status: existing ? 200 : 201, body: this.view(r), headers: { etag: r.etag! } };
+  }
+}
+
+/** The resource type of an ID, as actions name it: namespace and every type segment. */
+function resourceType(id: string): string {
+  const [namespace, ...rest] = id.slice(id.lastIndexOf("/providers/") + "/providers/".length).split("/");
+  return [namespace, ...rest.filter((_, i) => i % 2 === 0)].join("/");
+}
+
+function notFound(kind: string, path: string): Answer {
+  if (kind === "dnsRecordSet") return error(404, "NotFound", `The resource record '${last(path)}' does not exist in resource group of subscription.`);
+  return error(404, "ResourceNotFound", `The Resource '${path.split("/providers/")[1] ?? path}' under resource group '${path.split("/")[4] ?? ""}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+}
