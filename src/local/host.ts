@@ -114,7 +114,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       invocationId: randomUUID(),
       options: { trigger: { name: "trigger", type: triggerOf(registration).type }, extraInputs, extraOutputs: [] },
       logHandler: (level, ...args) => {
-        if (level === "error" || level === "warning") log(`[${registration.metadata.name}] ${args.map(String).join(" ")}`);
+        if (level === "error" || level === "warning") log(`[${registration.metadata.name}] ${level}: ${args.map(String).join(" ")}`);
       },
     });
     for (const input of extraInputs) context.extraInputs.set(input.name, durableClientData(origin, hub));
