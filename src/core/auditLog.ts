@@ -1,6 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import { randomBytes } from "node:crypto";
-import { FailoverError } from "./errors";
+import { invalidRequest } from "./errors";
 import type { ProbeResult } from "./probe";
 import type { TransitionSummary } from "./state";
 import { storageError } from "./storage";
@@ -117,7 +117,7 @@ export class AuditLog {
       try {
         token = JSON.parse(Buffer.from(continuation, "base64url").toString("utf8"));
       } catch {
-        throw new FailoverError("invalid_request", "continuation: not a token returned by a previous page");
+        throw invalidRequest({ path: "continuation", message: "not a token returned by a previous page" });
       }
     }
     try {

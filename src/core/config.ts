@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FailoverError } from "./errors";
-import { POLICY_KNOBS, type Policy } from "./knobs";
+import { POLICY_KNOBS, policySchema, settingOf, type Policy, type PolicyField } from "./knobs";
+import { zodIssues, type ValidationIssue } from "./validation";
 
 /**
  * Application configuration, read once from app settings (environment variables) and
@@ -74,11 +75,11 @@ function setting(env: Env, name: string): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
-function readStorage(env: Env, problems: string[]): StorageConfig | undefined {
+function readStorage(env: Env, problems: ValidationIssue[]): StorageConfig | undefined {
   const connectionString = setting(env, STORAGE_SETTING);
   if (connectionString !== undefined) {
     if (connectionString !== "UseDevelopmentStorage=true" && !/(^|;)\s*(AccountName|TableEndpoint|SharedAccessSignature)\s*=/i.test(connectionString)) {
-      problems.push(`${STORAGE_SETTING}: not a storage connection string (expected UseDevelopmentStorage=true or one with AccountName= or TableEndpoint=)`);
+      problems.push({ path: STORAGE_SETTING, message: `not a storage connection string (expected UseDevelopmentStorage=true or one with AccountName= or TableEndpoint=)` });
       return undefined;
     }
     return { kind: "connection_string", connectionString };
@@ -88,7 +89,7 @@ function readStorage(env: Env, problems: string[]): StorageConfig | undefined {
   if (tableServiceUri !== undefined) {
     const parsed = httpUrlSchema.safeParse(tableServiceUri);
     if (!parsed.success) {
-      problems.push(`${STORAGE_SETTING}__tableServiceUri: must be an absolute https:// URL, got "${tableServiceUri}"`);
+      problems.push({ path: `${STORAGE_SETTING}__tableServiceUri`, message: `must be an absolute http:// or https:// URL (got "${tableServiceUri}")` });
       return undefined;
     }
     return { kind: "identity", tableServiceUri, ...(clientId ? { clientId } : {}) };
@@ -96,34 +97,36 @@ function readStorage(env: Env, problems: string[]): StorageConfig | undefined {
   const accountName = setting(env, `${STORAGE_SETTING}__accountName`);
   if (accountName !== undefined) {
     if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
-      problems.push(`${STORAGE_SETTING}__accountName: "${accountName}" is not a storage account name (3-24 lowercase letters or digits)`);
+      problems.push({ path: `${STORAGE_SETTING}__accountName`, message: `"${accountName}" is not a storage account name (3-24 lowercase letters or digits)` });
       return undefined;
     }
     return { kind: "identity", tableServiceUri: `https://${accountName}.table.core.windows.net`, ...(clientId ? { clientId } : {}) };
   }
-  problems.push(
-    `${STORAGE_SETTING}: storage is not configured; set ${STORAGE_SETTING} to a connection string (UseDevelopmentStorage=true for Azurite) ` +
+  problems.push({
+    path: STORAGE_SETTING,
+    message:
+      `storage is not configured; set ${STORAGE_SETTING} to a connection string (UseDevelopmentStorage=true for Azurite) ` +
       `or ${STORAGE_SETTING}__accountName / ${STORAGE_SETTING}__tableServiceUri for an identity-based connection`,
-  );
+  });
   return undefined;
 }
 
-function readWith<T>(env: Env, name: string, fallback: string, schema: z.ZodType<T>, problems: string[]): T | undefined {
+function readWith<T>(env: Env, name: string, fallback: string, schema: z.ZodType<T>, problems: ValidationIssue[]): T | undefined {
   const raw = setting(env, name) ?? fallback;
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  problems.push(`${name}: ${result.error.issues.map((i) => i.message).join("; ")} (got "${raw}")`);
+  problems.push(...zodIssues(result.error, { root: name, input: raw, pathName: () => name }));
   return undefined;
 }
 
-function readOptionalUrl(env: Env, name: string, problems: string[]): string | undefined {
+function readOptionalUrl(env: Env, name: string, problems: ValidationIssue[]): string | undefined {
   const raw = setting(env, name);
   return raw === undefined ? undefined : readWith(env, name, "", httpUrlSchema, problems);
 }
 
 /** Reads and validates the whole configuration; throws one error naming every bad setting. */
 export function loadConfig(env: Env = process.env): AppConfig {
-  const problems: string[] = [];
+  const problems: ValidationIssue[] = [];
   const storage = readStorage(env, problems);
   const defaultGroup = readWith(env, "FAILOVER_GROUP", DEFAULT_GROUP, groupNameSchema, problems);
   const tableName = readWith(env, "FAILOVER_TABLE", "failoverstate", tableNameSchema, problems);
@@ -131,12 +134,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const primaryEndpoint = readOptionalUrl(env, "PRIMARY_ENDPOINT", problems);
   const secondaryEndpoint = readOptionalUrl(env, "SECONDARY_ENDPOINT", problems);
   const notifyWebhookUrl = readOptionalUrl(env, "NOTIFY_WEBHOOK_URL", problems);
-  const policy: Record<string, unknown> = {};
-  for (const knob of POLICY_KNOBS) {
-    policy[knob.field] = readWith(env, knob.setting, knob.defaultText, knob.schema, problems);
+  const policyText = Object.fromEntries(POLICY_KNOBS.map((k) => [k.field, setting(env, k.setting) ?? k.defaultText]));
+  const policy = policySchema.safeParse(policyText);
+  if (!policy.success) {
+    const issues = zodIssues(policy.error, { root: "policy", input: policyText, pathName: (field) => settingOf(field as PolicyField) });
+    problems.push(...issues);
   }
-  if (problems.length > 0 || !storage || !defaultGroup || !tableName || !auditTableName) {
-    throw new FailoverError("invalid_config", `Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  if (problems.length > 0 || !storage || !defaultGroup || !tableName || !auditTableName || !policy.success) {
+    const lines = problems.map((i) => `${i.path}: ${i.message}`);
+    throw new FailoverError("invalid_config", `Invalid configuration:\n  - ${lines.join("\n  - ")}`, { issues: problems });
   }
   return {
     storage,
@@ -146,6 +152,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(primaryEndpoint ? { primaryEndpoint } : {}),
     ...(secondaryEndpoint ? { secondaryEndpoint } : {}),
     ...(notifyWebhookUrl ? { notifyWebhookUrl } : {}),
-    policy: policy as unknown as Policy,
+    policy: policy.data,
   };
 }

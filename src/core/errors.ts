@@ -1,3 +1,4 @@
+import { formatIssues, type ValidationIssue } from "./validation";
 import { redact } from "./redact";
 
 /**
@@ -14,14 +15,23 @@ export type FailoverErrorCode =
   | "storage_unavailable";
 
 export class FailoverError extends Error {
+  /** The validation problems behind an invalid_request, invalid_config or malformed_state, as data. */
+  readonly issues?: readonly ValidationIssue[];
+
   constructor(
     readonly code: FailoverErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; issues?: readonly ValidationIssue[] },
   ) {
-    super(message, options);
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = "FailoverError";
+    if (options?.issues && options.issues.length > 0) this.issues = options.issues;
   }
+}
+
+/** A bad request: the message is `path: message; ...`, and the issues travel with it as data. */
+export function invalidRequest(...issues: readonly ValidationIssue[]): FailoverError {
+  return new FailoverError("invalid_request", formatIssues(issues), { issues });
 }
 
 export function isFailoverError(err: unknown, code?: FailoverErrorCode): err is FailoverError {

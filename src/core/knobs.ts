@@ -6,28 +6,11 @@ import { z } from "zod";
  * parsed by the same schema, so a value that is rejected on the row is rejected as a setting.
  */
 
-export type FailbackMode = "manual" | "automatic";
-
 /** An inclusive range of acceptable HTTP status codes. */
 export interface StatusRange {
   readonly min: number;
   readonly max: number;
 }
-
-export interface Policy {
-  readonly failure_threshold: number;
-  readonly recovery_threshold: number;
-  readonly check_interval_seconds: number;
-  readonly cooldown_seconds: number;
-  readonly failback_mode: FailbackMode;
-  readonly probe_timeout_ms: number;
-  readonly probe_expected_status: readonly StatusRange[];
-  readonly probe_body_match: string;
-  readonly probe_max_body_bytes: number;
-  readonly probe_follow_redirects: boolean;
-}
-
-export type PolicyField = keyof Policy;
 
 /** Parses "200-299,301" into ranges; rejects anything outside 100-599 or reversed. */
 export function parseStatusRanges(text: string): StatusRange[] {
@@ -80,108 +63,112 @@ const statusRanges = z.string({ error: 'must be a string like "200-299,301"' }).
   }
 });
 
-export interface KnobDefinition {
+/** What documents a knob besides its schema (README table, Bicep descriptions). */
+interface KnobDoc {
+  /** Default as the app setting would spell it; parsed by the knob's schema like any setting. */
+  readonly defaultText: string;
+  readonly description: string;
+  /** What the knob matches or exceeds among the anchors (README table). */
+  readonly anchor: string;
+  /** How the row stores a parsed value, when not as it is. */
+  readonly toRow?: (value: never) => unknown;
+}
+
+function knob<S extends z.ZodType>(schema: S, doc: KnobDoc & { readonly toRow?: (value: z.output<S>) => unknown }) {
+  return { schema, ...doc };
+}
+
+/**
+ * The policy knobs: one entry each. Field name = row field; app setting = the field in upper
+ * case. Everything else (the Policy type, app-setting and row-override parsing, the README and
+ * Bicep checks, the sample settings check) is derived from this object.
+ */
+const KNOBS = {
+  failure_threshold: knob(integer(1, 10), {
+    defaultText: "3",
+    description: "Consecutive unhealthy checks of the active endpoint before a failover.",
+    anchor: "Traffic Manager tolerated failures (0-9, default 3); Route 53 failure threshold (default 3)",
+  }),
+  recovery_threshold: knob(integer(1, 10), {
+    defaultText: "3",
+    description: "Consecutive healthy checks of the primary before an automatic failback.",
+    anchor: "Cloudflare consecutive_up (separate from consecutive_down); Route 53 uses one threshold both ways",
+  }),
+  check_interval_seconds: knob(integer(1, 3600), {
+    defaultText: "30",
+    description: "Seconds between two checks (the durable timer of each cycle).",
+    anchor: "Traffic Manager probing interval (30 s, or 10 s fast); Route 53 (30 s, or 10 s fast)",
+  }),
+  cooldown_seconds: knob(integer(0, 86400), {
+    defaultText: "300",
+    description: "After a switch, further switches are refused until lock_until_utc (unless forced).",
+    anchor: "Route 53 ARC wait periods; Traffic Manager has no cooldown",
+  }),
+  failback_mode: knob(z.enum(["manual", "automatic"], { error: "must be manual or automatic" }), {
+    defaultText: "manual",
+    description: "manual: the secondary stays active once switched (the original); automatic: back to the primary after recovery_threshold healthy checks.",
+    anchor: "Traffic Manager fails back automatically and cannot be told not to; here it is a choice",
+  }),
+  probe_timeout_ms: knob(integer(100, 60000), {
+    defaultText: "5000",
+    description: "Timeout of one health probe (connect, headers and body).",
+    anchor: "Traffic Manager probe timeout (5-10 s); Route 53 (4 s connect, 2 s first byte)",
+  }),
+  probe_expected_status: knob(statusRanges, {
+    defaultText: "200-299",
+    description: 'Status codes that count as healthy, e.g. "200-299,301".',
+    anchor: "Traffic Manager expected status code ranges (default 200)",
+    toRow: formatStatusRanges,
+  }),
+  probe_body_match: knob(z.string({ error: "must be a string" }).max(256, "must be at most 256 characters"), {
+    defaultText: "",
+    description: "Text the response body must contain (empty: the body is not read).",
+    anchor: "Route 53 string matching (first 5,120 bytes)",
+  }),
+  probe_max_body_bytes: knob(integer(0, 10485760), {
+    defaultText: "65536",
+    description: "Bytes of the body read at most; the read stops there.",
+    anchor: "Route 53 reads the first 5,120 bytes",
+  }),
+  probe_follow_redirects: knob(boolean, {
+    defaultText: "false",
+    description: "Follow redirects (3xx) instead of judging the 3xx status itself.",
+    anchor: "Traffic Manager and Route 53 do not follow redirects",
+  }),
+};
+
+type Knobs = typeof KNOBS;
+export type PolicyField = keyof Knobs;
+const FIELDS = Object.keys(KNOBS) as PolicyField[];
+
+/** The one policy schema; `Policy` is its type. */
+export const policySchema = z.object(Object.fromEntries(FIELDS.map((f) => [f, KNOBS[f].schema])) as { [F in PolicyField]: Knobs[F]["schema"] });
+export type Policy = Readonly<z.output<typeof policySchema>>;
+export type FailbackMode = Policy["failback_mode"];
+
+/** A knob as the docs, Bicep and settings checks see it. */
+export interface KnobDefinition extends KnobDoc {
   /** Field name on the state row (and in the Policy object). */
   readonly field: PolicyField;
   /** App setting that gives the default for every group. */
   readonly setting: string;
-  /** Default as the app setting would spell it. */
-  readonly defaultText: string;
   readonly schema: z.ZodType;
-  readonly description: string;
-  /** What the knob matches or exceeds among the anchors (README table). */
-  readonly anchor: string;
 }
 
-export const POLICY_KNOBS: readonly KnobDefinition[] = [
-  {
-    field: "failure_threshold",
-    setting: "FAILURE_THRESHOLD",
-    defaultText: "3",
-    schema: integer(1, 10),
-    description: "Consecutive unhealthy checks of the active endpoint before a failover.",
-    anchor: "Traffic Manager tolerated failures (0-9, default 3); Route 53 failure threshold (default 3)",
-  },
-  {
-    field: "recovery_threshold",
-    setting: "RECOVERY_THRESHOLD",
-    defaultText: "3",
-    schema: integer(1, 10),
-    description: "Consecutive healthy checks of the primary before an automatic failback.",
-    anchor: "Cloudflare consecutive_up (separate from consecutive_down); Route 53 uses one threshold both ways",
-  },
-  {
-    field: "check_interval_seconds",
-    setting: "CHECK_INTERVAL_SECONDS",
-    defaultText: "30",
-    schema: integer(1, 3600),
-    description: "Seconds between two checks (the durable timer of each cycle).",
-    anchor: "Traffic Manager probing interval (30 s, or 10 s fast); Route 53 (30 s, or 10 s fast)",
-  },
-  {
-    field: "cooldown_seconds",
-    setting: "COOLDOWN_SECONDS",
-    defaultText: "300",
-    schema: integer(0, 86400),
-    description: "After a switch, further switches are refused until lock_until_utc (unless forced).",
-    anchor: "Route 53 ARC wait periods; Traffic Manager has no cooldown",
-  },
-  {
-    field: "failback_mode",
-    setting: "FAILBACK_MODE",
-    defaultText: "manual",
-    schema: z.enum(["manual", "automatic"], { error: "must be manual or automatic" }),
-    description: "manual: the secondary stays active once switched (the original); automatic: back to the primary after recovery_threshold healthy checks.",
-    anchor: "Traffic Manager fails back automatically and cannot be told not to; here it is a choice",
-  },
-  {
-    field: "probe_timeout_ms",
-    setting: "PROBE_TIMEOUT_MS",
-    defaultText: "5000",
-    schema: integer(100, 60000),
-    description: "Timeout of one health probe (connect, headers and body).",
-    anchor: "Traffic Manager probe timeout (5-10 s); Route 53 (4 s connect, 2 s first byte)",
-  },
-  {
-    field: "probe_expected_status",
-    setting: "PROBE_EXPECTED_STATUS",
-    defaultText: "200-299",
-    schema: statusRanges,
-    description: 'Status codes that count as healthy, e.g. "200-299,301".',
-    anchor: "Traffic Manager expected status code ranges (default 200)",
-  },
-  {
-    field: "probe_body_match",
-    setting: "PROBE_BODY_MATCH",
-    defaultText: "",
-    schema: z.string({ error: "must be a string" }).max(256, "must be at most 256 characters"),
-    description: "Text the response body must contain (empty: any body).",
-    anchor: "Route 53 string matching (first 5,120 bytes)",
-  },
-  {
-    field: "probe_max_body_bytes",
-    setting: "PROBE_MAX_BODY_BYTES",
-    defaultText: "65536",
-    schema: integer(0, 10485760),
-    description: "Bytes of the body read at most; the read stops there.",
-    anchor: "Route 53 reads the first 5,120 bytes",
-  },
-  {
-    field: "probe_follow_redirects",
-    setting: "PROBE_FOLLOW_REDIRECTS",
-    defaultText: "false",
-    schema: boolean,
-    description: "Follow redirects (3xx) instead of judging the 3xx status itself.",
-    anchor: "Traffic Manager and Route 53 do not follow redirects",
-  },
-];
-
-function issueText(error: z.ZodError): string {
-  return error.issues.map((i) => i.message).join("; ");
+export function settingOf(field: PolicyField): string {
+  return field.toUpperCase();
 }
 
-/** Parses one knob's value; the error text says which value and why, the caller says where. */
-export function parseKnob(knob: KnobDefinition, value: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
-  const result = knob.schema.safeParse(value);
-  return result.success ? { ok: true, value: result.data } : { ok: false, message: issueText(result.error) };
+export const POLICY_KNOBS: readonly KnobDefinition[] = FIELDS.map((field) => ({ field, setting: settingOf(field), ...KNOBS[field] }));
+export const POLICY_FIELDS: readonly PolicyField[] = FIELDS;
+
+/** The default text of every knob, keyed by field: what a group gets with no setting and no override. */
+export function defaultPolicyText(): Record<PolicyField, string> {
+  return Object.fromEntries(FIELDS.map((f) => [f, KNOBS[f].defaultText])) as Record<PolicyField, string>;
+}
+
+/** A parsed value as the row stores it (status ranges as their text, the rest as they are). */
+export function toRowValue(field: PolicyField, value: unknown): unknown {
+  const toRow = KNOBS[field].toRow as ((v: unknown) => unknown) | undefined;
+  return toRow ? toRow(value) : value;
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FailoverError } from "./errors";
-import { POLICY_KNOBS, boolean, formatStatusRanges, integer, parseKnob, type Policy, type PolicyField, type StatusRange } from "./knobs";
+import { POLICY_FIELDS, boolean, integer, policySchema, toRowValue, type Policy } from "./knobs";
+import { formatIssues, zodIssues, type ValidationIssue } from "./validation";
 
 /**
  * The state row of one failover group: table `failoverstate`, PartitionKey `failover`,
@@ -108,58 +109,46 @@ export interface ParsedRow {
   readonly overrides: PolicyOverrides;
 }
 
-function describeValue(value: unknown): string {
-  if (value === undefined) return "missing";
-  const text = typeof value === "string" ? `"${value}"` : JSON.stringify(value);
-  return `got ${text && text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+/** Policy overrides as a row or a request gives them: a knob that is absent, null or empty is not overridden. */
+const overridesSchema = z.preprocess(
+  (v) =>
+    v !== null && typeof v === "object"
+      ? Object.fromEntries(POLICY_FIELDS.flatMap((f) => {
+          const value = (v as Record<string, unknown>)[f];
+          return value === undefined || value === null || value === "" ? [] : [[f, value]];
+        }))
+      : v,
+  policySchema.partial(),
+);
+
+function parseOverridesOf(input: Readonly<Record<string, unknown>>): { overrides: PolicyOverrides; issues: ValidationIssue[] } {
+  const result = overridesSchema.safeParse(input);
+  return result.success ? { overrides: result.data, issues: [] } : { overrides: {}, issues: zodIssues(result.error, { root: "row", input }) };
 }
 
 /**
  * Validates a raw row. Every bad field is named, with the group, in one `malformed_state`
- * error; nothing is defaulted that could lead to a switch.
+ * error (its `issues` list them as data); nothing is defaulted that could lead to a switch.
  */
 export function parseRow(group: string, raw: Readonly<Record<string, unknown>>): ParsedRow {
-  const problems: string[] = [];
   const result = stateSchema.safeParse(raw);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      const field = String(issue.path[0] ?? "row");
-      problems.push(`${field} ${issue.message} (${describeValue(raw[field])})`);
-    }
+  const { overrides, issues: overrideIssues } = parseOverridesOf(raw);
+  const issues = [...(result.success ? [] : zodIssues(result.error, { root: "row", input: raw })), ...overrideIssues];
+  if (issues.length > 0 || !result.success) {
+    throw new FailoverError("malformed_state", `Malformed state row for group "${group}": ${formatIssues(issues)}`, { issues });
   }
-  const overrides: Record<string, unknown> = {};
-  for (const knob of POLICY_KNOBS) {
-    const value = raw[knob.field];
-    if (value === undefined || value === null || value === "") continue;
-    const parsed = parseKnob(knob, value);
-    if (parsed.ok) overrides[knob.field] = parsed.value;
-    else problems.push(`${knob.field} ${parsed.message} (${describeValue(value)})`);
-  }
-  if (problems.length > 0 || !result.success) {
-    throw new FailoverError("malformed_state", `Malformed state row for group "${group}": ${problems.join("; ")}`);
-  }
-  return { state: result.data, overrides: overrides as PolicyOverrides };
+  return { state: result.data, overrides };
 }
 
 /** Validates override values given as input (init endpoint), naming each bad field; returns them as the row stores them. */
-export function parseOverrides(input: Readonly<Record<string, unknown>>): { overrides: Record<string, unknown>; problems: string[] } {
-  const overrides: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const knob of POLICY_KNOBS) {
-    const value = input[knob.field];
-    if (value === undefined || value === null || value === "") continue;
-    const parsed = parseKnob(knob, value);
-    if (parsed.ok) overrides[knob.field] = knob.field === "probe_expected_status" ? formatStatusRanges(parsed.value as StatusRange[]) : parsed.value;
-    else problems.push(`${knob.field}: ${parsed.message} (${describeValue(value)})`);
-  }
-  return { overrides, problems };
+export function parseOverrides(input: Readonly<Record<string, unknown>>): { overrides: Record<string, unknown>; issues: ValidationIssue[] } {
+  const { overrides, issues } = parseOverridesOf(input);
+  return { overrides: Object.fromEntries(Object.entries(overrides).map(([f, v]) => [f, toRowValue(f as keyof Policy, v)])), issues };
 }
 
 export function effectivePolicy(defaults: Policy, overrides: PolicyOverrides): Policy {
   return { ...defaults, ...overrides };
 }
-
-export const POLICY_FIELDS: readonly PolicyField[] = POLICY_KNOBS.map((k) => k.field);
 
 /** The row's properties for `state`, written over `raw` so unknown columns survive a Replace. */
 export function toRowProperties(state: FailoverState, raw: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {

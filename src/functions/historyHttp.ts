@@ -1,6 +1,6 @@
 import { app } from "@azure/functions";
 import { z } from "zod";
-import { FailoverError } from "../core/errors";
+import { invalidRequest } from "../core/errors";
 import { groupOf, jsonEndpoint } from "./shared/http";
 import { runtimeDeps } from "./shared/runtimeDeps";
 
@@ -15,7 +15,7 @@ app.http("http_history", {
     const group = groupOf(request);
     const rawLimit = request.query.get("limit") ?? "20";
     const limit = limitSchema.safeParse(rawLimit);
-    if (!limit.success) throw new FailoverError("invalid_request", `limit: must be an integer from 1 to 100 (got "${rawLimit}")`);
+    if (!limit.success) throw invalidRequest({ path: "limit", message: `must be an integer from 1 to 100 (got "${rawLimit}")` });
     const page = await runtimeDeps().audit.list(group, limit.data, request.query.get("continuation") ?? undefined);
     return { jsonBody: { group, ...page } };
   }),

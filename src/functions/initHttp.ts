@@ -1,8 +1,9 @@
 import { app } from "@azure/functions";
 import { z } from "zod";
 import { groupNameSchema, httpUrlSchema } from "../core/config";
-import { FailoverError } from "../core/errors";
-import { POLICY_FIELDS, parseOverrides } from "../core/state";
+import { invalidRequest } from "../core/errors";
+import { POLICY_FIELDS } from "../core/knobs";
+import { parseOverrides } from "../core/state";
 import { bootstrap } from "../core/operations";
 import { bodyOf, jsonEndpoint } from "./shared/http";
 import { runtimeDeps } from "./shared/runtimeDeps";
@@ -26,10 +27,11 @@ app.http("http_init", {
   handler: jsonEndpoint(async (request) => {
     const deps = runtimeDeps();
     const { group, primary_endpoint, secondary_endpoint, ...rest } = await bodyOf(request, body);
-    const { overrides, problems } = parseOverrides(rest);
-    if (problems.length > 0) throw new FailoverError("invalid_request", problems.join("; "));
+    const { overrides, issues } = parseOverrides(rest);
+    if (issues.length > 0) throw invalidRequest(...issues);
     if ((primary_endpoint === undefined) !== (secondary_endpoint === undefined)) {
-      throw new FailoverError("invalid_request", "primary_endpoint and secondary_endpoint go together: give both or neither");
+      const missing = primary_endpoint === undefined ? "primary_endpoint" : "secondary_endpoint";
+      throw invalidRequest({ path: missing, message: "primary_endpoint and secondary_endpoint go together: give both or neither" });
     }
     const target = group ?? deps.config.defaultGroup;
     const result = await bootstrap(deps, {

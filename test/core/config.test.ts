@@ -59,9 +59,23 @@ describe("configuration from app settings", () => {
     expect(message).toMatch(/CHECK_INTERVAL_SECONDS: must be at least 1/);
   });
 
-  test("the setting list covers every knob", () => {
-    for (const knob of POLICY_KNOBS) expect(APP_SETTING_NAMES).toContain(knob.setting);
+  test("each knob's app setting is its row field in upper case, and no two settings share a name", () => {
+    for (const knob of POLICY_KNOBS) expect(knob.setting).toBe(knob.field.toUpperCase());
     expect(new Set(APP_SETTING_NAMES).size).toBe(APP_SETTING_NAMES.length);
+  });
+
+  test("the error carries every bad setting as data, in the same order as its text", () => {
+    let error: unknown;
+    try {
+      loadConfig({ ...base, FAILURE_THRESHOLD: "x", FAILOVER_TABLE: "no-dashes" });
+    } catch (err) {
+      error = err;
+    }
+    expect(isFailoverError(error, "invalid_config")).toBe(true);
+    const issues = (error as { issues: Array<{ path: string; message: string }> }).issues;
+    expect(issues.map((i) => i.path)).toEqual(["FAILOVER_TABLE", "FAILURE_THRESHOLD"]);
+    expect(issues[1]!.message).toBe('must be an integer (got "x")');
+    for (const issue of issues) expect((error as Error).message).toContain(`${issue.path}: ${issue.message}`);
   });
 
   test("status ranges parse lists and single codes", () => {

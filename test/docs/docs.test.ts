@@ -32,6 +32,8 @@ describe("docs match the code", () => {
     const values = (JSON.parse(read("local.settings.sample.json")) as { Values: Record<string, string> }).Values;
     for (const name of [...APP_SETTING_NAMES, "AzureWebJobsStorage", "TASK_HUB_NAME", "FUNCTIONS_WORKER_RUNTIME"]) expect(Object.keys(values)).toContain(name);
     expect(() => loadConfig(values)).not.toThrow();
+    // The sample spells out each knob's default, as the policy schema defines it.
+    for (const knob of POLICY_KNOBS) expect([knob.setting, values[knob.setting]]).toEqual([knob.setting, knob.defaultText]);
   });
 
   test("host.json: extension bundle 4.x, hub name from TASK_HUB_NAME, queue polling fast enough for timely timers", () => {

@@ -130,7 +130,7 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
       const r = await table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
       return r.last_status === "CHECK_ERROR" ? r : undefined;
     });
-    expect(after.last_error).toMatch(/failover_count must be an integer \(got "abc"\)/);
+    expect(after.last_error).toMatch(/failover_count: must be an integer \(got "abc"\)/);
     expect(after.failover_count).toBe("abc"); // nothing rewritten over the bad value
     await eventually("another cycle", async () => ((host.taskHub.stats("failover-state")?.executions ?? 0) >= 3 ? true : undefined));
     expect(host.taskHub.status("failover-state")!.runtimeStatus).toBe("Running");
@@ -142,7 +142,7 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
     ["POST", "/api/do_failover", "{not json", 400, /body: not valid JSON/],
     ["POST", "/api/do_failover", { force: "yes" }, 400, /force: must be true or false/],
     ["POST", "/api/do_failover", { expected_from: "tertiary" }, 400, /expected_from: must be primary or secondary/],
-    ["POST", "/api/do_failover", { surprise: 1 }, 400, /unknown field\(s\) surprise/],
+    ["POST", "/api/do_failover", { surprise: 1 }, 400, /surprise: unknown field/],
     ["POST", "/api/do_failover", { force: true }, 400, /expected_from: is required with force: true/],
     ["GET", "/api/health_check?group=bad/group", undefined, 400, /group: must be 1-63 letters/],
     ["GET", "/api/health_check?group=nosuch", undefined, 404, /No state row for group "nosuch"/],
@@ -158,5 +158,16 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
     const response = await api(method, path, body);
     expect(response.status).toBe(status);
     expect(response.body.message).toMatch(message);
+  });
+
+  test("validation errors come as data too: issues [{ path, message }], and the message is their `path: message` list", async () => {
+    await api("POST", "/api/init");
+    const response = await api("POST", "/api/init", { group: "g3", failure_threshold: 0, probe_expected_status: "2xx", surprise: true });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: "invalid_request", issues: [{ path: "surprise", message: "unknown field" }] });
+    const bad = await api("POST", "/api/init", { group: "g3", failure_threshold: 0, probe_expected_status: "2xx" });
+    expect(bad.body.issues.map((i: { path: string }) => i.path)).toEqual(["failure_threshold", "probe_expected_status"]);
+    expect(bad.body.message).toBe(bad.body.issues.map((i: { path: string; message: string }) => `${i.path}: ${i.message}`).join("; "));
+    expect((await api("GET", "/api/health_check?group=bad/group")).body.issues).toEqual([{ path: "group", message: expect.stringMatching(/^must be 1-63 letters.*\(got "bad\/group"\)$/) }]);
   });
 });

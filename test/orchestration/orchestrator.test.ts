@@ -93,11 +93,11 @@ describe("failover orchestrator through the durable-functions replay engine", ()
   test("activity failure: recorded through record_check_error, and the loop continues (never Failed)", async () => {
     const h = new HistoryBuilder(input);
     const id = h.scheduled(HEALTH_CHECK_ACTIVITY, { group: "state" }, T0);
-    h.episode(at(1), history.taskFailed(at(1), id, 'Malformed state row for group "state": failover_count must be an integer (got "abc")', "stack"));
+    h.episode(at(1), history.taskFailed(at(1), id, 'Malformed state row for group "state": failover_count: must be an integer (got "abc")', "stack"));
     const recording = await replay(h.events, input);
     expect(recording.actions.at(-1)).toMatchObject({
       functionName: RECORD_ERROR_ACTIVITY,
-      input: { group: "state", error: expect.stringContaining("failover_count must be an integer") },
+      input: { group: "state", error: expect.stringContaining("failover_count: must be an integer") },
     });
 
     // Even the recording fails (storage down): the cycle still ends in a timer, with the default interval.

@@ -1,5 +1,5 @@
 import type { FailoverDeps } from "../deps";
-import { FailoverError } from "../errors";
+import { invalidRequest } from "../errors";
 import { decidePause, decideResume } from "../policy";
 import type { FailoverState, Target, TransitionSummary } from "../state";
 import { readDecideWrite } from "./readDecideWrite";
@@ -36,7 +36,7 @@ async function control(
 /** Pauses automatic switching for the group, optionally until a time in the future; checks go on. */
 export function pause(deps: FailoverDeps, group: string, input: PauseInput = {}): Promise<ControlResponse> {
   if (input.until && input.until.getTime() <= deps.clock.now().getTime()) {
-    return Promise.reject(new FailoverError("invalid_request", `until: ${input.until.toISOString()} is not in the future`));
+    return Promise.reject(invalidRequest({ path: "until", message: `${input.until.toISOString()} is not in the future` }));
   }
   return control(deps, group, (state, now) =>
     decidePause(state, { ...(input.until ? { until: input.until } : {}), reason: input.reason ?? "maintenance", actor: input.actor ?? "anonymous" }, now),

@@ -1,5 +1,5 @@
 import type { FailoverDeps } from "../deps";
-import { FailoverError } from "../errors";
+import { invalidRequest } from "../errors";
 import { decideSwitch, type RefusalReason, type SwitchOutcome, type SwitchRequest } from "../policy";
 import { probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
 import { effectivePolicy, endpointOf, otherTarget, type FailoverState, type Target } from "../state";
@@ -39,12 +39,12 @@ export interface SwitchTargetResponse {
 function expectedSource(request: SwitchTargetRequest): Target | undefined {
   if (request.kind === "failback") {
     if (request.expected_from !== undefined && request.expected_from !== "secondary") {
-      throw new FailoverError("invalid_request", `expected_from: a failback moves away from the secondary (got "${request.expected_from}")`);
+      throw invalidRequest({ path: "expected_from", message: `a failback moves away from the secondary (got "${request.expected_from}")` });
     }
     return "secondary";
   }
   if (request.force === true && request.expected_from === undefined) {
-    throw new FailoverError("invalid_request", "expected_from: is required with force: true (the target to move away from), so a retried request cannot switch back");
+    throw invalidRequest({ path: "expected_from", message: "is required with force: true (the target to move away from), so a retried request cannot switch back" });
   }
   return request.expected_from;
 }

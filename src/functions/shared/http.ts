@@ -2,7 +2,8 @@ import type { HttpFunctionOptions, HttpRequest, HttpResponseInit, InvocationCont
 import * as df from "durable-functions";
 import { z } from "zod";
 import { groupNameSchema } from "../../core/config";
-import { FailoverError, describeError, type FailoverErrorCode } from "../../core/errors";
+import { FailoverError, describeError, invalidRequest, type FailoverErrorCode } from "../../core/errors";
+import { zodIssues } from "../../core/validation";
 import { WAKE_EVENT, instanceIdFor } from "../../core/orchestrationContract";
 import { runtimeDeps } from "./runtimeDeps";
 
@@ -20,7 +21,7 @@ const STATUS_BY_CODE: Record<FailoverErrorCode, number> = {
 export function errorResponse(err: unknown, context: InvocationContext): HttpResponseInit {
   if (err instanceof FailoverError) {
     if (STATUS_BY_CODE[err.code] >= 500) context.error(err.message);
-    return { status: STATUS_BY_CODE[err.code], jsonBody: { error: err.code, message: err.message } };
+    return { status: STATUS_BY_CODE[err.code], jsonBody: { error: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } };
   }
   context.error(err);
   return { status: 500, jsonBody: { error: "internal_error", message: describeError(err) } };
@@ -39,25 +40,12 @@ export function jsonEndpoint(handler: JsonHandler): JsonHandler {
   };
 }
 
-function invalid(message: string): FailoverError {
-  return new FailoverError("invalid_request", message);
-}
-
-function issues(error: z.ZodError, prefix: string): string {
-  return error.issues
-    .map((i) => {
-      const path = i.path.length > 0 ? i.path.join(".") : prefix;
-      return i.code === "unrecognized_keys" ? `${prefix}: unknown field(s) ${i.keys.join(", ")}` : `${path}: ${i.message}`;
-    })
-    .join("; ");
-}
-
 /** The `group` query parameter, or the default group. */
 export function groupOf(request: HttpRequest): string {
   const raw = request.query.get("group");
   if (raw === null || raw === "") return runtimeDeps().config.defaultGroup;
   const parsed = groupNameSchema.safeParse(raw);
-  if (!parsed.success) throw invalid(`group: ${issues(parsed.error, "group")} (got "${raw}")`);
+  if (!parsed.success) throw invalidRequest(...zodIssues(parsed.error, { root: "group", input: raw }));
   return parsed.data;
 }
 
@@ -69,11 +57,11 @@ export async function bodyOf<T extends z.ZodType>(request: HttpRequest, schema: 
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw invalid(`body: not valid JSON (${(err as Error).message})`);
+      throw invalidRequest({ path: "body", message: `not valid JSON (${(err as Error).message})` });
     }
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(issues(parsed.error, "body"));
+  if (!parsed.success) throw invalidRequest(...zodIssues(parsed.error, { root: "body", input: value }));
   return parsed.data;
 }
 
