@@ -26,12 +26,17 @@ param location string = resourceGroup().location
 @description('Extra tags merged into the tags every resource carries.')
 param tags { *: string } = {}
 
-@description('Node.js version of the Functions runtime.')
+@description('Node.js version of the Functions runtime: 22 (supported until 2027-04-30), or 24.')
 @allowed([
-  '20'
   '22'
+  '24'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
+
+@description('Always-ready instances for the Durable Functions group (1: durable timers fire on time on Flex Consumption, billed as baseline memory around the clock; 0: scale to zero, timers may fire late). See README, Idle cost.')
+@minValue(0)
+@maxValue(1)
+param durableAlwaysReadyInstances int = 1
 
 @description('Upper bound of instances Flex Consumption scales the app out to.')
 @minValue(1)
@@ -245,6 +250,7 @@ module functionApp 'modules/functionapp.bicep' = {
     nodeVersion: nodeVersion
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    durableAlwaysReadyInstances: durableAlwaysReadyInstances
     taskHubName: taskHubName
     failover: failover
     notifyWebhookUrl: notifyWebhookUrl

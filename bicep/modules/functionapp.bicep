@@ -65,10 +65,15 @@ param applicationInsightsName string
 
 @description('Node.js version of the Functions runtime.')
 @allowed([
-  '20'
   '22'
+  '24'
 ])
 param nodeVersion string
+
+@description('Always-ready instances for the Durable Functions group (orchestrators, activities): 1 keeps an instance awake so durable timers fire on time; 0 lets the app scale to zero (timers may then fire late).')
+@minValue(0)
+@maxValue(1)
+param durableAlwaysReadyInstances int
 
 @description('Upper bound of instances Flex Consumption scales out to.')
 @minValue(1)
@@ -85,6 +90,12 @@ param instanceMemoryMB int
 
 @description('Durable Functions task hub name (host.json reads it as %TASK_HUB_NAME%).')
 param taskHubName string
+
+// The Azure Storage provider refuses other names and the host then fails at start, so the
+// deployment refuses them first (bicep has no regex: each character is checked).
+@export()
+@description('Why a name is not a valid Durable task hub name for the Azure Storage provider, or empty when it is: 3-45 characters, letters and digits only, starting with a letter.')
+func taskHubNameProblem(name string) string => length(name) < 3 || length(name) > 45 ? 'must be 3-45 characters long' : !contains('abcdefghijklmnopqrstuvwxyz', toLower(substring(name, 0, 1))) ? 'must start with a letter' : length(filter(range(0, length(name)), i => !contains('abcdefghijklmnopqrstuvwxyz0123456789', toLower(substring(name, i, 1))))) > 0 ? 'must hold only letters and digits' : ''
 
 @description('The failover settings, written as app settings.')
 param failover failoverSettings
@@ -135,10 +146,9 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
     httpsOnly: true
     publicNetworkAccess: 'Enabled'
     siteConfig: {
+      // Only what Flex Consumption documents: it rejects ftpsState (BadRequest 51021) and has no
+      // FTP endpoint at all; runtime and scale live in functionAppConfig, not here.
       minTlsVersion: '1.2'
-      scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      http20Enabled: true
       appSettings: [
         // Functions runtime and Durable task hub storage, identity-based (no AzureWebJobsStorage connection string).
         {
@@ -172,7 +182,7 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         }
         {
           name: 'TASK_HUB_NAME'
-          value: taskHubName
+          value: empty(taskHubNameProblem(taskHubName)) ? taskHubName : fail('taskHubName "${taskHubName}" ${taskHubNameProblem(taskHubName)} (the Durable Azure Storage provider refuses it)')
         }
         // The failover configuration the app reads.
         {
@@ -255,6 +265,16 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Microsoft's advice for Durable Functions on Flex: an always-ready instance for the
+        // `durable` group, so a scaled-to-zero app does not wake late for its own timers.
+        alwaysReady: durableAlwaysReadyInstances > 0
+          ? [
+              {
+                name: 'durable'
+                instanceCount: durableAlwaysReadyInstances
+              }
+            ]
+          : []
       }
       runtime: {
         name: 'node'

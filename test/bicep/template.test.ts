@@ -1,9 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { APP_SETTING_NAMES, GENERAL_SETTINGS } from "../../src/core/config";
 import { POLICY_KNOBS } from "../../src/core/knobs";
 import {
   PARAM_ENV,
+  BICEP_SCRIPT,
   ROOT,
   allResources,
   bicep,
@@ -382,21 +384,44 @@ describe("Flex Consumption function app", () => {
     expect(site.kind).toBe("functionapp,linux");
     const config = site.properties.functionAppConfig;
     expect(config.runtime.name).toBe("node");
-    expect(main.parameters.nodeVersion.defaultValue).toBe("20");
+    expect(config.runtime.version).toBe("[parameters('nodeVersion')]");
+    expect(main.parameters.nodeVersion.defaultValue).toBe("22");
+    expect(main.parameters.nodeVersion.allowedValues).toEqual(["22", "24"]);
     expect(config.deployment.storage.type).toBe("blobContainer");
-    expect(config.scaleAndConcurrency).toEqual({ maximumInstanceCount: expect.any(String), instanceMemoryMB: expect.any(String) });
+    expect(Object.keys(config.scaleAndConcurrency).sort()).toEqual(["alwaysReady", "instanceMemoryMB", "maximumInstanceCount"]);
   });
 
-  test("HTTPS only, FTPS disabled, and TLS 1.2 wherever a minimum TLS version is set", () => {
+  test("the deployed Node major is the one package.json engines and .ci/run name", () => {
+    const major = main.parameters.nodeVersion.defaultValue;
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { engines: { node: string } };
+    expect(pkg.engines.node).toBe(`>=${major}`);
+    expect(readFileSync(path.join(ROOT, ".ci", "run"), "utf8")).toContain(`node@${major}`);
+  });
+
+  test("always-ready instance for the durable group: a parameter, on by default", () => {
+    const site = single(main, "Microsoft.Web/sites").resource;
+    const alwaysReady = String(site.properties.functionAppConfig.scaleAndConcurrency.alwaysReady);
+    expect(alwaysReady).toContain("createObject('name', 'durable', 'instanceCount', parameters('durableAlwaysReadyInstances'))");
+    expect(mainParameterOf(main, "functionApp", alwaysReady)).toBe("durableAlwaysReadyInstances");
+    expect(main.parameters.durableAlwaysReadyInstances).toMatchObject({ type: "int", defaultValue: 1, minValue: 0, maxValue: 1 });
+  });
+
+  test("siteConfig holds only what Flex Consumption accepts (no ftpsState, no runtime or scale settings)", () => {
+    const site = single(main, "Microsoft.Web/sites").resource;
+    expect(Object.keys(site.properties.siteConfig).sort()).toEqual(["appSettings", "minTlsVersion"]);
+    expect(Object.keys(single(main, "Microsoft.Web/serverfarms").resource.properties)).toEqual(["reserved"]);
+  });
+
+  test("HTTPS only, and TLS 1.2 wherever a minimum TLS version is set", () => {
     const site = single(main, "Microsoft.Web/sites").resource;
     expect(site.properties.httpsOnly).toBe(true);
-    expect(site.properties.siteConfig).toMatchObject({ minTlsVersion: "1.2", scmMinTlsVersion: "1.2", ftpsState: "Disabled" });
+    expect(site.properties.siteConfig).toMatchObject({ minTlsVersion: "1.2" });
     const tls = [
       ...findProperties(main, "minTlsVersion"),
       ...findProperties(main, "scmMinTlsVersion"),
       ...findProperties(main, "minimumTlsVersion"),
     ];
-    expect(tls.length).toBeGreaterThanOrEqual(3);
+    expect(tls.length).toBeGreaterThanOrEqual(2);
     for (const [where, value] of tls) expect([where, value]).toEqual([where, expect.stringMatching(/^(1\.2|TLS1_2)$/)]);
     for (const [where, value] of findProperties(main, "supportsHttpsTrafficOnly")) expect([where, value]).toEqual([where, true]);
     for (const [where, value] of findProperties(main, "httpsOnly")) expect([where, value]).toEqual([where, true]);
@@ -454,6 +479,22 @@ describe("Flex Consumption function app", () => {
     const value = String(appSettingsOf(main).get("TASK_HUB_NAME")?.value);
     expect(mainParameterOf(main, "functionApp", value)).toBe("taskHubName");
     expect(main.parameters.taskHubName.defaultValue).toBe("FailoverHub");
+  });
+
+  test("the task hub name is checked by the real Bicep evaluator: letters and digits, 3-45, starting with a letter", () => {
+    // The module's own function, evaluated by `bicep console` on sample names.
+    const source = readFileSync(path.join(BICEP_DIR, "modules", "functionapp.bicep"), "utf8");
+    const definition = source.split("\n").find((line) => line.startsWith("func taskHubNameProblem("));
+    expect(definition).toBeDefined();
+    const names = ["FailoverHub", "hub1", "abc", "a".repeat(45), "ab", "a".repeat(46), "1hub", "failover-hub", "hub_1", "hub 1", "Hub\u00e9"];
+    const input = [definition, ...names.map((n) => `taskHubNameProblem('${n}')`)].join("\n") + "\n";
+    const result = spawnSync("bash", [BICEP_SCRIPT, "console"], { cwd: ROOT, input, encoding: "utf8" });
+    expect(result.status).toBe(0);
+    const answers = result.stdout.split("\n").filter((line) => line.startsWith("'")).map((line) => line.slice(1, -1));
+    expect(answers).toEqual(["", "", "", "", "must be 3-45 characters long", "must be 3-45 characters long", "must start with a letter", "must hold only letters and digits", "must hold only letters and digits", "must hold only letters and digits", "must hold only letters and digits"]);
+    // ... and the app setting refuses the deployment with that reason.
+    const value = String(appSettingsOf(main).get("TASK_HUB_NAME")?.value);
+    expect(value).toMatch(/^\[if\(empty\(__bicep\.taskHubNameProblem\(parameters\('taskHubName'\)\)\), parameters\('taskHubName'\), fail\(/);
   });
 
   test("the notification webhook is a secure parameter all the way to the app setting", () => {
