@@ -7,6 +7,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { resetRuntime } from "../functions/shared/runtimeDeps";
 import { installFunctionsCore, registeredFunctions, triggerOf, type Registration } from "./functionsCore";
+import type { ChaosOptions } from "./chaos";
+import type { HubClock } from "./hubClock";
+import { InstanceAlreadyRunningError, type ExecutionRecord } from "./instances";
 import { LocalTaskHub } from "./taskHub";
 
 /**
@@ -27,6 +30,12 @@ export interface LocalHostOptions {
   readonly timers?: boolean;
   readonly taskHubName?: string;
   readonly log?: (message: string) => void;
+  /** The task hub's time: the wall clock by default, a VirtualClock for soaks. */
+  readonly clock?: HubClock;
+  /** Switches the task hub's chaos mode on (see chaos.ts). */
+  readonly chaos?: ChaosOptions;
+  /** Told of every finished execution (see LocalTaskHub). */
+  readonly onExecution?: (record: ExecutionRecord) => void;
 }
 
 export interface LocalHost {
@@ -102,7 +111,12 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
 
   const log = options.log ?? (() => undefined);
   const hub = options.taskHubName ?? "LocalHub";
-  const taskHub = new LocalTaskHub(functions, { log });
+  const taskHub = new LocalTaskHub(functions, {
+    log,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.chaos ? { chaos: options.chaos } : {}),
+    ...(options.onExecution ? { onExecution: options.onExecution } : {}),
+  });
   let origin = "";
 
   function contextFor(registration: Registration): InvocationContext {
@@ -160,6 +174,8 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       try {
         taskHub.start(parts[1], instanceId, body.trim() === "" ? null : JSON.parse(body));
       } catch (err) {
+        // The extension lets the refusal escape as an unhandled exception: a 500.
+        if (err instanceof InstanceAlreadyRunningError) return sendJson(res, 500, { Message: "An error has occurred.", ExceptionMessage: err.message, ExceptionType: "System.InvalidOperationException" });
         return sendJson(res, 400, { error: (err as Error).message });
       }
       return sendJson(res, 202, { id: instanceId });

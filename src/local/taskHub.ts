@@ -1,65 +1,46 @@
 import { InvocationContext } from "@azure/functions";
 import { randomUUID } from "node:crypto";
+import { seededRandom, type ChaosCounters, type ChaosOptions } from "./chaos";
 import type { Registration } from "./functionsCore";
-import { ActionType, flattenActions, history, orchestrationTriggerInput, type HistoryEvent } from "./replayHistory";
+import { ActionType, EventType, flattenActions, history, orchestrationTriggerInput, type HistoryEvent } from "./replayHistory";
+import { wallClock, type HubClock } from "./hubClock";
+import { InstanceAlreadyRunningError, activityFailureReason, continueAsNew, isAlive, newInstance, statusOf, type ExecutionRecord, type Instance, type InstanceStatus, type RuntimeStatus } from "./instances";
+import { NonDeterminismError, checkReplay, scheduledAction } from "./replayGuard";
 
 /**
  * An in-memory task hub: the part of the Durable extension that keeps each instance's
  * history, runs the registered orchestrator through the durable-functions replay engine,
  * executes the actions it returns (activities, timers, external events, continueAsNew) and
  * feeds their results back as history events. It is what `func start` provides, minus the
- * storage queues.
+ * storage queues, and as strict as the extension where the app could tell the difference:
+ * it refuses to start an instance that is running, fails an orchestration whose replay does
+ * not repeat its history, words activity failures as Azure does, resets createdTime on
+ * continueAsNew as the Azure Storage provider does, and has a chaos mode (see chaos.ts).
  */
-
-export type RuntimeStatus = "Pending" | "Running" | "Completed" | "Failed" | "Terminated";
-
-export interface InstanceStatus {
-  readonly name: string;
-  readonly instanceId: string;
-  readonly createdTime: string;
-  readonly lastUpdatedTime: string;
-  readonly input: unknown;
-  readonly output: unknown;
-  readonly runtimeStatus: RuntimeStatus;
-  readonly customStatus: unknown;
-  readonly history?: readonly HistoryEvent[];
-}
-
-interface Instance {
-  readonly id: string;
-  readonly name: string;
-  readonly createdTime: Date;
-  executionId: string;
-  status: RuntimeStatus;
-  input: unknown;
-  output: unknown;
-  customStatus: unknown;
-  lastUpdatedTime: Date;
-  history: HistoryEvent[];
-  inbox: HistoryEvent[];
-  /** Flattened actions already executed in this execution, and the task id each got. */
-  actionIds: number[];
-  nextTaskId: number;
-  timers: Map<number, NodeJS.Timeout>;
-  busy: boolean;
-  dirty: boolean;
-  executions: number;
-  longestHistory: number;
-}
 
 export interface TaskHubOptions {
   readonly log?: (message: string) => void;
+  readonly clock?: HubClock;
+  readonly chaos?: ChaosOptions;
+  readonly onExecution?: (record: ExecutionRecord) => void;
 }
 
 export class LocalTaskHub {
   private readonly instances = new Map<string, Instance>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly starts = new Map<string, number>();
+  private readonly clock: HubClock;
+  private readonly random: () => number;
   private stopped = false;
+  readonly chaosCounters: ChaosCounters = { duplicateActivities: 0, duplicateCompletionsDropped: 0, lateTimers: 0, eventsOnContinueAsNew: 0 };
 
   constructor(
     private readonly functions: ReadonlyMap<string, Registration>,
     private readonly options: TaskHubOptions = {},
-  ) {}
+  ) {
+    this.clock = options.clock ?? wallClock;
+    this.random = seededRandom(options.chaos?.seed ?? 1);
+  }
 
   private registration(name: string, trigger: string): Registration {
     const registration = this.functions.get(name);
@@ -68,67 +49,45 @@ export class LocalTaskHub {
     return registration;
   }
 
-  /** Starts (or, like the extension, replaces) an instance. */
+  /**
+   * Starts an instance. Like the extension with its default overridableExistingInstanceStates
+   * (NonRunningStates), it replaces a Completed, Failed or Terminated instance and refuses one
+   * that is Pending or Running with InstanceAlreadyRunningError.
+   */
   start(name: string, instanceId: string, input: unknown): void {
     this.registration(name, "orchestrationTrigger");
     const existing = this.instances.get(instanceId);
+    if (existing && this.alive(existing)) throw new InstanceAlreadyRunningError(existing.status);
     if (existing) this.clearTimers(existing);
-    const now = new Date();
-    const instance: Instance = {
-      id: instanceId,
-      name,
-      createdTime: now,
-      executionId: randomUUID(),
-      status: "Pending",
-      input,
-      output: null,
-      customStatus: null,
-      lastUpdatedTime: now,
-      history: [],
-      inbox: [history.executionStarted(now, name, input)],
-      actionIds: [],
-      nextTaskId: 0,
-      timers: new Map(),
-      busy: false,
-      dirty: false,
-      executions: 1,
-      longestHistory: 0,
-    };
+    const instance = newInstance(instanceId, name, input, this.clock.now());
+    this.starts.set(instanceId, (this.starts.get(instanceId) ?? 0) + 1);
     this.instances.set(instanceId, instance);
     this.track(this.run(instance));
   }
 
   status(instanceId: string, showHistory = false): InstanceStatus | undefined {
     const i = this.instances.get(instanceId);
-    if (!i) return undefined;
-    return {
-      name: i.name,
-      instanceId: i.id,
-      createdTime: i.createdTime.toISOString(),
-      lastUpdatedTime: i.lastUpdatedTime.toISOString(),
-      input: i.input ?? null,
-      output: i.output ?? null,
-      runtimeStatus: i.status,
-      customStatus: i.customStatus ?? null,
-      ...(showHistory ? { history: [...i.history] } : {}),
-    };
+    return i && statusOf(i, showHistory);
   }
 
   list(): InstanceStatus[] {
     return [...this.instances.keys()].map((id) => this.status(id)!);
   }
 
-  /** Executions run so far and the longest history one of them reached (for the history bound). */
-  stats(instanceId: string): { executions: number; longestHistory: number } | undefined {
+  /**
+   * How often the instance id was started, executions of its current instance so far, the
+   * longest history one of them reached (for the history bound), and timers pending.
+   */
+  stats(instanceId: string): { starts: number; executions: number; longestHistory: number; timers: number } | undefined {
     const i = this.instances.get(instanceId);
-    return i && { executions: i.executions, longestHistory: i.longestHistory };
+    return i && { starts: this.starts.get(instanceId) ?? 0, executions: i.executions, longestHistory: i.longestHistory, timers: i.timers.size };
   }
 
   raiseEvent(instanceId: string, name: string, data: unknown): "accepted" | "not_found" | "gone" {
     const i = this.instances.get(instanceId);
     if (!i) return "not_found";
     if (!this.alive(i)) return "gone";
-    this.deliver(i, i.executionId, history.eventRaised(new Date(), name, data));
+    this.deliver(i, i.executionId, history.eventRaised(this.clock.now(), name, data));
     return "accepted";
   }
 
@@ -140,19 +99,24 @@ export class LocalTaskHub {
     i.status = "Terminated";
     i.output = reason;
     i.executionId = randomUUID(); // anything still in flight now belongs to a dead execution
-    i.lastUpdatedTime = new Date();
+    i.lastUpdatedTime = this.clock.now();
     return "accepted";
+  }
+
+  /** Waits until no episode or activity is running (timers may still be pending). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   /** Stops every timer and waits for running activities and episodes to settle. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const i of this.instances.values()) this.clearTimers(i);
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.idle();
   }
 
   private alive(i: Instance): boolean {
-    return i.status === "Pending" || i.status === "Running";
+    return isAlive(i);
   }
 
   private track(promise: Promise<unknown>): void {
@@ -161,12 +125,20 @@ export class LocalTaskHub {
   }
 
   private clearTimers(i: Instance): void {
-    for (const timer of i.timers.values()) clearTimeout(timer);
+    for (const cancel of i.timers.values()) cancel();
     i.timers.clear();
   }
 
   private deliver(i: Instance, executionId: string, event: HistoryEvent): void {
     if (this.stopped || i.executionId !== executionId || !this.alive(i)) return; // stale: an older execution's timer or activity
+    if (event.EventType === EventType.TaskCompleted || event.EventType === EventType.TaskFailed) {
+      const taskId = event.TaskScheduledId as number;
+      if (i.completed.has(taskId)) {
+        this.chaosCounters.duplicateCompletionsDropped++;
+        return;
+      }
+      i.completed.add(taskId);
+    }
     i.inbox.push(event);
     this.track(this.run(i));
   }
@@ -189,15 +161,18 @@ export class LocalTaskHub {
   }
 
   private async episode(i: Instance): Promise<void> {
-    const now = new Date();
+    const now = this.clock.now();
     const events = [...i.history, history.orchestratorStarted(now), ...i.inbox.splice(0)];
     const registration = this.registration(i.name, "orchestrationTrigger");
     const context = new InvocationContext({ functionName: i.name, invocationId: randomUUID(), logHandler: (level, ...args) => this.log(level, i.name, args) });
     let state: { isDone?: boolean; actions?: unknown; output?: unknown; customStatus?: unknown };
+    let actions;
     try {
       state = (await registration.handler(orchestrationTriggerInput(i.id, i.input, events), context)) as typeof state;
+      actions = flattenActions(state.actions ?? []);
+      checkReplay(i.scheduled, actions);
     } catch (err) {
-      const message = (err as { message?: string }).message ?? String(err);
+      const message = err instanceof NonDeterminismError ? err.message : ((err as { message?: string }).message ?? String(err));
       this.finish(i, "Failed", message, events);
       this.options.log?.(`orchestration ${i.id} failed: ${message}`);
       return;
@@ -205,23 +180,27 @@ export class LocalTaskHub {
     i.status = "Running";
     i.customStatus = state.customStatus ?? null;
     i.lastUpdatedTime = now;
-    const actions = flattenActions(state.actions ?? []);
     const added: HistoryEvent[] = [];
     let continueWith: { input: unknown } | undefined;
     actions.forEach((action, index) => {
       if (index < i.actionIds.length) {
         if (action.actionType === ActionType.CreateTimer && action.isCanceled) {
-          clearTimeout(i.timers.get(i.actionIds[index]!));
+          i.timers.get(i.actionIds[index]!)?.();
           i.timers.delete(i.actionIds[index]!);
         }
         return;
       }
+      i.scheduled.push(scheduledAction(action));
       switch (action.actionType) {
         case ActionType.CallActivity: {
           const id = i.nextTaskId++;
           i.actionIds.push(id);
           added.push(history.taskScheduled(now, id, action.functionName!, action.input));
           this.track(this.activity(i, i.executionId, id, action.functionName!, action.input));
+          if (this.chance(this.options.chaos?.duplicateActivities)) {
+            this.chaosCounters.duplicateActivities++;
+            this.track(this.activity(i, i.executionId, id, action.functionName!, action.input));
+          }
           return;
         }
         case ActionType.CreateTimer: {
@@ -229,14 +208,7 @@ export class LocalTaskHub {
           i.actionIds.push(id);
           const fireAt = new Date(action.fireAt!);
           added.push(history.timerCreated(now, id, fireAt));
-          const executionId = i.executionId;
-          i.timers.set(
-            id,
-            setTimeout(() => {
-              i.timers.delete(id);
-              this.deliver(i, executionId, history.timerFired(new Date(), id, fireAt));
-            }, Math.max(0, fireAt.getTime() - Date.now())),
-          );
+          this.armTimer(i, id, fireAt);
           return;
         }
         case ActionType.WaitForExternalEvent:
@@ -253,15 +225,14 @@ export class LocalTaskHub {
     const completed = [...events, ...added, history.orchestratorCompleted(now)];
     i.longestHistory = Math.max(i.longestHistory, completed.length);
     if (continueWith) {
+      this.options.onExecution?.({ instanceId: i.id, executionId: i.executionId, outcome: "ContinuedAsNew", history: completed });
       this.clearTimers(i);
-      i.executionId = randomUUID();
-      i.executions++;
-      i.input = continueWith.input;
-      i.history = [];
-      i.actionIds = [];
-      i.nextTaskId = 0;
-      // Events that arrived during this episode go to the new execution, as the extension does.
-      i.inbox.unshift(history.executionStarted(now, i.name, i.input));
+      continueAsNew(i, continueWith.input, now);
+      const chaosEvent = this.options.chaos?.eventOnContinueAsNew;
+      if (chaosEvent && this.chance(chaosEvent.probability)) {
+        this.chaosCounters.eventsOnContinueAsNew++;
+        i.inbox.push(history.eventRaised(now, chaosEvent.name, null));
+      }
       return;
     }
     if (state.isDone) {
@@ -271,13 +242,29 @@ export class LocalTaskHub {
     i.history = completed;
   }
 
+  private armTimer(i: Instance, id: number, fireAt: Date): void {
+    const lateBy = this.options.chaos ? Math.floor(this.random() * this.options.chaos.lateTimersMs) : 0;
+    if (lateBy > 0) this.chaosCounters.lateTimers++;
+    const executionId = i.executionId;
+    const cancel = this.clock.schedule(new Date(fireAt.getTime() + lateBy), () => {
+      i.timers.delete(id);
+      this.deliver(i, executionId, history.timerFired(this.clock.now(), id, fireAt));
+    });
+    i.timers.set(id, cancel);
+  }
+
+  private chance(probability: number | undefined): boolean {
+    return probability !== undefined && probability > 0 && this.random() < probability;
+  }
+
   private finish(i: Instance, status: RuntimeStatus, output: unknown, events: HistoryEvent[]): void {
     this.clearTimers(i);
     i.status = status;
     i.output = output;
     i.history = events;
     i.inbox = [];
-    i.lastUpdatedTime = new Date();
+    i.lastUpdatedTime = this.clock.now();
+    if (status !== "Terminated") this.options.onExecution?.({ instanceId: i.id, executionId: i.executionId, outcome: status === "Completed" ? "Completed" : "Failed", history: events });
   }
 
   private async activity(i: Instance, executionId: string, id: number, name: string, input: unknown): Promise<void> {
@@ -286,10 +273,10 @@ export class LocalTaskHub {
       const registration = this.registration(name, "activityTrigger");
       const context = new InvocationContext({ functionName: name, invocationId: randomUUID(), logHandler: (level, ...args) => this.log(level, name, args) });
       const result = await registration.handler(JSON.parse(JSON.stringify(input ?? null)), context);
-      event = history.taskCompleted(new Date(), id, result);
+      event = history.taskCompleted(this.clock.now(), id, result);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
-      event = history.taskFailed(new Date(), id, error.message, error.stack ?? "");
+      event = history.taskFailed(this.clock.now(), id, activityFailureReason(name, error.message), error.stack ?? "");
     }
     this.deliver(i, executionId, event);
   }

@@ -42,9 +42,38 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
     await eventually("a second cycle", async () => ((host.taskHub.stats("failover-state")?.executions ?? 0) >= 2 ? true : undefined));
     const second = await api("POST", "/api/start");
     expect(second.status).toBe(202);
-    // Not restarted: same instance, same creation time.
+    // Not restarted: started once, its executions go on. createdTime is no proof either way: like
+    // the Azure Storage provider, the host gives every execution (each continueAsNew) a new one.
     const status = await call(second.body.statusQueryGetUri, "GET", "");
-    expect(status.body).toMatchObject({ runtimeStatus: "Running", createdTime });
+    expect(status.body.runtimeStatus).toBe("Running");
+    expect(status.body.createdTime).not.toBe(createdTime);
+    expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 1, executions: expect.any(Number) });
+    expect(host.taskHub.stats("failover-state")!.executions).toBeGreaterThanOrEqual(2);
+    // Loop liveness instead: the last cycle and the next check, from the custom status.
+    const live = (await api("GET", "/api/status")).body.orchestration;
+    expect(Date.parse(live.next_check_utc)).toBeGreaterThan(Date.parse(live.last_cycle_utc));
+    expect(live.created_time).toBeUndefined();
+  });
+
+  test("start and the watchdog racing for a missing instance: every answer a success, exactly one instance started", async () => {
+    await api("POST", "/api/init");
+    const answers = await Promise.all([
+      ...Array.from({ length: 6 }, () => api("POST", "/api/start")),
+      host.runTimer("watchdog").then(() => ({ status: 202 })),
+      host.runTimer("watchdog").then(() => ({ status: 202 })),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
+    expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 1 });
+    expect(messages.filter((m) => /watchdog could not|failed/.test(m))).toEqual([]);
+  });
+
+  test("the durable HTTP API refuses to start a running instance, as the extension does (500)", async () => {
+    await api("POST", "/api/init");
+    await api("POST", "/api/start");
+    const again = await call(host.url, "POST", "/runtime/webhooks/durabletask/orchestrators/failover_orchestrator/failover-state", { group: "state", interval_seconds: 1 });
+    expect(again.status).toBe(500);
+    expect(JSON.stringify(again.body)).toContain("An Orchestration instance with the status Running already exists.");
+    expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 1 });
   });
 
   test("the status endpoint combines the row and the orchestration; the loop keeps one execution's history bounded", async () => {
@@ -98,14 +127,14 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
   test("the watchdog creates the row and starts a missing or terminated orchestration, and leaves a running one alone", async () => {
     await host.runTimer("watchdog");
     await eventually("the watchdog's start", async () => (host.taskHub.status("failover-state")?.runtimeStatus === "Running" ? true : undefined));
-    const created = host.taskHub.status("failover-state")!.createdTime;
     await host.runTimer("watchdog");
-    expect(host.taskHub.status("failover-state")!.createdTime).toBe(created);
+    expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 1 });
 
     host.taskHub.terminate("failover-state", "operator error");
     expect(host.taskHub.status("failover-state")!.runtimeStatus).toBe("Terminated");
     await host.runTimer("watchdog");
     expect(host.taskHub.status("failover-state")!.runtimeStatus).not.toBe("Terminated");
+    expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 2 });
   });
 
   test("a malformed default row does not stop the watchdog from starting the other groups", async () => {

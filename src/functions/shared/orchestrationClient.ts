@@ -7,7 +7,12 @@ export interface InstanceInfo {
   readonly instance_id: string;
   readonly runtime_status?: string;
   readonly custom_status?: unknown;
-  readonly created_time?: string;
+  /**
+   * Loop liveness: when the last cycle checked and when the next is due (from the custom
+   * status). Not createdTime: the Azure Storage provider resets it on every continueAsNew.
+   */
+  readonly last_cycle_utc?: string;
+  readonly next_check_utc?: string;
   readonly last_updated_time?: string;
 }
 
@@ -16,11 +21,13 @@ export async function instanceStatus(client: DurableClient, group: string): Prom
   const instanceId = instanceIdFor(group);
   try {
     const status = await client.getStatus(instanceId);
+    const cycle = (status.customStatus ?? {}) as { checked_at?: unknown; next_check_utc?: unknown };
     return {
       instance_id: instanceId,
       runtime_status: status.runtimeStatus,
       custom_status: status.customStatus,
-      created_time: status.createdTime.toISOString(),
+      ...(typeof cycle.checked_at === "string" ? { last_cycle_utc: cycle.checked_at } : {}),
+      ...(typeof cycle.next_check_utc === "string" ? { next_check_utc: cycle.next_check_utc } : {}),
       last_updated_time: status.lastUpdatedTime.toISOString(),
     };
   } catch (err) {
@@ -29,10 +36,21 @@ export async function instanceStatus(client: DurableClient, group: string): Prom
   }
 }
 
-/** Starts the group's singleton unless it is alive; returns whether it started one. */
+/**
+ * Starts the group's singleton unless it is alive; returns whether it started one. Two callers
+ * (the watchdog and POST /api/start) may both find it missing: the extension then refuses the
+ * second start of the now-running instance (a 500 from its HTTP API). That is success here:
+ * exactly one instance runs.
+ */
 export async function ensureOrchestration(client: DurableClient, group: string, intervalSeconds: number): Promise<{ started: boolean; instance: InstanceInfo }> {
   const instance = await instanceStatus(client, group);
   if (!shouldStart(instance.runtime_status)) return { started: false, instance };
-  await client.startNew(ORCHESTRATOR_NAME, { instanceId: instance.instance_id, input: { group, interval_seconds: intervalSeconds } });
+  try {
+    await client.startNew(ORCHESTRATOR_NAME, { instanceId: instance.instance_id, input: { group, interval_seconds: intervalSeconds } });
+  } catch (err) {
+    const now = await instanceStatus(client, group);
+    if (!shouldStart(now.runtime_status)) return { started: false, instance: now };
+    throw err;
+  }
   return { started: true, instance };
 }
