@@ -53,20 +53,37 @@ function recordProbe(state: FailoverState, probe: ProbeResult): FailoverState {
 }
 
 /**
+ * True when `cycle` starts at least one interval after the last counted cycle. Cycles are
+ * named by their start time (ISO); a name that is not a time (tests) always counts.
+ */
+export function intervalElapsed(lastCounted: string | undefined, cycle: string, intervalSeconds: number): boolean {
+  const last = Date.parse(lastCounted ?? "");
+  const current = Date.parse(cycle);
+  return Number.isNaN(last) || Number.isNaN(current) || current - last >= intervalSeconds * 1000;
+}
+
+/** When the next check that counts is due: one interval after the last counted cycle. */
+export function nextCountedCheck(state: FailoverState, intervalSeconds: number): string | undefined {
+  const last = Date.parse(state.last_cycle_id ?? "");
+  return Number.isNaN(last) ? undefined : addSeconds(new Date(last), intervalSeconds).toISOString();
+}
+
+/**
  * Folds one health check into the row and says whether the policy now wants a switch.
  *
- * Only the orchestration's scheduled checks count toward the thresholds, once per cycle:
- * `cycle` identifies the orchestration cycle, and a check whose cycle is already recorded
- * (the activity ran again: activities run at least once) leaves the counters as they are.
- * A manual check (`cycle` undefined) is recorded but never counted, so polling
- * GET /api/health_check cannot shorten the hysteresis.
+ * Only the orchestration's scheduled checks count toward the thresholds, once per cycle and
+ * never two less than one interval apart: `cycle` identifies the orchestration cycle (its
+ * start time). A check whose cycle is already recorded (the activity ran again: activities
+ * run at least once) leaves the counters as they are, and so does a cycle that a wake event
+ * started early: the control action takes effect at once, the hysteresis keeps its pace.
+ * A manual check (`cycle` undefined) is never counted.
  */
 export function evaluateCheck(current: FailoverState, probes: CheckProbes, policy: Policy, now: Date, cycle?: string): CheckOutcome {
   const { state: base, transition } = expirePause(current, now);
   const transitions = transition ? [transition] : [];
   const healthy = probes.active.healthy;
   const active = base.active_target;
-  const counted = cycle !== undefined && cycle !== base.last_cycle_id;
+  const counted = cycle !== undefined && cycle !== base.last_cycle_id && intervalElapsed(base.last_cycle_id, cycle, policy.check_interval_seconds);
   const primaryHealthy = active === "primary" ? healthy : probes.primary?.healthy;
   const failures = counted ? (healthy ? 0 : base.consecutive_failures + 1) : base.consecutive_failures;
   const failbackSuccesses = !counted ? base.failback_successes : active === "secondary" && primaryHealthy === true ? base.failback_successes + 1 : 0;

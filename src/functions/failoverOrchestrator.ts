@@ -53,7 +53,8 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
     }
   }
   const intervalSeconds = check?.check_interval_seconds ?? input.interval_seconds;
-  const due = addSeconds(cycleStart, intervalSeconds);
+  // Due one interval after the last counted check: a cycle a wake event started early keeps the pace.
+  const due = check?.next_counted_check_utc ? new Date(check.next_counted_check_utc) : addSeconds(cycleStart, intervalSeconds);
   const nextCheck = due > context.df.currentUtcDateTime ? due : context.df.currentUtcDateTime;
   context.df.setCustomStatus(cycleStatus(group, context.df.currentUtcDateTime, nextCheck, check, switched, error));
 

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     await bootstrap(deps, { group: "state" });
 
     const checks: number[] = [];
-    for (let i = 0; i < 300; i++) checks.push(await timed(() => healthCheck(deps, "state")));
+    for (let i = 0; i < 300; i++) checks.push(await timed(() => healthCheck(deps, "state", `bench-${i}`)));
     console.log(`health_check (read + probe + conditional write) ${stats(checks.slice(20))}`);
 
     const switches: number[] = [];

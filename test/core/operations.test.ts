@@ -1,4 +1,4 @@
-import { switchTarget, healthCheck } from "../../src/core/operations";
+import { manualCheck, switchTarget, healthCheck } from "../../src/core/operations";
 import { PARTITION_KEY } from "../../src/core/state";
 import { startSampleBackend } from "../../src/local/sampleBackend";
 import { backendPair } from "../helpers/backends";
@@ -52,11 +52,20 @@ describe("health_check and do_failover on Azurite", () => {
     expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1, last_status: "OK", primary_healthy: true });
   });
 
-  test("manual checks (GET /api/health_check) are recorded but never trip the threshold", async () => {
+  test("manual checks (GET /api/health_check) never write the row and never trip the threshold; concurrent ones share one probe", async () => {
     const { deps, row } = await setup({ FAILURE_THRESHOLD: "1" });
+    const before = await row();
+    // A primary that answers within the probe timeout of 1 s, but not before every caller has read the row.
+    backends.primary.behave({ kind: "hang" });
+    const requestsBefore = backends.primary.requests;
+    const checks = await Promise.all(Array.from({ length: 50 }, () => manualCheck(deps, "state")));
+    for (const check of checks) expect(check).toMatchObject({ healthy: false, error_class: "timeout", recommendation: "none", consecutive_failures: 0 });
+    expect(backends.primary.requests - requestsBefore).toBe(1);
     backends.primary.behave({ kind: "status", status: 500 });
-    for (let i = 0; i < 5; i++) expect(await healthCheck(deps, "state")).toMatchObject({ healthy: false, recommendation: "none" });
-    expect(await row()).toMatchObject({ last_status: "UNHEALTHY", consecutive_failures: 0, last_status_code: 500 });
+    for (let i = 0; i < 5; i++) await manualCheck(deps, "state");
+    const after = await row();
+    expect(after.etag).toBe(before.etag);
+    expect(after).toMatchObject({ last_status: "OK", consecutive_failures: 0 });
     expect(await healthCheck(deps, "state", "cycle-1")).toMatchObject({ recommendation: "failover", consecutive_failures: 1 });
   });
 

@@ -1,6 +1,6 @@
 import { loadConfig } from "../../src/core/config";
 import type { Policy } from "../../src/core/knobs";
-import { decidePause, decideResume, decideSwitch, evaluateCheck, type SwitchRequest } from "../../src/core/policy";
+import { decidePause, decideResume, decideSwitch, evaluateCheck, nextCountedCheck, type SwitchRequest } from "../../src/core/policy";
 import type { ProbeResult } from "../../src/core/probe";
 import { initialState, type FailoverState } from "../../src/core/state";
 
@@ -58,6 +58,21 @@ describe("hysteresis", () => {
     const repeat = evaluateCheck(second.next, { active: ok() }, p, later(31), "cycle-b");
     expect(repeat).toMatchObject({ recommendation: "failover", next: { consecutive_failures: 2 } });
     expect(evaluateCheck(first.next, { active: down() }, p, later(1), "cycle-a").next.consecutive_failures).toBe(1);
+  });
+
+  test("cycles a wake event started early are not counted: a pause/resume pair cannot shorten the hysteresis (finding 4)", () => {
+    const p = { ...policy, check_interval_seconds: 60, failure_threshold: 3 };
+    const cycle = (s: number) => later(s).toISOString();
+    let state = evaluateCheck(base(), { active: down() }, p, later(0), cycle(0)).next;
+    // Woken 0.12 s and 0.24 s later by control actions: recorded, not counted.
+    for (const s of [0.12, 0.24]) {
+      const woken = evaluateCheck(state, { active: down() }, p, later(s), cycle(s));
+      expect(woken).toMatchObject({ recommendation: "none", next: { consecutive_failures: 1, last_cycle_id: cycle(0) } });
+      state = woken.next;
+    }
+    expect(nextCountedCheck(state, 60)).toBe(cycle(60));
+    state = evaluateCheck(state, { active: down() }, p, later(60), cycle(60)).next;
+    expect(evaluateCheck(state, { active: down() }, p, later(120), cycle(120))).toMatchObject({ recommendation: "failover", next: { consecutive_failures: 3 } });
   });
 
   test("N = 1 fails over at the first unhealthy check", () => {

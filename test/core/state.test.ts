@@ -56,7 +56,7 @@ describe("state row on Azurite", () => {
     });
     const loaded = await deps.store.load("state");
     expect(loaded.state).toMatchObject({ active_target: "primary", failover_count: 0, consecutive_failures: 0, paused: false, last_check_utc: "2024-01-01T12:00:00.123Z" });
-    await healthCheck(deps, "state");
+    await healthCheck(deps, "state", "cycle-1");
     const after = await table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
     expect(after.owner_note).toBe("kept by the team"); // unknown columns survive the Replace
     expect(after.last_status).toBe("OK");
@@ -82,7 +82,7 @@ describe("state row on Azurite", () => {
     await table.updateEntity(broken as { partitionKey: string; rowKey: string }, "Replace", { etag: original.etag });
     const before = await table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
 
-    for (const operation of [() => healthCheck(deps, "state"), () => switchTarget(deps, "state")]) {
+    for (const operation of [() => healthCheck(deps, "state", "cycle-1"), () => switchTarget(deps, "state")]) {
       const error = await operation().catch((err: unknown) => err);
       expect(isFailoverError(error, "malformed_state")).toBe(true);
       expect((error as Error).message).toMatch(message);
@@ -94,7 +94,7 @@ describe("state row on Azurite", () => {
   test("a missing row is state_not_found naming the group and the way to create it", async () => {
     const { deps } = setup();
     await deps.store.ensureTable();
-    const error = await healthCheck(deps, "nosuchgroup").catch((err: unknown) => err);
+    const error = await healthCheck(deps, "nosuchgroup", "cycle-1").catch((err: unknown) => err);
     expect(isFailoverError(error, "state_not_found")).toBe(true);
     expect((error as Error).message).toMatch(/group "nosuchgroup".*POST \/api\/init/);
   });
@@ -102,7 +102,7 @@ describe("state row on Azurite", () => {
   test("storage down is storage_unavailable, not a crash", async () => {
     const env = testEnv({ AzureWebJobsStorage: storageConnectionString().replace(/127\.0\.0\.1:\d+/, "127.0.0.1:9") });
     const { deps } = testDeps(env);
-    const error = await healthCheck(deps, "state").catch((err: unknown) => err);
+    const error = await healthCheck(deps, "state", "cycle-1").catch((err: unknown) => err);
     expect(isFailoverError(error, "storage_unavailable")).toBe(true);
     expect((error as Error).message).toMatch(/reading group "state"/);
   });

@@ -122,6 +122,16 @@ describe("failover orchestrator through the durable-functions replay engine", ()
     expect(result.actions.at(-1)).toMatchObject({ actionType: ActionType.ContinueAsNew, input });
   });
 
+  test("a cycle a wake event started early waits for one interval after the last counted check, not after itself", async () => {
+    const h = new HistoryBuilder(input);
+    const id = h.scheduled(HEALTH_CHECK_ACTIVITY, { group: "state" }, T0);
+    // This cycle (started at T0) was not counted; the last counted one started 20 s earlier.
+    h.episode(at(1), history.taskCompleted(at(1), id, check({ next_counted_check_utc: at(10).toISOString() })));
+    const waiting = await replay(h.events, input);
+    const timer = waiting.actions.find((a) => a.actionType === ActionType.CreateTimer);
+    expect(new Date(timer!.fireAt!).toISOString()).toBe(at(10).toISOString());
+  });
+
   test("a wake event that arrived before the orchestrator waits for it is still delivered", async () => {
     const h = new HistoryBuilder(input);
     const id = h.scheduled(HEALTH_CHECK_ACTIVITY, { group: "state" }, T0);

@@ -1,6 +1,6 @@
 import type { FailoverDeps } from "../deps";
 import { isFailoverError } from "../errors";
-import { evaluateCheck, type CheckOutcome, type Recommendation } from "../policy";
+import { evaluateCheck, nextCountedCheck, type CheckOutcome, type Recommendation } from "../policy";
 import { probeOncePerUrl, probeOptions } from "../probe";
 import { effectivePolicy, endpointOf, type Target } from "../state";
 import { readDecideWrite } from "./readDecideWrite";
@@ -25,15 +25,17 @@ export interface HealthCheckResponse {
   readonly recommendation: Recommendation;
   readonly reason: string;
   readonly check_interval_seconds: number;
+  /** One interval after the last counted check: the orchestration's next check is due then. */
+  readonly next_counted_check_utc?: string;
 }
 
 /**
- * Probes the active endpoint (and the primary while the secondary is active) and records it.
- * `cycle` names the orchestration cycle asking; without it the check is manual and does not
- * count toward the thresholds (see evaluateCheck). When the row switches or its endpoint is
+ * The orchestration's check: probes the active endpoint (and the primary while the secondary
+ * is active) and records it. `cycle` names the orchestration cycle asking (see evaluateCheck).
+ * Manual checks do not come here: they read and never write (manualCheck.ts). When the row switches or its endpoint is
  * edited while the probe runs, the write fails on the ETag and the new active endpoint is probed.
  */
-export async function healthCheck(deps: FailoverDeps, group: string, cycle?: string): Promise<HealthCheckResponse> {
+export async function healthCheck(deps: FailoverDeps, group: string, cycle: string): Promise<HealthCheckResponse> {
   const probe = probeOncePerUrl(deps.probe);
   const { outcome, response } = await readDecideWrite(deps.store, group, async (loaded) => {
     const policy = effectivePolicy(deps.config.policy, loaded.overrides);
@@ -64,6 +66,7 @@ export async function healthCheck(deps: FailoverDeps, group: string, cycle?: str
       recommendation: decided.recommendation,
       reason: decided.reason,
       check_interval_seconds: policy.check_interval_seconds,
+      ...(nextCountedCheck(s, policy.check_interval_seconds) ? { next_counted_check_utc: nextCountedCheck(s, policy.check_interval_seconds) } : {}),
     };
     return { next: s, result: { outcome: decided, response } };
   });

@@ -5,6 +5,7 @@
  */
 export { bootstrap, type BootstrapRequest } from "./bootstrap";
 export { cycleCheck, healthCheck, type GroupRemoved, type HealthCheckResponse } from "./healthCheck";
+export { manualCheck } from "./manualCheck";
 export { pause, resume, type ControlResponse, type PauseInput } from "./pauseResume";
 export { recordCheckError } from "./recordCheckError";
 export { switchTarget, type SwitchTargetRequest, type SwitchTargetResponse } from "./switchTarget";
