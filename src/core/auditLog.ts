@@ -1,9 +1,12 @@
-import type { TableClient } from "@azure/data-tables";
+import { odata, type TableClient } from "@azure/data-tables";
+import { z } from "zod";
 import { randomBytes } from "node:crypto";
-import { invalidRequest } from "./errors";
-import type { ProbeResult } from "./probe";
-import type { TransitionSummary } from "./state";
-import { storageError } from "./storage";
+import { FailoverError, invalidRequest } from "./errors";
+import { boolean } from "./knobs";
+import { PROBE_ERROR_CLASSES, type ProbeResult } from "./probe";
+import { count, optionalText, transitionSummarySchema, type TransitionSummary } from "./state";
+import { formatIssues, zodIssues } from "./validation";
+import { ensureTable, storageError } from "./storage";
 
 /**
  * The audit log (table failoverhistory; not the Durable replay history): one entity per
@@ -17,7 +20,8 @@ const MAX_TIME = 9_999_999_999_999;
 const MAX_SEQUENCE = 999_999;
 let sequence = 0;
 
-export type NotificationStatus = "not_configured" | "pending" | "delivered" | "failed";
+export const NOTIFICATION_STATUSES = ["not_configured", "pending", "delivered", "failed"] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 export interface AuditEntry extends TransitionSummary {
   readonly id: string;
@@ -40,34 +44,78 @@ export function auditRowKey(at: Date): string {
   return `${time}-${String(MAX_SEQUENCE - sequence).padStart(6, "0")}-${randomBytes(4).toString("hex")}`;
 }
 
-function fromEntity(entity: Record<string, unknown>): AuditEntry {
-  const probeJson = typeof entity.probe_json === "string" && entity.probe_json !== "" ? entity.probe_json : undefined;
-  return {
-    id: String(entity.rowKey),
-    at: String(entity.at),
-    kind: entity.kind as AuditEntry["kind"],
-    from: entity.from_target as AuditEntry["from"],
-    to: entity.to_target as AuditEntry["to"],
-    reason: String(entity.reason ?? ""),
-    actor: String(entity.actor ?? ""),
-    forced: entity.forced === true,
-    failover_count: Number(entity.failover_count ?? 0),
-    ...(probeJson ? { probe: JSON.parse(probeJson) as ProbeResult } : {}),
-    notification_status: (entity.notification_status as NotificationStatus) ?? "not_configured",
-    notification_attempts: Number(entity.notification_attempts ?? 0),
-    ...(typeof entity.notification_error === "string" && entity.notification_error !== "" ? { notification_error: entity.notification_error } : {}),
-  };
+const probeJson = z.preprocess(
+  (v) => {
+    if (v === undefined || v === null || v === "") return undefined;
+    try {
+      return typeof v === "string" ? JSON.parse(v) : v;
+    } catch {
+      return v;
+    }
+  },
+  z
+    .object(
+      {
+        url: z.string(),
+        healthy: z.boolean(),
+        status_code: z.number().optional(),
+        latency_ms: z.number(),
+        error_class: z.enum(PROBE_ERROR_CLASSES).optional(),
+        error: z.string().optional(),
+        body_bytes_read: z.number(),
+      },
+      { error: "must be the JSON of a probe result" },
+    )
+    .optional(),
+);
+
+/** An audit entity as stored by `append` (and updated by `recordNotification`). */
+const auditRowSchema = z
+  .object({
+    rowKey: z.string(),
+    at: z.string({ error: "is missing or not a string" }),
+    kind: transitionSummarySchema.shape.kind,
+    from_target: transitionSummarySchema.shape.from,
+    to_target: transitionSummarySchema.shape.to,
+    reason: z.string().default(""),
+    actor: z.string().default(""),
+    forced: boolean.default(false),
+    failover_count: count.default(0),
+    probe_json: probeJson,
+    notification_status: z.enum(NOTIFICATION_STATUSES).default("not_configured"),
+    notification_attempts: count.default(0),
+    notification_error: optionalText,
+  })
+  .transform(
+    (e): AuditEntry => ({
+      id: e.rowKey,
+      at: e.at,
+      kind: e.kind,
+      from: e.from_target,
+      to: e.to_target,
+      reason: e.reason,
+      actor: e.actor,
+      forced: e.forced,
+      failover_count: e.failover_count,
+      ...(e.probe_json ? { probe: e.probe_json } : {}),
+      notification_status: e.notification_status,
+      notification_attempts: e.notification_attempts,
+      ...(e.notification_error ? { notification_error: e.notification_error } : {}),
+    }),
+  );
+
+function fromEntity(group: string, entity: Record<string, unknown>): AuditEntry {
+  const parsed = auditRowSchema.safeParse(entity);
+  if (parsed.success) return parsed.data;
+  const issues = zodIssues(parsed.error, { root: "entry", input: entity });
+  throw new FailoverError("malformed_state", `Malformed audit entry ${String(entity.rowKey)} of group "${group}": ${formatIssues(issues)}`, { issues });
 }
 
 export class AuditLog {
   constructor(readonly table: TableClient) {}
 
-  async ensureTable(): Promise<void> {
-    try {
-      await this.table.createTable();
-    } catch (err) {
-      throw storageError("creating the audit table", this.table, err);
-    }
+  ensureTable(): Promise<void> {
+    return ensureTable(this.table);
   }
 
   async append(
@@ -122,14 +170,14 @@ export class AuditLog {
     }
     try {
       const pages = this.table
-        .listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${group}'` } })
+        .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${group}` } })
         .byPage({ maxPageSize: limit, ...(token !== undefined ? { continuationToken: token as string } : {}) });
       const first = await pages.next();
       if (first.done || !first.value) return { entries: [] };
       const page = first.value;
       const next = page.continuationToken;
       return {
-        entries: page.map((e) => fromEntity(e)),
+        entries: page.map((e) => fromEntity(group, e)),
         ...(next ? { continuation: Buffer.from(JSON.stringify(next), "utf8").toString("base64url") } : {}),
       };
     } catch (err) {

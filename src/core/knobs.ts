@@ -74,8 +74,9 @@ interface KnobDoc {
   readonly toRow?: (value: never) => unknown;
 }
 
-function knob<S extends z.ZodType>(schema: S, doc: KnobDoc & { readonly toRow?: (value: z.output<S>) => unknown }) {
-  return { schema, ...doc };
+/** One knob: its schema, the default as the app setting spells it, what it does, its anchor, and (when needed) how the row stores it. */
+function knob<S extends z.ZodType>(schema: S, defaultText: string, description: string, anchor: string, toRow?: (value: z.output<S>) => unknown) {
+  return { schema, defaultText, description, anchor, ...(toRow ? { toRow } : {}) };
 }
 
 /**
@@ -84,57 +85,16 @@ function knob<S extends z.ZodType>(schema: S, doc: KnobDoc & { readonly toRow?: 
  * Bicep checks, the sample settings check) is derived from this object.
  */
 const KNOBS = {
-  failure_threshold: knob(integer(1, 10), {
-    defaultText: "3",
-    description: "Consecutive unhealthy checks of the active endpoint before a failover.",
-    anchor: "Traffic Manager tolerated failures (0-9, default 3); Route 53 failure threshold (default 3)",
-  }),
-  recovery_threshold: knob(integer(1, 10), {
-    defaultText: "3",
-    description: "Consecutive healthy checks of the primary before an automatic failback.",
-    anchor: "Cloudflare consecutive_up (separate from consecutive_down); Route 53 uses one threshold both ways",
-  }),
-  check_interval_seconds: knob(integer(1, 3600), {
-    defaultText: "30",
-    description: "Seconds between two checks (the durable timer of each cycle).",
-    anchor: "Traffic Manager probing interval (30 s, or 10 s fast); Route 53 (30 s, or 10 s fast)",
-  }),
-  cooldown_seconds: knob(integer(0, 86400), {
-    defaultText: "300",
-    description: "After a switch, further switches are refused until lock_until_utc (unless forced).",
-    anchor: "Route 53 ARC wait periods; Traffic Manager has no cooldown",
-  }),
-  failback_mode: knob(z.enum(["manual", "automatic"], { error: "must be manual or automatic" }), {
-    defaultText: "manual",
-    description: "manual: the secondary stays active once switched (the original); automatic: back to the primary after recovery_threshold healthy checks.",
-    anchor: "Traffic Manager fails back automatically and cannot be told not to; here it is a choice",
-  }),
-  probe_timeout_ms: knob(integer(100, 60000), {
-    defaultText: "5000",
-    description: "Timeout of one health probe (connect, headers and body).",
-    anchor: "Traffic Manager probe timeout (5-10 s); Route 53 (4 s connect, 2 s first byte)",
-  }),
-  probe_expected_status: knob(statusRanges, {
-    defaultText: "200-299",
-    description: 'Status codes that count as healthy, e.g. "200-299,301".',
-    anchor: "Traffic Manager expected status code ranges (default 200)",
-    toRow: formatStatusRanges,
-  }),
-  probe_body_match: knob(z.string({ error: "must be a string" }).max(256, "must be at most 256 characters"), {
-    defaultText: "",
-    description: "Text the response body must contain (empty: the body is not read).",
-    anchor: "Route 53 string matching (first 5,120 bytes)",
-  }),
-  probe_max_body_bytes: knob(integer(0, 10485760), {
-    defaultText: "65536",
-    description: "Bytes of the body read at most; the read stops there.",
-    anchor: "Route 53 reads the first 5,120 bytes",
-  }),
-  probe_follow_redirects: knob(boolean, {
-    defaultText: "false",
-    description: "Follow redirects (3xx) instead of judging the 3xx status itself.",
-    anchor: "Traffic Manager and Route 53 do not follow redirects",
-  }),
+  failure_threshold: knob(integer(1, 10), "3", "Consecutive unhealthy checks of the active endpoint before a failover.", "Traffic Manager tolerated failures (0-9, default 3); Route 53 failure threshold (default 3)"),
+  recovery_threshold: knob(integer(1, 10), "3", "Consecutive healthy checks of the primary before an automatic failback.", "Cloudflare consecutive_up (separate from consecutive_down); Route 53 uses one threshold both ways"),
+  check_interval_seconds: knob(integer(1, 3600), "30", "Seconds between two checks (the durable timer of each cycle).", "Traffic Manager probing interval (30 s, or 10 s fast); Route 53 (30 s, or 10 s fast)"),
+  cooldown_seconds: knob(integer(0, 86400), "300", "After a switch, further switches are refused until lock_until_utc (unless forced).", "Route 53 ARC wait periods; Traffic Manager has no cooldown"),
+  failback_mode: knob(z.enum(["manual", "automatic"], { error: "must be manual or automatic" }), "manual", "manual: the secondary stays active once switched (the original); automatic: back to the primary after recovery_threshold healthy checks.", "Traffic Manager fails back automatically and cannot be told not to; here it is a choice"),
+  probe_timeout_ms: knob(integer(100, 60000), "5000", "Timeout of one health probe (connect, headers and body).", "Traffic Manager probe timeout (5-10 s); Route 53 (4 s connect, 2 s first byte)"),
+  probe_expected_status: knob(statusRanges, "200-299", 'Status codes that count as healthy, e.g. "200-299,301".', "Traffic Manager expected status code ranges (default 200)", formatStatusRanges),
+  probe_body_match: knob(z.string({ error: "must be a string" }).max(256, "must be at most 256 characters"), "", "Text the response body must contain (empty: the body is not read).", "Route 53 string matching (first 5,120 bytes)"),
+  probe_max_body_bytes: knob(integer(0, 10485760), "65536", "Bytes of the body read at most; the read stops there.", "Route 53 reads the first 5,120 bytes"),
+  probe_follow_redirects: knob(boolean, "false", "Follow redirects (3xx) instead of judging the 3xx status itself.", "Traffic Manager and Route 53 do not follow redirects"),
 };
 
 type Knobs = typeof KNOBS;

@@ -3,16 +3,8 @@ import { EgressRefusedError, egressAgent, urlRefusal, type EgressPolicy } from "
 import type { Policy, StatusRange } from "./knobs";
 
 /** How a probe failed; `undefined` when it was healthy. */
-export type ProbeErrorClass =
-  | "timeout"
-  | "dns"
-  | "refused"
-  | "tls"
-  | "network"
-  | "http_status"
-  | "body_mismatch"
-  | "invalid_url"
-  | "egress_refused";
+export const PROBE_ERROR_CLASSES = ["timeout", "dns", "refused", "tls", "network", "http_status", "body_mismatch", "invalid_url", "egress_refused"] as const;
+export type ProbeErrorClass = (typeof PROBE_ERROR_CLASSES)[number];
 
 export interface ProbeOptions {
   readonly timeoutMs: number;
@@ -30,7 +22,7 @@ export interface ProbeResult {
   readonly latency_ms: number;
   readonly error_class?: ProbeErrorClass;
   readonly error?: string;
-  /** Bytes of the body read (never more than maxBodyBytes plus one network chunk). */
+  /** Bytes of the body read: never more than maxBodyBytes (the last chunk is cut at the cap). */
   readonly body_bytes_read: number;
 }
 

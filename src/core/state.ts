@@ -44,10 +44,11 @@ const isoTime = z.preprocess(
 );
 
 const nonEmpty = z.string({ error: "is missing or not a string" }).trim().min(1, "must not be empty");
-const count = integer(0, 2_147_483_647);
-const optionalText = z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string({ error: "must be a string" }).optional());
+export const count = integer(0, 2_147_483_647);
+export const optionalText = z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string({ error: "must be a string" }).optional());
 
-const transitionSummary = z.object({
+/** One entry of `recent_transitions`; the audit log stores the same fields. */
+export const transitionSummarySchema = z.object({
   at: z.string(),
   kind: z.enum(["failover", "failback", "failover_blocked", "pause", "resume"]),
   from: z.enum(["primary", "secondary"]),
@@ -66,7 +67,7 @@ const recentTransitions = z.preprocess(
       return v;
     }
   },
-  z.array(transitionSummary, { error: "must be a JSON array of transition summaries" }),
+  z.array(transitionSummarySchema, { error: "must be a JSON array of transition summaries" }),
 );
 
 /** Schema of the fields this app manages on the row (policy overrides are validated separately). */

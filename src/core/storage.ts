@@ -1,4 +1,4 @@
-import { TableClient, type TableEntityResult } from "@azure/data-tables";
+import { TableClient, odata, type TableEntityResult } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { StorageConfig } from "./config";
 import { FailoverError, describeError } from "./errors";
@@ -37,6 +37,15 @@ export interface LoadedState extends ParsedRow {
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
+/** Creates the table when it does not exist yet (createTable ignores an existing one). */
+export async function ensureTable(table: TableClient): Promise<void> {
+  try {
+    await table.createTable();
+  } catch (err) {
+    throw storageError("creating the table", table, err);
+  }
+}
+
 /**
  * The single source of truth. Every write is conditional: createEntity for the first,
  * updateEntity("Replace") with the ETag read after that. No upsert, no "*" etag.
@@ -44,12 +53,8 @@ export interface LoadedState extends ParsedRow {
 export class StateStore {
   constructor(readonly table: TableClient) {}
 
-  async ensureTable(): Promise<void> {
-    try {
-      await this.table.createTable();
-    } catch (err) {
-      throw storageError("creating the table", this.table, err);
-    }
+  ensureTable(): Promise<void> {
+    return ensureTable(this.table);
   }
 
   notFound(group: string): FailoverError {
@@ -103,7 +108,7 @@ export class StateStore {
 
   /**
    * Records an error on a row that may be unreadable as state (a malformed row): merges only
-   * last_status and last_error, still conditional on the ETag just read.
+   * last_status, last_error and last_check_utc, still conditional on the ETag just read.
    */
   async recordError(group: string, lastStatus: string, message: string, at: Date): Promise<void> {
     const raw = await this.loadRaw(group);
@@ -123,7 +128,7 @@ export class StateStore {
     const groups: string[] = [];
     try {
       const pages = this.table.listEntities<Record<string, unknown>>({
-        queryOptions: { filter: `PartitionKey eq '${PARTITION_KEY}'`, select: ["RowKey"] },
+        queryOptions: { filter: odata`PartitionKey eq ${PARTITION_KEY}`, select: ["RowKey"] },
       });
       for await (const entity of pages) groups.push(String(entity.rowKey));
     } catch (err) {

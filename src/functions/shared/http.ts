@@ -85,25 +85,37 @@ export async function wake(context: InvocationContext, group: string, reason: st
 export const optionalReason = z.string().max(500, "must be at most 500 characters").optional();
 
 /**
- * The options of a control endpoint (POST /api/<route>), for `app.http` in its trigger file:
- * validate the body, let the core write the row, then wake the group's orchestration when
- * something changed. The row is the truth; the event only saves waiting for the next timer.
+ * The options of an endpoint on one group (`?group=`, the default group when absent), for
+ * `app.http` in its trigger file: the Durable client is bound, and every failure becomes a
+ * JSON error with the right status.
+ */
+export function groupEndpoint(
+  route: string,
+  method: "GET" | "POST",
+  handle: (group: string, request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+): HttpFunctionOptions {
+  return {
+    route,
+    methods: [method],
+    authLevel: "function",
+    extraInputs: [df.input.durableClient()],
+    handler: jsonEndpoint((request, context) => handle(groupOf(request), request, context)),
+  };
+}
+
+/**
+ * The options of a control endpoint (POST /api/<route>): validate the body, let the core write
+ * the row, then wake the group's orchestration when something changed. The row is the truth;
+ * the event only saves waiting for the next timer.
  */
 export function controlEndpoint<S extends z.ZodType>(
   route: string,
   body: S,
   act: (group: string, input: z.infer<S>, actor: string) => Promise<{ readonly changed: boolean }>,
 ): HttpFunctionOptions {
-  return {
-    route,
-    methods: ["POST"],
-    authLevel: "function",
-    extraInputs: [df.input.durableClient()],
-    handler: jsonEndpoint(async (request, context) => {
-      const group = groupOf(request);
-      const result = await act(group, await bodyOf(request, body), actorOf(request));
-      if (result.changed) await wake(context, group, route);
-      return { jsonBody: result };
-    }),
-  };
+  return groupEndpoint(route, "POST", async (group, request, context) => {
+    const result = await act(group, await bodyOf(request, body), actorOf(request));
+    if (result.changed) await wake(context, group, route);
+    return { jsonBody: result };
+  });
 }

@@ -16,7 +16,7 @@ export interface InstanceInfo {
   readonly last_updated_time?: string;
 }
 
-/** The instance's status, or undefined when it does not exist (v3 getStatus throws on 404). */
+/** The instance's status; only `instance_id` when it does not exist (v3 getStatus throws on 404). */
 export async function instanceStatus(client: DurableClient, group: string): Promise<InstanceInfo> {
   const instanceId = instanceIdFor(group);
   try {
