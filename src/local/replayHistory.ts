@@ -40,8 +40,8 @@ export const history = {
   eventRaised: (at: Date, name: string, input: unknown) => event(EventType.EventRaised, at, { Name: name, Input: JSON.stringify(input ?? null) }),
 };
 
-/** Action types of the replay engine's output (durable-functions ActionType), those the task hub executes. */
-export const ActionType = { CallActivity: 0, ContinueAsNew: 4, CreateTimer: 5, WaitForExternalEvent: 6 } as const;
+/** Action types of the replay engine's output (durable-functions ActionType) that the local host handles. */
+export enum ActionType { CallActivity = 0, CallActivityWithRetry = 1, ContinueAsNew = 4, CreateTimer = 5, WaitForExternalEvent = 6 }
 
 export interface Action {
   readonly actionType: number;
