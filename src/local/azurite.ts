@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * Starts Azurite's Table service in memory on a free loopback port, as a child process, and
+ * Starts Azurite's Table service in memory (or in a folder, for npm run local) on a free loopback port, as a child process, and
  * gives back a connection string for it. Used by the tests, the local host and the demo, so
  * nothing depends on ports 10000-10002 being free or on a service started by hand.
  */
@@ -17,6 +17,8 @@ const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/
 export interface AzuriteHandle {
   readonly tableEndpoint: string;
   readonly connectionString: string;
+  /** Process id of the Azurite child process. */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -59,15 +61,23 @@ function waitForStart(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-export async function startAzurite(): Promise<AzuriteHandle> {
+export interface AzuriteOptions {
+  /** Keep the tables on disk in this folder (created if missing) instead of in memory. */
+  readonly location?: string;
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteHandle> {
   const main = require.resolve("azurite/dist/src/table/main.js");
-  const workspace = mkdtempSync(join(tmpdir(), "azurite-"));
+  const persisted = options.location !== undefined;
+  if (persisted) mkdirSync(options.location!, { recursive: true });
+  const workspace = persisted ? options.location! : mkdtempSync(join(tmpdir(), "azurite-"));
+  const storage = persisted ? ["--location", workspace] : ["--inMemoryPersistence"];
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [main, "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--tableHost", "127.0.0.1", "--tablePort", String(port)],
+      [main, ...storage, "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--tableHost", "127.0.0.1", "--tablePort", String(port)],
       { stdio: ["ignore", "pipe", "pipe"], cwd: workspace },
     );
     try {
@@ -83,17 +93,18 @@ export async function startAzurite(): Promise<AzuriteHandle> {
     return {
       tableEndpoint,
       connectionString: azuriteConnectionString(tableEndpoint),
+      pid: child.pid,
       stop: () =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null) return resolve();
           child.once("exit", () => {
-            rmSync(workspace, { recursive: true, force: true });
+            if (!persisted) rmSync(workspace, { recursive: true, force: true });
             resolve();
           });
           child.kill("SIGTERM");
         }),
     };
   }
-  rmSync(workspace, { recursive: true, force: true });
+  if (!persisted) rmSync(workspace, { recursive: true, force: true });
   throw lastError;
 }

@@ -209,7 +209,10 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       if (!res.headersSent) sendJson(res, 500, { error: "internal_error", message: (err as Error).message });
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => reject(new Error(`the local host cannot listen on 127.0.0.1:${options.port ?? 0}: ${err.message}`)));
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // durable-functions builds status URLs for WEBSITE_HOSTNAME; point it at this host.
   previousEnv.WEBSITE_HOSTNAME ??= process.env.WEBSITE_HOSTNAME;

@@ -1,0 +1,63 @@
+import type { EndpointView, GroupOverview } from "../core/overview";
+
+/** Plain-text rendering of the API's answers for the CLI (the --json output is the answer itself). */
+
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+function seconds(n: number): string {
+  if (n < 90) return `${n}s`;
+  if (n < 5400) return `${Math.round(n / 60)}m`;
+  return `${(n / 3600).toFixed(1)}h`;
+}
+
+function health(ep: EndpointView | undefined): string {
+  if (!ep) return "?";
+  const state = ep.healthy === true ? "up" : ep.healthy === false ? "DOWN" : "?";
+  // Failures toward a failover, or healthy checks toward an automatic failback, against the threshold.
+  const streak = ep.streak?.threshold !== undefined ? ` ${ep.streak.count}/${ep.streak.threshold}` : "";
+  return `${state}${streak}`;
+}
+
+export function groupsTable(groups: readonly GroupOverview[]): string {
+  if (groups.length === 0) return "no groups (create one with: failover init --group NAME --primary URL --secondary URL)";
+  const rows = groups.map((g) => {
+    if (g.error) return [g.group, "?", g.error.code, "", "", "", "", g.error.message];
+    const ep = (t: string) => g.endpoints?.find((e) => e.target === t);
+    const loop = `${g.loop.runtime_status}${g.loop.last_cycle_age_seconds !== undefined ? ` ${seconds(g.loop.last_cycle_age_seconds)} ago` : ""}${g.loop.stale ? " STALE" : ""}`;
+    const pause = g.pause ? `paused${g.pause.by ? ` by ${g.pause.by}` : ""}${g.pause.until ? ` until ${g.pause.until}` : ""}${g.pause.reason ? `: ${g.pause.reason}` : ""}` : "";
+    return [
+      g.group,
+      String(g.active_target).toUpperCase(),
+      String(g.last_status),
+      health(ep("primary")),
+      health(ep("secondary")),
+      g.cooldown ? seconds(g.cooldown.remaining_seconds) : "-",
+      loop,
+      pause,
+    ];
+  });
+  return table(["GROUP", "ACTIVE", "STATUS", "PRIMARY", "SECONDARY", "COOLDOWN", "LOOP", "PAUSE"], rows);
+}
+
+export interface HistoryEntryView {
+  readonly at: string;
+  readonly kind: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  readonly actor: string;
+  readonly forced: boolean;
+  readonly notification_status: string;
+}
+
+export function historyTable(entries: readonly HistoryEntryView[]): string {
+  if (entries.length === 0) return "no transitions yet";
+  return table(
+    ["AT", "KIND", "FROM->TO", "BY", "NOTIFIED", "REASON"],
+    entries.map((e) => [e.at, `${e.kind}${e.forced ? " (BREAK-GLASS)" : ""}`, `${e.from}->${e.to}`, e.actor, e.notification_status, e.reason]),
+  );
+}

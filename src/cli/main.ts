@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { GroupOverview } from "../core/overview";
+import { ApiClient, CliError, apiBase } from "./api";
+import { groupsTable, historyTable } from "./format";
+
+/**
+ * failover: the operator's command line for the app's HTTP API. Exit codes: 0 done (or
+ * nothing to do), 2 refused by policy (cooldown, unhealthy standby, paused), 1 any error.
+ * The base URL and key come from --url/--key or FAILOVER_URL/FAILOVER_KEY.
+ */
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Waits between two refreshes of watch (tests pass a shorter one). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Refusals that leave the world as it was because the policy said no. */
+const POLICY_REFUSALS = new Set(["cooldown_active", "standby_unhealthy", "paused"]);
+
+function positiveInt(name: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}`);
+    return n;
+  };
+}
+
+/** 90s, 30m, 2h or 1d from now, as an ISO time. */
+function durationFromNow(value: string): string {
+  const match = /^(\d{1,6})([smhd])$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError("use a number and a unit: 90s, 30m, 2h or 1d");
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as "s" | "m" | "h" | "d"];
+  return new Date(Date.now() + Number(match[1]) * unit * 1000).toISOString();
+}
+
+function knob(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf("=");
+  if (at <= 0) throw new InvalidArgumentError(`expected field=value, such as failure_threshold=2 (got "${value}")`);
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+function typedKnobValue(raw: string): unknown {
+  if (/^-?\d+$/.test(raw)) return Number(raw);
+  if (raw === "true" || raw === "false") return raw === "true";
+  return raw;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const sleep = io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const program = new Command("failover")
+    .description("Operate the failover app through its HTTP API.")
+    .addOption(new Option("--url <url>", "the app's address (env FAILOVER_URL)").default(io.env.FAILOVER_URL ?? "http://127.0.0.1:7071"))
+    .addOption(new Option("--key <key>", "function key, sent as x-functions-key (env FAILOVER_KEY)").default(io.env.FAILOVER_KEY))
+    .option("--json", "print the API's JSON answer instead of text", false)
+    .option("--timeout <seconds>", "give up on a request after this many seconds", positiveInt("--timeout", 300), 15)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError("(failover --help lists the commands; failover <command> --help its options)");
+
+  const globals = () => program.opts<{ url: string; key?: string; json: boolean; timeout: number }>();
+  const client = () => new ApiClient(apiBase(globals().url), globals().key, globals().timeout * 1000);
+  const print = (json: unknown, text: string) => io.out(globals().json ? JSON.stringify(json, null, 2) : text);
+  const groupQuery = (group: string | undefined) => (group ? `?group=${encodeURIComponent(group)}` : "");
+
+  async function overviews(group?: string): Promise<{ now: string; groups: GroupOverview[] }> {
+    const answer = (await client().expectOk("GET", "groups")) as { now: string; groups: GroupOverview[] };
+    if (!group) return answer;
+    const groups = answer.groups.filter((g) => g.group === group);
+    if (groups.length === 0) throw new CliError(`no group named "${group}" (groups: ${answer.groups.map((g) => g.group).join(", ") || "none"})`);
+    return { now: answer.now, groups };
+  }
+
+  /** Prints a switch or control answer and sets the exit code: 2 when the policy refused. */
+  function outcome(action: string, body: { changed?: boolean; reason?: string; active_target?: string; forced?: boolean; paused?: boolean; paused_until_utc?: string }): void {
+    if (body.changed === false && body.reason && POLICY_REFUSALS.has(body.reason)) code = 2;
+    const text =
+      body.changed === false
+        ? `${action}: not done (${body.reason ?? "nothing to change"})`
+        : `${action}: done${body.active_target ? `; active target ${body.active_target}` : ""}${body.forced ? " (forced, break-glass)" : ""}${body.paused ? `; paused${body.paused_until_utc ? ` until ${body.paused_until_utc}` : ""}` : ""}`;
+    print(body, text);
+  }
+
+  program
+    .command("status")
+    .description("a table of every group: active target, health, cooldown, loop, pause")
+    .option("-g, --group <name>", "only this group")
+    .action(async (o: { group?: string }) => {
+      const answer = await overviews(o.group);
+      print(answer, groupsTable(answer.groups));
+    });
+
+  program
+    .command("watch")
+    .description("the status table, refreshed until interrupted")
+    .option("-g, --group <name>", "only this group")
+    .option("--interval <seconds>", "seconds between refreshes", positiveInt("--interval", 3600), 5)
+    .option("--count <n>", "stop after n refreshes", positiveInt("--count", 1_000_000))
+    .action(async (o: { group?: string; interval: number; count?: number }) => {
+      for (let i = 1; o.count === undefined || i <= o.count; i++) {
+        if (i > 1) await sleep(o.interval * 1000);
+        try {
+          const answer = await overviews(o.group);
+          io.out(globals().json ? JSON.stringify(answer) : `${answer.now}\n${groupsTable(answer.groups)}\n`);
+        } catch (err) {
+          // A watch outlives a storage outage: say so and keep refreshing.
+          if (!(err instanceof CliError)) throw err;
+          io.err(`${new Date().toISOString()} ${err.message}`);
+          code = 1;
+        }
+      }
+    });
+
+  program
+    .command("history")
+    .description("the group's audit history, newest first")
+    .option("-g, --group <name>", "the group (default: the app's default group)")
+    .option("--limit <n>", "entries", positiveInt("--limit", 100), 20)
+    .action(async (o: { group?: string; limit: number }) => {
+      const answer = await client().expectOk("GET", `history?limit=${o.limit}${o.group ? `&group=${encodeURIComponent(o.group)}` : ""}`);
+      print(answer, historyTable(answer.entries));
+    });
+
+  program
+    .command("init")
+    .description("create a group's row (an existing row is left untouched)")
+    .option("-g, --group <name>", "the group (default: the app's default group, from its settings)")
+    .option("--primary <url>", "primary health URL")
+    .option("--secondary <url>", "secondary health URL")
+    .option("--set <field=value>", "a policy override on the row, e.g. failure_threshold=2 (repeatable)", knob)
+    .action(async (o: { group?: string; primary?: string; secondary?: string; set?: Record<string, string> }) => {
+      const overrides = Object.fromEntries(Object.entries(o.set ?? {}).map(([k, v]) => [k, typedKnobValue(v)]));
+      const body = { ...(o.group ? { group: o.group } : {}), ...(o.primary ? { primary_endpoint: o.primary } : {}), ...(o.secondary ? { secondary_endpoint: o.secondary } : {}), ...overrides };
+      const answer = await client().expectOk("POST", "init", body);
+      print(answer, `${answer.group}: ${answer.created ? "created" : "already exists, left untouched"}; active target ${answer.state?.active_target}`);
+    });
+
+  program
+    .command("start")
+    .description("start the group's orchestration unless it is running")
+    .option("-g, --group <name>", "the group")
+    .action(async (o: { group?: string }) => {
+      const answer = await client().expectOk("POST", `start${groupQuery(o.group)}`);
+      print(answer, `orchestration ${answer.id}: status at ${answer.statusQueryGetUri}`);
+    });
+
+  program
+    .command("pause")
+    .description("no automatic switch for the group (checks go on)")
+    .option("-g, --group <name>", "the group")
+    .option("--until <time>", "resume by itself at this ISO time")
+    .option("--for <duration>", "resume by itself after 90s, 30m, 2h, 1d", durationFromNow)
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action(async (o: { group?: string; until?: string; for?: string; reason: string }) => {
+      if (o.until && o.for) throw new CliError("pause: give --until or --for, not both");
+      const until = o.until ?? o.for;
+      outcome("pause", await client().expectOk("POST", `pause${groupQuery(o.group)}`, { reason: o.reason, ...(until ? { until } : {}) }));
+    });
+
+  program
+    .command("resume")
+    .description("automatic switching is back on for the group")
+    .option("-g, --group <name>", "the group")
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action(async (o: { group?: string; reason: string }) => {
+      outcome("resume", await client().expectOk("POST", `resume${groupQuery(o.group)}`, { reason: o.reason }));
+    });
+
+  program
+    .command("failover")
+    .description("switch the group away from --from (default: its active target as read now)")
+    .option("-g, --group <name>", "the group")
+    .addOption(new Option("--from <target>", "the target to move away from").choices(["primary", "secondary"]))
+    .option("--force", "break-glass: skip the cooldown and the standby check (recorded as forced)", false)
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action(async (o: { group?: string; from?: string; force: boolean; reason: string }) => {
+      const api = client();
+      const from = o.from ?? (await api.expectOk("GET", `status${groupQuery(o.group)}`)).state?.active_target;
+      const body = { expected_from: from, reason: o.reason, ...(o.force ? { force: true } : {}) };
+      outcome(`failover from ${from}`, await api.expectOk("POST", `do_failover${groupQuery(o.group)}`, body));
+    });
+
+  program
+    .command("failback")
+    .description("switch the group back to the primary (verified healthy unless forced)")
+    .option("-g, --group <name>", "the group")
+    .option("--force", "break-glass: skip the cooldown and the primary check (recorded as forced)", false)
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action(async (o: { group?: string; force: boolean; reason: string }) => {
+      outcome("failback", await client().expectOk("POST", `failback${groupQuery(o.group)}`, { reason: o.reason, ...(o.force ? { force: true } : {}) }));
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    if (err instanceof CliError) {
+      io.err(`failover: ${err.message}`);
+      return err.exitCode;
+    }
+    io.err(`failover: ${(err as Error).stack ?? String(err)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), { out: (s) => console.log(s), err: (s) => console.error(s), env: process.env }).then((code) => (process.exitCode = code));
+}

@@ -1,0 +1,120 @@
+import { Command, InvalidArgumentError } from "commander";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { httpUrlSchema } from "../core/config";
+import { startAzurite, type AzuriteHandle } from "./azurite";
+import { startLocalHost, type LocalHost } from "./host";
+
+/**
+ * npm run local: the app on the local host as a long-running service against your own
+ * endpoints. Azurite keeps its tables in a folder on disk, so the rows survive a restart; the
+ * orchestrations are started again by the watchdog at start. Ctrl-C (SIGINT) or SIGTERM stops
+ * the host and Azurite and exits.
+ */
+
+interface RunOptions {
+  primary?: string;
+  secondary?: string;
+  port: number;
+  data: string;
+  settings: string;
+}
+
+function url(value: string): string {
+  if (!httpUrlSchema.safeParse(value).success) throw new InvalidArgumentError(`not an http(s) URL: "${value}"`);
+  return value;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`not a port number: "${value}"`);
+  return n;
+}
+
+/** The Values of local.settings.json, when the file exists. */
+function settingsFile(path: string): Record<string, string> {
+  if (!existsSync(path)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  const values = (parsed as { Values?: unknown } | null)?.Values;
+  if (values === undefined) return {};
+  if (!values || typeof values !== "object" || Array.isArray(values)) throw new Error(`${path}: "Values" must be an object of settings`);
+  return Object.fromEntries(Object.entries(values as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+}
+
+function say(text: string): void {
+  console.log(`[local ${new Date().toISOString().slice(11, 19)}] ${text}`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command("npm run local --")
+    .description("Run the failover app on the local host against your own endpoints, with Azurite persisted on disk.")
+    .option("--primary <url>", "primary health URL of the default group (PRIMARY_ENDPOINT)", url)
+    .option("--secondary <url>", "secondary health URL of the default group (SECONDARY_ENDPOINT)", url)
+    .option("--port <port>", "port of the app on 127.0.0.1", port, 7071)
+    .option("--data <dir>", "folder where Azurite keeps the tables", ".local-data")
+    .option("--settings <file>", "settings file read for its Values (flags and environment win)", "local.settings.json")
+    .showHelpAfterError();
+  program.parse(argv, { from: "user" });
+  const options = program.opts<RunOptions>();
+  if ((options.primary === undefined) !== (options.secondary === undefined)) program.error("--primary and --secondary go together: give both or neither");
+
+  const fromFile = settingsFile(resolve(options.settings));
+  const env: Record<string, string> = { ...fromFile };
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && key in fromFile) env[key] = value;
+  if (options.primary && options.secondary) Object.assign(env, { PRIMARY_ENDPOINT: options.primary, SECONDARY_ENDPOINT: options.secondary });
+
+  const dataDir = resolve(options.data);
+  let azurite: AzuriteHandle | undefined;
+  let host: LocalHost | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      say(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    say(`${signal}: stopping the app and Azurite`);
+    await host?.stop().catch((err: unknown) => say(`the local host did not stop cleanly: ${(err as Error).message}`));
+    await azurite?.stop();
+    say("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  try {
+    await serve();
+  } catch (err) {
+    await host?.stop().catch(() => undefined);
+    await azurite?.stop();
+    throw err;
+  }
+
+  async function serve(): Promise<void> {
+    azurite = await startAzurite({ location: dataDir });
+    say(`Azurite (Table service) on ${azurite.tableEndpoint}, data in ${dataDir} (pid ${azurite.pid})`);
+    // This run's storage is the Azurite just started, whatever the settings file says.
+    env.AzureWebJobsStorage = azurite.connectionString;
+    host = await startLocalHost({ env, port: options.port, log: (m) => say(m) });
+    // At start, not a minute later: create the default row (when endpoints are set) and start every group's loop.
+    await host.runTimer("watchdog");
+    const groups = host.taskHub.list();
+    if (!process.env.PRIMARY_ENDPOINT && groups.length === 0) {
+      say("no group yet: pass --primary URL --secondary URL, set them in local.settings.json, or add one with `failover init`");
+    }
+    say(`loops: ${groups.map((g) => `${g.instanceId} ${g.runtimeStatus}`).join(", ") || "none"}`);
+    say(`console: ${host.url}/api/console`);
+    say(`API:     ${host.url}/api (for the CLI: export FAILOVER_URL=${host.url})`);
+    say("Ctrl-C stops everything");
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`npm run local: ${(err as Error).message}`);
+  process.exit(1);
+});

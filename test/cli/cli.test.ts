@@ -1,0 +1,132 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { runCli } from "../../src/cli/main";
+import { freePort } from "../../src/local/azurite";
+import { startLocalHost, type LocalHost } from "../../src/local/host";
+import { eventually } from "../../src/local/client";
+import { backendPair } from "../helpers/backends";
+import { testEnv } from "../helpers/env";
+
+/** The CLI, run in-process against the app on the local host: every command, its exit code, text and --json. */
+
+describe("failover CLI against the local host", () => {
+  const backends = backendPair();
+  let host: LocalHost;
+  beforeAll(async () => {
+    host = await startLocalHost({
+      env: testEnv({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, CHECK_INTERVAL_SECONDS: "1", COOLDOWN_SECONDS: "600" }),
+      timers: false,
+    });
+  });
+  afterAll(() => host.stop());
+
+  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, { out: (s) => out.push(s), err: (s) => err.push(s), env: { FAILOVER_URL: host.url }, sleep: () => new Promise((r) => setTimeout(r, 50)) });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  }
+
+  test("init creates groups (then leaves them untouched), start runs their loops, status shows them as a table and as JSON", async () => {
+    expect(await cli("init")).toMatchObject({ code: 0, out: "state: created; active target primary" });
+    const payments = await cli("init", "-g", "payments", "--primary", backends.primary.url, "--secondary", backends.secondary.url, "--set", "failure_threshold=2");
+    expect(payments).toMatchObject({ code: 0, out: "payments: created; active target primary" });
+    expect(await cli("init", "-g", "payments", "--primary", backends.secondary.url, "--secondary", backends.primary.url)).toMatchObject({ code: 0, out: "payments: already exists, left untouched; active target primary" });
+    expect((await cli("start")).out).toMatch(/^orchestration failover-state: status at http:\/\/127\.0\.0\.1:\d+\/runtime\/webhooks\/durabletask\/instances\/failover-state\?/);
+    expect((await cli("start", "--group", "payments")).code).toBe(0);
+    await eventually("both loops checked", async () => {
+      const s = JSON.parse((await cli("status", "--json")).out);
+      return s.groups.every((g: { loop: { last_cycle_utc?: string } }) => g.loop.last_cycle_utc) ? true : undefined;
+    });
+    const table = await cli("status");
+    expect(table.code).toBe(0);
+    const lines = table.out.split("\n");
+    expect(lines[0]).toMatch(/^GROUP\s+ACTIVE\s+STATUS\s+PRIMARY\s+SECONDARY\s+COOLDOWN\s+LOOP\s+PAUSE$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 4).join(" "))).toEqual(["payments PRIMARY OK up", "state PRIMARY OK up"]);
+    const json = JSON.parse((await cli("--json", "status", "-g", "payments")).out);
+    expect(json.groups).toHaveLength(1);
+    expect(json.groups[0]).toMatchObject({ group: "payments", active_target: "primary", policy: { failure_threshold: 2 }, loop: { runtime_status: "Running", stale: false } });
+    expect(await cli("status", "-g", "nosuch")).toMatchObject({ code: 1, err: expect.stringContaining('no group named "nosuch" (groups: payments, state)') });
+  });
+
+  test("failover sends the active target as expected_from; a second one is refused by the cooldown with exit 2; failback too; history lists them", async () => {
+    const done = await cli("failover", "--reason", "drill");
+    expect(done).toMatchObject({ code: 0, out: "failover from primary: done; active target secondary" });
+    const refused = await cli("--json", "failover", "--reason", "again");
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.out)).toMatchObject({ changed: false, reason: "cooldown_active", active_target: "secondary" });
+    expect(await cli("failback", "--reason", "drill over")).toMatchObject({ code: 2, out: "failback: not done (cooldown_active)" });
+    // An explicit --from that no longer holds changes nothing and is not a refusal.
+    expect(await cli("failover", "--from", "primary", "--reason", "late retry")).toMatchObject({ code: 0, out: "failover from primary: not done (already_failed_over)" });
+    expect(await cli("failback", "--force", "--reason", "break-glass drill")).toMatchObject({ code: 0, out: "failback: done; active target primary (forced, break-glass)" });
+    const history = await cli("history", "--limit", "5");
+    expect(history.code).toBe(0);
+    expect(history.out.split("\n").slice(1).map((l) => l.split(/\s{2,}/).slice(1, 4).join(" | "))).toEqual([
+      "failback (BREAK-GLASS) | secondary->primary | api",
+      "failover | primary->secondary | api",
+    ]);
+    const json = JSON.parse((await cli("history", "--json", "--limit", "1")).out);
+    expect(json.entries).toHaveLength(1);
+    expect(json.entries[0]).toMatchObject({ kind: "failback", forced: true, reason: "forced: break-glass drill" });
+  });
+
+  test("pause with --for and a reason, shown by status; resume; a pause in the past is a request error (exit 1)", async () => {
+    const paused = await cli("pause", "-g", "payments", "--for", "30m", "--reason", "db upgrade");
+    expect(paused.code).toBe(0);
+    expect(paused.out).toMatch(/^pause: done; active target primary; paused until \d{4}-\d\d-\d\dT/);
+    expect((await cli("status", "-g", "payments")).out.split("\n")[1]).toMatch(/paused by api until \S+: db upgrade$/);
+    expect(await cli("resume", "-g", "payments", "--reason", "done")).toMatchObject({ code: 0, out: "resume: done; active target primary" });
+    expect(await cli("resume", "-g", "payments", "--reason", "again")).toMatchObject({ code: 0, out: "resume: not done (nothing to change)" });
+    const past = await cli("pause", "-g", "payments", "--until", "2020-01-01T00:00:00Z", "--reason", "x");
+    expect(past).toMatchObject({ code: 1, err: expect.stringContaining("HTTP 400 invalid_request: until: 2020-01-01T00:00:00.000Z is not in the future") });
+  });
+
+  test("watch refreshes --count times, as text or one JSON line per refresh", async () => {
+    const text = await cli("watch", "--count", "2", "--interval", "1", "-g", "state");
+    expect(text.code).toBe(0);
+    expect(text.out.match(/^GROUP\s+ACTIVE/gm)).toHaveLength(2);
+    const json = await cli("--json", "watch", "--count", "3", "--interval", "1");
+    expect(json.out.split("\n").map((l) => JSON.parse(l).groups.length)).toEqual([2, 2, 2]);
+  });
+
+  test("errors exit 1 with a message: usage, a bad URL, an unreachable app, an unknown group", async () => {
+    expect(await cli("pause", "-g", "state")).toMatchObject({ code: 1, err: expect.stringContaining("required option '--reason <text>' not specified") });
+    expect(await cli("frobnicate")).toMatchObject({ code: 1, err: expect.stringContaining("unknown command 'frobnicate'") });
+    expect(await cli("failover", "--from", "tertiary", "--reason", "x")).toMatchObject({ code: 1, err: expect.stringContaining("Allowed choices are primary, secondary") });
+    expect(await cli("--url", "ftp://example", "status")).toMatchObject({ code: 1, err: "failover: --url: must be http or https (got \"ftp://example\")" });
+    const closed = await freePort();
+    expect(await cli("--url", `http://127.0.0.1:${closed}`, "--timeout", "2", "status")).toMatchObject({ code: 1, err: expect.stringMatching(new RegExp(`^failover: GET http://127\\.0\\.0\\.1:${closed}/api/groups: .*ECONNREFUSED`)) });
+    expect(await cli("failback", "-g", "nosuch", "--reason", "x")).toMatchObject({ code: 1, err: expect.stringContaining("HTTP 404 state_not_found") });
+    expect(await cli("history", "-g", "bad group!")).toMatchObject({ code: 1, err: expect.stringContaining("HTTP 400 invalid_request: group:") });
+    expect((await cli("--help")).code).toBe(0);
+  });
+});
+
+describe("failover CLI: key and URL", () => {
+  let server: Server;
+  const seen: Array<{ url: string; key: string | undefined }> = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push({ url: req.url ?? "", key: req.headers["x-functions-key"] as string | undefined });
+      if (req.headers["x-functions-key"] !== "k3y") return void res.writeHead(401).end();
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ now: "2026-01-01T00:00:00Z", groups: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test("the key from FAILOVER_KEY (or --key) goes in x-functions-key; a base URL ending in /api/ is accepted; 401 says to check the key", async () => {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = (env: Record<string, string>) => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), env });
+    expect(await runCli(["status"], io({ FAILOVER_URL: `${base}/api/`, FAILOVER_KEY: "k3y" }))).toBe(0);
+    expect(out.pop()).toMatch(/^no groups/);
+    expect(await runCli(["--url", base, "--key", "wrong", "status"], io({}))).toBe(1);
+    expect(err.pop()).toContain("HTTP 401 (is the function key right? --key or FAILOVER_KEY)");
+    expect(seen).toEqual([
+      { url: "/api/groups", key: "k3y" },
+      { url: "/api/groups", key: "wrong" },
+    ]);
+  });
+});

@@ -1,0 +1,89 @@
+import { loadConfig } from "../../src/core/config";
+import { groupOverview, loopLiveness, readOverviews, staleAfterSeconds } from "../../src/core/overview";
+import { initialState, PARTITION_KEY, type FailoverState } from "../../src/core/state";
+import { bootstrappedGroup, testEnv } from "../helpers/env";
+import { createTableClient, StateStore } from "../../src/core/storage";
+
+const policy = loadConfig({ AzureWebJobsStorage: "UseDevelopmentStorage=true", FAILURE_THRESHOLD: "3", RECOVERY_THRESHOLD: "2", CHECK_INTERVAL_SECONDS: "10" }).policy;
+const now = new Date("2026-01-01T12:00:00.000Z");
+const running = { runtime_status: "Running", custom_status: { checked_at: "2026-01-01T11:59:55.000Z", next_check_utc: "2026-01-01T12:00:05.000Z" } };
+
+function state(fields: Partial<FailoverState>): FailoverState {
+  return { ...initialState("http://127.0.0.1:1/p", "http://127.0.0.1:1/s"), ...fields };
+}
+
+describe("group overview (pure)", () => {
+  test("failures of the active endpoint are shown against the failure threshold, with its last status code and latency", () => {
+    const o = groupOverview("g", state({ consecutive_failures: 2, primary_healthy: false, last_status_code: 503, last_latency_ms: 12, last_status: "UNHEALTHY" }), policy, running, now);
+    expect(o.endpoints).toEqual([
+      { target: "primary", url: "http://127.0.0.1:1/p", active: true, healthy: false, status_code: 503, latency_ms: 12, streak: { kind: "failures", count: 2, threshold: 3 } },
+      { target: "secondary", url: "http://127.0.0.1:1/s", active: false },
+    ]);
+    expect(o).toMatchObject({ active_target: "primary", last_status: "UNHEALTHY", failback_mode: "manual" });
+    expect(o.cooldown).toBeUndefined();
+    expect(o.pause).toBeUndefined();
+  });
+
+  test("after a failover: the cooldown's remaining seconds, and the primary's recovery streak against the threshold only when failback is automatic", () => {
+    const after = state({ active_target: "secondary", lock_until_utc: "2026-01-01T12:01:30.000Z", failback_successes: 1, primary_healthy: true });
+    expect(groupOverview("g", after, policy, running, now).cooldown).toEqual({ until: "2026-01-01T12:01:30.000Z", remaining_seconds: 90 });
+    expect(groupOverview("g", after, policy, running, now).endpoints![0]!.streak).toEqual({ kind: "recovery", count: 1 });
+    expect(groupOverview("g", after, { ...policy, failback_mode: "automatic" }, running, now).endpoints![0]!.streak).toEqual({ kind: "recovery", count: 1, threshold: 2 });
+    expect(groupOverview("g", after, policy, running, new Date("2026-01-01T12:01:30.000Z")).cooldown).toBeUndefined();
+  });
+
+  test("a pause shows who paused, why and until when; an expired pause is not shown", () => {
+    const paused = state({
+      paused: true,
+      paused_until_utc: "2026-01-01T13:00:00.000Z",
+      pause_reason: "db upgrade",
+      recent_transitions: [{ at: "2026-01-01T11:00:00.000Z", kind: "pause", from: "primary", to: "primary", reason: "db upgrade", actor: "alice@contoso.com" }],
+    });
+    expect(groupOverview("g", paused, policy, running, now).pause).toEqual({ until: "2026-01-01T13:00:00.000Z", reason: "db upgrade", by: "alice@contoso.com", since: "2026-01-01T11:00:00.000Z" });
+    expect(groupOverview("g", paused, policy, running, new Date("2026-01-01T13:00:01.000Z")).pause).toBeUndefined();
+  });
+
+  test("loop liveness: a recent cycle is live; an old one, a stopped loop or a missing one is stale", () => {
+    expect(loopLiveness(running, 10, now)).toEqual({
+      runtime_status: "Running",
+      last_cycle_utc: "2026-01-01T11:59:55.000Z",
+      last_cycle_age_seconds: 5,
+      next_check_utc: "2026-01-01T12:00:05.000Z",
+      stale: false,
+      stale_after_seconds: staleAfterSeconds(10),
+    });
+    const old = { runtime_status: "Running", custom_status: { checked_at: new Date(now.getTime() - (staleAfterSeconds(10) + 1) * 1000).toISOString() } };
+    expect(loopLiveness(old, 10, now).stale).toBe(true);
+    expect(loopLiveness({ ...running, runtime_status: "Failed" }, 10, now).stale).toBe(true);
+    expect(loopLiveness({}, 10, now)).toMatchObject({ runtime_status: "NotStarted", stale: true });
+    expect(loopLiveness({ error: "durable endpoint down" }, 10, now)).toMatchObject({ runtime_status: "Unknown", stale: true, error: "durable endpoint down" });
+  });
+});
+
+describe("reading every group's overview (Azurite)", () => {
+  test("lists the groups in order, shows a malformed row as that group's error, and writes nothing", async () => {
+    const { deps, table } = await bootstrappedGroup({ PRIMARY_ENDPOINT: "http://127.0.0.1:1/p", SECONDARY_ENDPOINT: "http://127.0.0.1:1/s" });
+    await table.createEntity({ partitionKey: PARTITION_KEY, rowKey: "broken", active_target: "tertiary", primary_endpoint: "x", secondary_endpoint: "y", failover_count: 0, last_status: "OK" });
+    const before = await Promise.all(["state", "broken"].map((g) => table.getEntity(PARTITION_KEY, g)));
+    const overviews = await readOverviews(deps.store, deps.config.policy, async (group) => (group === "state" ? running : {}), () => now);
+    expect(overviews.map((o) => o.group)).toEqual(["broken", "state"]);
+    expect(overviews[0]!.error).toMatchObject({ code: "malformed_state" });
+    expect(overviews[0]!.error!.message).toMatch(/active_target/);
+    expect(overviews[1]).toMatchObject({ active_target: "primary", loop: { runtime_status: "Running", stale: false } });
+    const after = await Promise.all(["state", "broken"].map((g) => table.getEntity(PARTITION_KEY, g)));
+    expect(after.map((e) => e.etag)).toEqual(before.map((e) => e.etag));
+  });
+
+  test("an orchestration status that cannot be read is shown on the loop, not as a failure of the whole read", async () => {
+    const { deps } = await bootstrappedGroup({ PRIMARY_ENDPOINT: "http://127.0.0.1:1/p", SECONDARY_ENDPOINT: "http://127.0.0.1:1/s" });
+    const [o] = await readOverviews(deps.store, deps.config.policy, async () => Promise.reject(new Error("HTTP 500 from the task hub")), () => now);
+    expect(o!.loop).toMatchObject({ runtime_status: "Unknown", stale: true, error: expect.stringContaining("HTTP 500 from the task hub") });
+  });
+
+  test("storage down: a storage_unavailable error naming the table (the SDK retries twice, then gives up)", async () => {
+    const env = testEnv({ AzureWebJobsStorage: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;" });
+    const config = loadConfig(env);
+    const store = new StateStore(createTableClient(config.storage, config.tableName));
+    await expect(readOverviews(store, config.policy, async () => ({}), () => now)).rejects.toMatchObject({ code: "storage_unavailable", message: expect.stringContaining(config.tableName) });
+  });
+});
