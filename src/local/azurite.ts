@@ -78,7 +78,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     const child = spawn(
       process.execPath,
       [main, ...storage, "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--tableHost", "127.0.0.1", "--tablePort", String(port)],
-      { stdio: ["ignore", "pipe", "pipe"], cwd: workspace },
+      // Persisted: in its own process group, so a Ctrl-C in the terminal reaches only the
+      // parent, which stops Azurite itself once the app has stopped writing.
+      { stdio: ["ignore", "pipe", "pipe"], cwd: workspace, detached: persisted },
     );
     try {
       await waitForStart(child, 20_000);
@@ -96,12 +98,15 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       pid: child.pid,
       stop: () =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
+          if (child.exitCode !== null || child.signalCode !== null) return resolve(); // already gone (stopped before)
+          // Azurite saves its on-disk tables on SIGINT only (SIGTERM ends it at once); it gets 10 s.
+          const force = persisted ? setTimeout(() => child.kill("SIGKILL"), 10_000) : undefined;
           child.once("exit", () => {
+            clearTimeout(force);
             if (!persisted) rmSync(workspace, { recursive: true, force: true });
             resolve();
           });
-          child.kill("SIGTERM");
+          child.kill(persisted ? "SIGINT" : "SIGTERM");
         }),
     };
   }
