@@ -2,9 +2,9 @@ import { app } from "@azure/functions";
 import * as df from "durable-functions";
 import { consolePage } from "../console/page";
 import { readOverviews } from "../core/overview";
-import { jsonEndpoint } from "./http";
-import { instanceStatus } from "./orchestrations";
-import { runtimeDeps } from "./runtime";
+import { jsonEndpoint } from "./shared/http";
+import { instanceStatus } from "./shared/orchestrationClient";
+import { runtimeDeps } from "./shared/runtimeDeps";
 
 /** GET /api/groups: every group's overview (row, effective policy, loop liveness). Reads only. */
 app.http("http_groups", {

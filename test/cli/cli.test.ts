@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { runCli } from "../../src/cli/main";
 import { freePort } from "../../src/local/azurite";
@@ -100,6 +102,16 @@ describe("failover CLI against the local host", () => {
     expect(await cli("history", "-g", "bad group!")).toMatchObject({ code: 1, err: expect.stringContaining("HTTP 400 invalid_request: group:") });
     expect((await cli("--help")).code).toBe(0);
   });
+});
+
+test('README "Operate it" shows every CLI command', async () => {
+  const out: string[] = [];
+  expect(await runCli(["--help"], { out: (s) => out.push(s), err: () => undefined, env: {} })).toBe(0);
+  const commands = [...out.join("\n").matchAll(/^  (\w+) \[options\]/gm)].map((m) => m[1]!);
+  expect(commands).toEqual(["status", "watch", "history", "init", "start", "pause", "resume", "failover", "failback"]);
+  const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Operate it"), readme.indexOf("## Running locally"));
+  for (const command of commands) expect([command, section.includes(`failover ${command}`)]).toEqual([command, true]);
 });
 
 describe("failover CLI: key and URL", () => {
