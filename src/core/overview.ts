@@ -13,6 +13,9 @@ import type { StateStore } from "./storage";
 export interface LoopStatus {
   readonly runtime_status?: string;
   readonly custom_status?: unknown;
+  /** When the last cycle checked and when the next is due, as the status route reports them. */
+  readonly last_cycle_utc?: string;
+  readonly next_check_utc?: string;
   readonly last_updated_time?: string;
   readonly error?: string;
 }
@@ -77,11 +80,11 @@ function customStatusField(custom: unknown, field: string): string | undefined {
 }
 
 export function loopLiveness(loop: LoopStatus, intervalSeconds: number, now: Date): LoopLiveness {
-  const lastCycle = customStatusField(loop.custom_status, "checked_at") ?? loop.last_updated_time;
+  const lastCycle = loop.last_cycle_utc ?? customStatusField(loop.custom_status, "checked_at") ?? loop.last_updated_time;
   const age = lastCycle ? Math.max(0, Math.round((now.getTime() - Date.parse(lastCycle)) / 1000)) : undefined;
   const staleAfter = staleAfterSeconds(intervalSeconds);
   const runtime = loop.runtime_status ?? (loop.error ? "Unknown" : "NotStarted");
-  const nextCheck = customStatusField(loop.custom_status, "next_check_utc");
+  const nextCheck = loop.next_check_utc ?? customStatusField(loop.custom_status, "next_check_utc");
   return {
     runtime_status: runtime,
     ...(lastCycle ? { last_cycle_utc: lastCycle, last_cycle_age_seconds: age } : {}),
