@@ -84,6 +84,21 @@ param secondaryEndpoint string
 @secure()
 param notifyWebhookUrl string = ''
 
+@description('SWITCH_PLAN: the default group\'s switch plan as JSON ({"steps":[...]}, see README "Moving traffic"). Empty: the failover changes the row only.')
+param switchPlan string = ''
+
+@description('ARM_ENDPOINT: Azure Resource Manager endpoint the switch steps call. Empty: the public cloud\'s; set it (with ARM_AUDIENCE) for a sovereign cloud.')
+param armEndpoint string = ''
+
+@description('ARM_AUDIENCE: token scope for those ARM calls. Empty: the public cloud\'s.')
+param armAudience string = ''
+
+@description('APP_CONFIGURATION_AUDIENCE: token audience for App Configuration steps. Empty: the public cloud\'s.')
+param appConfigurationAudience string = ''
+
+@description('SWITCH_EXTRA_CA_PEM: PEM of CA certificates the switch steps trust besides the system roots (a private CA or TLS-inspecting proxy). Empty: system roots only.')
+param switchExtraCaPem string = ''
+
 @description('FAILOVER_GROUP: default failover group, the RowKey of its state row (1-63 letters, digits, - or _).')
 @minLength(1)
 @maxLength(63)
@@ -182,6 +197,11 @@ var failover failoverSettings = {
   probeBodyMatch: probeBodyMatch
   probeMaxBodyBytes: probeMaxBodyBytes
   probeFollowRedirects: probeFollowRedirects
+  switchPlan: switchPlan
+  armEndpoint: armEndpoint
+  armAudience: armAudience
+  appConfigurationAudience: appConfigurationAudience
+  switchExtraCaPem: switchExtraCaPem
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -37,6 +37,16 @@ type failoverSettings = {
   probeMaxBodyBytes: int
   @description('PROBE_FOLLOW_REDIRECTS')
   probeFollowRedirects: bool
+  @description('SWITCH_PLAN: the default group\'s switch plan (JSON), empty for none')
+  switchPlan: string
+  @description('ARM_ENDPOINT')
+  armEndpoint: string
+  @description('ARM_AUDIENCE')
+  armAudience: string
+  @description('APP_CONFIGURATION_AUDIENCE')
+  appConfigurationAudience: string
+  @description('SWITCH_EXTRA_CA_PEM')
+  switchExtraCaPem: string
 }
 
 @description('Name of the Flex Consumption plan.')
@@ -208,6 +218,26 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'NOTIFY_WEBHOOK_URL'
           value: notifyWebhookUrl
+        }
+        {
+          name: 'SWITCH_PLAN'
+          value: failover.switchPlan
+        }
+        {
+          name: 'ARM_ENDPOINT'
+          value: failover.armEndpoint
+        }
+        {
+          name: 'ARM_AUDIENCE'
+          value: failover.armAudience
+        }
+        {
+          name: 'APP_CONFIGURATION_AUDIENCE'
+          value: failover.appConfigurationAudience
+        }
+        {
+          name: 'SWITCH_EXTRA_CA_PEM'
+          value: failover.switchExtraCaPem
         }
         {
           name: 'FAILURE_THRESHOLD'

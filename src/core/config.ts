@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FailoverError } from "./errors";
 import { POLICY_KNOBS, policySchema, settingOf, type Policy, type PolicyField } from "./knobs";
+import { PUBLIC_CLOUD, type ControlPlaneSettings } from "./switch/controlPlane";
 import { zodIssues, type ValidationIssue } from "./validation";
 
 /**
@@ -26,6 +27,9 @@ export interface AppConfig {
   readonly notifyWebhookUrl?: string;
   /** Defaults for every group; a group's row may override each knob. */
   readonly policy: Policy;
+  /** The default group's switch plan (JSON), parsed when used so a bad plan never stops the loop. */
+  readonly switchPlan?: string;
+  readonly controlPlane: ControlPlaneSettings;
 }
 
 /** Group names become RowKeys and orchestration instance ids. */
@@ -60,6 +64,11 @@ export const GENERAL_SETTINGS: readonly SettingDefinition[] = [
   { setting: "PRIMARY_ENDPOINT", defaultText: "", description: "Primary health URL written when the default group's row is created." },
   { setting: "SECONDARY_ENDPOINT", defaultText: "", description: "Secondary health URL written when the default group's row is created." },
   { setting: "NOTIFY_WEBHOOK_URL", defaultText: "", description: "Optional Teams/Slack-compatible webhook that receives every transition." },
+  { setting: "SWITCH_PLAN", defaultText: "", description: "The default group's switch plan (JSON); a group's row field switch_plan takes precedence." },
+  { setting: "ARM_ENDPOINT", defaultText: "", description: "Azure Resource Manager endpoint for the switch steps; empty: the public cloud's (a sovereign cloud's here)." },
+  { setting: "ARM_AUDIENCE", defaultText: "", description: "Token scope for ARM calls; empty: the public cloud's." },
+  { setting: "APP_CONFIGURATION_AUDIENCE", defaultText: "", description: "Token audience for App Configuration (empty: the public cloud's)." },
+  { setting: "SWITCH_EXTRA_CA_PEM", defaultText: "", description: "PEM of CA certificates trusted for switch calls besides the system roots (a private CA or TLS-inspecting proxy)." },
 ];
 
 /** Every app setting name the configuration reads, apart from the storage connection. */
@@ -67,6 +76,17 @@ export const APP_SETTING_NAMES: readonly string[] = [
   ...GENERAL_SETTINGS.map((s) => s.setting),
   ...POLICY_KNOBS.map((k) => k.setting),
 ];
+
+/** Fallback poll interval of a long-running ARM operation; the service's Retry-After wins. */
+const LRO_POLL_INTERVAL_MS = 2000;
+
+const httpsUrlSchema = z.string().refine((value) => {
+  try {
+    return new URL(value).protocol === "https:";
+  } catch {
+    return false;
+  }
+}, "must be an absolute https:// URL");
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -134,13 +154,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const primaryEndpoint = readOptionalUrl(env, "PRIMARY_ENDPOINT", problems);
   const secondaryEndpoint = readOptionalUrl(env, "SECONDARY_ENDPOINT", problems);
   const notifyWebhookUrl = readOptionalUrl(env, "NOTIFY_WEBHOOK_URL", problems);
+  const armEndpoint = readWith(env, "ARM_ENDPOINT", PUBLIC_CLOUD.armEndpoint, httpsUrlSchema, problems);
+  const armAudience = readWith(env, "ARM_AUDIENCE", PUBLIC_CLOUD.armAudience, httpsUrlSchema, problems);
+  const appConfigurationAudience = setting(env, "APP_CONFIGURATION_AUDIENCE") === undefined ? undefined : readWith(env, "APP_CONFIGURATION_AUDIENCE", "", httpsUrlSchema, problems);
+  const extraCaPem = setting(env, "SWITCH_EXTRA_CA_PEM");
+  if (extraCaPem !== undefined && !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(extraCaPem)) problems.push({ path: "SWITCH_EXTRA_CA_PEM", message: "must be PEM text with at least one -----BEGIN CERTIFICATE----- block" });
+  const switchPlan = setting(env, "SWITCH_PLAN");
   const policyText = Object.fromEntries(POLICY_KNOBS.map((k) => [k.field, setting(env, k.setting) ?? k.defaultText]));
   const policy = policySchema.safeParse(policyText);
   if (!policy.success) {
     const issues = zodIssues(policy.error, { root: "policy", input: policyText, pathName: (field) => settingOf(field as PolicyField) });
     problems.push(...issues);
   }
-  if (problems.length > 0 || !storage || !defaultGroup || !tableName || !auditTableName || !policy.success) {
+  if (problems.length > 0 || !storage || !defaultGroup || !tableName || !auditTableName || !policy.success || !armEndpoint || !armAudience) {
     const lines = problems.map((i) => `${i.path}: ${i.message}`);
     throw new FailoverError("invalid_config", `Invalid configuration:\n  - ${lines.join("\n  - ")}`, { issues: problems });
   }
@@ -153,5 +179,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(secondaryEndpoint ? { secondaryEndpoint } : {}),
     ...(notifyWebhookUrl ? { notifyWebhookUrl } : {}),
     policy: policy.data,
+    ...(switchPlan ? { switchPlan } : {}),
+    controlPlane: {
+      armEndpoint: armEndpoint.replace(/\/+$/, ""),
+      armAudience,
+      ...(appConfigurationAudience ? { appConfigurationAudience } : {}),
+      ...(extraCaPem ? { extraCaPem } : {}),
+      pollIntervalMs: LRO_POLL_INTERVAL_MS,
+    },
   };
 }

@@ -4,6 +4,8 @@ import type { AppConfig } from "./config";
 import type { NotifyOptions } from "./notify";
 import { httpProbe, type Prober } from "./probe";
 import { StateStore, createTableClient } from "./storage";
+import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import { createSwitchClients, type SwitchClients } from "./switch/clients";
 
 /** What every operation needs: the settings, the state row, the audit log, the probe and the clock. */
 export interface FailoverDeps {
@@ -14,13 +16,23 @@ export interface FailoverDeps {
   readonly clock: Clock;
   readonly notify?: Partial<NotifyOptions>;
   readonly log?: (message: string) => void;
+  /** The Azure SDK clients of the switch steps, built on first use. */
+  readonly switchClients: () => SwitchClients;
 }
 
 /** Wires the real state store, audit log, HTTP probe and clock for a configuration. */
-export function createDeps(config: AppConfig, overrides: Partial<Pick<FailoverDeps, "clock" | "probe" | "notify" | "log">> = {}): FailoverDeps {
+export function createDeps(
+  config: AppConfig,
+  overrides: Partial<Pick<FailoverDeps, "clock" | "probe" | "notify" | "log">> & { credential?: TokenCredential } = {},
+): FailoverDeps {
   const clock: Clock = overrides.clock ?? systemClock;
   const probe: Prober = overrides.probe ?? httpProbe;
+  let clients: SwitchClients | undefined;
+  // The app's user-assigned identity (the one storage uses) unless the caller supplies a credential.
+  const clientId = config.storage.kind === "identity" ? config.storage.clientId : undefined;
+  const switchClients = () => (clients ??= createSwitchClients(overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}), config.controlPlane));
   return {
+    switchClients,
     config,
     store: new StateStore(createTableClient(config.storage, config.tableName)),
     audit: new AuditLog(createTableClient(config.storage, config.auditTableName)),

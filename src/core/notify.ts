@@ -26,6 +26,10 @@ const HEADLINES: Record<TransitionSummary["kind"], string> = {
   failover_blocked: "Failover blocked",
   pause: "Automatic failover paused",
   resume: "Automatic failover resumed",
+  switch_applied: "Traffic switch applied",
+  switch_failed: "Traffic switch failed",
+  switch_verified: "Traffic switch verified",
+  switch_drift: "Traffic drift",
 };
 
 export function notificationMessage(group: string, transition: TransitionSummary, state: FailoverState): Record<string, unknown> {

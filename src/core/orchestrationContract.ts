@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { groupNameSchema } from "./config";
-import type { HealthCheckResponse, SwitchTargetResponse } from "./operations";
+import type { HealthCheckResponse, SwitchCycleResponse, SwitchTargetResponse } from "./operations";
 
 /**
  * The contract between the orchestrator, its activities and the clients that start and wake
@@ -12,6 +12,8 @@ export const ORCHESTRATOR_NAME = "failover_orchestrator";
 export const HEALTH_CHECK_ACTIVITY = "health_check";
 export const DO_FAILOVER_ACTIVITY = "do_failover";
 export const RECORD_ERROR_ACTIVITY = "record_check_error";
+/** Applies and verifies the group's switch plan when the row says a switch is pending (every cycle). */
+export const SWITCH_CYCLE_ACTIVITY = "switch_cycle";
 /** Raised after every control action so the orchestration checks at once instead of at the next timer. */
 export const WAKE_EVENT = "wake";
 
@@ -43,6 +45,8 @@ export const failoverActivityInputSchema = z.object({
 });
 export type FailoverActivityInput = z.infer<typeof failoverActivityInputSchema>;
 
+export const switchCycleInputSchema = z.object({ group: groupNameSchema });
+
 export const recordErrorInputSchema = z.object({ group: groupNameSchema, error: z.string() });
 
 /** Runtime statuses in which the singleton is alive and must not be started again. */
@@ -61,6 +65,8 @@ export interface CycleStatus {
   readonly last_status: string;
   readonly failover?: { readonly changed: boolean; readonly reason?: string };
   readonly error?: string;
+  /** The switch plan's progress this cycle (absent when the group has no plan). */
+  readonly switch?: SwitchCycleResponse;
   readonly checked_at: string;
   readonly next_check_utc: string;
 }
@@ -72,6 +78,7 @@ export function cycleStatus(
   check: HealthCheckResponse | undefined,
   switched: SwitchTargetResponse | undefined,
   error: string | undefined,
+  switchProgress?: SwitchCycleResponse,
 ): CycleStatus {
   return {
     group,
@@ -79,6 +86,7 @@ export function cycleStatus(
     last_status: error ? "CHECK_ERROR" : (switched?.last_status ?? check?.last_status ?? "UNKNOWN"),
     ...(switched ? { failover: { changed: switched.changed, ...(switched.reason ? { reason: switched.reason } : {}) } } : {}),
     ...(error ? { error } : {}),
+    ...(switchProgress && switchProgress.plan !== "none" ? { switch: switchProgress } : {}),
     checked_at: now.toISOString(),
     next_check_utc: nextCheck.toISOString(),
   };

@@ -19,7 +19,7 @@ export function otherTarget(target: Target): Target {
   return target === "primary" ? "secondary" : "primary";
 }
 
-export type TransitionKind = "failover" | "failback" | "failover_blocked" | "pause" | "resume";
+export type TransitionKind = "failover" | "failback" | "failover_blocked" | "pause" | "resume" | "switch_applied" | "switch_failed" | "switch_verified" | "switch_drift";
 
 /** One line of the short summary the row keeps; the audit log keeps the full record. */
 export interface TransitionSummary {
@@ -50,7 +50,7 @@ export const optionalText = z.preprocess((v) => (v === "" || v === null ? undefi
 /** One entry of `recent_transitions`; the audit log stores the same fields. */
 export const transitionSummarySchema = z.object({
   at: z.string(),
-  kind: z.enum(["failover", "failback", "failover_blocked", "pause", "resume"]),
+  kind: z.enum(["failover", "failback", "failover_blocked", "pause", "resume", "switch_applied", "switch_failed", "switch_verified", "switch_drift"]),
   from: z.enum(["primary", "secondary"]),
   to: z.enum(["primary", "secondary"]),
   reason: z.string(),
@@ -69,6 +69,23 @@ const recentTransitions = z.preprocess(
   },
   z.array(transitionSummarySchema, { error: "must be a JSON array of transition summaries" }),
 );
+
+const switchFields = {
+  /** The switch saga (see core/switch/saga.ts): intent, apply, verify, with times and per-step results. */
+  switch_state: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.enum(["applying", "failed", "applied", "propagating", "verified"], { error: "must be applying, failed, applied, propagating or verified" }).optional()),
+  switch_target: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.enum(["primary", "secondary"], { error: "must be primary or secondary" }).optional()),
+  switch_plan_generation: optionalText,
+  switch_attempts: count.optional(),
+  switch_next_attempt_utc: isoTime,
+  switch_error: optionalText,
+  switch_error_class: optionalText,
+  switch_failed_step: integer(0, 99).optional(),
+  switch_steps: optionalText,
+  switch_detected_utc: isoTime,
+  switch_intent_utc: isoTime,
+  switch_applied_utc: isoTime,
+  switch_verified_utc: isoTime,
+};
 
 /** Schema of the fields this app manages on the row (policy overrides are validated separately). */
 const stateSchema = z.object({
@@ -96,6 +113,7 @@ const stateSchema = z.object({
   recent_transitions: recentTransitions,
   /** The orchestration cycle whose check last advanced the counters (at-least-once guard). */
   last_cycle_id: optionalText,
+  ...switchFields,
 });
 
 export type FailoverState = z.infer<typeof stateSchema>;

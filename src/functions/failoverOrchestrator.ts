@@ -2,12 +2,13 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { addSeconds } from "../core/clock";
 import { describeError } from "../core/errors";
-import type { GroupRemoved, HealthCheckResponse, SwitchTargetResponse } from "../core/operations";
+import type { GroupRemoved, HealthCheckResponse, SwitchCycleResponse, SwitchTargetResponse } from "../core/operations";
 import {
   DO_FAILOVER_ACTIVITY,
   HEALTH_CHECK_ACTIVITY,
   ORCHESTRATOR_NAME,
   RECORD_ERROR_ACTIVITY,
+  SWITCH_CYCLE_ACTIVITY,
   WAKE_EVENT,
   cycleStatus,
   orchestratorInputSchema,
@@ -28,6 +29,7 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
   let check: HealthCheckResponse | undefined;
   let switched: SwitchTargetResponse | undefined;
   let error: string | undefined;
+  let switchProgress: SwitchCycleResponse | undefined;
   try {
     const result = (yield context.df.callActivity(HEALTH_CHECK_ACTIVITY, { group, cycle: cycleStart.toISOString() })) as HealthCheckResponse | GroupRemoved;
     if ("removed" in result) return `group "${group}" has no state row any more; the orchestration ends`;
@@ -43,6 +45,8 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
       };
       switched = (yield context.df.callActivity(DO_FAILOVER_ACTIVITY, request)) as SwitchTargetResponse;
     }
+    // With a switch plan: move the traffic the row says (a switch just made, a pending or failed one, verification).
+    if (check.has_switch_plan) switchProgress = (yield context.df.callActivity(SWITCH_CYCLE_ACTIVITY, { group })) as SwitchCycleResponse;
   } catch (err) {
     // One bad check never ends the loop: record it on the row and carry on.
     error = describeError(err).split("\n")[0];
@@ -56,7 +60,7 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
   // Due one interval after the last counted check: a cycle a wake event started early keeps the pace.
   const due = check?.next_counted_check_utc ? new Date(check.next_counted_check_utc) : addSeconds(cycleStart, intervalSeconds);
   const nextCheck = due > context.df.currentUtcDateTime ? due : context.df.currentUtcDateTime;
-  context.df.setCustomStatus(cycleStatus(group, context.df.currentUtcDateTime, nextCheck, check, switched, error));
+  context.df.setCustomStatus(cycleStatus(group, context.df.currentUtcDateTime, nextCheck, check, switched, error, switchProgress));
 
   const timer = context.df.createTimer(nextCheck);
   const wake = context.df.waitForExternalEvent(WAKE_EVENT);

@@ -5,6 +5,7 @@ import { readdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { TokenCredential } from "@azure/identity";
 import { resetRuntime } from "../functions/shared/runtimeDeps";
 import { installFunctionsCore, registeredFunctions, triggerOf, type Registration } from "./functionsCore";
 import type { ChaosOptions } from "./chaos";
@@ -36,6 +37,8 @@ export interface LocalHostOptions {
   readonly chaos?: ChaosOptions;
   /** Told of every finished execution (see LocalTaskHub). */
   readonly onExecution?: (record: ExecutionRecord) => void;
+  /** Credential for the switch steps' Azure SDK clients (the local Azure stand-in's); the managed identity by default. */
+  readonly credential?: TokenCredential;
 }
 
 export interface LocalHost {
@@ -107,7 +110,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   }
   const functions = loadFunctionModules();
   // The app's wiring reads the settings once; make it read this run's.
-  resetRuntime();
+  resetRuntime(options.credential ? { credential: options.credential } : {});
 
   const log = options.log ?? (() => undefined);
   const hub = options.taskHubName ?? "LocalHub";

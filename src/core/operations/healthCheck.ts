@@ -3,6 +3,7 @@ import { isFailoverError } from "../errors";
 import { evaluateCheck, nextCountedCheck, type CheckOutcome, type Recommendation } from "../policy";
 import { probeOncePerUrl, probeOptions } from "../probe";
 import { effectivePolicy, endpointOf, type Target } from "../state";
+import { planText } from "../switch/saga";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
@@ -27,6 +28,8 @@ export interface HealthCheckResponse {
   readonly check_interval_seconds: number;
   /** One interval after the last counted check: the orchestration's next check is due then. */
   readonly next_counted_check_utc?: string;
+  /** The group has a switch plan: the orchestration then runs the switch cycle after the check. */
+  readonly has_switch_plan?: boolean;
 }
 
 /**
@@ -67,6 +70,7 @@ export async function healthCheck(deps: FailoverDeps, group: string, cycle: stri
       reason: decided.reason,
       check_interval_seconds: policy.check_interval_seconds,
       ...(nextCountedCheck(s, policy.check_interval_seconds) ? { next_counted_check_utc: nextCountedCheck(s, policy.check_interval_seconds) } : {}),
+      ...(planText(loaded.raw, group === deps.config.defaultGroup, deps.config.switchPlan) ? { has_switch_plan: true } : {}),
     };
     return { next: s, result: { outcome: decided, response } };
   });

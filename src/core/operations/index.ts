@@ -9,3 +9,4 @@ export { manualCheck } from "./manualCheck";
 export { pause, resume, type ControlResponse, type PauseInput } from "./pauseResume";
 export { recordCheckError } from "./recordCheckError";
 export { switchTarget, type SwitchTargetRequest, type SwitchTargetResponse } from "./switchTarget";
+export { switchCycle, type SwitchCycleResponse } from "./switchCycle";

@@ -3,6 +3,7 @@ import { invalidRequest } from "../errors";
 import { decideSwitch, type RefusalReason, type SwitchOutcome, type SwitchRequest } from "../policy";
 import { probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
 import { effectivePolicy, endpointOf, otherTarget, type FailoverState, type Target } from "../state";
+import { withPlanIntent } from "../switch/saga";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
@@ -76,9 +77,13 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
       reason: request.reason ?? (kind === "failback" ? "manual failback" : "manual failover"),
       actor: request.actor ?? "anonymous",
     };
-    const decided: SwitchOutcome = decideSwitch(loaded.state, switchRequest, standby, policy, deps.clock.now());
-    const state: FailoverState = decided.next ?? loaded.state;
-    return { ...(decided.next ? { next: decided.next } : {}), result: { decided, state, standby } };
+    const now = deps.clock.now();
+    const decided: SwitchOutcome = decideSwitch(loaded.state, switchRequest, standby, policy, now);
+    // With a switch plan, the same conditional write records the intent to move traffic.
+    const detected = switchRequest.automatic && loaded.state.last_check_utc ? new Date(loaded.state.last_check_utc) : now;
+    const next = decided.changed && decided.next ? withPlanIntent(loaded.raw, group, deps.config, decided.next, now, detected) : decided.next;
+    const state: FailoverState = next ?? loaded.state;
+    return { ...(next ? { next } : {}), result: { decided, state, standby } };
   });
   const forced = decided.changed && force;
   if (decided.transition) await recordTransition(deps, group, decided.transition, state, { ...(standby ? { probe: standby } : {}), forced });

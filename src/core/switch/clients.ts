@@ -5,6 +5,7 @@ import { DnsManagementClient } from "@azure/arm-dns";
 import { TrafficManagerManagementClient } from "@azure/arm-trafficmanager";
 import type { TokenCredential } from "@azure/identity";
 import { rootCertificates } from "node:tls";
+import type { ControlPlaneSettings } from "./controlPlane";
 
 /**
  * One place that builds the Azure SDK clients the switch steps use, from the app's credential
@@ -14,21 +15,6 @@ import { rootCertificates } from "node:tls";
  * The SDKs' own retries are off: a failed call fails the step, and the switch retries from the
  * row on its next cycle, honouring Retry-After, so an activity never sleeps inside an SDK.
  */
-
-export interface ControlPlaneSettings {
-  readonly armEndpoint: string;
-  readonly armAudience: string;
-  readonly appConfigurationAudience?: string;
-  /** PEM text of CA certificates trusted in addition to the system roots. */
-  readonly extraCaPem?: string;
-  /** How often a long-running operation (a Front Door origin update) is polled, in ms. */
-  readonly pollIntervalMs: number;
-}
-
-export const PUBLIC_CLOUD: Pick<ControlPlaneSettings, "armEndpoint" | "armAudience"> = {
-  armEndpoint: "https://management.azure.com",
-  armAudience: "https://management.azure.com/.default",
-};
 
 export interface SwitchClients {
   readonly settings: ControlPlaneSettings;

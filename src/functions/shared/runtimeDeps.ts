@@ -1,4 +1,5 @@
 import { loadConfig } from "../../core/config";
+import type { TokenCredential } from "@azure/identity";
 import { createDeps, type FailoverDeps } from "../../core/deps";
 
 /**
@@ -6,13 +7,18 @@ import { createDeps, type FailoverDeps } from "../../core/deps";
  * fails every function with the same error naming it, instead of a half-working app.
  */
 let deps: FailoverDeps | undefined;
+let credential: TokenCredential | undefined;
 
 export function runtimeDeps(): FailoverDeps {
-  deps ??= createDeps(loadConfig(process.env), { log: (message) => console.warn(message) });
+  deps ??= createDeps(loadConfig(process.env), { log: (message) => console.warn(message), ...(credential ? { credential } : {}) });
   return deps;
 }
 
-/** For the local host: forget the wiring so the next call reads the settings again. */
-export function resetRuntime(): void {
+/**
+ * For the local host: forget the wiring so the next call reads the settings again; a local run
+ * may supply the credential for the switch steps (in Azure it is the app's managed identity).
+ */
+export function resetRuntime(options: { credential?: TokenCredential } = {}): void {
   deps = undefined;
+  credential = options.credential;
 }

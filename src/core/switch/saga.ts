@@ -1,0 +1,149 @@
+import type { AppConfig } from "../config";
+import { FailoverError } from "../errors";
+import type { FailoverState } from "../state";
+import { InvalidPlanError, parsePlan, type SwitchPlan } from "./plan";
+import type { ApplyResult, VerifyResult } from "./runPlan";
+
+/**
+ * The switch saga on the row, as pure functions of (row, result, now):
+ *   intent   (written with the new active_target, in the same conditional write):
+ *            switch_state=applying, switch_target, switch_plan_generation, detection/intent times
+ *   apply    -> applied (per-step results, applied time) or failed (step, error class, message,
+ *               next attempt after a backoff that honours Retry-After)
+ *   verify   -> verified (time) or propagating (Front Door still deploying, TM probes pending);
+ *               a mismatch goes back to applying.
+ * The row is the truth: every cycle resumes from it, so a crash anywhere loses nothing.
+ */
+
+export const BACKOFF_BASE_MS = 5_000;
+export const BACKOFF_MAX_MS = 300_000;
+const MAX_STEPS_TEXT = 8_000;
+
+/** Where a group's plan comes from: its row's `switch_plan`, else for the default group the SWITCH_PLAN setting. */
+export function planText(raw: Readonly<Record<string, unknown>>, isDefaultGroup: boolean, setting: string | undefined): { text: string; source: string } | undefined {
+  const own = raw.switch_plan;
+  if (typeof own === "string" && own.trim() !== "") return { text: own, source: "switch_plan" };
+  if (isDefaultGroup && setting && setting.trim() !== "") return { text: setting, source: "SWITCH_PLAN" };
+  return undefined;
+}
+
+/** The group's plan, undefined without one; a malformed plan throws InvalidPlanError naming the step and field. */
+export function loadPlan(raw: Readonly<Record<string, unknown>>, group: string, isDefaultGroup: boolean, setting: string | undefined): SwitchPlan | undefined {
+  const found = planText(raw, isDefaultGroup, setting);
+  if (!found) return undefined;
+  try {
+    return parsePlan(found.text, found.source);
+  } catch (err) {
+    if (err instanceof InvalidPlanError) throw new InvalidPlanError(`switch plan of group "${group}": ${err.message}`);
+    throw err;
+  }
+}
+
+const CLEARED = {
+  switch_attempts: 0,
+  switch_next_attempt_utc: undefined,
+  switch_error: undefined,
+  switch_error_class: undefined,
+  switch_failed_step: undefined,
+  switch_steps: undefined,
+  switch_applied_utc: undefined,
+  switch_verified_utc: undefined,
+} as const;
+
+/** The intent, added to the row that makes `active_target` the new target. */
+export function withIntent(next: FailoverState, plan: SwitchPlan, now: Date, detectedAt: Date): FailoverState {
+  return {
+    ...next,
+    ...CLEARED,
+    switch_state: "applying",
+    switch_target: next.active_target,
+    switch_plan_generation: plan.generation,
+    switch_detected_utc: detectedAt.toISOString(),
+    switch_intent_utc: now.toISOString(),
+  };
+}
+
+/**
+ * The row a switch writes: with a plan, the intent is added; without one, the row as decided.
+ * A malformed plan refuses the switch with an error naming the step and field, and the row is
+ * left as it was: moving the row without moving the traffic would make the row lie.
+ */
+export function withPlanIntent(raw: Readonly<Record<string, unknown>>, group: string, config: AppConfig, next: FailoverState, now: Date, detectedAt: Date): FailoverState {
+  let plan: SwitchPlan | undefined;
+  try {
+    plan = loadPlan(raw, group, group === config.defaultGroup, config.switchPlan);
+  } catch (err) {
+    if (err instanceof InvalidPlanError) throw new FailoverError("malformed_state", `${err.message}; nothing was switched`);
+    throw err;
+  }
+  return plan ? withIntent(next, plan, now, detectedAt) : next;
+}
+
+/** What the switch cycle should do with this row now. */
+export function dueAction(state: FailoverState, plan: SwitchPlan, now: Date): "apply" | "verify" | "wait" | "settled" {
+  // A plan the row has never run, or a changed plan: verify that the world matches the row (a
+  // mismatch then applies). Nothing is written, no webhook is sent, just for adopting a plan.
+  if (state.switch_state === undefined || state.switch_plan_generation !== plan.generation) return "verify";
+  // The row was switched without an intent (edited by hand): apply.
+  if (state.switch_target !== state.active_target) return "apply";
+  if (state.switch_state === "applying") return "apply";
+  if (state.switch_state === "failed") return state.switch_next_attempt_utc && new Date(state.switch_next_attempt_utc) > now ? "wait" : "apply";
+  if (state.switch_state === "applied" || state.switch_state === "propagating") return "verify";
+  return "settled";
+}
+
+/** Fields for a row whose plan is being applied without a recorded intent (see dueAction). */
+export function adoptIntent(state: FailoverState, plan: SwitchPlan, now: Date): FailoverState {
+  if (state.switch_target === state.active_target && state.switch_plan_generation === plan.generation && state.switch_state !== undefined) return state;
+  return withIntent(state, plan, now, now);
+}
+
+export function backoffMs(attempts: number, retryAfterMs: number | undefined): number {
+  const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.max(exponential, retryAfterMs ?? 0);
+}
+
+function stepsText(result: ApplyResult): string {
+  const text = JSON.stringify(result.steps.map((s) => ({ step: s.step, kind: s.kind, status: s.status, writes: s.writes, ms: s.ms, detail: s.detail.slice(0, 300), ...(s.error_class ? { error_class: s.error_class } : {}) })));
+  return text.length > MAX_STEPS_TEXT ? `${text.slice(0, MAX_STEPS_TEXT - 3)}...` : text;
+}
+
+export function afterApply(state: FailoverState, result: ApplyResult, now: Date): FailoverState {
+  const attempts = (state.switch_attempts ?? 0) + 1;
+  if (result.outcome === "applied") {
+    return { ...state, ...CLEARED, switch_state: "applied", switch_attempts: attempts, switch_steps: stepsText(result), switch_applied_utc: now.toISOString() };
+  }
+  return {
+    ...state,
+    switch_state: "failed",
+    switch_attempts: attempts,
+    switch_steps: stepsText(result),
+    switch_error: (result.error ?? "unknown error").slice(0, 1000),
+    switch_error_class: result.error_class,
+    switch_failed_step: result.failed_step,
+    switch_next_attempt_utc: new Date(now.getTime() + backoffMs(attempts, result.retry_after_ms)).toISOString(),
+  };
+}
+
+export function afterVerify(state: FailoverState, result: VerifyResult, now: Date): FailoverState {
+  if (result.outcome === "verified") return { ...state, switch_state: "verified", switch_verified_utc: now.toISOString(), switch_error: undefined, switch_error_class: undefined };
+  if (result.outcome === "propagating") return { ...state, switch_state: "propagating" };
+  const problem = result.steps.find((s) => s.status === "mismatch" || s.status === "error");
+  // Verification could not confirm the switch: apply again on the next cycle (desired state: it only writes what differs).
+  return { ...state, switch_state: "applying", switch_error: `verification: step ${problem?.step} (${problem?.label}): ${problem?.detail}`.slice(0, 1000), switch_error_class: problem?.status === "error" ? "verify_error" : "mismatch" };
+}
+
+/** Seconds between the saga's times, for status and the audit entry. */
+export function switchTimings(state: FailoverState): { intent_s?: number; applied_s?: number; verified_s?: number } {
+  const t = (v: string | undefined) => (v ? new Date(v).getTime() : undefined);
+  const detected = t(state.switch_detected_utc);
+  if (detected === undefined) return {};
+  const since = (v: string | undefined) => (t(v) === undefined ? undefined : Math.round((t(v)! - detected) / 100) / 10);
+  const out: Record<string, number> = {};
+  for (const [key, field] of [["intent_s", state.switch_intent_utc], ["applied_s", state.switch_applied_utc], ["verified_s", state.switch_verified_utc]] as const) {
+    const v = since(field);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
