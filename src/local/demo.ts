@@ -1,6 +1,7 @@
 import { TableClient } from "@azure/data-tables";
 import { PARTITION_KEY } from "../core/state";
 import { startAzurite, type AzuriteHandle } from "./azurite";
+import { startDemoTraffic, type DemoTraffic } from "./demoTrafficSwitch";
 import { call, eventually } from "./client";
 import { startLocalHost, type LocalHost } from "./host";
 import { startSampleBackend, type SampleBackend } from "./sampleBackend";
@@ -47,21 +48,25 @@ async function main(): Promise<void> {
   let primary: SampleBackend | undefined;
   let secondary: SampleBackend | undefined;
   let host: LocalHost | undefined;
+  let traffic: DemoTraffic | undefined;
   try {
     line("....", "starting Azurite (Table service, in memory, free port)");
     azurite = await startAzurite();
     primary = await startSampleBackend("primary");
     secondary = await startSampleBackend("secondary");
+    traffic = await startDemoTraffic();
     const env: Record<string, string> = {
+      ...traffic.env,
       AzureWebJobsStorage: azurite.connectionString,
       PRIMARY_ENDPOINT: primary.url,
       SECONDARY_ENDPOINT: secondary.url,
       ...Object.fromEntries(Object.entries(SETTINGS).map(([k, v]) => [k, String(v)])),
     };
-    host = await startLocalHost({ env, log: (m) => line("warn", m) });
+    host = await startLocalHost({ env, log: (m) => line("warn", m), credential: traffic.credential });
     const bound = SETTINGS.CHECK_INTERVAL_SECONDS * SETTINGS.FAILURE_THRESHOLD + SETTINGS.PROBE_TIMEOUT_MS / 1000;
     line("....", `app on ${host.url}; backends ${primary.url} and ${secondary.url}`);
     line("....", `settings: ${Object.entries(SETTINGS).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    line("....", `switch plan: one traffic_manager step against the local stand-in of Azure's API at ${traffic.standIn.endpoint}`);
     const table = TableClient.fromConnectionString(azurite.connectionString, "failoverstate", { allowInsecureConnection: true });
     const row = () => table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
     // Edits the row as a person would in Storage Explorer, conditionally: when the orchestration
@@ -115,6 +120,18 @@ async function main(): Promise<void> {
       switched ? `${summary(switched)} lock_until_utc=${switched.lock_until_utc} after ${detection.toFixed(1)} s` : "no failover within 30 s",
     );
 
+    // 4b. the failover also moved traffic: Traffic Manager switched in the local stand-in of Azure's API
+    const moved = await waitFor(15_000, async () => {
+      const r = await row();
+      return r.active_target === "secondary" && r.switch_state === "verified" ? r : undefined;
+    });
+    const seconds = (field: string) => (moved ? ((Date.parse(String(moved[field])) - Date.parse(String(moved.switch_detected_utc))) / 1000).toFixed(1) : "?");
+    expectThat(
+      "4b traffic switch (Traffic Manager in the LOCAL STAND-IN of Azure's API, not Azure)",
+      moved !== undefined && traffic.describe().includes("app-east Disabled, app-west Enabled"),
+      `${traffic.describe()}; detection -> applied ${seconds("switch_applied_utc")} s -> verified ${seconds("switch_verified_utc")} s`,
+    );
+
     // 5. an immediate manual failover is refused by the cooldown
     const before = await row();
     const refused = await api(host, "POST", "/api/do_failover");
@@ -155,6 +172,7 @@ async function main(): Promise<void> {
     await primary?.close();
     await secondary?.close();
     await azurite?.stop();
+    await traffic?.close();
   }
   line(failures === 0 ? "DONE" : "FAIL", failures === 0 ? "every step passed" : `${failures} expectation(s) failed`);
   process.exitCode = failures === 0 ? 0 : 1;

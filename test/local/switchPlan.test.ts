@@ -20,6 +20,7 @@ describe("switch plans through the real orchestration on the local host, against
   let notifications: SignedReceiver;
   let host: LocalHost | undefined;
   let table: TableClient;
+  let historyTable = "";
 
   beforeEach(async () => {
     standIn = await startAzureStandIn({ frontDoorDeploymentMs: 1500 });
@@ -50,6 +51,7 @@ describe("switch plans through the real orchestration on the local host, against
       ...settings,
     });
     table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
+    historyTable = env.FAILOVER_HISTORY_TABLE!;
     host = await startLocalHost({ env, timers: false, credential: standInCredential });
     expect((await api("POST", "/api/init")).status).toBe(201);
     expect((await api("POST", "/api/start")).status).toBe(202);
@@ -86,8 +88,12 @@ describe("switch plans through the real orchestration on the local host, against
     const times = ["switch_detected_utc", "switch_intent_utc", "switch_applied_utc", "switch_verified_utc"].map((f) => Date.parse(String(failed[f])));
     expect(times.every((t, i) => !Number.isNaN(t) && (i === 0 || t >= times[i - 1]!))).toBe(true);
     expect(JSON.parse(String(failed.switch_steps)).map((s: { status: string }) => s.status)).toEqual(["changed", "changed", "changed"]);
-    const kinds = (await history()).map((e) => e.kind);
-    expect(kinds.slice(0, 3)).toEqual(["switch_verified", "switch_applied", "failover"]);
+    // The audit entries follow the row write.
+    const kinds = await eventually("the audit entries", async () => {
+      const k = (await history()).map((e) => e.kind);
+      return k.length >= 3 ? k : undefined;
+    });
+    expect(kinds).toEqual(["switch_verified", "switch_applied", "failover"]);
     const status = await eventually("status with the switch", async () => {
       const s = await api("GET", "/api/status");
       return s.body.orchestration?.custom_status?.switch?.switch_state === "verified" ? s : undefined;
@@ -204,7 +210,7 @@ describe("switch plans through the real orchestration on the local host, against
     const settings = {
       AzureWebJobsStorage: storageConnectionString(),
       FAILOVER_TABLE: table.tableName,
-      FAILOVER_HISTORY_TABLE: "unusedhistory",
+      FAILOVER_HISTORY_TABLE: historyTable,
       SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns"])),
     };
     const response = await switchTarget(createDeps(loadConfig(settings)), "state", { force: true, expected_from: "primary", reason: "drill" });

@@ -82,6 +82,8 @@ export async function switchCycle(deps: FailoverDeps, group: string): Promise<Sw
     const writes = applied.steps.reduce((n, s) => n + s.writes, 0);
     await recordTransition(deps, group, event("switch_applied", `${applied.steps.length} step(s), ${writes} write(s) in ${applied.ms} ms; ${timeline(outcome)}`), outcome);
   }
-  if (outcome.switch_state === "verified") await recordTransition(deps, group, event("switch_verified", timeline(outcome)), outcome);
+  // Adopting a plan (verifying a world that already matches) is not an event; finishing a switch is.
+  const switching = applied !== undefined || loaded.state.switch_state === "applied" || loaded.state.switch_state === "propagating";
+  if (switching && outcome.switch_state === "verified") await recordTransition(deps, group, event("switch_verified", timeline(outcome)), outcome);
   return response(group, plan, action, outcome);
 }

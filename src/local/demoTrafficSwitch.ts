@@ -1,0 +1,38 @@
+import { standInCredential } from "./azureStandIn/credential";
+import { SAMPLE_IDS, samplePlan, seedSampleTargets } from "./azureStandIn/sampleTargets";
+import { startAzureStandIn, type AzureStandIn } from "./azureStandIn/server";
+
+/**
+ * The demo's traffic step: a local stand-in of Azure's API with a Traffic Manager profile
+ * (app-east for the primary, app-west for the secondary), and the settings that give the
+ * default group a one-step switch plan against it.
+ */
+export interface DemoTraffic {
+  readonly standIn: AzureStandIn;
+  readonly env: Record<string, string>;
+  readonly credential: typeof standInCredential;
+  /** One line: what the profile's endpoints read now and the writes the switch made, in order. */
+  describe(): string;
+  close(): Promise<void>;
+}
+
+export async function startDemoTraffic(): Promise<DemoTraffic> {
+  const standIn = await startAzureStandIn();
+  seedSampleTargets(standIn);
+  const endpoint = (name: string) => (standIn.resources.get(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/${name}`)?.properties as { endpointStatus?: string } | undefined)?.endpointStatus;
+  return {
+    standIn,
+    env: {
+      SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager"])),
+      ARM_ENDPOINT: standIn.endpoint,
+      ARM_AUDIENCE: `${standIn.endpoint}/.default`,
+      SWITCH_EXTRA_CA_PEM: standIn.caPem,
+    },
+    credential: standInCredential,
+    describe: () => {
+      const writes = standIn.writes().filter((w) => w.status < 300).map((w) => `PATCH ${w.path.split("/").pop()} ${(w.body as { properties?: { endpointStatus?: string } }).properties?.endpointStatus}`);
+      return `profile tm-app: app-east ${endpoint("app-east")}, app-west ${endpoint("app-west")}; writes in order: ${writes.join(", ") || "none"}`;
+    },
+    close: () => standIn.stop(),
+  };
+}
