@@ -52,11 +52,14 @@ export class VirtualClock implements HubClock {
 
   /**
    * Moves time to the earliest scheduled moment and runs what is due then, in scheduling order.
-   * Returns false when nothing is scheduled (time does not move).
+   * With a window, it moves to the last moment scheduled within `windowMs` of the earliest and
+   * runs all of that batch: some things then run up to `windowMs` late, never early (the way
+   * timers behave on a polled queue). Returns false when nothing is scheduled.
    */
-  advance(): boolean {
+  advance(windowMs = 0): boolean {
     if (this.queue.length === 0) return false;
-    const next = Math.min(...this.queue.map((e) => e.at));
+    const earliest = Math.min(...this.queue.map((e) => e.at));
+    const next = Math.max(...this.queue.filter((e) => e.at <= earliest + windowMs).map((e) => e.at));
     this.time = next;
     const due = this.queue.filter((e) => e.at <= next).sort((a, b) => a.seq - b.seq);
     this.queue = this.queue.filter((e) => e.at > next);
