@@ -5,7 +5,7 @@ import { call } from "./client";
 import { startLocalHost, type LocalHost } from "./host";
 import { VirtualClock } from "./hubClock";
 import type { ExecutionRecord } from "./instances";
-import { EventType, type HistoryEvent } from "./replayHistory";
+import { EventType } from "./replayHistory";
 import { startSampleBackend, type SampleBackend } from "./sampleBackend";
 
 /**
@@ -15,8 +15,9 @@ import { startSampleBackend, type SampleBackend } from "./sampleBackend";
  * (activity, Task.any(timer, event), cancel, continueAsNew): stale results and loops.
  *
  * Anomalies: an execution without exactly one health check, a failed health check, a cycle
- * shorter than the interval without a wake, an execution that failed or completed, an instance
- * stuck with nothing scheduled. Target: 0.
+ * that ends before its check is due without a wake (shorter than the interval, except right
+ * after a woken cycle, when the next check keeps the pace of the last counted one), an
+ * execution that failed or completed, an instance stuck with nothing scheduled. Target: 0.
  *
  *   npm run soak                  10,000 cycles
  *   npm run soak -- 500 42        500 cycles, seed 42
@@ -43,22 +44,36 @@ export interface SoakResult {
 }
 
 
-/** What is wrong with one execution of the loop, given when the next one started. */
-export function executionAnomalies(record: ExecutionRecord, nextStart: number | undefined, intervalSeconds: number): string[] {
+/** Whether an execution was woken by an external wake event. */
+export function woken(record: ExecutionRecord): boolean {
+  return record.history.some((e) => e.EventType === EventType.EventRaised && e.Name === WAKE_EVENT);
+}
+
+/**
+ * What is wrong with one execution of the loop, given when the next one started and whether
+ * the one before it was woken. A cycle ends when its check is due, never earlier unless a wake
+ * event ends it: due one interval after its start, or, right after a woken cycle (checks that
+ * a wake starts early are not counted), one interval after the last counted check.
+ */
+export function executionAnomalies(record: ExecutionRecord, nextStart: number | undefined, intervalSeconds: number, previousWoken = false): string[] {
   const out: string[] = [];
-  const at = (e: HistoryEvent) => Date.parse(e.Timestamp);
   const started = record.history.find((e) => e.EventType === EventType.ExecutionStarted);
   const where = `execution ${record.executionId}${started ? ` (started ${started.Timestamp})` : ""}`;
   if (record.outcome !== "ContinuedAsNew") out.push(`${where} ended ${record.outcome}`);
   const checks = record.history.filter((e) => e.EventType === EventType.TaskScheduled && e.Name === "health_check");
   if (checks.length !== 1) out.push(`${where} ran ${checks.length} health checks, not 1`);
+  let counterDue: number | undefined;
   for (const check of checks) {
     const failed = record.history.find((e) => e.EventType === EventType.TaskFailed && e.TaskScheduledId === check.EventId);
     if (failed) out.push(`${where}: health check failed: ${String(failed.Reason)}`);
+    const done = record.history.find((e) => e.EventType === EventType.TaskCompleted && e.TaskScheduledId === check.EventId);
+    const next = done ? (JSON.parse(String(done.Result)) as { next_counted_check_utc?: string }).next_counted_check_utc : undefined;
+    if (next) counterDue = Date.parse(next);
   }
-  const woken = record.history.some((e) => e.EventType === EventType.EventRaised && e.Name === WAKE_EVENT);
-  if (started && nextStart !== undefined && !woken && nextStart - at(started) < intervalSeconds * 1000) {
-    out.push(`${where} lasted ${(nextStart - at(started)) / 1000} s without a wake (interval ${intervalSeconds} s)`);
+  if (started && nextStart !== undefined && !woken(record)) {
+    const lasted = nextStart - Date.parse(started.Timestamp);
+    const due = previousWoken && counterDue !== undefined ? counterDue : Date.parse(started.Timestamp) + intervalSeconds * 1000;
+    if (nextStart < due) out.push(`${where} lasted ${lasted / 1000} s without a wake, ending before its check was due (interval ${intervalSeconds} s${previousWoken ? ", after a woken cycle" : ""})`);
   }
   return out;
 }
@@ -127,7 +142,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     for (const group of groups) {
       const own = records.filter((r) => r.instanceId === instanceIdFor(group));
       const starts = own.map((r) => Date.parse(r.history.find((e) => e.EventType === EventType.ExecutionStarted)?.Timestamp ?? ""));
-      own.forEach((record, index) => anomalies.push(...executionAnomalies(record, starts[index + 1], intervalSeconds)));
+      own.forEach((record, index) => anomalies.push(...executionAnomalies(record, starts[index + 1], intervalSeconds, index > 0 && woken(own[index - 1]!))));
       const status = host.taskHub.status(instanceIdFor(group));
       if (status?.runtimeStatus !== "Running" && status?.runtimeStatus !== "Pending") anomalies.push(`${group}: the loop is ${status?.runtimeStatus ?? "missing"} at the end`);
     }

@@ -22,6 +22,13 @@ describe("the soak's checks flag", () => {
     expect(found).toEqual([expect.stringContaining("ran 0 health checks, not 1"), expect.stringContaining("lasted 5 s without a wake")]);
   });
 
+  test("after a woken cycle, a cycle may be short, but not shorter than the pace of the last counted check", () => {
+    const events = (next: string) => [start, history.taskScheduled(at(0), 0, "health_check", {}), history.taskCompleted(at(0), 0, { next_counted_check_utc: next })];
+    expect(executionAnomalies(record(events(at(12).toISOString())), at(12).getTime(), 30, true)).toEqual([]);
+    expect(executionAnomalies(record(events(at(12).toISOString())), at(12).getTime(), 30, false)).toEqual([expect.stringContaining("lasted 12 s without a wake")]);
+    expect(executionAnomalies(record(events(at(20).toISOString())), at(12).getTime(), 30, true)).toEqual([expect.stringContaining("after a woken cycle")]);
+  });
+
   test("nothing when the short cycle was woken and the check ran", () => {
     const events = [start, history.taskScheduled(at(0), 0, "health_check", {}), history.taskCompleted(at(0), 0, {}), history.eventRaised(at(4), "wake", null)];
     expect(executionAnomalies(record(events), at(5).getTime(), 30)).toEqual([]);
