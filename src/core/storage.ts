@@ -132,6 +132,7 @@ export class StateStore {
       });
       for await (const entity of pages) groups.push(String(entity.rowKey));
     } catch (err) {
+      if (statusCodeOf(err) === 404) return []; // no table yet: no group has been created
       throw storageError("listing groups", this.table, err);
     }
     return groups;
