@@ -38,12 +38,23 @@ export interface LoadedState extends ParsedRow {
 }
 
 /** Creates the table when it does not exist yet (createTable ignores an existing one). */
-export async function ensureTable(table: TableClient): Promise<void> {
-  try {
-    await table.createTable();
-  } catch (err) {
-    throw storageError("creating the table", table, err);
+/** Tables this process has already created or found: created once, not on every call. */
+const ensured = new WeakMap<TableClient, Promise<void>>();
+
+/**
+ * Creates the table once per process (a create of an existing table is a billed 409, so the
+ * watchdog's happy path must not repeat it); a failure is forgotten so the next call retries.
+ */
+export function ensureTable(table: TableClient): Promise<void> {
+  let pending = ensured.get(table);
+  if (!pending) {
+    pending = table.createTable().catch((err: unknown) => {
+      ensured.delete(table);
+      throw storageError("creating the table", table, err);
+    });
+    ensured.set(table, pending);
   }
+  return pending;
 }
 
 /**

@@ -7,12 +7,14 @@ import { ensureOrchestration } from "./shared/orchestrationClient";
 import { runtimeDeps } from "./shared/runtimeDeps";
 
 /**
- * Every minute: make sure the default group's row exists (when its endpoints are configured)
+ * Every 5 minutes: make sure the default group's row exists (when its endpoints are configured)
  * and that every group's singleton orchestration is alive. A fresh deployment needs no manual
  * start, and one group's failure never stops the others.
  */
 app.timer("watchdog", {
-  schedule: "0 */1 * * * *",
+  // 5 minutes bounds how long a group's loop can stay dead; each run costs storage requests
+  // (its own reads plus the Durable status queries), so not every minute.
+  schedule: "0 */5 * * * *",
   extraInputs: [df.input.durableClient()],
   handler: async (_timer, context) => {
     const deps = runtimeDeps();

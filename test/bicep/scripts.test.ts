@@ -175,7 +175,7 @@ function zipEntries(file: string): string[] {
 }
 
 describe("scripts/package", () => {
-  test("functions.zip holds dist/, host.json, package.json and only the production node_modules", () => {
+  test("functions.zip holds dist/ without dist/local, host.json, package.json and only the production node_modules", () => {
     const out = path.join(tmp, "package", "functions.zip");
     const r = run("bash", [script("package"), "--out", out]);
     if (r.status !== 0) throw new Error(`scripts/package failed (exit ${r.status}):\n${r.stderr}`);
@@ -201,5 +201,8 @@ describe("scripts/package", () => {
     }
     expect(entries.filter((e) => /^(src|test|bicep|scripts|\.tools|\.artifacts)\//.test(e) || e === "local.settings.json")).toEqual([]);
     expect(entries.filter((e) => e.startsWith("node_modules/.bin/"))).toEqual([]);
+    // Nothing of the local host (nor Azurite's development key) ships; the functions do.
+    expect(entries.filter((e) => e.startsWith("dist/local/"))).toEqual([]);
+    expect(entries.some((e) => e.startsWith("dist/functions/"))).toBe(true);
   }, 300_000);
 });

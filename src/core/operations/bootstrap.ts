@@ -25,6 +25,13 @@ export async function bootstrap(deps: FailoverDeps, request: BootstrapRequest): 
     const missing = isDefault ? "PRIMARY_ENDPOINT and SECONDARY_ENDPOINT settings" : "primary_endpoint and secondary_endpoint";
     throw new FailoverError("invalid_request", `Cannot create group "${request.group}": the ${missing} are needed to create its row`);
   }
+  // Look before creating: on the watchdog's happy path the row exists, and a create that fails
+  // with 409 is a billed request for nothing.
+  try {
+    return { created: false, state: (await deps.store.load(request.group)).state };
+  } catch (err) {
+    if (!isFailoverError(err, "state_not_found")) throw err;
+  }
   const state = initialState(primary, secondary);
   const created = await deps.store.create(request.group, state, request.overrides ?? {});
   return { created, state: created ? state : (await deps.store.load(request.group)).state };
