@@ -4,6 +4,7 @@ import { createDeps } from "../core/deps";
 import { bootstrap, switchTarget, healthCheck } from "../core/operations";
 import { ORCHESTRATOR_NAME } from "../core/orchestrationContract";
 import { startAzurite } from "./azurite";
+import { benchSwitchPlan } from "./benchSwitch";
 import { installFunctionsCore, registeredFunctions } from "./functionsCore";
 import { history, orchestrationTriggerInput } from "./replayHistory";
 import { startSampleBackend } from "./sampleBackend";
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
     const replays: number[] = [];
     for (let i = 0; i < 2000; i++) replays.push(await timed(async () => handler(orchestrationTriggerInput("failover-state", input, cycle), new InvocationContext())));
     console.log(`replay of one full cycle (${cycle.length} events) through the replay engine ${stats(replays.slice(200))}`);
+
+    await benchSwitchPlan(azurite.connectionString, stats);
   } finally {
     await primary.close();
     await secondary.close();

@@ -227,4 +227,22 @@ describe("switch plans through the real orchestration on the local host, against
     await settled("secondary");
     expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-west "Enabled"', 'PATCH ExternalEndpoints/app-east "Disabled"', 'PUT CNAME/www "app-west.example.net"']);
   });
+
+  test("readiness on demand: ready with every role; without Traffic Manager Contributor it names the action, scope and role; a TTL over the budget is named; nothing is written", async () => {
+    await start(["traffic_manager", "dns"], {});
+    expect((await api("GET", "/api/readiness")).body).toMatchObject({ group: "state", ready: true, problems: [] });
+    standIn.revoke(TM_ROLE);
+    const before = await row();
+    const budgeted = { recovery_budget_seconds: 45, ...samplePlan(standIn, ["traffic_manager", "dns"]) };
+    await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", switch_plan: JSON.stringify(budgeted) }, "Merge", { etag: before.etag });
+    const notReady = await api("GET", "/api/readiness");
+    expect(notReady.status).toBe(200);
+    expect(notReady.body.ready).toBe(false);
+    expect(notReady.body.problems).toEqual([
+      `step 0: traffic_manager tm-app: missing action Microsoft.Network/trafficManagerProfiles/ExternalEndpoints/write on ${SAMPLE_IDS.trafficManager}: grant Traffic Manager Contributor (a4b10055-b0c7-44c2-b00f-c7b5b3550cf7)`,
+      "step 1: dns CNAME www.contoso.example: TTL 60 s exceeds the recovery-time budget (45 s)",
+    ]);
+    expect(standIn.writes()).toHaveLength(0);
+    expect((await api("GET", "/api/readiness?group=nope")).status).toBe(404);
+  });
 });

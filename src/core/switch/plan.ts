@@ -95,6 +95,8 @@ export const webhookStep = z.strictObject({
 export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, webhookStep]);
 
 export const switchPlan = z.strictObject({
+  /** Readiness warns when a step's DNS or Traffic Manager TTL exceeds this recovery-time budget. */
+  recovery_budget_seconds: z.number().int().min(1).max(86400).optional(),
   steps: z.array(switchStep).min(1, "a plan needs at least one step").max(MAX_STEPS, `a plan has at most ${MAX_STEPS} steps`),
 });
 

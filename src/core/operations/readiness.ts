@@ -1,0 +1,34 @@
+import type { FailoverDeps } from "../deps";
+import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
+import { buildRunners, checkReadiness } from "../switch/runPlan";
+import { loadPlan } from "../switch/saga";
+
+export interface ReadinessResponse {
+  readonly group: string;
+  /** "none": no plan; "invalid": a malformed plan; else the plan's generation. */
+  readonly plan: string;
+  readonly ready: boolean;
+  /** Each problem named: the step, the resource, the missing action and the role that grants it. */
+  readonly problems: string[];
+  readonly checked_at: string;
+}
+
+/**
+ * Can every step of the group's switch plan run? The resources exist, both sides are defined,
+ * the identity holds the needed actions (ARM's permissions API), the TTLs fit the plan's
+ * recovery_budget_seconds. Reads only: nothing on Azure or on the row is written.
+ */
+export async function readiness(deps: FailoverDeps, group: string): Promise<ReadinessResponse> {
+  const loaded = await deps.store.load(group);
+  const checked_at = deps.clock.now().toISOString();
+  let plan: SwitchPlan | undefined;
+  try {
+    plan = loadPlan(loaded.raw, group, group === deps.config.defaultGroup, deps.config.switchPlan);
+  } catch (err) {
+    if (err instanceof InvalidPlanError) return { group, plan: "invalid", ready: false, problems: [err.message], checked_at };
+    throw err;
+  }
+  if (!plan) return { group, plan: "none", ready: true, problems: [], checked_at };
+  const result = await checkReadiness(buildRunners(plan, deps.switchClients()), plan.recovery_budget_seconds);
+  return { group, plan: plan.generation, ready: result.ready, problems: result.problems, checked_at };
+}

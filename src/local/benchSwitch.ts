@@ -1,0 +1,63 @@
+import { loadConfig } from "../core/config";
+import { createDeps } from "../core/deps";
+import { bootstrap, switchCycle, switchTarget } from "../core/operations";
+import { parsePlan } from "../core/switch/plan";
+import { applyPlan, buildRunners } from "../core/switch/runPlan";
+import { standInCredential } from "./azureStandIn/credential";
+import { samplePlan, seedSampleTargets } from "./azureStandIn/sampleTargets";
+import { startAzureStandIn } from "./azureStandIn/server";
+
+/**
+ * What a Traffic Manager + DNS switch plan adds to a failover, against the local stand-in of
+ * Azure's API: the switch cycle (apply, verify, the row's result write and the audit entries),
+ * timed per switch, and the requests it sends. Numbers only; nothing passes or fails.
+ */
+export async function benchSwitchPlan(connectionString: string, stats: (samples: number[]) => string): Promise<void> {
+  const standIn = await startAzureStandIn();
+  try {
+    seedSampleTargets(standIn);
+    const config = loadConfig({
+      AzureWebJobsStorage: connectionString,
+      FAILOVER_TABLE: "benchswitchstate",
+      FAILOVER_HISTORY_TABLE: "benchswitchhistory",
+      PRIMARY_ENDPOINT: "http://127.0.0.1:9/primary",
+      SECONDARY_ENDPOINT: "http://127.0.0.1:9/secondary",
+      COOLDOWN_SECONDS: "0",
+      SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns"])),
+      ARM_ENDPOINT: standIn.endpoint,
+      ARM_AUDIENCE: `${standIn.endpoint}/.default`,
+      SWITCH_EXTRA_CA_PEM: standIn.caPem,
+    });
+    const deps = createDeps(config, { credential: standInCredential });
+    await bootstrap(deps, { group: "state" });
+    await switchCycle(deps, "state"); // adopt the plan (verify only), and warm the clients
+    const added: number[] = [];
+    const reads: number[] = [];
+    const writes: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const from = (await deps.store.load("state")).state.active_target;
+      await switchTarget(deps, "state", { force: true, expected_from: from, reason: "bench" });
+      const before = standIn.log.length;
+      const t0 = performance.now();
+      const result = await switchCycle(deps, "state");
+      added.push(performance.now() - t0);
+      if (result.switch_state !== "verified") throw new Error(`switch ${i} ended ${result.switch_state}: ${result.error}`);
+      const requests = standIn.log.slice(before);
+      reads.push(requests.filter((r) => r.method === "GET").length);
+      writes.push(requests.filter((r) => r.method !== "GET").length);
+    }
+    // An activity delivered twice: the plan applied again for the side already active.
+    const state = (await deps.store.load("state")).state;
+    const runners = buildRunners(parsePlan(config.switchPlan!, "SWITCH_PLAN"), deps.switchClients());
+    const mark = standIn.log.length;
+    const again = await applyPlan(runners, { group: "state", failoverCount: state.failover_count, from: state.active_target === "primary" ? "secondary" : "primary", to: state.active_target });
+    if (again.outcome !== "applied") throw new Error(`repeat failed: ${again.error}`);
+    const repeat = standIn.log.slice(mark);
+    const avg = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1);
+    console.log(`switch plan traffic_manager + dns, time the switch cycle adds to a failover (apply + verify + row write + audit): ${stats(added.slice(5))}`);
+    console.log(`  requests per switch: ${avg(reads)} reads, ${avg(writes)} writes (apply: one read and one write per side per step; verify: one read per side per step)`);
+    console.log(`  the plan applied again for the side already active (an activity run twice): ${repeat.filter((r) => r.method === "GET").length} reads, ${repeat.filter((r) => r.method !== "GET").length} writes`);
+  } finally {
+    await standIn.stop();
+  }
+}
