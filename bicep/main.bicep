@@ -163,6 +163,26 @@ param probeMaxBodyBytes int = 65536
 param probeFollowRedirects bool = false
 
 // ---------------------------------------------------------------------------------------------
+// Alerts (modules/alerts.bicep): where they go, and the thresholds of the 5xx and storage alerts
+// ---------------------------------------------------------------------------------------------
+
+@description('Optional email address that receives every alert (through an action group). Empty, with alertWebhookUrl empty too: no action group; the alerts still show in the portal.')
+param alertEmail string = ''
+
+@description('Optional webhook URL that receives every alert in the common alert schema. A secure parameter: it stays out of the deployment history.')
+@secure()
+param alertWebhookUrl string = ''
+
+@description('Percent of HTTP requests answering 5xx over 15 minutes above which the 5xx alert fires.')
+@minValue(1)
+@maxValue(100)
+param http5xxPercentThreshold int = 5
+
+@description('Failed storage transactions in 5 minutes above which the storage alert fires.')
+@minValue(1)
+param storageErrorThreshold int = 10
+
+// ---------------------------------------------------------------------------------------------
 // Names and tags
 // ---------------------------------------------------------------------------------------------
 
@@ -179,6 +199,9 @@ var names = {
   plan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
   deploymentContainer: 'app-package-${resourceToken}'
+  actionGroup: 'ag-${resourceToken}'
+  alertPrefix: 'alert-${resourceToken}'
+  workbook: guid(resourceToken, 'workbook')
 }
 
 var failover failoverSettings = {
@@ -237,6 +260,39 @@ module monitoring 'modules/monitoring.bicep' = {
     location: location
     tags: allTags
   }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    alertNamePrefix: names.alertPrefix
+    actionGroupName: names.actionGroup
+    location: location
+    tags: allTags
+    applicationInsightsName: names.applicationInsights
+    storageAccountName: names.storage
+    alertEmail: alertEmail
+    alertWebhookUrl: alertWebhookUrl
+    http5xxPercentThreshold: http5xxPercentThreshold
+    storageErrorThreshold: storageErrorThreshold
+  }
+  dependsOn: [
+    storage
+    monitoring
+  ]
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  params: {
+    name: names.workbook
+    location: location
+    tags: allTags
+    applicationInsightsName: names.applicationInsights
+  }
+  dependsOn: [
+    monitoring
+  ]
 }
 
 module roles 'modules/roles.bicep' = {

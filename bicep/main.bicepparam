@@ -13,6 +13,11 @@ param secondaryEndpoint = readEnvironmentVariable('SECONDARY_ENDPOINT')
 // Optional webhook for every transition (a secure parameter: it stays out of deployment history).
 param notifyWebhookUrl = readEnvironmentVariable('NOTIFY_WEBHOOK_URL', '')
 
+// Optional alert receivers (an action group is created only when one is set). The webhook is a
+// secure parameter.
+param alertEmail = readEnvironmentVariable('ALERT_EMAIL', '')
+param alertWebhookUrl = readEnvironmentVariable('ALERT_WEBHOOK_URL', '')
+
 // Who may edit the state row with `az storage entity ... --auth-mode login` (scripts/deploy fills
 // it with the signed-in user's object ID unless told not to). Empty: nobody besides the app.
 param operatorPrincipalId = readEnvironmentVariable('OPERATOR_PRINCIPAL_ID', '')

@@ -143,7 +143,8 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
 resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   name: appName
   location: location
-  tags: tags
+  // azd deploys the service "api" of azure.yaml to the resource carrying this tag.
+  tags: union(tags, { 'azd-service-name': 'api' })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'

@@ -42,6 +42,8 @@ export const failoverActivityInputSchema = z.object({
   automatic: z.boolean(),
   reason: z.string(),
   actor: z.string(),
+  /** W3C traceparent of the cycle's trace, so the switch joins it (absent when nothing records spans). */
+  traceparent: z.string().max(64).optional(),
 });
 export type FailoverActivityInput = z.infer<typeof failoverActivityInputSchema>;
 

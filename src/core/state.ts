@@ -97,6 +97,8 @@ const stateSchema = z.object({
   last_check_utc: isoTime,
   lock_until_utc: isoTime,
   consecutive_failures: count.default(0),
+  /** When the active endpoint's current streak of counted failed checks began (detection time). */
+  unhealthy_since_utc: isoTime,
   consecutive_successes: count.default(0),
   failback_successes: count.default(0),
   primary_healthy: boolean.optional(),

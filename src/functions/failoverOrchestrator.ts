@@ -14,6 +14,7 @@ import {
   orchestratorInputSchema,
   type FailoverActivityInput,
 } from "../core/orchestrationContract";
+import { recordCycle } from "../core/telemetry";
 
 /**
  * The eternal loop of one failover group, one cycle per execution:
@@ -31,7 +32,7 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
   let error: string | undefined;
   let switchProgress: SwitchCycleResponse | undefined;
   try {
-    const result = (yield context.df.callActivity(HEALTH_CHECK_ACTIVITY, { group, cycle: cycleStart.toISOString() })) as HealthCheckResponse | GroupRemoved;
+    const result = (yield context.df.callActivity(HEALTH_CHECK_ACTIVITY, { group, cycle: cycleStart.toISOString() })) as (HealthCheckResponse & { traceparent?: string }) | GroupRemoved;
     if ("removed" in result) return `group "${group}" has no state row any more; the orchestration ends`;
     check = result;
     if (check.recommendation !== "none") {
@@ -42,6 +43,7 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
         automatic: true,
         reason: check.reason,
         actor: "orchestrator",
+        ...(result.traceparent ? { traceparent: result.traceparent } : {}),
       };
       switched = (yield context.df.callActivity(DO_FAILOVER_ACTIVITY, request)) as SwitchTargetResponse;
     }
@@ -61,6 +63,8 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
   const due = check?.next_counted_check_utc ? new Date(check.next_counted_check_utc) : addSeconds(cycleStart, intervalSeconds);
   const nextCheck = due > context.df.currentUtcDateTime ? due : context.df.currentUtcDateTime;
   context.df.setCustomStatus(cycleStatus(group, context.df.currentUtcDateTime, nextCheck, check, switched, error, switchProgress));
+  // The loop's heartbeat, counted once: replays of this episode skip it.
+  if (!context.df.isReplaying) recordCycle(group, error ? "error" : "ok", intervalSeconds);
 
   const timer = context.df.createTimer(nextCheck);
   const wake = context.df.waitForExternalEvent(WAKE_EVENT);

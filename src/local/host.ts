@@ -12,6 +12,7 @@ import type { ChaosOptions } from "./chaos";
 import type { HubClock } from "./hubClock";
 import { InstanceAlreadyRunningError, type ExecutionRecord } from "./instances";
 import { LocalTaskHub } from "./taskHub";
+import { startLocalMetrics, type LocalMetrics } from "./telemetry";
 
 /**
  * The local host: what `func start` does for this app, in-process. It loads every module in
@@ -39,11 +40,15 @@ export interface LocalHostOptions {
   readonly onExecution?: (record: ExecutionRecord) => void;
   /** Credential for the switch steps' Azure SDK clients (the local Azure stand-in's); the managed identity by default. */
   readonly credential?: TokenCredential;
+  /** Serve the app's OpenTelemetry metrics in the Prometheus format at /metrics (default false). */
+  readonly metrics?: boolean;
 }
 
 export interface LocalHost {
   readonly url: string;
   readonly taskHub: LocalTaskHub;
+  /** The Prometheus scrape URL (`<url>/metrics`) when started with `metrics: true`. */
+  readonly metricsUrl?: string;
   /** Runs a timer-triggered function now, as its schedule would. */
   runTimer(name: string): Promise<void>;
   stop(): Promise<void>;
@@ -120,6 +125,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     ...(options.chaos ? { chaos: options.chaos } : {}),
     ...(options.onExecution ? { onExecution: options.onExecution } : {}),
   });
+  const localMetrics: LocalMetrics | undefined = options.metrics ? startLocalMetrics() : undefined;
   let origin = "";
 
   function contextFor(registration: Registration): InvocationContext {
@@ -205,6 +211,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", origin);
+    if (localMetrics && url.pathname === "/metrics") return localMetrics.handle(req, res);
     const serve = url.pathname.startsWith("/api/") ? serveApi : url.pathname.startsWith(DURABLE_PREFIX) ? serveDurable : undefined;
     if (!serve) return sendJson(res, 404, { error: "not_found" });
     serve(req, res, url).catch((err: unknown) => {
@@ -252,12 +259,14 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   return {
     url: origin,
     taskHub,
+    ...(localMetrics ? { metricsUrl: `${origin}/metrics` } : {}),
     runTimer,
     async stop() {
       stopped = true;
       for (const t of timers) clearTimeout(t);
       timers.length = 0;
       await taskHub.stop();
+      await localMetrics?.shutdown();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const [key, value] of Object.entries(previousEnv)) {

@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, type Dirent } from "node:fs";
 import path from "node:path";
 import { ROOT, makeTempDir, run } from "./arm";
 
@@ -177,7 +177,8 @@ function zipEntries(file: string): string[] {
 describe("scripts/package", () => {
   test("functions.zip holds dist/ without dist/local, host.json, package.json and only the production node_modules", () => {
     const out = path.join(tmp, "package", "functions.zip");
-    const r = run("bash", [script("package"), "--out", out]);
+    const stage = path.join(tmp, "package", "app");
+    const r = run("bash", [script("package"), "--out", out, "--stage", stage]);
     if (r.status !== 0) throw new Error(`scripts/package failed (exit ${r.status}):\n${r.stderr}`);
     expect(r.stdout.trim()).toBe(out);
 
@@ -196,9 +197,18 @@ describe("scripts/package", () => {
     expect(entries.filter((e) => main.test(e)).length).toBeGreaterThan(0);
 
     for (const dep of Object.keys(pkg.dependencies)) expect([dep, files.has(`node_modules/${dep}/package.json`)]).toEqual([dep, true]);
-    for (const dev of Object.keys(pkg.devDependencies)) {
+    // A devDependency that a production dependency also needs is installed by --omit=dev (the lockfile says which).
+    const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
+    const devOnly = Object.keys(pkg.devDependencies).filter((dev) => lock.packages[`node_modules/${dev}`]?.dev === true);
+    expect(devOnly).toEqual(expect.arrayContaining(["jest", "azurite", "typescript", "@opentelemetry/exporter-prometheus"]));
+    for (const dev of devOnly) {
       expect([dev, entries.some((e) => e.startsWith(`node_modules/${dev}/`))]).toEqual([dev, false]);
     }
+    // --stage leaves exactly what the zip holds (azd deploys that folder).
+    const staged = (readdirSync(stage, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((d) => d.isFile())
+      .map((d) => path.relative(stage, path.join(d.parentPath, d.name)));
+    expect(staged.sort()).toEqual(entries.filter((e) => !e.endsWith("/")).sort());
     expect(entries.filter((e) => /^(src|test|bicep|scripts|\.tools|\.artifacts)\//.test(e) || e === "local.settings.json")).toEqual([]);
     expect(entries.filter((e) => e.startsWith("node_modules/.bin/"))).toEqual([]);
     // Nothing of the local host (nor Azurite's development key) ships; the functions do.

@@ -246,7 +246,9 @@ describe("compiled with the real Bicep CLI", () => {
     for (const file of files) {
       expect([file, readFileSync(path.join(BICEP_DIR, file), "utf8")]).not.toEqual([file, expect.stringMatching(/'(br|ts)[/:]/)]);
     }
-    expect(Object.keys(main.resources).sort()).toEqual(["functionApp", "identity", "monitoring", "roles", "storage"]);
+    // main.bicep declares only local modules; every resource lives in one of them.
+    expect(Object.values<Json>(main.resources).map((r) => r.type)).toEqual(Object.keys(main.resources).map(() => "Microsoft.Resources/deployments"));
+    expect(Object.keys(main.resources)).toEqual(expect.arrayContaining(["functionApp", "identity", "monitoring", "roles", "storage", "alerts", "workbook"]));
   });
 
   test("main.bicepparam builds with the endpoints from the environment, and only names main.bicep parameters", () => {
@@ -279,8 +281,10 @@ describe("parameters, names and tags", () => {
   test("every resource with a location carries tags, and every module gets the same tags", () => {
     const located = allResources(main).filter((r) => r.resource.location !== undefined && r.resource.existing !== true);
     expect(located.length).toBeGreaterThanOrEqual(6);
-    for (const loc of located) expect([loc.resource.type, loc.resource.tags]).toEqual([loc.resource.type, "[parameters('tags')]"]);
-    for (const symbol of ["identity", "storage", "monitoring", "functionApp"]) {
+    // The function app adds the tag azd deploys by (azure.yaml's service name).
+    const expected = (type: string) => (type === "Microsoft.Web/sites" ? "[union(parameters('tags'), createObject('azd-service-name', 'api'))]" : "[parameters('tags')]");
+    for (const loc of located) expect([loc.resource.type, loc.resource.tags]).toEqual([loc.resource.type, expected(loc.resource.type)]);
+    for (const symbol of ["identity", "storage", "monitoring", "functionApp", "alerts", "workbook"]) {
       expect(moduleDeployment(main, symbol).properties.parameters.tags.value).toBe("[variables('allTags')]");
     }
   });

@@ -30,6 +30,18 @@ describe("hysteresis", () => {
     expect(run([false, false, false]).recommendations).toEqual(["none", "none", "failover"]);
   });
 
+  test("unhealthy_since_utc marks the first counted failed check of the streak; a healthy check or a switch clears it", () => {
+    expect(run([true]).state.unhealthy_since_utc).toBeUndefined();
+    expect(run([true, false, false]).state.unhealthy_since_utc).toBe(later(30).toISOString());
+    expect(run([false, false, true]).state.unhealthy_since_utc).toBeUndefined();
+    expect(run([false, true, false, false]).state.unhealthy_since_utc).toBe(later(60).toISOString());
+    const failing = run([false, false, false]).state;
+    // A repeated check of the same cycle (at-least-once) moves nothing.
+    expect(evaluateCheck(failing, { active: down() }, policy, later(999), "cycle-2").next.unhealthy_since_utc).toBe(NOW.toISOString());
+    const switched = decideSwitch(failing, { kind: "failover", expected_from: "primary", force: false, automatic: true, reason: "r", actor: "o" }, ok("http://s/health"), policy, later(90));
+    expect(switched.changed && switched.next.unhealthy_since_utc).toBeUndefined();
+  });
+
   test("one healthy check resets the count", () => {
     const { state, recommendations } = run([false, false, true, false, false]);
     expect(recommendations).not.toContain("failover");

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { APP_SETTING_NAMES, GENERAL_SETTINGS, loadConfig } from "../../src/core/config";
 import { POLICY_KNOBS } from "../../src/core/knobs";
+import { METRICS } from "../../src/core/telemetry";
 
 const root = join(__dirname, "..", "..");
 const read = (file: string) => readFileSync(join(root, file), "utf8");
@@ -50,5 +51,16 @@ describe("docs match the code", () => {
     expect(readme).toContain("npm ci && npm test");
     expect(scripts.demo).toBeDefined();
     expect(scripts.test).toBeDefined();
+  });
+
+  test('README "Observe it" lists every metric, every alert rule, and the loop-stopped query exactly as the Bicep has it', () => {
+    const observe = readme.slice(readme.indexOf("## Observe it"), readme.indexOf("## Tests"));
+    for (const name of Object.values(METRICS)) expect([name, observe.includes(`\`${name}\``)]).toEqual([name, true]);
+    const alerts = read("bicep/modules/alerts.bicep");
+    const displayNames = [...alerts.matchAll(/displayName: '([^']+)'/g)].map((m) => m[1]!);
+    expect(displayNames).toHaveLength(4);
+    for (const name of [...displayNames, "Storage errors"]) expect([name, observe.includes(`| ${name} |`)]).toEqual([name, true]);
+    const query = /var loopStoppedQuery = '''\n([\s\S]*?)'''/.exec(alerts)![1]!.trim();
+    expect(observe).toContain("```kusto\n" + query + "\n```");
   });
 });

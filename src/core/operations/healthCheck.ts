@@ -4,6 +4,7 @@ import { evaluateCheck, nextCountedCheck, type CheckOutcome, type Recommendation
 import { probeOncePerUrl, probeOptions } from "../probe";
 import { effectivePolicy, endpointOf, type Target } from "../state";
 import { planText } from "../switch/saga";
+import { recordGroupState, recordProbe } from "../telemetry";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
@@ -40,7 +41,7 @@ export interface HealthCheckResponse {
  */
 export async function healthCheck(deps: FailoverDeps, group: string, cycle: string): Promise<HealthCheckResponse> {
   const probe = probeOncePerUrl(deps.probe);
-  const { outcome, response } = await readDecideWrite(deps.store, group, async (loaded) => {
+  const { outcome, response, probed } = await readDecideWrite(deps.store, group, async (loaded) => {
     const policy = effectivePolicy(deps.config.policy, loaded.overrides);
     const options = probeOptions(policy);
     const active = loaded.state.active_target;
@@ -72,8 +73,11 @@ export async function healthCheck(deps: FailoverDeps, group: string, cycle: stri
       ...(nextCountedCheck(s, policy.check_interval_seconds) ? { next_counted_check_utc: nextCountedCheck(s, policy.check_interval_seconds) } : {}),
       ...(planText(loaded.raw, group === deps.config.defaultGroup, deps.config.switchPlan) ? { has_switch_plan: true } : {}),
     };
-    return { next: s, result: { outcome: decided, response } };
+    return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, primary: primaryProbe } } };
   });
+  recordProbe(group, probed.target, probed.active);
+  if (probed.primary) recordProbe(group, "primary", probed.primary);
+  recordGroupState(group, outcome.next);
   for (const transition of outcome.transitions) await recordTransition(deps, group, transition, outcome.next);
   return response;
 }

@@ -4,6 +4,7 @@ import { decideSwitch, type RefusalReason, type SwitchOutcome, type SwitchReques
 import { probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
 import { effectivePolicy, endpointOf, otherTarget, type FailoverState, type Target } from "../state";
 import { withPlanIntent } from "../switch/saga";
+import { recordGroupState, recordProbe, recordSwitch, secondsBetween } from "../telemetry";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
@@ -63,7 +64,7 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
   // A failover that names no source moves away from the target active at the first read, and
   // keeps that source through retries, so it never toggles back.
   let expectedFrom = requested;
-  const { decided, state, standby } = await readDecideWrite(deps.store, group, async (loaded) => {
+  const { decided, state, standby, detection } = await readDecideWrite(deps.store, group, async (loaded) => {
     expectedFrom ??= loaded.state.active_target;
     const policy = effectivePolicy(deps.config.policy, loaded.overrides);
     const to = otherTarget(expectedFrom);
@@ -83,9 +84,16 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
     const detected = switchRequest.automatic && loaded.state.last_check_utc ? new Date(loaded.state.last_check_utc) : now;
     const next = decided.changed && decided.next ? withPlanIntent(loaded.raw, group, deps.config, decided.next, now, detected) : decided.next;
     const state: FailoverState = next ?? loaded.state;
-    return { ...(next ? { next } : {}), result: { decided, state, standby } };
+    // Detection-to-switch: from the first failed check of the streak to this switch (automatic failovers).
+    const detection = switchRequest.automatic && kind === "failover" ? secondsBetween(loaded.state.unhealthy_since_utc, now) : undefined;
+    return { ...(next ? { next } : {}), result: { decided, state, standby, detection } };
   });
   const forced = decided.changed && force;
+  if (standby) recordProbe(group, otherTarget(expectedFrom!), standby);
+  if (decided.changed) {
+    recordSwitch(group, { kind, trigger: forced ? "forced" : request.automatic === true ? "automatic" : "manual", ...(detection !== undefined ? { detection_seconds: detection } : {}) });
+    recordGroupState(group, state);
+  }
   if (decided.transition) await recordTransition(deps, group, decided.transition, state, { ...(standby ? { probe: standby } : {}), forced });
   return {
     group,

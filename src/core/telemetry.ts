@@ -1,0 +1,244 @@
+import {
+  SpanStatusCode,
+  TraceFlags,
+  context,
+  isSpanContextValid,
+  metrics,
+  trace,
+  type Attributes,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type MeterProvider,
+  type Span,
+} from "@opentelemetry/api";
+
+/**
+ * The app's metrics and traces, through the OpenTelemetry API only. Which SDK receives them is
+ * the host's business: the Azure Monitor distro in Azure (src/functions/telemetrySetup.ts), the
+ * Prometheus exporter on the local host (src/local/telemetry.ts), an in-memory exporter in the
+ * tests. With no SDK registered every call here is a no-op.
+ *
+ * Names follow the OpenTelemetry conventions: dot-separated, durations in seconds (unit "s"),
+ * counts with a {annotation} unit, `error.type` and `http.response.status_code` as in the
+ * semantic conventions; the rest live under `failover.`.
+ */
+
+export const METER_NAME = "failover-orchestrator";
+
+/** Every metric the app emits; README "Observe it" lists them and the alerts query them. */
+export const METRICS = {
+  probeDuration: "failover.probe.duration",
+  endpointHealthy: "failover.endpoint.healthy",
+  activeTarget: "failover.active_target",
+  consecutiveFailures: "failover.consecutive_failures",
+  switches: "failover.switches",
+  detectionDuration: "failover.detection.duration",
+  cycles: "failover.cycles",
+  cycleAge: "failover.cycle.age",
+  switchStepFailures: "failover.switch.step.failures",
+  switchDrift: "failover.switch.drift",
+  switchApplyDuration: "failover.switch.apply.duration",
+  switchVerifyDuration: "failover.switch.verify.duration",
+} as const;
+
+/** Attribute names. */
+export const ATTR = {
+  group: "failover.group",
+  role: "failover.endpoint.role",
+  probeResult: "failover.probe.result",
+  target: "failover.target",
+  switchKind: "failover.switch.kind",
+  switchTrigger: "failover.switch.trigger",
+  cycleOutcome: "failover.cycle.outcome",
+  checkInterval: "failover.check.interval",
+  cycleId: "failover.cycle.id",
+  stepKind: "failover.switch.step.kind",
+  errorType: "error.type",
+  httpStatus: "http.response.status_code",
+} as const;
+
+export type Role = "primary" | "secondary";
+export type SwitchTrigger = "automatic" | "manual" | "forced";
+
+interface Instruments {
+  readonly provider: MeterProvider;
+  readonly probeDuration: Histogram;
+  readonly endpointHealthy: Gauge;
+  readonly activeTarget: Gauge;
+  readonly consecutiveFailures: Gauge;
+  readonly switches: Counter;
+  readonly detectionDuration: Histogram;
+  readonly cycles: Counter;
+  readonly switchStepFailures: Counter;
+  readonly switchDrift: Counter;
+  readonly switchApplyDuration: Histogram;
+  readonly switchVerifyDuration: Histogram;
+}
+
+/** Seconds-scale buckets: probes and switches take milliseconds to minutes. */
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+/** When each group's last cycle completed in this process (for failover.cycle.age). */
+const lastCycle = new Map<string, number>();
+
+let instruments: Instruments | undefined;
+
+/** The instruments of the meter provider registered now (the metrics API has no proxy: rebuild when it changes). */
+function meters(): Instruments {
+  const provider = metrics.getMeterProvider();
+  if (instruments?.provider === provider) return instruments;
+  const meter = provider.getMeter(METER_NAME);
+  const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: "s", description, advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+  meter
+    .createObservableGauge(METRICS.cycleAge, { unit: "s", description: "Seconds since this process last saw a cycle of the group complete" })
+    .addCallback((result) => {
+      const now = Date.now();
+      for (const [group, at] of lastCycle) result.observe((now - at) / 1000, { [ATTR.group]: group });
+    });
+  instruments = {
+    provider,
+    probeDuration: seconds(METRICS.probeDuration, "Duration of one health probe, by endpoint role and result"),
+    endpointHealthy: meter.createGauge(METRICS.endpointHealthy, { unit: "1", description: "1 when the endpoint's last probe was healthy, 0 when not" }),
+    activeTarget: meter.createGauge(METRICS.activeTarget, { unit: "1", description: "1 for the group's active target, 0 for the other" }),
+    consecutiveFailures: meter.createGauge(METRICS.consecutiveFailures, { unit: "{check}", description: "Consecutive counted failed checks of the active endpoint" }),
+    switches: meter.createCounter(METRICS.switches, { unit: "{switch}", description: "Switches of the active target, by kind and trigger" }),
+    detectionDuration: seconds(METRICS.detectionDuration, "Seconds from the first failed check of a streak to the automatic switch it caused"),
+    cycles: meter.createCounter(METRICS.cycles, { unit: "{cycle}", description: "Completed orchestration cycles (the loop's heartbeat)" }),
+    switchStepFailures: meter.createCounter(METRICS.switchStepFailures, { unit: "{step}", description: "Switch-plan steps that failed to apply or verify" }),
+    switchDrift: meter.createCounter(METRICS.switchDrift, { unit: "{step}", description: "Switch-plan steps found not matching the active target" }),
+    switchApplyDuration: seconds(METRICS.switchApplyDuration, "Duration of applying one switch-plan step"),
+    switchVerifyDuration: seconds(METRICS.switchVerifyDuration, "Seconds until one switch-plan step verified"),
+  };
+  return instruments;
+}
+
+export interface ProbeObservation {
+  readonly healthy: boolean;
+  readonly latency_ms: number;
+  readonly status_code?: number;
+  readonly error_class?: string;
+}
+
+/** One probe of an endpoint: its duration and result, and the endpoint's health gauge. */
+export function recordProbe(group: string, role: Role, probe: ProbeObservation): void {
+  const m = meters();
+  const base = { [ATTR.group]: group, [ATTR.role]: role };
+  const attributes: Attributes = {
+    ...base,
+    [ATTR.probeResult]: probe.healthy ? "healthy" : "unhealthy",
+    ...(probe.error_class ? { [ATTR.errorType]: probe.error_class } : {}),
+    ...(probe.status_code !== undefined ? { [ATTR.httpStatus]: probe.status_code } : {}),
+  };
+  m.probeDuration.record(probe.latency_ms / 1000, attributes);
+  m.endpointHealthy.record(probe.healthy ? 1 : 0, base);
+}
+
+/** The group's state after a check or a switch: active target and failure streak. */
+export function recordGroupState(group: string, state: { readonly active_target: Role; readonly consecutive_failures: number }): void {
+  const m = meters();
+  for (const target of ["primary", "secondary"] as const) {
+    m.activeTarget.record(target === state.active_target ? 1 : 0, { [ATTR.group]: group, [ATTR.target]: target });
+  }
+  m.consecutiveFailures.record(state.consecutive_failures, { [ATTR.group]: group });
+}
+
+export interface SwitchObservation {
+  readonly kind: "failover" | "failback";
+  readonly trigger: SwitchTrigger;
+  /** Seconds from the first failed check of the streak to this switch (automatic failovers). */
+  readonly detection_seconds?: number;
+}
+
+/** A switch that happened (the row was written). */
+export function recordSwitch(group: string, observation: SwitchObservation): void {
+  const m = meters();
+  m.switches.add(1, { [ATTR.group]: group, [ATTR.switchKind]: observation.kind, [ATTR.switchTrigger]: observation.trigger });
+  if (observation.detection_seconds !== undefined) m.detectionDuration.record(observation.detection_seconds, { [ATTR.group]: group, [ATTR.switchKind]: observation.kind });
+}
+
+/** A completed orchestration cycle: the heartbeat the "loop stopped" alert watches. */
+export function recordCycle(group: string, outcome: "ok" | "error", checkIntervalSeconds: number, at: Date = new Date()): void {
+  meters().cycles.add(1, { [ATTR.group]: group, [ATTR.cycleOutcome]: outcome, [ATTR.checkInterval]: checkIntervalSeconds });
+  lastCycle.set(group, at.getTime());
+}
+
+/** For switch plans: one step's apply and verify, or its failure ("apply" or "verify" in error.type). */
+export function recordSwitchStep(group: string, stepKind: string, outcome: { applySeconds?: number; verifySeconds?: number; failed?: "apply" | "verify" | "readiness" }): void {
+  const m = meters();
+  const attributes = { [ATTR.group]: group, [ATTR.stepKind]: stepKind };
+  if (outcome.applySeconds !== undefined) m.switchApplyDuration.record(outcome.applySeconds, attributes);
+  if (outcome.verifySeconds !== undefined) m.switchVerifyDuration.record(outcome.verifySeconds, attributes);
+  if (outcome.failed) m.switchStepFailures.add(1, { ...attributes, [ATTR.errorType]: outcome.failed });
+}
+
+/** For switch plans: a step found not matching the active target (someone or something moved it). */
+export function recordSwitchDrift(group: string, stepKind: string): void {
+  meters().switchDrift.add(1, { [ATTR.group]: group, [ATTR.stepKind]: stepKind });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traces: one per cycle. The cycle's check starts the trace (its root span begins at the cycle's
+// start); the later activities of the cycle join it through a W3C traceparent the orchestration
+// passes along in their input.
+// ---------------------------------------------------------------------------------------------
+
+const tracer = () => trace.getTracer(METER_NAME);
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** The W3C traceparent of a span, or undefined when no SDK records spans. */
+export function traceparentOf(span: Span): string | undefined {
+  const sc = span.spanContext();
+  if (!isSpanContextValid(sc)) return undefined;
+  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? "01" : "00"}`;
+}
+
+function parentContext(traceparent: string | undefined) {
+  const m = traceparent ? TRACEPARENT.exec(traceparent) : null;
+  if (!m) return context.active();
+  return trace.setSpanContext(context.active(), { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16), isRemote: true });
+}
+
+async function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    span.setAttribute(ATTR.errorType, (err as { code?: string }).code ?? (err as Error).name ?? "Error");
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * Runs the cycle's check as span `name` inside a new root span `failover.cycle` that starts at the
+ * cycle's start. Returns the result and the traceparent the cycle's later activities join.
+ */
+export async function traceCycle<T>(group: string, cycle: string, name: string, fn: () => Promise<T>): Promise<{ result: T; traceparent?: string }> {
+  const started = Date.parse(cycle);
+  const attributes = { [ATTR.group]: group, [ATTR.cycleId]: cycle };
+  const root = tracer().startSpan("failover.cycle", { root: true, attributes, ...(Number.isFinite(started) ? { startTime: started } : {}) });
+  const traceparent = traceparentOf(root);
+  const result = await inSpan(root, () => traceActivity(name, group, traceparent, fn));
+  return { result, ...(traceparent ? { traceparent } : {}) };
+}
+
+/** Runs one activity (or operation) as span `name`, a child of `traceparent` when given. */
+export function traceActivity<T>(name: string, group: string, traceparent: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const span = tracer().startSpan(name, { attributes: { [ATTR.group]: group } }, parentContext(traceparent));
+  return context.with(trace.setSpan(context.active(), span), () => inSpan(span, fn));
+}
+
+/** Adds attributes to the span running now (the activity's), if any. */
+export function annotateSpan(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
+}
+
+/** Seconds between two ISO times, or undefined when either is missing or malformed. */
+export function secondsBetween(fromIso: string | undefined, to: Date): number | undefined {
+  if (fromIso === undefined) return undefined;
+  const from = Date.parse(fromIso);
+  return Number.isFinite(from) ? Math.max(0, (to.getTime() - from) / 1000) : undefined;
+}

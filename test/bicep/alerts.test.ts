@@ -1,0 +1,183 @@
+import { ATTR, METRICS } from "../../src/core/telemetry";
+import { bicep, findProperties, moduleDeployment, type Json } from "./arm";
+import { expand, type Expanded } from "./armEval";
+
+/**
+ * The alerts and the workbook, as compiled by the real Bicep CLI and expanded for given
+ * parameter values the way Resource Manager would (conditions, copy loops, expressions).
+ */
+
+let main: Json;
+let alertsTemplate: Json;
+let workbookTemplate: Json;
+
+beforeAll(() => {
+  const build = bicep(["build", "bicep/main.bicep", "--stdout"]);
+  if (build.status !== 0) throw new Error(`bicep build failed:\n${build.stderr}`);
+  main = JSON.parse(build.stdout);
+  alertsTemplate = moduleDeployment(main, "alerts").properties.template;
+  workbookTemplate = moduleDeployment(main, "workbook").properties.template;
+});
+
+const BASE = { alertNamePrefix: "alert-tok", actionGroupName: "ag-tok", location: "swedencentral", tags: { application: "failover-orchestrator" }, applicationInsightsName: "appi-tok", storageAccountName: "sttok" };
+
+function deployAlerts(extra: Record<string, Json> = {}): Expanded[] {
+  return expand(alertsTemplate, { ...BASE, ...extra });
+}
+
+const ofType = (resources: Expanded[], type: string) => resources.filter((r) => r.type === type);
+const rule = (resources: Expanded[], key: string) => {
+  const found = resources.find((r) => r.name === `alert-tok-${key}`);
+  if (!found) throw new Error(`no alert rule alert-tok-${key}; have ${resources.map((r) => r.name).join(", ")}`);
+  return found.resource;
+};
+const criterion = (r: Json) => r.properties.criteria.allOf[0];
+
+/** Every failover.* name a query mentions is a metric the app emits. */
+function metricNamesIn(query: string): string[] {
+  return [...query.matchAll(/"(failover\.[a-z_.]+)"/g)].map((m) => m[1]!).filter((n) => !Object.values<string>(ATTR).includes(n));
+}
+
+describe("alert rules", () => {
+  test("the four log alerts and the storage metric alert exist, each with a description that says what it means and what to do first", () => {
+    const resources = deployAlerts();
+    expect(ofType(resources, "Microsoft.Insights/scheduledQueryRules").map((r) => r.name).sort()).toEqual(
+      ["alert-tok-http-5xx", "alert-tok-loop-stopped", "alert-tok-switch-failed", "alert-tok-switch-happened"],
+    );
+    expect(ofType(resources, "Microsoft.Insights/metricAlerts").map((r) => r.name)).toEqual(["alert-tok-storage-errors"]);
+    for (const r of [...ofType(resources, "Microsoft.Insights/scheduledQueryRules"), ...ofType(resources, "Microsoft.Insights/metricAlerts")]) {
+      expect([r.name, r.resource.properties.enabled]).toEqual([r.name, true]);
+      expect([r.name, r.resource.properties.description]).toEqual([r.name, expect.stringMatching(/.{60,}First: .{30,}/)]);
+    }
+  });
+
+  test("every metric and attribute the queries read is one the app emits", () => {
+    const resources = deployAlerts();
+    const queries = ofType(resources, "Microsoft.Insights/scheduledQueryRules").map((r) => criterion(r.resource).query as string);
+    const metrics = queries.flatMap(metricNamesIn);
+    expect(metrics.length).toBeGreaterThanOrEqual(4);
+    for (const name of metrics) expect(Object.values(METRICS)).toContain(name);
+    for (const query of queries) {
+      for (const [, attribute] of query.matchAll(/customDimensions\["([^"]+)"\]/g)) expect(Object.values(ATTR)).toContain(attribute);
+    }
+  });
+
+  test("loop stopped: no failover.cycles for a group for more than 3 x its interval (+ the 60 s export period), or none at all, evaluated by Azure Monitor every 5 minutes", () => {
+    const r = rule(deployAlerts(), "loop-stopped");
+    const c = criterion(r);
+    expect(r.kind).toBe("LogAlert");
+    expect(r.properties.scopes).toEqual(["/resourceId/Microsoft.Insights/components/appi-tok"]);
+    expect(r.properties).toMatchObject({ severity: 1, evaluationFrequency: "PT5M", windowSize: "P1D", autoMitigate: true });
+    expect(c).toMatchObject({ timeAggregation: "Count", operator: "GreaterThan", threshold: 0 });
+    expect(c.query).toContain(`name == "${METRICS.cycles}"`);
+    expect(c.query).toContain(`customDimensions["${ATTR.group}"]`);
+    expect(c.query).toContain(`customDimensions["${ATTR.checkInterval}"]`);
+    expect(c.query).toContain("(3 * interval_s + 60) * 1s");
+    expect(c.query).toContain("where last_cycle < now() - allowed");
+    expect(c.query).toMatch(/count \| where Count == 0/);
+  });
+
+  test("a switch happened: failover.switches summed per group, kind and trigger over 5 minutes", () => {
+    const r = rule(deployAlerts(), "switch-happened");
+    expect(r.properties).toMatchObject({ severity: 2, evaluationFrequency: "PT5M", windowSize: "PT5M" });
+    expect(criterion(r)).toMatchObject({ timeAggregation: "Count", operator: "GreaterThan", threshold: 0 });
+    expect(criterion(r).query).toContain(`name == "${METRICS.switches}"`);
+    expect(criterion(r).query).toContain(`customDimensions["${ATTR.switchTrigger}"]`);
+  });
+
+  test("a switch failed or drifted: the switch-plan step failure and drift counters", () => {
+    const r = rule(deployAlerts(), "switch-failed");
+    expect(r.properties).toMatchObject({ severity: 1, windowSize: "PT5M" });
+    expect(criterion(r).query).toContain(`"${METRICS.switchStepFailures}"`);
+    expect(criterion(r).query).toContain(`"${METRICS.switchDrift}"`);
+  });
+
+  test("HTTP 5xx: the failed percentage against its threshold, with a minimum number of requests", () => {
+    const defaults = criterion(rule(deployAlerts(), "http-5xx"));
+    expect(defaults).toMatchObject({ metricMeasureColumn: "failed_percent", timeAggregation: "Maximum", operator: "GreaterThan", threshold: 5 });
+    expect(defaults.query).toContain("countif(toint(resultCode) >= 500)");
+    expect(defaults.query).toContain("where total >= 10");
+    const tuned = rule(deployAlerts({ http5xxPercentThreshold: 12, http5xxMinimumRequests: 40 }), "http-5xx");
+    expect(criterion(tuned)).toMatchObject({ threshold: 12 });
+    expect(criterion(tuned).query).toContain("where total >= 40");
+    expect(tuned.properties.windowSize).toBe("PT15M");
+  });
+
+  test("storage errors: the storage account's failed transactions by response type, over 5 minutes", () => {
+    const alert = ofType(deployAlerts({ storageErrorThreshold: 25 }), "Microsoft.Insights/metricAlerts")[0]!.resource;
+    expect(alert.properties).toMatchObject({ scopes: ["/resourceId/Microsoft.Storage/storageAccounts/sttok"], windowSize: "PT5M", evaluationFrequency: "PT1M" });
+    const c = alert.properties.criteria.allOf[0];
+    expect(c).toMatchObject({ metricNamespace: "Microsoft.Storage/storageAccounts", metricName: "Transactions", timeAggregation: "Total", operator: "GreaterThan", threshold: 25 });
+    expect(c.dimensions[0]).toMatchObject({ name: "ResponseType", operator: "Include" });
+    expect(c.dimensions[0].values).toEqual(expect.arrayContaining(["ServerTimeoutError", "ServerOtherError", "ClientThrottlingError", "AuthorizationError"]));
+    expect(c.dimensions[0].values).not.toContain("Success");
+    expect(c.dimensions[0].values).not.toContain("ClientOtherError"); // 404s and the 412s of conditional writes are normal
+  });
+});
+
+describe("action group", () => {
+  const alertsOf = (resources: Expanded[]) => [...ofType(resources, "Microsoft.Insights/scheduledQueryRules"), ...ofType(resources, "Microsoft.Insights/metricAlerts")];
+  const actionIds = (r: Expanded): string[] =>
+    r.type === "Microsoft.Insights/metricAlerts" ? r.resource.properties.actions.map((a: Json) => a.actionGroupId) : r.resource.properties.actions.actionGroups;
+
+  test("absent without email and webhook; the alerts then notify nobody", () => {
+    const resources = deployAlerts();
+    expect(ofType(resources, "Microsoft.Insights/actionGroups")).toEqual([]);
+    for (const r of alertsOf(resources)) expect([r.name, actionIds(r)]).toEqual([r.name, []]);
+  });
+
+  test.each([
+    ["email only", { alertEmail: "oncall@example.com" }, 1, 0],
+    ["webhook only", { alertWebhookUrl: "https://hooks.example.com/alert?token=abc" }, 0, 1],
+    ["both", { alertEmail: "oncall@example.com", alertWebhookUrl: "https://hooks.example.com/alert" }, 1, 1],
+  ] as [string, Record<string, string>, number, number][])("with %s: created, with those receivers, and wired to every alert", (_label, params, emails, webhooks) => {
+    const resources = deployAlerts(params);
+    const groups = ofType(resources, "Microsoft.Insights/actionGroups");
+    expect(groups).toHaveLength(1);
+    const group = groups[0]!;
+    expect(group.name).toBe("ag-tok");
+    expect(group.resource.location).toBe("global");
+    expect(group.resource.properties.groupShortName.length).toBeLessThanOrEqual(12);
+    expect(group.resource.properties.emailReceivers).toHaveLength(emails);
+    expect(group.resource.properties.webhookReceivers).toHaveLength(webhooks);
+    if (emails) expect(group.resource.properties.emailReceivers[0]).toMatchObject({ emailAddress: "oncall@example.com", useCommonAlertSchema: true });
+    if (webhooks) expect(group.resource.properties.webhookReceivers[0]).toMatchObject({ serviceUri: params.alertWebhookUrl, useCommonAlertSchema: true });
+    const alerts = alertsOf(resources);
+    expect(alerts).toHaveLength(5);
+    for (const r of alerts) expect([r.name, actionIds(r)]).toEqual([r.name, ["/resourceId/Microsoft.Insights/actionGroups/ag-tok"]]);
+  });
+
+  test("main.bicep passes its optional alertEmail and secure alertWebhookUrl through to the module", () => {
+    expect(main.parameters.alertEmail).toMatchObject({ type: "string", defaultValue: "" });
+    expect(main.parameters.alertWebhookUrl).toMatchObject({ type: "securestring", defaultValue: "" });
+    expect(alertsTemplate.parameters.alertWebhookUrl.type).toBe("securestring");
+    const passed = moduleDeployment(main, "alerts").properties.parameters;
+    expect(passed.alertEmail.value).toBe("[parameters('alertEmail')]");
+    expect(passed.alertWebhookUrl.value).toBe("[parameters('alertWebhookUrl')]");
+  });
+});
+
+describe("workbook and secrets", () => {
+  test("the workbook exists on Application Insights and charts active target, health, switches and loop liveness", () => {
+    const [workbook, ...others] = expand(workbookTemplate, { name: "6f1d7a52-0000-4000-8000-000000000000", location: "swedencentral", tags: {}, applicationInsightsName: "appi-tok" });
+    expect(others).toEqual([]);
+    expect(workbook!.type).toBe("Microsoft.Insights/workbooks");
+    expect(workbook!.resource.properties).toMatchObject({ category: "workbook", sourceId: "/resourceId/Microsoft.Insights/components/appi-tok" });
+    expect(main.variables.names.workbook).toMatch(/^\[guid\(variables\('resourceToken'\)/);
+    const data = JSON.parse(workbook!.resource.properties.serializedData);
+    const queries: string[] = data.items.filter((i: Json) => i.type === 3).map((i: Json) => i.content.query);
+    const used = new Set(queries.flatMap(metricNamesIn));
+    for (const name of [METRICS.cycles, METRICS.activeTarget, METRICS.probeDuration, METRICS.switches, METRICS.detectionDuration, METRICS.consecutiveFailures]) expect(used).toContain(name);
+    for (const name of used) expect(Object.values(METRICS)).toContain(name);
+  });
+
+  test("no alert, action group or workbook carries a key, an instrumentation key or a connection string; outputs carry no webhook", () => {
+    const resources = [...deployAlerts({ alertEmail: "oncall@example.com", alertWebhookUrl: "https://hooks.example.com/x" }), ...expand(workbookTemplate, { name: "g", location: "l", tags: {}, applicationInsightsName: "appi-tok" })];
+    const text = JSON.stringify(resources);
+    expect(text).not.toMatch(/InstrumentationKey|ConnectionString|AccountKey=|listKeys|SharedAccessSignature/i);
+    for (const template of [alertsTemplate, workbookTemplate]) {
+      for (const [, output] of Object.entries<Json>(template.outputs ?? {})) expect(JSON.stringify(output)).not.toMatch(/alertWebhookUrl|alertEmail/);
+    }
+    expect(findProperties(main.outputs, "value").map(([, v]) => String(v)).join("\n")).not.toMatch(/alertWebhookUrl/);
+  });
+});

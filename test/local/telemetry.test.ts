@@ -1,0 +1,121 @@
+import type { Histogram } from "@opentelemetry/sdk-metrics";
+import { call, eventually } from "../../src/local/client";
+import { startLocalHost, type LocalHost } from "../../src/local/host";
+import { ATTR, METRICS } from "../../src/core/telemetry";
+import { backendPair } from "../helpers/backends";
+import { testEnv } from "../helpers/env";
+import { captureTelemetry, points, type CapturedTelemetry } from "../helpers/telemetry";
+
+/**
+ * The app's metrics and traces while the local host runs a real failover (Azurite, sample
+ * backends, the replay engine), read through the OpenTelemetry SDK's in-memory exporters; and
+ * the local host's Prometheus endpoint scraped over HTTP.
+ */
+
+const INTERVAL = 1;
+const THRESHOLD = 2;
+const PROBE_TIMEOUT_MS = 1000;
+
+describe("telemetry of a failover on the local host", () => {
+  const backends = backendPair();
+  let host: LocalHost | undefined;
+  let telemetry: CapturedTelemetry | undefined;
+
+  afterEach(async () => {
+    await host?.stop();
+    await telemetry?.stop();
+    host = undefined;
+    telemetry = undefined;
+  });
+
+  const settings = () =>
+    testEnv({
+      PRIMARY_ENDPOINT: backends.primary.url,
+      SECONDARY_ENDPOINT: backends.secondary.url,
+      CHECK_INTERVAL_SECONDS: String(INTERVAL),
+      FAILURE_THRESHOLD: String(THRESHOLD),
+      PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS),
+      COOLDOWN_SECONDS: "600",
+    });
+
+  test("one automatic failover counted, detection within interval x threshold + probe timeout, cycles, probes, gauges; one trace per cycle", async () => {
+    telemetry = captureTelemetry();
+    host = await startLocalHost({ env: settings(), timers: false });
+    const api = (method: string, path: string) => call(host!.url, method, path);
+    await api("POST", "/api/init");
+    await api("POST", "/api/start");
+    await eventually("two healthy cycles", async () => ((await api("GET", "/api/status")).body?.state?.consecutive_successes >= 2 ? true : undefined));
+
+    backends.primary.behave({ kind: "status", status: 503 });
+    await eventually("the failover", async () => ((await api("GET", "/api/status")).body?.state?.active_target === "secondary" ? true : undefined));
+    await eventually("a cycle after the switch", async () => ((await api("GET", "/api/status")).body?.orchestration?.custom_status?.active_target === "secondary" ? true : undefined));
+    const collected = await telemetry.collect();
+    const group = { [ATTR.group]: "state" };
+
+    const switches = points(collected.get(METRICS.switches), group);
+    expect(switches.map((p) => [p.attributes[ATTR.switchKind], p.attributes[ATTR.switchTrigger], p.value])).toEqual([["failover", "automatic", 1]]);
+
+    const detection = points(collected.get(METRICS.detectionDuration), group);
+    expect(detection).toHaveLength(1);
+    const measured = detection[0]!.value as Histogram;
+    expect(measured.count).toBe(1);
+    // From the first failed check to the switch: at least the (threshold - 1) intervals between the
+    // failed checks, at most the documented bound.
+    expect(measured.sum).toBeGreaterThanOrEqual((THRESHOLD - 1) * INTERVAL * 0.9);
+    expect(measured.sum).toBeLessThanOrEqual(INTERVAL * THRESHOLD + PROBE_TIMEOUT_MS / 1000);
+
+    const cycles = points(collected.get(METRICS.cycles), { ...group, [ATTR.cycleOutcome]: "ok", [ATTR.checkInterval]: INTERVAL });
+    expect(cycles).toHaveLength(1);
+    expect(cycles[0]!.value as number).toBeGreaterThanOrEqual(THRESHOLD + 2);
+
+    const failedProbes = points(collected.get(METRICS.probeDuration), { ...group, [ATTR.role]: "primary", [ATTR.probeResult]: "unhealthy" });
+    expect(failedProbes.map((p) => [p.attributes[ATTR.errorType], p.attributes[ATTR.httpStatus]])).toEqual([["http_status", 503]]);
+    expect((failedProbes[0]!.value as Histogram).count).toBeGreaterThanOrEqual(THRESHOLD);
+    expect(points(collected.get(METRICS.probeDuration), { ...group, [ATTR.role]: "secondary", [ATTR.probeResult]: "healthy" }).length).toBe(1);
+    expect(points(collected.get(METRICS.activeTarget), { ...group, [ATTR.target]: "secondary" }).map((p) => p.value)).toEqual([1]);
+    expect(points(collected.get(METRICS.activeTarget), { ...group, [ATTR.target]: "primary" }).map((p) => p.value)).toEqual([0]);
+    expect(points(collected.get(METRICS.consecutiveFailures), group).map((p) => p.value)).toEqual([0]);
+    expect(points(collected.get(METRICS.switches), { ...group, [ATTR.switchTrigger]: "manual" })).toEqual([]);
+
+    // Traces: the cycle that switched is one trace, its root failover.cycle, with the check and the switch as children.
+    const spans = telemetry.spans();
+    const switchSpan = spans.find((s) => s.name === "do_failover");
+    expect(switchSpan).toBeDefined();
+    const trace = spans.filter((s) => s.spanContext().traceId === switchSpan!.spanContext().traceId);
+    const root = trace.find((s) => s.name === "failover.cycle")!;
+    expect(root).toBeDefined();
+    expect(root.parentSpanContext).toBeUndefined();
+    expect(trace.map((s) => s.name).sort()).toEqual(["do_failover", "failover.cycle", "health_check"]);
+    for (const child of trace.filter((s) => s !== root)) expect(child.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    expect(root.attributes[ATTR.group]).toBe("state");
+    // Every cycle has its own trace.
+    const roots = spans.filter((s) => s.name === "failover.cycle");
+    expect(new Set(roots.map((s) => s.spanContext().traceId)).size).toBe(roots.length);
+    expect(roots.length).toBeGreaterThanOrEqual(THRESHOLD + 2);
+  });
+
+  test("the local host's /metrics endpoint serves the same metrics in the Prometheus text format", async () => {
+    host = await startLocalHost({ env: settings(), timers: false, metrics: true });
+    expect(host.metricsUrl).toBe(`${host.url}/metrics`);
+    await call(host.url, "POST", "/api/init");
+    await call(host.url, "POST", "/api/start");
+    await eventually("two cycles", async () => ((await call(host!.url, "GET", "/api/status")).body?.state?.consecutive_successes >= 2 ? true : undefined));
+    await call(host.url, "POST", "/api/do_failover", { reason: "drill" });
+
+    const response = await fetch(host.metricsUrl!);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/^# HELP failover_switches_total /m);
+    expect(text).toMatch(/^failover_switches_total\{[^}]*failover_group="state"[^}]*failover_switch_trigger="manual"[^}]*\} 1\b/m);
+    expect(text).toMatch(/^failover_cycles_total\{[^}]*failover_group="state"[^}]*\} [2-9]/m);
+    expect(text).toMatch(/^failover_probe_duration_bucket\{[^}]*failover_endpoint_role="primary"[^}]*le="\+Inf"\} \d+/m);
+    expect(text).toMatch(/^failover_active_target\{[^}]*failover_target="secondary"[^}]*\} 1\b/m);
+    expect(text).toMatch(/^failover_cycle_age\{[^}]*failover_group="state"[^}]*\} \d/m);
+
+    // The meter provider belongs to this host: stopping it frees the slot for the next one.
+    await host.stop();
+    host = await startLocalHost({ env: settings(), timers: false, metrics: true });
+    expect((await fetch(host.metricsUrl!)).status).toBe(200);
+  });
+});
