@@ -1,6 +1,10 @@
 import { loadConfig } from "../../core/config";
 import type { TokenCredential } from "@azure/identity";
 import { createDeps, type FailoverDeps } from "../../core/deps";
+import { enableAzureMonitor } from "./azureMonitor";
+
+// In Azure, telemetry goes to Application Insights from the first invocation on.
+enableAzureMonitor();
 
 /**
  * The app's wiring, built once per process on first use from the app settings. A bad setting

@@ -7,7 +7,8 @@ import type { TokenCredential } from "@azure/identity";
  * only says where to send; the token says who sends.
  *
  * Enabled only when APPLICATIONINSIGHTS_CONNECTION_STRING is set (the Bicep sets it); the
- * distro is loaded only then, so the local host and the tests never load it.
+ * distro is loaded only then, so the local host and the tests never load it. runtimeDeps.ts
+ * calls it when the worker loads the function files, before the first invocation.
  */
 
 /** The credential APPLICATIONINSIGHTS_AUTHENTICATION_STRING asks for ("ClientId=<id>;Authorization=AAD"), if any. */
@@ -36,5 +37,3 @@ export function enableAzureMonitor(env: NodeJS.ProcessEnv = process.env): boolea
   enabled = true;
   return enabled;
 }
-
-enableAzureMonitor();
