@@ -69,8 +69,10 @@ describe("telemetry of a failover on the local host", () => {
     expect(cycles[0]!.value as number).toBeGreaterThanOrEqual(THRESHOLD + 2);
 
     const failedProbes = points(collected.get(METRICS.probeDuration), { ...group, [ATTR.role]: "primary", [ATTR.probeResult]: "unhealthy" });
-    expect(failedProbes.map((p) => [p.attributes[ATTR.errorType], p.attributes[ATTR.httpStatus]])).toEqual([["http_status", 503]]);
-    expect((failedProbes[0]!.value as Histogram).count).toBeGreaterThanOrEqual(THRESHOLD);
+    // The 503s, with their status; on a loaded machine a probe may also time out (no status).
+    expect(failedProbes.map((p) => [p.attributes[ATTR.errorType], p.attributes[ATTR.httpStatus]])).toContainEqual(["http_status", 503]);
+    for (const p of failedProbes) expect(["http_status", "timeout"]).toContain(p.attributes[ATTR.errorType]);
+    expect(failedProbes.reduce((n, p) => n + (p.value as Histogram).count, 0)).toBeGreaterThanOrEqual(THRESHOLD);
     expect(points(collected.get(METRICS.probeDuration), { ...group, [ATTR.role]: "secondary", [ATTR.probeResult]: "healthy" }).length).toBe(1);
     expect(points(collected.get(METRICS.activeTarget), { ...group, [ATTR.target]: "secondary" }).map((p) => p.value)).toEqual([1]);
     expect(points(collected.get(METRICS.activeTarget), { ...group, [ATTR.target]: "primary" }).map((p) => p.value)).toEqual([0]);
