@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<void> {
     say(`Azurite (Table service) on ${azurite.tableEndpoint}, data in ${dataDir} (pid ${azurite.pid})`);
     // This run's storage is the Azurite just started, whatever the settings file says.
     env.AzureWebJobsStorage = azurite.connectionString;
-    host = await startLocalHost({ env, port: options.port, log: (m) => say(m) });
+    host = await startLocalHost({ env, port: options.port, log: (m) => say(m), metrics: true });
     // At start, not a minute later: create the default row (when endpoints are set) and start every group's loop.
     await host.runTimer("watchdog");
     const groups = host.taskHub.list();
@@ -110,6 +110,7 @@ async function main(argv: string[]): Promise<void> {
     say(`loops: ${groups.map((g) => `${g.instanceId} ${g.runtimeStatus}`).join(", ") || "none"}`);
     say(`console: ${host.url}/api/console`);
     say(`API:     ${host.url}/api (for the CLI: export FAILOVER_URL=${host.url})`);
+    say(`metrics: ${host.metricsUrl} (OpenTelemetry, Prometheus format)`);
     say("Ctrl-C stops everything");
   }
 }

@@ -88,6 +88,10 @@ describe("npm run local", () => {
     });
     expect(checked.state).toMatchObject({ active_target: "primary", primary_endpoint: backends.primary.url });
     expect((await call(first.url, "POST", "/api/do_failover", { reason: "before restart" })).body).toMatchObject({ changed: true, active_target: "secondary" });
+    // The same metrics as in Azure, scraped where it says.
+    expect(first.output()).toContain(`metrics: ${first.url}/metrics (OpenTelemetry, Prometheus format)`);
+    const scraped = await (await fetch(`${first.url}/metrics`)).text();
+    expect(scraped).toMatch(/^failover_switches_total\{[^}]*failover_switch_trigger="manual"[^}]*\} 1\b/m);
     await stop(first, "SIGINT");
 
     // Flags name other endpoints, but the row exists: it is kept as it was, and its loop runs again.
