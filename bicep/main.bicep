@@ -162,6 +162,19 @@ param probeMaxBodyBytes int = 65536
 @description('PROBE_FOLLOW_REDIRECTS: follow 3xx redirects instead of judging the 3xx status itself.')
 param probeFollowRedirects bool = false
 
+@description('EGRESS_ALLOW_PRIVATE: let probes and webhooks reach loopback and private networks (link-local, metadata and the app itself are always refused).')
+param egressAllowPrivate bool = false
+
+@description('MAX_GROUPS: most failover groups POST /api/init creates.')
+@minValue(1)
+@maxValue(1000)
+param maxGroups int = 100
+
+@description('MAX_PAUSE_SECONDS: longest pause a caller may ask for.')
+@minValue(60)
+@maxValue(31536000)
+param maxPauseSeconds int = 604800
+
 // ---------------------------------------------------------------------------------------------
 // Alerts (modules/alerts.bicep): where they go, and the thresholds of the 5xx and storage alerts
 // ---------------------------------------------------------------------------------------------
@@ -225,6 +238,9 @@ var failover failoverSettings = {
   armAudience: armAudience
   appConfigurationAudience: appConfigurationAudience
   switchExtraCaPem: switchExtraCaPem
+  egressAllowPrivate: egressAllowPrivate
+  maxGroups: maxGroups
+  maxPauseSeconds: maxPauseSeconds
 }
 
 // ---------------------------------------------------------------------------------------------

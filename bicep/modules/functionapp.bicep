@@ -47,6 +47,12 @@ type failoverSettings = {
   appConfigurationAudience: string
   @description('SWITCH_EXTRA_CA_PEM')
   switchExtraCaPem: string
+  @description('EGRESS_ALLOW_PRIVATE')
+  egressAllowPrivate: bool
+  @description('MAX_GROUPS')
+  maxGroups: int
+  @description('MAX_PAUSE_SECONDS')
+  maxPauseSeconds: int
 }
 
 @description('Name of the Flex Consumption plan.')
@@ -279,6 +285,18 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'PROBE_FOLLOW_REDIRECTS'
           value: failover.probeFollowRedirects ? 'true' : 'false'
+        }
+        {
+          name: 'EGRESS_ALLOW_PRIVATE'
+          value: failover.egressAllowPrivate ? 'true' : 'false'
+        }
+        {
+          name: 'MAX_GROUPS'
+          value: string(failover.maxGroups)
+        }
+        {
+          name: 'MAX_PAUSE_SECONDS'
+          value: string(failover.maxPauseSeconds)
         }
       ]
     }

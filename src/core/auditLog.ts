@@ -1,11 +1,11 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import { z } from "zod";
 import { randomBytes } from "node:crypto";
-import { FailoverError, invalidRequest } from "./errors";
+import { invalidRequest } from "./errors";
 import { boolean } from "./knobs";
 import { PROBE_ERROR_CLASSES, type ProbeResult } from "./probe";
 import { count, optionalText, transitionSummarySchema, type TransitionSummary } from "./state";
-import { formatIssues, zodIssues } from "./validation";
+import { zodIssues, type ValidationIssue } from "./validation";
 import { ensureTable, storageError } from "./storage";
 
 /**
@@ -31,6 +31,9 @@ export interface AuditEntry extends TransitionSummary {
   readonly notification_status: NotificationStatus;
   readonly notification_attempts: number;
   readonly notification_error?: string;
+  /** Set on an entry someone edited into an unreadable shape: shown as such (its fields as stored), it never fails the page. */
+  readonly malformed?: true;
+  readonly problems?: readonly ValidationIssue[];
 }
 
 export interface AuditPage {
@@ -104,11 +107,45 @@ const auditRowSchema = z
     }),
   );
 
-function fromEntity(group: string, entity: Record<string, unknown>): AuditEntry {
+function fromEntity(entity: Record<string, unknown>): AuditEntry {
   const parsed = auditRowSchema.safeParse(entity);
   if (parsed.success) return parsed.data;
-  const issues = zodIssues(parsed.error, { root: "entry", input: entity });
-  throw new FailoverError("malformed_state", `Malformed audit entry ${String(entity.rowKey)} of group "${group}": ${formatIssues(issues)}`, { issues });
+  const text = (v: unknown) => (typeof v === "string" ? v : "");
+  return {
+    id: String(entity.rowKey),
+    malformed: true,
+    problems: zodIssues(parsed.error, { root: "entry", input: entity }),
+    at: text(entity.at),
+    kind: text(entity.kind) as AuditEntry["kind"],
+    from: text(entity.from_target) as AuditEntry["from"],
+    to: text(entity.to_target) as AuditEntry["to"],
+    reason: text(entity.reason),
+    actor: text(entity.actor),
+    forced: entity.forced === true,
+    failover_count: 0,
+    notification_status: "not_configured",
+    notification_attempts: 0,
+  };
+}
+
+/**
+ * The storage continuation token inside a token this API handed out, checked before storage
+ * sees it: a made-up token is a 400 naming the parameter, never a storage error.
+ */
+function continuationToken(continuation: string): string {
+  const refused = invalidRequest({ path: "continuation", message: "not a token returned by a previous page" });
+  if (continuation.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(continuation)) throw refused;
+  try {
+    const token = JSON.parse(Buffer.from(continuation, "base64url").toString("utf8")) as unknown;
+    if (typeof token !== "string" || !/^[A-Za-z0-9+/=_-]{1,1024}$/.test(token)) throw refused;
+    const inner = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as Record<string, unknown>;
+    const text = (v: unknown) => typeof v === "string" && v.length > 0 && v.length <= 512;
+    const keys = Object.keys(inner);
+    if (!text(inner.nextPartitionKey) || (inner.nextRowKey !== undefined && !text(inner.nextRowKey)) || keys.some((k) => k !== "nextPartitionKey" && k !== "nextRowKey")) throw refused;
+    return token;
+  } catch {
+    throw refused;
+  }
 }
 
 export class AuditLog {
@@ -160,14 +197,7 @@ export class AuditLog {
 
   /** Newest first, `limit` per page; `continuation` is the opaque token of the previous page. */
   async list(group: string, limit: number, continuation?: string): Promise<AuditPage> {
-    let token: unknown;
-    if (continuation !== undefined) {
-      try {
-        token = JSON.parse(Buffer.from(continuation, "base64url").toString("utf8"));
-      } catch {
-        throw invalidRequest({ path: "continuation", message: "not a token returned by a previous page" });
-      }
-    }
+    const token = continuation === undefined ? undefined : continuationToken(continuation);
     try {
       const pages = this.table
         .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${group}` } })
@@ -177,7 +207,7 @@ export class AuditLog {
       const page = first.value;
       const next = page.continuationToken;
       return {
-        entries: page.map((e) => fromEntity(group, e)),
+        entries: page.map((e) => fromEntity(e)),
         ...(next ? { continuation: Buffer.from(JSON.stringify(next), "utf8").toString("base64url") } : {}),
       };
     } catch (err) {

@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { FailoverError } from "./errors";
-import { POLICY_KNOBS, policySchema, settingOf, type Policy, type PolicyField } from "./knobs";
 import { PUBLIC_CLOUD, type ControlPlaneSettings } from "./switch/controlPlane";
+import { egressPolicyFromSettings, type EgressPolicy } from "./egress";
+import { platformAuthEnabled } from "./identity";
+import { POLICY_KNOBS, boolean, integer, policySchema, settingOf, type Policy, type PolicyField } from "./knobs";
+import { registerSecrets } from "./redact";
 import { zodIssues, type ValidationIssue } from "./validation";
 
 /**
@@ -30,7 +33,37 @@ export interface AppConfig {
   /** The default group's switch plan (JSON), parsed when used so a bad plan never stops the loop. */
   readonly switchPlan?: string;
   readonly controlPlane: ControlPlaneSettings;
+  /** Bounds on what callers may ask for (LIMIT_SETTINGS). */
+  readonly limits: Limits;
+  /** Where probes and webhooks may connect (EGRESS_ALLOW_PRIVATE and the app's own host). */
+  readonly egress: EgressPolicy;
+  /** The platform authenticates callers (App Service Authentication, WEBSITE_AUTH_ENABLED). */
+  readonly authEnabled: boolean;
 }
+
+export interface Limits {
+  readonly maxGroups: number;
+  readonly maxPauseSeconds: number;
+}
+
+interface LimitSetting {
+  readonly setting: string;
+  readonly defaultText: string;
+  readonly schema: z.ZodType;
+  readonly description: string;
+}
+
+/** Settings that bound what callers may do; README, Bicep and the sample settings are checked against these. */
+export const LIMIT_SETTINGS: readonly LimitSetting[] = [
+  {
+    setting: "EGRESS_ALLOW_PRIVATE",
+    defaultText: "false",
+    schema: boolean,
+    description: "Allow probes and webhooks to loopback and private networks (link-local, metadata and the app itself are always refused).",
+  },
+  { setting: "MAX_GROUPS", defaultText: "100", schema: integer(1, 1000), description: "Most failover groups POST /api/init creates (each is an eternal loop)." },
+  { setting: "MAX_PAUSE_SECONDS", defaultText: "604800", schema: integer(60, 31_536_000), description: "Longest pause a caller may ask for (7 days by default)." },
+];
 
 /** Group names become RowKeys and orchestration instance ids. */
 export const groupNameSchema = z
@@ -75,6 +108,7 @@ export const GENERAL_SETTINGS: readonly SettingDefinition[] = [
 export const APP_SETTING_NAMES: readonly string[] = [
   ...GENERAL_SETTINGS.map((s) => s.setting),
   ...POLICY_KNOBS.map((k) => k.setting),
+  ...LIMIT_SETTINGS.map((s) => s.setting),
 ];
 
 /** Fallback poll interval of a long-running ARM operation; the service's Retry-After wins. */
@@ -144,6 +178,15 @@ function readOptionalUrl(env: Env, name: string, problems: ValidationIssue[]): s
   return raw === undefined ? undefined : readWith(env, name, "", httpUrlSchema, problems);
 }
 
+/** A URL that may carry a secret (a webhook): a bad value is reported without being quoted. */
+function readSecretUrl(env: Env, name: string, problems: ValidationIssue[]): string | undefined {
+  const raw = setting(env, name);
+  if (raw === undefined) return undefined;
+  if (httpUrlSchema.safeParse(raw).success) return raw;
+  problems.push({ path: name, message: "must be an absolute http:// or https:// URL (the value is not shown: it may hold a secret)" });
+  return undefined;
+}
+
 /** Reads and validates the whole configuration; throws one error naming every bad setting. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const problems: ValidationIssue[] = [];
@@ -153,20 +196,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const auditTableName = readWith(env, "FAILOVER_HISTORY_TABLE", "failoverhistory", tableNameSchema, problems);
   const primaryEndpoint = readOptionalUrl(env, "PRIMARY_ENDPOINT", problems);
   const secondaryEndpoint = readOptionalUrl(env, "SECONDARY_ENDPOINT", problems);
-  const notifyWebhookUrl = readOptionalUrl(env, "NOTIFY_WEBHOOK_URL", problems);
   const armEndpoint = readWith(env, "ARM_ENDPOINT", PUBLIC_CLOUD.armEndpoint, httpsUrlSchema, problems);
   const armAudience = readWith(env, "ARM_AUDIENCE", PUBLIC_CLOUD.armAudience, httpsUrlSchema, problems);
   const appConfigurationAudience = setting(env, "APP_CONFIGURATION_AUDIENCE") === undefined ? undefined : readWith(env, "APP_CONFIGURATION_AUDIENCE", "", httpsUrlSchema, problems);
   const extraCaPem = setting(env, "SWITCH_EXTRA_CA_PEM");
   if (extraCaPem !== undefined && !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(extraCaPem)) problems.push({ path: "SWITCH_EXTRA_CA_PEM", message: "must be PEM text with at least one -----BEGIN CERTIFICATE----- block" });
   const switchPlan = setting(env, "SWITCH_PLAN");
+  const notifyWebhookUrl = readSecretUrl(env, "NOTIFY_WEBHOOK_URL", problems);
+  registerSecrets(setting(env, STORAGE_SETTING), setting(env, "NOTIFY_WEBHOOK_URL"));
+  const [allowPrivate, maxGroups, maxPauseSeconds] = LIMIT_SETTINGS.map((s) => readWith(env, s.setting, s.defaultText, s.schema, problems)) as [boolean, number, number];
   const policyText = Object.fromEntries(POLICY_KNOBS.map((k) => [k.field, setting(env, k.setting) ?? k.defaultText]));
   const policy = policySchema.safeParse(policyText);
   if (!policy.success) {
     const issues = zodIssues(policy.error, { root: "policy", input: policyText, pathName: (field) => settingOf(field as PolicyField) });
     problems.push(...issues);
   }
-  if (problems.length > 0 || !storage || !defaultGroup || !tableName || !auditTableName || !policy.success || !armEndpoint || !armAudience) {
+  if (problems.length > 0 || !storage || !defaultGroup || !tableName || !auditTableName || !policy.success || !armEndpoint || !armAudience || maxGroups === undefined) {
     const lines = problems.map((i) => `${i.path}: ${i.message}`);
     throw new FailoverError("invalid_config", `Invalid configuration:\n  - ${lines.join("\n  - ")}`, { issues: problems });
   }
@@ -187,5 +232,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ...(extraCaPem ? { extraCaPem } : {}),
       pollIntervalMs: LRO_POLL_INTERVAL_MS,
     },
+    limits: { maxGroups, maxPauseSeconds },
+    // WEBSITE_HOSTNAME and WEBSITE_AUTH_ENABLED are set by the platform (the local host sets the first), not app settings.
+    egress: egressPolicyFromSettings(allowPrivate, env.WEBSITE_HOSTNAME),
+    authEnabled: platformAuthEnabled(env.WEBSITE_AUTH_ENABLED),
   };
 }

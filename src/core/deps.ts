@@ -2,7 +2,9 @@ import { AuditLog } from "./auditLog";
 import { systemClock, type Clock } from "./clock";
 import type { AppConfig } from "./config";
 import type { NotifyOptions } from "./notify";
-import { httpProbe, type Prober } from "./probe";
+import type { Dispatcher } from "undici";
+import { egressAgent } from "./egress";
+import { createHttpProbe, type Prober } from "./probe";
 import { StateStore, createTableClient } from "./storage";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { createSwitchClients, type SwitchClients } from "./switch/clients";
@@ -18,6 +20,8 @@ export interface FailoverDeps {
   readonly log?: (message: string) => void;
   /** The Azure SDK clients of the switch steps, built on first use. */
   readonly switchClients: () => SwitchClients;
+  /** Connections for webhooks, under the egress policy. */
+  readonly webhookDispatcher?: Dispatcher;
 }
 
 /** Wires the real state store, audit log, HTTP probe and clock for a configuration. */
@@ -26,11 +30,11 @@ export function createDeps(
   overrides: Partial<Pick<FailoverDeps, "clock" | "probe" | "notify" | "log">> & { credential?: TokenCredential } = {},
 ): FailoverDeps {
   const clock: Clock = overrides.clock ?? systemClock;
-  const probe: Prober = overrides.probe ?? httpProbe;
   let clients: SwitchClients | undefined;
   // The app's user-assigned identity (the one storage uses) unless the caller supplies a credential.
   const clientId = config.storage.kind === "identity" ? config.storage.clientId : undefined;
   const switchClients = () => (clients ??= createSwitchClients(overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}), config.controlPlane));
+  const probe: Prober = overrides.probe ?? createHttpProbe(config.egress);
   return {
     switchClients,
     config,
@@ -38,6 +42,7 @@ export function createDeps(
     audit: new AuditLog(createTableClient(config.storage, config.auditTableName)),
     probe,
     clock,
+    webhookDispatcher: egressAgent(config.egress),
     ...(overrides.notify ? { notify: overrides.notify } : {}),
     ...(overrides.log ? { log: overrides.log } : {}),
   };

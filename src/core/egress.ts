@@ -166,3 +166,38 @@ export function egressPolicyFromSettings(allowPrivate: boolean, websiteHostname:
     .filter((h) => h !== "");
   return { allowPrivate, selfHosts };
 }
+
+export const MAX_URL_LENGTH = 2048;
+
+/**
+ * The problems of a pair of health endpoints, checked when a group is created: each an
+ * absolute http(s) URL of at most 2048 characters, without user:password@, allowed by the
+ * egress policy, and the two different. Each issue names its field.
+ */
+export function endpointIssues(endpoints: { primary_endpoint: string; secondary_endpoint: string }, policy: EgressPolicy): Array<{ path: string; message: string }> {
+  const issues: Array<{ path: string; message: string }> = [];
+  for (const field of ["primary_endpoint", "secondary_endpoint"] as const) {
+    const value = endpoints[field];
+    if (value.length > MAX_URL_LENGTH) {
+      issues.push({ path: field, message: `must be at most ${MAX_URL_LENGTH} characters (got ${value.length})` });
+      continue;
+    }
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      issues.push({ path: field, message: "must be an absolute http:// or https:// URL" });
+      continue;
+    }
+    if (url.username !== "" || url.password !== "") {
+      issues.push({ path: field, message: "must not carry user:password@ (credentials in a health URL end up in logs)" });
+      continue;
+    }
+    const refusal = urlRefusal(url, policy);
+    if (refusal) issues.push({ path: field, message: `refused by the egress policy: ${refusal}` });
+  }
+  if (issues.length === 0 && new URL(endpoints.primary_endpoint).href === new URL(endpoints.secondary_endpoint).href) {
+    issues.push({ path: "secondary_endpoint", message: "must differ from primary_endpoint (a failover to the same endpoint changes nothing)" });
+  }
+  return issues;
+}

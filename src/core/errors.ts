@@ -9,6 +9,8 @@ import { redact } from "./redact";
 export type FailoverErrorCode =
   | "invalid_config"
   | "invalid_request"
+  | "forbidden"
+  | "too_large"
   | "state_not_found"
   | "malformed_state"
   | "conflict"

@@ -1,3 +1,5 @@
+import { fetch, type Dispatcher } from "undici";
+import { escapeChatText } from "./text";
 import type { TransitionSummary } from "./state";
 import type { FailoverState } from "./state";
 
@@ -36,8 +38,8 @@ export function notificationMessage(group: string, transition: TransitionSummary
   const move = transition.from === transition.to ? `${transition.to} stays active` : `${transition.from} -> ${transition.to}`;
   const text =
     `**${HEADLINES[transition.kind]}** in failover group \`${group}\`: ${move}.\n\n` +
-    `Reason: ${transition.reason}\n\n` +
-    `By: ${transition.actor} at ${transition.at}; switches so far: ${state.failover_count}` +
+    `Reason: ${escapeChatText(transition.reason)}\n\n` +
+    `By: ${escapeChatText(transition.actor)} at ${transition.at}; switches so far: ${state.failover_count}` +
     (state.lock_until_utc ? `; cooldown until ${state.lock_until_utc}` : "");
   return {
     text,
@@ -54,7 +56,12 @@ export function notificationMessage(group: string, transition: TransitionSummary
 }
 
 /** POSTs the message, retrying with exponential backoff; never throws. */
-export async function sendNotification(url: string, message: Record<string, unknown>, options: NotifyOptions = DEFAULT_NOTIFY_OPTIONS): Promise<NotificationResult> {
+export async function sendNotification(
+  url: string,
+  message: Record<string, unknown>,
+  options: NotifyOptions = DEFAULT_NOTIFY_OPTIONS,
+  dispatcher?: Dispatcher,
+): Promise<NotificationResult> {
   let error = "";
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
     try {
@@ -63,13 +70,14 @@ export async function sendNotification(url: string, message: Record<string, unkn
         headers: { "content-type": "application/json" },
         body: JSON.stringify(message),
         signal: AbortSignal.timeout(options.timeoutMs),
+        ...(dispatcher ? { dispatcher } : {}),
       });
       await response.body?.cancel().catch(() => undefined);
       if (response.ok) return { delivered: true, attempts: attempt };
       error = `HTTP ${response.status}`;
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      error = cause ?? (err instanceof Error ? err.message : String(err));
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      error = cause?.code === "EGRESS_REFUSED" ? `refused by the egress policy: ${cause.message}` : (cause?.code ?? (err instanceof Error ? err.message : String(err)));
     }
     if (attempt < options.attempts) await new Promise((resolve) => setTimeout(resolve, options.firstDelayMs * 2 ** (attempt - 1)));
   }

@@ -1,4 +1,5 @@
 import { addSeconds } from "./clock";
+import { TEXT_LIMITS, cleanText } from "./text";
 import type { Policy } from "./knobs";
 import type { ProbeResult } from "./probe";
 import { otherTarget, withTransition, type FailoverState, type Target, type TransitionKind, type TransitionSummary } from "./state";
@@ -30,8 +31,9 @@ export function isCoolingDown(state: FailoverState, now: Date): boolean {
   return state.lock_until_utc !== undefined && Date.parse(state.lock_until_utc) > now.getTime();
 }
 
+/** Every transition's reason and actor are cleaned and capped here, before the row, the audit, logs or a webhook see them. */
 function summary(kind: TransitionKind, from: Target, to: Target, reason: string, actor: string, now: Date): TransitionSummary {
-  return { at: now.toISOString(), kind, from, to, reason, actor };
+  return { at: now.toISOString(), kind, from, to, reason: cleanText(reason, TEXT_LIMITS.reason), actor: cleanText(actor, TEXT_LIMITS.actor) };
 }
 
 /** Ends a pause whose paused_until_utc has passed. */
@@ -197,10 +199,11 @@ export interface PauseRequest {
 /** Pause or resume automatic switching; returns no transition when nothing changes. */
 export function decidePause(state: FailoverState, request: PauseRequest, now: Date): { next: FailoverState; transition?: TransitionSummary } {
   const until = request.until?.toISOString();
-  if (state.paused && state.paused_until_utc === until && state.pause_reason === request.reason) return { next: state };
-  const note = until ? `${request.reason} (until ${until})` : request.reason;
+  const reason = cleanText(request.reason, TEXT_LIMITS.reason);
+  if (state.paused && state.paused_until_utc === until && state.pause_reason === reason) return { next: state };
+  const note = until ? `${reason} (until ${until})` : reason;
   const transition = summary("pause", state.active_target, state.active_target, note, request.actor, now);
-  const next = { ...state, paused: true, paused_until_utc: until, pause_reason: request.reason };
+  const next = { ...state, paused: true, paused_until_utc: until, pause_reason: reason };
   return { next: withTransition(next, transition), transition };
 }
 

@@ -128,6 +128,25 @@ export type PolicyOverrides = Partial<Policy>;
 export interface ParsedRow {
   readonly state: FailoverState;
   readonly overrides: PolicyOverrides;
+  /** Overrides on the row that do not parse: those knobs fall back to the app settings. */
+  readonly overrideIssues: readonly ValidationIssue[];
+}
+
+/**
+ * The row's overrides knob by knob: a typo in one tuning knob falls back to the app setting
+ * and is reported, so it can never block a switch (least of all a forced one).
+ */
+function rowOverrides(raw: Readonly<Record<string, unknown>>): { overrides: PolicyOverrides; issues: ValidationIssue[] } {
+  const overrides: Record<string, unknown> = {};
+  const issues: ValidationIssue[] = [];
+  for (const field of POLICY_FIELDS) {
+    const value = raw[field];
+    if (value === undefined || value === null || value === "") continue;
+    const parsed = overridesSchema.safeParse({ [field]: value });
+    if (parsed.success) overrides[field] = (parsed.data as Record<string, unknown>)[field];
+    else issues.push(...zodIssues(parsed.error, { root: field, input: raw }).map((i) => ({ ...i, message: `${i.message}; the app setting applies instead` })));
+  }
+  return { overrides: overrides as PolicyOverrides, issues };
 }
 
 /** Policy overrides as a row or a request gives them: a knob that is absent, null or empty is not overridden. */
@@ -153,12 +172,12 @@ function parseOverridesOf(input: Readonly<Record<string, unknown>>): { overrides
  */
 export function parseRow(group: string, raw: Readonly<Record<string, unknown>>): ParsedRow {
   const result = stateSchema.safeParse(raw);
-  const { overrides, issues: overrideIssues } = parseOverridesOf(raw);
-  const issues = [...(result.success ? [] : zodIssues(result.error, { root: "row", input: raw })), ...overrideIssues];
-  if (issues.length > 0 || !result.success) {
+  const { overrides, issues: overrideIssues } = rowOverrides(raw);
+  if (!result.success) {
+    const issues = zodIssues(result.error, { root: "row", input: raw });
     throw new FailoverError("malformed_state", `Malformed state row for group "${group}": ${formatIssues(issues)}`, { issues });
   }
-  return { state: result.data, overrides };
+  return { state: result.data, overrides, overrideIssues };
 }
 
 /** Validates override values given as input (init endpoint), naming each bad field; returns them as the row stores them. */

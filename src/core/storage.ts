@@ -113,6 +113,11 @@ export class StateStore {
       const status = statusCodeOf(err);
       if (status === 412) return false;
       if (status === 404) throw this.notFound(loaded.group);
+      // A row grown past Table storage's limits must not refuse every future write: the
+      // transition summary is only a convenience (the audit log has the full record), so drop it and go on.
+      if (status === 400 && /PropertyValueTooLarge|EntityTooLarge|RequestBodyTooLarge/.test(String((err as Error).message)) && next.recent_transitions.length > 0) {
+        return this.replace({ ...loaded, raw: { ...loaded.raw, recent_transitions: "[]" } }, { ...next, recent_transitions: [] });
+      }
       throw storageError(`writing group "${loaded.group}"`, this.table, err);
     }
   }

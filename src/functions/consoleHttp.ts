@@ -12,7 +12,7 @@ app.http("http_groups", {
   methods: ["GET"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: jsonEndpoint(async (_request, context) => {
+  handler: jsonEndpoint({ query: [], right: "read" }, async (_request, context) => {
     const deps = runtimeDeps();
     const client = df.getClient(context);
     const groups = await readOverviews(deps.store, deps.config.policy, (group) => instanceStatus(client, group), () => deps.clock.now());

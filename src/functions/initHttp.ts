@@ -24,9 +24,16 @@ app.http("http_init", {
   route: "init",
   methods: ["POST"],
   authLevel: "function",
-  handler: jsonEndpoint(async (request) => {
+  handler: jsonEndpoint({ query: ["group"], right: "operate" }, async (request) => {
     const deps = runtimeDeps();
-    const { group, primary_endpoint, secondary_endpoint, ...rest } = await bodyOf(request, body);
+    const { group: bodyGroup, primary_endpoint, secondary_endpoint, ...rest } = await bodyOf(request, body);
+    // The group comes from the body or the query; both given must agree.
+    const queryGroup = request.query.get("group") ?? undefined;
+    if (queryGroup !== undefined && !groupNameSchema.safeParse(queryGroup).success) throw invalidRequest({ path: "group", message: "must be 1-63 letters, digits, '-' or '_', starting with a letter or digit" });
+    if (queryGroup !== undefined && bodyGroup !== undefined && queryGroup !== bodyGroup) {
+      throw invalidRequest({ path: "group", message: `given as "${queryGroup}" in the query and "${bodyGroup}" in the body; give it once` });
+    }
+    const group = bodyGroup ?? queryGroup;
     const { overrides, issues } = parseOverrides(rest);
     if (issues.length > 0) throw invalidRequest(...issues);
     if ((primary_endpoint === undefined) !== (secondary_endpoint === undefined)) {

@@ -9,6 +9,8 @@ app.http(
   "http_status",
   groupEndpoint("status", "GET", async (group, _request, context) => {
     const [loaded, orchestration] = await Promise.all([runtimeDeps().store.load(group), instanceStatus(df.getClient(context), group)]);
-    return { jsonBody: { group, state: loaded.state, overrides: loaded.overrides, orchestration } };
+    return {
+      jsonBody: { group, state: loaded.state, overrides: loaded.overrides, ...(loaded.overrideIssues.length > 0 ? { override_problems: loaded.overrideIssues } : {}), orchestration },
+    };
   }),
 );

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const primary = await startSampleBackend("primary");
   const secondary = await startSampleBackend("secondary");
   try {
-    const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, COOLDOWN_SECONDS: "0" });
+    const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, COOLDOWN_SECONDS: "0", EGRESS_ALLOW_PRIVATE: "true" });
     const deps = createDeps(config);
     await bootstrap(deps, { group: "state" });
 

@@ -60,6 +60,8 @@ async function main(): Promise<void> {
       AzureWebJobsStorage: azurite.connectionString,
       PRIMARY_ENDPOINT: primary.url,
       SECONDARY_ENDPOINT: secondary.url,
+      // The sample backends are on 127.0.0.1: local runs allow loopback (off by default in Azure).
+      EGRESS_ALLOW_PRIVATE: "true",
       ...Object.fromEntries(Object.entries(SETTINGS).map(([k, v]) => [k, String(v)])),
     };
     host = await startLocalHost({ env, log: (m) => line("warn", m), credential: traffic.credential, metrics: true });

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { APP_SETTING_NAMES, GENERAL_SETTINGS } from "../../src/core/config";
+import { APP_SETTING_NAMES, GENERAL_SETTINGS, LIMIT_SETTINGS } from "../../src/core/config";
 import { POLICY_KNOBS } from "../../src/core/knobs";
 import {
   PARAM_ENV,
@@ -460,7 +460,7 @@ describe("Flex Consumption function app", () => {
         }
         continue;
       }
-      const knob = POLICY_KNOBS.find((k) => k.setting === name)!;
+      const knob = [...POLICY_KNOBS, ...LIMIT_SETTINGS].find((k) => k.setting === name)!;
       const accepts = (value: unknown) => knob.schema.safeParse(String(value)).success;
       expect([name, String(param.defaultValue)]).toEqual([name, knob.defaultText]);
       expect([name, accepts(param.defaultValue)]).toEqual([name, true]);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { APP_SETTING_NAMES, GENERAL_SETTINGS, loadConfig } from "../../src/core/config";
+import { APP_SETTING_NAMES, GENERAL_SETTINGS, LIMIT_SETTINGS, loadConfig } from "../../src/core/config";
 import { POLICY_KNOBS } from "../../src/core/knobs";
 import { METRICS } from "../../src/core/telemetry";
 
@@ -23,7 +23,7 @@ describe("docs match the code", () => {
     expect(row![4]).toBe(knob.anchor);
   });
 
-  test.each(GENERAL_SETTINGS.map((s) => [s.setting, s]))("README settings table documents %s with its default", (_name, setting) => {
+  test.each([...GENERAL_SETTINGS, ...LIMIT_SETTINGS].map((s) => [s.setting, s]))("README settings table documents %s with its default", (_name, setting) => {
     const row = tableRow(setting.setting);
     expect(row).toBeDefined();
     expect(row![1]).toBe(setting.defaultText === "" ? "(none)" : `\`${setting.defaultText}\``);

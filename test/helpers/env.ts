@@ -24,6 +24,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     FAILOVER_TABLE: uniqueTable("state"),
     FAILOVER_HISTORY_TABLE: uniqueTable("history"),
     PROBE_TIMEOUT_MS: "1000",
+    // Test backends and receivers listen on 127.0.0.1.
+    EGRESS_ALLOW_PRIVATE: "true",
     ...overrides,
   };
 }

@@ -28,29 +28,29 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
 
   const api = (method: string, path: string, body?: unknown) => call(host.url, method, path, body);
 
-  test("init is idempotent; start is idempotent and answers with the Durable status endpoints", async () => {
+  test("init is idempotent; start is idempotent and answers with the app's own status route, never a Durable system key (finding 3)", async () => {
     expect((await api("POST", "/api/init")).status).toBe(201);
     const again = await api("POST", "/api/init");
     expect(again).toMatchObject({ status: 200, body: { created: false, group: "state" } });
 
-    const started = await api("POST", "/api/start");
-    expect(started.status).toBe(202);
-    expect(started.body.id).toBe("failover-state");
-    expect(started.body.statusQueryGetUri).toContain(`${host.url}/runtime/webhooks/durabletask/instances/failover-state`);
-    const createdTime = (await call(started.body.statusQueryGetUri, "GET", "")).body.createdTime;
+    const response = await fetch(`${host.url}/api/start`, { method: "POST" });
+    const text = await response.text();
+    expect(response.status).toBe(202);
+    // Nothing of the Durable extension's HTTP API (and so no system key) is handed out.
+    expect(text).not.toMatch(/runtime\/webhooks|code=|terminatePostUri|purgeHistoryDeleteUri|sendEventPostUri|suspendPostUri/);
+    const started = JSON.parse(text);
+    expect(started).toMatchObject({ id: "failover-state", group: "state", started: true, statusQueryGetUri: `${host.url}/api/status?group=state` });
+    expect(response.headers.get("location")).toBe(`${host.url}/api/status?group=state`);
 
     await eventually("a second cycle", async () => ((host.taskHub.stats("failover-state")?.executions ?? 0) >= 2 ? true : undefined));
     const second = await api("POST", "/api/start");
-    expect(second.status).toBe(202);
-    // Not restarted: started once, its executions go on. createdTime is no proof either way: like
-    // the Azure Storage provider, the host gives every execution (each continueAsNew) a new one.
+    expect(second).toMatchObject({ status: 202, body: { started: false, runtime_status: "Running" } });
     const status = await call(second.body.statusQueryGetUri, "GET", "");
-    expect(status.body.runtimeStatus).toBe("Running");
-    expect(status.body.createdTime).not.toBe(createdTime);
+    expect(status.body.orchestration.runtime_status).toBe("Running");
     expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 1, executions: expect.any(Number) });
     expect(host.taskHub.stats("failover-state")!.executions).toBeGreaterThanOrEqual(2);
     // Loop liveness instead: the last cycle and the next check, from the custom status.
-    const live = (await api("GET", "/api/status")).body.orchestration;
+    const live = status.body.orchestration;
     expect(Date.parse(live.next_check_utc)).toBeGreaterThan(Date.parse(live.last_cycle_utc));
     expect(live.created_time).toBeUndefined();
   });

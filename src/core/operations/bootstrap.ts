@@ -1,5 +1,6 @@
+import { endpointIssues } from "../egress";
 import type { FailoverDeps } from "../deps";
-import { FailoverError, isFailoverError } from "../errors";
+import { FailoverError, invalidRequest, isFailoverError } from "../errors";
 import { initialState, type FailoverState } from "../state";
 
 export interface BootstrapRequest {
@@ -31,6 +32,12 @@ export async function bootstrap(deps: FailoverDeps, request: BootstrapRequest): 
     return { created: false, state: (await deps.store.load(request.group)).state };
   } catch (err) {
     if (!isFailoverError(err, "state_not_found")) throw err;
+  }
+  const issues = endpointIssues({ primary_endpoint: primary, secondary_endpoint: secondary }, deps.config.egress);
+  if (issues.length > 0) throw invalidRequest(...issues);
+  const existing = await deps.store.listGroups();
+  if (existing.length >= deps.config.limits.maxGroups) {
+    throw invalidRequest({ path: "group", message: `cannot create "${request.group}": ${existing.length} groups exist and MAX_GROUPS is ${deps.config.limits.maxGroups}` });
   }
   const state = initialState(primary, secondary);
   const created = await deps.store.create(request.group, state, request.overrides ?? {});

@@ -38,6 +38,10 @@ export function pause(deps: FailoverDeps, group: string, input: PauseInput = {})
   if (input.until && input.until.getTime() <= deps.clock.now().getTime()) {
     return Promise.reject(invalidRequest({ path: "until", message: `${input.until.toISOString()} is not in the future` }));
   }
+  const longest = deps.config.limits.maxPauseSeconds;
+  if (input.until && input.until.getTime() > deps.clock.now().getTime() + longest * 1000) {
+    return Promise.reject(invalidRequest({ path: "until", message: `${input.until.toISOString()} is more than MAX_PAUSE_SECONDS (${longest} s) away` }));
+  }
   return control(deps, group, (state, now) =>
     decidePause(state, { ...(input.until ? { until: input.until } : {}), reason: input.reason ?? "maintenance", actor: input.actor ?? "anonymous" }, now),
   );

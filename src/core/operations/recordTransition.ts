@@ -24,7 +24,7 @@ export async function recordTransition(
     deps.log?.(`audit append failed for group "${group}": ${(err as Error).message}`);
   }
   if (!url) return;
-  const result = await sendNotification(url, notificationMessage(group, transition, state), { ...DEFAULT_NOTIFY_OPTIONS, ...deps.notify });
+  const result = await sendNotification(url, notificationMessage(group, transition, state), { ...DEFAULT_NOTIFY_OPTIONS, ...deps.notify }, deps.webhookDispatcher);
   if (!result.delivered) deps.log?.(`notification for group "${group}" not delivered: ${result.error}`);
   if (!entry) return;
   try {

@@ -3,6 +3,9 @@ import * as df from "durable-functions";
 import { z } from "zod";
 import { groupNameSchema } from "../../core/config";
 import { FailoverError, describeError, invalidRequest, type FailoverErrorCode } from "../../core/errors";
+import { parseIdempotencyKey, runOnce } from "../../core/idempotency";
+import { callerOf, refusalFor, type Caller, type Right } from "../../core/identity";
+import { redact, redactDeep } from "../../core/redact";
 import { zodIssues } from "../../core/validation";
 import { WAKE_EVENT, instanceIdFor } from "../../core/orchestrationContract";
 import { runtimeDeps } from "./runtimeDeps";
@@ -11,6 +14,8 @@ import { runtimeDeps } from "./runtimeDeps";
 
 const STATUS_BY_CODE: Record<FailoverErrorCode, number> = {
   invalid_request: 400,
+  forbidden: 403,
+  too_large: 413,
   state_not_found: 404,
   conflict: 409,
   malformed_state: 500,
@@ -18,22 +23,59 @@ const STATUS_BY_CODE: Record<FailoverErrorCode, number> = {
   storage_unavailable: 503,
 };
 
+/** The JSON error for a failure; secrets are redacted from the body and the log line. */
 export function errorResponse(err: unknown, context: InvocationContext): HttpResponseInit {
   if (err instanceof FailoverError) {
-    if (STATUS_BY_CODE[err.code] >= 500) context.error(err.message);
-    return { status: STATUS_BY_CODE[err.code], jsonBody: { error: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } };
+    if (STATUS_BY_CODE[err.code] >= 500) context.error(redact(err.message));
+    return { status: STATUS_BY_CODE[err.code], jsonBody: redactDeep({ error: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) }) };
   }
-  context.error(err);
+  context.error(describeError(err));
   return { status: 500, jsonBody: { error: "internal_error", message: describeError(err) } };
 }
 
 export type JsonHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
-/** Wraps a handler so every failure becomes a JSON error with the right status. */
-export function jsonEndpoint(handler: JsonHandler): JsonHandler {
+/** What a route accepts: its query parameters and the right its caller needs. */
+export interface RouteRules {
+  readonly query: readonly string[];
+  readonly right: Right;
+}
+
+/** `code` carries the function key on every route. */
+const ALWAYS_ALLOWED = ["code"];
+
+/** Unknown or repeated query parameters are a 400 naming them: `?Group=x` must not act on the default group. */
+export function checkQuery(request: HttpRequest, allowed: readonly string[]): void {
+  // From the URL itself: the host's query map keeps one value per name and would hide a repeat.
+  const names = [...new URL(request.url).searchParams.keys()];
+  for (const name of request.query.keys()) if (!names.includes(name)) names.push(name);
+  const unknown = [...new Set(names)].filter((n) => !allowed.includes(n) && !ALWAYS_ALLOWED.includes(n));
+  const repeated = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+  const issues = [
+    ...unknown.map((n) => ({ path: redact(n).slice(0, 64), message: `unknown query parameter (this route takes ${allowed.length > 0 ? allowed.join(", ") : "none"})` })),
+    ...repeated.map((n) => ({ path: n, message: "given more than once" })),
+  ];
+  if (issues.length > 0) throw invalidRequest(...issues);
+}
+
+/** The caller of this request, refused with a 403 when it lacks the route's right. */
+export function authorizedCaller(request: HttpRequest, right: Right): Caller {
+  const { authEnabled } = runtimeDeps().config;
+  const caller = callerOf((name) => request.headers.get(name), authEnabled);
+  const refusal = refusalFor(caller, right, authEnabled);
+  if (refusal) throw new FailoverError("forbidden", refusal);
+  return caller;
+}
+
+/**
+ * Wraps a handler: checks the query parameters and the caller's right first, and turns every
+ * failure into a JSON error with the right status.
+ */
+export function jsonEndpoint(rules: RouteRules, handler: (request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>): JsonHandler {
   return async (request, context) => {
     try {
-      return await handler(request, context);
+      checkQuery(request, rules.query);
+      return await handler(request, context, authorizedCaller(request, rules.right));
     } catch (err) {
       return errorResponse(err, context);
     }
@@ -49,9 +91,33 @@ export function groupOf(request: HttpRequest): string {
   return parsed.data;
 }
 
-/** Parses an optional JSON body against a strict schema; an empty body is `{}`. */
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_JSON_DEPTH = 16;
+
+/** How deeply arrays and objects nest in a JSON text (brackets inside strings do not count). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") max = Math.max(max, ++depth);
+    else if (c === "}" || c === "]") depth--;
+  }
+  return max;
+}
+
+/** Parses an optional JSON body against a strict schema; an empty body is `{}`. Size and nesting are bounded. */
 export async function bodyOf<T extends z.ZodType>(request: HttpRequest, schema: T): Promise<z.infer<T>> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw new FailoverError("too_large", `body: at most ${MAX_BODY_BYTES} bytes (got ${declared})`, { issues: [{ path: "body", message: `at most ${MAX_BODY_BYTES} bytes` }] });
   const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new FailoverError("too_large", `body: at most ${MAX_BODY_BYTES} bytes`, { issues: [{ path: "body", message: `at most ${MAX_BODY_BYTES} bytes` }] });
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw invalidRequest({ path: "body", message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` });
   let value: unknown = {};
   if (text.trim() !== "") {
     try {
@@ -63,11 +129,6 @@ export async function bodyOf<T extends z.ZodType>(request: HttpRequest, schema: 
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidRequest(...zodIssues(parsed.error, { root: "body", input: value }));
   return parsed.data;
-}
-
-/** The caller's identity when App Service authentication supplies one. */
-export function actorOf(request: HttpRequest): string {
-  return request.headers.get("x-ms-client-principal-name") ?? "api";
 }
 
 /** Wakes the group's orchestration so a control action takes effect at once; best effort. */
@@ -86,36 +147,51 @@ export const optionalReason = z.string().max(500, "must be at most 500 character
 
 /**
  * The options of an endpoint on one group (`?group=`, the default group when absent), for
- * `app.http` in its trigger file: the Durable client is bound, and every failure becomes a
- * JSON error with the right status.
+ * `app.http` in its trigger file: the Durable client is bound, the query parameters and the
+ * caller's right are checked (GET reads, POST operates), and every failure becomes a JSON error.
  */
 export function groupEndpoint(
   route: string,
   method: "GET" | "POST",
-  handle: (group: string, request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+  handle: (group: string, request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>,
+  extraQuery: readonly string[] = [],
 ): HttpFunctionOptions {
   return {
     route,
     methods: [method],
     authLevel: "function",
     extraInputs: [df.input.durableClient()],
-    handler: jsonEndpoint((request, context) => handle(groupOf(request), request, context)),
+    handler: jsonEndpoint({ query: ["group", ...extraQuery], right: method === "GET" ? "read" : "operate" }, (request, context, caller) =>
+      handle(groupOf(request), request, context, caller),
+    ),
   };
 }
 
 /**
- * The options of a control endpoint (POST /api/<route>): validate the body, let the core write
- * the row, then wake the group's orchestration when something changed. The row is the truth;
- * the event only saves waiting for the next timer.
+ * The options of a control endpoint (POST /api/<route>), for `app.http` in its trigger file:
+ * validate the body, let the core write the row, then wake the group's orchestration when
+ * something changed. The row is the truth; the event only saves waiting for the next timer.
  */
 export function controlEndpoint<S extends z.ZodType>(
   route: string,
   body: S,
   act: (group: string, input: z.infer<S>, actor: string) => Promise<{ readonly changed: boolean }>,
 ): HttpFunctionOptions {
-  return groupEndpoint(route, "POST", async (group, request, context) => {
-    const result = await act(group, await bodyOf(request, body), actorOf(request));
-    if (result.changed) await wake(context, group, route);
-    return { jsonBody: result };
+  return groupEndpoint(route, "POST", async (group, request, context, caller) => {
+    const key = parseIdempotencyKey(request.headers.get("idempotency-key"));
+    const input = await bodyOf(request, body);
+    const deps = runtimeDeps();
+    if (key === undefined) {
+      const result = await act(group, input, caller.actor);
+      if (result.changed) await wake(context, group, route);
+      return { jsonBody: result };
+    }
+    // Retry-safe: a repeat with the same key gets the first answer and changes nothing.
+    const { result, replayed } = await runOnce(deps.store.table, group, key, `${route} ${JSON.stringify(input)}`, deps.clock.now(), async () => {
+      await deps.store.load(group); // an unknown group is a 404, not a stored answer
+      return act(group, input, caller.actor);
+    });
+    if (result.changed && !replayed) await wake(context, group, route);
+    return { jsonBody: result, headers: { "idempotent-replayed": String(replayed) } };
   });
 }
