@@ -67,6 +67,8 @@ async function main(argv: string[]): Promise<void> {
   const env: Record<string, string> = { ...fromFile };
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && key in fromFile) env[key] = value;
   if (options.primary && options.secondary) Object.assign(env, { PRIMARY_ENDPOINT: options.primary, SECONDARY_ENDPOINT: options.secondary });
+  // A local run probes local backends: loopback and private networks are allowed unless the settings say otherwise.
+  env.EGRESS_ALLOW_PRIVATE ??= process.env.EGRESS_ALLOW_PRIVATE ?? "true";
 
   const dataDir = resolve(options.data);
   let azurite: AzuriteHandle | undefined;
