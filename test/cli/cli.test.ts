@@ -34,7 +34,7 @@ describe("failover CLI against the local host", () => {
     const payments = await cli("init", "-g", "payments", "--primary", backends.primary.url, "--secondary", backends.secondary.url, "--set", "failure_threshold=2");
     expect(payments).toMatchObject({ code: 0, out: "payments: created; active target primary" });
     expect(await cli("init", "-g", "payments", "--primary", backends.secondary.url, "--secondary", backends.primary.url)).toMatchObject({ code: 0, out: "payments: already exists, left untouched; active target primary" });
-    expect((await cli("start")).out).toMatch(/^orchestration failover-state: status at http:\/\/127\.0\.0\.1:\d+\/runtime\/webhooks\/durabletask\/instances\/failover-state\?/);
+    expect((await cli("start")).out).toMatch(/^orchestration failover-state: status at http:\/\/127\.0\.0\.1:\d+\/api\/status\?group=state$/);
     expect((await cli("start", "--group", "payments")).code).toBe(0);
     await eventually("both loops checked", async () => {
       const s = JSON.parse((await cli("status", "--json")).out);
@@ -64,8 +64,8 @@ describe("failover CLI against the local host", () => {
     const history = await cli("history", "--limit", "5");
     expect(history.code).toBe(0);
     expect(history.out.split("\n").slice(1).map((l) => l.split(/\s{2,}/).slice(1, 4).join(" | "))).toEqual([
-      "failback (BREAK-GLASS) | secondary->primary | api",
-      "failover | primary->secondary | api",
+      "failback (BREAK-GLASS) | secondary->primary | function key",
+      "failover | primary->secondary | function key",
     ]);
     const json = JSON.parse((await cli("history", "--json", "--limit", "1")).out);
     expect(json.entries).toHaveLength(1);
@@ -76,7 +76,7 @@ describe("failover CLI against the local host", () => {
     const paused = await cli("pause", "-g", "payments", "--for", "30m", "--reason", "db upgrade");
     expect(paused.code).toBe(0);
     expect(paused.out).toMatch(/^pause: done; active target primary; paused until \d{4}-\d\d-\d\dT/);
-    expect((await cli("status", "-g", "payments")).out.split("\n")[1]).toMatch(/paused by api until \S+: db upgrade$/);
+    expect((await cli("status", "-g", "payments")).out.split("\n")[1]).toMatch(/paused by function key until \S+: db upgrade$/);
     expect(await cli("resume", "-g", "payments", "--reason", "done")).toMatchObject({ code: 0, out: "resume: done; active target primary" });
     expect(await cli("resume", "-g", "payments", "--reason", "again")).toMatchObject({ code: 0, out: "resume: not done (nothing to change)" });
     const past = await cli("pause", "-g", "payments", "--until", "2020-01-01T00:00:00Z", "--reason", "x");

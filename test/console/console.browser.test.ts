@@ -117,7 +117,7 @@ describe("operator console in Chromium", () => {
     await dialog.getByRole("button", { name: "Pause payments" }).click();
     const pause = card("payments").locator('[data-field="pause"]');
     await pause.waitFor();
-    expect(await pause.innerText()).toMatch(/^PAUSED by api: database upgrade · until \d\d:\d\d:\d\dZ \(in 30 min\)$/);
+    expect(await pause.innerText()).toMatch(/^PAUSED by function key: database upgrade · until \d\d:\d\d:\d\dZ \(in 30 min\)$/);
     expect(writes().map((r) => [r.method(), new URL(r.url()).pathname + new URL(r.url()).search])).toEqual([["POST", "/api/pause?group=payments"]]);
     expect(JSON.parse(writes()[0]!.postData() ?? "{}")).toMatchObject({ reason: "database upgrade", until: expect.stringMatching(/Z$/) });
     const row = await call(host.url, "GET", "/api/status?group=payments");
