@@ -1,8 +1,9 @@
 import type { FailoverDeps } from "../deps";
 import { isFailoverError } from "../errors";
 import { evaluateCheck, nextCountedCheck, type CheckOutcome, type Recommendation } from "../policy";
-import { probeOncePerUrl, probeOptions } from "../probe";
-import { effectivePolicy, endpointOf, type Target } from "../state";
+import type { Policy } from "../knobs";
+import { probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
+import { effectivePolicy, endpointOf, type FailoverState, type Target } from "../state";
 import { planText } from "../switch/saga";
 import { recordGroupState, recordProbe } from "../telemetry";
 import { readDecideWrite } from "./readDecideWrite";
@@ -33,11 +34,43 @@ export interface HealthCheckResponse {
   readonly has_switch_plan?: boolean;
 }
 
+/** The answer of a check: the probe of the active endpoint and the row's view after it. */
+export function checkResponse(
+  group: string,
+  probe: ProbeResult,
+  s: FailoverState,
+  policy: Policy,
+  verdict: { readonly recommendation: Recommendation; readonly reason: string },
+): HealthCheckResponse {
+  const next = nextCountedCheck(s, policy.check_interval_seconds);
+  return {
+    group,
+    healthy: probe.healthy,
+    active_target: s.active_target,
+    endpoint: probe.url,
+    ...(probe.status_code !== undefined ? { status_code: probe.status_code } : {}),
+    latency_ms: probe.latency_ms,
+    ...(probe.error_class ? { error_class: probe.error_class, error: probe.error } : {}),
+    last_status: s.last_status,
+    consecutive_failures: s.consecutive_failures,
+    consecutive_successes: s.consecutive_successes,
+    failover_count: s.failover_count,
+    ...(s.lock_until_utc ? { lock_until_utc: s.lock_until_utc } : {}),
+    paused: s.paused,
+    ...(s.primary_healthy !== undefined ? { primary_healthy: s.primary_healthy } : {}),
+    recommendation: verdict.recommendation,
+    reason: verdict.reason,
+    check_interval_seconds: policy.check_interval_seconds,
+    ...(next ? { next_counted_check_utc: next } : {}),
+  };
+}
+
 /**
  * The orchestration's check: probes the active endpoint (and the primary while the secondary
  * is active) and records it. `cycle` names the orchestration cycle asking (see evaluateCheck).
- * Manual checks do not come here: they read and never write (manualCheck.ts). When the row switches or its endpoint is
- * edited while the probe runs, the write fails on the ETag and the new active endpoint is probed.
+ * Manual checks do not come here: they read and never write (manualCheck.ts). When the row
+ * switches or its endpoint is edited while the probe runs, the write fails on the ETag and the
+ * new active endpoint is probed.
  */
 export async function healthCheck(deps: FailoverDeps, group: string, cycle: string): Promise<HealthCheckResponse> {
   const probe = probeOncePerUrl(deps.probe);
@@ -53,24 +86,7 @@ export async function healthCheck(deps: FailoverDeps, group: string, cycle: stri
     const decided: CheckOutcome = evaluateCheck(loaded.state, probes, policy, deps.clock.now(), cycle);
     const s = decided.next;
     const response: HealthCheckResponse = {
-      group,
-      healthy: activeProbe.healthy,
-      active_target: s.active_target,
-      endpoint: activeProbe.url,
-      ...(activeProbe.status_code !== undefined ? { status_code: activeProbe.status_code } : {}),
-      latency_ms: activeProbe.latency_ms,
-      ...(activeProbe.error_class ? { error_class: activeProbe.error_class, error: activeProbe.error } : {}),
-      last_status: s.last_status,
-      consecutive_failures: s.consecutive_failures,
-      consecutive_successes: s.consecutive_successes,
-      failover_count: s.failover_count,
-      ...(s.lock_until_utc ? { lock_until_utc: s.lock_until_utc } : {}),
-      paused: s.paused,
-      ...(s.primary_healthy !== undefined ? { primary_healthy: s.primary_healthy } : {}),
-      recommendation: decided.recommendation,
-      reason: decided.reason,
-      check_interval_seconds: policy.check_interval_seconds,
-      ...(nextCountedCheck(s, policy.check_interval_seconds) ? { next_counted_check_utc: nextCountedCheck(s, policy.check_interval_seconds) } : {}),
+      ...checkResponse(group, activeProbe, s, policy, decided),
       ...(planText(loaded.raw, group === deps.config.defaultGroup, deps.config.switchPlan) ? { has_switch_plan: true } : {}),
     };
     return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, primary: primaryProbe } } };
