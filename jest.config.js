@@ -1,14 +1,27 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two tiers, both run by `npm test`:
+ * - fast: pure code, Azurite and local HTTP(S) servers (`npm run test:fast`, for the edit loop);
+ * - slow: the local host end to end, the Bicep CLI and the scripts (`npm run test:slow`).
+ * A test folder not named in SLOW is fast, so a new folder is never left out of the run.
+ * @type {import('jest').Config}
+ */
+const SLOW = ["local", "bicep"];
+
+const shared = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
-  // Azurite is started once for the run, in memory on free ports, and stopped after.
-  globalSetup: "<rootDir>/test/setup/globalSetup.ts",
-  globalTeardown: "<rootDir>/test/setup/globalTeardown.ts",
   // The local host plays the Functions worker: it provides @azure/functions-core, through
   // which @azure/functions registers every function (see src/local/functionsCore.ts).
   moduleNameMapper: { "^@azure/functions-core$": "<rootDir>/src/local/functionsCore.ts" },
+};
+
+module.exports = {
+  // Azurite is started once for the run, in memory on free ports, and stopped after.
+  globalSetup: "<rootDir>/test/setup/globalSetup.ts",
+  globalTeardown: "<rootDir>/test/setup/globalTeardown.ts",
   testTimeout: 30000,
+  projects: [
+    { ...shared, displayName: "fast", testMatch: ["<rootDir>/test/**/*.test.ts"], testPathIgnorePatterns: SLOW.map((dir) => `<rootDir>/test/${dir}/`) },
+    { ...shared, displayName: "slow", testMatch: SLOW.map((dir) => `<rootDir>/test/${dir}/**/*.test.ts`) },
+  ],
 };

@@ -10,6 +10,7 @@ export type Behaviour =
   | { readonly kind: "ok"; readonly body?: string }
   | { readonly kind: "status"; readonly status: number; readonly body?: string }
   | { readonly kind: "hang" }
+  | { readonly kind: "slow"; readonly ms: number }
   | { readonly kind: "huge"; readonly bytes: number }
   | { readonly kind: "redirect"; readonly location: string };
 
@@ -44,6 +45,11 @@ export async function startSampleBackend(name: string, initial: Behaviour = { ki
       case "hang":
         req.socket.setTimeout(0); // hold the request open until the client gives up
         return;
+      case "slow": {
+        const timer = setTimeout(() => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "healthy", backend: name })), b.ms);
+        res.once("close", () => clearTimeout(timer));
+        return;
+      }
       case "huge": {
         res.writeHead(200, { "content-type": "text/plain" });
         const chunk = Buffer.alloc(64 * 1024, "x");

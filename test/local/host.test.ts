@@ -1,4 +1,6 @@
 import { TableClient } from "@azure/data-tables";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { PARTITION_KEY } from "../../src/core/state";
 import { startLocalHost, type LocalHost } from "../../src/local/host";
 import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
@@ -200,6 +202,31 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
     const response = await api(method, path, body);
     expect(response.status).toBe(status);
     expect(response.body.message).toMatch(message);
+  });
+
+  test("409 conflict: a row that keeps changing under every write attempt is left alone after 5 attempts", async () => {
+    await api("POST", "/api/init");
+    // A standby whose every probe edits the row (a new secondary URL), so each conditional write loses its race.
+    let probes = 0;
+    const standby = createServer((_req, res) => {
+      probes++;
+      table
+        .updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", secondary_endpoint: `${standbyUrl}?n=${probes}` }, "Merge")
+        .then(() => res.writeHead(200).end("ok"), () => res.writeHead(500).end());
+    });
+    await new Promise<void>((resolve) => standby.listen(0, "127.0.0.1", resolve));
+    const standbyUrl = `http://127.0.0.1:${(standby.address() as AddressInfo).port}/health`;
+    try {
+      const row = await table.getEntity(PARTITION_KEY, "state");
+      await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", secondary_endpoint: standbyUrl }, "Merge", { etag: row.etag });
+      const response = await api("POST", "/api/do_failover", { expected_from: "primary", reason: "drill" });
+      expect(response).toMatchObject({ status: 409, body: { error: "conflict", message: expect.stringMatching(/group "state" changed under 5 write attempts in a row; nothing was written/i) } });
+      expect(probes).toBe(5);
+      expect(await table.getEntity(PARTITION_KEY, "state")).toMatchObject({ active_target: "primary", failover_count: 0, secondary_endpoint: `${standbyUrl}?n=5` });
+    } finally {
+      standby.closeAllConnections();
+      await new Promise((resolve) => standby.close(resolve));
+    }
   });
 
   test("validation errors come as data too: issues [{ path, message }], and the message is their `path: message` list", async () => {
