@@ -1,11 +1,12 @@
 /**
  * Two tiers, both run by `npm test`:
  * - fast: pure code, Azurite and local HTTP(S) servers (`npm run test:fast`, for the edit loop);
- * - slow: the local host end to end, the Bicep CLI and the scripts (`npm run test:slow`).
- * A test folder not named in SLOW is fast, so a new folder is never left out of the run.
+ * - slow: the local host end to end, the CLI over it, the browser, the Bicep CLI and the
+ *   scripts (`npm run test:slow`).
+ * A test not matched by SLOW is fast, so a new folder is never left out of the run.
  * @type {import('jest').Config}
  */
-const SLOW = ["local", "bicep"];
+const SLOW = ["/test/(local|bicep|cli)/.*\\.test\\.ts$", "\\.browser\\.test\\.ts$"];
 
 const shared = {
   testEnvironment: "node",
@@ -21,7 +22,7 @@ module.exports = {
   globalTeardown: "<rootDir>/test/setup/globalTeardown.ts",
   testTimeout: 30000,
   projects: [
-    { ...shared, displayName: "fast", testMatch: ["<rootDir>/test/**/*.test.ts"], testPathIgnorePatterns: SLOW.map((dir) => `<rootDir>/test/${dir}/`) },
-    { ...shared, displayName: "slow", testMatch: SLOW.map((dir) => `<rootDir>/test/${dir}/**/*.test.ts`) },
+    { ...shared, displayName: "fast", testMatch: ["<rootDir>/test/**/*.test.ts"], testPathIgnorePatterns: SLOW },
+    { ...shared, displayName: "slow", testRegex: SLOW },
   ],
 };
