@@ -23,6 +23,8 @@ export async function benchSwitchPlan(connectionString: string, stats: (samples:
       PRIMARY_ENDPOINT: "http://127.0.0.1:9/primary",
       SECONDARY_ENDPOINT: "http://127.0.0.1:9/secondary",
       COOLDOWN_SECONDS: "0",
+      // The bench's endpoints are on loopback, which the egress policy refuses by default.
+      EGRESS_ALLOW_PRIVATE: "true",
       SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns"])),
       ARM_ENDPOINT: standIn.endpoint,
       ARM_AUDIENCE: `${standIn.endpoint}/.default`,
