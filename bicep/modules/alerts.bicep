@@ -108,8 +108,8 @@ customMetrics
 var switchProblemQuery = '''
 customMetrics
 | where name in ("failover.switch.step.failures", "failover.switch.drift")
-| extend group = tostring(customDimensions["failover.group"]), step = tostring(customDimensions["failover.switch.step.kind"]), error = tostring(customDimensions["error.type"])
-| summarize occurrences = sum(value) by name, group, step, error
+| extend group = tostring(customDimensions["failover.group"]), step = tostring(customDimensions["failover.switch.step.kind"]), phase = tostring(customDimensions["failover.switch.phase"]), error = tostring(customDimensions["error.type"])
+| summarize occurrences = sum(value) by name, group, step, phase, error
 | where occurrences > 0
 '''
 

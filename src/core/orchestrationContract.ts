@@ -47,7 +47,7 @@ export const failoverActivityInputSchema = z.object({
 });
 export type FailoverActivityInput = z.infer<typeof failoverActivityInputSchema>;
 
-export const switchCycleInputSchema = z.object({ group: groupNameSchema });
+export const switchCycleInputSchema = z.object({ group: groupNameSchema, traceparent: z.string().max(64).optional() });
 
 export const recordErrorInputSchema = z.object({ group: groupNameSchema, error: z.string() });
 

@@ -54,6 +54,7 @@ export const ATTR = {
   checkInterval: "failover.check.interval",
   cycleId: "failover.cycle.id",
   stepKind: "failover.switch.step.kind",
+  switchPhase: "failover.switch.phase",
   errorType: "error.type",
   httpStatus: "http.response.status_code",
 } as const;
@@ -105,10 +106,10 @@ function meters(): Instruments {
     switches: meter.createCounter(METRICS.switches, { unit: "{switch}", description: "Switches of the active target, by kind and trigger" }),
     detectionDuration: seconds(METRICS.detectionDuration, "Seconds from the first failed check of a streak to the automatic switch it caused"),
     cycles: meter.createCounter(METRICS.cycles, { unit: "{cycle}", description: "Completed orchestration cycles (the loop's heartbeat)" }),
-    switchStepFailures: meter.createCounter(METRICS.switchStepFailures, { unit: "{step}", description: "Switch-plan steps that failed to apply or verify" }),
+    switchStepFailures: meter.createCounter(METRICS.switchStepFailures, { unit: "{step}", description: "Switch-plan steps that failed to apply or verify, by phase and error class" }),
     switchDrift: meter.createCounter(METRICS.switchDrift, { unit: "{step}", description: "Switch-plan steps found not matching the active target" }),
-    switchApplyDuration: seconds(METRICS.switchApplyDuration, "Duration of applying one switch-plan step"),
-    switchVerifyDuration: seconds(METRICS.switchVerifyDuration, "Seconds until one switch-plan step verified"),
+    switchApplyDuration: seconds(METRICS.switchApplyDuration, "Duration of applying one switch-plan step (error.type set when it failed)"),
+    switchVerifyDuration: seconds(METRICS.switchVerifyDuration, "Seconds from a switch's apply until its plan verified, per step"),
   };
   return instruments;
 }
@@ -163,13 +164,21 @@ export function recordCycle(group: string, outcome: "ok" | "error", checkInterva
   lastCycle.set(group, at.getTime());
 }
 
-/** For switch plans: one step's apply and verify, or its failure ("apply" or "verify" in error.type). */
-export function recordSwitchStep(group: string, stepKind: string, outcome: { applySeconds?: number; verifySeconds?: number; failed?: "apply" | "verify" | "readiness" }): void {
+export interface SwitchStepObservation {
+  /** "apply": one step applied; "verify": the plan checked after an apply. */
+  readonly phase: "apply" | "verify";
+  /** Apply: the step's duration. Verify: seconds from the apply until the plan verified. */
+  readonly seconds?: number;
+  /** The step failed: its error class (a verification: "mismatch" or the read's error class). */
+  readonly errorClass?: string;
+}
+
+/** For switch plans: one step's apply, its verification or its failure (by phase, with error.type). */
+export function recordSwitchStep(group: string, stepKind: string, observation: SwitchStepObservation): void {
   const m = meters();
-  const attributes = { [ATTR.group]: group, [ATTR.stepKind]: stepKind };
-  if (outcome.applySeconds !== undefined) m.switchApplyDuration.record(outcome.applySeconds, attributes);
-  if (outcome.verifySeconds !== undefined) m.switchVerifyDuration.record(outcome.verifySeconds, attributes);
-  if (outcome.failed) m.switchStepFailures.add(1, { ...attributes, [ATTR.errorType]: outcome.failed });
+  const attributes = { [ATTR.group]: group, [ATTR.stepKind]: stepKind, ...(observation.errorClass ? { [ATTR.errorType]: observation.errorClass } : {}) };
+  if (observation.seconds !== undefined) (observation.phase === "apply" ? m.switchApplyDuration : m.switchVerifyDuration).record(observation.seconds, attributes);
+  if (observation.errorClass) m.switchStepFailures.add(1, { ...attributes, [ATTR.switchPhase]: observation.phase });
 }
 
 /** For switch plans: a step found not matching the active target (someone or something moved it). */

@@ -48,7 +48,7 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
       switched = (yield context.df.callActivity(DO_FAILOVER_ACTIVITY, request)) as SwitchTargetResponse;
     }
     // With a switch plan: move the traffic the row says (a switch just made, a pending or failed one, verification).
-    if (check.has_switch_plan) switchProgress = (yield context.df.callActivity(SWITCH_CYCLE_ACTIVITY, { group })) as SwitchCycleResponse;
+    if (check.has_switch_plan) switchProgress = (yield context.df.callActivity(SWITCH_CYCLE_ACTIVITY, { group, ...(result.traceparent ? { traceparent: result.traceparent } : {}) })) as SwitchCycleResponse;
   } catch (err) {
     // One bad check never ends the loop: record it on the row and carry on.
     error = describeError(err).split("\n")[0];

@@ -90,6 +90,7 @@ describe("alert rules", () => {
     expect(r.properties).toMatchObject({ severity: 1, windowSize: "PT5M" });
     expect(criterion(r).query).toContain(`"${METRICS.switchStepFailures}"`);
     expect(criterion(r).query).toContain(`"${METRICS.switchDrift}"`);
+    for (const attribute of [ATTR.group, ATTR.stepKind, ATTR.switchPhase, ATTR.errorType]) expect(criterion(r).query).toContain(`customDimensions["${attribute}"]`);
   });
 
   test("HTTP 5xx: the failed percentage against its threshold, with a minimum number of requests", () => {

@@ -63,14 +63,20 @@ describe("telemetry through the OpenTelemetry API, read back through the SDK's i
     expect(age[0]).toBeLessThan(10);
   });
 
-  test("switch-plan steps: apply and verify seconds, failures and drift by step kind", async () => {
-    recordSwitchStep("g1", "traffic_manager", { applySeconds: 1.5, verifySeconds: 20 });
-    recordSwitchStep("g1", "dns", { failed: "verify" });
+  test("switch-plan steps: apply and verify seconds by step kind; failures by phase and error class, also on the failed apply's duration; drift", async () => {
+    recordSwitchStep("g1", "traffic_manager", { phase: "apply", seconds: 1.5 });
+    recordSwitchStep("g1", "traffic_manager", { phase: "verify", seconds: 20 });
+    recordSwitchStep("g1", "dns", { phase: "apply", seconds: 0.25, errorClass: "server_error" });
+    recordSwitchStep("g1", "dns", { phase: "verify", errorClass: "mismatch" });
     recordSwitchDrift("g1", "front_door");
     const collected = await telemetry.collect();
-    expect(points(collected.get(METRICS.switchApplyDuration), { [ATTR.stepKind]: "traffic_manager" }).map((p) => (p.value as Histogram).sum)).toEqual([1.5]);
-    expect(points(collected.get(METRICS.switchVerifyDuration), { [ATTR.stepKind]: "traffic_manager" }).map((p) => (p.value as Histogram).sum)).toEqual([20]);
-    expect(points(collected.get(METRICS.switchStepFailures), { [ATTR.stepKind]: "dns", [ATTR.errorType]: "verify" }).map((p) => p.value)).toEqual([1]);
+    const sums = (name: string, match: Record<string, unknown>) => points(collected.get(name), match).map((p) => [p.attributes[ATTR.errorType], (p.value as Histogram).sum]);
+    expect(sums(METRICS.switchApplyDuration, { [ATTR.stepKind]: "traffic_manager" })).toEqual([[undefined, 1.5]]);
+    expect(sums(METRICS.switchVerifyDuration, { [ATTR.stepKind]: "traffic_manager" })).toEqual([[undefined, 20]]);
+    expect(sums(METRICS.switchApplyDuration, { [ATTR.stepKind]: "dns" })).toEqual([["server_error", 0.25]]);
+    expect(points(collected.get(METRICS.switchVerifyDuration), { [ATTR.stepKind]: "dns" })).toEqual([]);
+    const failures = points(collected.get(METRICS.switchStepFailures), { [ATTR.group]: "g1" }).map((p) => [p.attributes[ATTR.stepKind], p.attributes[ATTR.switchPhase], p.attributes[ATTR.errorType], p.value]);
+    expect(failures.sort()).toEqual([["dns", "apply", "server_error", 1], ["dns", "verify", "mismatch", 1]]);
     expect(points(collected.get(METRICS.switchDrift), { [ATTR.stepKind]: "front_door" }).map((p) => p.value)).toEqual([1]);
   });
 

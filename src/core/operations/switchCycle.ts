@@ -3,6 +3,7 @@ import { otherTarget, type FailoverState, type Target, type TransitionSummary } 
 import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
 import { applyPlan, buildRunners, verifyPlan, type ApplyResult, type VerifyResult } from "../switch/runPlan";
 import { adoptIntent, afterApply, afterVerify, dueAction, loadPlan, switchTimings } from "../switch/saga";
+import { recordSwitchStep, secondsBetween } from "../telemetry";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
@@ -39,6 +40,19 @@ function timeline(s: FailoverState): string {
 }
 
 /**
+ * The steps' metrics: every applied step's duration (error.type when it failed) and failures;
+ * after an apply, the seconds until the plan verified, or the steps that did not verify.
+ */
+function recordSteps(group: string, applied: ApplyResult | undefined, verified: VerifyResult | undefined, secondsSinceApplied: number | undefined): void {
+  for (const s of applied?.steps ?? []) recordSwitchStep(group, s.kind, { phase: "apply", seconds: s.ms / 1000, ...(s.error_class ? { errorClass: s.error_class } : {}) });
+  if (verified?.outcome === "verified") {
+    if (secondsSinceApplied !== undefined) for (const s of verified.steps) recordSwitchStep(group, s.kind, { phase: "verify", seconds: secondsSinceApplied });
+  } else if (verified && verified.outcome !== "propagating") {
+    for (const s of verified.steps) if (s.status === "mismatch" || s.status === "error") recordSwitchStep(group, s.kind, { phase: "verify", errorClass: s.error_class ?? s.status });
+  }
+}
+
+/**
  * The orchestration's switch step, every cycle: resumes the saga from the row. A pending or
  * failed (and due) switch is applied, then verified at once; an applied or propagating one is
  * verified. The result is written conditionally; if the row moved to another target meanwhile
@@ -64,7 +78,11 @@ export async function switchCycle(deps: FailoverDeps, group: string): Promise<Sw
   const runners = buildRunners(plan, deps.switchClients());
   let applied: ApplyResult | undefined;
   if (action === "apply") applied = await applyPlan(runners, context);
+  const appliedUtc = applied ? deps.clock.now().toISOString() : loaded.state.switch_applied_utc;
   const verified: VerifyResult | undefined = applied?.outcome === "failed" ? undefined : await verifyPlan(runners, context);
+  // Adopting a plan (verifying a world that already matches) is not an event; finishing a switch is.
+  const switching = applied !== undefined || loaded.state.switch_state === "applied" || loaded.state.switch_state === "propagating";
+  recordSteps(group, applied, switching ? verified : undefined, secondsBetween(appliedUtc, deps.clock.now()));
 
   const outcome = await readDecideWrite(deps.store, group, (fresh) => {
     if (fresh.state.active_target !== target) return { result: undefined };
@@ -82,8 +100,6 @@ export async function switchCycle(deps: FailoverDeps, group: string): Promise<Sw
     const writes = applied.steps.reduce((n, s) => n + s.writes, 0);
     await recordTransition(deps, group, event("switch_applied", `${applied.steps.length} step(s), ${writes} write(s) in ${applied.ms} ms; ${timeline(outcome)}`), outcome);
   }
-  // Adopting a plan (verifying a world that already matches) is not an event; finishing a switch is.
-  const switching = applied !== undefined || loaded.state.switch_state === "applied" || loaded.state.switch_state === "propagating";
   if (switching && outcome.switch_state === "verified") await recordTransition(deps, group, event("switch_verified", timeline(outcome)), outcome);
   return response(group, plan, action, outcome);
 }

@@ -71,19 +71,29 @@ export async function applyPlan(runners: readonly SwitchStepRunner[], context: S
   return { outcome: "applied", steps, ms: now() - started };
 }
 
+export interface VerifiedStep {
+  readonly step: number;
+  readonly kind: string;
+  readonly label: string;
+  readonly status: string;
+  readonly detail: string;
+  readonly error_class?: StepErrorClass;
+}
+
 export interface VerifyResult {
   readonly outcome: "verified" | "propagating" | "mismatch" | "error";
-  readonly steps: ReadonlyArray<{ step: number; label: string; status: string; detail: string }>;
+  readonly steps: readonly VerifiedStep[];
 }
 
 export async function verifyPlan(runners: readonly SwitchStepRunner[], context: SwitchContext, now: () => number = Date.now): Promise<VerifyResult> {
-  const steps: Array<{ step: number; label: string; status: string; detail: string }> = [];
+  const steps: VerifiedStep[] = [];
   for (const [index, runner] of runners.entries()) {
     try {
       const v = await runner.verify(context);
-      steps.push({ step: index, label: runner.label, status: v.status, detail: v.detail });
+      steps.push({ step: index, kind: runner.kind, label: runner.label, status: v.status, detail: v.detail });
     } catch (err) {
-      steps.push({ step: index, label: runner.label, status: "error", detail: toStepError(err, runner.label, now()).message });
+      const e = toStepError(err, runner.label, now());
+      steps.push({ step: index, kind: runner.kind, label: runner.label, status: "error", detail: e.message, error_class: e.errorClass });
     }
   }
   const worst = (["error", "mismatch", "propagating"] as const).find((s) => steps.some((x) => x.status === s));
