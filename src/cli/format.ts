@@ -25,7 +25,7 @@ function health(ep: EndpointView | undefined): string {
 export function groupsTable(groups: readonly GroupOverview[]): string {
   if (groups.length === 0) return "no groups (create one with: failover init --group NAME --primary URL --secondary URL)";
   const rows = groups.map((g) => {
-    if (g.error) return [g.group, "?", g.error.code, "", "", "", "", g.error.message];
+    if (g.error) return [g.group, "?", g.error.code, "", "", "", "", "", g.error.message];
     const ep = (t: string) => g.endpoints?.find((e) => e.target === t);
     const loop = `${g.loop.runtime_status}${g.loop.last_cycle_age_seconds !== undefined ? ` ${seconds(g.loop.last_cycle_age_seconds)} ago` : ""}${g.loop.stale ? " STALE" : ""}`;
     const pause = g.pause ? `paused${g.pause.by ? ` by ${g.pause.by}` : ""}${g.pause.until ? ` until ${g.pause.until}` : ""}${g.pause.reason ? `: ${g.pause.reason}` : ""}` : "";
@@ -37,10 +37,12 @@ export function groupsTable(groups: readonly GroupOverview[]): string {
       health(ep("secondary")),
       g.cooldown ? seconds(g.cooldown.remaining_seconds) : "-",
       loop,
-      pause,
+      pause || "-",
+      // The same one-line summary the console shows (computed in the core's overview).
+      g.traffic?.summary ?? "-",
     ];
   });
-  return table(["GROUP", "ACTIVE", "STATUS", "PRIMARY", "SECONDARY", "COOLDOWN", "LOOP", "PAUSE"], rows);
+  return table(["GROUP", "ACTIVE", "STATUS", "PRIMARY", "SECONDARY", "COOLDOWN", "LOOP", "PAUSE", "TRAFFIC"], rows);
 }
 
 export interface HistoryEntryView {

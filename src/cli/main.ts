@@ -87,7 +87,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command("status")
-    .description("a table of every group: active target, health, cooldown, loop, pause")
+    .description("a table of every group: active target, health, cooldown, loop, pause, traffic")
     .option("-g, --group <name>", "only this group")
     .action(async (o: { group?: string }) => {
       const answer = await overviews(o.group);

@@ -91,6 +91,48 @@ export const CONSOLE_SCRIPT = String.raw`
     return h("div", { class: "loop" + (l.stale ? " stale" : "") }, parts.join(" · "));
   }
 
+  function notifiedText(e) {
+    var attempts = e.notification_attempts ? " (" + e.notification_attempts + " attempts)" : "";
+    if (e.notified_utc) return "notified " + clock(e.notified_utc) + " (" + duration((Date.parse(e.notified_utc) - Date.parse(e.at)) / 1000) + " after)" + attempts;
+    if (e.notification_status === "delivered") return "notified (delivery time not recorded)" + attempts;
+    if (e.notification_status === "failed") return "notification FAILED" + attempts + (e.notification_error ? ": " + e.notification_error : "");
+    if (e.notification_status === "pending") return "notification pending";
+    if (e.notification_status === "not_configured") return "no notification configured";
+    return "notification " + (e.notification_status || "unknown");
+  }
+
+  // The traffic line: the overview's summary, coloured by state; the evidence is part of the summary.
+  function trafficLine(g) {
+    var t = g.traffic;
+    if (!t) return null;
+    var cls = t.state === "verified" ? "ok" : t.state === "failed" ? "bad" : t.state === "row_only" || t.state === "not_run" ? "muted" : "warn";
+    return h("div", { class: "traffic " + cls, "data-field": "traffic", "data-state": t.state }, h("strong", { text: "Traffic: " }), t.summary);
+  }
+
+  // Drift and readiness, when the overview carries them (tolerant of their absence and of their shape).
+  function describe(v) {
+    if (v === null || v === undefined) return "";
+    if (typeof v !== "object") return String(v);
+    if (typeof v.summary === "string") return v.summary;
+    var parts = [];
+    if (v.state) parts.push(String(v.state));
+    if (v.detail) parts.push(String(v.detail));
+    if (Array.isArray(v.problems) && v.problems.length) parts.push(v.problems.join("; "));
+    if (v.at || v.checked_utc) parts.push("at " + clock(v.at || v.checked_utc));
+    return parts.join(" · ") || JSON.stringify(v).slice(0, 200);
+  }
+  function driftFlag(g) {
+    var d = g.drift;
+    if (!d || d.drifted === false || d.state === "none" || d.state === "in_sync") return null;
+    return h("span", { class: "flag error", "data-field": "drift", text: "DRIFT: " + describe(d) });
+  }
+  function readinessFlag(g) {
+    var r = g.readiness;
+    if (!r) return null;
+    var ready = r.ready === true || r.state === "ready";
+    return h("span", { class: "flag " + (ready ? "ready" : "error"), "data-field": "readiness", text: (ready ? "READY" : "NOT READY") + (describe(r) ? ": " + describe(r) : "") });
+  }
+
   function timeline(g, entries, now) {
     if (!entries) return h("div", { class: "meta", text: "history unavailable" });
     if (entries.length === 0) return h("div", { class: "meta", text: "no transitions yet" });
@@ -103,22 +145,22 @@ export const CONSOLE_SCRIPT = String.raw`
         e.forced ? h("span", { class: "breakglass", text: "BREAK-GLASS" }) : null,
         " by " + e.actor + (prev ? " · " + duration((Date.parse(e.at) - Date.parse(prev.at)) / 1000) + " after the previous entry" : ""));
       var steps = [];
-      if ((e.kind === "failover" || e.kind === "failback") && e.actor === "orchestrator" && g.policy) {
-        var threshold = e.kind === "failover" ? g.policy.failure_threshold : g.policy.recovery_threshold;
-        var lead = (threshold - 1) * g.policy.check_interval_seconds;
-        steps.push((e.kind === "failover" ? "first failed check" : "first healthy check") + " ≈ " + clock(new Date(Date.parse(e.at) - lead * 1000).toISOString()) + " (" + threshold + " checks × " + g.policy.check_interval_seconds + " s)");
-        steps.push("threshold reached → switched at " + clock(e.at));
+      if ((e.kind === "failover" || e.kind === "failback") && e.actor === "orchestrator") {
+        if (e.unhealthy_since_utc) steps.push("first failed check " + clock(e.unhealthy_since_utc) + " → threshold reached, switched " + clock(e.at) + " (" + duration((Date.parse(e.at) - Date.parse(e.unhealthy_since_utc)) / 1000) + ")");
+        else if (e.kind === "failover") steps.push("threshold reached, switched " + clock(e.at) + " (first failed check not recorded on this entry)");
+        else steps.push("recovery threshold reached, switched " + clock(e.at));
       }
       if (e.probe) steps.push("standby probe " + (e.probe.status_code !== undefined ? e.probe.status_code : e.probe.error_class || "error") + " in " + e.probe.latency_ms + " ms");
-      steps.push("notified: " + e.notification_status + (e.notification_attempts ? " (" + e.notification_attempts + " attempts)" : ""));
+      steps.push(notifiedText(e));
       return h("li", { class: e.kind }, title, h("div", { class: "steps", text: e.reason + " · " + steps.join(" → ") }));
     });
     return h.apply(null, ["ol", { class: "timeline" }].concat(items));
   }
 
-  function actionButton(label, cls, onClick) {
+  function actionButton(label, cls, disabled, onClick) {
     var b = h("button", { type: "button", class: cls, text: label });
-    b.addEventListener("click", onClick);
+    if (disabled) b.disabled = true;
+    else b.addEventListener("click", onClick);
     return b;
   }
 
@@ -143,23 +185,39 @@ export const CONSOLE_SCRIPT = String.raw`
     if (g.pause) flags.appendChild(h("span", { class: "flag paused", "data-field": "pause", text: "PAUSED" + (g.pause.by ? " by " + g.pause.by : "") + (g.pause.reason ? ": " + g.pause.reason : "") + (g.pause.until ? " · until " + clock(g.pause.until) + " (" + until(g.pause.until, now) + ")" : " · no expiry") }));
     if (g.cooldown) flags.appendChild(h("span", { class: "flag cooldown", "data-field": "cooldown", text: "COOLDOWN " + duration(g.cooldown.remaining_seconds) + " left (until " + clock(g.cooldown.until) + ")" }));
     if (g.loop.stale) flags.appendChild(h("span", { class: "flag stale", "data-field": "stale", text: "LOOP STALE" }));
+    var drift = driftFlag(g), ready = readinessFlag(g);
+    if (drift) flags.appendChild(drift);
+    if (ready) flags.appendChild(ready);
     if (g.last_failover && g.last_failover.forced) flags.appendChild(h("span", { class: "flag error", text: "last switch was BREAK-GLASS (" + since(g.last_failover.at, now) + ")" }));
     if (flags.childNodes.length) el.appendChild(flags);
+    var traffic = trafficLine(g);
+    if (traffic) el.appendChild(traffic);
     el.appendChild(endpointTable(g));
     el.appendChild(loopLine(g, now));
     el.appendChild(h("h3", { text: "Incident timeline" }));
     el.appendChild(timeline(g, entries, now));
     var from = g.active_target;
-    el.appendChild(h("div", { class: "actions" },
-      g.pause ? actionButton("Resume", "", function () { confirmAction(g, "resume", null); }) : actionButton("Pause…", "", function () { confirmAction(g, "pause", null); }),
+    var readOnly = rights && rights.can_operate === false;
+    var actions = h("div", { class: "actions" },
+      g.pause ? actionButton("Resume", "", readOnly, function () { confirmAction(g, "resume", null); }) : actionButton("Pause…", "", readOnly, function () { confirmAction(g, "pause", null); }),
       from === "primary"
-        ? actionButton("Fail over primary → secondary…", "danger", function () { confirmAction(g, "do_failover", "primary"); })
-        : actionButton("Fail back secondary → primary…", "danger", function () { confirmAction(g, "failback", "secondary"); })));
+        ? actionButton("Fail over primary → secondary…", "danger", readOnly, function () { confirmAction(g, "do_failover", "primary"); })
+        : actionButton("Fail back secondary → primary…", "danger", readOnly, function () { confirmAction(g, "failback", "secondary"); }));
+    if (readOnly) actions.appendChild(h("span", { class: "readonly", "data-field": "read-only", text: "Read only: " + rights.reason }));
+    el.appendChild(actions);
     if (previous && previous[g.group]) el.appendChild(h("div", { class: "result " + previous[g.group].kind, "data-field": "result", text: previous[g.group].text }));
     return el;
   }
 
   var results = {};
+  // What the caller may do, as GET groups reports it (see rightsOf in the core).
+  var rights = null;
+
+  function refusedText(action, status, b) {
+    if (status === 401) return action + " refused (HTTP 401): this key may only read; acting needs a key of the operate functions";
+    if (status === 403) return action + " refused (HTTP 403): not allowed to operate: " + (b.message || b.error || "forbidden");
+    return action + " failed: " + (b.message || b.error || status);
+  }
 
   function confirmAction(g, action, from) {
     var dialog = document.getElementById("confirm");
@@ -189,7 +247,7 @@ export const CONSOLE_SCRIPT = String.raw`
       if ((action === "do_failover" || action === "failback") && document.getElementById("confirm-force").checked) body.force = true;
       api("POST", action + "?group=" + encodeURIComponent(g.group), body).then(function (res) {
         var b = res.body || {};
-        results[g.group] = res.status >= 400 ? { kind: "failed", text: action + " failed: " + (b.message || b.error || res.status) }
+        results[g.group] = res.status >= 400 ? { kind: "failed", text: refusedText(action, res.status, b) }
           : b.changed === false ? { kind: "refused", text: action + " refused: " + (b.reason || "nothing to change") }
           : { kind: "done", text: action + " done" + (b.active_target ? ": active " + b.active_target : "") + (b.forced ? " (break-glass)" : "") };
         refresh();
@@ -231,6 +289,7 @@ export const CONSOLE_SCRIPT = String.raw`
     api("GET", "groups").then(function (res) {
       if (res.status !== 200) throw new Error((res.body && res.body.error ? res.body.error + ": " + (res.body.message || "") : "HTTP " + res.status));
       var data = res.body;
+      rights = data.caller || null;
       return Promise.all(data.groups.map(function (g) {
         return api("GET", "history?limit=8&group=" + encodeURIComponent(g.group)).then(function (r) { return r.status === 200 ? r.body.entries : null; }, function () { return null; });
       })).then(function (histories) {

@@ -26,6 +26,10 @@ main { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr
 .flag.cooldown { background: #ddf4ff; color: #0a3069; }
 .flag.stale { background: var(--bad); color: #fff; }
 .flag.error { background: #ffebe9; color: #82071e; }
+.flag.ready { background: #dafbe1; color: #116329; }
+.traffic { font-size: 14px; margin: 6px 0; padding: 4px 8px; border-radius: 4px; word-break: break-word; }
+.traffic.ok { background: #dafbe1; color: #116329; } .traffic.warn { background: #fff8c5; color: #6b4b00; }
+.traffic.bad { background: #ffebe9; color: #82071e; font-weight: 600; } .traffic.muted { background: #f6f8fa; color: var(--muted); }
 table { border-collapse: collapse; width: 100%; margin: 6px 0; font-size: 14px; }
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
 th { color: var(--muted); font-weight: 600; font-size: 12px; }
@@ -45,6 +49,8 @@ ol.timeline .steps { color: var(--muted); }
 .actions { display: flex; gap: 8px; margin-top: 10px; flex-wrap: wrap; }
 button { font: inherit; font-size: 14px; padding: 5px 12px; border-radius: 5px; border: 1px solid var(--line); background: #f6f8fa; cursor: pointer; }
 button.danger { color: #fff; background: var(--bad); border-color: var(--bad); }
+button:disabled { opacity: .45; cursor: not-allowed; }
+.readonly { font-size: 13px; color: var(--muted); align-self: center; }
 .result { font-size: 13px; margin-top: 6px; font-weight: 600; }
 .result.refused { color: var(--warn); } .result.failed { color: var(--bad); } .result.done { color: var(--ok); }
 dialog { border: 1px solid var(--line); border-radius: 8px; padding: 18px; width: 460px; }

@@ -28,6 +28,8 @@ export interface AuditEntry extends TransitionSummary {
   readonly forced: boolean;
   readonly failover_count: number;
   readonly probe?: ProbeResult;
+  /** An automatic failover: when the first failed check of the streak that reached the threshold ran (the row's unhealthy_since_utc). */
+  readonly unhealthy_since_utc?: string;
   readonly notification_status: NotificationStatus;
   readonly notification_attempts: number;
   readonly notification_error?: string;
@@ -85,6 +87,7 @@ const auditRowSchema = z
     forced: boolean.default(false),
     failover_count: count.default(0),
     probe_json: probeJson,
+    unhealthy_since_utc: optionalText,
     notification_status: z.enum(NOTIFICATION_STATUSES).default("not_configured"),
     notification_attempts: count.default(0),
     notification_error: optionalText,
@@ -101,6 +104,7 @@ const auditRowSchema = z
       forced: e.forced,
       failover_count: e.failover_count,
       ...(e.probe_json ? { probe: e.probe_json } : {}),
+      ...(e.unhealthy_since_utc ? { unhealthy_since_utc: e.unhealthy_since_utc } : {}),
       notification_status: e.notification_status,
       notification_attempts: e.notification_attempts,
       ...(e.notification_error ? { notification_error: e.notification_error } : {}),
@@ -158,7 +162,7 @@ export class AuditLog {
   async append(
     group: string,
     transition: TransitionSummary,
-    details: { forced: boolean; failover_count: number; probe?: ProbeResult; notification_status: NotificationStatus },
+    details: { forced: boolean; failover_count: number; probe?: ProbeResult; unhealthy_since_utc?: string; notification_status: NotificationStatus },
   ): Promise<{ id: string; etag: string }> {
     const rowKey = auditRowKey(new Date(transition.at));
     try {
@@ -174,6 +178,7 @@ export class AuditLog {
         forced: details.forced,
         failover_count: details.failover_count,
         probe_json: details.probe ? JSON.stringify(details.probe) : "",
+        ...(details.unhealthy_since_utc ? { unhealthy_since_utc: details.unhealthy_since_utc } : {}),
         notification_status: details.notification_status,
         notification_attempts: 0,
       });

@@ -78,3 +78,25 @@ export function refusalFor(caller: Caller, right: Right, authEnabled: boolean): 
   const need = right === "read" ? `the ${READER_ROLE} or ${OPERATOR_ROLE} app role` : `the ${OPERATOR_ROLE} app role`;
   return `${caller.actor} lacks ${need} (has ${caller.roles.length > 0 ? caller.roles.map((r) => cleanText(r, 64)).join(", ") : "no app role"})`;
 }
+
+/** What the console may offer the caller: shown with every overview so a reader sees no action it cannot take. */
+export interface CallerRights {
+  readonly actor: string;
+  /**
+   * `app_roles`: the platform authenticated the caller and its app roles decide, so
+   * `can_operate` is known. `function_key`: the host checks the key of each route when it is
+   * called, so whether this caller may act is known only when it tries (a refusal is a 401).
+   */
+  readonly decided_by: "app_roles" | "function_key";
+  /** False only when it is known that the caller may not operate. */
+  readonly can_operate: boolean;
+  readonly reason: string;
+}
+
+export function rightsOf(caller: Caller, authEnabled: boolean): CallerRights {
+  if (!authEnabled) {
+    return { actor: caller.actor, decided_by: "function_key", can_operate: true, reason: "function keys decide: each action is checked against the key when it is sent" };
+  }
+  const refusal = refusalFor(caller, "operate", authEnabled);
+  return { actor: caller.actor, decided_by: "app_roles", can_operate: refusal === undefined, reason: refusal ?? `${caller.actor} holds the ${OPERATOR_ROLE} app role` };
+}

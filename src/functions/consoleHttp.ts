@@ -1,22 +1,26 @@
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
 import { consolePage } from "../console/page";
+import { rightsOf } from "../core/identity";
 import { readOverviews } from "../core/overview";
+import { planText } from "../core/switch/saga";
 import { jsonEndpoint } from "./shared/http";
 import { instanceStatus } from "./shared/orchestrationClient";
 import { runtimeDeps } from "./shared/runtimeDeps";
 
-/** GET /api/groups: every group's overview (row, effective policy, loop liveness). Reads only. */
+/** GET /api/groups: every group's overview (row, effective policy, traffic, loop liveness) and what the caller may do. Reads only. */
 app.http("http_groups", {
   route: "groups",
   methods: ["GET"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: jsonEndpoint({ query: [], right: "read" }, async (_request, context) => {
+  handler: jsonEndpoint({ query: [], right: "read" }, async (_request, context, caller) => {
     const deps = runtimeDeps();
+    const { config } = deps;
     const client = df.getClient(context);
-    const groups = await readOverviews(deps.store, deps.config.policy, (group) => instanceStatus(client, group), () => deps.clock.now());
-    return { jsonBody: { now: deps.clock.now().toISOString(), groups } };
+    const hasPlan = (group: string, raw: Readonly<Record<string, unknown>>) => planText(raw, group === config.defaultGroup, config.switchPlan) !== undefined;
+    const groups = await readOverviews(deps.store, config.policy, (group) => instanceStatus(client, group), () => deps.clock.now(), hasPlan);
+    return { jsonBody: { now: deps.clock.now().toISOString(), caller: rightsOf(caller, config.authEnabled), groups } };
   }),
 });
 

@@ -1,5 +1,5 @@
 import { loadConfig } from "../../src/core/config";
-import { groupOverview, loopLiveness, readOverviews, staleAfterSeconds } from "../../src/core/overview";
+import { groupOverview, loopLiveness, readOverviews, staleAfterSeconds, trafficView } from "../../src/core/overview";
 import { initialState, PARTITION_KEY, type FailoverState } from "../../src/core/state";
 import { bootstrappedGroup, testEnv } from "../helpers/env";
 import { createTableClient, StateStore } from "../../src/core/storage";
@@ -57,6 +57,54 @@ describe("group overview (pure)", () => {
     expect(loopLiveness({ ...running, runtime_status: "Failed" }, 10, now).stale).toBe(true);
     expect(loopLiveness({}, 10, now)).toMatchObject({ runtime_status: "NotStarted", stale: true });
     expect(loopLiveness({ error: "durable endpoint down" }, 10, now)).toMatchObject({ runtime_status: "Unknown", stale: true, error: "durable endpoint down" });
+  });
+});
+
+describe("traffic at the active target (pure, from the row's switch saga)", () => {
+  const steps = JSON.stringify([
+    { step: 1, kind: "traffic_manager", status: "changed", writes: 2, ms: 40, detail: "secondary enabled, primary disabled (2 writes)" },
+    { step: 2, kind: "dns", status: "changed", writes: 1, ms: 20, detail: "app-east.example.net -> app-west.example.net" },
+  ]);
+  const switched = state({
+    active_target: "secondary",
+    switch_target: "secondary",
+    switch_plan_generation: "g1",
+    switch_detected_utc: "2026-01-01T11:59:50.000Z",
+    switch_intent_utc: "2026-01-01T11:59:51.000Z",
+    switch_applied_utc: "2026-01-01T11:59:52.000Z",
+    switch_steps: steps,
+  });
+
+  test("verified: the time and each step's evidence, in the one summary the console and the CLI show", () => {
+    const t = trafficView({ ...switched, switch_state: "verified", switch_verified_utc: "2026-01-01T11:59:53.400Z" }, true);
+    expect(t).toMatchObject({
+      state: "verified",
+      target: "secondary",
+      at: "2026-01-01T11:59:53.400Z",
+      evidence: ["traffic_manager: secondary enabled, primary disabled (2 writes)", "dns: app-east.example.net -> app-west.example.net"],
+      timings: { intent_s: 1, applied_s: 2, verified_s: 3.4 },
+    });
+    expect(t.summary).toBe("verified 11:59:53Z at secondary — traffic_manager: secondary enabled, primary disabled (2 writes); dns: app-east.example.net -> app-west.example.net");
+    // A plan adopted on a world that already matched: verified, and nothing was written.
+    expect(trafficView({ ...state({}), switch_state: "verified", switch_target: "primary", switch_verified_utc: "2026-01-01T11:00:00.000Z" }, true).summary).toBe("verified 11:00:00Z at primary — the resources already matched, nothing was written");
+  });
+
+  test("failed: the step, the error class, the message, the attempt and the next attempt", () => {
+    const t = trafficView({ ...switched, switch_state: "failed", switch_failed_step: 2, switch_error_class: "forbidden", switch_error: "step 2 (dns zone contoso.com): AuthorizationFailed", switch_attempts: 3, switch_next_attempt_utc: "2026-01-01T12:00:20.000Z" }, true);
+    expect(t).toMatchObject({ state: "failed", failed_step: 2, error_class: "forbidden", attempts: 3, next_attempt_utc: "2026-01-01T12:00:20.000Z" });
+    expect(t.summary).toBe("FAILED to move traffic to secondary at step 2 (forbidden): step 2 (dns zone contoso.com): AuthorizationFailed; attempt 3, next at 12:00:20Z");
+  });
+
+  test("applying, propagating, a row that moved after its switch, a plan not run yet, and no plan at all", () => {
+    expect(trafficView({ ...switched, switch_state: "applying", switch_steps: undefined, switch_applied_utc: undefined }, true).summary).toBe("applying to secondary since 11:59:51Z");
+    expect(trafficView({ ...switched, switch_state: "applying", switch_error_class: "mismatch", switch_error: "verification: step 1 reads primary" }, true).summary).toBe("applying to secondary since 11:59:51Z (last: mismatch: verification: step 1 reads primary)");
+    expect(trafficView({ ...switched, switch_state: "propagating" }, true)).toMatchObject({ state: "propagating", at: "2026-01-01T11:59:52.000Z", summary: expect.stringMatching(/^propagating \(applied, waiting for the service to report it done\) to secondary since 11:59:52Z — traffic_manager: /) });
+    expect(trafficView({ ...switched, active_target: "primary", switch_state: "verified" }, true)).toMatchObject({ state: "applying", summary: "row says primary, traffic last switched to secondary: applying to primary at the next cycle" });
+    expect(trafficView(state({}), true)).toMatchObject({ state: "not_run" });
+    expect(trafficView(state({}), false)).toEqual({ state: "row_only", summary: "no switch plan: row only" });
+    expect(groupOverview("g", state({}), policy, running, now).traffic).toEqual({ state: "row_only", summary: "no switch plan: row only" });
+    // Unreadable step results are left out, not shown as evidence or an error.
+    expect(trafficView({ ...switched, switch_state: "verified", switch_steps: "{not json" }, true).evidence).toBeUndefined();
   });
 });
 

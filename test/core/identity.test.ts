@@ -1,4 +1,4 @@
-import { FUNCTION_KEY_ACTOR, callerOf, platformAuthEnabled, refusalFor } from "../../src/core/identity";
+import { FUNCTION_KEY_ACTOR, callerOf, platformAuthEnabled, refusalFor, rightsOf } from "../../src/core/identity";
 
 const principal = (roles: string[], name = "ops@contoso.example") =>
   Buffer.from(
@@ -37,6 +37,14 @@ describe("caller identity and rights", () => {
     expect(refusalFor(reader, "operate", true)).toBe("ops@contoso.example lacks the operator app role (has reader)");
     expect(refusalFor(operator, "operate", true)).toBeUndefined();
     expect(refusalFor(nobody, "read", true)).toMatch(/lacks the reader or operator app role \(has no app role\)/);
+  });
+
+  test("what the console may offer: with app roles a reader is known not to operate (with the reason); with function keys the key decides when an action is sent", () => {
+    const reader = callerOf(headers({ "x-ms-client-principal": principal(["reader"]) }), true);
+    const operator = callerOf(headers({ "x-ms-client-principal": principal(["reader", "operator"]) }), true);
+    expect(rightsOf(reader, true)).toEqual({ actor: "ops@contoso.example", decided_by: "app_roles", can_operate: false, reason: "ops@contoso.example lacks the operator app role (has reader)" });
+    expect(rightsOf(operator, true)).toMatchObject({ decided_by: "app_roles", can_operate: true });
+    expect(rightsOf(callerOf(headers({}), false), false)).toMatchObject({ actor: FUNCTION_KEY_ACTOR, decided_by: "function_key", can_operate: true });
   });
 
   test("a garbage or oversized principal header grants nothing", () => {

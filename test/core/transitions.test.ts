@@ -116,6 +116,24 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     expect((await deps.audit.list("state", 5)).entries.map((e) => `${e.kind}:${e.actor}`)).toEqual(["resume:dave", "pause:dave"]);
   });
 
+  test("an automatic failover's audit entry keeps when the streak of failed checks began (the detection time); a manual one has none", async () => {
+    const { deps, clock } = await setup({ FAILURE_THRESHOLD: "2", COOLDOWN_SECONDS: "0" });
+    backends.primary.behave({ kind: "status", status: 503 });
+    const firstFailed = clock.now().toISOString();
+    expect((await healthCheck(deps, "state", "cycle-a")).recommendation).toBe("none");
+    clock.advance(30);
+    expect((await healthCheck(deps, "state", "cycle-b")).recommendation).toBe("failover");
+    clock.advance(1);
+    expect((await switchTarget(deps, "state", { expected_from: "primary", automatic: true, actor: "orchestrator", reason: "threshold" })).changed).toBe(true);
+    backends.primary.behave({ kind: "ok" });
+    expect((await switchTarget(deps, "state", { kind: "failback", reason: "drill over", actor: "alice" })).changed).toBe(true);
+    const [failback, failover] = (await deps.audit.list("state", 10)).entries;
+    expect(failover).toMatchObject({ kind: "failover", actor: "orchestrator", unhealthy_since_utc: firstFailed });
+    expect(Date.parse(failover!.at) - Date.parse(failover!.unhealthy_since_utc!)).toBe(31_000);
+    expect(failback!.kind).toBe("failback");
+    expect(failback!.unhealthy_since_utc).toBeUndefined();
+  });
+
   test("several groups: each row has its own endpoints and policy; one group's bad row never touches another", async () => {
     const { deps, row } = await setup({ FAILURE_THRESHOLD: "3" });
     const other = await startSampleBackend("other-primary");

@@ -5,7 +5,8 @@ import type { ProbeResult } from "../probe";
 import type { FailoverState, TransitionSummary } from "../state";
 
 /**
- * After a transition is written to the row: appends its audit entry and sends the webhook.
+ * After a transition is written to the row: appends its audit entry (with, for an automatic
+ * failover, when its streak of failed checks began) and sends the webhook.
  * Never throws (the switch is already written); failures are logged.
  */
 export async function recordTransition(
@@ -13,13 +14,13 @@ export async function recordTransition(
   group: string,
   transition: TransitionSummary,
   state: FailoverState,
-  { probe, forced = false }: { probe?: ProbeResult; forced?: boolean } = {},
+  { probe, forced = false, unhealthySince }: { probe?: ProbeResult; forced?: boolean; unhealthySince?: string } = {},
 ): Promise<void> {
   const url = deps.config.notifyWebhookUrl;
   let entry: { id: string; etag: string } | undefined;
   try {
     const status: NotificationStatus = url ? "pending" : "not_configured";
-    entry = await deps.audit.append(group, transition, { forced, failover_count: state.failover_count, ...(probe ? { probe } : {}), notification_status: status });
+    entry = await deps.audit.append(group, transition, { forced, failover_count: state.failover_count, ...(probe ? { probe } : {}), ...(unhealthySince ? { unhealthy_since_utc: unhealthySince } : {}), notification_status: status });
   } catch (err) {
     deps.log?.(`audit append failed for group "${group}": ${(err as Error).message}`);
   }

@@ -64,7 +64,7 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
   // A failover that names no source moves away from the target active at the first read, and
   // keeps that source through retries, so it never toggles back.
   let expectedFrom = requested;
-  const { decided, state, standby, detection } = await readDecideWrite(deps.store, group, async (loaded) => {
+  const { decided, state, standby, detection, unhealthySince } = await readDecideWrite(deps.store, group, async (loaded) => {
     expectedFrom ??= loaded.state.active_target;
     const policy = effectivePolicy(deps.config.policy, loaded.overrides);
     const to = otherTarget(expectedFrom);
@@ -86,7 +86,9 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
     const state: FailoverState = next ?? loaded.state;
     // Detection-to-switch: from the first failed check of the streak to this switch (automatic failovers).
     const detection = switchRequest.automatic && kind === "failover" ? secondsBetween(loaded.state.unhealthy_since_utc, now) : undefined;
-    return { ...(next ? { next } : {}), result: { decided, state, standby, detection } };
+    // The audit entry of an automatic failover keeps the detection time: the first failed check of the streak.
+    const unhealthySince = switchRequest.automatic && kind === "failover" ? loaded.state.unhealthy_since_utc : undefined;
+    return { ...(next ? { next } : {}), result: { decided, state, standby, detection, unhealthySince } };
   });
   const forced = decided.changed && force;
   if (standby) recordProbe(group, otherTarget(expectedFrom!), standby);
@@ -94,7 +96,7 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
     recordSwitch(group, { kind, trigger: forced ? "forced" : request.automatic === true ? "automatic" : "manual", ...(detection !== undefined ? { detection_seconds: detection } : {}) });
     recordGroupState(group, state);
   }
-  if (decided.transition) await recordTransition(deps, group, decided.transition, state, { ...(standby ? { probe: standby } : {}), forced });
+  if (decided.transition) await recordTransition(deps, group, decided.transition, state, { ...(standby ? { probe: standby } : {}), forced, ...(decided.changed && unhealthySince ? { unhealthySince } : {}) });
   return {
     group,
     changed: decided.changed,
