@@ -72,7 +72,13 @@ export class ApiClient {
     const answer = await this.request(method, path, body);
     if (answer.status >= 400) {
       const b = answer.body as { error?: string; message?: string } | undefined;
-      const hint = answer.status === 401 || answer.status === 403 ? " (is the function key right? --key or FAILOVER_KEY)" : "";
+      // Function keys are per function: a key that reads may be refused by the control routes.
+      const hint =
+        answer.status === 401 || answer.status === 403
+          ? method === "POST"
+            ? " (this key may only read, or it is wrong: control routes need a key of their functions; --key or FAILOVER_KEY)"
+            : " (is the function key right? --key or FAILOVER_KEY)"
+          : "";
       const detail = [b?.error, b?.message].filter(Boolean).join(": ");
       throw new CliError(`${method} /api/${path.split("?")[0]}: HTTP ${answer.status}${detail ? ` ${detail}` : ""}${hint}`);
     }

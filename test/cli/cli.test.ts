@@ -43,8 +43,10 @@ describe("failover CLI against the local host", () => {
     const table = await cli("status");
     expect(table.code).toBe(0);
     const lines = table.out.split("\n");
-    expect(lines[0]).toMatch(/^GROUP\s+ACTIVE\s+STATUS\s+PRIMARY\s+SECONDARY\s+COOLDOWN\s+LOOP\s+PAUSE$/);
+    expect(lines[0]).toMatch(/^GROUP\s+ACTIVE\s+STATUS\s+PRIMARY\s+SECONDARY\s+COOLDOWN\s+LOOP\s+PAUSE\s+TRAFFIC$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 4).join(" "))).toEqual(["payments PRIMARY OK up", "state PRIMARY OK up"]);
+    // The traffic column is the overview's summary, the same line the console shows.
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/).at(-1))).toEqual(["no switch plan: row only", "no switch plan: row only"]);
     const json = JSON.parse((await cli("--json", "status", "-g", "payments")).out);
     expect(json.groups).toHaveLength(1);
     expect(json.groups[0]).toMatchObject({ group: "payments", active_target: "primary", policy: { failure_threshold: 2 }, loop: { runtime_status: "Running", stale: false } });
@@ -76,7 +78,7 @@ describe("failover CLI against the local host", () => {
     const paused = await cli("pause", "-g", "payments", "--for", "30m", "--reason", "db upgrade");
     expect(paused.code).toBe(0);
     expect(paused.out).toMatch(/^pause: done; active target primary; paused until \d{4}-\d\d-\d\dT/);
-    expect((await cli("status", "-g", "payments")).out.split("\n")[1]).toMatch(/paused by function key until \S+: db upgrade$/);
+    expect((await cli("status", "-g", "payments")).out.split("\n")[1]).toMatch(/paused by function key until \S+: db upgrade  no switch plan: row only$/);
     expect(await cli("resume", "-g", "payments", "--reason", "done")).toMatchObject({ code: 0, out: "resume: done; active target primary" });
     expect(await cli("resume", "-g", "payments", "--reason", "again")).toMatchObject({ code: 0, out: "resume: not done (nothing to change)" });
     const past = await cli("pause", "-g", "payments", "--until", "2020-01-01T00:00:00Z", "--reason", "x");
@@ -120,14 +122,15 @@ describe("failover CLI: key and URL", () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       seen.push({ url: req.url ?? "", key: req.headers["x-functions-key"] as string | undefined });
-      if (req.headers["x-functions-key"] !== "k3y") return void res.writeHead(401).end();
+      // As the Functions host does with per-function keys: this key reads, and may not act.
+      if (req.headers["x-functions-key"] !== "k3y" || req.method !== "GET") return void res.writeHead(401).end();
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ now: "2026-01-01T00:00:00Z", groups: [] }));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  test("the key from FAILOVER_KEY (or --key) goes in x-functions-key; a base URL ending in /api/ is accepted; 401 says to check the key", async () => {
+  test("the key from FAILOVER_KEY (or --key) goes in x-functions-key; a base URL ending in /api/ is accepted; 401 says to check the key, and on an action that the key may only read", async () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const out: string[] = [];
     const err: string[] = [];
@@ -136,9 +139,12 @@ describe("failover CLI: key and URL", () => {
     expect(out.pop()).toMatch(/^no groups/);
     expect(await runCli(["--url", base, "--key", "wrong", "status"], io({}))).toBe(1);
     expect(err.pop()).toContain("HTTP 401 (is the function key right? --key or FAILOVER_KEY)");
+    expect(await runCli(["--url", base, "--key", "k3y", "pause", "--reason", "drill"], io({}))).toBe(1);
+    expect(err.pop()).toContain("HTTP 401 (this key may only read, or it is wrong: control routes need a key of their functions; --key or FAILOVER_KEY)");
     expect(seen).toEqual([
       { url: "/api/groups", key: "k3y" },
       { url: "/api/groups", key: "wrong" },
+      { url: "/api/pause", key: "k3y" },
     ]);
   });
 });

@@ -2,6 +2,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page, type Request } from "playwright-core";
 import { startAzurite, type AzuriteHandle } from "../../src/local/azurite";
+import { standInCredential } from "../../src/local/azureStandIn/credential";
+import { samplePlan, seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
+import { startAzureStandIn, type AzureStandIn } from "../../src/local/azureStandIn/server";
 import { call, eventually } from "../../src/local/client";
 import { startLocalHost, type LocalHost } from "../../src/local/host";
 import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
@@ -11,17 +14,34 @@ import { testEnv } from "../helpers/env";
 /**
  * The console in a real browser: Debian's Chromium driven by playwright-core (never a
  * downloaded browser), against the app on the local host with two groups and fast settings.
+ * The default group has a switch plan (Traffic Manager and DNS on the local Azure stand-in);
+ * the other moves its row only.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOT = join(__dirname, "..", "..", "test-output", "console.png");
+
+let browser: Browser;
+beforeAll(async () => {
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  } catch (err) {
+    throw new Error(`Chromium could not start from ${CHROMIUM} (install it with: apt-get install -y chromium, or set CHROMIUM_PATH): ${(err as Error).message}`);
+  }
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
 
 describe("operator console in Chromium", () => {
   const backends = backendPair();
   let paymentsPrimary: SampleBackend;
   let host: LocalHost;
   let azurite: AzuriteHandle;
-  let browser: Browser;
+  let standIn: AzureStandIn;
   let page: Page;
   const requests: Request[] = [];
   const cspViolations: string[] = [];
@@ -30,7 +50,10 @@ describe("operator console in Chromium", () => {
     paymentsPrimary = await startSampleBackend("payments-primary");
     // Its own Azurite, so the last test can take storage away for real.
     azurite = await startAzurite();
+    standIn = await startAzureStandIn();
+    seedSampleTargets(standIn);
     host = await startLocalHost({
+      credential: standInCredential,
       env: testEnv({
         AzureWebJobsStorage: azurite.connectionString,
         PRIMARY_ENDPOINT: backends.primary.url,
@@ -39,6 +62,10 @@ describe("operator console in Chromium", () => {
         FAILURE_THRESHOLD: "1",
         PROBE_TIMEOUT_MS: "500",
         COOLDOWN_SECONDS: "600",
+        SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns"])),
+        ARM_ENDPOINT: standIn.endpoint,
+        ARM_AUDIENCE: `${standIn.endpoint}/.default`,
+        SWITCH_EXTRA_CA_PEM: standIn.caPem,
       }),
       timers: false,
     });
@@ -46,14 +73,6 @@ describe("operator console in Chromium", () => {
     await call(host.url, "POST", "/api/init", { group: "payments", primary_endpoint: paymentsPrimary.url, secondary_endpoint: backends.secondary.url });
     await call(host.url, "POST", "/api/start");
     await call(host.url, "POST", "/api/start?group=payments");
-    try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      });
-    } catch (err) {
-      throw new Error(`Chromium could not start from ${CHROMIUM} (install it with: apt-get install -y chromium, or set CHROMIUM_PATH): ${(err as Error).message}`);
-    }
     page = await browser.newPage({ viewport: { width: 1240, height: 760 } });
     page.on("request", (r) => requests.push(r));
     page.on("console", (m) => {
@@ -62,8 +81,9 @@ describe("operator console in Chromium", () => {
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await page?.close();
     await host?.stop();
+    await standIn?.stop();
     await paymentsPrimary?.close();
     await azurite?.stop();
   });
@@ -77,6 +97,10 @@ describe("operator console in Chromium", () => {
     await card("state").locator('[data-field="active"]').getByText("ACTIVE: PRIMARY").waitFor();
     await card("payments").locator('[data-field="active"]').getByText("ACTIVE: PRIMARY").waitFor();
     await card("state").locator('tr[data-target="primary"] td.healthy').waitFor();
+    // The plan was adopted: the first cycle found Traffic Manager and DNS already on the primary.
+    await card("state").locator('[data-field="traffic"][data-state="verified"]').waitFor({ timeout: 20_000 });
+    expect(await card("state").locator('[data-field="traffic"]').innerText()).toMatch(/^Traffic: verified \d\d:\d\d:\d\dZ at primary — the resources already matched, nothing was written$/);
+    expect(await card("payments").locator('[data-field="traffic"]').innerText()).toBe("Traffic: no switch plan: row only");
     // Several refreshes pass; every request of the page was a GET to this app, carrying the key.
     await eventually("four refreshes", async () => ((await refreshes()) >= 4 ? true : undefined));
     expect(requests.length).toBeGreaterThan(4);
@@ -92,6 +116,13 @@ describe("operator console in Chromium", () => {
     const entry = card("state").locator("ol.timeline li.failover");
     await entry.waitFor();
     expect(await entry.innerText()).toMatch(/FAILOVER primary → secondary\s+by orchestrator/);
+    // The detection time recorded on the audit entry, not an estimate; no webhook is configured.
+    expect(await entry.locator(".steps").innerText()).toMatch(/first failed check (\d\d:\d\d:\d\dZ) → threshold reached, switched \d\d:\d\d:\d\dZ \(\d+ s\) → standby probe 200 in \d+ ms → no notification configured$/);
+    // Traffic follows: Traffic Manager and DNS moved, verified, with what each step did.
+    const traffic = card("state").locator('[data-field="traffic"][data-state="verified"]');
+    await traffic.getByText("at secondary").waitFor({ timeout: 20_000 });
+    expect(await traffic.innerText()).toMatch(/^Traffic: verified \d\d:\d\d:\d\dZ at secondary — traffic_manager: secondary enabled, primary disabled \(2 writes\); dns: app-east\.example\.net -> app-west\.example\.net$/);
+    await card("state").locator("ol.timeline li.switch_verified").waitFor();
     expect(await card("state").locator('[data-field="cooldown"]').innerText()).toMatch(/^COOLDOWN (\d+ min|\d+ s) left/);
     expect(await card("payments").locator('[data-field="active"]').innerText()).toBe("ACTIVE: PRIMARY");
     expect(writes()).toEqual([]);
@@ -134,5 +165,58 @@ describe("operator console in Chromium", () => {
     expect(await card("state").getAttribute("class")).toContain("dim");
     expect(await card("state").locator('[data-field="active"]').innerText()).toBe("ACTIVE: SECONDARY");
     expect(await refreshes()).toBeGreaterThan(before);
+  });
+});
+
+describe("operator console in Chromium: a viewer who may only read", () => {
+  let host: LocalHost;
+  let page: Page;
+  const writes: Request[] = [];
+  // With App Service Authentication on, the platform sets this header on every request it lets through.
+  const principal = (roles: string[]) => ({
+    "x-ms-client-principal": Buffer.from(JSON.stringify({ auth_typ: "aad", name_typ: "name", claims: [{ typ: "name", val: "viewer@contoso.example" }, ...roles.map((val) => ({ typ: "roles", val }))] })).toString("base64"),
+  });
+
+  beforeAll(async () => {
+    host = await startLocalHost({ env: testEnv({ WEBSITE_AUTH_ENABLED: "true", PRIMARY_ENDPOINT: "http://127.0.0.1:9/p", SECONDARY_ENDPOINT: "http://127.0.0.1:9/s" }), timers: false });
+    expect((await fetch(`${host.url}/api/init`, { method: "POST", headers: principal(["operator"]) })).status).toBe(201);
+    page = await browser.newPage({ viewport: { width: 1240, height: 760 } });
+    page.on("request", (r) => {
+      if (r.method() !== "GET") writes.push(r);
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await page?.close();
+    await host?.stop();
+  });
+
+  const card = () => page.locator('section.card[data-group="state"]');
+
+  test("a reader sees the actions disabled with the reason, and the page sends nothing", async () => {
+    await page.setExtraHTTPHeaders(principal(["reader"]));
+    await page.goto(`${host.url}/api/console?refresh=0.5`);
+    const reason = card().locator('[data-field="read-only"]');
+    await reason.waitFor();
+    expect(await reason.innerText()).toBe("Read only: viewer@contoso.example lacks the operator app role (has reader)");
+    for (const name of ["Pause…", "Fail over primary → secondary…"]) expect(await card().getByRole("button", { name }).isDisabled()).toBe(true);
+    expect(writes).toEqual([]);
+  });
+
+  test("an operator whose role is taken away meanwhile: the refused action says why on the card, then the actions are disabled", async () => {
+    await page.setExtraHTTPHeaders(principal(["operator"]));
+    await page.reload();
+    const pauseButton = card().getByRole("button", { name: "Pause…" });
+    await pauseButton.waitFor();
+    expect(await pauseButton.isEnabled()).toBe(true);
+    await pauseButton.click();
+    await page.setExtraHTTPHeaders(principal(["reader"]));
+    await page.locator("#confirm-reason").fill("maintenance");
+    await page.getByRole("button", { name: "Pause state" }).click();
+    const result = card().locator('[data-field="result"]');
+    await result.waitFor();
+    expect(await result.innerText()).toBe("pause refused (HTTP 403): not allowed to operate: viewer@contoso.example lacks the operator app role (has reader)");
+    await card().locator('[data-field="read-only"]').waitFor();
+    expect(writes.map((r) => new URL(r.url()).pathname)).toEqual(["/api/pause"]);
+    expect(((await (await fetch(`${host.url}/api/status`, { headers: principal(["reader"]) })).json()) as { state: unknown }).state).toMatchObject({ paused: false });
   });
 });

@@ -46,3 +46,30 @@ describe("GET /api/console", () => {
     expect([res.status, body]).toEqual([200, expect.objectContaining({ groups: [] })]);
   });
 });
+
+/** What the console may offer the caller: GET /api/groups says it, computed in the core from the caller's identity. */
+describe("GET /api/groups: the caller's rights", () => {
+  let host: LocalHost;
+  const principal = (roles: string[]) =>
+    Buffer.from(JSON.stringify({ auth_typ: "aad", name_typ: "name", claims: [{ typ: "name", val: "viewer@contoso.example" }, ...roles.map((val) => ({ typ: "roles", val }))] })).toString("base64");
+  const as = (roles: string[]) => ({ "x-ms-client-principal": principal(roles), "content-type": "application/json" });
+  const groups = async (roles: string[]) => (await (await fetch(`${host.url}/api/groups`, { headers: as(roles) })).json()) as { caller: Record<string, unknown> };
+
+  afterEach(() => host.stop());
+
+  test("with App Service Authentication on: a reader is told it may not operate, and why; its action is a 403 naming the missing role; an operator may", async () => {
+    // The platform strips client-sent principal headers and sets its own; WEBSITE_AUTH_ENABLED says it does.
+    host = await startLocalHost({ env: testEnv({ WEBSITE_AUTH_ENABLED: "true", PRIMARY_ENDPOINT: "http://127.0.0.1:9/p", SECONDARY_ENDPOINT: "http://127.0.0.1:9/s" }), timers: false });
+    expect((await fetch(`${host.url}/api/init`, { method: "POST", headers: as(["operator"]) })).status).toBe(201);
+    expect((await groups(["reader"])).caller).toEqual({ actor: "viewer@contoso.example", decided_by: "app_roles", can_operate: false, reason: "viewer@contoso.example lacks the operator app role (has reader)" });
+    expect((await groups(["operator"])).caller).toMatchObject({ decided_by: "app_roles", can_operate: true });
+    const refused = await fetch(`${host.url}/api/pause`, { method: "POST", headers: as(["reader"]), body: JSON.stringify({ reason: "try" }) });
+    expect([refused.status, await refused.json()]).toEqual([403, { error: "forbidden", message: "viewer@contoso.example lacks the operator app role (has reader)" }]);
+  });
+
+  test("with function keys: the key of each route decides when it is called, so as far as the app knows the caller may act", async () => {
+    host = await startLocalHost({ env: testEnv(), timers: false });
+    const body = (await (await fetch(`${host.url}/api/groups`)).json()) as { caller: Record<string, unknown> };
+    expect(body.caller).toMatchObject({ actor: "function key", decided_by: "function_key", can_operate: true });
+  });
+});
