@@ -1,12 +1,44 @@
 import type { Json } from "./arm";
 
 /**
- * A small evaluator of ARM template expressions, enough to expand a compiled module the way
- * Azure Resource Manager would for given parameter values: conditions, copy loops and the
- * functions Bicep emits for them. A function it does not know is an error, never a guess.
+ * A small evaluator of ARM template expressions, enough to expand a compiled template the way
+ * Azure Resource Manager would for given parameter values: conditions, copy loops, nested module
+ * deployments at their own scope, user-defined functions and lambdas, and the functions Bicep
+ * emits for them. `if` evaluates only the branch taken, as ARM does (so `fail()` in the other
+ * branch stays silent); `and`/`or` evaluate every argument. A function it does not know is an
+ * error, never a guess.
  */
 
 type Value = Json;
+
+/** Where a template is deployed: a resource group of a subscription. */
+export interface At {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  /** resourceGroup().location; swedencentral when not given. */
+  readonly location?: string;
+}
+
+/** What `environment()` answers: the public cloud unless a test says otherwise. */
+export const PUBLIC_CLOUD_ENVIRONMENT = {
+  name: "AzureCloud",
+  authentication: { loginEndpoint: "https://login.microsoftonline.com/", audiences: ["https://management.core.windows.net/", "https://management.azure.com/"] },
+  resourceManager: "https://management.azure.com/",
+};
+
+export interface Options {
+  /**
+   * The deployment's resource group. Without it, resourceId() answers a readable placeholder
+   * (/resourceId/<type>/<name>) and subscription()/resourceGroup() are errors.
+   */
+  readonly at?: At;
+  readonly environment?: Json;
+}
+
+interface UserFunction {
+  readonly parameters: { name: string }[];
+  readonly output: { value: Value };
+}
 
 interface Scope {
   readonly parameters: Record<string, Value>;
@@ -14,6 +46,48 @@ interface Scope {
   readonly copyIndex?: number;
   /** Indexes of the property copy loops being expanded, by name: copyIndex('name'). */
   readonly named?: Readonly<Record<string, number>>;
+  /** Lambda variables in scope: lambdaVariables('name'). */
+  readonly lambda?: Readonly<Record<string, Value>>;
+  /** User-defined functions, by "namespace.name". */
+  readonly functions?: Readonly<Record<string, UserFunction>>;
+  readonly options?: Options;
+}
+
+type Node =
+  | { readonly k: "literal"; readonly v: Value }
+  | { readonly k: "call"; readonly name: string; readonly args: readonly Node[] }
+  | { readonly k: "property"; readonly of: Node; readonly name: string }
+  | { readonly k: "index"; readonly of: Node; readonly index: Node };
+
+interface Closure {
+  readonly lambdaParameters: readonly string[];
+  readonly body: Node;
+  readonly scope: Scope;
+}
+
+function at(scope: Scope, what: string): At {
+  const where = scope.options?.at;
+  if (!where) throw new Error(`${what} needs the deployment's resource group (options.at)`);
+  return where;
+}
+
+/** resourceId([subscriptionId], [resourceGroup], type, name1, name2, ...) */
+function resourceId(args: Value[], scope: Scope): string {
+  const typeIndex = args.findIndex((a) => typeof a === "string" && a.includes("/"));
+  const [namespace, ...types] = String(args[typeIndex]).split("/");
+  const names = args.slice(typeIndex + 1).map(String);
+  if (names.length !== types.length) throw new Error(`resourceId(${args.join(", ")}): ${types.length} type segments, ${names.length} names`);
+  if (!scope.options?.at && typeIndex === 0) return `/resourceId/${args.join("/")}`;
+  const prefix = args.slice(0, typeIndex).map(String);
+  const where = at(scope, "resourceId()");
+  const subscriptionId = prefix.length === 2 ? prefix[0] : where.subscriptionId;
+  const resourceGroup = prefix.length >= 1 ? prefix.at(-1) : where.resourceGroup;
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${namespace}${types.map((t, i) => `/${t}/${names[i]}`).join("")}`;
+}
+
+function call(closure: Closure, args: Value[]): Value {
+  const lambda = { ...closure.scope.lambda, ...Object.fromEntries(closure.lambdaParameters.map((p, i) => [p, args[i]])) };
+  return run(closure.body, { ...closure.scope, lambda });
 }
 
 const FUNCTIONS: Record<string, (args: Value[], scope: Scope) => Value> = {
@@ -30,7 +104,10 @@ const FUNCTIONS: Record<string, (args: Value[], scope: Scope) => Value> = {
     if (index === undefined) throw new Error(`copyIndex(${name ?? ""}) outside its copy loop`);
     return index;
   },
-  if: ([c, a, b]) => (c ? a : b),
+  lambdaVariables: ([name], scope) => {
+    if (!scope.lambda || !(name in scope.lambda)) throw new Error(`lambdaVariables('${name}') outside its lambda`);
+    return scope.lambda[name];
+  },
   empty: ([v]) => v === null || v === undefined || v === "" || (Array.isArray(v) ? v.length === 0 : typeof v === "object" && Object.keys(v).length === 0),
   not: ([v]) => !v,
   or: (args) => args.some(Boolean),
@@ -43,52 +120,98 @@ const FUNCTIONS: Record<string, (args: Value[], scope: Scope) => Value> = {
   createObject: (args) => Object.fromEntries(Array.from({ length: args.length / 2 }, (_, i) => [args[2 * i], args[2 * i + 1]])),
   concat: (args) => (args.every(Array.isArray) ? args.flat() : args.join("")),
   format: ([f, ...args]) => String(f).replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)])),
-  resourceId: (args) => `/resourceId/${args.join("/")}`,
   toLower: ([v]) => String(v).toLowerCase(),
+  toUpper: ([v]) => String(v).toUpperCase(),
+  split: ([v, separator]) => String(v).split(String(separator)),
+  join: ([values, separator]) => (values as Value[]).join(String(separator)),
+  contains: ([container, item]) =>
+    typeof container === "string"
+      ? container.includes(String(item))
+      : Array.isArray(container)
+        ? container.some((c) => JSON.stringify(c) === JSON.stringify(item))
+        : Object.keys(container).some((k) => k.toLowerCase() === String(item).toLowerCase()),
+  substring: ([v, start, length]) => {
+    const text = String(v);
+    const end = length === undefined ? text.length : start + length;
+    if (start < 0 || end > text.length || length < 0) throw new Error(`substring('${text}', ${start}, ${length}): out of range`);
+    return text.slice(start, end);
+  },
+  range: ([start, count]) => Array.from({ length: count }, (_, i) => start + i),
+  greater: ([a, b]) => a > b,
+  less: ([a, b]) => a < b,
+  greaterOrEquals: ([a, b]) => a >= b,
+  lessOrEquals: ([a, b]) => a <= b,
+  string: ([v]) => (typeof v === "string" ? v : JSON.stringify(v)),
+  union: (args) => (args.every(Array.isArray) ? [...new Set(args.flat().map((v) => JSON.stringify(v)))].map((v) => JSON.parse(v)) : Object.assign({}, ...args)),
+  // A readable stand-in for the hash: the tests compare what it is made of.
+  uniqueString: (args) => `unique(${args.join(",")})`,
+  add: ([a, b]) => a + b,
+  sub: ([a, b]) => a - b,
+  filter: ([values, closure]) => (values as Value[]).filter((v, i) => call(closure, [v, i])),
+  map: ([values, closure]) => (values as Value[]).map((v, i) => call(closure, [v, i])),
+  fail: ([message]) => {
+    throw new Error(`fail(): ${message}`);
+  },
+  // Readable stand-ins for values only Azure knows; the tests compare what they are made of.
+  guid: (args) => `guid(${args.join(", ")})`,
+  reference: ([target]) => new Proxy({}, { get: (_, property) => `reference(${String(target)}).${String(property)}` }),
+  resourceId: (args, scope) => resourceId(args, scope),
+  subscriptionResourceId: ([type, ...names], scope) => {
+    const [namespace, ...types] = String(type).split("/");
+    return `/subscriptions/${at(scope, "subscriptionResourceId()").subscriptionId}/providers/${namespace}${types.map((t, i) => `/${t}/${names[i]}`).join("")}`;
+  },
+  subscription: (_, scope) => ({ subscriptionId: at(scope, "subscription()").subscriptionId, id: `/subscriptions/${at(scope, "subscription()").subscriptionId}` }),
+  resourceGroup: (_, scope) => {
+    const where = at(scope, "resourceGroup()");
+    return { name: where.resourceGroup, id: `/subscriptions/${where.subscriptionId}/resourceGroups/${where.resourceGroup}`, location: where.location ?? "swedencentral" };
+  },
+  environment: (_, scope) => scope.options?.environment ?? PUBLIC_CLOUD_ENVIRONMENT,
 };
 
 class Parser {
   private i = 0;
-  constructor(
-    private readonly text: string,
-    private readonly scope: Scope,
-  ) {}
+  constructor(private readonly text: string) {}
 
-  parse(): Value {
-    const value = this.expression();
+  parse(): Node {
+    const node = this.expression();
     this.skip();
     if (this.i !== this.text.length) throw new Error(`unexpected '${this.text.slice(this.i)}' in [${this.text}]`);
-    return value;
+    return node;
   }
 
   private skip(): void {
     while (/\s/.test(this.text[this.i] ?? "")) this.i++;
   }
 
-  private expression(): Value {
+  private identifier(): string {
+    const name = /^[A-Za-z_$][\w$]*/.exec(this.text.slice(this.i));
+    if (!name) throw new Error(`expected a name at '${this.text.slice(this.i)}' in [${this.text}]`);
+    this.i += name[0].length;
+    return name[0];
+  }
+
+  private expression(): Node {
     this.skip();
-    let value = this.primary();
+    let node = this.primary();
     for (;;) {
       this.skip();
       const c = this.text[this.i];
       if (c === ".") {
         this.i++;
-        const name = /^[A-Za-z_$][\w$]*/.exec(this.text.slice(this.i))![0];
-        this.i += name.length;
-        value = value?.[name];
+        node = { k: "property", of: node, name: this.identifier() };
       } else if (c === "[") {
         this.i++;
         const index = this.expression();
         this.skip();
-        this.i++; // ]
-        value = value?.[index];
+        if (this.text[this.i++] !== "]") throw new Error(`expected ] in [${this.text}]`);
+        node = { k: "index", of: node, index };
       } else {
-        return value;
+        return node;
       }
     }
   }
 
-  private primary(): Value {
+  private primary(): Node {
     const rest = this.text.slice(this.i);
     if (rest.startsWith("'")) {
       let out = "";
@@ -97,12 +220,9 @@ class Parser {
         const c = this.text[this.i++];
         if (c === undefined) throw new Error(`unterminated string in [${this.text}]`);
         if (c === "'") {
-          if (this.text[this.i] === "'") {
-            out += "'";
-            this.i++;
-          } else {
-            return out;
-          }
+          if (this.text[this.i] !== "'") return { k: "literal", v: out };
+          out += "'";
+          this.i++;
         } else {
           out += c;
         }
@@ -111,15 +231,18 @@ class Parser {
     const number = /^-?\d+/.exec(rest);
     if (number) {
       this.i += number[0].length;
-      return Number(number[0]);
+      return { k: "literal", v: Number(number[0]) };
     }
-    const name = /^[A-Za-z_][\w]*/.exec(rest);
-    if (!name) throw new Error(`cannot parse '${rest}' in [${this.text}]`);
-    this.i += name[0].length;
+    let name = this.identifier();
+    // A user-defined function: namespace.name(...)
+    if (this.text[this.i] === "." && /^\.[A-Za-z_$][\w$]*\(/.test(this.text.slice(this.i))) {
+      this.i++;
+      name = `${name}.${this.identifier()}`;
+    }
     this.skip();
-    if (this.text[this.i] !== "(") throw new Error(`'${name[0]}' is not a function call in [${this.text}]`);
+    if (this.text[this.i] !== "(") throw new Error(`'${name}' is not a function call in [${this.text}]`);
     this.i++;
-    const args: Value[] = [];
+    const args: Node[] = [];
     this.skip();
     if (this.text[this.i] === ")") this.i++;
     else {
@@ -131,17 +254,63 @@ class Parser {
         if (c !== ",") throw new Error(`expected , or ) in [${this.text}]`);
       }
     }
-    const fn = FUNCTIONS[name[0]];
-    if (!fn) throw new Error(`the evaluator does not know ${name[0]}() (in [${this.text}])`);
-    return fn(args, this.scope);
+    return { k: "call", name, args };
   }
+}
+
+function run(node: Node, scope: Scope): Value {
+  switch (node.k) {
+    case "literal":
+      return node.v;
+    case "property":
+      return run(node.of, scope)?.[node.name];
+    case "index": {
+      const of = run(node.of, scope);
+      const index = run(node.index, scope);
+      if (Array.isArray(of) && (typeof index !== "number" || index < 0 || index >= of.length)) {
+        throw new Error(`index ${index} out of range of an array of ${of.length}`);
+      }
+      return of?.[index];
+    }
+    case "call": {
+      const { name, args } = node;
+      // Special forms: their arguments are not all evaluated first.
+      if (name === "if") return run(run(args[0]!, scope) ? args[1]! : args[2]!, scope);
+      if (name === "lambda") {
+        const lambdaParameters = args.slice(0, -1).map((a) => String(run(a, scope)));
+        return { lambdaParameters, body: args.at(-1)!, scope } satisfies Closure;
+      }
+      const values = args.map((a) => run(a, scope));
+      const user = scope.functions?.[name];
+      if (user) {
+        const parameters = Object.fromEntries(user.parameters.map((p, i) => [p.name, values[i]]));
+        return evaluate(user.output.value, { parameters, variables: {}, functions: scope.functions, ...(scope.options ? { options: scope.options } : {}) });
+      }
+      const fn = FUNCTIONS[name];
+      if (!fn) throw new Error(`the evaluator does not know ${name}()`);
+      return fn(values, scope);
+    }
+  }
+}
+
+function parse(expression: string): Node {
+  if (!expression.startsWith("[") || !expression.endsWith("]")) return { k: "literal", v: expression };
+  return new Parser(expression.slice(1, -1)).parse();
 }
 
 /** Evaluates every "[...]" string inside `value` (deeply). */
 export function evaluate(value: Value, scope: Scope): Value {
   if (typeof value === "string") {
     if (value.startsWith("[[")) return value.slice(1);
-    if (value.startsWith("[") && value.endsWith("]")) return new Parser(value.slice(1, -1), scope).parse();
+    if (value.startsWith("[") && value.endsWith("]")) {
+      try {
+        return run(parse(value), scope);
+      } catch (error) {
+        // fail() carries the template's own message: keep it as it is.
+        if (error instanceof Error && error.message.startsWith("fail(): ")) throw error;
+        throw new Error(`${(error as Error).message} (in ${value})`);
+      }
+    }
     return value;
   }
   if (Array.isArray(value)) return value.map((v) => evaluate(v, scope));
@@ -158,20 +327,33 @@ export function evaluate(value: Value, scope: Scope): Value {
   return value;
 }
 
+/** The template's user-defined functions, by "namespace.name". */
+function functionsOf(template: Json): Record<string, UserFunction> {
+  const out: Record<string, UserFunction> = {};
+  for (const ns of template.functions ?? []) {
+    for (const [name, fn] of Object.entries<UserFunction>(ns.members ?? {})) out[`${ns.namespace}.${name}`] = fn;
+  }
+  return out;
+}
+
+function baseScope(template: Json, options: Options): Pick<Scope, "functions" | "options"> {
+  return { functions: functionsOf(template), options };
+}
+
 /** Parameter values: the given ones, else each parameter's default (evaluated). */
-export function parameterValues(template: Json, given: Record<string, Value>): Record<string, Value> {
+export function parameterValues(template: Json, given: Record<string, Value>, options: Options = {}): Record<string, Value> {
   const out: Record<string, Value> = {};
   for (const [name, p] of Object.entries<Json>(template.parameters ?? {})) {
     if (name in given) out[name] = given[name];
-    else if ("defaultValue" in p) out[name] = evaluate(p.defaultValue, { parameters: out, variables: {} });
+    else if ("defaultValue" in p) out[name] = evaluate(p.defaultValue, { parameters: out, variables: {}, ...baseScope(template, options) });
   }
   return out;
 }
 
 /** Variables in declaration order (a variable may use the ones before it). */
-export function variableValues(template: Json, parameters: Record<string, Value>): Record<string, Value> {
+export function variableValues(template: Json, parameters: Record<string, Value>, options: Options = {}): Record<string, Value> {
   const variables: Record<string, Value> = {};
-  for (const [name, v] of Object.entries<Json>(template.variables ?? {})) variables[name] = evaluate(v, { parameters, variables });
+  for (const [name, v] of Object.entries<Json>(template.variables ?? {})) variables[name] = evaluate(v, { parameters, variables, ...baseScope(template, options) });
   return variables;
 }
 
@@ -180,26 +362,54 @@ export interface Expanded {
   readonly type: string;
   readonly name: string;
   readonly resource: Json;
+  /** Where it is deployed (when the expansion was given options.at). */
+  readonly at?: At;
+  /** A module deployment's own resources, expanded at the module's scope. */
+  readonly deployed?: readonly Expanded[];
+}
+
+function entries(resources: Json): [string, Json][] {
+  if (Array.isArray(resources)) return resources.map((r, i) => [String(i), r]);
+  return Object.entries(resources ?? {});
 }
 
 /**
  * The resources a template creates for these parameter values: conditions applied, copy loops
- * expanded, every expression evaluated (`existing` references left out).
+ * expanded, every expression evaluated (`existing` references left out). A module deployment
+ * (Microsoft.Resources/deployments with an inline template) is expanded too, with the parameter
+ * values it passes, at its own subscription and resource group: see `deployed`.
  */
-export function expand(template: Json, given: Record<string, Value>): Expanded[] {
-  const parameters = parameterValues(template, given);
-  const variables = variableValues(template, parameters);
+export function expand(template: Json, given: Record<string, Value>, options: Options = {}): Expanded[] {
+  const parameters = parameterValues(template, given, options);
+  const variables = variableValues(template, parameters, options);
   const out: Expanded[] = [];
-  for (const [symbol, resource] of Object.entries<Json>(template.resources)) {
+  for (const [symbol, resource] of entries(template.resources)) {
     if (resource.existing === true) continue;
-    const count = resource.copy ? evaluate(resource.copy.count, { parameters, variables }) : 1;
+    const count = resource.copy ? evaluate(resource.copy.count, { parameters, variables, ...baseScope(template, options) }) : 1;
     for (let i = 0; i < count; i++) {
-      const scope = { parameters, variables, ...(resource.copy ? { copyIndex: i } : {}) };
+      const scope: Scope = { parameters, variables, ...baseScope(template, options), ...(resource.copy ? { copyIndex: i } : {}) };
       if (resource.condition !== undefined && !evaluate(resource.condition, scope)) continue;
       const { copy: _copy, condition: _condition, dependsOn: _dependsOn, ...rest } = resource;
-      const evaluated = evaluate(rest, scope);
-      out.push({ symbol, type: evaluated.type, name: evaluated.name, resource: evaluated });
+      const nested: Json = rest.type === "Microsoft.Resources/deployments" ? rest.properties?.template : undefined;
+      const evaluated = evaluate(nested ? { ...rest, properties: { ...rest.properties, template: undefined } } : rest, scope);
+      const here = options.at ? { at: options.at } : {};
+      if (!nested) {
+        out.push({ symbol, type: evaluated.type, name: evaluated.name, resource: evaluated, ...here });
+        continue;
+      }
+      const moduleAt =
+        options.at || evaluated.subscriptionId || evaluated.resourceGroup
+          ? { subscriptionId: evaluated.subscriptionId ?? options.at?.subscriptionId, resourceGroup: evaluated.resourceGroup ?? options.at?.resourceGroup }
+          : undefined;
+      const passed = Object.fromEntries(Object.entries<Json>(evaluated.properties?.parameters ?? {}).map(([k, v]) => [k, v.value]));
+      const deployed = expand(nested, passed, { ...options, ...(moduleAt ? { at: moduleAt } : {}) });
+      out.push({ symbol, type: evaluated.type, name: evaluated.name, resource: evaluated, ...here, deployed });
     }
   }
   return out;
+}
+
+/** Every resource of an expansion, module deployments' own resources included (depth first). */
+export function flatten(resources: readonly Expanded[]): Expanded[] {
+  return resources.flatMap((r) => [r, ...flatten(r.deployed ?? [])]);
 }
