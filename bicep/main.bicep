@@ -4,7 +4,11 @@
 //
 // Creates a user-assigned identity, a keyless storage account (state table, history table,
 // deployment container), Log Analytics + Application Insights (local auth off), a Flex
-// Consumption function app running as the identity, and the identity's role assignments.
+// Consumption function app running as the identity, and the identity's role assignments:
+// data-plane roles on storage and telemetry, and, for each switch target given (a Traffic
+// Manager profile, a Front Door profile, a DNS zone or record set, an App Configuration store,
+// in any resource group or subscription), the one role its switch step needs on that resource.
+// Optionally App Service Authentication with Entra ID (authClientId, authTenantId).
 // scripts/deploy wraps this and publishes the app package.
 
 targetScope = 'resourceGroup'
@@ -176,6 +180,34 @@ param maxGroups int = 100
 param maxPauseSeconds int = 604800
 
 // ---------------------------------------------------------------------------------------------
+// Switch targets (modules/switchRoles.bicep): the resources the switch plan drives. Each one set
+// gives the app's identity the one role its step kind needs, on that resource only. Full resource
+// IDs: a target may be in any resource group of any subscription. Empty: no role assigned.
+// ---------------------------------------------------------------------------------------------
+
+@description('Optional resource ID of the Traffic Manager profile a traffic_manager step switches: the identity gets Traffic Manager Contributor on it. Empty: none.')
+param trafficManagerProfileId string = ''
+
+@description('Optional resource ID of the Front Door Standard/Premium profile (Microsoft.Cdn/profiles) a front_door step switches: the identity gets CDN Profile Contributor on it. Empty: none.')
+param frontDoorProfileId string = ''
+
+@description('Optional resource ID of the Azure DNS zone a dns step writes, or of its one A or CNAME record set (.../dnszones/<zone>/CNAME/<name>, the narrower scope): the identity gets DNS Zone Contributor on it. Empty: none.')
+param dnsZoneOrRecordSetId string = ''
+
+@description('Optional resource ID of the App Configuration store an app_configuration step writes: the identity gets App Configuration Data Owner on it. Empty: none.')
+param appConfigurationStoreId string = ''
+
+// ---------------------------------------------------------------------------------------------
+// Entra ID (modules/auth.bicep): optional App Service Authentication, off unless both are set
+// ---------------------------------------------------------------------------------------------
+
+@description('Optional application (client) ID of an existing Entra ID app registration that defines the reader and operator app roles. With authTenantId set too, App Service Authentication requires its bearer tokens (401 without one) and the app checks the roles. Empty: off (function keys only).')
+param authClientId string = ''
+
+@description('Directory (tenant) ID of the authClientId app registration. Empty: off.')
+param authTenantId string = ''
+
+// ---------------------------------------------------------------------------------------------
 // Alerts (modules/alerts.bicep): where they go, and the thresholds of the 5xx and storage alerts
 // ---------------------------------------------------------------------------------------------
 
@@ -328,6 +360,21 @@ module roles 'modules/roles.bicep' = {
   ]
 }
 
+module switchRoles 'modules/switchRoles.bicep' = {
+  name: 'switchRoles'
+  params: {
+    identityName: names.identity
+    trafficManagerProfileId: trafficManagerProfileId
+    frontDoorProfileId: frontDoorProfileId
+    dnsZoneOrRecordSetId: dnsZoneOrRecordSetId
+    appConfigurationStoreId: appConfigurationStoreId
+  }
+  // The identity's name is a deploy-time constant, so the order is explicit.
+  dependsOn: [
+    identity
+  ]
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -354,6 +401,19 @@ module functionApp 'modules/functionapp.bicep' = {
     storage
     monitoring
     roles
+  ]
+}
+
+// Either parameter set turns authentication on; the module refuses one without the other.
+module auth 'modules/auth.bicep' = if (!empty(authClientId) || !empty(authTenantId)) {
+  name: 'auth'
+  params: {
+    appName: names.functionApp
+    clientId: authClientId
+    tenantId: authTenantId
+  }
+  dependsOn: [
+    functionApp
   ]
 }
 

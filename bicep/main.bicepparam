@@ -23,6 +23,23 @@ param alertWebhookUrl = readEnvironmentVariable('ALERT_WEBHOOK_URL', '')
 param operatorPrincipalId = readEnvironmentVariable('OPERATOR_PRINCIPAL_ID', '')
 param operatorPrincipalType = readEnvironmentVariable('OPERATOR_PRINCIPAL_TYPE', 'User')
 
+// Moving traffic (README, "Moving traffic"): the default group's switch plan (JSON), and the
+// resources it drives, by resource ID (any resource group or subscription). Each ID set gives the
+// app's identity the one role its step needs on that resource. Empty: none.
+param switchPlan = readEnvironmentVariable('SWITCH_PLAN', '')
+param trafficManagerProfileId = readEnvironmentVariable('TRAFFIC_MANAGER_PROFILE_ID', '')
+param frontDoorProfileId = readEnvironmentVariable('FRONT_DOOR_PROFILE_ID', '')
+param dnsZoneOrRecordSetId = readEnvironmentVariable('DNS_ZONE_OR_RECORD_SET_ID', '')
+param appConfigurationStoreId = readEnvironmentVariable('APP_CONFIGURATION_STORE_ID', '')
+// Another cloud than the public one: its ARM endpoint and token audience. Empty: public cloud.
+param armEndpoint = readEnvironmentVariable('ARM_ENDPOINT', '')
+param armAudience = readEnvironmentVariable('ARM_AUDIENCE', '')
+
+// Optional Entra ID in front of the app (README, Security): an existing app registration's
+// client ID and its tenant ID. Both empty: off (function keys only).
+param authClientId = readEnvironmentVariable('AUTH_CLIENT_ID', '')
+param authTenantId = readEnvironmentVariable('AUTH_TENANT_ID', '')
+
 // Policy (defaults as in the app; bounds are enforced by main.bicep):
 // param failureThreshold = 3
 // param recoveryThreshold = 3

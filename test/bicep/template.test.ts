@@ -329,7 +329,8 @@ describe("identity and role assignments", () => {
   });
 
   test("the optional operator role is conditional and separate from the app's roles", () => {
-    const conditional = created(main, "Microsoft.Authorization/roleAssignments").filter((a) => a.resource.condition !== undefined);
+    // In the roles module (the switch targets' roles are in switchRoles, test/bicep/switchRoles.test.ts).
+    const conditional = created(main, "Microsoft.Authorization/roleAssignments").filter((a) => a.modulePath[0] === "roles" && a.resource.condition !== undefined);
     expect(conditional).toHaveLength(1);
     expect(conditional[0]!.resource.properties.principalId).toBe("[parameters('operatorPrincipalId')]");
     expect(main.parameters.operatorPrincipalId.defaultValue).toBe("");
