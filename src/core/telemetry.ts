@@ -9,6 +9,7 @@ import {
   type Counter,
   type Gauge,
   type Histogram,
+  type Link,
   type MeterProvider,
   type Span,
 } from "@opentelemetry/api";
@@ -189,7 +190,9 @@ export function recordSwitchDrift(group: string, stepKind: string): void {
 // ---------------------------------------------------------------------------------------------
 // Traces: one per cycle. The cycle's check starts the trace (its root span begins at the cycle's
 // start); the later activities of the cycle join it through a W3C traceparent the orchestration
-// passes along in their input.
+// passes along in their input. In Azure the Functions host runs each invocation in a span of its
+// own (the distro makes it the active context): a span of ours whose parent is elsewhere links
+// to it, so the host's view of the invocation and the cycle's trace find each other.
 // ---------------------------------------------------------------------------------------------
 
 const tracer = () => trace.getTracer(METER_NAME);
@@ -200,6 +203,14 @@ export function traceparentOf(span: Span): string | undefined {
   const sc = span.spanContext();
   if (!isSpanContextValid(sc)) return undefined;
   return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? "01" : "00"}`;
+}
+
+/** A link to the span active now (the host's invocation) when it is not in the trace of `parent`. */
+function invocationLinks(parent: ReturnType<typeof context.active> | undefined): Link[] {
+  const active = trace.getSpanContext(context.active());
+  if (!active || !isSpanContextValid(active)) return [];
+  const parentTrace = parent ? trace.getSpanContext(parent)?.traceId : undefined;
+  return active.traceId === parentTrace ? [] : [{ context: active }];
 }
 
 function parentContext(traceparent: string | undefined) {
@@ -228,7 +239,7 @@ async function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
 export async function traceCycle<T>(group: string, cycle: string, name: string, fn: () => Promise<T>): Promise<{ result: T; traceparent?: string }> {
   const started = Date.parse(cycle);
   const attributes = { [ATTR.group]: group, [ATTR.cycleId]: cycle };
-  const root = tracer().startSpan("failover.cycle", { root: true, attributes, ...(Number.isFinite(started) ? { startTime: started } : {}) });
+  const root = tracer().startSpan("failover.cycle", { root: true, attributes, links: invocationLinks(undefined), ...(Number.isFinite(started) ? { startTime: started } : {}) });
   const traceparent = traceparentOf(root);
   const result = await inSpan(root, () => traceActivity(name, group, traceparent, fn));
   return { result, ...(traceparent ? { traceparent } : {}) };
@@ -236,7 +247,8 @@ export async function traceCycle<T>(group: string, cycle: string, name: string, 
 
 /** Runs one activity (or operation) as span `name`, a child of `traceparent` when given. */
 export function traceActivity<T>(name: string, group: string, traceparent: string | undefined, fn: () => Promise<T>): Promise<T> {
-  const span = tracer().startSpan(name, { attributes: { [ATTR.group]: group } }, parentContext(traceparent));
+  const parent = parentContext(traceparent);
+  const span = tracer().startSpan(name, { attributes: { [ATTR.group]: group }, links: invocationLinks(parent) }, parent);
   return context.with(trace.setSpan(context.active(), span), () => inSpan(span, fn));
 }
 

@@ -37,10 +37,34 @@ export function registerFunction(metadata: FunctionMetadata, handler: Registered
   return { dispose: () => void registrations.delete(metadata.name) };
 }
 
-export function setProgrammingModel(): void {}
+export type HookCallback = (context: any) => unknown;
 
-export function registerHook(): { dispose(): void } {
-  return { dispose: () => undefined };
+interface ProgrammingModel {
+  getCapabilities(capabilities: Record<string, string>): Promise<Record<string, string>>;
+}
+
+let programmingModel: ProgrammingModel | undefined;
+const hooks = new Map<string, Set<HookCallback>>();
+
+export function setProgrammingModel(model: ProgrammingModel): void {
+  programmingModel = model;
+}
+
+/** Kept as the worker keeps them, so a test can run them; the local host itself runs none. */
+export function registerHook(name: string, callback: HookCallback): { dispose(): void } {
+  const set = hooks.get(name) ?? new Set<HookCallback>();
+  hooks.set(name, set);
+  set.add(callback);
+  return { dispose: () => void set.delete(callback) };
+}
+
+export function registeredHooks(name: string): HookCallback[] {
+  return [...(hooks.get(name) ?? [])];
+}
+
+/** What the worker would report to the host at startup (`app.setup({ capabilities })` included). */
+export async function workerCapabilities(): Promise<Record<string, string>> {
+  return programmingModel ? programmingModel.getCapabilities({}) : {};
 }
 
 export function log(level: string, _category: string, message: string): void {

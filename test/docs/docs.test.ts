@@ -43,6 +43,8 @@ describe("docs match the code", () => {
     expect(host.extensions.durableTask.hubName).toBe("%TASK_HUB_NAME%");
     const [h, m, s] = String(host.extensions.durableTask.storageProvider.maxQueuePollingInterval).split(":").map(Number);
     expect(h! * 3600 + m! * 60 + s!).toBeLessThanOrEqual(5);
+    // The host exports its invocation spans and logs through OpenTelemetry, so the worker's spans correlate with them.
+    expect(host.telemetryMode).toBe("OpenTelemetry");
   });
 
   test("the README quick start commands exist as npm scripts", () => {
