@@ -1,0 +1,51 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { startAzurite } from "./azurite";
+import { COUNTS_FILE, countStorageRequests, currentDeployment, readCounts } from "./costCount";
+import { costReport, type CostCounts } from "./costModel";
+import { installFunctionsCore, registeredFunctions, triggerOf } from "./functionsCore";
+
+/**
+ * `npm run cost`: counts the app's storage requests on Azurite (per healthy cycle, failing
+ * cycle, failover, watchdog run), adds the Durable extension's traffic from the formula in
+ * costModel.ts and prints the monthly bill for 1, 100 and 1000 groups at 30 s and 10 s.
+ *
+ *   npm run cost              count, print, and say whether docs/cost-counts.json is current
+ *   npm run cost -- --write   also write the counts to docs/cost-counts.json (then paste the table into the README)
+ *   npm run cost -- --committed   print from docs/cost-counts.json without counting
+ */
+
+function sameCounts(a: CostCounts, b: CostCounts): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+async function main(): Promise<void> {
+  const args = new Set(process.argv.slice(2));
+  for (const arg of args) if (!["--write", "--committed"].includes(arg)) throw new Error(`unknown argument ${arg} (use --write or --committed)`);
+  let counts: CostCounts;
+  if (args.has("--committed")) {
+    counts = readCounts();
+  } else {
+    console.log("cost: counting the app's storage requests on Azurite through a counting proxy ...");
+    const azurite = await startAzurite();
+    try {
+      counts = await countStorageRequests(azurite.tableEndpoint);
+    } finally {
+      await azurite.stop();
+    }
+    const committed = existsSync(COUNTS_FILE) ? readCounts() : undefined;
+    console.log(committed && sameCounts(counts, committed) ? `cost: ${COUNTS_FILE} is current` : `cost: ${COUNTS_FILE} differs from this count${args.has("--write") ? ": written" : " (npm run cost -- --write updates it)"}`);
+    if (args.has("--write")) writeFileSync(COUNTS_FILE, JSON.stringify(counts, null, 2) + "\n");
+  }
+  // Loaded by the count above, or here for --committed.
+  if (!registeredFunctions().get("watchdog")) {
+    installFunctionsCore();
+    require("../functions/watchdog");
+  }
+  const schedule = String(triggerOf(registeredFunctions().get("watchdog")!).schedule);
+  console.log(costReport(counts, currentDeployment(schedule)));
+}
+
+main().catch((err: unknown) => {
+  console.error(`cost: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+});
