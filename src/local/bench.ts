@@ -4,6 +4,7 @@ import { createDeps } from "../core/deps";
 import { bootstrap, switchTarget, healthCheck } from "../core/operations";
 import { ORCHESTRATOR_NAME } from "../core/orchestrationContract";
 import { startAzurite } from "./azurite";
+import { POLLER_SETTINGS, benchPollers } from "./benchPollers";
 import { benchSwitchPlan } from "./benchSwitch";
 import { installFunctionsCore, registeredFunctions } from "./functionsCore";
 import { history, orchestrationTriggerInput } from "./replayHistory";
@@ -11,8 +12,12 @@ import { startSampleBackend } from "./sampleBackend";
 
 /**
  * Benchmarks that print numbers (no pass/fail): the operations on Azurite, the contention
- * path, and the cost of replaying one cycle through the durable-functions replay engine.
+ * path, the cost of replaying one cycle through the durable-functions replay engine, a switch
+ * plan, and readers polling at full speed while the primary breaks.
+ *
+ * BENCH_QUICK=1 runs every part with a handful of iterations (the smoke test's run).
  */
+
 
 function stats(samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -27,7 +32,11 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-async function main(): Promise<void> {
+/** Runs every benchmark and prints its lines; `quick` runs each with a handful of iterations. */
+export async function runBench(options: { quick?: boolean } = {}): Promise<void> {
+  const QUICK = options.quick === true;
+  /** `full` iterations, or a handful when quick. */
+  const n = (full: number, quick: number) => (QUICK ? quick : full);
   console.log("starting Azurite and two sample backends ...");
   const azurite = await startAzurite();
   const primary = await startSampleBackend("primary");
@@ -38,27 +47,39 @@ async function main(): Promise<void> {
     await bootstrap(deps, { group: "state" });
 
     const checks: number[] = [];
-    for (let i = 0; i < 300; i++) checks.push(await timed(() => healthCheck(deps, "state", `bench-${i}`)));
-    console.log(`health_check (read + probe + conditional write) ${stats(checks.slice(20))}`);
+    for (let i = 0; i < n(300, 5); i++) checks.push(await timed(() => healthCheck(deps, "state", `bench-${i}`)));
+    console.log(`health_check (read + probe + conditional write) ${stats(checks.slice(n(20, 1)))}`);
 
     const switches: number[] = [];
-    for (let i = 0; i < 100; i++) switches.push(await timed(async () => switchTarget(deps, "state", { expected_from: (await deps.store.load("state")).state.active_target })));
-    console.log(`do_failover (read + standby probe + conditional write + audit) ${stats(switches.slice(10))}`);
+    for (let i = 0; i < n(100, 5); i++) switches.push(await timed(async () => switchTarget(deps, "state", { expected_from: (await deps.store.load("state")).state.active_target })));
+    console.log(`do_failover (read + standby probe + conditional write + audit) ${stats(switches.slice(n(10, 1)))}`);
 
-    for (const n of [10, 20, 50]) {
+    for (const concurrent of QUICK ? [10] : [10, 20, 50]) {
       const rounds: number[] = [];
-      for (let r = 0; r < 5; r++) {
+      for (let r = 0; r < n(5, 2); r++) {
         const from = (await deps.store.load("state")).state.active_target;
         rounds.push(
           await timed(async () => {
-            const results = await Promise.all(Array.from({ length: n }, () => switchTarget(deps, "state", { expected_from: from })));
-            if (results.filter((x) => x.changed).length !== 1) throw new Error(`expected exactly one switch out of ${n}`);
+            const results = await Promise.all(Array.from({ length: concurrent }, () => switchTarget(deps, "state", { expected_from: from })));
+            if (results.filter((x) => x.changed).length !== 1) throw new Error(`expected exactly one switch out of ${concurrent}`);
           }),
         );
       }
-      console.log(`${n} concurrent do_failover, exactly one switch: ${stats(rounds)} per round`);
+      console.log(`${concurrent} concurrent do_failover, exactly one switch: ${stats(rounds)} per round`);
     }
 
+    // Readers never write: pollers at full speed must not delay the failover or cost a cycle.
+    for (const pollers of [0, 60]) {
+      const r = await benchPollers(azurite.connectionString, pollers);
+      const verdict = r.detectionSeconds <= r.boundSeconds ? "within the bound" : "OVER the bound";
+      console.log(
+        `readers: ${pollers} clients polling health_check and status: detection-to-switch ${r.detectionSeconds.toFixed(2)} s, bound ${r.boundSeconds} s (interval x threshold + probe timeout): ${verdict}; ` +
+          `lost cycles ${r.lostCycles}; ${r.cycles} cycles from the break to the switch (threshold ${POLLER_SETTINGS.failureThreshold})` +
+          (pollers > 0 ? `; ${r.polls} polls, ${r.pollErrors} not 200, latency ${stats(r.pollLatenciesMs)}` : ""),
+      );
+    }
+
+    // The local host above loaded every function module; the replay needs only the orchestrator's registration.
     installFunctionsCore();
     require("../functions/failoverOrchestrator");
     const handler = registeredFunctions().get(ORCHESTRATOR_NAME)!.handler;
@@ -77,10 +98,10 @@ async function main(): Promise<void> {
       history.timerFired(t0, 1, new Date(t0.getTime() + 30000)),
     ];
     const replays: number[] = [];
-    for (let i = 0; i < 2000; i++) replays.push(await timed(async () => handler(orchestrationTriggerInput("failover-state", input, cycle), new InvocationContext())));
-    console.log(`replay of one full cycle (${cycle.length} events) through the replay engine ${stats(replays.slice(200))}`);
+    for (let i = 0; i < n(2000, 20); i++) replays.push(await timed(async () => handler(orchestrationTriggerInput("failover-state", input, cycle), new InvocationContext())));
+    console.log(`replay of one full cycle (${cycle.length} events) through the replay engine ${stats(replays.slice(n(200, 2)))}`);
 
-    await benchSwitchPlan(azurite.connectionString, stats);
+    await benchSwitchPlan(azurite.connectionString, stats, n(60, 3));
   } finally {
     await primary.close();
     await secondary.close();
@@ -88,7 +109,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  runBench({ quick: process.env.BENCH_QUICK === "1" }).catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

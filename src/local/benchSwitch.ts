@@ -12,7 +12,7 @@ import { startAzureStandIn } from "./azureStandIn/server";
  * Azure's API: the switch cycle (apply, verify, the row's result write and the audit entries),
  * timed per switch, and the requests it sends. Numbers only; nothing passes or fails.
  */
-export async function benchSwitchPlan(connectionString: string, stats: (samples: number[]) => string): Promise<void> {
+export async function benchSwitchPlan(connectionString: string, stats: (samples: number[]) => string, switches = 60): Promise<void> {
   const standIn = await startAzureStandIn();
   try {
     seedSampleTargets(standIn);
@@ -36,7 +36,7 @@ export async function benchSwitchPlan(connectionString: string, stats: (samples:
     const added: number[] = [];
     const reads: number[] = [];
     const writes: number[] = [];
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < switches; i++) {
       const from = (await deps.store.load("state")).state.active_target;
       await switchTarget(deps, "state", { force: true, expected_from: from, reason: "bench" });
       const before = standIn.log.length;
@@ -56,7 +56,7 @@ export async function benchSwitchPlan(connectionString: string, stats: (samples:
     if (again.outcome !== "applied") throw new Error(`repeat failed: ${again.error}`);
     const repeat = standIn.log.slice(mark);
     const avg = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1);
-    console.log(`switch plan traffic_manager + dns, time the switch cycle adds to a failover (apply + verify + row write + audit): ${stats(added.slice(5))}`);
+    console.log(`switch plan traffic_manager + dns, time the switch cycle adds to a failover (apply + verify + row write + audit): ${stats(added.slice(switches > 10 ? 5 : 0))}`);
     console.log(`  requests per switch: ${avg(reads)} reads, ${avg(writes)} writes (apply: one read and one write per side per step; verify: one read per side per step)`);
     console.log(`  the plan applied again for the side already active (an activity run twice): ${repeat.filter((r) => r.method === "GET").length} reads, ${repeat.filter((r) => r.method !== "GET").length} writes`);
   } finally {
