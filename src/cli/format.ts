@@ -54,12 +54,18 @@ export interface HistoryEntryView {
   readonly actor: string;
   readonly forced: boolean;
   readonly notification_status: string;
+  /** When the notification was delivered, on entries that record it. */
+  readonly notified_utc?: string;
+}
+
+function notified(e: HistoryEntryView): string {
+  return e.notified_utc ? `${e.notification_status} ${e.notified_utc}` : e.notification_status;
 }
 
 export function historyTable(entries: readonly HistoryEntryView[]): string {
   if (entries.length === 0) return "no transitions yet";
   return table(
     ["AT", "KIND", "FROM->TO", "BY", "NOTIFIED", "REASON"],
-    entries.map((e) => [e.at, `${e.kind}${e.forced ? " (BREAK-GLASS)" : ""}`, `${e.from}->${e.to}`, e.actor, e.notification_status, e.reason]),
+    entries.map((e) => [e.at, `${e.kind}${e.forced ? " (BREAK-GLASS)" : ""}`, `${e.from}->${e.to}`, e.actor, notified(e), e.reason]),
   );
 }

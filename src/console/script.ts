@@ -96,7 +96,8 @@ export const CONSOLE_SCRIPT = String.raw`
     if (e.notified_utc) return "notified " + clock(e.notified_utc) + " (" + duration((Date.parse(e.notified_utc) - Date.parse(e.at)) / 1000) + " after)" + attempts;
     if (e.notification_status === "delivered") return "notified (delivery time not recorded)" + attempts;
     if (e.notification_status === "failed") return "notification FAILED" + attempts + (e.notification_error ? ": " + e.notification_error : "");
-    if (e.notification_status === "pending") return "notification pending";
+    if (e.notification_status === "pending") return "notification pending" + (e.notification_next_utc ? " (next attempt " + clock(e.notification_next_utc) + ")" : "") + attempts;
+    if (e.notification_status === "expired") return "notification EXPIRED undelivered" + attempts + (e.notification_error ? ": " + e.notification_error : "");
     if (e.notification_status === "not_configured") return "no notification configured";
     return "notification " + (e.notification_status || "unknown");
   }

@@ -198,7 +198,7 @@ export function trafficView(state: FailoverState, hasPlan?: boolean): TrafficVie
     case "propagating": {
       const at = state.switch_applied_utc;
       const waiting = state.switch_state === "propagating" ? "propagating (applied, waiting for the service to report it done)" : "applied, not verified yet";
-      return { state: state.switch_state, ...base, ...(at ? { at } : {}), summary: `${waiting} to ${target}${at ? ` since ${clockOf(at)}` : ""} — ${shown}` };
+      return { state: state.switch_state, ...base, ...(at ? { at } : {}), summary: `${waiting} to ${target}${at ? ` since ${clockOf(at)}` : ""}${lastProblem} — ${shown}` };
     }
     case "failed": {
       const next = state.switch_next_attempt_utc;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import { historyTable } from "../../src/cli/format";
 import { runCli } from "../../src/cli/main";
 import { freePort } from "../../src/local/azurite";
 import { startLocalHost, type LocalHost } from "../../src/local/host";
@@ -147,4 +148,13 @@ describe("failover CLI: key and URL", () => {
       { url: "/api/pause", key: "k3y" },
     ]);
   });
+});
+
+test("history shows when a notification was delivered, on entries that record it", () => {
+  const entry = { at: "2026-01-01T12:00:00.000Z", kind: "failover", from: "primary", to: "secondary", reason: "3 failed checks", actor: "orchestrator", forced: false };
+  expect(historyTable([{ ...entry, notification_status: "delivered", notified_utc: "2026-01-01T12:00:01.500Z" }, { ...entry, notification_status: "pending" }]).split("\n").map((l) => l.split(/\s{2,}/)[4])).toEqual([
+    "NOTIFIED",
+    "delivered 2026-01-01T12:00:01.500Z",
+    "pending",
+  ]);
 });
