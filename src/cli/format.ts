@@ -39,7 +39,7 @@ export function groupsTable(groups: readonly GroupOverview[]): string {
       loop,
       pause || "-",
       // The same one-line summary the console shows (computed in the core's overview).
-      g.traffic?.summary ?? "-",
+      [g.traffic?.summary ?? "-", g.drift?.summary, g.readiness && !g.readiness.ready ? g.readiness.summary : undefined].filter(Boolean).join("; "),
     ];
   });
   return table(["GROUP", "ACTIVE", "STATUS", "PRIMARY", "SECONDARY", "COOLDOWN", "LOOP", "PAUSE", "TRAFFIC"], rows);

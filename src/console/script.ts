@@ -110,28 +110,13 @@ export const CONSOLE_SCRIPT = String.raw`
     return h("div", { class: "traffic " + cls, "data-field": "traffic", "data-state": t.state }, h("strong", { text: "Traffic: " }), t.summary);
   }
 
-  // Drift and readiness, when the overview carries them (tolerant of their absence and of their shape).
-  function describe(v) {
-    if (v === null || v === undefined) return "";
-    if (typeof v !== "object") return String(v);
-    if (typeof v.summary === "string") return v.summary;
-    var parts = [];
-    if (v.state) parts.push(String(v.state));
-    if (v.detail) parts.push(String(v.detail));
-    if (Array.isArray(v.problems) && v.problems.length) parts.push(v.problems.join("; "));
-    if (v.at || v.checked_utc) parts.push("at " + clock(v.at || v.checked_utc));
-    return parts.join(" · ") || JSON.stringify(v).slice(0, 200);
-  }
+  // Drift and readiness, when the overview carries them (see the core's overview).
   function driftFlag(g) {
-    var d = g.drift;
-    if (!d || d.drifted === false || d.state === "none" || d.state === "in_sync") return null;
-    return h("span", { class: "flag error", "data-field": "drift", text: "DRIFT: " + describe(d) });
+    return g.drift ? h("span", { class: "flag error", "data-field": "drift", text: g.drift.summary }) : null;
   }
   function readinessFlag(g) {
     var r = g.readiness;
-    if (!r) return null;
-    var ready = r.ready === true || r.state === "ready";
-    return h("span", { class: "flag " + (ready ? "ready" : "error"), "data-field": "readiness", text: (ready ? "READY" : "NOT READY") + (describe(r) ? ": " + describe(r) : "") });
+    return r ? h("span", { class: "flag " + (r.ready ? "ready" : "error"), "data-field": "readiness", text: r.summary }) : null;
   }
 
   function timeline(g, entries, now) {

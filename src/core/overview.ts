@@ -76,6 +76,52 @@ export interface TrafficView {
   readonly summary: string;
 }
 
+/** Traffic found away from the row's target after a verified switch (the switch cycle's drift check). */
+export interface DriftView {
+  readonly detail: string;
+  readonly since?: string;
+  readonly summary: string;
+}
+
+/** The last readiness check of the switch plan: can every step run (resource there, role held)? */
+export interface ReadinessView {
+  readonly ready: boolean;
+  readonly problems: readonly string[];
+  readonly checked_utc?: string;
+  readonly summary: string;
+}
+
+/**
+ * The row's drift and readiness fields, written by the switch cycle. Typed here as optional so
+ * the overview reads them from any row: a row (or an app version) without them shows neither.
+ */
+type DriftAndReadiness = Partial<{
+  readonly switch_drift: string;
+  readonly switch_drift_since_utc: string;
+  readonly readiness_ready: boolean;
+  readonly readiness_problems: readonly string[];
+  readonly readiness_checked_utc: string;
+}>;
+
+export function driftView(state: DriftAndReadiness): DriftView | undefined {
+  if (!state.switch_drift) return undefined;
+  const since = state.switch_drift_since_utc;
+  return { detail: state.switch_drift, ...(since ? { since } : {}), summary: `DRIFT${since ? ` since ${clockOf(since)}` : ""}: ${state.switch_drift}` };
+}
+
+export function readinessView(state: DriftAndReadiness): ReadinessView | undefined {
+  if (state.readiness_ready === undefined) return undefined;
+  const problems = state.readiness_problems ?? [];
+  const checked = state.readiness_checked_utc;
+  const when = checked ? ` (checked ${clockOf(checked)})` : "";
+  return {
+    ready: state.readiness_ready,
+    problems,
+    ...(checked ? { checked_utc: checked } : {}),
+    summary: state.readiness_ready ? `READY${when}` : `NOT READY${when}: ${problems.length > 0 ? problems.join("; ") : "no problem named"}`,
+  };
+}
+
 export interface GroupOverview {
   readonly group: string;
   /** Set when the row cannot be read as state (malformed); the other fields are then absent. */
@@ -91,6 +137,8 @@ export interface GroupOverview {
   readonly pause?: { readonly until?: string; readonly reason?: string; readonly by?: string; readonly since?: string };
   readonly last_failover?: { readonly at: string; readonly forced: boolean };
   readonly traffic?: TrafficView;
+  readonly drift?: DriftView;
+  readonly readiness?: ReadinessView;
   readonly loop: LoopLiveness;
 }
 
@@ -234,7 +282,9 @@ export function trafficView(state: FailoverState, hasPlan?: boolean): TrafficVie
 }
 
 /** One group's overview from its parsed row; `hasPlan` as for trafficView. */
-export function groupOverview(group: string, state: FailoverState, policy: Policy, loop: LoopStatus, now: Date, hasPlan?: boolean): GroupOverview {
+export function groupOverview(group: string, state: FailoverState & DriftAndReadiness, policy: Policy, loop: LoopStatus, now: Date, hasPlan?: boolean): GroupOverview {
+  const drift = driftView(state);
+  const readiness = readinessView(state);
   const lockUntil = state.lock_until_utc ? Date.parse(state.lock_until_utc) : undefined;
   const pausedNow = state.paused && (!state.paused_until_utc || Date.parse(state.paused_until_utc) > now.getTime());
   const pausedBy = [...state.recent_transitions].reverse().find((t) => t.kind === "pause");
@@ -267,6 +317,8 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
       : {}),
     ...(state.last_failover_utc ? { last_failover: { at: state.last_failover_utc, forced: state.last_failover_forced === true } } : {}),
     traffic: trafficView(state, hasPlan),
+    ...(drift ? { drift } : {}),
+    ...(readiness ? { readiness } : {}),
     loop: loopLiveness(loop, policy.check_interval_seconds, now),
   };
 }

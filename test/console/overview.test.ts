@@ -1,5 +1,5 @@
 import { loadConfig } from "../../src/core/config";
-import { groupOverview, loopLiveness, readOverviews, staleAfterSeconds, trafficView } from "../../src/core/overview";
+import { driftView, groupOverview, loopLiveness, readOverviews, readinessView, staleAfterSeconds, trafficView } from "../../src/core/overview";
 import { initialState, PARTITION_KEY, type FailoverState } from "../../src/core/state";
 import { bootstrappedGroup, testEnv } from "../helpers/env";
 import { createTableClient, StateStore } from "../../src/core/storage";
@@ -106,6 +106,24 @@ describe("traffic at the active target (pure, from the row's switch saga)", () =
     expect(groupOverview("g", state({}), policy, running, now).traffic).toEqual({ state: "row_only", summary: "no switch plan: row only" });
     // Unreadable step results are left out, not shown as evidence or an error.
     expect(trafficView({ ...switched, switch_state: "verified", switch_steps: "{not json" }, true).evidence).toBeUndefined();
+  });
+});
+
+describe("drift and readiness of the switch plan (pure, from the row when it carries them)", () => {
+  test("drift since when and what differs; readiness with each problem named; neither on a row without them", () => {
+    expect(driftView({ switch_drift: "step 1 (traffic_manager profile tm-app): expected secondary only, reads both", switch_drift_since_utc: "2026-01-01T11:58:00.000Z" })).toEqual({
+      detail: "step 1 (traffic_manager profile tm-app): expected secondary only, reads both",
+      since: "2026-01-01T11:58:00.000Z",
+      summary: "DRIFT since 11:58:00Z: step 1 (traffic_manager profile tm-app): expected secondary only, reads both",
+    });
+    expect(readinessView({ readiness_ready: true, readiness_problems: [], readiness_checked_utc: "2026-01-01T11:00:00.000Z" })).toMatchObject({ ready: true, summary: "READY (checked 11:00:00Z)" });
+    expect(readinessView({ readiness_ready: false, readiness_problems: ["dns zone contoso.com: the app's identity lacks Microsoft.Network/dnszones/CNAME/write", "tm-app: not found"] })?.summary).toBe(
+      "NOT READY: dns zone contoso.com: the app's identity lacks Microsoft.Network/dnszones/CNAME/write; tm-app: not found",
+    );
+    const plain = groupOverview("g", state({}), policy, running, now);
+    expect([plain.drift, plain.readiness]).toEqual([undefined, undefined]);
+    const both = groupOverview("g", { ...state({}), switch_drift: "step 2 (dns): reads primary", readiness_ready: false, readiness_problems: ["x"] }, policy, running, now);
+    expect([both.drift?.detail, both.readiness?.ready]).toEqual(["step 2 (dns): reads primary", false]);
   });
 });
 
