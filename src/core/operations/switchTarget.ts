@@ -64,8 +64,11 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
   // A failover that names no source moves away from the target active at the first read, and
   // keeps that source through retries, so it never toggles back.
   let expectedFrom = requested;
-  const { decided, state, standby, detection, unhealthySince } = await readDecideWrite(deps.store, group, async (loaded) => {
+  // The audit entry of an automatic failover keeps when its streak of failed checks began (from the row as last read).
+  let unhealthySince: string | undefined;
+  const { decided, state, standby, detection } = await readDecideWrite(deps.store, group, async (loaded) => {
     expectedFrom ??= loaded.state.active_target;
+    unhealthySince = request.automatic === true && kind === "failover" ? loaded.state.unhealthy_since_utc : undefined;
     const policy = effectivePolicy(deps.config.policy, loaded.overrides);
     const to = otherTarget(expectedFrom);
     const standby: ProbeResult | undefined =
@@ -86,9 +89,7 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
     const state: FailoverState = next ?? loaded.state;
     // Detection-to-switch: from the first failed check of the streak to this switch (automatic failovers).
     const detection = switchRequest.automatic && kind === "failover" ? secondsBetween(loaded.state.unhealthy_since_utc, now) : undefined;
-    // The audit entry of an automatic failover keeps the detection time: the first failed check of the streak.
-    const unhealthySince = switchRequest.automatic && kind === "failover" ? loaded.state.unhealthy_since_utc : undefined;
-    return { ...(next ? { next } : {}), result: { decided, state, standby, detection, unhealthySince } };
+    return { ...(next ? { next } : {}), result: { decided, state, standby, detection } };
   });
   const forced = decided.changed && force;
   if (standby) recordProbe(group, otherTarget(expectedFrom!), standby);
