@@ -5,8 +5,7 @@ import type { ProbeResult } from "../probe";
 import type { FailoverState, TransitionSummary } from "../state";
 
 /**
- * After a transition is written to the row: appends its audit entry (with, for an automatic
- * failover, when its streak of failed checks began) and sends the webhook.
+ * After a transition is written to the row: appends its audit entry and sends the webhook.
  * Never throws (the switch is already written); failures are logged.
  */
 export async function recordTransition(
