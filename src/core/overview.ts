@@ -171,6 +171,9 @@ export function loopLiveness(loop: LoopStatus, intervalSeconds: number, now: Dat
 }
 
 function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
+  // The row's last status code, latency and error are those of the last check; right after a
+  // switch they belong to the endpoint that was active then, not to the new active one.
+  const checkedSinceSwitch = !state.last_failover_utc || (state.last_check_utc !== undefined && Date.parse(state.last_check_utc) > Date.parse(state.last_failover_utc));
   return (["primary", "secondary"] as const).map((target) => {
     const active = state.active_target === target;
     const healthy = target === "primary" ? state.primary_healthy : state.secondary_healthy;
@@ -186,9 +189,9 @@ function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
       url: target === "primary" ? state.primary_endpoint : state.secondary_endpoint,
       active,
       ...(healthy !== undefined ? { healthy } : {}),
-      ...(active && state.last_status_code !== undefined ? { status_code: state.last_status_code } : {}),
-      ...(active && state.last_latency_ms !== undefined ? { latency_ms: state.last_latency_ms } : {}),
-      ...(active && state.last_error ? { error: state.last_error } : {}),
+      ...(active && checkedSinceSwitch && state.last_status_code !== undefined ? { status_code: state.last_status_code } : {}),
+      ...(active && checkedSinceSwitch && state.last_latency_ms !== undefined ? { latency_ms: state.last_latency_ms } : {}),
+      ...(active && checkedSinceSwitch && state.last_error ? { error: state.last_error } : {}),
       ...(streak ? { streak } : {}),
     };
   });

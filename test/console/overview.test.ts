@@ -32,6 +32,13 @@ describe("group overview (pure)", () => {
     expect(groupOverview("g", after, policy, running, new Date("2026-01-01T12:01:30.000Z")).cooldown).toBeUndefined();
   });
 
+  test("right after a switch the row's last status code and latency are the old active endpoint's: not shown on the new one until it is checked", () => {
+    const switched = state({ active_target: "secondary", last_status_code: 503, last_latency_ms: 4, last_check_utc: "2026-01-01T11:59:59.000Z", last_failover_utc: "2026-01-01T11:59:59.500Z", secondary_healthy: true });
+    expect(groupOverview("g", switched, policy, running, now).endpoints![1]).toEqual({ target: "secondary", url: "http://127.0.0.1:1/s", active: true, healthy: true, streak: { kind: "successes", count: 0 } });
+    const checked = { ...switched, last_status_code: 200, last_check_utc: "2026-01-01T12:00:01.000Z" };
+    expect(groupOverview("g", checked, policy, running, now).endpoints![1]).toMatchObject({ status_code: 200, latency_ms: 4 });
+  });
+
   test("a pause shows who paused, why and until when; an expired pause is not shown", () => {
     const paused = state({
       paused: true,
