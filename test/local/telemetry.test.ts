@@ -2,6 +2,9 @@ import type { Histogram } from "@opentelemetry/sdk-metrics";
 import { call, eventually } from "../../src/local/client";
 import { startLocalHost, type LocalHost } from "../../src/local/host";
 import { ATTR, METRICS } from "../../src/core/telemetry";
+import { standInCredential } from "../../src/local/azureStandIn/credential";
+import { samplePlan, seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
+import { startAzureStandIn } from "../../src/local/azureStandIn/server";
 import { backendPair } from "../helpers/backends";
 import { testEnv } from "../helpers/env";
 import { captureTelemetry, points, type CapturedTelemetry } from "../helpers/telemetry";
@@ -119,5 +122,49 @@ describe("telemetry of a failover on the local host", () => {
     await host.stop();
     host = await startLocalHost({ env: settings(), timers: false, metrics: true });
     expect((await fetch(host.metricsUrl!)).status).toBe(200);
+  });
+
+  test("with a switch plan: the switch_cycle span joins the cycle's trace, and the steps' apply and verify times are recorded through the orchestration", async () => {
+    const standIn = await startAzureStandIn();
+    try {
+      seedSampleTargets(standIn);
+      telemetry = captureTelemetry();
+      const env = {
+        ...settings(),
+        SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns"])),
+        ARM_ENDPOINT: standIn.endpoint,
+        ARM_AUDIENCE: `${standIn.endpoint}/.default`,
+        SWITCH_EXTRA_CA_PEM: standIn.caPem,
+      };
+      host = await startLocalHost({ env, timers: false, credential: standInCredential });
+      const api = (method: string, path: string) => call(host!.url, method, path);
+      await api("POST", "/api/init");
+      await api("POST", "/api/start");
+      await eventually("the plan adopted", async () => ((await api("GET", "/api/status")).body?.state?.switch_state === "verified" ? true : undefined));
+      backends.primary.behave({ kind: "status", status: 503 });
+      await eventually("the switch verified on the secondary", async () => {
+        const state = (await api("GET", "/api/status")).body?.state;
+        return state?.active_target === "secondary" && state?.switch_state === "verified" ? true : undefined;
+      });
+      const collected = await telemetry.collect();
+      const group = { [ATTR.group]: "state" };
+      for (const kind of ["traffic_manager", "dns"]) {
+        const step = { ...group, [ATTR.stepKind]: kind };
+        expect([kind, points(collected.get(METRICS.switchApplyDuration), step).map((p) => [p.attributes[ATTR.errorType], (p.value as Histogram).count])]).toEqual([kind, [[undefined, 1]]]);
+        expect([kind, points(collected.get(METRICS.switchVerifyDuration), step).map((p) => (p.value as Histogram).count)]).toEqual([kind, [1]]);
+      }
+      expect(points(collected.get(METRICS.switchStepFailures), group)).toEqual([]);
+
+      const spans = telemetry.spans();
+      const applied = spans.find((s) => s.name === "do_failover")!;
+      const cycle = spans.filter((s) => s.spanContext().traceId === applied.spanContext().traceId);
+      expect(cycle.map((s) => s.name).sort()).toEqual(["do_failover", "failover.cycle", "health_check", "switch_cycle"]);
+      const root = cycle.find((s) => s.name === "failover.cycle")!;
+      expect(cycle.find((s) => s.name === "switch_cycle")!.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    } finally {
+      await host?.stop();
+      host = undefined;
+      await standIn.stop();
+    }
   });
 });
