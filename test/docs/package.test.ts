@@ -1,5 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { registeredFunctions } from "../../src/local/functionsCore";
 
 const root = join(__dirname, "..", "..");
@@ -47,4 +49,26 @@ test('README "Where things live" names only paths that exist, and every folder u
       .filter((e) => e.isDirectory())
       .flatMap((e) => [`${base}/${e.name}`, ...folders(`${base}/${e.name}`)]);
   for (const folder of folders("src")) expect(named).toContain(folder);
+});
+
+test("every build first removes compiled files whose source is gone (a renamed function would otherwise still load from dist/functions/*.js), and only those", () => {
+  const { scripts } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  expect(scripts.prebuild).toBe("node scripts/prune-dist.js");
+  const project = mkdtempSync(join(tmpdir(), "prune-dist-"));
+  try {
+    const files = ["src/functions/kept.ts", "src/local/kept.ts", "dist/functions/kept.js", "dist/functions/kept.js.map", "dist/functions/kept.d.ts", "dist/local/kept.js", "dist/local/notes.json",
+      "dist/functions/renamed.js", "dist/functions/renamed.js.map", "dist/functions/renamed.d.ts", "dist/gone/old.js"];
+    for (const file of files) {
+      mkdirSync(dirname(join(project, file)), { recursive: true });
+      writeFileSync(join(project, file), "");
+    }
+    const output = execFileSync(process.execPath, [join(root, "scripts", "prune-dist.js"), project], { encoding: "utf8" });
+    expect(output).toContain("removed 4 compiled file(s)");
+    for (const file of files) expect([file, existsSync(join(project, file))]).toEqual([file, !/renamed|gone/.test(file)]);
+    expect(existsSync(join(project, "dist", "gone"))).toBe(false);
+    // Nothing stale: nothing removed, nothing said.
+    expect(execFileSync(process.execPath, [join(root, "scripts", "prune-dist.js"), project], { encoding: "utf8" })).toBe("");
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
 });
