@@ -3,7 +3,7 @@ import { systemClock, type Clock } from "./clock";
 import type { AppConfig } from "./config";
 import type { NotifyOptions } from "./notify";
 import type { Dispatcher } from "undici";
-import { egressAgent } from "./egress";
+import { egressAgent, egressFetch } from "./egress";
 import { createHttpProbe, type Prober } from "./probe";
 import { StateStore, createTableClient } from "./storage";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
@@ -33,7 +33,9 @@ export function createDeps(
   let clients: SwitchClients | undefined;
   // The app's user-assigned identity (the one storage uses) unless the caller supplies a credential.
   const clientId = config.storage.kind === "identity" ? config.storage.clientId : undefined;
-  const switchClients = () => (clients ??= createSwitchClients(overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}), config.controlPlane));
+  const webhookDispatcher = egressAgent(config.egress);
+  const switchClients = () =>
+    (clients ??= createSwitchClients(overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}), config.controlPlane, egressFetch(config.egress, webhookDispatcher)));
   const probe: Prober = overrides.probe ?? createHttpProbe(config.egress);
   return {
     switchClients,
@@ -42,7 +44,7 @@ export function createDeps(
     audit: new AuditLog(createTableClient(config.storage, config.auditTableName)),
     probe,
     clock,
-    webhookDispatcher: egressAgent(config.egress),
+    webhookDispatcher,
     ...(overrides.notify ? { notify: overrides.notify } : {}),
     ...(overrides.log ? { log: overrides.log } : {}),
   };

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction, type Socket } from "node:net";
-import { Agent, buildConnector } from "undici";
+import { Agent, buildConnector, fetch, type Dispatcher, type RequestInit, type Response } from "undici";
 
 /**
  * Where probes and webhooks may connect. The check is made on the address a connection is
@@ -156,6 +156,18 @@ export function egressAgent(policy: EgressPolicy, connectTimeoutMs = 10_000): Ag
       });
     },
   });
+}
+
+/** A fetch under the policy: the URL is checked before anything is sent, every connection by the agent. */
+export type EgressFetch = (url: string, init?: Omit<RequestInit, "dispatcher">) => Promise<Response>;
+
+/** The one egress-checked fetch for outbound calls that are not probes (switch-plan webhooks, the data-path probe). */
+export function egressFetch(policy: EgressPolicy, dispatcher: Dispatcher = egressAgent(policy)): EgressFetch {
+  return async (url, init = {}) => {
+    const refused = urlRefusal(new URL(url), policy);
+    if (refused) throw new TypeError("fetch failed", { cause: new EgressRefusedError(refused) });
+    return fetch(url, { ...init, dispatcher });
+  };
 }
 
 /** Reads the policy from app settings: EGRESS_ALLOW_PRIVATE, and the app's own host name. */

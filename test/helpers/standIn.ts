@@ -1,17 +1,18 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { egressFetch, type EgressPolicy } from "../../src/core/egress";
 import { createSwitchClients, type SwitchClients } from "../../src/core/switch/clients";
 import { standInCredential } from "../../src/local/azureStandIn/credential";
 import { seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
 import { startAzureStandIn, type AzureStandIn } from "../../src/local/azureStandIn/server";
 
 /** A stand-in with the sample world for the enclosing describe block, fresh before each test, and SDK clients that trust it. */
-export function standInFixture(options: { now?: () => number; frontDoorDeploymentMs?: number } = {}): { readonly standIn: AzureStandIn; readonly clients: SwitchClients } {
+export function standInFixture(options: { now?: () => number; frontDoorDeploymentMs?: number; egress?: EgressPolicy } = {}): { readonly standIn: AzureStandIn; readonly clients: SwitchClients } {
   const fixture = {} as { standIn: AzureStandIn; clients: SwitchClients };
   beforeEach(async () => {
     fixture.standIn = await startAzureStandIn(options);
     seedSampleTargets(fixture.standIn);
-    fixture.clients = createSwitchClients(standInCredential, { armEndpoint: fixture.standIn.endpoint, armAudience: `${fixture.standIn.endpoint}/.default`, extraCaPem: fixture.standIn.caPem, pollIntervalMs: 50 });
+    fixture.clients = createSwitchClients(standInCredential, { armEndpoint: fixture.standIn.endpoint, armAudience: `${fixture.standIn.endpoint}/.default`, extraCaPem: fixture.standIn.caPem, pollIntervalMs: 50 }, egressFetch(options.egress ?? { allowPrivate: true, selfHosts: [] }));
   });
   afterEach(async () => {
     await fixture.standIn.stop();

@@ -126,7 +126,12 @@ describe("switch plans through the real orchestration on the local host, against
     expect(afterFailover.length).toBeGreaterThan(0);
     if (kind === "front_door") {
       expect(afterFailover.map((w) => w.split(" ").slice(0, 3).join(" "))).toEqual(['PATCH origins/west "Enabled"', 'PATCH origins/east "Disabled"']);
-      expect((await history()).map((e) => e.kind)).toContain("switch_applied");
+      // The deployment outlasts several cycles: they only read back, so one applied and one verified entry.
+      const kinds = await eventually("the verified entry", async () => {
+        const k = (await history()).map((e) => e.kind);
+        return k.includes("switch_verified") ? k : undefined;
+      });
+      expect(kinds).toEqual(["switch_verified", "switch_applied", "failover"]);
     } else {
       expect(standIn.keyValues.get("app:active-region\n")?.value).toBe("west");
       expect(standIn.keyValues.get("app:sentinel\n")?.value).toBe("state:1:secondary");
@@ -136,6 +141,18 @@ describe("switch plans through the real orchestration on the local host, against
     await settled("primary");
     if (kind === "front_door") expect(okWrites().slice(2).map((w) => w.split(" ").slice(0, 3).join(" "))).toEqual(['PATCH origins/east "Enabled"', 'PATCH origins/west "Disabled"']);
     else expect(standIn.keyValues.get("app:active-region\n")?.value).toBe("east");
+  });
+
+  test("a read that fails while verifying: later cycles only read back; one switch_applied and one switch_verified, every write once", async () => {
+    await start(["traffic_manager"]);
+    // Apply reads app-east once (before disabling it); the verify's read of it fails twice.
+    standIn.inject({ method: "GET", pathIncludes: "ExternalEndpoints/app-east", status: 503, message: "Service Unavailable", skip: 1, times: 2 });
+    backends.primary.behave({ kind: "status", status: 503 });
+    const propagating = await settled("secondary", "propagating");
+    expect(propagating.switch_error_class).toBe("verify_error");
+    await settled("secondary");
+    expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-west "Enabled"', 'PATCH ExternalEndpoints/app-east "Disabled"']);
+    expect((await history()).map((e) => e.kind)).toEqual(["switch_verified", "switch_applied", "failover"]);
   });
 
   test("a 5xx on the second step: failed with the step and class, retried on a later cycle, every write done exactly once", async () => {

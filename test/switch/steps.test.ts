@@ -149,3 +149,20 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     expect(await detectDrift(steps, "primary", now)).toEqual({ drifts: [{ step: 0, label: "traffic_manager tm-app", expected: "primary", actual: "both", detail: "primary Enabled, secondary Enabled" }], errors: [] });
   });
 });
+
+describe("the webhook step under the egress policy", () => {
+  const env = standInFixture({ egress: { allowPrivate: false, selfHosts: [] } });
+  let receiver: SignedReceiver;
+  beforeEach(async () => {
+    receiver = await startSignedReceiver();
+  });
+  afterEach(async () => {
+    await receiver.close();
+  });
+
+  it("is refused, naming the policy, when the policy does not allow its address; nothing is sent", async () => {
+    const [hook] = buildRunners(parsePlan(JSON.stringify(samplePlan(env.standIn, ["webhook"], receiver.url, SECRET)), "plan"), env.clients);
+    await expect(hook!.apply(FAILOVER)).rejects.toMatchObject({ errorClass: "refused", message: expect.stringContaining("refused by the egress policy: 127.0.0.1 is a loopback address") });
+    expect(receiver.received).toHaveLength(0);
+  });
+});

@@ -2,7 +2,7 @@ import type { FailoverDeps } from "../deps";
 import { otherTarget, type FailoverState, type Target, type TransitionSummary } from "../state";
 import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
 import { applyPlan, buildRunners, verifyPlan, type ApplyResult, type VerifyResult } from "../switch/runPlan";
-import { adoptIntent, afterApply, afterVerify, dueAction, loadPlan, switchTimings } from "../switch/saga";
+import { adoptIntent, afterApply, afterVerify, dueAction, isAdoption, loadPlan, switchTimings } from "../switch/saga";
 import { recordSwitchStep, secondsBetween } from "../telemetry";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
@@ -55,7 +55,7 @@ function recordSteps(group: string, applied: ApplyResult | undefined, verified: 
 /**
  * The orchestration's switch step, every cycle: resumes the saga from the row. A pending or
  * failed (and due) switch is applied, then verified at once; an applied or propagating one is
- * verified. The result is written conditionally; if the row moved to another target meanwhile
+ * only read back (never applied again) until verified or its verify timeout. The result is written conditionally; if the row moved to another target meanwhile
  * (a concurrent manual switch), the result is dropped and the next cycle applies the new target.
  * A malformed plan is reported, the row left untouched. Audit entries and notifications for
  * applied, failed and verified.
@@ -84,11 +84,12 @@ export async function switchCycle(deps: FailoverDeps, group: string): Promise<Sw
   const switching = applied !== undefined || loaded.state.switch_state === "applied" || loaded.state.switch_state === "propagating";
   recordSteps(group, applied, switching ? verified : undefined, secondsBetween(appliedUtc, deps.clock.now()));
 
+  const adopting = isAdoption(loaded.state, plan);
   const outcome = await readDecideWrite(deps.store, group, (fresh) => {
     if (fresh.state.active_target !== target) return { result: undefined };
     let next = adoptIntent(fresh.state, plan, deps.clock.now());
     if (applied) next = afterApply(next, applied, deps.clock.now());
-    if (verified) next = afterVerify(next, verified, deps.clock.now());
+    if (verified) next = afterVerify(next, verified, deps.clock.now(), plan, adopting && !applied);
     return { next, result: next };
   });
   if (!outcome) return { ...response(group, plan, "superseded", loaded.state), switch_state: "superseded" };
@@ -98,8 +99,16 @@ export async function switchCycle(deps: FailoverDeps, group: string): Promise<Sw
     await recordTransition(deps, group, event("switch_failed", `${applied.error} [${applied.error_class}]; next attempt at ${outcome.switch_next_attempt_utc}`), outcome);
   } else if (applied) {
     const writes = applied.steps.reduce((n, s) => n + s.writes, 0);
-    await recordTransition(deps, group, event("switch_applied", `${applied.steps.length} step(s), ${writes} write(s) in ${applied.ms} ms; ${timeline(outcome)}`), outcome);
+    // One switch_applied per switch: a later apply that changes nothing (after a verify timeout) is not another.
+    if (writes > 0 || loaded.state.switch_applied_utc === undefined || loaded.state.switch_target !== target) {
+      await recordTransition(deps, group, event("switch_applied", `${applied.steps.length} step(s), ${writes} write(s) in ${applied.ms} ms; ${timeline(outcome)}`), outcome);
+    }
   }
-  if (switching && outcome.switch_state === "verified") await recordTransition(deps, group, event("switch_verified", timeline(outcome)), outcome);
+  if (verified && outcome.switch_state === "failed") {
+    await recordTransition(deps, group, event("switch_failed", `${outcome.switch_error} [${outcome.switch_error_class}]; next attempt at ${outcome.switch_next_attempt_utc}`), outcome);
+  }
+  if (outcome.switch_state === "verified" && outcome.switch_applied_utc !== undefined && loaded.state.switch_state !== "verified") {
+    await recordTransition(deps, group, event("switch_verified", timeline(outcome)), outcome);
+  }
   return response(group, plan, action, outcome);
 }

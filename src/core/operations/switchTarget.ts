@@ -52,6 +52,17 @@ function expectedSource(request: SwitchTargetRequest): Target | undefined {
 }
 
 /**
+ * When the problem behind a switch was detected: for an automatic switch, the first failed
+ * check of the streak (`unhealthy_since_utc`, else the last check); for a manual or forced
+ * one, the request time. The saga's detection -> intent -> applied -> verified times and the
+ * detection-duration metric both start here.
+ */
+export function detectionTime(state: FailoverState, automatic: boolean, now: Date): Date {
+  const since = automatic ? (state.unhealthy_since_utc ?? state.last_check_utc) : undefined;
+  return since ? new Date(since) : now;
+}
+
+/**
  * Switches the traffic target away from `expected_from`: a failover, or a failback to the
  * primary. At least once safe: a repeat finds the row already moved and changes nothing.
  * Verifies the standby first unless forced.
@@ -83,12 +94,14 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
     };
     const now = deps.clock.now();
     const decided: SwitchOutcome = decideSwitch(loaded.state, switchRequest, standby, policy, now);
-    // With a switch plan, the same conditional write records the intent to move traffic.
-    const detected = switchRequest.automatic && loaded.state.last_check_utc ? new Date(loaded.state.last_check_utc) : now;
+    // With a switch plan, the same conditional write records the intent to move traffic. Its
+    // detection time is the one telemetry measures from: the first failed check of the streak
+    // that triggered an automatic switch; a manual or forced switch is detected when requested.
+    const detected = detectionTime(loaded.state, switchRequest.automatic, now);
     const next = decided.changed && decided.next ? withPlanIntent(loaded.raw, group, deps.config, decided.next, now, detected) : decided.next;
     const state: FailoverState = next ?? loaded.state;
     // Detection-to-switch: from the first failed check of the streak to this switch (automatic failovers).
-    const detection = switchRequest.automatic && kind === "failover" ? secondsBetween(loaded.state.unhealthy_since_utc, now) : undefined;
+    const detection = switchRequest.automatic && kind === "failover" ? secondsBetween(detected.toISOString(), now) : undefined;
     return { ...(next ? { next } : {}), result: { decided, state, standby, detection } };
   });
   const forced = decided.changed && force;

@@ -5,6 +5,7 @@ import { DnsManagementClient } from "@azure/arm-dns";
 import { TrafficManagerManagementClient } from "@azure/arm-trafficmanager";
 import type { TokenCredential } from "@azure/identity";
 import { rootCertificates } from "node:tls";
+import type { EgressFetch } from "../egress";
 import type { ControlPlaneSettings } from "./controlPlane";
 
 /**
@@ -23,9 +24,11 @@ export interface SwitchClients {
   cdn(subscriptionId: string): CdnManagementClient;
   authorization(subscriptionId: string): AuthorizationManagementClient;
   appConfiguration(endpoint: string): AppConfigurationClient;
+  /** HTTP for the webhook step and the data-path probe, under the app's egress policy. */
+  readonly fetch: EgressFetch;
 }
 
-export function createSwitchClients(credential: TokenCredential, settings: ControlPlaneSettings): SwitchClients {
+export function createSwitchClients(credential: TokenCredential, settings: ControlPlaneSettings, fetch: EgressFetch): SwitchClients {
   const common = {
     retryOptions: { maxRetries: 0 },
     ...(settings.extraCaPem ? { tlsOptions: { ca: [...rootCertificates, settings.extraCaPem] } } : {}),
@@ -38,6 +41,7 @@ export function createSwitchClients(credential: TokenCredential, settings: Contr
   }
   return {
     settings,
+    fetch,
     trafficManager: (sub) => cached(`tm:${sub}`, () => new TrafficManagerManagementClient(credential, sub, arm)),
     dns: (sub) => cached(`dns:${sub}`, () => new DnsManagementClient(credential, sub, arm)),
     cdn: (sub) => cached(`cdn:${sub}`, () => new CdnManagementClient(credential, sub, arm)),

@@ -97,6 +97,8 @@ export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsS
 export const switchPlan = z.strictObject({
   /** Readiness warns when a step's DNS or Traffic Manager TTL exceeds this recovery-time budget. */
   recovery_budget_seconds: z.number().int().min(1).max(86400).optional(),
+  /** How long an applied switch may stay unverified (Front Door deploys for up to about 20 minutes) before it fails with class timeout. */
+  verify_timeout_seconds: z.number().int().min(10).max(86400).default(1800),
   steps: z.array(switchStep).min(1, "a plan needs at least one step").max(MAX_STEPS, `a plan has at most ${MAX_STEPS} steps`),
 });
 

@@ -25,7 +25,7 @@ export function buildRunner(step: SwitchStepConfig, clients: SwitchClients, now:
     case "app_configuration":
       return appConfigurationStep(step, clients, now);
     case "webhook":
-      return webhookStep(step, now);
+      return webhookStep(step, clients.fetch, now);
   }
 }
 

@@ -10,8 +10,10 @@ import type { ApplyResult, VerifyResult } from "./runPlan";
  *            switch_state=applying, switch_target, switch_plan_generation, detection/intent times
  *   apply    -> applied (per-step results, applied time) or failed (step, error class, message,
  *               next attempt after a backoff that honours Retry-After)
- *   verify   -> verified (time) or propagating (Front Door still deploying, TM probes pending);
- *               a mismatch goes back to applying.
+ *   verify   -> verified (time) or propagating (Front Door still deploying, TM probes pending,
+ *               a read that failed): later cycles only read back, never apply again, until
+ *               verified or the plan's verify_timeout_seconds (then failed, class timeout);
+ *               a mismatch is failed (class mismatch) and applied again after a backoff.
  * The row is the truth: every cycle resumes from it, so a crash anywhere loses nothing.
  */
 
@@ -83,13 +85,19 @@ export function withPlanIntent(raw: Readonly<Record<string, unknown>>, group: st
 export function dueAction(state: FailoverState, plan: SwitchPlan, now: Date): "apply" | "verify" | "wait" | "settled" {
   // A plan the row has never run, or a changed plan: verify that the world matches the row (a
   // mismatch then applies). Nothing is written, no webhook is sent, just for adopting a plan.
-  if (state.switch_state === undefined || state.switch_plan_generation !== plan.generation) return "verify";
+  if (isAdoption(state, plan)) return "verify";
   // The row was switched without an intent (edited by hand): apply.
   if (state.switch_target !== state.active_target) return "apply";
   if (state.switch_state === "applying") return "apply";
   if (state.switch_state === "failed") return state.switch_next_attempt_utc && new Date(state.switch_next_attempt_utc) > now ? "wait" : "apply";
+  // Applied or propagating: only read back (never apply again) until verified or the deadline.
   if (state.switch_state === "applied" || state.switch_state === "propagating") return "verify";
   return "settled";
+}
+
+/** The row has never run this plan (no switch state, or another plan generation). */
+export function isAdoption(state: FailoverState, plan: SwitchPlan): boolean {
+  return state.switch_state === undefined || state.switch_plan_generation !== plan.generation;
 }
 
 /** Fields for a row whose plan is being applied without a recorded intent (see dueAction). */
@@ -113,24 +121,53 @@ export function afterApply(state: FailoverState, result: ApplyResult, now: Date)
   if (result.outcome === "applied") {
     return { ...state, ...CLEARED, switch_state: "applied", switch_attempts: attempts, switch_steps: stepsText(result), switch_applied_utc: now.toISOString() };
   }
+  return failed(state, attempts, stepsText(result), (result.error ?? "unknown error"), result.error_class ?? "server_error", now, result.retry_after_ms, result.failed_step);
+}
+
+function failed(state: FailoverState, attempts: number, steps: string | undefined, error: string, errorClass: string, now: Date, retryAfterMs?: number, step?: number): FailoverState {
   return {
     ...state,
     switch_state: "failed",
     switch_attempts: attempts,
-    switch_steps: stepsText(result),
-    switch_error: (result.error ?? "unknown error").slice(0, 1000),
-    switch_error_class: result.error_class,
-    switch_failed_step: result.failed_step,
-    switch_next_attempt_utc: new Date(now.getTime() + backoffMs(attempts, result.retry_after_ms)).toISOString(),
+    ...(steps !== undefined ? { switch_steps: steps } : {}),
+    switch_error: error.slice(0, 1000),
+    switch_error_class: errorClass,
+    switch_failed_step: step,
+    switch_next_attempt_utc: new Date(now.getTime() + backoffMs(Math.max(1, attempts), retryAfterMs)).toISOString(),
   };
 }
 
-export function afterVerify(state: FailoverState, result: VerifyResult, now: Date): FailoverState {
-  if (result.outcome === "verified") return { ...state, switch_state: "verified", switch_verified_utc: now.toISOString(), switch_error: undefined, switch_error_class: undefined };
-  if (result.outcome === "propagating") return { ...state, switch_state: "propagating" };
-  const problem = result.steps.find((s) => s.status === "mismatch" || s.status === "error");
-  // Verification could not confirm the switch: apply again on the next cycle (desired state: it only writes what differs).
-  return { ...state, switch_state: "applying", switch_error: `verification: step ${problem?.step} (${problem?.label}): ${problem?.detail}`.slice(0, 1000), switch_error_class: problem?.status === "error" ? "verify_error" : "mismatch" };
+/** When a switch that is applied but not yet verified gives up: its applied (or intent) time plus the plan's verify timeout. */
+export function verifyDeadline(state: FailoverState, plan: SwitchPlan): Date | undefined {
+  const since = state.switch_applied_utc ?? state.switch_intent_utc;
+  return since ? new Date(new Date(since).getTime() + plan.verify_timeout_seconds * 1000) : undefined;
+}
+
+/**
+ * The row after reading back. Verified ends the switch. Propagating (Front Door deploying,
+ * Traffic Manager probes pending) and a read that failed keep the switch in `propagating`:
+ * later cycles only read, until verified or until the plan's verify timeout, after which it is
+ * `failed` with class timeout (and applied again after a backoff). A mismatch (the resource
+ * does not show what was applied) is `failed` with class mismatch and applied again after a
+ * backoff; when adopting a plan, a mismatch is simply a switch to apply now.
+ */
+export function afterVerify(state: FailoverState, result: VerifyResult, now: Date, plan: SwitchPlan, adopting = false): FailoverState {
+  if (result.outcome === "verified") return { ...state, switch_state: "verified", switch_verified_utc: now.toISOString(), switch_error: undefined, switch_error_class: undefined, switch_failed_step: undefined, switch_next_attempt_utc: undefined };
+  const problem = result.steps.find((s) => s.status === result.outcome) ?? result.steps.find((s) => s.status !== "verified");
+  const what = `verification: step ${problem?.step} (${problem?.label}): ${problem?.detail}`;
+  if (result.outcome === "mismatch") {
+    if (adopting) return { ...state, switch_state: "applying", switch_error: what.slice(0, 1000), switch_error_class: "mismatch" };
+    return failed(state, state.switch_attempts ?? 0, undefined, what, "mismatch", now, undefined, problem?.step);
+  }
+  const deadline = verifyDeadline(state, plan);
+  if (deadline && now >= deadline) {
+    return failed(state, state.switch_attempts ?? 0, undefined, `${what}; not verified within ${plan.verify_timeout_seconds} s`, "timeout", now, undefined, problem?.step);
+  }
+  return {
+    ...state,
+    switch_state: "propagating",
+    ...(result.outcome === "error" ? { switch_error: what.slice(0, 1000), switch_error_class: "verify_error" } : { switch_error: undefined, switch_error_class: undefined }),
+  };
 }
 
 /** Seconds between the saga's times, for status and the audit entry. */

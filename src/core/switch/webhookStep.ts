@@ -1,3 +1,5 @@
+import type { Response } from "undici";
+import type { EgressFetch } from "../egress";
 import { signWebhook } from "../webhookSignature";
 import type { SwitchStepConfig } from "./plan";
 import type { SwitchStepRunner } from "./step";
@@ -10,8 +12,9 @@ type Config = Extract<SwitchStepConfig, { kind: "webhook" }>;
  * `<group>:<failover_count>:<to>`, so a receiver drops the repeat when the step runs again
  * (activities run at least once). With a secret, the Standard Webhooks headers are sent. Only a
  * 2xx counts; a 2xx means delivered, not switched: the receiver's state can't be read back.
+ * Sent through the app's egress policy, like probes and notifications.
  */
-export function webhookStep(config: Config, now: () => number = Date.now): SwitchStepRunner {
+export function webhookStep(config: Config, fetch: EgressFetch, now: () => number = Date.now): SwitchStepRunner {
   const host = (() => {
     const u = new URL(config.url);
     return u.host;
@@ -31,8 +34,9 @@ export function webhookStep(config: Config, now: () => number = Date.now): Switc
       try {
         response = await fetch(config.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(config.timeout_ms) });
       } catch (err) {
-        const e = err as Error & { cause?: { code?: string } };
+        const e = err as Error & { cause?: { code?: string; message?: string } };
         if (e.name === "TimeoutError" || e.name === "AbortError") throw new StepError("timeout", `${label}: no answer within ${config.timeout_ms} ms`);
+        if (e.cause?.code === "EGRESS_REFUSED") throw new StepError("refused", `${label}: refused by the egress policy: ${e.cause.message}`);
         throw new StepError("server_error", `${label}: ${e.cause?.code ?? e.message}`);
       }
       const text = (await response.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");

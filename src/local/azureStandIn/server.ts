@@ -36,6 +36,8 @@ export interface Fault {
   readonly retryAfterSeconds?: number;
   /** How many matching requests fail (default 1). */
   times?: number;
+  /** How many matching requests pass before the fault starts (default 0). */
+  skip?: number;
 }
 
 export interface StandInOptions {
@@ -129,7 +131,11 @@ export class AzureStandIn {
   }
 
   private answer(request: ArmRequest): Answer {
-    const fault = this.faults.find((f) => (!f.method || f.method === request.method) && (!f.pathIncludes || request.path.toLowerCase().includes(f.pathIncludes.toLowerCase())) && (f.times ?? 0) > 0);
+    let fault = this.faults.find((f) => (!f.method || f.method === request.method) && (!f.pathIncludes || request.path.toLowerCase().includes(f.pathIncludes.toLowerCase())) && (f.times ?? 0) > 0);
+    if (fault && (fault.skip ?? 0) > 0) {
+      fault.skip = fault.skip! - 1;
+      fault = undefined;
+    }
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
       const answer = armError(fault.status, fault.code ?? defaultCode(fault.status), fault.message ?? `Injected fault: ${fault.status}`);
