@@ -166,6 +166,23 @@ param probeMaxBodyBytes int = 65536
 @description('PROBE_FOLLOW_REDIRECTS: follow 3xx redirects instead of judging the 3xx status itself.')
 param probeFollowRedirects bool = false
 
+@description('DRIFT_CHECK_EVERY: with a switch plan, compare each step\'s actual state with the row every Nth cycle once a switch is verified (0: never).')
+@minValue(0)
+@maxValue(1000)
+param driftCheckEvery int = 1
+
+@description('DRIFT_ACTION: report drift, or reconcile it by applying the row\'s target again.')
+@allowed([
+  'report'
+  'reconcile'
+])
+param driftAction string = 'report'
+
+@description('READINESS_CHECK_MINUTES: with a switch plan, minutes between two readiness checks by the loop (0: only at init and on demand).')
+@minValue(0)
+@maxValue(1440)
+param readinessCheckMinutes int = 15
+
 @description('EGRESS_ALLOW_PRIVATE: let probes and webhooks reach loopback and private networks (link-local, metadata and the app itself are always refused).')
 param egressAllowPrivate bool = false
 
@@ -265,6 +282,9 @@ var failover failoverSettings = {
   probeBodyMatch: probeBodyMatch
   probeMaxBodyBytes: probeMaxBodyBytes
   probeFollowRedirects: probeFollowRedirects
+  driftCheckEvery: driftCheckEvery
+  driftAction: driftAction
+  readinessCheckMinutes: readinessCheckMinutes
   switchPlan: switchPlan
   armEndpoint: armEndpoint
   armAudience: armAudience

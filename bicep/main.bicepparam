@@ -51,3 +51,6 @@ param authTenantId = readEnvironmentVariable('AUTH_TENANT_ID', '')
 // param probeBodyMatch = ''
 // param probeMaxBodyBytes = 65536
 // param probeFollowRedirects = false
+// param driftCheckEvery = 1
+// param driftAction = 'report'
+// param readinessCheckMinutes = 15

@@ -37,6 +37,12 @@ type failoverSettings = {
   probeMaxBodyBytes: int
   @description('PROBE_FOLLOW_REDIRECTS')
   probeFollowRedirects: bool
+  @description('DRIFT_CHECK_EVERY')
+  driftCheckEvery: int
+  @description('DRIFT_ACTION')
+  driftAction: ('report' | 'reconcile')
+  @description('READINESS_CHECK_MINUTES')
+  readinessCheckMinutes: int
   @description('SWITCH_PLAN: the default group\'s switch plan (JSON), empty for none')
   switchPlan: string
   @description('ARM_ENDPOINT')
@@ -285,6 +291,18 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'PROBE_FOLLOW_REDIRECTS'
           value: failover.probeFollowRedirects ? 'true' : 'false'
+        }
+        {
+          name: 'DRIFT_CHECK_EVERY'
+          value: string(failover.driftCheckEvery)
+        }
+        {
+          name: 'DRIFT_ACTION'
+          value: failover.driftAction
+        }
+        {
+          name: 'READINESS_CHECK_MINUTES'
+          value: string(failover.readinessCheckMinutes)
         }
         {
           name: 'EGRESS_ALLOW_PRIVATE'

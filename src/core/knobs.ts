@@ -95,6 +95,9 @@ const KNOBS = {
   probe_body_match: knob(z.string({ error: "must be a string" }).max(256, "must be at most 256 characters"), "", "Text the response body must contain (empty: the body is not read).", "Route 53 string matching (first 5,120 bytes)"),
   probe_max_body_bytes: knob(integer(0, 10485760), "65536", "Bytes of the body read at most; the read stops there.", "Route 53 reads the first 5,120 bytes"),
   probe_follow_redirects: knob(boolean, "false", "Follow redirects (3xx) instead of judging the 3xx status itself.", "Traffic Manager and Route 53 do not follow redirects"),
+  drift_check_every: knob(integer(0, 1000), "1", "With a switch plan: compare each step's actual state with the row every Nth cycle once a switch is verified (0: never).", "Traffic Manager and Front Door do not report a hand-made change; Azure Policy evaluates compliance about every 24 h"),
+  drift_action: knob(z.enum(["report", "reconcile"], { error: "must be report or reconcile" }), "report", "What drift does: report (status, one audit entry and notification per episode) or reconcile (also apply the row's target again, make-before-break).", "Azure Automanage and Azure Policy remediation choose between audit and remediate the same way"),
+  readiness_check_minutes: knob(integer(0, 1440), "15", "With a switch plan: minutes between two readiness checks by the loop (0: only at init and on demand).", "Azure Advisor and Resource Health recommendations refresh on their own schedule, not before an incident"),
 };
 
 type Knobs = typeof KNOBS;

@@ -22,10 +22,14 @@ export function instanceIdFor(group: string): string {
   return `failover-${group}`;
 }
 
+const MAX_CYCLE = 1_000_000_000;
+
 export const orchestratorInputSchema = z.object({
   group: groupNameSchema,
   /** Interval used when a cycle could not read the group's policy (the check failed). */
   interval_seconds: z.number().int().min(1).max(3600),
+  /** Cycles since the loop started (counts every Nth cycle for the drift check); 0 when absent. */
+  cycle: z.number().int().min(0).max(MAX_CYCLE).optional(),
 });
 export type OrchestratorInput = z.infer<typeof orchestratorInputSchema>;
 
@@ -47,7 +51,12 @@ export const failoverActivityInputSchema = z.object({
 });
 export type FailoverActivityInput = z.infer<typeof failoverActivityInputSchema>;
 
-export const switchCycleInputSchema = z.object({ group: groupNameSchema, traceparent: z.string().max(64).optional() });
+export const switchCycleInputSchema = z.object({ group: groupNameSchema, cycle: z.number().int().min(0).max(MAX_CYCLE).optional(), traceparent: z.string().max(64).optional() });
+
+/** The next cycle's number: the count wraps so the input stays small. */
+export function nextCycle(cycle: number | undefined): number {
+  return ((cycle ?? 0) + 1) % (MAX_CYCLE + 1);
+}
 
 export const recordErrorInputSchema = z.object({ group: groupNameSchema, error: z.string() });
 

@@ -73,7 +73,7 @@ function parseTarget(url: string): URL | undefined {
 }
 
 /** Reads at most `cap` bytes of the body, then cancels the rest of the stream. */
-async function readCapped(body: ReadableStream<Uint8Array>, cap: number): Promise<{ text: string; bytes: number }> {
+export async function readCapped(body: ReadableStream<Uint8Array>, cap: number): Promise<{ text: string; bytes: number }> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = "";

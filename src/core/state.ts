@@ -57,18 +57,23 @@ export const transitionSummarySchema = z.object({
   actor: z.string(),
 });
 
+/** JSON text as the row stores it, parsed (a value that is not JSON is left for the schema to refuse). */
+function parsedJson(v: unknown): unknown {
+  if (typeof v !== "string") return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
 const recentTransitions = z.preprocess(
-  (v) => {
-    if (v === undefined || v === null || v === "") return [];
-    if (typeof v !== "string") return v;
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v;
-    }
-  },
+  (v) => (v === undefined || v === null || v === "" ? [] : parsedJson(v)),
   z.array(transitionSummarySchema, { error: "must be a JSON array of transition summaries" }),
 );
+
+/** Fields the row stores as JSON text. */
+const JSON_FIELDS: readonly string[] = ["recent_transitions", "readiness_problems"];
 
 const switchFields = {
   /** The switch saga (see core/switch/saga.ts): intent, apply, verify, with times and per-step results. */
@@ -85,6 +90,13 @@ const switchFields = {
   switch_intent_utc: isoTime,
   switch_applied_utc: isoTime,
   switch_verified_utc: isoTime,
+  /** Drift found once the switch was verified: the steps and what differs (absent when none); since when. */
+  switch_drift: optionalText,
+  switch_drift_since_utc: isoTime,
+  /** The last readiness check of the switch plan (at init, by the loop, on demand): the result, each problem named, and when. */
+  readiness_ready: boolean.optional(),
+  readiness_problems: z.preprocess((v) => (v === null || v === "" ? undefined : parsedJson(v)), z.array(z.string(), { error: "must be a JSON array of texts" }).optional()),
+  readiness_checked_utc: isoTime,
 };
 
 /** Schema of the fields this app manages on the row (policy overrides are validated separately). */
@@ -199,7 +211,7 @@ export function toRowProperties(state: FailoverState, raw: Readonly<Record<strin
   }
   for (const [key, value] of Object.entries(state)) {
     if (value === undefined) continue;
-    properties[key] = key === "recent_transitions" ? JSON.stringify(value) : value;
+    properties[key] = JSON_FIELDS.includes(key) ? JSON.stringify(value) : value;
   }
   return properties;
 }

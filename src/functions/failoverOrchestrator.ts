@@ -11,6 +11,7 @@ import {
   SWITCH_CYCLE_ACTIVITY,
   WAKE_EVENT,
   cycleStatus,
+  nextCycle,
   orchestratorInputSchema,
   type FailoverActivityInput,
 } from "../core/orchestrationContract";
@@ -47,8 +48,9 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
       };
       switched = (yield context.df.callActivity(DO_FAILOVER_ACTIVITY, request)) as SwitchTargetResponse;
     }
-    // With a switch plan: move the traffic the row says (a switch just made, a pending or failed one, verification).
-    if (check.has_switch_plan) switchProgress = (yield context.df.callActivity(SWITCH_CYCLE_ACTIVITY, { group, ...(result.traceparent ? { traceparent: result.traceparent } : {}) })) as SwitchCycleResponse;
+    // With a switch plan: move the traffic the row says (a switch just made, a pending or failed one,
+    // verification), look for drift every Nth cycle and check readiness now and then.
+    if (check.has_switch_plan) switchProgress = (yield context.df.callActivity(SWITCH_CYCLE_ACTIVITY, { group, cycle: input.cycle ?? 0, ...(result.traceparent ? { traceparent: result.traceparent } : {}) })) as SwitchCycleResponse;
   } catch (err) {
     // One bad check never ends the loop: record it on the row and carry on.
     error = describeError(err).split("\n")[0];
@@ -71,7 +73,7 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
   const winner = yield context.df.Task.any([timer, wake]);
   if (winner !== timer) timer.cancel();
 
-  context.df.continueAsNew({ group, interval_seconds: intervalSeconds });
+  context.df.continueAsNew({ group, interval_seconds: intervalSeconds, cycle: nextCycle(input.cycle) });
 };
 
 df.app.orchestration("failover_orchestrator" satisfies typeof ORCHESTRATOR_NAME, failoverOrchestrator);

@@ -4,7 +4,7 @@ import { groupNameSchema, httpUrlSchema } from "../core/config";
 import { invalidRequest } from "../core/errors";
 import { POLICY_FIELDS } from "../core/knobs";
 import { parseOverrides } from "../core/state";
-import { bootstrap } from "../core/operations";
+import { bootstrap, recordReadiness } from "../core/operations";
 import { bodyOf, jsonEndpoint } from "./shared/http";
 import { runtimeDeps } from "./shared/runtimeDeps";
 
@@ -18,7 +18,8 @@ const body = z.strictObject({
 
 /**
  * POST /api/init: the original "create the initial entity" step, and the way to add a group.
- * Idempotent: an existing row is returned untouched (200); a new one answers 201.
+ * Idempotent: an existing row is returned (200); a new one answers 201. With a switch plan,
+ * the plan's readiness is checked, recorded on the row and returned (not ready is a warning).
  */
 app.http("http_init", {
   route: "init",
@@ -46,6 +47,9 @@ app.http("http_init", {
       ...(primary_endpoint && secondary_endpoint ? { primary_endpoint, secondary_endpoint } : {}),
       overrides,
     });
-    return { status: result.created ? 201 : 200, jsonBody: { group: target, created: result.created, state: result.state } };
+    // Readiness of the switch plan, recorded on the row: a warning, never a reason to refuse init.
+    const readiness = await recordReadiness(deps, target).catch((err: unknown) => ({ plan: "unknown", ready: false, problems: [`the readiness check failed: ${(err as Error).message}`] }));
+    const plan = readiness.plan === "none" ? {} : { readiness: { ready: readiness.ready, problems: readiness.problems } };
+    return { status: result.created ? 201 : 200, jsonBody: { group: target, created: result.created, state: result.state, ...plan } };
   }),
 });

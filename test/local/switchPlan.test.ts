@@ -36,7 +36,7 @@ describe("switch plans through the real orchestration on the local host, against
     await notifications.close();
   });
 
-  async function start(kinds: SampleStepKind[], settings: Record<string, string> = {}) {
+  async function start(kinds: SampleStepKind[], settings: Record<string, string> = {}, plan = samplePlan(standIn, kinds, receiver.url, SECRET)) {
     const env = testEnv({
       PRIMARY_ENDPOINT: backends.primary.url,
       SECONDARY_ENDPOINT: backends.secondary.url,
@@ -44,7 +44,7 @@ describe("switch plans through the real orchestration on the local host, against
       FAILURE_THRESHOLD: "2",
       COOLDOWN_SECONDS: "0",
       NOTIFY_WEBHOOK_URL: notifications.url,
-      SWITCH_PLAN: JSON.stringify(samplePlan(standIn, kinds, receiver.url, SECRET)),
+      SWITCH_PLAN: JSON.stringify(plan),
       ARM_ENDPOINT: standIn.endpoint,
       ARM_AUDIENCE: `${standIn.endpoint}/.default`,
       SWITCH_EXTRA_CA_PEM: standIn.caPem,
@@ -53,11 +53,13 @@ describe("switch plans through the real orchestration on the local host, against
     table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
     historyTable = env.FAILOVER_HISTORY_TABLE!;
     host = await startLocalHost({ env, timers: false, credential: standInCredential });
-    expect((await api("POST", "/api/init")).status).toBe(201);
+    const init = await api("POST", "/api/init");
+    expect(init.status).toBe(201);
     expect((await api("POST", "/api/start")).status).toBe(202);
     // The first cycle adopts the plan: it verifies that the world matches the row, writing nothing.
     await settled("primary");
     expect(standIn.writes()).toHaveLength(0);
+    return init.body as Record<string, any>;
   }
   const api = (method: string, path: string, body?: unknown) => call(host!.url, method, path, body);
   const row = () => table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
@@ -153,6 +155,139 @@ describe("switch plans through the real orchestration on the local host, against
     await settled("secondary");
     expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-west "Enabled"', 'PATCH ExternalEndpoints/app-east "Disabled"']);
     expect((await history()).map((e) => e.kind)).toEqual(["switch_verified", "switch_applied", "failover"]);
+  });
+
+  const tmEndpoint = (name: string) => (standIn.resources.get(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/${name}`)!.properties as { endpointStatus: string }).endpointStatus;
+  const kindsOf = async () => (await history()).map((e) => e.kind);
+  /** Waits until the loop has run `n` more checks. */
+  async function cycles(n: number) {
+    let seen = String((await row()).last_check_utc);
+    for (let i = 0; i < n; i++) {
+      seen = await eventually("another check", async () => {
+        const at = String((await row()).last_check_utc);
+        return at !== seen ? at : undefined;
+      });
+    }
+  }
+
+  test("drift by hand: read-only checks while nothing drifted; a hand-made change shows as DRIFT with the step and what differs, one audit entry and notification per episode; the episode ends when it matches again", async () => {
+    await start(["traffic_manager", "dns"]);
+    standIn.log.length = 0;
+    await cycles(3);
+    // Nothing drifted: every check read each side of each step once, and nothing was written.
+    expect(standIn.writes()).toHaveLength(0);
+    const reads = (part: string) => standIn.log.filter((r) => r.path.endsWith(part)).length;
+    expect(standIn.log.every((r) => r.method === "GET")).toBe(true);
+    // Between two checks the log holds whole checks: both endpoints and the record, once each, nothing else.
+    await eventually("whole drift checks in the log", async () => {
+      const n = reads("app-east");
+      return n >= 2 && reads("app-west") === n && reads("CNAME/www") === n && standIn.log.length === 3 * n ? n : undefined;
+    });
+
+    standIn.resources.edit(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-west`, { endpointStatus: "Enabled" });
+    const drifted = await eventually("the drift on the row", async () => ((await row()).switch_drift ? await row() : undefined));
+    expect(drifted.switch_drift).toBe("step 0 (traffic_manager tm-app): expected primary only, reads both (primary Enabled, secondary Enabled)");
+    const status = await eventually("DRIFT in status", async () => {
+      const s = await api("GET", "/api/status");
+      return s.body.orchestration?.custom_status?.switch?.drift ? s : undefined;
+    });
+    expect(status.body.state).toMatchObject({ switch_state: "verified", switch_drift: drifted.switch_drift, switch_drift_since_utc: drifted.switch_drift_since_utc });
+    expect(status.body.orchestration.custom_status.switch.drift).toBe(drifted.switch_drift);
+    await cycles(2);
+    expect((await kindsOf()).filter((k) => k === "switch_drift")).toHaveLength(1);
+    expect((await history()).find((e) => e.kind === "switch_drift")?.reason).toBe(`DRIFT: ${drifted.switch_drift}; reported (drift_action=report)`);
+    const note = await eventually("the drift notification", async () => notifications.received.map((n) => JSON.parse(n.body)).find((m) => m.kind === "switch_drift"));
+    expect(note.text).toContain("**Traffic drift**");
+    expect(notifications.received.filter((n) => JSON.parse(n.body).kind === "switch_drift")).toHaveLength(1);
+    expect(standIn.writes()).toHaveLength(0);
+
+    // Put back by hand: the episode ends; the next change is a new episode.
+    standIn.resources.edit(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-west`, { endpointStatus: "Disabled" });
+    await eventually("the drift cleared", async () => ((await row()).switch_drift === undefined ? true : undefined));
+    standIn.resources.edit(`${SAMPLE_IDS.dnsZone}/CNAME/www`, { CNAMERecord: { cname: "app-west.example.net" } });
+    await eventually("a second episode", async () => ((await kindsOf()).filter((k) => k === "switch_drift").length === 2 ? true : undefined));
+    expect((await row()).switch_drift).toBe("step 1 (dns CNAME www.contoso.example): expected primary only, reads secondary (app-west.example.net (TTL 60))");
+    expect(standIn.writes()).toHaveLength(0);
+  });
+
+  test("drift with drift_action=reconcile: the row's target is applied again, make-before-break, through the saga; one drift, one applied and one verified entry", async () => {
+    await start(["traffic_manager", "dns"], { DRIFT_ACTION: "reconcile" });
+    // Someone fails Traffic Manager over by hand.
+    standIn.resources.edit(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-west`, { endpointStatus: "Enabled" });
+    standIn.resources.edit(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-east`, { endpointStatus: "Disabled" });
+    await eventually("reconciled", async () => {
+      const r = await row();
+      return r.switch_state === "verified" && r.switch_drift === undefined && tmEndpoint("app-east") === "Enabled" ? r : undefined;
+    });
+    expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-east "Enabled"', 'PATCH ExternalEndpoints/app-west "Disabled"']);
+    expect(await kindsOf()).toEqual(["switch_verified", "switch_applied", "switch_drift"]);
+    expect((await history()).find((e) => e.kind === "switch_drift")?.reason).toContain("reads secondary (primary Disabled, secondary Enabled); reconciling");
+    expect(await row()).toMatchObject({ active_target: "primary", failover_count: 0 });
+  });
+
+  test("readiness at init and in status: without Traffic Manager Contributor init answers not ready naming the action, scope and role; a switch is still attempted; the loop checks again when due", async () => {
+    standIn.revoke(TM_ROLE);
+    const problem = `step 0: traffic_manager tm-app: missing action Microsoft.Network/trafficManagerProfiles/ExternalEndpoints/write on ${SAMPLE_IDS.trafficManager}: grant Traffic Manager Contributor (a4b10055-b0c7-44c2-b00f-c7b5b3550cf7)`;
+    const init = await start(["traffic_manager"]);
+    expect(init.readiness).toEqual({ ready: false, problems: [problem] });
+    const status = await api("GET", "/api/status");
+    expect(status.body.state).toMatchObject({ readiness_ready: false, readiness_problems: [problem], readiness_checked_utc: expect.any(String) });
+    const checkedAtInit = status.body.state.readiness_checked_utc;
+
+    backends.primary.behave({ kind: "status", status: 503 });
+    const failed = await settled("secondary", "failed");
+    expect(failed.switch_error_class).toBe("forbidden");
+
+    // The role granted again; the last check is older than READINESS_CHECK_MINUTES (15): the loop checks again.
+    standIn.grantAll();
+    const before = await row();
+    await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", readiness_checked_utc: new Date(Date.now() - 16 * 60_000).toISOString() }, "Merge", { etag: before.etag });
+    const again = await eventually("readiness checked again", async () => {
+      const r = await row();
+      return Date.parse(String(r.readiness_checked_utc)) > Date.parse(checkedAtInit) ? r : undefined;
+    });
+    expect(again.readiness_ready).toBe(true);
+    expect(JSON.parse(String(again.readiness_problems))).toEqual([]);
+  });
+
+  test("a forced switch and the automatic one racing: one switch, one consistent outcome; a forced failback racing the automatic failover that follows still ends with the row, the world and the audit agreeing", async () => {
+    await start(["traffic_manager", "dns"]);
+    backends.primary.behave({ kind: "status", status: 503 });
+    // One failed check counted (threshold 2): the loop's automatic failover is one check away.
+    await eventually("a counted failure", async () => (Number((await row()).consecutive_failures) === 1 ? true : undefined));
+    const forced = await api("POST", "/api/do_failover", { force: true, expected_from: "primary", reason: "drill" });
+    expect(forced.body).toMatchObject({ changed: true, active_target: "secondary" });
+    await settled("secondary");
+    await cycles(2);
+    expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1, switch_state: "verified" });
+    expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-west "Enabled"', 'PATCH ExternalEndpoints/app-east "Disabled"', 'PUT CNAME/www "app-west.example.net"']);
+    expect((await kindsOf()).filter((k) => k === "failover" || k === "switch_applied")).toEqual(["switch_applied", "failover"]);
+
+    // The primary is still down: a forced failback now races the loop, which fails over again (no cooldown).
+    expect((await api("POST", "/api/failback", { force: true, reason: "race" })).body).toMatchObject({ changed: true, active_target: "primary" });
+    const end = await eventually("the loop's failover after the failback, settled", async () => {
+      const r = await row();
+      return Number(r.failover_count) === 3 && r.active_target === "secondary" && r.switch_state === "verified" ? r : undefined;
+    }, 30_000);
+    const side = end.active_target === "primary" ? { on: "app-east", off: "app-west", cname: "app-east.example.net" } : { on: "app-west", off: "app-east", cname: "app-west.example.net" };
+    expect([tmEndpoint(side.on), tmEndpoint(side.off)]).toEqual(["Enabled", "Disabled"]);
+    expect((standIn.resources.get(`${SAMPLE_IDS.dnsZone}/CNAME/www`)!.properties as { CNAMERecord: { cname: string } }).CNAMERecord.cname).toBe(side.cname);
+    const switches = (await kindsOf()).filter((k) => k === "failover" || k === "failback");
+    expect(switches).toHaveLength(Number(end.failover_count));
+  });
+
+  test("Front Door in priority mode through the orchestration: the new origin promoted before the old is demoted, and back", async () => {
+    const plan = samplePlan(standIn, ["front_door"]);
+    plan.steps[0]!.mode = "priority";
+    await start(["front_door"], {}, plan);
+    backends.primary.behave({ kind: "status", status: 503 });
+    await settled("secondary");
+    backends.primary.behave({ kind: "ok" });
+    await api("POST", "/api/failback", { force: true });
+    await settled("primary");
+    const priorities = standIn.writes().filter((w) => w.status < 300).map((w) => `${w.path.split("/").pop()} ${JSON.stringify((w.body as { properties: unknown }).properties)}`);
+    expect(priorities).toEqual(['west {"priority":1,"enabledState":"Enabled"}', 'east {"priority":2}', 'east {"priority":1,"enabledState":"Enabled"}', 'west {"priority":2}']);
+    expect((await kindsOf()).filter((k) => k.startsWith("switch_"))).toEqual(["switch_verified", "switch_applied", "switch_verified", "switch_applied"]);
   });
 
   test("a 5xx on the second step: failed with the step and class, retried on a later cycle, every write done exactly once", async () => {

@@ -2,7 +2,7 @@ import { detectionTime } from "../../src/core/operations/switchTarget";
 import { initialState, type FailoverState } from "../../src/core/state";
 import { parsePlan } from "../../src/core/switch/plan";
 import type { ApplyResult, VerifyResult } from "../../src/core/switch/runPlan";
-import { afterApply, afterVerify, dueAction, withIntent } from "../../src/core/switch/saga";
+import { afterApply, afterDriftCheck, afterVerify, driftCheckDue, dueAction, readinessDue, withIntent, withReadiness } from "../../src/core/switch/saga";
 
 const plan = parsePlan(JSON.stringify({ verify_timeout_seconds: 1200, steps: [{ kind: "webhook", url: "https://hooks.example.net/switch" }] }), "plan");
 const T0 = new Date("2026-06-01T12:00:00Z");
@@ -70,5 +70,30 @@ describe("the switch saga on the row (pure)", () => {
   test("the verify timeout is a plan field: 1800 s by default, at least 10 s", () => {
     expect(parsePlan(JSON.stringify({ steps: [{ kind: "webhook", url: "https://hooks.example.net/x" }] }), "plan").verify_timeout_seconds).toBe(1800);
     expect(() => parsePlan(JSON.stringify({ verify_timeout_seconds: 5, steps: [{ kind: "webhook", url: "https://hooks.example.net/x" }] }), "plan")).toThrow(/verify_timeout_seconds: Too small/);
+  });
+
+  test("drift: an episode starts once (row written), continues without a write, ends when nothing drifts; reconcile writes an intent to apply again", () => {
+    const verified = afterVerify(appliedRow(), verify("verified"), at(1), plan);
+    const drift = [{ step: 0, label: "traffic_manager tm-app", expected: "secondary" as const, actual: "both", detail: "primary Enabled, secondary Enabled" }];
+    expect(afterDriftCheck(verified, [], "report", plan, at(60))).toBeUndefined();
+    const started = afterDriftCheck(verified, drift, "report", plan, at(60))!;
+    expect(started).toMatchObject({ switch_state: "verified", switch_drift: "step 0 (traffic_manager tm-app): expected secondary only, reads both (primary Enabled, secondary Enabled)", switch_drift_since_utc: at(60).toISOString() });
+    expect(afterDriftCheck(started, drift, "report", plan, at(90))).toBeUndefined();
+    expect(afterDriftCheck(started, [], "report", plan, at(120))).toMatchObject({ switch_drift: undefined, switch_drift_since_utc: undefined });
+    const reconciling = afterDriftCheck(verified, drift, "reconcile", plan, at(60))!;
+    expect(reconciling).toMatchObject({ switch_state: "applying", switch_target: "secondary", switch_detected_utc: at(60).toISOString(), switch_drift_since_utc: at(60).toISOString() });
+    expect(dueAction(reconciling, plan, at(60))).toBe("apply");
+  });
+
+  test("the drift check every Nth cycle (0: never, outside the loop: always); readiness every N minutes (0: never), recorded with its problems capped", () => {
+    expect([0, 1, 2, 3, 4].map((c) => driftCheckDue(2, c))).toEqual([true, false, true, false, true]);
+    expect([driftCheckDue(1, 7), driftCheckDue(0, 0), driftCheckDue(3, undefined)]).toEqual([true, false, true]);
+    const row = appliedRow();
+    expect(readinessDue(row, 15, T0)).toBe(true);
+    const checked = withReadiness(row, { ready: false, problems: Array.from({ length: 25 }, (_, i) => `problem ${i} ${"x".repeat(i === 0 ? 600 : 1)}`) }, T0);
+    expect(checked.readiness_problems).toHaveLength(21);
+    expect(checked.readiness_problems![0]!.length).toBe(500);
+    expect(checked.readiness_problems![20]).toBe("... and 5 more");
+    expect([readinessDue(checked, 15, at(899)), readinessDue(checked, 15, at(900)), readinessDue(checked, 0, at(9999))]).toEqual([false, true, false]);
   });
 });

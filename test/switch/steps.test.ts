@@ -1,8 +1,11 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { verifyWebhook } from "../../src/core/webhookSignature";
 import { parsePlan } from "../../src/core/switch/plan";
 import { applyPlan, buildRunners, checkReadiness, detectDrift, verifyPlan } from "../../src/core/switch/runPlan";
 import type { SwitchContext } from "../../src/core/switch/step";
 import { SAMPLE_IDS, samplePlan, type SampleStepKind } from "../../src/local/azureStandIn/sampleTargets";
+import { startLocalDnsServer } from "../helpers/dnsServer";
 import { startSignedReceiver, standInFixture, type SignedReceiver } from "../helpers/standIn";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -140,6 +143,68 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
       "step 1: dns CNAME www.contoso.example: TTL 60 s exceeds the recovery-time budget (45 s)",
     ]);
     expect(env.standIn.writes()).toHaveLength(0);
+  });
+
+  it("Front Door in priority mode: promotes (and enables) the new origin before demoting the old, whose enabledState stays; drift sees a hand-made promotion", async () => {
+    const plan = samplePlan(env.standIn, ["front_door"]);
+    plan.steps[0]!.mode = "priority";
+    const [fd] = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, now);
+    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 2 });
+    expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)}`)).toEqual(['west {"properties":{"priority":1,"enabledState":"Enabled"}}', 'east {"properties":{"priority":2}}']);
+    clock += 600_000;
+    // west was seeded Disabled: promoted, it is enabled too; east keeps its enabledState as the standby.
+    expect(await fd!.verify(FAILOVER)).toMatchObject({ status: "verified", detail: "secondary priority 1/Succeeded, primary priority 2/Succeeded" });
+    env.standIn.log.length = 0;
+    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 0 });
+    expect(env.standIn.writes()).toHaveLength(0);
+    env.standIn.resources.edit(`${SAMPLE_IDS.frontDoor}/originGroups/og-app/origins/east`, { priority: 1 });
+    expect(await detectDrift([fd!], "secondary", now)).toMatchObject({ drifts: [{ step: 0, expected: "secondary", actual: "both" }] });
+  });
+
+  it("DNS with check_name_servers: verify asks the name servers (a local DNS server) and is propagating until they answer the new value", async () => {
+    const dns = await startLocalDnsServer({ "www.contoso.example": { type: "CNAME", value: "app-east.example.net." } });
+    try {
+      const plan = samplePlan(env.standIn, ["dns"]);
+      Object.assign(plan.steps[0]!, { check_name_servers: true, name_servers: [dns.address] });
+      const [step] = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, now);
+      expect(await step!.apply(FAILOVER)).toMatchObject({ writes: 1 });
+      expect(await step!.verify(FAILOVER)).toEqual({ status: "propagating", detail: expect.stringContaining(`name server ${dns.address} answers app-east.example.net for www.contoso.example`) });
+      dns.records.set("www.contoso.example", { type: "CNAME", value: "app-west.example.net." });
+      expect(await step!.verify(FAILOVER)).toEqual({ status: "verified", detail: expect.stringContaining("1 name server(s) answer it") });
+      expect(dns.questions).toEqual(["www.contoso.example 5", "www.contoso.example 5"]);
+    } finally {
+      await dns.close();
+    }
+  });
+
+  it("the data-path probe: a URL whose header or body names the side; propagating while the old side answers, verified on the new one, drift when it moves back; it writes nothing", async () => {
+    let serving = "east";
+    const server = createServer((_req, res) => res.writeHead(200, { "x-served-by": `app-${serving}-01` }).end(`<html>region: ${serving}</html>`));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/whoami`;
+    try {
+      for (const header of ["x-served-by", undefined]) {
+        serving = "east";
+        const plan = { ...samplePlan(env.standIn, ["dns"]), data_path: { url, ...(header ? { header } : {}), primary_text: "east", secondary_text: "west" } };
+        const steps = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, now);
+        expect(steps.map((s) => s.kind)).toEqual(["dns", "data_path"]);
+        const applied = await applyPlan(steps, FAILOVER, now);
+        expect(applied.steps.map((s) => [s.kind, s.writes])).toEqual([["dns", expect.any(Number)], ["data_path", 0]]);
+        const before = await verifyPlan(steps, FAILOVER, now);
+        expect(before.outcome).toBe("propagating");
+        expect(before.steps[1]!.detail).toContain(`served by primary (${header ? "header x-served-by" : "body"} has "east"); still the old side`);
+        serving = "west";
+        expect(await verifyPlan(steps, FAILOVER, now)).toMatchObject({ outcome: "verified" });
+        serving = "east";
+        expect((await detectDrift(steps, "secondary", now)).drifts).toEqual([expect.objectContaining({ step: 1, label: expect.stringMatching(/^data_path 127\.0\.0\.1:/), actual: "primary" })]);
+        env.standIn.resources.edit(`${SAMPLE_IDS.dnsZone}/CNAME/www`, { CNAMERecord: { cname: "app-east.example.net" } });
+      }
+      serving = "somewhere else";
+      const [, probe] = buildRunners(parsePlan(JSON.stringify({ ...samplePlan(env.standIn, ["dns"]), data_path: { url, primary_text: "east", secondary_text: "west" } }), "plan"), env.clients, now);
+      expect(await probe!.verify(FAILOVER)).toEqual({ status: "propagating", detail: 'the body names neither "east" nor "west"; waiting for the new side' });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("drift: a hand-made change shows as the step and what differs", async () => {

@@ -10,4 +10,4 @@ export { pause, resume, type ControlResponse, type PauseInput } from "./pauseRes
 export { recordCheckError } from "./recordCheckError";
 export { switchTarget, type SwitchTargetRequest, type SwitchTargetResponse } from "./switchTarget";
 export { switchCycle, type SwitchCycleResponse } from "./switchCycle";
-export { readiness, type ReadinessResponse } from "./readiness";
+export { readiness, recordReadiness, type ReadinessResponse } from "./readiness";

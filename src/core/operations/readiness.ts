@@ -1,7 +1,8 @@
 import type { FailoverDeps } from "../deps";
 import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
 import { buildRunners, checkReadiness } from "../switch/runPlan";
-import { loadPlan } from "../switch/saga";
+import { loadPlan, withReadiness } from "../switch/saga";
+import { readDecideWrite } from "./readDecideWrite";
 
 export interface ReadinessResponse {
   readonly group: string;
@@ -16,7 +17,8 @@ export interface ReadinessResponse {
 /**
  * Can every step of the group's switch plan run? The resources exist, both sides are defined,
  * the identity holds the needed actions (ARM's permissions API), the TTLs fit the plan's
- * recovery_budget_seconds. Reads only: nothing on Azure or on the row is written.
+ * recovery_budget_seconds, the data-path URL answers. Reads only: nothing on Azure or on the
+ * row is written.
  */
 export async function readiness(deps: FailoverDeps, group: string): Promise<ReadinessResponse> {
   const loaded = await deps.store.load(group);
@@ -31,4 +33,18 @@ export async function readiness(deps: FailoverDeps, group: string): Promise<Read
   if (!plan) return { group, plan: "none", ready: true, problems: [], checked_at };
   const result = await checkReadiness(buildRunners(plan, deps.switchClients()), plan.recovery_budget_seconds);
   return { group, plan: plan.generation, ready: result.ready, problems: result.problems, checked_at };
+}
+
+/**
+ * Readiness at init and by the loop: checks, then records the result on the row
+ * (`readiness_ready`, `readiness_problems`, `readiness_checked_utc`; status shows them). A group
+ * without a plan records nothing. Not ready is a warning: it is logged, and a switch is still
+ * attempted.
+ */
+export async function recordReadiness(deps: FailoverDeps, group: string): Promise<ReadinessResponse> {
+  const result = await readiness(deps, group);
+  if (result.plan === "none") return result;
+  await readDecideWrite(deps.store, group, (fresh) => ({ next: withReadiness(fresh.state, result, new Date(result.checked_at)), result: undefined }));
+  if (!result.ready) deps.log?.(`group "${group}": switch plan not ready: ${result.problems.join("; ")}`);
+  return result;
 }

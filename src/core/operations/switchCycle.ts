@@ -1,9 +1,13 @@
 import type { FailoverDeps } from "../deps";
-import { otherTarget, type FailoverState, type Target, type TransitionSummary } from "../state";
+import type { Policy } from "../knobs";
+import { effectivePolicy, otherTarget, type FailoverState, type Target, type TransitionSummary } from "../state";
+import type { LoadedState } from "../storage";
 import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
-import { applyPlan, buildRunners, verifyPlan, type ApplyResult, type VerifyResult } from "../switch/runPlan";
-import { adoptIntent, afterApply, afterVerify, dueAction, isAdoption, loadPlan, switchTimings } from "../switch/saga";
-import { recordSwitchStep, secondsBetween } from "../telemetry";
+import { applyPlan, buildRunners, detectDrift, verifyPlan, type ApplyResult, type VerifyResult } from "../switch/runPlan";
+import type { SwitchStepRunner } from "../switch/step";
+import { adoptIntent, afterApply, afterDriftCheck, afterVerify, driftCheckDue, dueAction, isAdoption, loadPlan, readinessDue, switchTimings } from "../switch/saga";
+import { recordSwitchDrift, recordSwitchStep, secondsBetween } from "../telemetry";
+import { recordReadiness } from "./readiness";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
@@ -18,6 +22,10 @@ export interface SwitchCycleResponse {
   readonly error_class?: string;
   readonly next_attempt_utc?: string;
   readonly timings?: ReturnType<typeof switchTimings>;
+  /** Drift found on a verified switch: the steps and what differs (the row's switch_drift). */
+  readonly drift?: string;
+  /** The readiness check, when this cycle made one. */
+  readonly readiness?: { readonly ready: boolean; readonly problems: readonly string[] };
 }
 
 function response(group: string, plan: SwitchPlan, action: SwitchCycleResponse["action"], s: FailoverState): SwitchCycleResponse {
@@ -31,6 +39,7 @@ function response(group: string, plan: SwitchPlan, action: SwitchCycleResponse["
     ...(s.switch_error_class ? { error_class: s.switch_error_class } : {}),
     ...(s.switch_state === "failed" && s.switch_next_attempt_utc ? { next_attempt_utc: s.switch_next_attempt_utc } : {}),
     timings: switchTimings(s),
+    ...(s.switch_drift ? { drift: s.switch_drift } : {}),
   };
 }
 
@@ -55,12 +64,15 @@ function recordSteps(group: string, applied: ApplyResult | undefined, verified: 
 /**
  * The orchestration's switch step, every cycle: resumes the saga from the row. A pending or
  * failed (and due) switch is applied, then verified at once; an applied or propagating one is
- * only read back (never applied again) until verified or its verify timeout. The result is written conditionally; if the row moved to another target meanwhile
- * (a concurrent manual switch), the result is dropped and the next cycle applies the new target.
- * A malformed plan is reported, the row left untouched. Audit entries and notifications for
- * applied, failed and verified.
+ * only read back (never applied again) until verified or its verify timeout. A verified one is
+ * compared with the world every `drift_check_every` cycles (reads only). The result is written
+ * conditionally; if the row moved to another target meanwhile (a concurrent manual switch), the
+ * result is dropped and the next cycle applies the new target. A malformed plan is reported,
+ * the row left untouched. Audit entries and notifications for applied, failed, verified and
+ * drift. Readiness is checked every `readiness_check_minutes`. `cycle` counts the loop's cycles
+ * (absent outside the loop: the drift check is then due).
  */
-export async function switchCycle(deps: FailoverDeps, group: string): Promise<SwitchCycleResponse> {
+export async function switchCycle(deps: FailoverDeps, group: string, cycle?: number): Promise<SwitchCycleResponse> {
   const loaded = await deps.store.load(group);
   let plan: SwitchPlan | undefined;
   try {
@@ -70,12 +82,27 @@ export async function switchCycle(deps: FailoverDeps, group: string): Promise<Sw
     throw err;
   }
   if (!plan) return { group, plan: "none", action: "none" };
+  const policy = effectivePolicy(deps.config.policy, loaded.overrides);
+  const result = await resume(deps, group, plan, policy, loaded, cycle);
+  if (!readinessDue(loaded.state, policy.readiness_check_minutes, deps.clock.now())) return result;
+  try {
+    const checked = await recordReadiness(deps, group);
+    return { ...result, readiness: { ready: checked.ready, problems: checked.problems } };
+  } catch (err) {
+    deps.log?.(`group "${group}": the readiness check failed: ${(err as Error).message}`);
+    return result;
+  }
+}
+
+async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, policy: Policy, loaded: LoadedState, cycle: number | undefined): Promise<SwitchCycleResponse> {
   const action = dueAction(loaded.state, plan, deps.clock.now());
-  if (action === "wait" || action === "settled") return response(group, plan, action, loaded.state);
+  if (action === "wait") return response(group, plan, action, loaded.state);
+  if (action === "settled" && !driftCheckDue(policy.drift_check_every, cycle)) return response(group, plan, action, loaded.state);
 
   const target = loaded.state.active_target;
   const context = { group, failoverCount: loaded.state.failover_count, from: otherTarget(target), to: target };
   const runners = buildRunners(plan, deps.switchClients());
+  if (action === "settled") return driftCheck(deps, group, plan, policy, loaded, runners, cycle);
   let applied: ApplyResult | undefined;
   if (action === "apply") applied = await applyPlan(runners, context);
   const appliedUtc = applied ? deps.clock.now().toISOString() : loaded.state.switch_applied_utc;
@@ -111,4 +138,32 @@ export async function switchCycle(deps: FailoverDeps, group: string): Promise<Sw
     await recordTransition(deps, group, event("switch_verified", timeline(outcome)), outcome);
   }
   return response(group, plan, action, outcome);
+}
+
+/**
+ * Compares each step's actual state with the row's target (reads only). A drift episode starts
+ * with one audit entry and notification and ends when a check finds none; with
+ * `drift_action=reconcile` the row's target is applied again at once, through the same saga.
+ */
+async function driftCheck(deps: FailoverDeps, group: string, plan: SwitchPlan, policy: Policy, loaded: LoadedState, runners: readonly SwitchStepRunner[], cycle: number | undefined): Promise<SwitchCycleResponse> {
+  const target = loaded.state.active_target;
+  const found = await detectDrift(runners, target);
+  // A step that could not be read is neither drift nor proof that a drift ended.
+  if (found.drifts.length === 0 && found.errors.length > 0) return response(group, plan, "settled", loaded.state);
+  const now = deps.clock.now();
+  const outcome = await readDecideWrite(deps.store, group, (fresh) => {
+    // Only a verified switch of the same target is compared: anything else is the saga's.
+    if (fresh.state.active_target !== target || dueAction(fresh.state, plan, now) !== "settled") return { result: undefined };
+    const next = afterDriftCheck(fresh.state, found.drifts, policy.drift_action, plan, now);
+    return next ? { next, result: { before: fresh.state, after: next } } : { result: { before: fresh.state, after: fresh.state } };
+  });
+  if (!outcome) return { ...response(group, plan, "superseded", loaded.state), switch_state: "superseded" };
+  const { before, after } = outcome;
+  if (found.drifts.length > 0 && before.switch_drift_since_utc === undefined) {
+    for (const d of found.drifts) recordSwitchDrift(group, runners[d.step]!.kind);
+    const what = policy.drift_action === "reconcile" ? "reconciling: the row's target is applied again" : "reported (drift_action=report)";
+    await recordTransition(deps, group, { at: now.toISOString(), kind: "switch_drift", from: target, to: target, reason: `DRIFT: ${after.switch_drift}; ${what}`, actor: "orchestrator" }, after);
+  }
+  if (after.switch_state === "applying") return resume(deps, group, plan, policy, await deps.store.load(group), cycle);
+  return response(group, plan, "settled", after);
 }

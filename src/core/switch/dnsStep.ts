@@ -1,5 +1,6 @@
 import type { RecordSet } from "@azure/arm-dns";
 import type { SwitchClients } from "./clients";
+import { askNameServer, normalName } from "./nameServers";
 import { missingPermissions } from "./permissionsCheck";
 import { RESOURCE_ID, parseResourceId, type SwitchStepConfig } from "./plan";
 import type { Side, SwitchStepRunner } from "./step";
@@ -14,6 +15,8 @@ const MAX_CONFLICTS = 3;
  * set with its ETag and writes only when the value or TTL differs, with If-Match (or
  * If-None-Match: * when it does not exist yet). A 412 means someone else changed it: read
  * again and decide again, up to 3 times. One record, so there is no moment with no value.
+ * With `check_name_servers`, verify also asks the zone's own name servers (or the plan's
+ * `name_servers`) and reports "propagating" until each answers the new value.
  */
 export function dnsStep(config: Config, clients: SwitchClients, now: () => number = Date.now): SwitchStepRunner {
   const zone = parseResourceId(RESOURCE_ID.dnsZone, config.zone_id);
@@ -29,6 +32,13 @@ export function dnsStep(config: Config, clients: SwitchClients, now: () => numbe
       const e = toStepError(err, `${label}: read record set`, now());
       if (e.errorClass === "not_found" && !/parent|zone/i.test(e.message)) return undefined;
       throw e;
+    }
+  };
+  const zoneNameServers = async (): Promise<string[]> => {
+    try {
+      return ((await client().zones.get(zone.resourceGroup, zone.name)).nameServers ?? []).map(normalName);
+    } catch (err) {
+      throw toStepError(err, `${label}: read zone`, now());
     }
   };
   const sideOf = (value: string | undefined): Side | "unknown" => (value === config.primary_value ? "primary" : value === config.secondary_value ? "secondary" : "unknown");
@@ -58,7 +68,17 @@ export function dnsStep(config: Config, clients: SwitchClients, now: () => numbe
     async verify({ to }) {
       const r = await read();
       const value = valueOf(r);
-      return value === want(to) ? { status: "verified", detail: `${value} (TTL ${r?.ttl}, etag ${r?.etag})` } : { status: "mismatch", detail: `reads ${value ?? "(missing)"}, expected ${want(to)}` };
+      if (value !== want(to)) return { status: "mismatch", detail: `reads ${value ?? "(missing)"}, expected ${want(to)}` };
+      const detail = `${value} (TTL ${r?.ttl}, etag ${r?.etag})`;
+      if (!config.check_name_servers) return { status: "verified", detail };
+      // Azure's name servers serve a change within about 60 s: until each answers it, propagating.
+      const servers = config.name_servers ?? (await zoneNameServers());
+      const fqdn = config.record_name === "@" ? zone.name : `${config.record_name}.${zone.name}`;
+      for (const server of servers) {
+        const answers = await askNameServer(server, fqdn, config.record_type);
+        if (!answers.includes(normalName(want(to)))) return { status: "propagating", detail: `${detail}; name server ${server} answers ${answers.join(",") || "nothing"} for ${fqdn}` };
+      }
+      return { status: "verified", detail: `${detail}; ${servers.length} name server(s) answer it` };
     },
     async readiness(budgetSeconds) {
       const problems: string[] = [];

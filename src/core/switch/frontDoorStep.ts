@@ -31,9 +31,13 @@ export function frontDoorStep(config: Config, clients: SwitchClients, now: () =>
     }
   };
   const get = (side: Side): Promise<AFDOrigin> => call(`read ${side} origin ${origin(side)}`, () => client().afdOrigins.get(profile.resourceGroup, profile.name, config.origin_group, origin(side)));
+  // Priority mode promotes the new origin to priority 1 and demotes the old to 2; the promoted
+  // origin must also be enabled (a disabled origin at priority 1 serves nothing), the demoted
+  // one keeps its enabledState and stays a standby.
   const desired = (active: boolean): AFDOriginUpdateParameters =>
-    config.mode === "priority" ? { priority: active ? ACTIVE_PRIORITY : STANDBY_PRIORITY } : { enabledState: active ? "Enabled" : "Disabled" };
-  const matches = (o: AFDOrigin, active: boolean): boolean => (config.mode === "priority" ? o.priority === desired(active).priority : o.enabledState === desired(active).enabledState);
+    config.mode === "priority" ? (active ? { priority: ACTIVE_PRIORITY, enabledState: "Enabled" } : { priority: STANDBY_PRIORITY }) : { enabledState: active ? "Enabled" : "Disabled" };
+  const matches = (o: AFDOrigin, active: boolean): boolean =>
+    config.mode === "priority" ? o.priority === desired(active).priority && (!active || o.enabledState !== "Disabled") : o.enabledState === desired(active).enabledState;
   const serving = (o: AFDOrigin): boolean => o.enabledState !== "Disabled" && (config.mode !== "priority" || o.priority === ACTIVE_PRIORITY);
   const set = (side: Side, active: boolean): Promise<AFDOrigin> =>
     call(`update ${side} origin ${origin(side)}`, () =>

@@ -56,6 +56,10 @@ export const dnsStep = z.strictObject({
   primary_value: z.string().min(1).max(253),
   secondary_value: z.string().min(1).max(253),
   ttl: z.number().int().min(1).max(86400).default(60),
+  /** Verify also asks the zone's own name servers (or `name_servers`) for the record. */
+  check_name_servers: z.boolean().default(false),
+  /** Name servers to ask instead of the zone's (`host`, `ip` or `ip:port`). */
+  name_servers: z.array(z.string().min(1).max(253).regex(/^(\[[0-9a-fA-F:.]+\]|[\w.-]+)(:\d{1,5})?$/, "must be a host, an IP address or ip:port")).min(1).max(4).optional(),
 }).superRefine((s, ctx) => {
   for (const side of ["primary_value", "secondary_value"] as const) {
     const ok = s.record_type === "A" ? /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s[side]) : /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9.])?$/.test(s[side]);
@@ -92,6 +96,16 @@ export const webhookStep = z.strictObject({
   timeout_ms: z.number().int().min(100).max(30_000).default(5000),
 });
 
+/** Optional per plan: a URL whose response names the side that served it, in a header or in the body. */
+export const dataPath = z.strictObject({
+  url: webUrl,
+  /** The response header that names the side; absent: the body (its first 64 KiB). */
+  header: z.string().min(1).max(100).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name").optional(),
+  primary_text: z.string().min(1).max(256),
+  secondary_text: z.string().min(1).max(256),
+  timeout_ms: z.number().int().min(100).max(30_000).default(5000),
+}).refine((d) => !d.primary_text.includes(d.secondary_text) && !d.secondary_text.includes(d.primary_text), { message: "primary_text and secondary_text must not contain each other", path: ["secondary_text"] });
+
 export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, webhookStep]);
 
 export const switchPlan = z.strictObject({
@@ -99,6 +113,7 @@ export const switchPlan = z.strictObject({
   recovery_budget_seconds: z.number().int().min(1).max(86400).optional(),
   /** How long an applied switch may stay unverified (Front Door deploys for up to about 20 minutes) before it fails with class timeout. */
   verify_timeout_seconds: z.number().int().min(10).max(86400).default(1800),
+  data_path: dataPath.optional(),
   steps: z.array(switchStep).min(1, "a plan needs at least one step").max(MAX_STEPS, `a plan has at most ${MAX_STEPS} steps`),
 });
 

@@ -1,5 +1,6 @@
 import { appConfigurationStep } from "./appConfigurationStep";
 import type { SwitchClients } from "./clients";
+import { dataPathStep } from "./dataPathStep";
 import { dnsStep } from "./dnsStep";
 import { frontDoorStep } from "./frontDoorStep";
 import type { SwitchPlan, SwitchStepConfig } from "./plan";
@@ -29,8 +30,10 @@ export function buildRunner(step: SwitchStepConfig, clients: SwitchClients, now:
   }
 }
 
+/** The plan's steps in order, then its data-path probe (if any), which only reads. */
 export function buildRunners(plan: SwitchPlan, clients: SwitchClients, now: () => number = Date.now): SwitchStepRunner[] {
-  return plan.steps.map((step) => buildRunner(step, clients, now));
+  const steps = plan.steps.map((step) => buildRunner(step, clients, now));
+  return plan.data_path ? [...steps, dataPathStep(plan.data_path, clients.fetch, now)] : steps;
 }
 
 export interface StepResult {

@@ -2,7 +2,7 @@ import type { AppConfig } from "../config";
 import { FailoverError } from "../errors";
 import type { FailoverState } from "../state";
 import { InvalidPlanError, parsePlan, type SwitchPlan } from "./plan";
-import type { ApplyResult, VerifyResult } from "./runPlan";
+import type { ApplyResult, Drift, VerifyResult } from "./runPlan";
 
 /**
  * The switch saga on the row, as pure functions of (row, result, now):
@@ -184,3 +184,46 @@ export function switchTimings(state: FailoverState): { intent_s?: number; applie
   return out;
 }
 
+
+/** Whether this cycle compares the world with the row: every Nth cycle of the loop (0: never); a call from outside the loop always. */
+export function driftCheckDue(every: number, cycle: number | undefined): boolean {
+  if (every === 0) return false;
+  return cycle === undefined || cycle % every === 0;
+}
+
+const MAX_DRIFT_TEXT = 1000;
+
+/** The drifted steps and what differs, as status, the row and the audit entry show it. */
+export function describeDrift(drifts: readonly Drift[]): string {
+  const text = drifts.map((d) => `step ${d.step} (${d.label}): expected ${d.expected} only, reads ${d.actual} (${d.detail})`).join("; ");
+  return text.length > MAX_DRIFT_TEXT ? `${text.slice(0, MAX_DRIFT_TEXT - 3)}...` : text;
+}
+
+/**
+ * The row after a drift check of a verified switch, or undefined when nothing changes (no
+ * write). A drift episode starts when a check finds a step that does not serve the row's target
+ * (`switch_drift`, `switch_drift_since_utc`) and ends when a check finds none. With reconcile,
+ * the row's target is applied again through the saga: an intent detected now.
+ */
+export function afterDriftCheck(state: FailoverState, drifts: readonly Drift[], action: "report" | "reconcile", plan: SwitchPlan, now: Date): FailoverState | undefined {
+  if (drifts.length === 0) return state.switch_drift === undefined ? undefined : { ...state, switch_drift: undefined, switch_drift_since_utc: undefined };
+  const drift = { switch_drift: describeDrift(drifts), switch_drift_since_utc: state.switch_drift_since_utc ?? now.toISOString() };
+  if (action === "reconcile") return { ...withIntent(state, plan, now, now), ...drift };
+  return state.switch_drift === drift.switch_drift ? undefined : { ...state, ...drift };
+}
+
+/** Whether the loop checks readiness now: every `minutes` (0: never; only at init and on demand). */
+export function readinessDue(state: FailoverState, minutes: number, now: Date): boolean {
+  if (minutes === 0) return false;
+  if (!state.readiness_checked_utc) return true;
+  return now.getTime() - new Date(state.readiness_checked_utc).getTime() >= minutes * 60_000;
+}
+
+const MAX_PROBLEMS = 20;
+
+/** The row with a readiness result: ready, each problem (at most 20, each cut at 500 characters), when. */
+export function withReadiness(state: FailoverState, result: { ready: boolean; problems: readonly string[] }, now: Date): FailoverState {
+  const problems = result.problems.slice(0, MAX_PROBLEMS).map((p) => (p.length > 500 ? `${p.slice(0, 497)}...` : p));
+  if (result.problems.length > MAX_PROBLEMS) problems.push(`... and ${result.problems.length - MAX_PROBLEMS} more`);
+  return { ...state, readiness_ready: result.ready, readiness_problems: problems, readiness_checked_utc: now.toISOString() };
+}
