@@ -146,7 +146,8 @@ describe("switch plans through the real orchestration on the local host, against
   });
 
   test("a read that fails while verifying: later cycles only read back; one switch_applied and one switch_verified, every write once", async () => {
-    await start(["traffic_manager"]);
+    // No drift checks: their reads would meet the injected fault first.
+    await start(["traffic_manager"], { DRIFT_CHECK_EVERY: "0" });
     // Apply reads app-east once (before disabling it); the verify's read of it fails twice.
     standIn.inject({ method: "GET", pathIncludes: "ExternalEndpoints/app-east", status: 503, message: "Service Unavailable", skip: 1, times: 2 });
     backends.primary.behave({ kind: "status", status: 503 });
@@ -319,7 +320,7 @@ describe("switch plans through the real orchestration on the local host, against
   });
 
   test("throttling: the next attempt waits for Retry-After", async () => {
-    await start(["traffic_manager"]);
+    await start(["traffic_manager"], { DRIFT_CHECK_EVERY: "0" });
     standIn.inject({ method: "GET", pathIncludes: "app-west", status: 429, retryAfterSeconds: 7 });
     backends.primary.behave({ kind: "status", status: 503 });
     const failed = await settled("secondary", "failed");
