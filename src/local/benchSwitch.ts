@@ -55,10 +55,21 @@ export async function benchSwitchPlan(connectionString: string, stats: (samples:
     const again = await applyPlan(runners, { group: "state", failoverCount: state.failover_count, from: state.active_target === "primary" ? "secondary" : "primary", to: state.active_target });
     if (again.outcome !== "applied") throw new Error(`repeat failed: ${again.error}`);
     const repeat = standIn.log.slice(mark);
+    // The drift check of a verified switch, every cycle by default: it must only read.
+    const driftMark = standIn.log.length;
+    const drift: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t0 = performance.now();
+      const result = await switchCycle(deps, "state");
+      drift.push(performance.now() - t0);
+      if (result.drift) throw new Error(`drift found in the bench: ${result.drift}`);
+    }
+    const driftRequests = standIn.log.slice(driftMark);
     const avg = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1);
     console.log(`switch plan traffic_manager + dns, time the switch cycle adds to a failover (apply + verify + row write + audit): ${stats(added.slice(switches > 10 ? 5 : 0))}`);
     console.log(`  requests per switch: ${avg(reads)} reads, ${avg(writes)} writes (apply: one read and one write per side per step; verify: one read per side per step)`);
     console.log(`  the plan applied again for the side already active (an activity run twice): ${repeat.filter((r) => r.method === "GET").length} reads, ${repeat.filter((r) => r.method !== "GET").length} writes`);
+    console.log(`  a drift check with nothing drifted (switch_cycle on a verified switch): ${stats(drift.slice(5))}; per check ${(driftRequests.filter((r) => r.method === "GET").length / drift.length).toFixed(1)} reads, ${driftRequests.filter((r) => r.method !== "GET").length} writes`);
   } finally {
     await standIn.stop();
   }
