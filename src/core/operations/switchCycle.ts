@@ -148,8 +148,9 @@ async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, polic
 async function driftCheck(deps: FailoverDeps, group: string, plan: SwitchPlan, policy: Policy, loaded: LoadedState, runners: readonly SwitchStepRunner[], cycle: number | undefined): Promise<SwitchCycleResponse> {
   const target = loaded.state.active_target;
   const found = await detectDrift(runners, target);
-  // A step that could not be read is neither drift nor proof that a drift ended.
-  if (found.drifts.length === 0 && found.errors.length > 0) return response(group, plan, "settled", loaded.state);
+  // A step that could not be read is neither drift nor proof that a drift ended; no drift and
+  // none recorded: nothing to write, not even a read of the row.
+  if (found.drifts.length === 0 && (found.errors.length > 0 || loaded.state.switch_drift === undefined)) return response(group, plan, "settled", loaded.state);
   const now = deps.clock.now();
   const outcome = await readDecideWrite(deps.store, group, (fresh) => {
     // Only a verified switch of the same target is compared: anything else is the saga's.
