@@ -1,7 +1,8 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { startAzurite } from "./azurite";
 import { COUNTS_FILE, countStorageRequests, currentDeployment, readCounts } from "./costCount";
-import { costReport, type CostCounts } from "./costModel";
+import { compareWithToday, comparisonLine, costReport, costTable, type CostCounts, type Deployment } from "./costModel";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "./functionsCore";
 
 /**
@@ -10,12 +11,24 @@ import { installFunctionsCore, registeredFunctions, triggerOf } from "./function
  * costModel.ts and prints the monthly bill for 1, 100 and 1000 groups at 30 s and 10 s.
  *
  *   npm run cost              count, print, and say whether docs/cost-counts.json is current
- *   npm run cost -- --write   also write the counts to docs/cost-counts.json (then paste the table into the README)
+ *   npm run cost -- --write   also write the counts to docs/cost-counts.json and the README's cost table and comparison
  *   npm run cost -- --committed   print from docs/cost-counts.json without counting
  */
 
 function sameCounts(a: CostCounts, b: CostCounts): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The README's Cost section with its table and before/after block recomputed from `counts`. */
+export function readmeWithCosts(readme: string, counts: CostCounts, deployment: Deployment): string {
+  const start = readme.indexOf("## Cost\n");
+  const end = readme.indexOf("\n## ", start + 1);
+  if (start < 0 || end < 0) throw new Error("README has no '## Cost' section");
+  const section = readme
+    .slice(start, end)
+    .replace(/^\| Groups \| Interval \|.*\n(?:\|.*\n)*/m, costTable(counts, deployment) + "\n")
+    .replace(/```text\none group at 30 s: [^`]*```/, "```text\n" + comparisonLine(compareWithToday(counts, deployment)) + "\n```");
+  return readme.slice(0, start) + section + readme.slice(end);
 }
 
 async function main(): Promise<void> {
@@ -33,19 +46,26 @@ async function main(): Promise<void> {
       await azurite.stop();
     }
     const committed = existsSync(COUNTS_FILE) ? readCounts() : undefined;
-    console.log(committed && sameCounts(counts, committed) ? `cost: ${COUNTS_FILE} is current` : `cost: ${COUNTS_FILE} differs from this count${args.has("--write") ? ": written" : " (npm run cost -- --write updates it)"}`);
-    if (args.has("--write")) writeFileSync(COUNTS_FILE, JSON.stringify(counts, null, 2) + "\n");
+    console.log(committed && sameCounts(counts, committed) ? `cost: ${COUNTS_FILE} is current` : `cost: ${COUNTS_FILE} differs from this count${args.has("--write") ? "" : " (npm run cost -- --write updates it and the README)"}`);
   }
   // Loaded by the count above, or here for --committed.
   if (!registeredFunctions().get("watchdog")) {
     installFunctionsCore();
     require("../functions/watchdog");
   }
-  const schedule = String(triggerOf(registeredFunctions().get("watchdog")!).schedule);
-  console.log(costReport(counts, currentDeployment(schedule)));
+  const deployment = currentDeployment(String(triggerOf(registeredFunctions().get("watchdog")!).schedule));
+  if (args.has("--write")) {
+    writeFileSync(COUNTS_FILE, JSON.stringify(counts, null, 2) + "\n");
+    const readme = join(__dirname, "..", "..", "README.md");
+    writeFileSync(readme, readmeWithCosts(readFileSync(readme, "utf8"), counts, deployment));
+    console.log(`cost: wrote ${COUNTS_FILE} and the README's cost table`);
+  }
+  console.log(costReport(counts, deployment));
 }
 
-main().catch((err: unknown) => {
-  console.error(`cost: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`cost: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  });
+}

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readmeWithCosts } from "../../src/local/cost";
 import { currentDeployment, readCounts } from "../../src/local/costCount";
 import { ASSUMPTIONS, TODAY, compareWithToday, comparisonLine, costTable, emptyPollsInGap, monthlyBill, totalTransactions, type Deployment } from "../../src/local/costModel";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/functionsCore";
@@ -27,6 +28,17 @@ describe("cost model", () => {
     // The verdict in prose follows the computed one.
     const { met } = compareWithToday(counts, deployment);
     expect(section.includes("target (one group at 30 s at most half of the bill before) is missed")).toBe(!met);
+  });
+
+  test("npm run cost -- --write rewrites exactly the README's table and comparison (nothing when they are current)", () => {
+    expect(readmeWithCosts(readme, counts, deployment)).toBe(readme);
+    const other = { ...counts, healthyCycle: { ...counts.healthyCycle, requests: { ...counts.healthyCycle.requests, read: counts.healthyCycle.requests.read + 1 } } };
+    const rewritten = readmeWithCosts(readme, other, deployment);
+    expect(rewritten).not.toBe(readme);
+    expect(rewritten).toContain(costTable(other, deployment));
+    expect(rewritten).toContain(comparisonLine(compareWithToday(other, deployment)));
+    expect(rewritten.length - readme.length).toBeLessThan(200);
+    expect(readmeWithCosts(rewritten, counts, deployment)).toBe(readme);
   });
 
   test("queue polling backs off from 50 ms to the maximum after a message, and stays there while idle", () => {

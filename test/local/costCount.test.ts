@@ -5,7 +5,7 @@ import { storageConnectionString } from "../helpers/env";
 test("the committed storage counts are current: recounted on Azurite through the counting proxy", async () => {
   const tableEndpoint = /TableEndpoint=([^;]+)/.exec(storageConnectionString())![1]!;
   const counts = await countStorageRequests(tableEndpoint);
-  // When this fails after a change to what a cycle or the watchdog reads or writes: npm run cost -- --write, then update the README's table.
+  // When this fails after a change to what a cycle or the watchdog reads or writes: npm run cost -- --write rewrites the JSON and the README's table.
   expect(counts).toEqual(readCounts());
   // A healthy cycle reads and writes its row, once each; the watchdog makes no failing call.
   expect(counts.healthyCycle.requests.failed).toBe(0);
