@@ -88,6 +88,10 @@ param secondaryEndpoint string
 @secure()
 param notifyWebhookUrl string = ''
 
+@description('NOTIFY_WEBHOOK_SECRET: optional Standard Webhooks secret (whsec_<base64>, or 16+ characters); notifications then carry webhook-signature headers. Empty: unsigned.')
+@secure()
+param notifyWebhookSecret string = ''
+
 @description('SWITCH_PLAN: the default group\'s switch plan as JSON ({"steps":[...]}, see README "Moving traffic"). Empty: the failover changes the row only.')
 param switchPlan string = ''
 
@@ -196,6 +200,21 @@ param maxGroups int = 100
 @maxValue(31536000)
 param maxPauseSeconds int = 604800
 
+@description('NOTIFY_EXPIRY_SECONDS: how long the loop retries a notification before recording it as expired.')
+@minValue(60)
+@maxValue(604800)
+param notifyExpirySeconds int = 86400
+
+@description('AUDIT_RETENTION_DAYS: audit entries older than this are deleted by the watchdog.')
+@minValue(1)
+@maxValue(3650)
+param auditRetentionDays int = 90
+
+@description('AUDIT_MAX_ENTRIES: audit entries kept per group at most; the watchdog deletes the oldest beyond it.')
+@minValue(100)
+@maxValue(1000000)
+param auditMaxEntries int = 10000
+
 // ---------------------------------------------------------------------------------------------
 // Switch targets (modules/switchRoles.bicep): the resources the switch plan drives. Each one set
 // gives the app's identity the one role its step kind needs, on that resource only. Full resource
@@ -293,6 +312,9 @@ var failover failoverSettings = {
   egressAllowPrivate: egressAllowPrivate
   maxGroups: maxGroups
   maxPauseSeconds: maxPauseSeconds
+  notifyExpirySeconds: notifyExpirySeconds
+  auditRetentionDays: auditRetentionDays
+  auditMaxEntries: auditMaxEntries
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -413,6 +435,7 @@ module functionApp 'modules/functionapp.bicep' = {
     taskHubName: taskHubName
     failover: failover
     notifyWebhookUrl: notifyWebhookUrl
+    notifyWebhookSecret: notifyWebhookSecret
   }
   // The app starts (and its watchdog starts the orchestration) only once its identity may
   // reach storage and Application Insights; the deployment container must exist too.

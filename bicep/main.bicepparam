@@ -12,6 +12,7 @@ param secondaryEndpoint = readEnvironmentVariable('SECONDARY_ENDPOINT')
 
 // Optional webhook for every transition (a secure parameter: it stays out of deployment history).
 param notifyWebhookUrl = readEnvironmentVariable('NOTIFY_WEBHOOK_URL', '')
+param notifyWebhookSecret = readEnvironmentVariable('NOTIFY_WEBHOOK_SECRET', '')
 
 // Optional alert receivers (an action group is created only when one is set). The webhook is a
 // secure parameter.

@@ -59,6 +59,12 @@ type failoverSettings = {
   maxGroups: int
   @description('MAX_PAUSE_SECONDS')
   maxPauseSeconds: int
+  @description('NOTIFY_EXPIRY_SECONDS')
+  notifyExpirySeconds: int
+  @description('AUDIT_RETENTION_DAYS')
+  auditRetentionDays: int
+  @description('AUDIT_MAX_ENTRIES')
+  auditMaxEntries: int
 }
 
 @description('Name of the Flex Consumption plan.')
@@ -125,6 +131,10 @@ param failover failoverSettings
 @description('NOTIFY_WEBHOOK_URL: optional webhook for transitions. Secure because such URLs embed a token.')
 @secure()
 param notifyWebhookUrl string
+
+@description('NOTIFY_WEBHOOK_SECRET: optional Standard Webhooks secret the notifications are signed with.')
+@secure()
+param notifyWebhookSecret string
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
   name: identityName
@@ -233,6 +243,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
           value: notifyWebhookUrl
         }
         {
+          name: 'NOTIFY_WEBHOOK_SECRET'
+          value: notifyWebhookSecret
+        }
+        {
           name: 'SWITCH_PLAN'
           value: failover.switchPlan
         }
@@ -315,6 +329,18 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'MAX_PAUSE_SECONDS'
           value: string(failover.maxPauseSeconds)
+        }
+        {
+          name: 'NOTIFY_EXPIRY_SECONDS'
+          value: string(failover.notifyExpirySeconds)
+        }
+        {
+          name: 'AUDIT_RETENTION_DAYS'
+          value: string(failover.auditRetentionDays)
+        }
+        {
+          name: 'AUDIT_MAX_ENTRIES'
+          value: string(failover.auditMaxEntries)
         }
       ]
     }

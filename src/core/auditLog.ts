@@ -1,4 +1,4 @@
-import { odata, type TableClient } from "@azure/data-tables";
+import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
 import { z } from "zod";
 import { randomBytes } from "node:crypto";
 import { invalidRequest } from "./errors";
@@ -6,21 +6,25 @@ import { boolean } from "./knobs";
 import { PROBE_ERROR_CLASSES, type ProbeResult } from "./probe";
 import { count, optionalText, transitionSummarySchema, type TransitionSummary } from "./state";
 import { zodIssues, type ValidationIssue } from "./validation";
-import { ensureTable, storageError } from "./storage";
+import { ensureTable, statusCodeOf, storageError } from "./storage";
 
 /**
  * The audit log (table failoverhistory; not the Durable replay history): one entity per
  * transition, PartitionKey = group, RowKey ordered newest first: inverted milliseconds, then
  * an inverted per-process sequence (two entries of one millisecond from this process keep
  * their order), then a random suffix (entries from two processes never collide).
- * Append-only: createEntity, never a state write.
+ * Entries are created with createEntity, never a state write. An entry is also the outbox of its
+ * notification: `notification_status` pending until the loop delivers it (notify.ts,
+ * operations/deliverNotifications.ts), each attempt a conditional Merge of the notification
+ * fields only. The watchdog deletes entries past retention (operations/pruneAudit.ts).
  */
 
 const MAX_TIME = 9_999_999_999_999;
 const MAX_SEQUENCE = 999_999;
 let sequence = 0;
 
-export const NOTIFICATION_STATUSES = ["not_configured", "pending", "delivered", "failed"] as const;
+/** "failed" is only on entries written before notifications went through the outbox. */
+export const NOTIFICATION_STATUSES = ["not_configured", "pending", "delivered", "expired", "failed"] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 export interface AuditEntry extends TransitionSummary {
@@ -33,14 +37,48 @@ export interface AuditEntry extends TransitionSummary {
   readonly notification_status: NotificationStatus;
   readonly notification_attempts: number;
   readonly notification_error?: string;
+  /** When the notification was delivered (the receiver answered 2xx). */
+  readonly notified_utc?: string;
+  /** While pending: the next delivery attempt is not before this. */
+  readonly notification_next_utc?: string;
+  /** The cooldown end at the transition (for the notification's text). */
+  readonly lock_until_utc?: string;
   /** Set on an entry someone edited into an unreadable shape: shown as such (its fields as stored), it never fails the page. */
   readonly malformed?: true;
   readonly problems?: readonly ValidationIssue[];
 }
 
+/** The notification fields of an entry, as `updateNotification` merges them. */
+export interface NotificationFields {
+  readonly notification_status?: NotificationStatus;
+  readonly notification_attempts?: number;
+  readonly notification_error?: string;
+  readonly notification_next_utc?: string;
+  readonly notified_utc?: string;
+}
+
+/** What retention reads of an entry. */
+export interface RetentionRow {
+  readonly id: string;
+  readonly etag: string;
+  readonly at: string;
+  readonly notification_status: string;
+}
+
 export interface AuditPage {
   readonly entries: AuditEntry[];
   readonly continuation?: string;
+}
+
+/** The time part of a row key: every entry at or after `at` has a smaller RowKey than this bound. */
+export function rowKeyBound(at: Date): string {
+  return String(MAX_TIME - at.getTime() + 1).padStart(13, "0");
+}
+
+/** The time of an entry in ms: from its RowKey (inverted milliseconds), else its `at`; NaN when neither reads. */
+export function auditEntryTime(id: string, at: string): number {
+  const match = /^(\d{13})-/.exec(id);
+  return match ? MAX_TIME - Number(match[1]) : Date.parse(at);
 }
 
 export function auditRowKey(at: Date): string {
@@ -91,6 +129,9 @@ const auditRowSchema = z
     notification_status: z.enum(NOTIFICATION_STATUSES).default("not_configured"),
     notification_attempts: count.default(0),
     notification_error: optionalText,
+    notified_utc: optionalText,
+    notification_next_utc: optionalText,
+    lock_until_utc: optionalText,
   })
   .transform(
     (e): AuditEntry => ({
@@ -108,6 +149,9 @@ const auditRowSchema = z
       notification_status: e.notification_status,
       notification_attempts: e.notification_attempts,
       ...(e.notification_error ? { notification_error: e.notification_error } : {}),
+      ...(e.notified_utc ? { notified_utc: e.notified_utc } : {}),
+      ...(e.notification_status === "pending" && e.notification_next_utc ? { notification_next_utc: e.notification_next_utc } : {}),
+      ...(e.lock_until_utc ? { lock_until_utc: e.lock_until_utc } : {}),
     }),
   );
 
@@ -162,7 +206,7 @@ export class AuditLog {
   async append(
     group: string,
     transition: TransitionSummary,
-    details: { forced: boolean; failover_count: number; probe?: ProbeResult; unhealthy_since_utc?: string; notification_status: NotificationStatus },
+    details: { forced: boolean; failover_count: number; probe?: ProbeResult; unhealthy_since_utc?: string; notification_status: NotificationStatus; lock_until_utc?: string },
   ): Promise<{ id: string; etag: string }> {
     const rowKey = auditRowKey(new Date(transition.at));
     try {
@@ -179,8 +223,11 @@ export class AuditLog {
         failover_count: details.failover_count,
         probe_json: details.probe ? JSON.stringify(details.probe) : "",
         ...(details.unhealthy_since_utc ? { unhealthy_since_utc: details.unhealthy_since_utc } : {}),
+        lock_until_utc: details.lock_until_utc ?? "",
         notification_status: details.notification_status,
         notification_attempts: 0,
+        // Due at once: the loop's next cycle delivers it.
+        ...(details.notification_status === "pending" ? { notification_next_utc: transition.at } : {}),
       });
       return { id: rowKey, etag: response.etag ?? "" };
     } catch (err) {
@@ -188,15 +235,69 @@ export class AuditLog {
     }
   }
 
-  async recordNotification(group: string, entry: { id: string; etag: string }, result: { status: NotificationStatus; attempts: number; error?: string }): Promise<void> {
+  /**
+   * The group's pending notifications of entries at or after `since`, oldest first, at most
+   * `limit` (one query page, bounded by the RowKey range and the status filter).
+   */
+  async pendingNotifications(group: string, since: Date, limit: number): Promise<Array<{ entry: AuditEntry; etag: string }>> {
     try {
-      await this.table.updateEntity(
-        { partitionKey: group, rowKey: entry.id, notification_status: result.status, notification_attempts: result.attempts, notification_error: result.error ?? "" },
-        "Merge",
-        { etag: entry.etag },
-      );
+      const pages = this.table
+        .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${group} and RowKey lt ${rowKeyBound(since)} and notification_status eq ${"pending"}` } })
+        .byPage({ maxPageSize: limit });
+      const first = await pages.next();
+      if (first.done || !first.value) return [];
+      return first.value
+        .map((e) => ({ entry: fromEntity(e), etag: String(e.etag ?? "") }))
+        .filter((p) => !p.entry.malformed)
+        .reverse();
     } catch (err) {
+      if (statusCodeOf(err) === 404) return []; // no table yet: nothing was ever recorded
+      throw storageError(`reading the pending notifications of group "${group}"`, this.table, err);
+    }
+  }
+
+  /**
+   * Merges notification fields into one entry, conditional on its ETag. Returns the new ETag,
+   * or undefined when the entry changed meanwhile (another attempt claimed it) or is gone.
+   */
+  async updateNotification(group: string, id: string, etag: string, fields: NotificationFields): Promise<string | undefined> {
+    try {
+      const response = await this.table.updateEntity({ partitionKey: group, rowKey: id, ...fields }, "Merge", { etag });
+      return response.etag ?? "";
+    } catch (err) {
+      const status = statusCodeOf(err);
+      if (status === 412 || status === 404) return undefined;
       throw storageError(`recording a notification for group "${group}"`, this.table, err);
+    }
+  }
+
+  /**
+   * The group's entries newest first, as little of each as retention needs, `pageSize` per
+   * request; stops when `visit` returns false.
+   */
+  async scan(group: string, pageSize: number, visit: (rows: ReadonlyArray<RetentionRow>) => boolean | Promise<boolean>): Promise<void> {
+    try {
+      const pages = this.table
+        .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${group}`, select: ["RowKey", "at", "notification_status"] } })
+        .byPage({ maxPageSize: pageSize });
+      for await (const page of pages) {
+        const rows = page.map((e) => ({ id: String(e.rowKey), etag: String(e.etag ?? ""), at: typeof e.at === "string" ? e.at : "", notification_status: typeof e.notification_status === "string" ? e.notification_status : "" }));
+        if (!(await visit(rows))) return;
+      }
+    } catch (err) {
+      if (statusCodeOf(err) === 404) return;
+      throw storageError(`reading the audit log of group "${group}" for retention`, this.table, err);
+    }
+  }
+
+  /** Deletes entries of one group in transactions of at most 100 (Table storage's batch limit). */
+  async deleteEntries(group: string, ids: readonly string[]): Promise<void> {
+    try {
+      for (let i = 0; i < ids.length; i += 100) {
+        await this.table.submitTransaction(ids.slice(i, i + 100).map((id) => ["delete", { partitionKey: group, rowKey: id }] as TransactionAction));
+      }
+    } catch (err) {
+      throw storageError(`deleting old audit entries of group "${group}"`, this.table, err);
     }
   }
 

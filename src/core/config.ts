@@ -5,6 +5,7 @@ import { egressPolicyFromSettings, type EgressPolicy } from "./egress";
 import { platformAuthEnabled } from "./identity";
 import { POLICY_KNOBS, boolean, integer, policySchema, settingOf, type Policy, type PolicyField } from "./knobs";
 import { registerSecrets } from "./redact";
+import { WebhookSignatureError, secretKey } from "./webhookSignature";
 import { zodIssues, type ValidationIssue } from "./validation";
 
 /**
@@ -28,6 +29,8 @@ export interface AppConfig {
   readonly primaryEndpoint?: string;
   readonly secondaryEndpoint?: string;
   readonly notifyWebhookUrl?: string;
+  /** Standard Webhooks secret the notifications are signed with; absent: sent unsigned (with their webhook-id). */
+  readonly notifyWebhookSecret?: string;
   /** Defaults for every group; a group's row may override each knob. */
   readonly policy: Policy;
   /** The default group's switch plan (JSON), parsed when used so a bad plan never stops the loop. */
@@ -44,6 +47,12 @@ export interface AppConfig {
 export interface Limits {
   readonly maxGroups: number;
   readonly maxPauseSeconds: number;
+  /** A notification not delivered this long after its transition is given up and recorded as expired. */
+  readonly notifyExpirySeconds: number;
+  /** Audit entries older than this are deleted by the watchdog. */
+  readonly auditRetentionDays: number;
+  /** Audit entries kept per group at most (newest first); older ones are deleted by the watchdog. */
+  readonly auditMaxEntries: number;
 }
 
 interface LimitSetting {
@@ -63,6 +72,14 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
   },
   { setting: "MAX_GROUPS", defaultText: "100", schema: integer(1, 1000), description: "Most failover groups POST /api/init creates (each is an eternal loop)." },
   { setting: "MAX_PAUSE_SECONDS", defaultText: "604800", schema: integer(60, 31_536_000), description: "Longest pause a caller may ask for (7 days by default)." },
+  {
+    setting: "NOTIFY_EXPIRY_SECONDS",
+    defaultText: "86400",
+    schema: integer(60, 604_800),
+    description: "How long the loop keeps retrying a notification before it records it as expired (24 hours by default).",
+  },
+  { setting: "AUDIT_RETENTION_DAYS", defaultText: "90", schema: integer(1, 3650), description: "Audit entries older than this are deleted by the watchdog." },
+  { setting: "AUDIT_MAX_ENTRIES", defaultText: "10000", schema: integer(100, 1_000_000), description: "Audit entries kept per group at most; the watchdog deletes the oldest beyond it." },
 ];
 
 /** Group names become RowKeys and orchestration instance ids. */
@@ -97,6 +114,7 @@ export const GENERAL_SETTINGS: readonly SettingDefinition[] = [
   { setting: "PRIMARY_ENDPOINT", defaultText: "", description: "Primary health URL written when the default group's row is created." },
   { setting: "SECONDARY_ENDPOINT", defaultText: "", description: "Secondary health URL written when the default group's row is created." },
   { setting: "NOTIFY_WEBHOOK_URL", defaultText: "", description: "Optional Teams/Slack-compatible webhook that receives every transition." },
+  { setting: "NOTIFY_WEBHOOK_SECRET", defaultText: "", description: "Optional Standard Webhooks secret (whsec_...): notifications then carry webhook-signature headers." },
   { setting: "SWITCH_PLAN", defaultText: "", description: "The default group's switch plan (JSON); a group's row field switch_plan takes precedence." },
   { setting: "ARM_ENDPOINT", defaultText: "", description: "Azure Resource Manager endpoint for the switch steps; empty: the public cloud's (a sovereign cloud's here)." },
   { setting: "ARM_AUDIENCE", defaultText: "", description: "Token scope for ARM calls; empty: the public cloud's." },
@@ -203,8 +221,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (extraCaPem !== undefined && !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(extraCaPem)) problems.push({ path: "SWITCH_EXTRA_CA_PEM", message: "must be PEM text with at least one -----BEGIN CERTIFICATE----- block" });
   const switchPlan = setting(env, "SWITCH_PLAN");
   const notifyWebhookUrl = readSecretUrl(env, "NOTIFY_WEBHOOK_URL", problems);
-  registerSecrets(setting(env, STORAGE_SETTING), setting(env, "NOTIFY_WEBHOOK_URL"));
-  const [allowPrivate, maxGroups, maxPauseSeconds] = LIMIT_SETTINGS.map((s) => readWith(env, s.setting, s.defaultText, s.schema, problems)) as [boolean, number, number];
+  const notifyWebhookSecret = setting(env, "NOTIFY_WEBHOOK_SECRET");
+  if (notifyWebhookSecret !== undefined) {
+    try {
+      secretKey(notifyWebhookSecret);
+    } catch (err) {
+      // The value is never quoted; the signer's message names only what is wrong with it.
+      problems.push({ path: "NOTIFY_WEBHOOK_SECRET", message: err instanceof WebhookSignatureError ? err.message.replace(/^webhook secret: /, "") : "not a usable secret" });
+    }
+  }
+  registerSecrets(setting(env, STORAGE_SETTING), setting(env, "NOTIFY_WEBHOOK_URL"), notifyWebhookSecret);
+  const [allowPrivate, maxGroups, maxPauseSeconds, notifyExpirySeconds, auditRetentionDays, auditMaxEntries] = LIMIT_SETTINGS.map((s) =>
+    readWith(env, s.setting, s.defaultText, s.schema, problems),
+  ) as [boolean, number, number, number, number, number];
   const policyText = Object.fromEntries(POLICY_KNOBS.map((k) => [k.field, setting(env, k.setting) ?? k.defaultText]));
   const policy = policySchema.safeParse(policyText);
   if (!policy.success) {
@@ -223,6 +252,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(primaryEndpoint ? { primaryEndpoint } : {}),
     ...(secondaryEndpoint ? { secondaryEndpoint } : {}),
     ...(notifyWebhookUrl ? { notifyWebhookUrl } : {}),
+    ...(notifyWebhookSecret ? { notifyWebhookSecret } : {}),
     policy: policy.data,
     ...(switchPlan ? { switchPlan } : {}),
     controlPlane: {
@@ -232,7 +262,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ...(extraCaPem ? { extraCaPem } : {}),
       pollIntervalMs: LRO_POLL_INTERVAL_MS,
     },
-    limits: { maxGroups, maxPauseSeconds },
+    limits: { maxGroups, maxPauseSeconds, notifyExpirySeconds, auditRetentionDays, auditMaxEntries },
     // WEBSITE_HOSTNAME and WEBSITE_AUTH_ENABLED are set by the platform (the local host sets the first), not app settings.
     egress: egressPolicyFromSettings(allowPrivate, env.WEBSITE_HOSTNAME),
     authEnabled: platformAuthEnabled(env.WEBSITE_AUTH_ENABLED),

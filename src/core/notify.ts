@@ -1,26 +1,33 @@
 import { fetch, type Dispatcher } from "undici";
-import { escapeChatText } from "./text";
+import type { AuditEntry } from "./auditLog";
+import { redact } from "./redact";
+import { TEXT_LIMITS, capText, escapeChatText } from "./text";
 import type { TransitionSummary } from "./state";
-import type { FailoverState } from "./state";
+import { signWebhook } from "./webhookSignature";
 
 /**
  * Webhook notifications. The message has a `text` that Teams and Slack incoming webhooks
- * render as is, plus the structured fields for anything else that reads JSON.
+ * render as is, plus the structured fields for anything else that reads JSON. A message is
+ * built from its audit entry (the outbox) and sent by the loop, never inside an HTTP request:
+ * one POST per attempt, with a short timeout, under the egress policy.
  */
 
-export interface NotificationResult {
-  readonly delivered: boolean;
-  readonly attempts: number;
-  readonly error?: string;
-}
-
 export interface NotifyOptions {
-  readonly attempts: number;
-  readonly firstDelayMs: number;
+  /** Timeout of one delivery attempt. */
   readonly timeoutMs: number;
+  /** Most entries one cycle delivers; the rest wait for the next cycle. */
+  readonly batch: number;
+  /** Wait after the first failed attempt; doubled after each further one, up to maxBackoffMs. */
+  readonly firstBackoffMs: number;
+  readonly maxBackoffMs: number;
 }
 
-export const DEFAULT_NOTIFY_OPTIONS: NotifyOptions = { attempts: 4, firstDelayMs: 250, timeoutMs: 3000 };
+export const DEFAULT_NOTIFY_OPTIONS: NotifyOptions = { timeoutMs: 3000, batch: 10, firstBackoffMs: 5000, maxBackoffMs: 300_000 };
+
+/** How long to wait after failed attempt number `attempts` (1, 2, ...): 5 s doubling to 5 min by default. */
+export function notifyBackoffMs(attempts: number, options: NotifyOptions = DEFAULT_NOTIFY_OPTIONS): number {
+  return Math.min(options.maxBackoffMs, options.firstBackoffMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
+}
 
 const HEADLINES: Record<TransitionSummary["kind"], string> = {
   failover: "Failover",
@@ -32,54 +39,65 @@ const HEADLINES: Record<TransitionSummary["kind"], string> = {
   switch_failed: "Traffic switch failed",
   switch_verified: "Traffic switch verified",
   switch_drift: "Traffic drift",
+  loop_resumed: "Monitoring loop resumed",
 };
 
-export function notificationMessage(group: string, transition: TransitionSummary, state: FailoverState): Record<string, unknown> {
-  const move = transition.from === transition.to ? `${transition.to} stays active` : `${transition.from} -> ${transition.to}`;
+/** The message id: stable across re-deliveries of one entry, so a receiver can drop repeats. */
+export function notificationId(group: string, entryId: string): string {
+  return `${group}:${entryId}`;
+}
+
+export function notificationMessage(group: string, entry: AuditEntry): Record<string, unknown> {
+  const move = entry.from === entry.to ? `${entry.to} stays active` : `${entry.from} -> ${entry.to}`;
   const text =
-    `**${HEADLINES[transition.kind]}** in failover group \`${group}\`: ${move}.\n\n` +
-    `Reason: ${escapeChatText(transition.reason)}\n\n` +
-    `By: ${escapeChatText(transition.actor)} at ${transition.at}; switches so far: ${state.failover_count}` +
-    (state.lock_until_utc ? `; cooldown until ${state.lock_until_utc}` : "");
+    `**${HEADLINES[entry.kind]}** in failover group \`${group}\`: ${move}.\n\n` +
+    `Reason: ${escapeChatText(entry.reason)}\n\n` +
+    `By: ${escapeChatText(entry.actor)} at ${entry.at}; switches so far: ${entry.failover_count}` +
+    (entry.lock_until_utc ? `; cooldown until ${entry.lock_until_utc}` : "");
   return {
+    id: notificationId(group, entry.id),
     text,
     group,
-    kind: transition.kind,
-    from: transition.from,
-    to: transition.to,
-    reason: transition.reason,
-    actor: transition.actor,
-    at: transition.at,
-    active_target: state.active_target,
-    failover_count: state.failover_count,
+    kind: entry.kind,
+    from: entry.from,
+    to: entry.to,
+    reason: entry.reason,
+    actor: entry.actor,
+    at: entry.at,
+    active_target: entry.to,
+    failover_count: entry.failover_count,
   };
 }
 
-/** POSTs the message, retrying with exponential backoff; never throws. */
-export async function sendNotification(
-  url: string,
-  message: Record<string, unknown>,
-  options: NotifyOptions = DEFAULT_NOTIFY_OPTIONS,
-  dispatcher?: Dispatcher,
-): Promise<NotificationResult> {
-  let error = "";
-  for (let attempt = 1; attempt <= options.attempts; attempt++) {
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(message),
-        signal: AbortSignal.timeout(options.timeoutMs),
-        ...(dispatcher ? { dispatcher } : {}),
-      });
-      await response.body?.cancel().catch(() => undefined);
-      if (response.ok) return { delivered: true, attempts: attempt };
-      error = `HTTP ${response.status}`;
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      error = cause?.code === "EGRESS_REFUSED" ? `refused by the egress policy: ${cause.message}` : (cause?.code ?? (err instanceof Error ? err.message : String(err)));
-    }
-    if (attempt < options.attempts) await new Promise((resolve) => setTimeout(resolve, options.firstDelayMs * 2 ** (attempt - 1)));
+export interface DeliveryTarget {
+  readonly url: string;
+  /** Standard Webhooks secret; without it only the webhook-id header is sent. */
+  readonly secret?: string;
+  readonly dispatcher?: Dispatcher;
+}
+
+/** One attempt: POSTs the message; never throws. The error is redacted and capped. */
+export async function postNotification(target: DeliveryTarget, id: string, message: Record<string, unknown>, timeoutMs: number, nowMs: number): Promise<{ ok: boolean; error?: string }> {
+  const body = JSON.stringify(message);
+  const headers: Record<string, string> = { "content-type": "application/json", ...(target.secret ? signWebhook(target.secret, id, body, nowMs) : { "webhook-id": id }) };
+  try {
+    const response = await fetch(target.url, {
+      method: "POST",
+      headers,
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}),
+    });
+    await response.body?.cancel().catch(() => undefined);
+    return response.ok ? { ok: true } : { ok: false, error: `HTTP ${response.status}` };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const error =
+      e.name === "TimeoutError" || e.name === "AbortError"
+        ? `no answer within ${timeoutMs} ms`
+        : e.cause?.code === "EGRESS_REFUSED"
+          ? `refused by the egress policy: ${e.cause.message}`
+          : (e.cause?.code ?? e.message);
+    return { ok: false, error: capText(redact(error), TEXT_LIMITS.error) };
   }
-  return { delivered: false, attempts: options.attempts, error: `after ${options.attempts} attempts: ${error}` };
 }

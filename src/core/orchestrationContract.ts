@@ -14,6 +14,8 @@ export const DO_FAILOVER_ACTIVITY = "do_failover";
 export const RECORD_ERROR_ACTIVITY = "record_check_error";
 /** Applies and verifies the group's switch plan when the row says a switch is pending (every cycle). */
 export const SWITCH_CYCLE_ACTIVITY = "switch_cycle";
+/** Delivers the group's pending notifications from the audit outbox (every cycle, when a webhook is configured). */
+export const DELIVER_NOTIFICATIONS_ACTIVITY = "deliver_notifications";
 /** Raised after every control action so the orchestration checks at once instead of at the next timer. */
 export const WAKE_EVENT = "wake";
 
@@ -58,6 +60,8 @@ export function nextCycle(cycle: number | undefined): number {
   return ((cycle ?? 0) + 1) % (MAX_CYCLE + 1);
 }
 
+export const deliverNotificationsInputSchema = z.object({ group: groupNameSchema });
+
 export const recordErrorInputSchema = z.object({ group: groupNameSchema, error: z.string() });
 
 /** Runtime statuses in which the singleton is alive and must not be started again. */
@@ -66,6 +70,14 @@ const ALIVE = new Set(["Running", "Pending", "ContinuedAsNew", "Suspended"]);
 /** Start when the instance is missing or has ended (Completed, Failed, Terminated, Canceled). */
 export function shouldStart(runtimeStatus: string | undefined): boolean {
   return runtimeStatus === undefined || !ALIVE.has(runtimeStatus);
+}
+
+/**
+ * A Suspended loop is alive but checks nothing (someone holding the Durable system key
+ * suspended it): the watchdog resumes it, records that and logs it as an error.
+ */
+export function shouldResume(runtimeStatus: string | undefined): boolean {
+  return runtimeStatus === "Suspended";
 }
 
 /** What the orchestration shows in its custom status after each cycle. */

@@ -19,7 +19,7 @@ export function otherTarget(target: Target): Target {
   return target === "primary" ? "secondary" : "primary";
 }
 
-export type TransitionKind = "failover" | "failback" | "failover_blocked" | "pause" | "resume" | "switch_applied" | "switch_failed" | "switch_verified" | "switch_drift";
+export type TransitionKind = "failover" | "failback" | "failover_blocked" | "pause" | "resume" | "switch_applied" | "switch_failed" | "switch_verified" | "switch_drift" | "loop_resumed";
 
 /** One line of the short summary the row keeps; the audit log keeps the full record. */
 export interface TransitionSummary {
@@ -50,7 +50,7 @@ export const optionalText = z.preprocess((v) => (v === "" || v === null ? undefi
 /** One entry of `recent_transitions`; the audit log stores the same fields. */
 export const transitionSummarySchema = z.object({
   at: z.string(),
-  kind: z.enum(["failover", "failback", "failover_blocked", "pause", "resume", "switch_applied", "switch_failed", "switch_verified", "switch_drift"]),
+  kind: z.enum(["failover", "failback", "failover_blocked", "pause", "resume", "switch_applied", "switch_failed", "switch_verified", "switch_drift", "loop_resumed"]),
   from: z.enum(["primary", "secondary"]),
   to: z.enum(["primary", "secondary"]),
   reason: z.string(),

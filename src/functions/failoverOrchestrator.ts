@@ -4,6 +4,7 @@ import { addSeconds } from "../core/clock";
 import { describeError } from "../core/errors";
 import type { GroupRemoved, HealthCheckResponse, SwitchCycleResponse, SwitchTargetResponse } from "../core/operations";
 import {
+  DELIVER_NOTIFICATIONS_ACTIVITY,
   DO_FAILOVER_ACTIVITY,
   HEALTH_CHECK_ACTIVITY,
   ORCHESTRATOR_NAME,
@@ -19,7 +20,7 @@ import { recordCycle } from "../core/telemetry";
 
 /**
  * The eternal loop of one failover group, one cycle per execution:
- * check -> switch if the policy says so -> wait for the timer or a wake event -> continueAsNew.
+ * check -> switch if the policy says so -> deliver pending notifications -> wait for the timer or a wake event -> continueAsNew.
  * Deterministic: time only from currentUtcDateTime, every I/O in an activity.
  */
 export const failoverOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -58,6 +59,15 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
       yield context.df.callActivity(RECORD_ERROR_ACTIVITY, { group, error });
     } catch {
       // Storage itself is failing; the next cycle tries again.
+    }
+  }
+  // The outbox: notifications of this cycle's transitions (and of control actions) leave here,
+  // after the check and the switch, so a dead webhook never delays either.
+  if (check?.has_webhook) {
+    try {
+      yield context.df.callActivity(DELIVER_NOTIFICATIONS_ACTIVITY, { group });
+    } catch {
+      // Storage failing: the entries stay pending and the next cycle tries again.
     }
   }
   const intervalSeconds = check?.check_interval_seconds ?? input.interval_seconds;

@@ -2,14 +2,16 @@ import { app } from "@azure/functions";
 import * as df from "durable-functions";
 import { groupNameSchema } from "../core/config";
 import { describeError } from "../core/errors";
-import { bootstrap } from "../core/operations";
-import { ensureOrchestration } from "./shared/orchestrationClient";
+import { bootstrap, pruneAudit, recordLoopResumed } from "../core/operations";
+import { ensureOrchestration, resumeIfSuspended } from "./shared/orchestrationClient";
 import { runtimeDeps } from "./shared/runtimeDeps";
 
 /**
  * Every 5 minutes: make sure the default group's row exists (when its endpoints are configured)
- * and that every group's singleton orchestration is alive. A fresh deployment needs no manual
- * start, and one group's failure never stops the others.
+ * and that every group's singleton orchestration is alive and running: a Suspended one is
+ * resumed, with an audit entry and an error-level log line naming the group. Then the group's
+ * audit retention (bounded work per run). A fresh deployment needs no manual start, and one
+ * group's failure never stops the others.
  */
 app.timer("watchdog", {
   // 5 minutes bounds how long a group's loop can stay dead; each run costs storage requests
@@ -34,8 +36,21 @@ app.timer("watchdog", {
       try {
         const { started, instance } = await ensureOrchestration(client, group, deps.config.policy.check_interval_seconds);
         if (started) context.log(`watchdog started ${instance.instance_id} (was ${instance.runtime_status ?? "missing"})`);
+        if (await resumeIfSuspended(client, instance, "resumed by the watchdog: a Suspended loop checks nothing")) {
+          const since = instance.last_updated_time ? `suspended since ${instance.last_updated_time}` : "suspended";
+          context.error(`watchdog found the loop of group "${group}" (${instance.instance_id}) Suspended, so no checks ran; it resumed it (${since})`);
+          await recordLoopResumed(deps, group, since);
+        }
       } catch (err) {
         context.error(`watchdog could not ensure the orchestration of group "${group}": ${describeError(err)}`);
+      }
+      try {
+        const pruned = await pruneAudit(deps, group);
+        if (pruned.deleted > 0 || pruned.expired > 0) {
+          context.log(`watchdog audit retention of group "${group}": ${pruned.deleted} deleted, ${pruned.expired} notifications expired${pruned.capped ? " (capped; the next run goes on)" : ""}`);
+        }
+      } catch (err) {
+        context.error(`watchdog could not apply audit retention to group "${group}": ${describeError(err)}`);
       }
     }
   },

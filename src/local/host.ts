@@ -195,14 +195,19 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       if (method === "GET" && instanceId) {
         const status = taskHub.status(instanceId, url.searchParams.get("showHistory") === "true");
         if (!status) return sendJson(res, 404, { error: `instance ${instanceId} not found` });
-        const code = status.runtimeStatus === "Running" || status.runtimeStatus === "Pending" ? 202 : status.runtimeStatus === "Completed" ? 200 : 400;
+        const code = status.runtimeStatus === "Running" || status.runtimeStatus === "Pending" || status.runtimeStatus === "Suspended" ? 202 : status.runtimeStatus === "Completed" ? 200 : 400;
         return sendJson(res, code, status);
       }
-      if (method === "POST" && instanceId && (parts[2] === "raiseEvent" || parts[2] === "terminate")) {
+      const verb = parts[2];
+      if (method === "POST" && instanceId && (verb === "raiseEvent" || verb === "terminate" || verb === "suspend" || verb === "resume")) {
         const outcome =
-          parts[2] === "raiseEvent"
+          verb === "raiseEvent"
             ? taskHub.raiseEvent(instanceId, parts[3] ?? "", body.trim() === "" ? null : JSON.parse(body))
-            : taskHub.terminate(instanceId, url.searchParams.get("reason") ?? "");
+            : verb === "terminate"
+              ? taskHub.terminate(instanceId, url.searchParams.get("reason") ?? "")
+              : verb === "suspend"
+                ? taskHub.suspend(instanceId)
+                : taskHub.resume(instanceId);
         return sendJson(res, outcome === "accepted" ? 202 : outcome === "gone" ? 410 : 404, { outcome });
       }
     }

@@ -8,7 +8,7 @@ import type { ScheduledAction } from "./replayGuard";
  * start may replace, what createdTime means, how an activity failure is worded.
  */
 
-export type RuntimeStatus = "Pending" | "Running" | "Completed" | "Failed" | "Terminated";
+export type RuntimeStatus = "Pending" | "Running" | "Suspended" | "Completed" | "Failed" | "Terminated";
 
 export interface InstanceStatus {
   readonly name: string;
@@ -81,10 +81,18 @@ export function newInstance(id: string, name: string, input: unknown, now: Date)
 }
 
 /**
- * Pending and Running instances are alive. The extension's default
+ * Pending, Running and Suspended instances are alive. The extension's default
  * overridableExistingInstanceStates (NonRunningStates) lets a new start replace only the others.
  */
 export function isAlive(i: Instance): boolean {
+  return i.status === "Pending" || i.status === "Running" || i.status === "Suspended";
+}
+
+/**
+ * Whether episodes run. A Suspended instance keeps what arrives (timers that fire, activity
+ * results, raised events) in its inbox and runs it only once resumed, as the extension does.
+ */
+export function isRunnable(i: Instance): boolean {
   return i.status === "Pending" || i.status === "Running";
 }
 

@@ -4,7 +4,7 @@ import { seededRandom, type ChaosCounters, type ChaosOptions } from "./chaos";
 import type { Registration } from "./functionsCore";
 import { ActionType, EventType, flattenActions, history, orchestrationTriggerInput, type HistoryEvent } from "./replayHistory";
 import { wallClock, type HubClock } from "./hubClock";
-import { InstanceAlreadyRunningError, activityFailureReason, continueAsNew, isAlive, newInstance, statusOf, type ExecutionRecord, type Instance, type InstanceStatus, type RuntimeStatus } from "./instances";
+import { InstanceAlreadyRunningError, activityFailureReason, continueAsNew, isAlive, isRunnable, newInstance, statusOf, type ExecutionRecord, type Instance, type InstanceStatus, type RuntimeStatus } from "./instances";
 import { NonDeterminismError, checkReplay, scheduledAction } from "./replayGuard";
 
 /**
@@ -103,6 +103,31 @@ export class LocalTaskHub {
     return "accepted";
   }
 
+  /**
+   * Suspends a Pending or Running instance (the Durable client's `suspend`): its status becomes
+   * Suspended and nothing of it runs until `resume`; what arrives meanwhile waits in its inbox.
+   */
+  suspend(instanceId: string): "accepted" | "not_found" | "gone" {
+    const i = this.instances.get(instanceId);
+    if (!i) return "not_found";
+    if (!this.alive(i)) return "gone";
+    i.status = "Suspended";
+    i.lastUpdatedTime = this.clock.now();
+    return "accepted";
+  }
+
+  /** Resumes a Suspended instance (the Durable client's `resume`) and runs what waited; a running one is left as it is. */
+  resume(instanceId: string): "accepted" | "not_found" | "gone" {
+    const i = this.instances.get(instanceId);
+    if (!i) return "not_found";
+    if (!this.alive(i)) return "gone";
+    if (i.status !== "Suspended") return "accepted";
+    i.status = "Running";
+    i.lastUpdatedTime = this.clock.now();
+    this.track(this.run(i));
+    return "accepted";
+  }
+
   /** Waits until no episode or activity is running (timers may still be pending). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -153,7 +178,7 @@ export class LocalTaskHub {
     try {
       do {
         i.dirty = false;
-        while (i.inbox.length > 0 && this.alive(i) && !this.stopped) await this.episode(i);
+        while (i.inbox.length > 0 && isRunnable(i) && !this.stopped) await this.episode(i);
       } while (i.dirty);
     } finally {
       i.busy = false;
@@ -177,7 +202,8 @@ export class LocalTaskHub {
       this.options.log?.(`orchestration ${i.id} failed: ${message}`);
       return;
     }
-    i.status = "Running";
+    // Suspended while this episode ran: it stays suspended (its actions are still taken).
+    if (i.status !== "Suspended") i.status = "Running";
     i.customStatus = state.customStatus ?? null;
     i.lastUpdatedTime = now;
     const added: HistoryEvent[] = [];

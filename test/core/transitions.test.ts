@@ -3,9 +3,8 @@ import { bootstrap, switchTarget, healthCheck, pause, resume } from "../../src/c
 import { startSampleBackend } from "../../src/local/sampleBackend";
 import { backendPair } from "../helpers/backends";
 import { bootstrappedGroup } from "../helpers/env";
-import { startReceiver } from "../helpers/receiver";
 
-describe("transitions on Azurite: standby verification, audit history, notifications, groups", () => {
+describe("transitions on Azurite: standby verification, audit history, groups", () => {
   const backends = backendPair();
 
   const setup = (settings: Record<string, string> = {}) =>
@@ -72,35 +71,6 @@ describe("transitions on Azurite: standby verification, audit history, notificat
     await deps.audit.table.createEntity({ partitionKey: "state", rowKey: "0002", at: "2026-01-01T00:00:00.000Z", kind: "teleport", from_target: "primary", to_target: "primary" });
     const page = await deps.audit.list("state", 5);
     expect(page.entries.find((e) => e.id === "0002")).toMatchObject({ malformed: true, kind: "teleport", problems: [{ path: "kind", message: expect.stringContaining('(got "teleport")') }] });
-  });
-
-  test("notifications: delivered after the receiver's first two failures, with text for Teams/Slack; the attempts are recorded", async () => {
-    const receiver = await startReceiver(2);
-    try {
-      const { deps } = await setup({ NOTIFY_WEBHOOK_URL: receiver.url });
-      await switchTarget(deps, "state", { reason: "drill", actor: "carol" });
-      expect(receiver.attempts).toBe(3);
-      expect(receiver.received).toHaveLength(1);
-      expect(receiver.received[0]).toMatchObject({ group: "state", kind: "failover", from: "primary", to: "secondary", actor: "carol", failover_count: 1 });
-      expect(receiver.received[0]!.text).toMatch(/\*\*Failover\*\* in failover group `state`: primary -> secondary\..*Reason: drill/s);
-      const [entry] = (await deps.audit.list("state", 1)).entries;
-      expect(entry).toMatchObject({ notification_status: "delivered", notification_attempts: 3 });
-    } finally {
-      await receiver.close();
-    }
-  });
-
-  test("a receiver that never answers 2xx: the failover stands, the failed delivery is recorded", async () => {
-    const receiver = await startReceiver(1000);
-    try {
-      const { deps, row } = await setup({ NOTIFY_WEBHOOK_URL: receiver.url });
-      expect(await switchTarget(deps, "state")).toMatchObject({ changed: true });
-      expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1 });
-      const [entry] = (await deps.audit.list("state", 1)).entries;
-      expect(entry).toMatchObject({ notification_status: "failed", notification_attempts: 3, notification_error: "after 3 attempts: HTTP 500" });
-    } finally {
-      await receiver.close();
-    }
   });
 
   test("pause and resume are recorded with the caller; while paused nothing switches automatically", async () => {

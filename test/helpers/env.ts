@@ -42,7 +42,7 @@ export class ManualClock implements Clock {
 
 export function testDeps(env: Record<string, string>, clock: Clock = new ManualClock()): { deps: FailoverDeps; config: AppConfig; clock: Clock } {
   const config = loadConfig(env);
-  return { deps: createDeps(config, { clock, notify: { attempts: 3, firstDelayMs: 20, timeoutMs: 1000 } }), config, clock };
+  return { deps: createDeps(config, { clock, notify: { timeoutMs: 1000 } }), config, clock };
 }
 
 /** Fresh tables with the default group's row created, a manual clock, and a reader for the raw row. */

@@ -1,4 +1,4 @@
-import { DO_FAILOVER_ACTIVITY, HEALTH_CHECK_ACTIVITY, RECORD_ERROR_ACTIVITY, WAKE_EVENT } from "../../src/core/orchestrationContract";
+import { DELIVER_NOTIFICATIONS_ACTIVITY, DO_FAILOVER_ACTIVITY, HEALTH_CHECK_ACTIVITY, RECORD_ERROR_ACTIVITY, WAKE_EVENT } from "../../src/core/orchestrationContract";
 import { ActionType, history } from "../../src/local/replayHistory";
 import { HistoryBuilder, T0, at, check, failoverResult, replay } from "../helpers/replay";
 
@@ -166,5 +166,31 @@ describe("failover orchestrator through the durable-functions replay engine", ()
     const bad = { group: "a/b", interval_seconds: 30 };
     const h = new HistoryBuilder(bad);
     await expect(replay(h.events, bad)).rejects.toMatchObject({ message: expect.stringContaining("group") });
+  });
+
+  test("with a webhook: the outbox is delivered after the check and the switch, before the timer; its failure neither records a check error nor stops the loop", async () => {
+    const h = new HistoryBuilder(input);
+    const id = h.scheduled(HEALTH_CHECK_ACTIVITY, { group: "state" }, T0);
+    h.episode(at(1), history.taskCompleted(at(1), id, check({ healthy: false, recommendation: "failover", reason: "threshold", has_webhook: true })));
+    const failoverId = h.scheduled(DO_FAILOVER_ACTIVITY, {}, at(1));
+    h.episode(at(2), history.taskCompleted(at(2), failoverId, failoverResult()));
+    const delivering = await replay(h.events, input);
+    expect(delivering.actions.at(-1)).toMatchObject({ actionType: ActionType.CallActivity, functionName: DELIVER_NOTIFICATIONS_ACTIVITY, input: { group: "state" } });
+
+    const deliverId = h.scheduled(DELIVER_NOTIFICATIONS_ACTIVITY, { group: "state" }, at(2));
+    h.episode(at(3), history.taskFailed(at(3), deliverId, "Activity function 'deliver_notifications' failed: storage down"));
+    const after = await replay(h.events, input);
+    expect(after.actions.map((a) => a.functionName ?? a.actionType).slice(-3)).toEqual([DELIVER_NOTIFICATIONS_ACTIVITY, ActionType.CreateTimer, ActionType.WaitForExternalEvent]);
+    expect(after.actions.some((a) => a.functionName === RECORD_ERROR_ACTIVITY)).toBe(false);
+    expect(after.customStatus).toMatchObject({ last_status: "FAILOVER_DONE", next_check_utc: at(30).toISOString() });
+    expect(after.customStatus).not.toHaveProperty("error");
+  });
+
+  test("without a webhook no delivery activity is scheduled", async () => {
+    const h = new HistoryBuilder(input);
+    const id = h.scheduled(HEALTH_CHECK_ACTIVITY, { group: "state" }, T0);
+    h.episode(at(1), history.taskCompleted(at(1), id, check()));
+    const waiting = await replay(h.events, input);
+    expect(waiting.actions.some((a) => a.functionName === DELIVER_NOTIFICATIONS_ACTIVITY)).toBe(false);
   });
 });

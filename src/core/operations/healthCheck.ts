@@ -32,6 +32,8 @@ export interface HealthCheckResponse {
   readonly next_counted_check_utc?: string;
   /** The group has a switch plan: the orchestration then runs the switch cycle after the check. */
   readonly has_switch_plan?: boolean;
+  /** A notification webhook is configured: the orchestration then delivers the group's outbox after the check. */
+  readonly has_webhook?: boolean;
 }
 
 /** The answer of a check: the probe of the active endpoint and the row's view after it. */
@@ -88,6 +90,7 @@ export async function healthCheck(deps: FailoverDeps, group: string, cycle: stri
     const response: HealthCheckResponse = {
       ...checkResponse(group, activeProbe, s, policy, decided),
       ...(planText(loaded.raw, group === deps.config.defaultGroup, deps.config.switchPlan) ? { has_switch_plan: true } : {}),
+      ...(deps.config.notifyWebhookUrl ? { has_webhook: true } : {}),
     };
     return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, primary: primaryProbe } } };
   });

@@ -8,6 +8,9 @@ export { cycleCheck, healthCheck, type GroupRemoved, type HealthCheckResponse } 
 export { manualCheck } from "./manualCheck";
 export { pause, resume, type ControlResponse, type PauseInput } from "./pauseResume";
 export { recordCheckError } from "./recordCheckError";
+export { deliverNotifications, type DeliveryReport } from "./deliverNotifications";
+export { pruneAudit, PRUNE_MAX_CHANGES, type PruneReport } from "./pruneAudit";
+export { recordLoopResumed } from "./recordLoopResumed";
 export { switchTarget, type SwitchTargetRequest, type SwitchTargetResponse } from "./switchTarget";
 export { switchCycle, type SwitchCycleResponse } from "./switchCycle";
 export { readiness, recordReadiness, type ReadinessResponse } from "./readiness";

@@ -1,5 +1,5 @@
 import type { DurableClient } from "durable-functions";
-import { ORCHESTRATOR_NAME, instanceIdFor, shouldStart } from "../../core/orchestrationContract";
+import { ORCHESTRATOR_NAME, instanceIdFor, shouldResume, shouldStart } from "../../core/orchestrationContract";
 
 /** Durable client helpers shared by the start and status endpoints and the watchdog. Not an entry point. */
 
@@ -34,6 +34,13 @@ export async function instanceStatus(client: DurableClient, group: string): Prom
     if (err instanceof Error && /HTTP 404/.test(err.message)) return { instance_id: instanceId };
     throw err;
   }
+}
+
+/** Resumes the group's singleton when it is Suspended; returns whether it did. */
+export async function resumeIfSuspended(client: DurableClient, instance: InstanceInfo, reason: string): Promise<boolean> {
+  if (!shouldResume(instance.runtime_status)) return false;
+  await client.resume(instance.instance_id, encodeURIComponent(reason));
+  return true;
 }
 
 /**
