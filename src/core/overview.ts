@@ -91,17 +91,8 @@ export interface ReadinessView {
   readonly summary: string;
 }
 
-/**
- * The row's drift and readiness fields, written by the switch cycle. Typed here as optional so
- * the overview reads them from any row: a row (or an app version) without them shows neither.
- */
-type DriftAndReadiness = Partial<{
-  readonly switch_drift: string;
-  readonly switch_drift_since_utc: string;
-  readonly readiness_ready: boolean;
-  readonly readiness_problems: readonly string[];
-  readonly readiness_checked_utc: string;
-}>;
+/** The row's drift and readiness fields, written by the switch cycle (absent on rows that have none). */
+type DriftAndReadiness = Pick<FailoverState, "switch_drift" | "switch_drift_since_utc" | "readiness_ready" | "readiness_problems" | "readiness_checked_utc">;
 
 export function driftView(state: DriftAndReadiness): DriftView | undefined {
   if (!state.switch_drift) return undefined;
@@ -285,7 +276,7 @@ export function trafficView(state: FailoverState, hasPlan?: boolean): TrafficVie
 }
 
 /** One group's overview from its parsed row; `hasPlan` as for trafficView. */
-export function groupOverview(group: string, state: FailoverState & DriftAndReadiness, policy: Policy, loop: LoopStatus, now: Date, hasPlan?: boolean): GroupOverview {
+export function groupOverview(group: string, state: FailoverState, policy: Policy, loop: LoopStatus, now: Date, hasPlan?: boolean): GroupOverview {
   const drift = driftView(state);
   const readiness = readinessView(state);
   const lockUntil = state.lock_until_utc ? Date.parse(state.lock_until_utc) : undefined;

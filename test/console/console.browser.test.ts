@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type Page, type Request } from "playwright-core";
 import { startAzurite, type AzuriteHandle } from "../../src/local/azurite";
 import { standInCredential } from "../../src/local/azureStandIn/credential";
-import { samplePlan, seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
+import { SAMPLE_IDS, samplePlan, seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
 import { startAzureStandIn, type AzureStandIn } from "../../src/local/azureStandIn/server";
 import { call, eventually } from "../../src/local/client";
 import { startLocalHost, type LocalHost } from "../../src/local/host";
@@ -101,6 +101,9 @@ describe("operator console in Chromium", () => {
     await card("state").locator('[data-field="traffic"][data-state="verified"]').waitFor({ timeout: 20_000 });
     expect(await card("state").locator('[data-field="traffic"]').innerText()).toMatch(/^Traffic: verified \d\d:\d\d:\d\dZ at primary — the resources already matched, nothing was written$/);
     expect(await card("payments").locator('[data-field="traffic"]').innerText()).toBe("Traffic: no switch plan: row only");
+    // The plan's readiness, checked at init: every step can run.
+    expect(await card("state").locator('[data-field="readiness"]').innerText()).toMatch(/^READY \(checked \d\d:\d\d:\d\dZ\)$/);
+    expect(await card("payments").locator('[data-field="readiness"]').count()).toBe(0);
     // Several refreshes pass; every request of the page was a GET to this app, carrying the key.
     await eventually("four refreshes", async () => ((await refreshes()) >= 4 ? true : undefined));
     expect(requests.length).toBeGreaterThan(4);
@@ -155,6 +158,14 @@ describe("operator console in Chromium", () => {
     expect(row.body.state).toMatchObject({ paused: true, pause_reason: "database upgrade" });
     mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  test("traffic moved by hand: the card shows DRIFT with the step and what differs", async () => {
+    standIn.resources.edit(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-east`, { endpointStatus: "Enabled" });
+    const drift = card("state").locator('[data-field="drift"]');
+    await drift.waitFor({ timeout: 20_000 });
+    expect(await drift.innerText()).toMatch(/^DRIFT since \d\d:\d\d:\d\dZ: step 0 \(traffic_manager tm-app\): expected secondary only, reads both/);
+    expect(writes()).toHaveLength(1);
   });
 
   test("storage down: a red banner names the failure, and the last cards stay, dimmed", async () => {
