@@ -92,7 +92,7 @@ export const CONSOLE_SCRIPT = String.raw`
   }
 
   function notifiedText(e) {
-    var attempts = e.notification_attempts ? " (" + e.notification_attempts + " attempts)" : "";
+    var attempts = e.notification_attempts ? " (" + e.notification_attempts + (e.notification_attempts === 1 ? " attempt)" : " attempts)") : "";
     if (e.notified_utc) return "notified " + clock(e.notified_utc) + " (" + duration((Date.parse(e.notified_utc) - Date.parse(e.at)) / 1000) + " after)" + attempts;
     if (e.notification_status === "delivered") return "notified (delivery time not recorded)" + attempts;
     if (e.notification_status === "failed") return "notification FAILED" + attempts + (e.notification_error ? ": " + e.notification_error : "");
