@@ -10,6 +10,7 @@ import { startLocalHost, type LocalHost } from "../../src/local/host";
 import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
 import { backendPair } from "../helpers/backends";
 import { testEnv } from "../helpers/env";
+import { startReceiver, type WebhookReceiver } from "../helpers/receiver";
 
 /**
  * The console in a real browser: Debian's Chromium driven by playwright-core (never a
@@ -42,6 +43,7 @@ describe("operator console in Chromium", () => {
   let host: LocalHost;
   let azurite: AzuriteHandle;
   let standIn: AzureStandIn;
+  let receiver: WebhookReceiver;
   let page: Page;
   const requests: Request[] = [];
   const cspViolations: string[] = [];
@@ -51,6 +53,7 @@ describe("operator console in Chromium", () => {
     // Its own Azurite, so the last test can take storage away for real.
     azurite = await startAzurite();
     standIn = await startAzureStandIn();
+    receiver = await startReceiver();
     seedSampleTargets(standIn);
     host = await startLocalHost({
       credential: standInCredential,
@@ -63,6 +66,7 @@ describe("operator console in Chromium", () => {
         PROBE_TIMEOUT_MS: "500",
         COOLDOWN_SECONDS: "600",
         SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns"])),
+        NOTIFY_WEBHOOK_URL: receiver.url,
         ARM_ENDPOINT: standIn.endpoint,
         ARM_AUDIENCE: `${standIn.endpoint}/.default`,
         SWITCH_EXTRA_CA_PEM: standIn.caPem,
@@ -84,6 +88,7 @@ describe("operator console in Chromium", () => {
     await page?.close();
     await host?.stop();
     await standIn?.stop();
+    await receiver?.close();
     await paymentsPrimary?.close();
     await azurite?.stop();
   });
@@ -119,8 +124,10 @@ describe("operator console in Chromium", () => {
     const entry = card("state").locator("ol.timeline li.failover");
     await entry.waitFor();
     expect(await entry.innerText()).toMatch(/FAILOVER primary → secondary\s+by orchestrator/);
-    // The detection time recorded on the audit entry, not an estimate; no webhook is configured.
-    expect(await entry.locator(".steps").innerText()).toMatch(/first failed check (\d\d:\d\d:\d\dZ) → threshold reached, switched \d\d:\d\d:\d\dZ \(\d+ s\) → standby probe 200 in \d+ ms → no notification configured$/);
+    // The detection time recorded on the audit entry, not an estimate; the notification's delivery time once the loop delivered it.
+    await entry.getByText(/→ notified \d\d:\d\d:\d\dZ/).waitFor({ timeout: 20_000 });
+    expect(await entry.locator(".steps").innerText()).toMatch(/first failed check (\d\d:\d\d:\d\dZ) → threshold reached, switched \d\d:\d\d:\d\dZ \(\d+ s\) → standby probe 200 in \d+ ms → notified \d\d:\d\d:\d\dZ \(\d+ s after\)( \(1 attempt\))?$/);
+    expect(receiver.received.map((r) => JSON.parse(r.body).kind)).toContain("failover");
     // Traffic follows: Traffic Manager and DNS moved, verified, with what each step did.
     const traffic = card("state").locator('[data-field="traffic"][data-state="verified"]');
     await traffic.getByText("at secondary").waitFor({ timeout: 20_000 });
