@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { history, type HistoryEvent } from "./replayHistory";
+import { EventType, history, type HistoryEvent } from "./replayHistory";
 import type { ScheduledAction } from "./replayGuard";
 
 /**
@@ -109,8 +109,15 @@ export function activityFailureReason(functionName: string, message: string): st
   return `Activity function '${functionName}' failed: ${message}`;
 }
 
-/** Starts the instance's next execution. Events already in the inbox stay for it. */
+/**
+ * Starts the instance's next execution. External events already in the inbox stay for it (the
+ * extension carries them over); a timer or activity result of the ending execution that arrived
+ * while its last episode ran is dropped, as the Azure Storage provider discards a message whose
+ * execution id is not the current one (otherwise the new execution's task of the same id would
+ * complete at once).
+ */
 export function continueAsNew(i: Instance, input: unknown, now: Date): void {
+  i.inbox = i.inbox.filter((event) => event.EventType === EventType.EventRaised);
   i.executionId = randomUUID();
   i.executions++;
   i.input = input;
