@@ -1,5 +1,5 @@
 import { ATTR, METRICS } from "../../src/core/telemetry";
-import { bicep, findProperties, moduleDeployment, type Json } from "./arm";
+import { buildMainTemplate, findProperties, moduleDeployment, type Json } from "./arm";
 import { expand, type Expanded } from "./armEval";
 
 /**
@@ -12,9 +12,7 @@ let alertsTemplate: Json;
 let workbookTemplate: Json;
 
 beforeAll(() => {
-  const build = bicep(["build", "bicep/main.bicep", "--stdout"]);
-  if (build.status !== 0) throw new Error(`bicep build failed:\n${build.stderr}`);
-  main = JSON.parse(build.stdout);
+  main = buildMainTemplate();
   alertsTemplate = moduleDeployment(main, "alerts").properties.template;
   workbookTemplate = moduleDeployment(main, "workbook").properties.template;
 });

@@ -33,6 +33,13 @@ export function bicep(args: readonly string[], env: Record<string, string | unde
   return run("bash", [BICEP_SCRIPT, ...args], { ...PARAM_ENV, ...env }, cwd);
 }
 
+/** bicep/main.bicep compiled by the real Bicep CLI into its ARM JSON (throws with the compiler's errors). */
+export function buildMainTemplate(): Json {
+  const build = bicep(["build", "bicep/main.bicep", "--stdout"]);
+  if (build.status !== 0) throw new Error(`bicep build failed:\n${build.stderr}`);
+  return JSON.parse(build.stdout) as Json;
+}
+
 /** Compiler and linter diagnostics in the CLI's default text format. */
 export function diagnosticLines(output: string): string[] {
   return output.split("\n").filter((line) => /: (Warning|Error|Info) /.test(line));

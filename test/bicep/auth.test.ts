@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { OPERATOR_ROLE, READER_ROLE } from "../../src/core/identity";
-import { BICEP_SCRIPT, ROOT, bicep, findProperties, makeTempDir, moduleDeployment, readJson, type Json } from "./arm";
+import { BICEP_SCRIPT, ROOT, bicep, buildMainTemplate, findProperties, makeTempDir, moduleDeployment, readJson, type Json } from "./arm";
 import { PUBLIC_CLOUD_ENVIRONMENT, expand, flatten, type At, type Expanded, type Options } from "./armEval";
 
 /**
@@ -16,9 +16,7 @@ import { PUBLIC_CLOUD_ENVIRONMENT, expand, flatten, type At, type Expanded, type
 let main: Json;
 
 beforeAll(() => {
-  const build = bicep(["build", "bicep/main.bicep", "--stdout"]);
-  if (build.status !== 0) throw new Error(`bicep build failed:\n${build.stderr}`);
-  main = JSON.parse(build.stdout);
+  main = buildMainTemplate();
 }, 300_000);
 
 const APP: At = { subscriptionId: "00000000-0000-0000-0000-00000000a990", resourceGroup: "rg-failover" };

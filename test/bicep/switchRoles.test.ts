@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ROLES as STAND_IN_ROLES, assignmentsGrant } from "../../src/local/azureStandIn/roles";
-import { BICEP_SCRIPT, ROOT, bicep, makeTempDir, moduleDeployment, readJson, type Json } from "./arm";
+import { BICEP_SCRIPT, ROOT, bicep, buildMainTemplate, makeTempDir, moduleDeployment, readJson, type Json } from "./arm";
 import { expand, flatten, type At, type Expanded } from "./armEval";
 
 /**
@@ -17,9 +17,7 @@ import { expand, flatten, type At, type Expanded } from "./armEval";
 let main: Json;
 
 beforeAll(() => {
-  const build = bicep(["build", "bicep/main.bicep", "--stdout"]);
-  if (build.status !== 0) throw new Error(`bicep build failed:\n${build.stderr}`);
-  main = JSON.parse(build.stdout);
+  main = buildMainTemplate();
 }, 300_000);
 
 /** The app's own resource group; every target below lives elsewhere. */
