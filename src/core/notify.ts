@@ -1,5 +1,5 @@
 import { fetch, type Dispatcher } from "undici";
-import type { AuditEntry } from "./auditLog";
+import type { AuditEntry } from "./auditEntry";
 import { redact } from "./redact";
 import { TEXT_LIMITS, capText, escapeChatText } from "./text";
 import type { TransitionSummary } from "./state";

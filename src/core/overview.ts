@@ -2,7 +2,7 @@ import { FailoverError, describeError } from "./errors";
 import type { FailbackMode, Policy } from "./knobs";
 import { effectivePolicy, type FailoverState, type Target } from "./state";
 import type { StateStore } from "./storage";
-import { switchTimings } from "./switch/saga";
+import { driftView, readinessView, trafficView, type DriftView, type ReadinessView, type TrafficView } from "./trafficView";
 
 /**
  * What an operator needs to see of each group, computed from the row, the effective policy
@@ -51,67 +51,6 @@ export interface LoopLiveness {
   readonly error?: string;
 }
 
-/**
- * Whether traffic is where the row says, from the switch saga's fields on the row:
- * `verified` with the evidence and time; `applying`, `applied`, `propagating` or `failed`
- * (with the step, error class and message); `not_run` when the group has a plan the loop has
- * not run yet; `row_only` without a plan (the failover moves the row only). `summary` is the
- * one line the console and the CLI both show.
- */
-export interface TrafficView {
-  readonly state: "verified" | "applying" | "applied" | "propagating" | "failed" | "not_run" | "row_only";
-  /** The side the switch moves traffic to (the row's switch_target). */
-  readonly target?: Target;
-  /** When the state was reached: verified, applied, or the intent to switch. */
-  readonly at?: string;
-  /** What each step of the last apply did ("traffic_manager: secondary enabled, primary disabled (2 writes)"). */
-  readonly evidence?: readonly string[];
-  readonly failed_step?: number;
-  readonly error_class?: string;
-  readonly error?: string;
-  readonly attempts?: number;
-  readonly next_attempt_utc?: string;
-  /** Seconds from detection to intent, applied and verified (see switchTimings). */
-  readonly timings?: ReturnType<typeof switchTimings>;
-  readonly summary: string;
-}
-
-/** Traffic found away from the row's target after a verified switch (the switch cycle's drift check). */
-export interface DriftView {
-  readonly detail: string;
-  readonly since?: string;
-  readonly summary: string;
-}
-
-/** The last readiness check of the switch plan: can every step run (resource there, role held)? */
-export interface ReadinessView {
-  readonly ready: boolean;
-  readonly problems: readonly string[];
-  readonly checked_utc?: string;
-  readonly summary: string;
-}
-
-/** The row's drift and readiness fields, written by the switch cycle (absent on rows that have none). */
-type DriftAndReadiness = Pick<FailoverState, "switch_drift" | "switch_drift_since_utc" | "readiness_ready" | "readiness_problems" | "readiness_checked_utc">;
-
-export function driftView(state: DriftAndReadiness): DriftView | undefined {
-  if (!state.switch_drift) return undefined;
-  const since = state.switch_drift_since_utc;
-  return { detail: state.switch_drift, ...(since ? { since } : {}), summary: `DRIFT${since ? ` since ${clockOf(since)}` : ""}: ${state.switch_drift}` };
-}
-
-export function readinessView(state: DriftAndReadiness): ReadinessView | undefined {
-  if (state.readiness_ready === undefined) return undefined;
-  const problems = state.readiness_problems ?? [];
-  const checked = state.readiness_checked_utc;
-  const when = checked ? ` (checked ${clockOf(checked)})` : "";
-  return {
-    ready: state.readiness_ready,
-    problems,
-    ...(checked ? { checked_utc: checked } : {}),
-    summary: state.readiness_ready ? `READY${when}` : `NOT READY${when}: ${problems.length > 0 ? problems.join("; ") : "no problem named"}`,
-  };
-}
 
 export interface GroupOverview {
   readonly group: string;
@@ -188,92 +127,6 @@ function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
   });
 }
 
-/** HH:MM:SSZ of an ISO time, as the console and the CLI show times. */
-export function clockOf(iso: string): string {
-  return `${new Date(iso).toISOString().slice(11, 19)}Z`;
-}
-
-const MAX_EVIDENCE = 10;
-
-/** "kind: detail" of each step the row's switch_steps records; an unreadable value yields nothing. */
-function stepEvidence(stepsJson: string | undefined): string[] {
-  if (!stepsJson) return [];
-  try {
-    const steps = JSON.parse(stepsJson) as unknown;
-    if (!Array.isArray(steps)) return [];
-    return steps.slice(0, MAX_EVIDENCE).flatMap((s: unknown) => {
-      const step = s && typeof s === "object" ? (s as Record<string, unknown>) : {};
-      return typeof step.kind === "string" && typeof step.detail === "string" ? [`${step.kind}: ${step.detail}`] : [];
-    });
-  } catch {
-    return [];
-  }
-}
-
-/**
- * Whether traffic is verified at the active target, from the row alone. `hasPlan` says
- * whether the group has a switch plan; undefined means unknown, and then a row without saga
- * fields reads as a row without a plan.
- */
-export function trafficView(state: FailoverState, hasPlan?: boolean): TrafficView {
-  if (state.switch_state === undefined) {
-    return hasPlan
-      ? { state: "not_run", summary: "switch plan not run yet: the next cycle checks that traffic matches the row; until then the row only" }
-      : { state: "row_only", summary: "no switch plan: row only" };
-  }
-  const target = state.switch_target ?? state.active_target;
-  const evidence = stepEvidence(state.switch_steps);
-  const timings = switchTimings(state);
-  const base = { target, ...(evidence.length > 0 ? { evidence } : {}), ...(Object.keys(timings).length > 0 ? { timings } : {}) };
-  const shown = evidence.length > 0 ? evidence.join("; ") : "the resources already matched, nothing was written";
-  // The row moved again (edited, or switched) after this switch: its saga has not caught up yet.
-  if (target !== state.active_target) {
-    return { state: "applying", ...base, summary: `row says ${state.active_target}, traffic last switched to ${target}: applying to ${state.active_target} at the next cycle` };
-  }
-  const lastProblem = state.switch_error ? ` (last: ${state.switch_error_class ? `${state.switch_error_class}: ` : ""}${state.switch_error})` : "";
-  switch (state.switch_state) {
-    case "verified": {
-      const at = state.switch_verified_utc;
-      return { state: "verified", ...base, ...(at ? { at } : {}), summary: `verified${at ? ` ${clockOf(at)}` : ""} at ${target} — ${shown}` };
-    }
-    case "applied":
-    case "propagating": {
-      const at = state.switch_applied_utc;
-      const waiting = state.switch_state === "propagating" ? "propagating (applied, waiting for the service to report it done)" : "applied, not verified yet";
-      return { state: state.switch_state, ...base, ...(at ? { at } : {}), summary: `${waiting} to ${target}${at ? ` since ${clockOf(at)}` : ""}${lastProblem} — ${shown}` };
-    }
-    case "failed": {
-      const next = state.switch_next_attempt_utc;
-      return {
-        state: "failed",
-        ...base,
-        ...(state.switch_failed_step !== undefined ? { failed_step: state.switch_failed_step } : {}),
-        ...(state.switch_error_class ? { error_class: state.switch_error_class } : {}),
-        ...(state.switch_error ? { error: state.switch_error } : {}),
-        ...(state.switch_attempts !== undefined ? { attempts: state.switch_attempts } : {}),
-        ...(next ? { next_attempt_utc: next } : {}),
-        summary:
-          `FAILED to move traffic to ${target}` +
-          (state.switch_failed_step !== undefined ? ` at step ${state.switch_failed_step}` : "") +
-          (state.switch_error_class ? ` (${state.switch_error_class})` : "") +
-          `: ${state.switch_error ?? "unknown error"}` +
-          (state.switch_attempts !== undefined ? `; attempt ${state.switch_attempts}` : "") +
-          (next ? `, next at ${clockOf(next)}` : ""),
-      };
-    }
-    default: {
-      const at = state.switch_intent_utc;
-      return {
-        state: "applying",
-        ...base,
-        ...(at ? { at } : {}),
-        ...(state.switch_error_class ? { error_class: state.switch_error_class } : {}),
-        ...(state.switch_error ? { error: state.switch_error } : {}),
-        summary: `applying to ${target}${at ? ` since ${clockOf(at)}` : ""}${lastProblem}`,
-      };
-    }
-  }
-}
 
 /** One group's overview from its parsed row; `hasPlan` as for trafficView. */
 export function groupOverview(group: string, state: FailoverState, policy: Policy, loop: LoopStatus, now: Date, hasPlan?: boolean): GroupOverview {

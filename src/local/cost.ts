@@ -2,7 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAzurite } from "./azurite";
 import { COUNTS_FILE, countStorageRequests, currentDeployment, readCounts } from "./costCount";
-import { compareWithToday, comparisonLine, costReport, costTable, type CostCounts, type Deployment } from "./costModel";
+import { compareWithToday, type CostCounts, type Deployment } from "./costModel";
+import { comparisonLine, costReport, costTable } from "./costReport";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "./functionsCore";
 
 /**

@@ -84,17 +84,15 @@ export class LocalTaskHub {
   }
 
   raiseEvent(instanceId: string, name: string, data: unknown): "accepted" | "not_found" | "gone" {
-    const i = this.instances.get(instanceId);
-    if (!i) return "not_found";
-    if (!this.alive(i)) return "gone";
+    const i = this.liveInstance(instanceId);
+    if (typeof i === "string") return i;
     this.deliver(i, i.executionId, history.eventRaised(this.clock.now(), name, data));
     return "accepted";
   }
 
   terminate(instanceId: string, reason: string): "accepted" | "not_found" | "gone" {
-    const i = this.instances.get(instanceId);
-    if (!i) return "not_found";
-    if (!this.alive(i)) return "gone";
+    const i = this.liveInstance(instanceId);
+    if (typeof i === "string") return i;
     this.clearTimers(i);
     i.status = "Terminated";
     i.output = reason;
@@ -103,14 +101,20 @@ export class LocalTaskHub {
     return "accepted";
   }
 
+  /** The instance a control call (terminate, suspend, resume) acts on, or why there is none. */
+  private liveInstance(instanceId: string): Instance | "not_found" | "gone" {
+    const i = this.instances.get(instanceId);
+    if (!i) return "not_found";
+    return this.alive(i) ? i : "gone";
+  }
+
   /**
    * Suspends a Pending or Running instance (the Durable client's `suspend`): its status becomes
    * Suspended and nothing of it runs until `resume`; what arrives meanwhile waits in its inbox.
    */
   suspend(instanceId: string): "accepted" | "not_found" | "gone" {
-    const i = this.instances.get(instanceId);
-    if (!i) return "not_found";
-    if (!this.alive(i)) return "gone";
+    const i = this.liveInstance(instanceId);
+    if (typeof i === "string") return i;
     i.status = "Suspended";
     i.lastUpdatedTime = this.clock.now();
     return "accepted";
@@ -118,9 +122,8 @@ export class LocalTaskHub {
 
   /** Resumes a Suspended instance (the Durable client's `resume`) and runs what waited; a running one is left as it is. */
   resume(instanceId: string): "accepted" | "not_found" | "gone" {
-    const i = this.instances.get(instanceId);
-    if (!i) return "not_found";
-    if (!this.alive(i)) return "gone";
+    const i = this.liveInstance(instanceId);
+    if (typeof i === "string") return i;
     if (i.status !== "Suspended") return "accepted";
     i.status = "Running";
     i.lastUpdatedTime = this.clock.now();

@@ -1,5 +1,6 @@
 import { loadConfig } from "../../src/core/config";
-import { driftView, groupOverview, loopLiveness, readOverviews, readinessView, staleAfterSeconds, trafficView } from "../../src/core/overview";
+import { groupOverview, loopLiveness, readOverviews, staleAfterSeconds } from "../../src/core/overview";
+import { driftView, readinessView, trafficView } from "../../src/core/trafficView";
 import { initialState, PARTITION_KEY, type FailoverState } from "../../src/core/state";
 import { bootstrappedGroup, testEnv } from "../helpers/env";
 import { createTableClient, StateStore } from "../../src/core/storage";

@@ -1,5 +1,5 @@
 import { TableClient, type TransactionAction } from "@azure/data-tables";
-import { auditRowKey } from "../../src/core/auditLog";
+import { auditRowKey } from "../../src/core/auditEntry";
 import { PRUNE_MAX_CHANGES, pruneAudit } from "../../src/core/operations";
 import type { TransitionSummary } from "../../src/core/state";
 import { ManualClock, storageConnectionString, testDeps, testEnv } from "../helpers/env";

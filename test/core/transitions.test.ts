@@ -1,4 +1,4 @@
-import { auditRowKey } from "../../src/core/auditLog";
+import { auditRowKey } from "../../src/core/auditEntry";
 import { bootstrap, switchTarget, healthCheck, pause, resume } from "../../src/core/operations";
 import { startSampleBackend } from "../../src/local/sampleBackend";
 import { backendPair } from "../helpers/backends";

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readmeWithCosts } from "../../src/local/cost";
 import { currentDeployment, readCounts } from "../../src/local/costCount";
-import { ASSUMPTIONS, TODAY, compareWithToday, comparisonLine, costTable, emptyPollsInGap, monthlyBill, totalTransactions, type Deployment } from "../../src/local/costModel";
+import { ASSUMPTIONS, TODAY, compareWithToday, emptyPollsInGap, monthlyBill, totalTransactions, type Deployment } from "../../src/local/costModel";
+import { comparisonLine, costTable } from "../../src/local/costReport";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/functionsCore";
 
 /** The cost model is a pure function of the committed counts: the README's table is what it computes. */

@@ -1,4 +1,4 @@
-import { auditEntryTime } from "../auditLog";
+import { auditEntryTime } from "../auditEntry";
 import type { FailoverDeps } from "../deps";
 
 /** Most entries one watchdog run deletes or expires per group; the next run goes on from there. */
