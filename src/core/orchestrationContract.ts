@@ -80,6 +80,11 @@ export function shouldResume(runtimeStatus: string | undefined): boolean {
   return runtimeStatus === "Suspended";
 }
 
+/** The loop is running its cycles: alive and not Suspended. */
+export function isLooping(runtimeStatus: string | undefined): boolean {
+  return !shouldStart(runtimeStatus) && !shouldResume(runtimeStatus);
+}
+
 /** What the orchestration shows in its custom status after each cycle. */
 export interface CycleStatus {
   readonly group: string;

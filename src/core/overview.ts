@@ -1,5 +1,6 @@
 import { FailoverError, describeError } from "./errors";
 import type { FailbackMode, Policy } from "./knobs";
+import { isLooping } from "./orchestrationContract";
 import { effectivePolicy, type FailoverState, type Target } from "./state";
 import type { StateStore } from "./storage";
 import { driftView, readinessView, trafficView, type DriftView, type ReadinessView, type TrafficView } from "./trafficView";
@@ -77,8 +78,6 @@ export function staleAfterSeconds(intervalSeconds: number): number {
   return 2 * intervalSeconds + 30;
 }
 
-const ALIVE = new Set(["Running", "Pending", "ContinuedAsNew"]);
-
 function customStatusField(custom: unknown, field: string): string | undefined {
   const value = custom && typeof custom === "object" ? (custom as Record<string, unknown>)[field] : undefined;
   return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? value : undefined;
@@ -94,7 +93,7 @@ export function loopLiveness(loop: LoopStatus, intervalSeconds: number, now: Dat
     runtime_status: runtime,
     ...(lastCycle ? { last_cycle_utc: lastCycle, last_cycle_age_seconds: age } : {}),
     ...(nextCheck ? { next_check_utc: nextCheck } : {}),
-    stale: !ALIVE.has(runtime) || age === undefined || age > staleAfter,
+    stale: !isLooping(runtime) || age === undefined || age > staleAfter,
     stale_after_seconds: staleAfter,
     ...(loop.error ? { error: loop.error } : {}),
   };
