@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAzurite } from "./azurite";
 import { COUNTS_FILE, countStorageRequests, currentDeployment, readCounts } from "./costCount";
-import { compareWithToday, type CostCounts, type Deployment } from "./costModel";
+import { ASSUMPTIONS, compareWithToday, type CostCounts, type Deployment } from "./costModel";
 import { comparisonLine, costReport, costTable } from "./costReport";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "./functionsCore";
 
@@ -12,7 +12,7 @@ import { installFunctionsCore, registeredFunctions, triggerOf } from "./function
  * costModel.ts and prints the monthly bill for 1, 100 and 1000 groups at 30 s and 10 s.
  *
  *   npm run cost              count, print, and say whether docs/cost-counts.json is current
- *   npm run cost -- --write   also write the counts to docs/cost-counts.json and the README's cost table and comparison
+ *   npm run cost -- --write   also write the counts to docs/cost-counts.json and the README's cost table, comparison and assumptions
  *   npm run cost -- --committed   print from docs/cost-counts.json without counting
  */
 
@@ -20,7 +20,7 @@ function sameCounts(a: CostCounts, b: CostCounts): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The README's Cost section with its table and before/after block recomputed from `counts`. */
+/** The README's Cost section with its table, before/after block and assumptions recomputed from `counts` and the model. */
 export function readmeWithCosts(readme: string, counts: CostCounts, deployment: Deployment): string {
   const start = readme.indexOf("## Cost\n");
   const end = readme.indexOf("\n## ", start + 1);
@@ -28,7 +28,8 @@ export function readmeWithCosts(readme: string, counts: CostCounts, deployment: 
   const section = readme
     .slice(start, end)
     .replace(/^\| Groups \| Interval \|.*\n(?:\|.*\n)*/m, costTable(counts, deployment) + "\n")
-    .replace(/```text\none group at 30 s: [^`]*```/, "```text\n" + comparisonLine(compareWithToday(counts, deployment)) + "\n```");
+    .replace(/```text\none group at 30 s: [^`]*```/, "```text\n" + comparisonLine(compareWithToday(counts, deployment)) + "\n```")
+    .replace(/(What the formula assumes:\n\n)(?:- .*\n)+/, (_, heading: string) => heading + ASSUMPTIONS.map((a) => `- ${a}\n`).join(""));
   return readme.slice(0, start) + section + readme.slice(end);
 }
 

@@ -62,22 +62,25 @@ export interface Deployment {
 export const TODAY: Deployment = { label: "before (4 partitions, 2 s polling, watchdog every 1 min)", partitionCount: 4, maxQueuePollingSeconds: 2, watchdogEveryMinutes: 1, watchdogFailingCallsPerRun: 3 };
 
 /**
- * List prices to check, in USD, pay-as-you-go, East US, as known on 2026-12-02 (from memory of
- * the pages named; not re-read when this was written). Prices differ by region and change:
- * check each page before relying on a number.
+ * Prices in USD, pay-as-you-go, per 10,000 operations unless named otherwise. The storage prices
+ * are the Azure Retail Prices API's meters for a standard general-purpose v2 LRS account (hot
+ * tier for blobs), as recorded in public projects that read that API; they were not fetched
+ * from here (no network). Prices differ by region and change: check each before relying on it.
  */
 export const PRICES = {
   date: "2026-12-02",
-  /** https://azure.microsoft.com/pricing/details/storage/tables/ : standard GPv2, LRS, storage transactions. */
+  /** Product "Tables": every table request as one transaction. Not found in a public record here: the least certain price (see the sensitivity lines). */
   tablePer10k: 0.00036,
-  /** https://azure.microsoft.com/pricing/details/storage/queues/ : GPv2, LRS. Class 1: put, delete, update message. */
-  queueClass1Per10k: 0.04,
-  /** Same page. Class 2: get (dequeue) and peek messages. */
+  /** Product "Queues v2", sku "Standard LRS", meter "LRS Class 1 Operations": put, delete, update message. */
+  queueClass1Per10k: 0.004,
+  /** Same product, meter "Class 2 Operations": get (dequeue) and peek messages. The same price as class 1. */
   queueClass2Per10k: 0.004,
-  /** https://azure.microsoft.com/pricing/details/storage/blobs/ : hot, LRS. Write operations (lease acquire/renew, put blob). */
+  /** "General Block Blob v2", "Hot LRS Write Operations": put blob (the timer trigger's status blob). */
   blobWritePer10k: 0.055,
-  /** Same page. Read operations (get blob). */
+  /** "Hot Read Operations": get blob. */
   blobReadPer10k: 0.0044,
+  /** "All Other Operations": lease renewals (Microsoft's "Map each REST operation to a price" files RenewContainerLease and RenewBlobLease under Other for general-purpose v2). */
+  blobOtherPer10k: 0.0044,
   /** https://azure.microsoft.com/pricing/details/traffic-manager/ : health check per external endpoint per month (basic, 30 s). */
   trafficManagerEndpointMonth: 0.54,
   /** Same page: fast interval (10 s) health checks, added per external endpoint per month. */
@@ -90,6 +93,9 @@ export const PRICES = {
   flexAlwaysReadyBaselinePerGbSecond: 0.000004,
 } as const;
 
+/** The storage prices the bill is computed with; the sensitivity lines vary them. */
+export type StoragePrices = Record<"tablePer10k" | "queueClass1Per10k" | "queueClass2Per10k" | "blobWritePer10k" | "blobReadPer10k" | "blobOtherPer10k", number>;
+
 /** Seconds in the model's month (30 days). */
 export const MONTH_SECONDS = 30 * 24 * 3600;
 
@@ -99,10 +105,10 @@ export const DURABLE = {
   minPollSeconds: 0.05,
   /** Table partition manager loop (LeaseAcquireInterval, 10 s): one read of the partitions table and one renewal per owned partition. */
   partitionLoopSeconds: 10,
-  /** App lease (useAppLease, on by default): one blob lease renewal per RenewInterval. */
+  /** App lease (useAppLease, on by default; AppLeaseOptions.RenewInterval 25 s): one container lease renewal per interval. */
   appLeaseRenewSeconds: 25,
-  /** Table transactions per orchestrator episode: history query, history batch write, instances row update. */
-  tablePerEpisode: 3,
+  /** Table transactions per orchestrator work item: history query, history batch write, instances row update. */
+  tablePerWorkItem: 3,
   /** Blob operations per timer-trigger run (schedule monitor: read and write the status blob). */
   timerStatusBlobReads: 1,
   timerStatusBlobWrites: 1,
@@ -110,12 +116,12 @@ export const DURABLE = {
 
 export const ASSUMPTIONS: readonly string[] = [
   "App: the table requests of a healthy cycle, a failing cycle, a failover and a watchdog run are counted on Azurite through a proxy (docs/cost-counts.json, npm run cost recounts them); every request is one table transaction, failed ones too.",
-  "Durable, per cycle with A activities: A + 2 orchestrator episodes (start, each activity's completion, the timer), each with 3 table transactions (history query, history batch write, instances row update); A + 2 control-queue messages (ExecutionStarted from continueAsNew, each TaskCompleted, TimerFired) and A work-item messages, each put (class 1), got (class 2) and deleted (class 1). One get per message (the provider gets up to 32 at once when busy, so this overestimates many groups).",
-  "Durable, queue polling: every control queue (partitionCount) and the work-item queue is polled with the provider's back-off: 50 ms after a message, then growing (50 ms + 50 ms x 2^(k-1)) up to maxQueuePollingInterval, where it stays while idle. A group's cycle is one burst of messages on its control queue and on the work-item queue; groups are spread evenly over time and over the control queues. Every empty poll is a class 2 get.",
-  "Durable, partitions: the table partition manager (the default of the Durable extension 3.x in extension bundle 4.x) reads the partitions table and renews each owned partition's row every 10 s (an upper estimate: it may renew less often). The app lease blob is renewed every 25 s. One instance (the always-ready one) holds every partition.",
+  "Durable, per cycle with A activities: 2A + 1 queue messages (A activity work items, A TaskCompleted, 1 TimerFired), each put, got and deleted; A + 1 orchestrator work items (each activity's completion, and the timer's), each with 3 table transactions (history query, history batch write, instances row update). continueAsNew adds neither: DurableTask.Core's dispatcher runs the new execution's first episode in the timer's work item and sends no message for it. One get per message (the provider gets up to 32 at once when busy, so this overestimates many groups).",
+  "Durable, queue polling: every control queue (partitionCount) and the work-item queue is polled with the provider's back-off: 50 ms after a message, then growing (50 ms + 50 ms x 2^(k-1), randomized by 20%, ignored here) up to maxQueuePollingInterval, where it stays while idle. A group's cycle is one burst of messages on its control queue and on the work-item queue; groups are spread evenly over time and over the control queues. Every empty poll is a get.",
+  "Durable, partitions: the table partition manager (the default of the Durable extension 3.x in extension bundle 4.x) reads the partitions table and renews each owned partition's row every 10 s (an upper estimate: it may renew less often). The app lease (useAppLease, on by default) renews a blob container lease every 25 s, an 'other' blob operation. One instance (the always-ready one) holds every partition.",
   "Watchdog: its counted table requests per run, plus one instances-table read per group (the orchestration status query) and the timer trigger's status blob (one read, one write) per run. Before: 3 more failing calls per run (two table creates, one row create, each a 409).",
-  "Not modelled (the same before and after, so left out of both): the Functions host's own blob leases and logs, Application Insights, storage capacity (a few MB), the extension's history cleanup and large-message blobs, scale-out to more instances, retries. Compute is separate: the always-ready baseline is stated on its own line.",
-  "Prices: list prices to check (PRICES in src/local/costModel.ts, with their pages and date); if your account bills queue dequeues as class 1, polling costs 10 times more.",
+  "Not modelled: the scale controller's reads of the queues (it reads every control queue and the work-item queue, so leaving them out favours the bill before); and, the same before and after, the Functions host's own blob leases and logs, Application Insights, storage capacity (a few MB), the extension's history cleanup and large-message blobs, scale-out to more instances, retries. Compute is separate: the always-ready baseline is stated on its own line.",
+  "Prices: the Retail Prices API's meters for a general-purpose v2 LRS account (PRICES in src/local/costModel.ts); queue class 1 and class 2 operations cost the same there. The table price is the least certain: the sensitivity lines show the verdict under other prices.",
 ];
 
 export interface Transactions {
@@ -124,24 +130,27 @@ export interface Transactions {
   readonly queueClass2: number;
   readonly blobWrite: number;
   readonly blobRead: number;
+  /** Blob operations billed as "other" (lease renewals). */
+  readonly blobOther: number;
 }
 
-const ZERO: Transactions = { table: 0, queueClass1: 0, queueClass2: 0, blobWrite: 0, blobRead: 0 };
+const ZERO: Transactions = { table: 0, queueClass1: 0, queueClass2: 0, blobWrite: 0, blobRead: 0, blobOther: 0 };
+const KINDS = Object.keys(ZERO) as (keyof Transactions)[];
 
 export function add(...parts: Transactions[]): Transactions {
-  return parts.reduce((a, b) => ({ table: a.table + b.table, queueClass1: a.queueClass1 + b.queueClass1, queueClass2: a.queueClass2 + b.queueClass2, blobWrite: a.blobWrite + b.blobWrite, blobRead: a.blobRead + b.blobRead }), ZERO);
+  return parts.reduce((a, b) => Object.fromEntries(KINDS.map((k) => [k, a[k] + b[k]])) as unknown as Transactions, ZERO);
 }
 
 function scale(t: Transactions, k: number): Transactions {
-  return { table: t.table * k, queueClass1: t.queueClass1 * k, queueClass2: t.queueClass2 * k, blobWrite: t.blobWrite * k, blobRead: t.blobRead * k };
+  return Object.fromEntries(KINDS.map((kind) => [kind, t[kind] * k])) as unknown as Transactions;
 }
 
 export function totalTransactions(t: Transactions): number {
-  return t.table + t.queueClass1 + t.queueClass2 + t.blobWrite + t.blobRead;
+  return KINDS.reduce((sum, k) => sum + t[k], 0);
 }
 
-export function storageCost(t: Transactions): number {
-  return (t.table * PRICES.tablePer10k + t.queueClass1 * PRICES.queueClass1Per10k + t.queueClass2 * PRICES.queueClass2Per10k + t.blobWrite * PRICES.blobWritePer10k + t.blobRead * PRICES.blobReadPer10k) / 10_000;
+export function storageCost(t: Transactions, prices: StoragePrices = PRICES): number {
+  return (t.table * prices.tablePer10k + t.queueClass1 * prices.queueClass1Per10k + t.queueClass2 * prices.queueClass2Per10k + t.blobWrite * prices.blobWritePer10k + t.blobRead * prices.blobReadPer10k + t.blobOther * prices.blobOtherPer10k) / 10_000;
 }
 
 /** Billed table transactions of counted requests (each request is one; failed ones included). */
@@ -179,11 +188,17 @@ function emptyPollRate(burstsPerSecond: number, maxSeconds: number): number {
   return emptyPollsInGap(1 / burstsPerSecond, maxSeconds) * burstsPerSecond;
 }
 
-/** The Durable extension's transactions of one cycle with `activities` activities (messages, episodes). */
-export function durableCycle(activities: number): Transactions {
-  const controlMessages = activities + 2;
-  const messages = controlMessages + activities;
-  return { table: (activities + 2) * DURABLE.tablePerEpisode, queueClass1: 2 * messages, queueClass2: messages, blobWrite: 0, blobRead: 0 };
+/**
+ * The Durable extension's messages and orchestrator work items of one cycle with `activities`
+ * activities. Each activity is a work-item message and a TaskCompleted message; the timer is a
+ * TimerFired message. continueAsNew sends no message: DurableTask.Core's orchestration
+ * dispatcher runs the new execution's first episode in the same work item (its
+ * `do ... while (continuedAsNew)` loop), so the timer's work item also schedules the next check.
+ */
+export function durableCycle(activities: number): { readonly messages: number; readonly workItems: number; readonly transactions: Transactions } {
+  const messages = 2 * activities + 1;
+  const workItems = activities + 1;
+  return { messages, workItems, transactions: { ...ZERO, table: workItems * DURABLE.tablePerWorkItem, queueClass1: 2 * messages, queueClass2: messages } };
 }
 
 /** Per second, what the extension does whatever the cycles: queue polling, partition and app leases. */
@@ -196,11 +211,10 @@ export function durableFixedPerSecond(deployment: Deployment, groups: number, in
     polls += emptyPollRate(onQueue / intervalSeconds, deployment.maxQueuePollingSeconds);
   }
   return {
+    ...ZERO,
     table: (1 + deployment.partitionCount) / DURABLE.partitionLoopSeconds,
-    queueClass1: 0,
     queueClass2: polls,
-    blobWrite: 1 / DURABLE.appLeaseRenewSeconds,
-    blobRead: 0,
+    blobOther: 1 / DURABLE.appLeaseRenewSeconds,
   };
 }
 
@@ -224,7 +238,7 @@ export function monthlyBill(counts: CostCounts, deployment: Deployment, groups: 
   const cycles = (MONTH_SECONDS / intervalSeconds) * groups;
   const cycle = counts.healthyCycle;
   const app = { ...ZERO, table: tableTransactions(cycle.requests) * cycles };
-  const durableCycles = scale(durableCycle(cycle.activities), cycles);
+  const durableCycles = scale(durableCycle(cycle.activities).transactions, cycles);
   const durableFixed = scale(durableFixedPerSecond(deployment, groups, intervalSeconds), MONTH_SECONDS);
   const runs = MONTH_SECONDS / (deployment.watchdogEveryMinutes * 60);
   const perRun: Transactions = {
@@ -253,8 +267,8 @@ export function monthlyBill(counts: CostCounts, deployment: Deployment, groups: 
 
 /** The Durable extension's and app's transactions of one failover beyond a healthy cycle. */
 export function failoverExtra(counts: CostCounts): Transactions {
-  const extra = durableCycle(counts.failoverCycle.activities);
-  const healthy = durableCycle(counts.healthyCycle.activities);
+  const extra = durableCycle(counts.failoverCycle.activities).transactions;
+  const healthy = durableCycle(counts.healthyCycle.activities).transactions;
   return { ...add(extra, scale(healthy, -1)), table: extra.table - healthy.table + tableTransactions(counts.failoverCycle.requests) - tableTransactions(counts.healthyCycle.requests) };
 }
 
@@ -277,4 +291,24 @@ export function compareWithToday(counts: CostCounts, after: Deployment): Compari
   const now = monthlyBill(counts, after, 1, 30);
   const ratio = now.storageUsd / before.storageUsd;
   return { before, after: now, ratio, target: 0.5, met: ratio <= 0.5 };
+}
+
+export interface Sensitivity {
+  readonly label: string;
+  readonly beforeUsd: number;
+  readonly afterUsd: number;
+  readonly ratio: number;
+}
+
+/** The same comparison under storage prices other than PRICES: how far the verdict rests on the least certain ones. */
+export function priceSensitivity(c: Comparison): Sensitivity[] {
+  const cases: { label: string; prices: StoragePrices }[] = [
+    { label: "tables at $0.004 per 10k (the queue price)", prices: { ...PRICES, tablePer10k: 0.004 } },
+    { label: "queue class 1 at $0.04 per 10k (ten times)", prices: { ...PRICES, queueClass1Per10k: 0.04 } },
+  ];
+  return cases.map(({ label, prices }) => {
+    const beforeUsd = storageCost(c.before.total, prices);
+    const afterUsd = storageCost(c.after.total, prices);
+    return { label, beforeUsd, afterUsd, ratio: afterUsd / beforeUsd };
+  });
 }

@@ -7,6 +7,7 @@ import {
   compareWithToday,
   failoverExtra,
   monthlyBill,
+  priceSensitivity,
   storageCost,
   tableTransactions,
   totalTransactions,
@@ -48,6 +49,7 @@ export function comparisonLine(c: Comparison): string {
       `${usd(c.after.storageUsd)}/month now (${millions(totalTransactions(c.after.total))}): ratio ${c.ratio.toFixed(2)}, target <= ${c.target} ${c.met ? "met" : "MISSED"}`,
     `  of which fixed (queue polling, leases, watchdog): ${usd(fixed(c.before))} before, ${usd(fixed(c.after))} now (ratio ${(fixed(c.after) / fixed(c.before)).toFixed(2)}); ` +
       `per cycle (the app's tables, the extension's messages and history): ${usd(perCycle(c.before))} before and now`,
+    ...priceSensitivity(c).map((s) => `  with ${s.label}: ${usd(s.beforeUsd)} before, ${usd(s.afterUsd)} now, ratio ${s.ratio.toFixed(2)} (${s.ratio <= c.target ? "met" : "missed"})`),
   ].join("\n");
 }
 
@@ -68,7 +70,7 @@ export function costReport(counts: CostCounts, deployment: Deployment, memoryMb 
     "",
     comparisonLine(c),
     `compute, separate: one always-ready ${memoryMb} MB instance ${(memoryMb / 1024).toFixed(1)} GB x ${MONTH_SECONDS} s x $${PRICES.flexAlwaysReadyBaselinePerGbSecond} = ${usd(alwaysReadyMonthly(memoryMb))}/month baseline (512 MB: ${usd(alwaysReadyMonthly(512))})`,
-    `prices: list prices of ${PRICES.date} to check (src/local/costModel.ts, PRICES)`,
+    `prices: the Retail Prices API's meters for a general-purpose v2 LRS account as publicly recorded, not fetched from here (${PRICES.date}); check them for your region (src/local/costModel.ts, PRICES)`,
     "assumptions:",
     ...ASSUMPTIONS.map((a) => `- ${a}`),
   ].join("\n");

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readmeWithCosts } from "../../src/local/cost";
 import { currentDeployment, readCounts } from "../../src/local/costCount";
-import { ASSUMPTIONS, TODAY, compareWithToday, emptyPollsInGap, monthlyBill, totalTransactions, type Deployment } from "../../src/local/costModel";
+import { ASSUMPTIONS, TODAY, compareWithToday, durableCycle, emptyPollsInGap, monthlyBill, priceSensitivity, totalTransactions, type Deployment } from "../../src/local/costModel";
 import { comparisonLine, costTable } from "../../src/local/costReport";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/functionsCore";
 
@@ -40,6 +40,25 @@ describe("cost model", () => {
     expect(rewritten).toContain(comparisonLine(compareWithToday(other, deployment)));
     expect(rewritten.length - readme.length).toBeLessThan(200);
     expect(readmeWithCosts(rewritten, counts, deployment)).toBe(readme);
+    // A stale assumption is rewritten too.
+    const stale = readme.replace(`- ${ASSUMPTIONS[1]}`, "- an assumption the model no longer makes");
+    expect(stale).not.toBe(readme);
+    expect(readmeWithCosts(stale, counts, deployment)).toBe(readme);
+  });
+
+  test("a cycle with one activity is three queue messages and two orchestrator work items: continueAsNew sends none", () => {
+    expect(durableCycle(1)).toMatchObject({ messages: 3, workItems: 2 });
+    expect(durableCycle(2)).toMatchObject({ messages: 5, workItems: 3 });
+    // Each message is put and deleted (class 1) and got (class 2); each work item reads and writes history and the instance row.
+    expect(durableCycle(1).transactions).toMatchObject({ queueClass1: 6, queueClass2: 3, table: 6, blobWrite: 0, blobRead: 0, blobOther: 0 });
+  });
+
+  test("the sensitivity lines reprice the same transactions: dearer puts and deletes weigh on the per-cycle part, which did not shrink", () => {
+    const c = compareWithToday(counts, deployment);
+    const [tables, class1] = priceSensitivity(c);
+    expect(tables!.afterUsd - c.after.storageUsd).toBeCloseTo((c.after.total.table * (0.004 - 0.00036)) / 10_000, 6);
+    expect(class1!.afterUsd - c.after.storageUsd).toBeCloseTo((c.after.total.queueClass1 * (0.04 - 0.004)) / 10_000, 6);
+    expect(class1!.ratio).toBeGreaterThan(c.ratio);
   });
 
   test("queue polling backs off from 50 ms to the maximum after a message, and stays there while idle", () => {
