@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { startAzurite } from "./azurite";
 import { COUNTS_FILE, countStorageRequests, currentDeployment, readCounts } from "./costCount";
 import { ASSUMPTIONS, compareWithToday, type CostCounts, type Deployment } from "./costModel";
-import { comparisonLine, costReport, costTable } from "./costReport";
+import { comparisonLine, costReport, costTable, pollingChoices } from "./costReport";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "./functionsCore";
 
 /**
@@ -28,7 +28,7 @@ export function readmeWithCosts(readme: string, counts: CostCounts, deployment: 
   const section = readme
     .slice(start, end)
     .replace(/^\| Groups \| Interval \|.*\n(?:\|.*\n)*/m, costTable(counts, deployment) + "\n")
-    .replace(/```text\none group at 30 s: [^`]*```/, "```text\n" + comparisonLine(compareWithToday(counts, deployment)) + "\n```")
+    .replace(/```text\none group at 30 s: [^`]*```/, "```text\n" + comparisonLine(compareWithToday(counts, deployment)) + "\n" + pollingChoices(counts, deployment) + "\n```")
     .replace(/(What the formula assumes:\n\n)(?:- .*\n)+/, (_, heading: string) => heading + ASSUMPTIONS.map((a) => `- ${a}\n`).join(""));
   return readme.slice(0, start) + section + readme.slice(end);
 }

@@ -53,6 +53,12 @@ export function comparisonLine(c: Comparison): string {
   ].join("\n");
 }
 
+/** What maxQueuePollingInterval buys: one group at 30 s under each choice, and the delay it may add to every durable timer. */
+export function pollingChoices(counts: CostCounts, deployment: Deployment, seconds: readonly number[] = [2, 5, 10, 30]): string {
+  const choices = seconds.map((s) => `${s} s ${usd(monthlyBill(counts, { ...deployment, maxQueuePollingSeconds: s }, 1, 30).storageUsd)}`);
+  return `maxQueuePollingInterval, one group at 30 s (each timer may fire up to that late): ${choices.join(", ")}; this host.json: ${deployment.maxQueuePollingSeconds} s`;
+}
+
 /** The whole report `npm run cost` prints. */
 export function costReport(counts: CostCounts, deployment: Deployment, memoryMb = 2048): string {
   const c = compareWithToday(counts, deployment);
@@ -69,6 +75,7 @@ export function costReport(counts: CostCounts, deployment: Deployment, memoryMb 
     costTable(counts, deployment),
     "",
     comparisonLine(c),
+    pollingChoices(counts, deployment),
     `compute, separate: one always-ready ${memoryMb} MB instance ${(memoryMb / 1024).toFixed(1)} GB x ${MONTH_SECONDS} s x $${PRICES.flexAlwaysReadyBaselinePerGbSecond} = ${usd(alwaysReadyMonthly(memoryMb))}/month baseline (512 MB: ${usd(alwaysReadyMonthly(512))})`,
     `prices: the Retail Prices API's meters for a general-purpose v2 LRS account as publicly recorded, not fetched from here (${PRICES.date}); check them for your region (src/local/costModel.ts, PRICES)`,
     "assumptions:",

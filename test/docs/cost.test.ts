@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { readmeWithCosts } from "../../src/local/cost";
 import { currentDeployment, readCounts } from "../../src/local/costCount";
 import { ASSUMPTIONS, TODAY, compareWithToday, durableCycle, emptyPollsInGap, monthlyBill, priceSensitivity, totalTransactions, type Deployment } from "../../src/local/costModel";
-import { comparisonLine, costTable } from "../../src/local/costReport";
+import { comparisonLine, costTable, pollingChoices } from "../../src/local/costReport";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/functionsCore";
 
 /** The cost model is a pure function of the committed counts: the README's table is what it computes. */
@@ -25,6 +25,7 @@ describe("cost model", () => {
     const section = readme.slice(readme.indexOf("## Cost\n"), readme.indexOf("## Where things live"));
     expect(section).toContain(costTable(counts, deployment));
     expect(section).toContain(comparisonLine(compareWithToday(counts, deployment)));
+    expect(section).toContain(pollingChoices(counts, deployment));
     for (const assumption of ASSUMPTIONS) expect(section).toContain(`- ${assumption}`);
     // The verdict in prose follows the computed one.
     const { met } = compareWithToday(counts, deployment);
@@ -44,6 +45,13 @@ describe("cost model", () => {
     const stale = readme.replace(`- ${ASSUMPTIONS[1]}`, "- an assumption the model no longer makes");
     expect(stale).not.toBe(readme);
     expect(readmeWithCosts(stale, counts, deployment)).toBe(readme);
+  });
+
+  test("README's polling justification quotes what the model computes for 2 s, 5 s and 30 s", () => {
+    const usd = (s: number) => monthlyBill(counts, { ...deployment, maxQueuePollingSeconds: s }, 1, 30).storageUsd;
+    const cents = (x: number) => Math.round(x * 100);
+    expect(readme).toContain(`to save about ${cents(usd(5) - usd(30))} cents a month`);
+    expect(readme).toContain(`2 s would cost about ${cents(usd(2) - usd(5))} cents more`);
   });
 
   test("a cycle with one activity is three queue messages and two orchestrator work items: continueAsNew sends none", () => {
