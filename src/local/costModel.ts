@@ -9,6 +9,8 @@
  * listed in ASSUMPTIONS. It is a model, not a bill: check the prices and the assumptions.
  */
 
+import { PRICES, storageCost, type StoragePrices } from "./costPrices";
+
 /** Table requests by kind, as counted through the proxy in front of Azurite. All bill alike. */
 export interface TableRequests {
   /** Point reads of one entity. */
@@ -61,41 +63,6 @@ export interface Deployment {
 /** Before the idle-bill work (issue 10): the extension's default 4 partitions, 2 s polling, a watchdog every minute with 3 failing calls per run. */
 export const TODAY: Deployment = { label: "before (4 partitions, 2 s polling, watchdog every 1 min)", partitionCount: 4, maxQueuePollingSeconds: 2, watchdogEveryMinutes: 1, watchdogFailingCallsPerRun: 3 };
 
-/**
- * Prices in USD, pay-as-you-go, per 10,000 operations unless named otherwise. The storage prices
- * are the Azure Retail Prices API's meters for a standard general-purpose v2 LRS account (hot
- * tier for blobs), as recorded in public projects that read that API; they were not fetched
- * from here (no network). Prices differ by region and change: check each before relying on it.
- */
-export const PRICES = {
-  date: "2026-12-02",
-  /** Product "Tables": every table request as one transaction. Not found in a public record here: the least certain price (see the sensitivity lines). */
-  tablePer10k: 0.00036,
-  /** Product "Queues v2", sku "Standard LRS", meter "LRS Class 1 Operations": put, delete, update message. */
-  queueClass1Per10k: 0.004,
-  /** Same product, meter "Class 2 Operations": get (dequeue) and peek messages. The same price as class 1. */
-  queueClass2Per10k: 0.004,
-  /** "General Block Blob v2", "Hot LRS Write Operations": put blob (the timer trigger's status blob). */
-  blobWritePer10k: 0.055,
-  /** "Hot Read Operations": get blob. */
-  blobReadPer10k: 0.0044,
-  /** "All Other Operations": lease renewals (Microsoft's "Map each REST operation to a price" files RenewContainerLease and RenewBlobLease under Other for general-purpose v2). */
-  blobOtherPer10k: 0.0044,
-  /** https://azure.microsoft.com/pricing/details/traffic-manager/ : health check per external endpoint per month (basic, 30 s). */
-  trafficManagerEndpointMonth: 0.54,
-  /** Same page: fast interval (10 s) health checks, added per external endpoint per month. */
-  trafficManagerFastIntervalMonth: 2.0,
-  /** https://aws.amazon.com/route53/pricing/ : health check of a non-AWS endpoint per month (basic, 30 s). */
-  route53HealthCheckMonth: 0.75,
-  /** Same page: each optional feature (fast interval 10 s) per non-AWS health check per month. */
-  route53FastIntervalMonth: 2.0,
-  /** https://azure.microsoft.com/pricing/details/functions/ : Flex Consumption always-ready baseline, per GB-second. */
-  flexAlwaysReadyBaselinePerGbSecond: 0.000004,
-} as const;
-
-/** The storage prices the bill is computed with; the sensitivity lines vary them. */
-export type StoragePrices = Record<"tablePer10k" | "queueClass1Per10k" | "queueClass2Per10k" | "blobWritePer10k" | "blobReadPer10k" | "blobOtherPer10k", number>;
-
 /** Seconds in the model's month (30 days). */
 export const MONTH_SECONDS = 30 * 24 * 3600;
 
@@ -121,7 +88,7 @@ export const ASSUMPTIONS: readonly string[] = [
   "Durable, partitions: the table partition manager (the default of the Durable extension 3.x in extension bundle 4.x) reads the partitions table and renews each owned partition's row every 10 s (an upper estimate: it may renew less often). The app lease (useAppLease, on by default) renews a blob container lease every 25 s, an 'other' blob operation. One instance (the always-ready one) holds every partition.",
   "Watchdog: its counted table requests per run, plus one instances-table read per group (the orchestration status query) and the timer trigger's status blob (one read, one write) per run. Before: 3 more failing calls per run (two table creates, one row create, each a 409).",
   "Not modelled: the scale controller's reads of the queues (it reads every control queue and the work-item queue, so leaving them out favours the bill before); and, the same before and after, the Functions host's own blob leases and logs, Application Insights, storage capacity (a few MB), the extension's history cleanup and large-message blobs, scale-out to more instances, retries. Compute is separate: the always-ready baseline is stated on its own line.",
-  "Prices: the Retail Prices API's meters for a general-purpose v2 LRS account (PRICES in src/local/costModel.ts); queue class 1 and class 2 operations cost the same there. The table price is the least certain: the sensitivity lines show the verdict under other prices.",
+  "Prices: the Retail Prices API's meters for a general-purpose v2 LRS account (PRICES in src/local/costPrices.ts); queue class 1 and class 2 operations cost the same there. The table price is the least certain: the sensitivity lines show the verdict under other prices.",
 ];
 
 export interface Transactions {
@@ -149,9 +116,6 @@ export function totalTransactions(t: Transactions): number {
   return KINDS.reduce((sum, k) => sum + t[k], 0);
 }
 
-export function storageCost(t: Transactions, prices: StoragePrices = PRICES): number {
-  return (t.table * prices.tablePer10k + t.queueClass1 * prices.queueClass1Per10k + t.queueClass2 * prices.queueClass2Per10k + t.blobWrite * prices.blobWritePer10k + t.blobRead * prices.blobReadPer10k + t.blobOther * prices.blobOtherPer10k) / 10_000;
-}
 
 /** Billed table transactions of counted requests (each request is one; failed ones included). */
 export function tableTransactions(r: TableRequests): number {

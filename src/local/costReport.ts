@@ -1,14 +1,12 @@
 import {
   ASSUMPTIONS,
   MONTH_SECONDS,
-  PRICES,
   add,
   alwaysReadyMonthly,
   compareWithToday,
   failoverExtra,
   monthlyBill,
   priceSensitivity,
-  storageCost,
   tableTransactions,
   totalTransactions,
   type Comparison,
@@ -17,6 +15,7 @@ import {
   type MonthlyBill,
   type TableRequests,
 } from "./costModel";
+import { PRICES, storageCost } from "./costPrices";
 
 /** What `npm run cost` prints and the README's cost section shows, from the model in costModel.ts. */
 
@@ -77,7 +76,7 @@ export function costReport(counts: CostCounts, deployment: Deployment, memoryMb 
     comparisonLine(c),
     pollingChoices(counts, deployment),
     `compute, separate: one always-ready ${memoryMb} MB instance ${(memoryMb / 1024).toFixed(1)} GB x ${MONTH_SECONDS} s x $${PRICES.flexAlwaysReadyBaselinePerGbSecond} = ${usd(alwaysReadyMonthly(memoryMb))}/month baseline (512 MB: ${usd(alwaysReadyMonthly(512))})`,
-    `prices: the Retail Prices API's meters for a general-purpose v2 LRS account as publicly recorded, not fetched from here (${PRICES.date}); check them for your region (src/local/costModel.ts, PRICES)`,
+    `prices: the Retail Prices API's meters for a general-purpose v2 LRS account as publicly recorded, not fetched from here (${PRICES.date}); check them for your region (src/local/costPrices.ts, PRICES)`,
     "assumptions:",
     ...ASSUMPTIONS.map((a) => `- ${a}`),
   ].join("\n");
