@@ -1,7 +1,8 @@
 /**
  * The CLI's view of the app's HTTP API: a base URL (the app's origin), an optional function
- * key sent as x-functions-key, and a timeout on every request. Errors say what was asked of
- * which URL and what came back.
+ * key sent as x-functions-key, an optional Entra ID bearer token (for an app with App Service
+ * Authentication on), and a timeout on every request. Errors say what was asked of which URL
+ * and what came back, never the key or the token.
  */
 
 export class CliError extends Error {
@@ -18,6 +19,15 @@ export class CliError extends Error {
 export interface ApiAnswer {
   readonly status: number;
   readonly body: any;
+  /** The WWW-Authenticate header of a refusal: App Service Authentication names Bearer there. */
+  readonly wwwAuthenticate?: string;
+}
+
+/** A bearer token as given to --token (without "Bearer "): one run of visible ASCII, as a JWT is, so it cannot break the header. */
+export function bearerToken(token: string | undefined): string | undefined {
+  if (token === undefined || token === "") return undefined;
+  if (!/^[\x21-\x7e]+$/.test(token) || token.length > 16_384) throw new CliError("--token: not a bearer token (expected one run of visible characters, such as the accessToken of az account get-access-token)");
+  return token;
 }
 
 /** The app's origin from a URL such as https://func-x.azurewebsites.net or http://127.0.0.1:7071/api/. */
@@ -38,12 +48,14 @@ export class ApiClient {
     readonly base: string,
     private readonly key: string | undefined,
     private readonly timeoutMs: number,
+    private readonly token?: string,
   ) {}
 
   async request(method: "GET" | "POST", path: string, body?: unknown): Promise<ApiAnswer> {
     const url = `${this.base}/${path}`;
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.key) headers["x-functions-key"] = this.key;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
     try {
@@ -64,7 +76,8 @@ export class ApiClient {
     } catch {
       throw new CliError(`${method} ${this.base}/${path.split("?")[0]}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`);
     }
-    return { status: response.status, body: parsed };
+    const wwwAuthenticate = response.headers.get("www-authenticate") ?? undefined;
+    return { status: response.status, body: parsed, ...(wwwAuthenticate ? { wwwAuthenticate } : {}) };
   }
 
   /** Like request, but an HTTP error status becomes a CliError naming the app's error and message. */
@@ -74,7 +87,11 @@ export class ApiClient {
       const b = answer.body as { error?: string; message?: string } | undefined;
       // Function keys are per function: a key that reads may be refused by the control routes.
       const hint =
-        answer.status === 401 || answer.status === 403
+        answer.status === 401 && /^\s*bearer\b/i.test(answer.wwwAuthenticate ?? "")
+          ? this.token
+            ? " (the app wants an Entra ID token and refused this one: expired, or for another audience? --token or FAILOVER_TOKEN)"
+            : " (the app has Entra ID on and wants a bearer token: --token or FAILOVER_TOKEN)"
+          : answer.status === 401 || answer.status === 403
           ? method === "POST"
             ? " (this key may only read, or it is wrong: control routes need a key of their functions; --key or FAILOVER_KEY)"
             : " (is the function key right? --key or FAILOVER_KEY)"

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { GroupOverview } from "../core/overview";
-import { ApiClient, CliError, apiBase } from "./api";
+import { ApiClient, CliError, apiBase, bearerToken } from "./api";
 import { groupsTable, historyTable } from "./format";
 
 /**
  * failover: the operator's command line for the app's HTTP API. Exit codes: 0 done (or
  * nothing to do), 2 refused by policy (cooldown, unhealthy standby, paused), 1 any error.
- * The base URL and key come from --url/--key or FAILOVER_URL/FAILOVER_KEY.
+ * The base URL, key and (with Entra ID on) bearer token come from --url/--key/--token or
+ * FAILOVER_URL/FAILOVER_KEY/FAILOVER_TOKEN.
  */
 
 export interface CliIo {
@@ -43,6 +44,11 @@ function knob(value: string, previous: Record<string, string> = {}): Record<stri
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
 }
 
+/** What --help shows for a secret's default: where it came from, never its value. */
+function secretFromEnv(value: string | undefined, name: string): string | undefined {
+  return value === undefined ? undefined : `from ${name}`;
+}
+
 function typedKnobValue(raw: string): unknown {
   if (/^-?\d+$/.test(raw)) return Number(raw);
   if (raw === "true" || raw === "false") return raw === "true";
@@ -55,15 +61,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const program = new Command("failover")
     .description("Operate the failover app through its HTTP API.")
     .addOption(new Option("--url <url>", "the app's address (env FAILOVER_URL)").default(io.env.FAILOVER_URL ?? "http://127.0.0.1:7071"))
-    .addOption(new Option("--key <key>", "function key, sent as x-functions-key (env FAILOVER_KEY)").default(io.env.FAILOVER_KEY))
+    .addOption(new Option("--key <key>", "function key, sent as x-functions-key (env FAILOVER_KEY)").default(io.env.FAILOVER_KEY, secretFromEnv(io.env.FAILOVER_KEY, "FAILOVER_KEY")))
+    .addOption(new Option("--token <token>", "Entra ID access token for an app with authentication on, sent as a bearer token (env FAILOVER_TOKEN)").default(io.env.FAILOVER_TOKEN, secretFromEnv(io.env.FAILOVER_TOKEN, "FAILOVER_TOKEN")))
     .option("--json", "print the API's JSON answer instead of text", false)
     .option("--timeout <seconds>", "give up on a request after this many seconds", positiveInt("--timeout", 300), 15)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError("(failover --help lists the commands; failover <command> --help its options)");
 
-  const globals = () => program.opts<{ url: string; key?: string; json: boolean; timeout: number }>();
-  const client = () => new ApiClient(apiBase(globals().url), globals().key, globals().timeout * 1000);
+  const globals = () => program.opts<{ url: string; key?: string; token?: string; json: boolean; timeout: number }>();
+  const client = () => new ApiClient(apiBase(globals().url), globals().key, globals().timeout * 1000, bearerToken(globals().token));
   const print = (json: unknown, text: string) => io.out(globals().json ? JSON.stringify(json, null, 2) : text);
   const groupQuery = (group: string | undefined) => (group ? `?group=${encodeURIComponent(group)}` : "");
 

@@ -150,6 +150,53 @@ describe("failover CLI: key and URL", () => {
   });
 });
 
+describe("failover CLI: Entra ID bearer token", () => {
+  let server: Server;
+  const seen: Array<string | undefined> = [];
+  beforeAll(async () => {
+    // As App Service Authentication does in front of the app: no valid token, 401 with a Bearer challenge.
+    server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization !== "Bearer eyJ0eXAi.eyJhdWQi.c2ln") return void res.writeHead(401, { "www-authenticate": 'Bearer realm="app.example"' }).end();
+      if (req.headers["x-functions-key"] !== "k3y") return void res.writeHead(401).end();
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ now: "2026-01-01T00:00:00Z", groups: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test("the token from FAILOVER_TOKEN (or --token) goes in Authorization as a bearer token; a refusal says which of token and key to check, and never prints them", async () => {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = (env: Record<string, string>) => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), env });
+    expect(await runCli(["status"], io({ FAILOVER_URL: base, FAILOVER_KEY: "k3y", FAILOVER_TOKEN: "eyJ0eXAi.eyJhdWQi.c2ln" }))).toBe(0);
+    expect(out.pop()).toMatch(/^no groups/);
+    expect(await runCli(["--url", base, "--key", "k3y", "status"], io({}))).toBe(1);
+    expect(err.pop()).toContain("HTTP 401 (the app has Entra ID on and wants a bearer token: --token or FAILOVER_TOKEN)");
+    expect(await runCli(["--url", base, "--key", "k3y", "--token", "eyJ0eXAi.expired.c2ln", "status"], io({}))).toBe(1);
+    expect(err.at(-1)).toContain("refused this one: expired, or for another audience?");
+    expect(await runCli(["--url", base, "--key", "wr0ng", "--token", "eyJ0eXAi.eyJhdWQi.c2ln", "status"], io({}))).toBe(1);
+    expect(err.at(-1)).toContain("HTTP 401 (is the function key right? --key or FAILOVER_KEY)");
+    // A token that would break the header is refused before any request.
+    const requests = seen.length;
+    expect(await runCli(["--url", base, "--token", "abc\r\nx-evil: 1", "status"], io({}))).toBe(1);
+    expect(err.pop()).toContain("--token: not a bearer token");
+    expect(seen.length).toBe(requests);
+    expect(seen.slice(0, 4)).toEqual(["Bearer eyJ0eXAi.eyJhdWQi.c2ln", undefined, "Bearer eyJ0eXAi.expired.c2ln", "Bearer eyJ0eXAi.eyJhdWQi.c2ln"]);
+    for (const line of [...out, ...err]) expect(line).not.toMatch(/eyJ0eXAi|k3y|wr0ng/);
+  });
+
+  test("--help says where the key and token came from, never what they are", async () => {
+    const out: string[] = [];
+    await runCli(["--help"], { out: (s) => out.push(s), err: (s) => out.push(s), env: { FAILOVER_KEY: "k3y-secret", FAILOVER_TOKEN: "eyJ0eXAi.secret" } });
+    const help = out.join("\n");
+    expect(help).toContain("from FAILOVER_KEY");
+    expect(help).toContain("from FAILOVER_TOKEN");
+    expect(help).not.toMatch(/k3y-secret|eyJ0eXAi/);
+  });
+});
+
 test("history shows when a notification was delivered, on entries that record it", () => {
   const entry = { at: "2026-01-01T12:00:00.000Z", kind: "failover", from: "primary", to: "secondary", reason: "3 failed checks", actor: "orchestrator", forced: false };
   expect(historyTable([{ ...entry, notification_status: "delivered", notified_utc: "2026-01-01T12:00:01.500Z" }, { ...entry, notification_status: "pending" }]).split("\n").map((l) => l.split(/\s{2,}/)[4])).toEqual([
