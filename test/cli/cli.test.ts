@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { historyTable } from "../../src/cli/format";
-import { runCli } from "../../src/cli/main";
+import { runCli, type CliIo } from "../../src/cli/main";
 import { freePort } from "../../src/local/azurite";
 import { startLocalHost, type LocalHost } from "../../src/local/host";
 import { eventually } from "../../src/local/client";
@@ -117,32 +117,43 @@ test('README "Operate it" shows every CLI command', async () => {
   for (const command of commands) expect([command, section.includes(`failover ${command}`)]).toEqual([command, true]);
 });
 
-describe("failover CLI: key and URL", () => {
+/** A stand-in for the app's HTTP front that answers GET /api/groups with no groups when `allow` lets the request in, else 401 with the headers it names. */
+function stubApp(allow: (req: IncomingMessage) => { status: 200 } | { status: 401; headers?: Record<string, string> }): { base: () => string; seen: IncomingMessage["headers"][] } {
   let server: Server;
-  const seen: Array<{ url: string; key: string | undefined }> = [];
+  const seen: IncomingMessage["headers"][] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
-      seen.push({ url: req.url ?? "", key: req.headers["x-functions-key"] as string | undefined });
-      // As the Functions host does with per-function keys: this key reads, and may not act.
-      if (req.headers["x-functions-key"] !== "k3y" || req.method !== "GET") return void res.writeHead(401).end();
+      seen.push({ ...req.headers, url: req.url, method: req.method });
+      const answer = allow(req);
+      if (answer.status === 401) return void res.writeHead(401, answer.headers ?? {}).end();
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ now: "2026-01-01T00:00:00Z", groups: [] }));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { base: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+function capturedIo(): { out: string[]; err: string[]; io: (env: Record<string, string>) => CliIo } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: (env) => ({ out: (s) => out.push(s), err: (s) => err.push(s), env }) };
+}
+
+describe("failover CLI: key and URL", () => {
+  // As the Functions host does with per-function keys: this key reads, and may not act.
+  const app = stubApp((req) => (req.headers["x-functions-key"] === "k3y" && req.method === "GET" ? { status: 200 } : { status: 401 }));
 
   test("the key from FAILOVER_KEY (or --key) goes in x-functions-key; a base URL ending in /api/ is accepted; 401 says to check the key, and on an action that the key may only read", async () => {
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = (env: Record<string, string>) => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), env });
+    const base = app.base();
+    const { out, err, io } = capturedIo();
     expect(await runCli(["status"], io({ FAILOVER_URL: `${base}/api/`, FAILOVER_KEY: "k3y" }))).toBe(0);
     expect(out.pop()).toMatch(/^no groups/);
     expect(await runCli(["--url", base, "--key", "wrong", "status"], io({}))).toBe(1);
     expect(err.pop()).toContain("HTTP 401 (is the function key right? --key or FAILOVER_KEY)");
     expect(await runCli(["--url", base, "--key", "k3y", "pause", "--reason", "drill"], io({}))).toBe(1);
     expect(err.pop()).toContain("HTTP 401 (this key may only read, or it is wrong: control routes need a key of their functions; --key or FAILOVER_KEY)");
-    expect(seen).toEqual([
+    expect(app.seen.map((h) => ({ url: h.url, key: h["x-functions-key"] }))).toEqual([
       { url: "/api/groups", key: "k3y" },
       { url: "/api/groups", key: "wrong" },
       { url: "/api/pause", key: "k3y" },
@@ -151,25 +162,14 @@ describe("failover CLI: key and URL", () => {
 });
 
 describe("failover CLI: Entra ID bearer token", () => {
-  let server: Server;
-  const seen: Array<string | undefined> = [];
-  beforeAll(async () => {
-    // As App Service Authentication does in front of the app: no valid token, 401 with a Bearer challenge.
-    server = createServer((req, res) => {
-      seen.push(req.headers.authorization);
-      if (req.headers.authorization !== "Bearer eyJ0eXAi.eyJhdWQi.c2ln") return void res.writeHead(401, { "www-authenticate": 'Bearer realm="app.example"' }).end();
-      if (req.headers["x-functions-key"] !== "k3y") return void res.writeHead(401).end();
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ now: "2026-01-01T00:00:00Z", groups: [] }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  // As App Service Authentication does in front of the app: no valid token, 401 with a Bearer challenge; then the function key.
+  const app = stubApp((req) =>
+    req.headers.authorization !== "Bearer eyJ0eXAi.eyJhdWQi.c2ln" ? { status: 401, headers: { "www-authenticate": 'Bearer realm="app.example"' } } : req.headers["x-functions-key"] === "k3y" ? { status: 200 } : { status: 401 },
+  );
 
   test("the token from FAILOVER_TOKEN (or --token) goes in Authorization as a bearer token; a refusal says which of token and key to check, and never prints them", async () => {
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = (env: Record<string, string>) => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), env });
+    const base = app.base();
+    const { out, err, io } = capturedIo();
     expect(await runCli(["status"], io({ FAILOVER_URL: base, FAILOVER_KEY: "k3y", FAILOVER_TOKEN: "eyJ0eXAi.eyJhdWQi.c2ln" }))).toBe(0);
     expect(out.pop()).toMatch(/^no groups/);
     expect(await runCli(["--url", base, "--key", "k3y", "status"], io({}))).toBe(1);
@@ -179,11 +179,11 @@ describe("failover CLI: Entra ID bearer token", () => {
     expect(await runCli(["--url", base, "--key", "wr0ng", "--token", "eyJ0eXAi.eyJhdWQi.c2ln", "status"], io({}))).toBe(1);
     expect(err.at(-1)).toContain("HTTP 401 (is the function key right? --key or FAILOVER_KEY)");
     // A token that would break the header is refused before any request.
-    const requests = seen.length;
+    const requests = app.seen.length;
     expect(await runCli(["--url", base, "--token", "abc\r\nx-evil: 1", "status"], io({}))).toBe(1);
     expect(err.pop()).toContain("--token: not a bearer token");
-    expect(seen.length).toBe(requests);
-    expect(seen.slice(0, 4)).toEqual(["Bearer eyJ0eXAi.eyJhdWQi.c2ln", undefined, "Bearer eyJ0eXAi.expired.c2ln", "Bearer eyJ0eXAi.eyJhdWQi.c2ln"]);
+    expect(app.seen.length).toBe(requests);
+    expect(app.seen.slice(0, 4).map((h) => h.authorization)).toEqual(["Bearer eyJ0eXAi.eyJhdWQi.c2ln", undefined, "Bearer eyJ0eXAi.expired.c2ln", "Bearer eyJ0eXAi.eyJhdWQi.c2ln"]);
     for (const line of [...out, ...err]) expect(line).not.toMatch(/eyJ0eXAi|k3y|wr0ng/);
   });
 
