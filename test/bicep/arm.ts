@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { expand, type At, type Expanded, type Options } from "./armEval";
 
 /**
  * Helpers for the compiled-ARM tests: run the real Bicep CLI through scripts/bicep and walk the
@@ -38,6 +39,17 @@ export function buildMainTemplate(): Json {
   const build = bicep(["build", "bicep/main.bicep", "--stdout"]);
   if (build.status !== 0) throw new Error(`bicep build failed:\n${build.stderr}`);
   return JSON.parse(build.stdout) as Json;
+}
+
+/** The resource group the suites deploy main.bicep into (switch targets live elsewhere). */
+export const APP_AT: At = { subscriptionId: "00000000-0000-0000-0000-00000000a990", resourceGroup: "rg-failover" };
+
+/** main.bicep's required parameters, with sample endpoints. */
+export const MAIN_REQUIRED = { primaryEndpoint: "https://primary.example.com/health", secondaryEndpoint: "https://secondary.example.com/health" };
+
+/** main.bicep deployed into APP_AT with its required parameters and `params`, every module expanded. */
+export function deployMain(main: Json, params: Record<string, Json>, options: Options = {}): Expanded[] {
+  return expand(main, { ...MAIN_REQUIRED, ...params }, { at: APP_AT, ...options });
 }
 
 /** Compiler and linter diagnostics in the CLI's default text format. */

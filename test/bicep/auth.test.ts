@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { OPERATOR_ROLE, READER_ROLE } from "../../src/core/identity";
-import { BICEP_SCRIPT, ROOT, bicep, buildMainTemplate, findProperties, makeTempDir, moduleDeployment, readJson, type Json } from "./arm";
-import { PUBLIC_CLOUD_ENVIRONMENT, expand, flatten, type At, type Expanded, type Options } from "./armEval";
+import { APP_AT, BICEP_SCRIPT, ROOT, bicep, buildMainTemplate, deployMain, findProperties, makeTempDir, moduleDeployment, readJson, type Json } from "./arm";
+import { PUBLIC_CLOUD_ENVIRONMENT, flatten, type Expanded, type Options } from "./armEval";
 
 /**
  * Optional Entra ID in front of the function app (bicep/modules/auth.bicep), as compiled by the
@@ -19,13 +19,11 @@ beforeAll(() => {
   main = buildMainTemplate();
 }, 300_000);
 
-const APP: At = { subscriptionId: "00000000-0000-0000-0000-00000000a990", resourceGroup: "rg-failover" };
-const REQUIRED = { primaryEndpoint: "https://primary.example.com/health", secondaryEndpoint: "https://secondary.example.com/health" };
 const CLIENT_ID = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 const TENANT_ID = "0a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9";
 
 function deploy(params: Record<string, Json>, options: Options = {}): Expanded[] {
-  return flatten(expand(main, { ...REQUIRED, ...params }, { at: APP, ...options }));
+  return flatten(deployMain(main, params, options));
 }
 
 const authConfigs = (resources: Expanded[]) => resources.filter((r) => r.type === "Microsoft.Web/sites/config");
@@ -47,7 +45,7 @@ describe("Entra ID (App Service Authentication)", () => {
     expect(configs).toHaveLength(1);
     const config = configs[0]!;
     expect(config.name).toBe(`${site(resources).name}/authsettingsV2`);
-    expect(config.at).toEqual(APP);
+    expect(config.at).toEqual(APP_AT);
     const p = config.resource.properties;
     expect(p.platform).toEqual({ enabled: true });
     expect(p.globalValidation).toEqual({ requireAuthentication: true, unauthenticatedClientAction: "Return401" });

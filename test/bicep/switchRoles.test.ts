@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ROLES as STAND_IN_ROLES, assignmentsGrant } from "../../src/local/azureStandIn/roles";
-import { BICEP_SCRIPT, ROOT, bicep, buildMainTemplate, makeTempDir, moduleDeployment, readJson, type Json } from "./arm";
-import { expand, flatten, type At, type Expanded } from "./armEval";
+import { APP_AT, BICEP_SCRIPT, ROOT, bicep, buildMainTemplate, deployMain, makeTempDir, moduleDeployment, readJson, type Json } from "./arm";
+import { flatten, type Expanded } from "./armEval";
 
 /**
  * The switch targets' role assignments (bicep/modules/switchRoles.bicep), as compiled by the
@@ -21,8 +21,7 @@ beforeAll(() => {
 }, 300_000);
 
 /** The app's own resource group; every target below lives elsewhere. */
-const APP: At = { subscriptionId: "00000000-0000-0000-0000-00000000a990", resourceGroup: "rg-failover" };
-const REQUIRED = { primaryEndpoint: "https://primary.example.com/health", secondaryEndpoint: "https://secondary.example.com/health" };
+const APP = APP_AT;
 
 const NET_SUB = "11111111-1111-1111-1111-111111111111";
 const DNS_SUB = "22222222-2222-2222-2222-222222222222";
@@ -62,21 +61,16 @@ const TARGETS = {
 type TargetParam = keyof typeof TARGETS;
 const PARAMS = Object.keys(TARGETS) as TargetParam[];
 
-/** main.bicep deployed into APP with these parameters, every module expanded. */
-function deployMain(params: Record<string, Json>): Expanded[] {
-  return expand(main, { ...REQUIRED, ...params }, { at: APP });
-}
-
 /** What the switchRoles module deploys for these target IDs (its module deployments and their assignments). */
 function deploy(ids: Partial<Record<TargetParam, string>>): Expanded[] {
-  const module = deployMain(ids).find((r) => r.symbol === "switchRoles");
+  const module = deployMain(main, ids).find((r) => r.symbol === "switchRoles");
   if (!module) throw new Error("main.bicep did not deploy the switchRoles module");
   return flatten(module.deployed ?? []);
 }
 
 /** Resource ID of the identity main.bicep creates (the app runs as it). */
 function identityId(): string {
-  const identity = flatten(deployMain({})).find((r) => r.type === "Microsoft.ManagedIdentity/userAssignedIdentities")!;
+  const identity = flatten(deployMain(main, {})).find((r) => r.type === "Microsoft.ManagedIdentity/userAssignedIdentities")!;
   return `/subscriptions/${identity.at!.subscriptionId}/resourceGroups/${identity.at!.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${identity.name}`;
 }
 
@@ -103,8 +97,8 @@ function expectAssignment(assignment: Expanded, param: TargetParam, id: string):
 describe("switch target roles", () => {
   test("no target given: no module deployment, no role assignment; main.bicep then assigns only its four storage and telemetry roles", () => {
     expect(deploy({})).toEqual([]);
-    expect(assignmentsOf(flatten(deployMain({})))).toHaveLength(4);
-    expect(assignmentsOf(flatten(deployMain({ [PARAMS[0]!]: TARGETS[PARAMS[0]!].id })))).toHaveLength(5);
+    expect(assignmentsOf(flatten(deployMain(main, {})))).toHaveLength(4);
+    expect(assignmentsOf(flatten(deployMain(main, { [PARAMS[0]!]: TARGETS[PARAMS[0]!].id })))).toHaveLength(5);
   });
 
   test.each(PARAMS)("%s alone: exactly one assignment, its role, on that resource, in its own subscription and resource group", (param) => {
@@ -223,10 +217,10 @@ describe("wiring in main.bicep", () => {
       expect(values.armAudience.value).toBe(env.ARM_AUDIENCE);
 
       // ... and the switchPlan parameter is what the function app's SWITCH_PLAN setting holds.
-      const site = flatten(deployMain({ switchPlan: plan })).find((r) => r.type === "Microsoft.Web/sites")!;
+      const site = flatten(deployMain(main, { switchPlan: plan })).find((r) => r.type === "Microsoft.Web/sites")!;
       const settings = site.resource.properties.siteConfig.appSettings as { name: string; value: string }[];
       expect(settings.find((s) => s.name === "SWITCH_PLAN")?.value).toBe(plan);
-      expect(flatten(deployMain({})).find((r) => r.type === "Microsoft.Web/sites")!.resource.properties.siteConfig.appSettings.find((s: Json) => s.name === "SWITCH_PLAN").value).toBe("");
+      expect(flatten(deployMain(main, {})).find((r) => r.type === "Microsoft.Web/sites")!.resource.properties.siteConfig.appSettings.find((s: Json) => s.name === "SWITCH_PLAN").value).toBe("");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
