@@ -117,6 +117,15 @@ export class AuditLog {
     }
   }
 
+  /** Records that an entry's notification was not delivered within NOTIFY_EXPIRY_SECONDS, after `previousError` if any (same answers as updateNotification). */
+  expireNotification(group: string, id: string, etag: string, expirySeconds: number, previousError?: string): Promise<string | undefined> {
+    return this.updateNotification(group, id, etag, {
+      notification_status: "expired",
+      notification_next_utc: "",
+      notification_error: `${previousError ? `${previousError}; ` : ""}not delivered within NOTIFY_EXPIRY_SECONDS (${expirySeconds} s)`.slice(-1000),
+    });
+  }
+
   /**
    * The group's entries newest first, as little of each as retention needs, `pageSize` per
    * request; stops when `visit` returns false.

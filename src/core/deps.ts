@@ -2,8 +2,7 @@ import { AuditLog } from "./auditLog";
 import { systemClock, type Clock } from "./clock";
 import type { AppConfig } from "./config";
 import type { NotifyOptions } from "./notify";
-import type { Dispatcher } from "undici";
-import { egressAgent, egressFetch } from "./egress";
+import { egressFetch, type EgressFetch } from "./egress";
 import { createHttpProbe, type Prober } from "./probe";
 import { StateStore, createTableClient } from "./storage";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
@@ -20,8 +19,8 @@ export interface FailoverDeps {
   readonly log?: (message: string) => void;
   /** The Azure SDK clients of the switch steps, built on first use. */
   readonly switchClients: () => SwitchClients;
-  /** Connections for webhooks, under the egress policy. */
-  readonly webhookDispatcher?: Dispatcher;
+  /** Outbound calls that are not probes (notifications, switch-plan webhooks), under the egress policy. */
+  readonly fetch: EgressFetch;
 }
 
 /** Wires the real state store, audit log, HTTP probe and clock for a configuration. */
@@ -33,9 +32,9 @@ export function createDeps(
   let clients: SwitchClients | undefined;
   // The app's user-assigned identity (the one storage uses) unless the caller supplies a credential.
   const clientId = config.storage.kind === "identity" ? config.storage.clientId : undefined;
-  const webhookDispatcher = egressAgent(config.egress);
+  const fetch = egressFetch(config.egress);
   const switchClients = () =>
-    (clients ??= createSwitchClients(overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}), config.controlPlane, egressFetch(config.egress, webhookDispatcher)));
+    (clients ??= createSwitchClients(overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}), config.controlPlane, fetch));
   const probe: Prober = overrides.probe ?? createHttpProbe(config.egress);
   return {
     switchClients,
@@ -44,7 +43,7 @@ export function createDeps(
     audit: new AuditLog(createTableClient(config.storage, config.auditTableName)),
     probe,
     clock,
-    webhookDispatcher,
+    fetch,
     ...(overrides.notify ? { notify: overrides.notify } : {}),
     ...(overrides.log ? { log: overrides.log } : {}),
   };

@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction, type Socket } from "node:net";
 import { Agent, buildConnector, fetch, type Dispatcher, type RequestInit, type Response } from "undici";
+import { TEXT_LIMITS } from "./text";
 
 /**
  * Where probes and webhooks may connect. The check is made on the address a connection is
@@ -170,6 +171,14 @@ export function egressFetch(policy: EgressPolicy, dispatcher: Dispatcher = egres
   };
 }
 
+/** Why an outbound fetch threw: it timed out, the egress policy refused it, or the network failed (its code or message). */
+export function fetchFailure(err: unknown, timeoutMs: number): { kind: "timeout" | "refused" | "network"; message: string } {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === "TimeoutError" || e.name === "AbortError") return { kind: "timeout", message: `no answer within ${timeoutMs} ms` };
+  if (e.cause?.code === "EGRESS_REFUSED") return { kind: "refused", message: `refused by the egress policy: ${e.cause.message}` };
+  return { kind: "network", message: e.cause?.code ?? e.message };
+}
+
 /** Reads the policy from app settings: EGRESS_ALLOW_PRIVATE, and the app's own host name. */
 export function egressPolicyFromSettings(allowPrivate: boolean, websiteHostname: string | undefined): EgressPolicy {
   const selfHosts = (websiteHostname ?? "")
@@ -178,8 +187,6 @@ export function egressPolicyFromSettings(allowPrivate: boolean, websiteHostname:
     .filter((h) => h !== "");
   return { allowPrivate, selfHosts };
 }
-
-export const MAX_URL_LENGTH = 2048;
 
 /**
  * The problems of a pair of health endpoints, checked when a group is created: each an
@@ -190,8 +197,8 @@ export function endpointIssues(endpoints: { primary_endpoint: string; secondary_
   const issues: Array<{ path: string; message: string }> = [];
   for (const field of ["primary_endpoint", "secondary_endpoint"] as const) {
     const value = endpoints[field];
-    if (value.length > MAX_URL_LENGTH) {
-      issues.push({ path: field, message: `must be at most ${MAX_URL_LENGTH} characters (got ${value.length})` });
+    if (value.length > TEXT_LIMITS.url) {
+      issues.push({ path: field, message: `must be at most ${TEXT_LIMITS.url} characters (got ${value.length})` });
       continue;
     }
     let url: URL;

@@ -1,4 +1,5 @@
-import { fetch, type Dispatcher } from "undici";
+import { exponentialBackoffMs } from "./clock";
+import { fetchFailure, type EgressFetch } from "./egress";
 import type { AuditEntry } from "./auditEntry";
 import { redact } from "./redact";
 import { TEXT_LIMITS, capText, escapeChatText } from "./text";
@@ -17,16 +18,13 @@ export interface NotifyOptions {
   readonly timeoutMs: number;
   /** Most entries one cycle delivers; the rest wait for the next cycle. */
   readonly batch: number;
-  /** Wait after the first failed attempt; doubled after each further one, up to maxBackoffMs. */
-  readonly firstBackoffMs: number;
-  readonly maxBackoffMs: number;
 }
 
-export const DEFAULT_NOTIFY_OPTIONS: NotifyOptions = { timeoutMs: 3000, batch: 10, firstBackoffMs: 5000, maxBackoffMs: 300_000 };
+export const DEFAULT_NOTIFY_OPTIONS: NotifyOptions = { timeoutMs: 3000, batch: 10 };
 
-/** How long to wait after failed attempt number `attempts` (1, 2, ...): 5 s doubling to 5 min by default. */
-export function notifyBackoffMs(attempts: number, options: NotifyOptions = DEFAULT_NOTIFY_OPTIONS): number {
-  return Math.min(options.maxBackoffMs, options.firstBackoffMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
+/** How long to wait after failed attempt number `attempts` (1, 2, ...): 5 s doubling to 5 min. */
+export function notifyBackoffMs(attempts: number): number {
+  return exponentialBackoffMs(attempts, 5_000, 300_000);
 }
 
 const HEADLINES: Record<TransitionSummary["kind"], string> = {
@@ -73,31 +71,17 @@ export interface DeliveryTarget {
   readonly url: string;
   /** Standard Webhooks secret; without it only the webhook-id header is sent. */
   readonly secret?: string;
-  readonly dispatcher?: Dispatcher;
 }
 
-/** One attempt: POSTs the message; never throws. The error is redacted and capped. */
-export async function postNotification(target: DeliveryTarget, id: string, message: Record<string, unknown>, timeoutMs: number, nowMs: number): Promise<{ ok: boolean; error?: string }> {
+/** One attempt: POSTs the message through the egress-checked fetch; never throws. The error is redacted and capped. */
+export async function postNotification(fetch: EgressFetch, target: DeliveryTarget, id: string, message: Record<string, unknown>, timeoutMs: number, nowMs: number): Promise<{ ok: boolean; error?: string }> {
   const body = JSON.stringify(message);
   const headers: Record<string, string> = { "content-type": "application/json", ...(target.secret ? signWebhook(target.secret, id, body, nowMs) : { "webhook-id": id }) };
   try {
-    const response = await fetch(target.url, {
-      method: "POST",
-      headers,
-      body,
-      signal: AbortSignal.timeout(timeoutMs),
-      ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}),
-    });
+    const response = await fetch(target.url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
     await response.body?.cancel().catch(() => undefined);
     return response.ok ? { ok: true } : { ok: false, error: `HTTP ${response.status}` };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const error =
-      e.name === "TimeoutError" || e.name === "AbortError"
-        ? `no answer within ${timeoutMs} ms`
-        : e.cause?.code === "EGRESS_REFUSED"
-          ? `refused by the egress policy: ${e.cause.message}`
-          : (e.cause?.code ?? e.message);
-    return { ok: false, error: capText(redact(error), TEXT_LIMITS.error) };
+    return { ok: false, error: capText(redact(fetchFailure(err, timeoutMs).message), TEXT_LIMITS.error) };
   }
 }

@@ -16,7 +16,7 @@ import {
 
 /**
  * The app's metrics and traces, through the OpenTelemetry API only. Which SDK receives them is
- * the host's business: the Azure Monitor distro in Azure (src/functions/telemetrySetup.ts), the
+ * the host's business: the Azure Monitor distro in Azure (src/functions/shared/azureMonitor.ts), the
  * Prometheus exporter on the local host (src/local/telemetry.ts), an in-memory exporter in the
  * tests. With no SDK registered every call here is a no-op.
  *
@@ -250,11 +250,6 @@ export function traceActivity<T>(name: string, group: string, traceparent: strin
   const parent = parentContext(traceparent);
   const span = tracer().startSpan(name, { attributes: { [ATTR.group]: group }, links: invocationLinks(parent) }, parent);
   return context.with(trace.setSpan(context.active(), span), () => inSpan(span, fn));
-}
-
-/** Adds attributes to the span running now (the activity's), if any. */
-export function annotateSpan(attributes: Attributes): void {
-  trace.getActiveSpan()?.setAttributes(attributes);
 }
 
 /** Seconds between two ISO times, or undefined when either is missing or malformed. */

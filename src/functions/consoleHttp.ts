@@ -18,7 +18,7 @@ app.http("http_groups", {
     const deps = runtimeDeps();
     const { config } = deps;
     const client = df.getClient(context);
-    const hasPlan = (group: string, raw: Readonly<Record<string, unknown>>) => planText(raw, group === config.defaultGroup, config.switchPlan) !== undefined;
+    const hasPlan = (group: string, raw: Readonly<Record<string, unknown>>) => planText(raw, group, config) !== undefined;
     const groups = await readOverviews(deps.store, config.policy, (group) => instanceStatus(client, group), () => deps.clock.now(), hasPlan);
     return { jsonBody: { now: deps.clock.now().toISOString(), caller: rightsOf(caller, config.authEnabled), groups } };
   }),

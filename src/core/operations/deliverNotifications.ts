@@ -27,16 +27,12 @@ export async function deliverNotifications(deps: FailoverDeps, group: string): P
   const now = deps.clock.now();
   // Twice the expiry: an entry the loop could not reach in time (it was down) is still seen, and expired.
   const pending = await deps.audit.pendingNotifications(group, addSeconds(now, -2 * expirySeconds), options.batch * 5);
-  const target = { url, ...(deps.config.notifyWebhookSecret ? { secret: deps.config.notifyWebhookSecret } : {}), ...(deps.webhookDispatcher ? { dispatcher: deps.webhookDispatcher } : {}) };
+  const target = { url, ...(deps.config.notifyWebhookSecret ? { secret: deps.config.notifyWebhookSecret } : {}) };
   let attempted = 0;
   for (const { entry, etag } of pending) {
     if (attempted >= options.batch) break;
     if (now.getTime() - Date.parse(entry.at) >= expirySeconds * 1000) {
-      const expired = await deps.audit.updateNotification(group, entry.id, etag, {
-        notification_status: "expired",
-        notification_next_utc: "",
-        notification_error: `${entry.notification_error ? `${entry.notification_error}; ` : ""}not delivered within NOTIFY_EXPIRY_SECONDS (${expirySeconds} s)`.slice(-1000),
-      });
+      const expired = await deps.audit.expireNotification(group, entry.id, etag, expirySeconds, entry.notification_error);
       if (expired !== undefined) report.expired++;
       continue;
     }
@@ -44,12 +40,12 @@ export async function deliverNotifications(deps: FailoverDeps, group: string): P
     const attempts = entry.notification_attempts + 1;
     const claimed = await deps.audit.updateNotification(group, entry.id, etag, {
       notification_attempts: attempts,
-      notification_next_utc: new Date(now.getTime() + notifyBackoffMs(attempts, options)).toISOString(),
+      notification_next_utc: new Date(now.getTime() + notifyBackoffMs(attempts)).toISOString(),
     });
     if (claimed === undefined) continue; // another run of this activity has it
     attempted++;
     const id = notificationId(group, entry.id);
-    const result = await postNotification(target, id, notificationMessage(group, entry), options.timeoutMs, deps.clock.now().getTime());
+    const result = await postNotification(deps.fetch, target, id, notificationMessage(group, entry), options.timeoutMs, deps.clock.now().getTime());
     if (result.ok) {
       await deps.audit.updateNotification(group, entry.id, claimed, { notification_status: "delivered", notified_utc: deps.clock.now().toISOString(), notification_next_utc: "", notification_error: "" });
       report.delivered++;

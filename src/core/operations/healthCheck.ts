@@ -89,7 +89,7 @@ export async function healthCheck(deps: FailoverDeps, group: string, cycle: stri
     const s = decided.next;
     const response: HealthCheckResponse = {
       ...checkResponse(group, activeProbe, s, policy, decided),
-      ...(planText(loaded.raw, group === deps.config.defaultGroup, deps.config.switchPlan) ? { has_switch_plan: true } : {}),
+      ...(planText(loaded.raw, group, deps.config) ? { has_switch_plan: true } : {}),
       ...(deps.config.notifyWebhookUrl ? { has_webhook: true } : {}),
     };
     return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, primary: primaryProbe } } };

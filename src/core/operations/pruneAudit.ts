@@ -44,11 +44,7 @@ export async function pruneAudit(deps: FailoverDeps, group: string): Promise<Pru
   });
   let expired = 0;
   for (const row of toExpire) {
-    const done = await deps.audit.updateNotification(group, row.id, row.etag, {
-      notification_status: "expired",
-      notification_next_utc: "",
-      notification_error: `not delivered within NOTIFY_EXPIRY_SECONDS (${notifyExpirySeconds} s)`,
-    });
+    const done = await deps.audit.expireNotification(group, row.id, row.etag, notifyExpirySeconds);
     if (done !== undefined) expired++;
   }
   await deps.audit.deleteEntries(group, toDelete);

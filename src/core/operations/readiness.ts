@@ -22,15 +22,20 @@ export interface ReadinessResponse {
  */
 export async function readiness(deps: FailoverDeps, group: string): Promise<ReadinessResponse> {
   const loaded = await deps.store.load(group);
-  const checked_at = deps.clock.now().toISOString();
   let plan: SwitchPlan | undefined;
   try {
-    plan = loadPlan(loaded.raw, group, group === deps.config.defaultGroup, deps.config.switchPlan);
+    plan = loadPlan(loaded.raw, group, deps.config);
   } catch (err) {
-    if (err instanceof InvalidPlanError) return { group, plan: "invalid", ready: false, problems: [err.message], checked_at };
+    if (err instanceof InvalidPlanError) return { group, plan: "invalid", ready: false, problems: [err.message], checked_at: deps.clock.now().toISOString() };
     throw err;
   }
-  if (!plan) return { group, plan: "none", ready: true, problems: [], checked_at };
+  if (!plan) return { group, plan: "none", ready: true, problems: [], checked_at: deps.clock.now().toISOString() };
+  return planReadiness(deps, group, plan);
+}
+
+/** The readiness of a plan already read from the group's row. */
+async function planReadiness(deps: FailoverDeps, group: string, plan: SwitchPlan): Promise<ReadinessResponse> {
+  const checked_at = deps.clock.now().toISOString();
   const result = await checkReadiness(buildRunners(plan, deps.switchClients()), plan.recovery_budget_seconds);
   return { group, plan: plan.generation, ready: result.ready, problems: result.problems, checked_at };
 }
@@ -39,10 +44,10 @@ export async function readiness(deps: FailoverDeps, group: string): Promise<Read
  * Readiness at init and by the loop: checks, then records the result on the row
  * (`readiness_ready`, `readiness_problems`, `readiness_checked_utc`; status shows them). A group
  * without a plan records nothing. Not ready is a warning: it is logged, and a switch is still
- * attempted.
+ * attempted. The loop passes the plan it has just read, so the row is not read again for it.
  */
-export async function recordReadiness(deps: FailoverDeps, group: string): Promise<ReadinessResponse> {
-  const result = await readiness(deps, group);
+export async function recordReadiness(deps: FailoverDeps, group: string, plan?: SwitchPlan): Promise<ReadinessResponse> {
+  const result = plan ? await planReadiness(deps, group, plan) : await readiness(deps, group);
   if (result.plan === "none") return result;
   await readDecideWrite(deps.store, group, (fresh) => ({ next: withReadiness(fresh.state, result, new Date(result.checked_at)), result: undefined }));
   if (!result.ready) deps.log?.(`group "${group}": switch plan not ready: ${result.problems.join("; ")}`);

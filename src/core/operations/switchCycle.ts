@@ -76,7 +76,7 @@ export async function switchCycle(deps: FailoverDeps, group: string, cycle?: num
   const loaded = await deps.store.load(group);
   let plan: SwitchPlan | undefined;
   try {
-    plan = loadPlan(loaded.raw, group, group === deps.config.defaultGroup, deps.config.switchPlan);
+    plan = loadPlan(loaded.raw, group, deps.config);
   } catch (err) {
     if (err instanceof InvalidPlanError) return { group, plan: "invalid", action: "none", error: err.message };
     throw err;
@@ -86,7 +86,7 @@ export async function switchCycle(deps: FailoverDeps, group: string, cycle?: num
   const result = await resume(deps, group, plan, policy, loaded, cycle);
   if (!readinessDue(loaded.state, policy.readiness_check_minutes, deps.clock.now())) return result;
   try {
-    const checked = await recordReadiness(deps, group);
+    const checked = await recordReadiness(deps, group, plan);
     return { ...result, readiness: { ready: checked.ready, problems: checked.problems } };
   } catch (err) {
     deps.log?.(`group "${group}": the readiness check failed: ${(err as Error).message}`);
@@ -165,6 +165,6 @@ async function driftCheck(deps: FailoverDeps, group: string, plan: SwitchPlan, p
     const what = policy.drift_action === "reconcile" ? "reconciling: the row's target is applied again" : "reported (drift_action=report)";
     await recordTransition(deps, group, { at: now.toISOString(), kind: "switch_drift", from: target, to: target, reason: `DRIFT: ${after.switch_drift}; ${what}`, actor: "orchestrator" }, after);
   }
-  if (after.switch_state === "applying") return resume(deps, group, plan, policy, await deps.store.load(group), cycle);
+  if (after.switch_state === "applying") return resume(deps, group, plan, policy, { ...loaded, state: after }, cycle);
   return response(group, plan, "settled", after);
 }

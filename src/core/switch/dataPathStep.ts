@@ -2,7 +2,7 @@ import type { EgressFetch } from "../egress";
 import { readCapped } from "../probe";
 import type { SwitchPlan } from "./plan";
 import { otherSide, type Side, type SwitchStepRunner } from "./step";
-import { StepError, classifyStatus, parseRetryAfter } from "./stepErrors";
+import { StepError, classifyStatus, fetchStepError, parseRetryAfter } from "./stepErrors";
 
 type Config = NonNullable<SwitchPlan["data_path"]>;
 
@@ -25,10 +25,7 @@ export function dataPathStep(config: Config, fetch: EgressFetch, now: () => numb
     try {
       response = await fetch(config.url, { method: "GET", redirect: "manual", signal: AbortSignal.timeout(config.timeout_ms), headers: { "cache-control": "no-cache", "user-agent": "failover-orchestrator-data-path/1" } });
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      if (e.name === "TimeoutError" || e.name === "AbortError") throw new StepError("timeout", `${label}: no answer within ${config.timeout_ms} ms`);
-      if (e.cause?.code === "EGRESS_REFUSED") throw new StepError("refused", `${label}: refused by the egress policy: ${e.cause.message}`);
-      throw new StepError("server_error", `${label}: ${e.cause?.code ?? e.message}`);
+      throw fetchStepError(label, err, config.timeout_ms);
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);

@@ -1,3 +1,4 @@
+import { exponentialBackoffMs } from "../clock";
 import type { AppConfig } from "../config";
 import { FailoverError } from "../errors";
 import type { FailoverState } from "../state";
@@ -21,17 +22,21 @@ export const BACKOFF_BASE_MS = 5_000;
 export const BACKOFF_MAX_MS = 300_000;
 const MAX_STEPS_TEXT = 8_000;
 
+/** The settings that say where a group's plan comes from. */
+export type PlanSettings = Pick<AppConfig, "defaultGroup" | "switchPlan">;
+
 /** Where a group's plan comes from: its row's `switch_plan`, else for the default group the SWITCH_PLAN setting. */
-export function planText(raw: Readonly<Record<string, unknown>>, isDefaultGroup: boolean, setting: string | undefined): { text: string; source: string } | undefined {
+export function planText(raw: Readonly<Record<string, unknown>>, group: string, config: PlanSettings): { text: string; source: string } | undefined {
   const own = raw.switch_plan;
   if (typeof own === "string" && own.trim() !== "") return { text: own, source: "switch_plan" };
-  if (isDefaultGroup && setting && setting.trim() !== "") return { text: setting, source: "SWITCH_PLAN" };
+  const setting = config.switchPlan;
+  if (group === config.defaultGroup && setting && setting.trim() !== "") return { text: setting, source: "SWITCH_PLAN" };
   return undefined;
 }
 
 /** The group's plan, undefined without one; a malformed plan throws InvalidPlanError naming the step and field. */
-export function loadPlan(raw: Readonly<Record<string, unknown>>, group: string, isDefaultGroup: boolean, setting: string | undefined): SwitchPlan | undefined {
-  const found = planText(raw, isDefaultGroup, setting);
+export function loadPlan(raw: Readonly<Record<string, unknown>>, group: string, config: PlanSettings): SwitchPlan | undefined {
+  const found = planText(raw, group, config);
   if (!found) return undefined;
   try {
     return parsePlan(found.text, found.source);
@@ -73,7 +78,7 @@ export function withIntent(next: FailoverState, plan: SwitchPlan, now: Date, det
 export function withPlanIntent(raw: Readonly<Record<string, unknown>>, group: string, config: AppConfig, next: FailoverState, now: Date, detectedAt: Date): FailoverState {
   let plan: SwitchPlan | undefined;
   try {
-    plan = loadPlan(raw, group, group === config.defaultGroup, config.switchPlan);
+    plan = loadPlan(raw, group, config);
   } catch (err) {
     if (err instanceof InvalidPlanError) throw new FailoverError("malformed_state", `${err.message}; nothing was switched`);
     throw err;
@@ -107,8 +112,7 @@ export function adoptIntent(state: FailoverState, plan: SwitchPlan, now: Date): 
 }
 
 export function backoffMs(attempts: number, retryAfterMs: number | undefined): number {
-  const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
-  return Math.max(exponential, retryAfterMs ?? 0);
+  return Math.max(exponentialBackoffMs(attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS), retryAfterMs ?? 0);
 }
 
 function stepsText(result: ApplyResult): string {

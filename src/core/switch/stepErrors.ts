@@ -1,3 +1,5 @@
+import { fetchFailure } from "../egress";
+
 /**
  * Errors a switch step raises, classified so the row can say what went wrong and the next
  * cycle knows how long to wait: forbidden, not_found, throttled, conflict, timeout,
@@ -25,6 +27,12 @@ const ROLE_FOR_ACTION: ReadonlyArray<[RegExp, string]> = [
   [/^Microsoft\.Network\/dnszones\//i, "DNS Zone Contributor (befefa01-2a29-4197-83a8-272ff33ce314)"],
   [/^Microsoft\.AppConfiguration\//i, "App Configuration Data Owner (5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b)"],
 ];
+
+/** A fetch of a step's own HTTP call that threw (timeout, egress refusal, network), as a step error labelled with the step. */
+export function fetchStepError(label: string, err: unknown, timeoutMs: number): StepError {
+  const failure = fetchFailure(err, timeoutMs);
+  return new StepError(failure.kind === "network" ? "server_error" : failure.kind, `${label}: ${failure.message}`);
+}
 
 export function roleForAction(action: string): string | undefined {
   return ROLE_FOR_ACTION.find(([pattern]) => pattern.test(action))?.[1];

@@ -3,7 +3,7 @@ import type { EgressFetch } from "../egress";
 import { signWebhook } from "../webhookSignature";
 import type { SwitchStepConfig } from "./plan";
 import type { SwitchStepRunner } from "./step";
-import { StepError, classifyStatus, parseRetryAfter } from "./stepErrors";
+import { StepError, classifyStatus, fetchStepError, parseRetryAfter } from "./stepErrors";
 
 type Config = Extract<SwitchStepConfig, { kind: "webhook" }>;
 
@@ -34,10 +34,7 @@ export function webhookStep(config: Config, fetch: EgressFetch, now: () => numbe
       try {
         response = await fetch(config.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(config.timeout_ms) });
       } catch (err) {
-        const e = err as Error & { cause?: { code?: string; message?: string } };
-        if (e.name === "TimeoutError" || e.name === "AbortError") throw new StepError("timeout", `${label}: no answer within ${config.timeout_ms} ms`);
-        if (e.cause?.code === "EGRESS_REFUSED") throw new StepError("refused", `${label}: refused by the egress policy: ${e.cause.message}`);
-        throw new StepError("server_error", `${label}: ${e.cause?.code ?? e.message}`);
+        throw fetchStepError(label, err, config.timeout_ms);
       }
       const text = (await response.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");
       if (!response.ok) {
