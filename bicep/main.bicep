@@ -107,6 +107,9 @@ param appConfigurationAudience string = ''
 @description('SWITCH_EXTRA_CA_PEM: PEM of CA certificates the switch steps trust besides the system roots (a private CA or TLS-inspecting proxy). Empty: system roots only.')
 param switchExtraCaPem string = ''
 
+@description('APP_CONFIGURATION_ALLOWED_HOSTS: hosts (host or host:port, comma-separated) an app_configuration step may name besides the App Configuration stores of the ARM endpoint\'s cloud. Empty: those stores only.')
+param appConfigurationAllowedHosts string = ''
+
 @description('FAILOVER_GROUP: default failover group, the RowKey of its state row (1-63 letters, digits, - or _).')
 @minLength(1)
 @maxLength(63)
@@ -215,6 +218,16 @@ param auditRetentionDays int = 90
 @maxValue(1000000)
 param auditMaxEntries int = 10000
 
+@description('SWITCH_CALL_TIMEOUT_SECONDS: deadline of one call of a switch step to ARM or App Configuration.')
+@minValue(1)
+@maxValue(120)
+param switchCallTimeoutSeconds int = 10
+
+@description('SWITCH_CYCLE_BUDGET_SECONDS: most time one switch cycle may take before the loop goes on to its next check.')
+@minValue(5)
+@maxValue(600)
+param switchCycleBudgetSeconds int = 30
+
 // ---------------------------------------------------------------------------------------------
 // Switch targets (modules/switchRoles.bicep): the resources the switch plan drives. Each one set
 // gives the app's identity the one role its step kind needs, on that resource only. Full resource
@@ -309,12 +322,15 @@ var failover failoverSettings = {
   armAudience: armAudience
   appConfigurationAudience: appConfigurationAudience
   switchExtraCaPem: switchExtraCaPem
+  appConfigurationAllowedHosts: appConfigurationAllowedHosts
   egressAllowPrivate: egressAllowPrivate
   maxGroups: maxGroups
   maxPauseSeconds: maxPauseSeconds
   notifyExpirySeconds: notifyExpirySeconds
   auditRetentionDays: auditRetentionDays
   auditMaxEntries: auditMaxEntries
+  switchCallTimeoutSeconds: switchCallTimeoutSeconds
+  switchCycleBudgetSeconds: switchCycleBudgetSeconds
 }
 
 // ---------------------------------------------------------------------------------------------

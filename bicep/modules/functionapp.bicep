@@ -53,6 +53,8 @@ type failoverSettings = {
   appConfigurationAudience: string
   @description('SWITCH_EXTRA_CA_PEM')
   switchExtraCaPem: string
+  @description('APP_CONFIGURATION_ALLOWED_HOSTS')
+  appConfigurationAllowedHosts: string
   @description('EGRESS_ALLOW_PRIVATE')
   egressAllowPrivate: bool
   @description('MAX_GROUPS')
@@ -65,6 +67,10 @@ type failoverSettings = {
   auditRetentionDays: int
   @description('AUDIT_MAX_ENTRIES')
   auditMaxEntries: int
+  @description('SWITCH_CALL_TIMEOUT_SECONDS')
+  switchCallTimeoutSeconds: int
+  @description('SWITCH_CYCLE_BUDGET_SECONDS')
+  switchCycleBudgetSeconds: int
 }
 
 @description('Name of the Flex Consumption plan.')
@@ -267,6 +273,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
           value: failover.switchExtraCaPem
         }
         {
+          name: 'APP_CONFIGURATION_ALLOWED_HOSTS'
+          value: failover.appConfigurationAllowedHosts
+        }
+        {
           name: 'FAILURE_THRESHOLD'
           value: string(failover.failureThreshold)
         }
@@ -341,6 +351,14 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'AUDIT_MAX_ENTRIES'
           value: string(failover.auditMaxEntries)
+        }
+        {
+          name: 'SWITCH_CALL_TIMEOUT_SECONDS'
+          value: string(failover.switchCallTimeoutSeconds)
+        }
+        {
+          name: 'SWITCH_CYCLE_BUDGET_SECONDS'
+          value: string(failover.switchCycleBudgetSeconds)
         }
       ]
     }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { boolean } from "./knobs";
 import { PROBE_ERROR_CLASSES, type ProbeResult } from "./probe";
+import { parseLedger, type LedgerEntry } from "./switch/session";
 import { count, optionalText, transitionSummarySchema, type TransitionSummary } from "./state";
 import { zodIssues, type ValidationIssue } from "./validation";
 
@@ -35,6 +36,9 @@ export interface AuditEntry extends TransitionSummary {
   readonly notification_next_utc?: string;
   /** The cooldown end at the transition (for the notification's text). */
   readonly lock_until_utc?: string;
+  /** A switch's entry: every write its intent made to the world so far (the ledger), oldest first, and how many older ones were left out. */
+  readonly writes?: readonly LedgerEntry[];
+  readonly writes_omitted?: number;
   /** Set on an entry someone edited into an unreadable shape: shown as such (its fields as stored), it never fails the page. */
   readonly malformed?: true;
   readonly problems?: readonly ValidationIssue[];
@@ -119,6 +123,7 @@ const auditRowSchema = z
     notified_utc: optionalText,
     notification_next_utc: optionalText,
     lock_until_utc: optionalText,
+    writes_json: optionalText,
   })
   .transform(
     (e): AuditEntry => ({
@@ -139,8 +144,14 @@ const auditRowSchema = z
       ...(e.notified_utc ? { notified_utc: e.notified_utc } : {}),
       ...(e.notification_status === "pending" && e.notification_next_utc ? { notification_next_utc: e.notification_next_utc } : {}),
       ...(e.lock_until_utc ? { lock_until_utc: e.lock_until_utc } : {}),
+      ...ledgerFields(e.writes_json),
     }),
   );
+
+function ledgerFields(text: string | undefined): Pick<AuditEntry, "writes" | "writes_omitted"> {
+  const ledger = parseLedger(text);
+  return { ...(ledger.writes.length > 0 ? { writes: ledger.writes } : {}), ...(ledger.omitted > 0 ? { writes_omitted: ledger.omitted } : {}) };
+}
 
 export function fromEntity(entity: Record<string, unknown>): AuditEntry {
   const parsed = auditRowSchema.safeParse(entity);

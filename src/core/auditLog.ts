@@ -52,7 +52,7 @@ export class AuditLog {
   async append(
     group: string,
     transition: TransitionSummary,
-    details: { forced: boolean; failover_count: number; probe?: ProbeResult; unhealthy_since_utc?: string; notification_status: NotificationStatus; lock_until_utc?: string },
+    details: { forced: boolean; failover_count: number; probe?: ProbeResult; unhealthy_since_utc?: string; notification_status: NotificationStatus; lock_until_utc?: string; writes_json?: string },
   ): Promise<{ id: string; etag: string }> {
     const rowKey = auditRowKey(new Date(transition.at));
     try {
@@ -69,6 +69,7 @@ export class AuditLog {
         failover_count: details.failover_count,
         probe_json: details.probe ? JSON.stringify(details.probe) : "",
         ...(details.unhealthy_since_utc ? { unhealthy_since_utc: details.unhealthy_since_utc } : {}),
+        ...(details.writes_json ? { writes_json: details.writes_json } : {}),
         lock_until_utc: details.lock_until_utc ?? "",
         notification_status: details.notification_status,
         notification_attempts: 0,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { FailoverError } from "./errors";
-import { PUBLIC_CLOUD, type ControlPlaneSettings } from "./switch/controlPlane";
+import { PUBLIC_CLOUD, appConfigurationSuffixes, type ControlPlaneSettings } from "./switch/controlPlane";
 import { egressPolicyFromSettings, type EgressPolicy } from "./egress";
 import { platformAuthEnabled } from "./identity";
 import { POLICY_KNOBS, boolean, integer, policySchema, settingOf, type Policy, type PolicyField } from "./knobs";
@@ -80,6 +80,18 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
   },
   { setting: "AUDIT_RETENTION_DAYS", defaultText: "90", schema: integer(1, 3650), description: "Audit entries older than this are deleted by the watchdog." },
   { setting: "AUDIT_MAX_ENTRIES", defaultText: "10000", schema: integer(100, 1_000_000), description: "Audit entries kept per group at most; the watchdog deletes the oldest beyond it." },
+  {
+    setting: "SWITCH_CALL_TIMEOUT_SECONDS",
+    defaultText: "10",
+    schema: integer(1, 120),
+    description: "Deadline of one call of a switch step to ARM or App Configuration; a call that does not answer in time is a transient timeout and the cycle makes no more calls.",
+  },
+  {
+    setting: "SWITCH_CYCLE_BUDGET_SECONDS",
+    defaultText: "30",
+    schema: integer(5, 600),
+    description: "Most time one switch cycle (apply, verify, drift, readiness) may take before the loop goes on to its next check; no call starts after it.",
+  },
 ];
 
 /** Group names become RowKeys and orchestration instance ids. */
@@ -120,6 +132,11 @@ export const GENERAL_SETTINGS: readonly SettingDefinition[] = [
   { setting: "ARM_AUDIENCE", defaultText: "", description: "Token scope for ARM calls; empty: the public cloud's." },
   { setting: "APP_CONFIGURATION_AUDIENCE", defaultText: "", description: "Token audience for App Configuration (empty: the public cloud's)." },
   { setting: "SWITCH_EXTRA_CA_PEM", defaultText: "", description: "PEM of CA certificates trusted for switch calls besides the system roots (a private CA or TLS-inspecting proxy)." },
+  {
+    setting: "APP_CONFIGURATION_ALLOWED_HOSTS",
+    defaultText: "",
+    description: "Hosts (host or host:port, comma-separated) an app_configuration step may name besides the App Configuration stores of the ARM endpoint's cloud; the app's token goes to no other host.",
+  },
 ];
 
 /** Every app setting name the configuration reads, apart from the storage connection. */
@@ -220,6 +237,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const extraCaPem = setting(env, "SWITCH_EXTRA_CA_PEM");
   if (extraCaPem !== undefined && !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(extraCaPem)) problems.push({ path: "SWITCH_EXTRA_CA_PEM", message: "must be PEM text with at least one -----BEGIN CERTIFICATE----- block" });
   const switchPlan = setting(env, "SWITCH_PLAN");
+  const allowedHosts = (setting(env, "APP_CONFIGURATION_ALLOWED_HOSTS") ?? "").split(",").map((h) => h.trim()).filter((h) => h !== "");
+  for (const host of allowedHosts) {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(host)) problems.push({ path: "APP_CONFIGURATION_ALLOWED_HOSTS", message: `"${host.slice(0, 100)}" is not a host or host:port` });
+  }
   const notifyWebhookUrl = readSecretUrl(env, "NOTIFY_WEBHOOK_URL", problems);
   const notifyWebhookSecret = setting(env, "NOTIFY_WEBHOOK_SECRET");
   if (notifyWebhookSecret !== undefined) {
@@ -231,9 +252,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
   registerSecrets(setting(env, STORAGE_SETTING), setting(env, "NOTIFY_WEBHOOK_URL"), notifyWebhookSecret);
-  const [allowPrivate, maxGroups, maxPauseSeconds, notifyExpirySeconds, auditRetentionDays, auditMaxEntries] = LIMIT_SETTINGS.map((s) =>
+  const [allowPrivate, maxGroups, maxPauseSeconds, notifyExpirySeconds, auditRetentionDays, auditMaxEntries, callTimeoutSeconds, cycleBudgetSeconds] = LIMIT_SETTINGS.map((s) =>
     readWith(env, s.setting, s.defaultText, s.schema, problems),
-  ) as [boolean, number, number, number, number, number];
+  ) as [boolean, number, number, number, number, number, number, number];
   const policyText = Object.fromEntries(POLICY_KNOBS.map((k) => [k.field, setting(env, k.setting) ?? k.defaultText]));
   const policy = policySchema.safeParse(policyText);
   if (!policy.success) {
@@ -261,6 +282,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ...(appConfigurationAudience ? { appConfigurationAudience } : {}),
       ...(extraCaPem ? { extraCaPem } : {}),
       pollIntervalMs: LRO_POLL_INTERVAL_MS,
+      callTimeoutMs: callTimeoutSeconds * 1000,
+      cycleBudgetMs: cycleBudgetSeconds * 1000,
+      appConfigurationHosts: [...appConfigurationSuffixes(armEndpoint), ...allowedHosts],
     },
     limits: { maxGroups, maxPauseSeconds, notifyExpirySeconds, auditRetentionDays, auditMaxEntries },
     // WEBSITE_HOSTNAME and WEBSITE_AUTH_ENABLED are set by the platform (the local host sets the first), not app settings.

@@ -34,7 +34,7 @@ export function createDeps(
   const clientId = config.storage.kind === "identity" ? config.storage.clientId : undefined;
   const fetch = egressFetch(config.egress);
   const switchClients = () =>
-    (clients ??= createSwitchClients(overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}), config.controlPlane, fetch));
+    (clients ??= createSwitchClients(overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}), config.controlPlane, fetch, config.egress));
   const probe: Prober = overrides.probe ?? createHttpProbe(config.egress);
   return {
     switchClients,

@@ -1,4 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import type { RequestOptions } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import type { Duplex } from "node:stream";
 import { BlockList, isIP, type LookupFunction, type Socket } from "node:net";
 import { Agent, buildConnector, fetch, type Dispatcher, type RequestInit, type Response } from "undici";
 import { TEXT_LIMITS } from "./text";
@@ -157,6 +160,35 @@ export function egressAgent(policy: EgressPolicy, connectTimeoutMs = 10_000): Ag
       });
     },
   });
+}
+
+/**
+ * The same policy for the Azure SDK clients, whose pipeline takes a Node https.Agent: the app's
+ * own host and a refused literal address fail before any connection, names go through the
+ * filtered lookup, and the connected socket's address is checked again. `ca` is the set of
+ * trusted CA certificates (the system roots plus any extra). Connections are kept alive.
+ */
+export function egressHttpsAgent(policy: EgressPolicy, ca?: readonly string[]): HttpsAgent {
+  class EgressHttpsAgent extends HttpsAgent {
+    // Node's https.Agent returns the socket synchronously; undefined plus the callback's error refuses it.
+    override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
+      const host = String(options.host ?? options.hostname ?? "").replace(/^\[|\]$/g, "");
+      const port = String(options.port ?? 443);
+      const refusal = isSelfHost(host, port, policy) ? `${host}:${port} is this app itself` : isIP(host) ? addressRefusal(host, policy) : undefined;
+      if (refusal) {
+        (callback as unknown as (err: Error) => void)?.(new EgressRefusedError(refusal));
+        return undefined;
+      }
+      const socket = super.createConnection({ ...options, lookup: filteredLookup(policy) }, callback) as Socket;
+      socket.once("connect", () => {
+        const remote = socket.remoteAddress ?? "";
+        const late = addressRefusal(remote, policy) ?? (isSelfHost(remote, String(socket.remotePort), policy) ? `${remote} is this app itself` : undefined);
+        if (late) socket.destroy(new EgressRefusedError(late));
+      });
+      return socket;
+    }
+  }
+  return new EgressHttpsAgent({ keepAlive: true, ...(ca ? { ca: [...ca] } : {}) });
 }
 
 /** A fetch under the policy: the URL is checked before anything is sent, every connection by the agent. */

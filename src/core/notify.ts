@@ -37,6 +37,10 @@ const HEADLINES: Record<TransitionSummary["kind"], string> = {
   switch_failed: "Traffic switch failed",
   switch_verified: "Traffic switch verified",
   switch_drift: "Traffic drift",
+  switch_held: "Traffic switch needs an operator",
+  switch_compensated: "Traffic switch undone",
+  switch_superseded: "Traffic switch superseded",
+  switch_retried: "Traffic switch retried",
   loop_resumed: "Monitoring loop resumed",
 };
 

@@ -19,7 +19,23 @@ export function otherTarget(target: Target): Target {
   return target === "primary" ? "secondary" : "primary";
 }
 
-export type TransitionKind = "failover" | "failback" | "failover_blocked" | "pause" | "resume" | "switch_applied" | "switch_failed" | "switch_verified" | "switch_drift" | "loop_resumed";
+export const TRANSITION_KINDS = [
+  "failover",
+  "failback",
+  "failover_blocked",
+  "pause",
+  "resume",
+  "switch_applied",
+  "switch_failed",
+  "switch_verified",
+  "switch_drift",
+  "switch_held",
+  "switch_compensated",
+  "switch_superseded",
+  "switch_retried",
+  "loop_resumed",
+] as const;
+export type TransitionKind = (typeof TRANSITION_KINDS)[number];
 
 /** One line of the short summary the row keeps; the audit log keeps the full record. */
 export interface TransitionSummary {
@@ -50,7 +66,7 @@ export const optionalText = z.preprocess((v) => (v === "" || v === null ? undefi
 /** One entry of `recent_transitions`; the audit log stores the same fields. */
 export const transitionSummarySchema = z.object({
   at: z.string(),
-  kind: z.enum(["failover", "failback", "failover_blocked", "pause", "resume", "switch_applied", "switch_failed", "switch_verified", "switch_drift", "loop_resumed"]),
+  kind: z.enum(TRANSITION_KINDS),
   from: z.enum(["primary", "secondary"]),
   to: z.enum(["primary", "secondary"]),
   reason: z.string(),
@@ -75,10 +91,17 @@ const recentTransitions = z.preprocess(
 /** Fields the row stores as JSON text. */
 const JSON_FIELDS: readonly string[] = ["recent_transitions", "readiness_problems"];
 
+/** The switch saga's states (see core/switch/saga.ts); held and compensated wait for a human. */
+export const SWITCH_STATES = ["applying", "failed", "applied", "propagating", "verified", "held", "compensating", "compensated"] as const;
+
 const switchFields = {
   /** The switch saga (see core/switch/saga.ts): intent, apply, verify, with times and per-step results. */
-  switch_state: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.enum(["applying", "failed", "applied", "propagating", "verified"], { error: "must be applying, failed, applied, propagating or verified" }).optional()),
+  switch_state: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.enum(SWITCH_STATES, { error: `must be one of ${SWITCH_STATES.join(", ")}` }).optional()),
   switch_target: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.enum(["primary", "secondary"], { error: "must be primary or secondary" }).optional()),
+  /** The current intent's id: every write of its apply checks that the row still names it (the fence). */
+  switch_intent_id: optionalText,
+  /** Every write the current intent's apply made to the world (JSON: { writes, omitted }). */
+  switch_ledger: optionalText,
   switch_plan_generation: optionalText,
   switch_attempts: count.optional(),
   switch_next_attempt_utc: isoTime,

@@ -39,6 +39,7 @@ export const METRICS = {
   cycleAge: "failover.cycle.age",
   switchStepFailures: "failover.switch.step.failures",
   switchDrift: "failover.switch.drift",
+  switchHeld: "failover.switch.held",
   switchApplyDuration: "failover.switch.apply.duration",
   switchVerifyDuration: "failover.switch.verify.duration",
 } as const;
@@ -74,6 +75,7 @@ interface Instruments {
   readonly cycles: Counter;
   readonly switchStepFailures: Counter;
   readonly switchDrift: Counter;
+  readonly switchHeld: Counter;
   readonly switchApplyDuration: Histogram;
   readonly switchVerifyDuration: Histogram;
 }
@@ -109,6 +111,7 @@ function meters(): Instruments {
     cycles: meter.createCounter(METRICS.cycles, { unit: "{cycle}", description: "Completed orchestration cycles (the loop's heartbeat)" }),
     switchStepFailures: meter.createCounter(METRICS.switchStepFailures, { unit: "{step}", description: "Switch-plan steps that failed to apply or verify, by phase and error class" }),
     switchDrift: meter.createCounter(METRICS.switchDrift, { unit: "{step}", description: "Switch-plan steps found not matching the active target" }),
+    switchHeld: meter.createCounter(METRICS.switchHeld, { unit: "{switch}", description: "Switches stopped by a permanent error (held or undone): a human must act" }),
     switchApplyDuration: seconds(METRICS.switchApplyDuration, "Duration of applying one switch-plan step (error.type set when it failed)"),
     switchVerifyDuration: seconds(METRICS.switchVerifyDuration, "Seconds from a switch's apply until its plan verified, per step"),
   };
@@ -180,6 +183,11 @@ export function recordSwitchStep(group: string, stepKind: string, observation: S
   const attributes = { [ATTR.group]: group, [ATTR.stepKind]: stepKind, ...(observation.errorClass ? { [ATTR.errorType]: observation.errorClass } : {}) };
   if (observation.seconds !== undefined) (observation.phase === "apply" ? m.switchApplyDuration : m.switchVerifyDuration).record(observation.seconds, attributes);
   if (observation.errorClass) m.switchStepFailures.add(1, { ...attributes, [ATTR.switchPhase]: observation.phase });
+}
+
+/** For switch plans: a switch a permanent error stopped (held, or undone with on_failure=compensate); one per episode. */
+export function recordSwitchHeld(group: string, errorClass: string): void {
+  meters().switchHeld.add(1, { [ATTR.group]: group, [ATTR.errorType]: errorClass });
 }
 
 /** For switch plans: a step found not matching the active target (someone or something moved it). */

@@ -3,6 +3,7 @@ import { createDeps } from "../core/deps";
 import { bootstrap, switchCycle, switchTarget } from "../core/operations";
 import { parsePlan } from "../core/switch/plan";
 import { applyPlan, buildRunners } from "../core/switch/runPlan";
+import { SwitchSession } from "../core/switch/session";
 import { standInCredential } from "./azureStandIn/credential";
 import { samplePlan, seedSampleTargets } from "./azureStandIn/sampleTargets";
 import { startAzureStandIn } from "./azureStandIn/server";
@@ -26,9 +27,7 @@ export async function benchSwitchPlan(connectionString: string, stats: (samples:
       // The bench's endpoints are on loopback, which the egress policy refuses by default.
       EGRESS_ALLOW_PRIVATE: "true",
       SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns"])),
-      ARM_ENDPOINT: standIn.endpoint,
-      ARM_AUDIENCE: `${standIn.endpoint}/.default`,
-      SWITCH_EXTRA_CA_PEM: standIn.caPem,
+      ...standIn.appSettings(),
     });
     const deps = createDeps(config, { credential: standInCredential });
     await bootstrap(deps, { group: "state" });
@@ -50,10 +49,13 @@ export async function benchSwitchPlan(connectionString: string, stats: (samples:
     }
     // An activity delivered twice: the plan applied again for the side already active.
     const state = (await deps.store.load("state")).state;
-    const runners = buildRunners(parsePlan(config.switchPlan!, "SWITCH_PLAN"), deps.switchClients());
+    // Outside a cycle: a session whose fence always passes (nothing else changes the row here).
+    const session = new SwitchSession({ callTimeoutMs: config.controlPlane.callTimeoutMs, budgetMs: config.controlPlane.cycleBudgetMs, fence: async () => undefined });
+    const runners = buildRunners(parsePlan(config.switchPlan!, "SWITCH_PLAN"), deps.switchClients(), session);
     const mark = standIn.log.length;
     const again = await applyPlan(runners, { group: "state", failoverCount: state.failover_count, from: state.active_target === "primary" ? "secondary" : "primary", to: state.active_target });
     if (again.outcome !== "applied") throw new Error(`repeat failed: ${again.error}`);
+    session.close();
     const repeat = standIn.log.slice(mark);
     // The drift check of a verified switch, every cycle by default: it must only read.
     const driftMark = standIn.log.length;

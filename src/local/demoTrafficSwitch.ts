@@ -24,9 +24,7 @@ export async function startDemoTraffic(): Promise<DemoTraffic> {
     standIn,
     env: {
       SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager"])),
-      ARM_ENDPOINT: standIn.endpoint,
-      ARM_AUDIENCE: `${standIn.endpoint}/.default`,
-      SWITCH_EXTRA_CA_PEM: standIn.caPem,
+      ...standIn.appSettings(),
     },
     credential: standInCredential,
     describe: () => {

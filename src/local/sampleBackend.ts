@@ -19,6 +19,8 @@ export interface SampleBackend {
   readonly url: string;
   /** Requests served so far. */
   readonly requests: number;
+  /** When each request arrived (ms since the epoch), the newest 10,000. */
+  readonly times: readonly number[];
   /** Bytes of body written by "huge" responses so far. */
   readonly hugeBytesWritten: number;
   behave(behaviour: Behaviour): void;
@@ -29,8 +31,11 @@ export async function startSampleBackend(name: string, initial: Behaviour = { ki
   let behaviour = initial;
   let requests = 0;
   let hugeBytesWritten = 0;
+  const times: number[] = [];
   const server: Server = createServer((req, res) => {
     requests++;
+    times.push(Date.now());
+    if (times.length > 10_000) times.shift();
     const b = behaviour;
     switch (b.kind) {
       case "ok":
@@ -79,6 +84,7 @@ export async function startSampleBackend(name: string, initial: Behaviour = { ki
     get requests() {
       return requests;
     },
+    times,
     get hugeBytesWritten() {
       return hugeBytesWritten;
     },

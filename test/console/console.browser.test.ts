@@ -67,9 +67,7 @@ describe("operator console in Chromium", () => {
         COOLDOWN_SECONDS: "600",
         SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns"])),
         NOTIFY_WEBHOOK_URL: receiver.url,
-        ARM_ENDPOINT: standIn.endpoint,
-        ARM_AUDIENCE: `${standIn.endpoint}/.default`,
-        SWITCH_EXTRA_CA_PEM: standIn.caPem,
+        ...standIn.appSettings(),
       }),
       timers: false,
     });

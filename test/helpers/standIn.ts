@@ -2,19 +2,51 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { egressFetch, type EgressPolicy } from "../../src/core/egress";
 import { createSwitchClients, type SwitchClients } from "../../src/core/switch/clients";
+import type { ControlPlaneSettings } from "../../src/core/switch/controlPlane";
+import { SwitchSession, type SessionOptions } from "../../src/core/switch/session";
 import { standInCredential } from "../../src/local/azureStandIn/credential";
 import { seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
 import { startAzureStandIn, type AzureStandIn } from "../../src/local/azureStandIn/server";
 
+/** The control-plane settings that point the switch clients at a stand-in (its endpoint, CA and App Configuration host). */
+export function standInSettings(standIn: AzureStandIn, overrides: Partial<ControlPlaneSettings> = {}): ControlPlaneSettings {
+  return {
+    armEndpoint: standIn.endpoint,
+    armAudience: `${standIn.endpoint}/.default`,
+    extraCaPem: standIn.caPem,
+    pollIntervalMs: 50,
+    callTimeoutMs: 2000,
+    cycleBudgetMs: 10_000,
+    appConfigurationHosts: [new URL(standIn.endpoint).host],
+    ...overrides,
+  };
+}
+
+interface Fixture {
+  readonly standIn: AzureStandIn;
+  readonly clients: SwitchClients;
+  /** A session like a switch cycle's (deadlines, fence, ledger); the fence passes unless given one. */
+  session(options?: Partial<SessionOptions>): SwitchSession;
+}
+
 /** A stand-in with the sample world for the enclosing describe block, fresh before each test, and SDK clients that trust it. */
-export function standInFixture(options: { now?: () => number; frontDoorDeploymentMs?: number; egress?: EgressPolicy } = {}): { readonly standIn: AzureStandIn; readonly clients: SwitchClients } {
-  const fixture = {} as { standIn: AzureStandIn; clients: SwitchClients };
+export function standInFixture(options: { now?: () => number; frontDoorDeploymentMs?: number; frontDoorOperationMs?: number; egress?: EgressPolicy; settings?: Partial<ControlPlaneSettings> } = {}): Fixture {
+  const sessions: SwitchSession[] = [];
+  const fixture = {
+    session(overrides: Partial<SessionOptions> = {}) {
+      const s = new SwitchSession({ callTimeoutMs: 2000, budgetMs: 10_000, fence: async () => undefined, intent: "test-intent", ...(options.now ? { now: options.now } : {}), ...overrides });
+      sessions.push(s);
+      return s;
+    },
+  } as Fixture & { standIn: AzureStandIn; clients: SwitchClients };
   beforeEach(async () => {
     fixture.standIn = await startAzureStandIn(options);
     seedSampleTargets(fixture.standIn);
-    fixture.clients = createSwitchClients(standInCredential, { armEndpoint: fixture.standIn.endpoint, armAudience: `${fixture.standIn.endpoint}/.default`, extraCaPem: fixture.standIn.caPem, pollIntervalMs: 50 }, egressFetch(options.egress ?? { allowPrivate: true, selfHosts: [] }));
+    const egress = options.egress ?? { allowPrivate: true, selfHosts: [] };
+    fixture.clients = createSwitchClients(standInCredential, standInSettings(fixture.standIn, options.settings), egressFetch(egress), egress);
   });
   afterEach(async () => {
+    for (const s of sessions.splice(0)) s.close();
     await fixture.standIn.stop();
   });
   return fixture;

@@ -45,9 +45,7 @@ describe("switch plans through the real orchestration on the local host, against
       COOLDOWN_SECONDS: "0",
       NOTIFY_WEBHOOK_URL: notifications.url,
       SWITCH_PLAN: JSON.stringify(plan),
-      ARM_ENDPOINT: standIn.endpoint,
-      ARM_AUDIENCE: `${standIn.endpoint}/.default`,
-      SWITCH_EXTRA_CA_PEM: standIn.caPem,
+      ...standIn.appSettings(),
       ...settings,
     });
     table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
@@ -236,8 +234,8 @@ describe("switch plans through the real orchestration on the local host, against
     const checkedAtInit = status.body.state.readiness_checked_utc;
 
     backends.primary.behave({ kind: "status", status: 503 });
-    const failed = await settled("secondary", "failed");
-    expect(failed.switch_error_class).toBe("forbidden");
+    const held = await settled("secondary", "held");
+    expect(held.switch_error_class).toBe("forbidden");
 
     // The role granted again; the last check is older than READINESS_CHECK_MINUTES (15): the loop checks again.
     standIn.grantAll();
@@ -306,17 +304,34 @@ describe("switch plans through the real orchestration on the local host, against
     expect((await history()).find((e) => e.kind === "switch_failed")?.reason).toContain("[server_error]");
   });
 
-  test("a 403 names the role and scope on the row, in the audit log and in the notification; nothing on the old side is disabled", async () => {
+  test("a 403 is permanent: the switch is held after one attempt, naming the role and scope on the row, in one audit entry and one notification; nothing more is written until an operator retries it", async () => {
     await start(["traffic_manager"]);
     standIn.revoke(TM_ROLE);
     backends.primary.behave({ kind: "status", status: 503 });
-    const failed = await settled("secondary", "failed");
-    expect(failed.switch_error_class).toBe("forbidden");
-    expect(String(failed.switch_error)).toMatch(/AuthorizationFailed.*Microsoft\.Network\/trafficmanagerprofiles\/ExternalEndpoints\/write.*grant Traffic Manager Contributor \(a4b10055-b0c7-44c2-b00f-c7b5b3550cf7\) on \/subscriptions\/.*\/tm-app\/ExternalEndpoints\/app-west/);
-    expect((await history()).find((e) => e.kind === "switch_failed")?.reason).toContain("grant Traffic Manager Contributor");
-    const note = await eventually("the failure notification", async () => notifications.received.map((n) => JSON.parse(n.body)).find((m) => m.kind === "switch_failed"));
+    const held = await settled("secondary", "held");
+    expect(held.switch_error_class).toBe("forbidden");
+    expect(String(held.switch_error)).toMatch(/AuthorizationFailed.*Microsoft\.Network\/trafficmanagerprofiles\/ExternalEndpoints\/write.*grant Traffic Manager Contributor \(a4b10055-b0c7-44c2-b00f-c7b5b3550cf7\) on \/subscriptions\/.*\/tm-app\/ExternalEndpoints\/app-west/);
+    const entry = (await history()).find((e) => e.kind === "switch_held");
+    expect(entry?.reason).toContain("grant Traffic Manager Contributor");
+    expect(entry?.reason).toContain("a human must act");
+    expect(entry?.writes).toEqual([expect.objectContaining({ method: "PATCH", resource: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west", result: "forbidden 403" })]);
+    const note = await eventually("the held notification", async () => notifications.received.map((n) => JSON.parse(n.body)).find((m) => m.kind === "switch_held"));
     expect(note.text).toContain("Traffic Manager Contributor");
     expect((standIn.resources.get(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-east`)!.properties as { endpointStatus: string }).endpointStatus).toBe("Enabled");
+    // Held: later cycles send no write, and make no second entry or notification.
+    await cycles(3);
+    expect(standIn.writes()).toHaveLength(1);
+    expect((await kindsOf()).filter((k) => k === "switch_held" || k === "switch_failed")).toEqual(["switch_held"]);
+    expect(notifications.received.filter((n) => JSON.parse(n.body).kind === "switch_held")).toHaveLength(1);
+
+    // The operator grants the role and retries: a new intent, applied and verified.
+    standIn.grantAll();
+    expect((await api("POST", "/api/retry_switch", { reason: "role granted" })).body).toMatchObject({ changed: true, switch_state: "applying" });
+    await settled("secondary");
+    expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-west "Enabled"', 'PATCH ExternalEndpoints/app-east "Disabled"']);
+    const retried = (await history()).find((e) => e.kind === "switch_retried");
+    expect(retried?.reason).toContain("role granted; the switch to secondary is applied again (it was held (forbidden)");
+    expect((await api("POST", "/api/retry_switch", {})).body).toMatchObject({ changed: false, reason: "not_held" });
   });
 
   test("throttling: the next attempt waits for Retry-After", async () => {
@@ -372,7 +387,7 @@ describe("switch plans through the real orchestration on the local host, against
     expect(standIn.writes()).toHaveLength(0);
 
     host = await startLocalHost({
-      env: testEnv({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, CHECK_INTERVAL_SECONDS: "1", ...settings, ARM_ENDPOINT: standIn.endpoint, ARM_AUDIENCE: `${standIn.endpoint}/.default`, SWITCH_EXTRA_CA_PEM: standIn.caPem }),
+      env: testEnv({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, CHECK_INTERVAL_SECONDS: "1", ...settings, ...standIn.appSettings() }),
       timers: false,
       credential: standInCredential,
     });

@@ -132,9 +132,7 @@ describe("telemetry of a failover on the local host", () => {
       const env = {
         ...settings(),
         SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns"])),
-        ARM_ENDPOINT: standIn.endpoint,
-        ARM_AUDIENCE: `${standIn.endpoint}/.default`,
-        SWITCH_EXTRA_CA_PEM: standIn.caPem,
+        ...standIn.appSettings(),
       };
       host = await startLocalHost({ env, timers: false, credential: standInCredential });
       const api = (method: string, path: string) => call(host!.url, method, path);

@@ -13,7 +13,7 @@ const verify = (status: "verified" | "propagating" | "mismatch" | "error"): Veri
 /** A row failed over to the secondary with the intent written, then applied at T0. */
 function appliedRow(): FailoverState {
   const intent = withIntent({ ...initialState("https://p.example/health", "https://s.example/health"), active_target: "secondary", failover_count: 1 }, plan, at(-2), at(-10));
-  return afterApply(intent, applied, T0);
+  return afterApply(intent, applied, T0, plan);
 }
 
 describe("the switch saga on the row (pure)", () => {

@@ -25,7 +25,7 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     await receiver.close();
   });
 
-  const runners = (kinds: SampleStepKind[]) => buildRunners(parsePlan(JSON.stringify(samplePlan(env.standIn, kinds, receiver.url, SECRET)), "plan"), env.clients, now);
+  const runners = (kinds: SampleStepKind[]) => buildRunners(parsePlan(JSON.stringify(samplePlan(env.standIn, kinds, receiver.url, SECRET)), "plan"), env.clients, env.session());
   const writes = () => env.standIn.writes().map((w) => `${w.method} ${w.path.split("/").slice(-1)[0]} ${JSON.stringify(w.body)}`);
   const endpoint = (name: string) => env.standIn.resources.get(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/${name}`)!.properties as Record<string, unknown>;
 
@@ -60,7 +60,7 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     const [dns] = runners(["dns"]);
     env.standIn.inject({ method: "PUT", pathIncludes: "/CNAME/www", status: 412, code: "PreconditionFailed", message: "The condition in the If-Match header was not satisfied." });
     const etag = (env.standIn.resources.get(`${SAMPLE_IDS.dnsZone}/CNAME/www`) as { etag: string }).etag;
-    expect(await dns!.apply(FAILOVER)).toMatchObject({ writes: 1, detail: "app-east.example.net -> app-west.example.net after 1 conflicting change(s)" });
+    expect(await dns!.apply(FAILOVER)).toMatchObject({ writes: 1, detail: "app-east.example.net (TTL 60) -> app-west.example.net (TTL 60) after 1 conflicting change(s)" });
     const puts = env.standIn.writes();
     expect(puts.map((p) => [p.status, p.ifMatch])).toEqual([[412, etag], [200, etag]]);
     expect(env.standIn.log.filter((r) => r.method === "GET")).toHaveLength(2);
@@ -70,14 +70,19 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     expect(env.standIn.log.map((r) => r.method)).toEqual(["GET"]);
   });
 
-  it("Front Door: reads first, updates through the long-running operation, reports propagating until the deployment is done, never rewrites", async () => {
+  it("Front Door: reads first, updates through the long-running operation, touches the old origin only once the new one is deployed, reports propagating until the deployment is done, never rewrites", async () => {
     const [fd] = runners(["front_door"]);
-    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 2 });
-    expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)} ${w.status}`)).toEqual(['west {"properties":{"enabledState":"Enabled"}} 202', 'east {"properties":{"enabledState":"Disabled"}} 202']);
+    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 1, pending: expect.stringContaining("the secondary origin west is still deploying") });
     expect(env.standIn.log.some((r) => r.path.includes("/operationresults/"))).toBe(true);
+    // Until the new origin's deployment is done, an apply again writes nothing and still waits.
+    clock += 300_000;
+    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.stringContaining("InProgress") });
+    clock += 300_000;
+    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 1 });
+    expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)} ${w.status}`)).toEqual(['west {"properties":{"enabledState":"Enabled"}} 202', 'east {"properties":{"enabledState":"Disabled"}} 202']);
     expect(await fd!.verify(FAILOVER)).toMatchObject({ status: "propagating" });
     clock += 600_000;
-    expect(await fd!.verify(FAILOVER)).toMatchObject({ status: "verified", detail: "secondary Enabled/Succeeded, primary Disabled/Succeeded" });
+    expect(await fd!.verify(FAILOVER)).toMatchObject({ status: "verified", detail: "secondary Enabled/Succeeded/Succeeded, primary Disabled/Succeeded/Succeeded" });
     env.standIn.log.length = 0;
     expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 0 });
     expect(env.standIn.writes()).toHaveLength(0);
@@ -148,12 +153,14 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
   it("Front Door in priority mode: promotes (and enables) the new origin before demoting the old, whose enabledState stays; drift sees a hand-made promotion", async () => {
     const plan = samplePlan(env.standIn, ["front_door"]);
     plan.steps[0]!.mode = "priority";
-    const [fd] = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, now);
-    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 2 });
+    const [fd] = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, env.session());
+    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 1, pending: expect.any(String) });
+    clock += 600_000;
+    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 1 });
     expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)}`)).toEqual(['west {"properties":{"priority":1,"enabledState":"Enabled"}}', 'east {"properties":{"priority":2}}']);
     clock += 600_000;
     // west was seeded Disabled: promoted, it is enabled too; east keeps its enabledState as the standby.
-    expect(await fd!.verify(FAILOVER)).toMatchObject({ status: "verified", detail: "secondary priority 1/Succeeded, primary priority 2/Succeeded" });
+    expect(await fd!.verify(FAILOVER)).toMatchObject({ status: "verified", detail: "secondary priority 1/Succeeded/Succeeded, primary priority 2/Succeeded/Succeeded" });
     env.standIn.log.length = 0;
     expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 0 });
     expect(env.standIn.writes()).toHaveLength(0);
@@ -166,7 +173,7 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     try {
       const plan = samplePlan(env.standIn, ["dns"]);
       Object.assign(plan.steps[0]!, { check_name_servers: true, name_servers: [dns.address] });
-      const [step] = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, now);
+      const [step] = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, env.session());
       expect(await step!.apply(FAILOVER)).toMatchObject({ writes: 1 });
       expect(await step!.verify(FAILOVER)).toEqual({ status: "propagating", detail: expect.stringContaining(`name server ${dns.address} answers app-east.example.net for www.contoso.example`) });
       dns.records.set("www.contoso.example", { type: "CNAME", value: "app-west.example.net." });
@@ -186,7 +193,7 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
       for (const header of ["x-served-by", undefined]) {
         serving = "east";
         const plan = { ...samplePlan(env.standIn, ["dns"]), data_path: { url, ...(header ? { header } : {}), primary_text: "east", secondary_text: "west" } };
-        const steps = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, now);
+        const steps = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, env.session());
         expect(steps.map((s) => s.kind)).toEqual(["dns", "data_path"]);
         const applied = await applyPlan(steps, FAILOVER, now);
         expect(applied.steps.map((s) => [s.kind, s.writes])).toEqual([["dns", expect.any(Number)], ["data_path", 0]]);
@@ -200,7 +207,7 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
         env.standIn.resources.edit(`${SAMPLE_IDS.dnsZone}/CNAME/www`, { CNAMERecord: { cname: "app-east.example.net" } });
       }
       serving = "somewhere else";
-      const [, probe] = buildRunners(parsePlan(JSON.stringify({ ...samplePlan(env.standIn, ["dns"]), data_path: { url, primary_text: "east", secondary_text: "west" } }), "plan"), env.clients, now);
+      const [, probe] = buildRunners(parsePlan(JSON.stringify({ ...samplePlan(env.standIn, ["dns"]), data_path: { url, primary_text: "east", secondary_text: "west" } }), "plan"), env.clients, env.session());
       expect(await probe!.verify(FAILOVER)).toEqual({ status: "propagating", detail: 'the body names neither "east" nor "west"; waiting for the new side' });
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -226,7 +233,7 @@ describe("the webhook step under the egress policy", () => {
   });
 
   it("is refused, naming the policy, when the policy does not allow its address; nothing is sent", async () => {
-    const [hook] = buildRunners(parsePlan(JSON.stringify(samplePlan(env.standIn, ["webhook"], receiver.url, SECRET)), "plan"), env.clients);
+    const [hook] = buildRunners(parsePlan(JSON.stringify(samplePlan(env.standIn, ["webhook"], receiver.url, SECRET)), "plan"), env.clients, env.session());
     await expect(hook!.apply(FAILOVER)).rejects.toMatchObject({ errorClass: "refused", message: expect.stringContaining("refused by the egress policy: 127.0.0.1 is a loopback address") });
     expect(receiver.received).toHaveLength(0);
   });

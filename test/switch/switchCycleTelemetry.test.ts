@@ -34,9 +34,7 @@ describe("switch_cycle feeds the switch-step metrics", () => {
       PRIMARY_ENDPOINT: "http://127.0.0.1:9/health",
       SECONDARY_ENDPOINT: "http://127.0.0.1:10/health",
       SWITCH_PLAN: JSON.stringify(samplePlan(standIn, ["traffic_manager", "dns", "front_door"])),
-      ARM_ENDPOINT: standIn.endpoint,
-      ARM_AUDIENCE: `${standIn.endpoint}/.default`,
-      SWITCH_EXTRA_CA_PEM: standIn.caPem,
+      ...standIn.appSettings(),
     });
     const deps = createDeps(loadConfig(env), { clock, credential: standInCredential });
     await bootstrap(deps, { group: "state" });
@@ -56,10 +54,13 @@ describe("switch_cycle feeds the switch-step metrics", () => {
     const failures = (await metric(METRICS.switchStepFailures)).map((p) => [p.attributes[ATTR.stepKind], p.attributes[ATTR.switchPhase], p.attributes[ATTR.errorType], p.value]);
     expect(failures).toEqual([["dns", "apply", "server_error", 1]]);
 
-    // After the backoff: every step applied; Front Door deploys for 20 s, so the plan is still propagating.
+    // After the backoff: Front Door's new origin is enabled and deploys for 20 s; the old one waits for it (pending).
     clock.advance(60);
-    expect(await switchCycle(deps, "state")).toMatchObject({ action: "apply", switch_state: "propagating" });
+    expect(await switchCycle(deps, "state")).toMatchObject({ action: "apply", switch_state: "applying" });
     expect(byKind(await metric(METRICS.switchApplyDuration))).toEqual([["dns", undefined, 1], ["dns", "server_error", 1], ["front_door", undefined, 1], ["traffic_manager", undefined, 2]]);
+    // Deployed: the old origin is disabled, and deploys in turn, so the plan is propagating.
+    clock.advance(20);
+    expect(await switchCycle(deps, "state")).toMatchObject({ action: "apply", switch_state: "propagating" });
     expect(await metric(METRICS.switchVerifyDuration)).toEqual([]);
 
     clock.advance(30);

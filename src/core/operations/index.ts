@@ -14,3 +14,4 @@ export { recordLoopResumed } from "./recordLoopResumed";
 export { switchTarget, type SwitchTargetRequest, type SwitchTargetResponse } from "./switchTarget";
 export { switchCycle, type SwitchCycleResponse } from "./switchCycle";
 export { readiness, recordReadiness, type ReadinessResponse } from "./readiness";
+export { retrySwitch, type RetrySwitchResponse } from "./retrySwitch";

@@ -2,6 +2,7 @@ import type { FailoverDeps } from "../deps";
 import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
 import { buildRunners, checkReadiness } from "../switch/runPlan";
 import { loadPlan, withReadiness } from "../switch/saga";
+import { SwitchSession } from "../switch/session";
 import { readDecideWrite } from "./readDecideWrite";
 
 export interface ReadinessResponse {
@@ -33,11 +34,20 @@ export async function readiness(deps: FailoverDeps, group: string): Promise<Read
   return planReadiness(deps, group, plan);
 }
 
-/** The readiness of a plan already read from the group's row. */
-async function planReadiness(deps: FailoverDeps, group: string, plan: SwitchPlan): Promise<ReadinessResponse> {
+/**
+ * The readiness of a plan already read from the group's row: reads only, each call with the
+ * switch calls' deadline, the whole check within one cycle budget (the loop passes its cycle's
+ * session; a reader gets a session of its own that refuses any write).
+ */
+async function planReadiness(deps: FailoverDeps, group: string, plan: SwitchPlan, session?: SwitchSession): Promise<ReadinessResponse> {
   const checked_at = deps.clock.now().toISOString();
-  const result = await checkReadiness(buildRunners(plan, deps.switchClients()), plan.recovery_budget_seconds);
-  return { group, plan: plan.generation, ready: result.ready, problems: result.problems, checked_at };
+  const own = session ?? new SwitchSession({ callTimeoutMs: deps.config.controlPlane.callTimeoutMs, budgetMs: deps.config.controlPlane.cycleBudgetMs });
+  try {
+    const result = await checkReadiness(buildRunners(plan, deps.switchClients(), own), plan.recovery_budget_seconds);
+    return { group, plan: plan.generation, ready: result.ready, problems: result.problems, checked_at };
+  } finally {
+    if (!session) own.close();
+  }
 }
 
 /**
@@ -46,8 +56,8 @@ async function planReadiness(deps: FailoverDeps, group: string, plan: SwitchPlan
  * without a plan records nothing. Not ready is a warning: it is logged, and a switch is still
  * attempted. The loop passes the plan it has just read, so the row is not read again for it.
  */
-export async function recordReadiness(deps: FailoverDeps, group: string, plan?: SwitchPlan): Promise<ReadinessResponse> {
-  const result = plan ? await planReadiness(deps, group, plan) : await readiness(deps, group);
+export async function recordReadiness(deps: FailoverDeps, group: string, plan?: SwitchPlan, session?: SwitchSession): Promise<ReadinessResponse> {
+  const result = plan ? await planReadiness(deps, group, plan, session) : await readiness(deps, group);
   if (result.plan === "none") return result;
   await readDecideWrite(deps.store, group, (fresh) => ({ next: withReadiness(fresh.state, result, new Date(result.checked_at)), result: undefined }));
   if (!result.ready) deps.log?.(`group "${group}": switch plan not ready: ${result.problems.join("; ")}`);

@@ -13,7 +13,7 @@ export async function recordTransition(
   group: string,
   transition: TransitionSummary,
   state: FailoverState,
-  { probe, forced = false, unhealthySince }: { probe?: ProbeResult; forced?: boolean; unhealthySince?: string } = {},
+  { probe, forced = false, unhealthySince, ledger }: { probe?: ProbeResult; forced?: boolean; unhealthySince?: string; ledger?: string } = {},
 ): Promise<void> {
   try {
     await deps.audit.append(group, transition, {
@@ -21,6 +21,7 @@ export async function recordTransition(
       failover_count: state.failover_count,
       ...(probe ? { probe } : {}),
       ...(unhealthySince ? { unhealthy_since_utc: unhealthySince } : {}),
+      ...(ledger ? { writes_json: ledger } : {}),
       ...(state.lock_until_utc ? { lock_until_utc: state.lock_until_utc } : {}),
       notification_status: deps.config.notifyWebhookUrl ? "pending" : "not_configured",
     });

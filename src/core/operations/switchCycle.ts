@@ -3,10 +3,12 @@ import type { Policy } from "../knobs";
 import { effectivePolicy, otherTarget, type FailoverState, type Target, type TransitionSummary } from "../state";
 import type { LoadedState } from "../storage";
 import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
-import { applyPlan, buildRunners, detectDrift, verifyPlan, type ApplyResult, type VerifyResult } from "../switch/runPlan";
+import { applyPlan, buildRunners, compensatePlan, detectDrift, verifyPlan, type ApplyResult, type CompensationResult, type VerifyResult } from "../switch/runPlan";
+import { adoptIntent, afterApply, afterCompensate, afterDriftCheck, afterVerify, driftCheckDue, dueAction, intentKey, isAdoption, loadPlan, readinessDue, switchTimings, withLedger } from "../switch/saga";
+import { SwitchSession, appendLedger, ledgerText, parseLedger, type LedgerEntry } from "../switch/session";
 import type { SwitchStepRunner } from "../switch/step";
-import { adoptIntent, afterApply, afterDriftCheck, afterVerify, driftCheckDue, dueAction, isAdoption, loadPlan, readinessDue, switchTimings } from "../switch/saga";
-import { recordSwitchDrift, recordSwitchStep, secondsBetween } from "../telemetry";
+import { StepError, operatorAction } from "../switch/stepErrors";
+import { recordSwitchDrift, recordSwitchHeld, recordSwitchStep, secondsBetween } from "../telemetry";
 import { recordReadiness } from "./readiness";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
@@ -15,7 +17,7 @@ export interface SwitchCycleResponse {
   readonly group: string;
   /** "none": the group has no plan; "invalid": its plan is malformed (see error); else the plan's generation. */
   readonly plan: string;
-  readonly action: "none" | "apply" | "verify" | "wait" | "settled" | "superseded";
+  readonly action: "none" | "apply" | "verify" | "compensate" | "wait" | "held" | "settled" | "superseded";
   readonly switch_state?: string;
   readonly switch_target?: Target;
   readonly error?: string;
@@ -26,6 +28,10 @@ export interface SwitchCycleResponse {
   readonly drift?: string;
   /** The readiness check, when this cycle made one. */
   readonly readiness?: { readonly ready: boolean; readonly problems: readonly string[] };
+  /** Writes this cycle made to the world (the ledger's entries). */
+  readonly writes?: number;
+  /** Why this cycle stopped making calls early (a call timed out, the budget was spent). */
+  readonly stopped?: string;
 }
 
 function response(group: string, plan: SwitchPlan, action: SwitchCycleResponse["action"], s: FailoverState): SwitchCycleResponse {
@@ -62,15 +68,47 @@ function recordSteps(group: string, applied: ApplyResult | undefined, verified: 
 }
 
 /**
+ * The session of one switch cycle: every call's deadline and the cycle's budget (settings), and
+ * the fence every write passes: the row must still name the intent the apply started from.
+ */
+class CycleFence {
+  private expected = "";
+  readonly session: SwitchSession;
+
+  constructor(deps: FailoverDeps, group: string) {
+    this.session = new SwitchSession({
+      callTimeoutMs: deps.config.controlPlane.callTimeoutMs,
+      budgetMs: deps.config.controlPlane.cycleBudgetMs,
+      now: () => deps.clock.now().getTime(),
+      fence: async () => {
+        const fresh = await deps.store.load(group);
+        if (intentKey(fresh.state) !== this.expected) {
+          throw new StepError("superseded", `superseded: the row now says ${fresh.state.active_target}${fresh.state.switch_intent_id ? ` (intent ${fresh.state.switch_intent_id})` : ""}; this apply stopped before writing`);
+        }
+      },
+    });
+  }
+
+  /** From now on the writes belong to `intent`, and the row must still read as `state` does. */
+  expect(state: FailoverState, intent: string | undefined): void {
+    this.expected = intentKey(state);
+    this.session.intent = intent ?? "";
+  }
+}
+
+/**
  * The orchestration's switch step, every cycle: resumes the saga from the row. A pending or
  * failed (and due) switch is applied, then verified at once; an applied or propagating one is
- * only read back (never applied again) until verified or its verify timeout. A verified one is
- * compared with the world every `drift_check_every` cycles (reads only). The result is written
- * conditionally; if the row moved to another target meanwhile (a concurrent manual switch), the
- * result is dropped and the next cycle applies the new target. A malformed plan is reported,
- * the row left untouched. Audit entries and notifications for applied, failed, verified and
- * drift. Readiness is checked every `readiness_check_minutes`. `cycle` counts the loop's cycles
- * (absent outside the loop: the drift check is then due).
+ * only read back (never applied again) until verified or its verify timeout. A permanent error
+ * holds the switch (or, with on_failure=compensate, undoes it): one audit entry, notification
+ * and metric, and no more writes until a human acts. A verified one is compared with the world
+ * every `drift_check_every` cycles (reads only). Every call has a deadline and the cycle a
+ * budget, so the loop's next check never waits long on a switch; every write passes the fence
+ * (a superseded apply stops) and goes in the ledger, which the audit entries carry. The result
+ * is written conditionally; if the row's intent changed meanwhile, the result is dropped (its
+ * writes still audited) and the next cycle applies the new target. Readiness is checked every
+ * `readiness_check_minutes`. `cycle` counts the loop's cycles (absent outside the loop: the
+ * drift check is then due).
  */
 export async function switchCycle(deps: FailoverDeps, group: string, cycle?: number): Promise<SwitchCycleResponse> {
   const loaded = await deps.store.load(group);
@@ -83,61 +121,121 @@ export async function switchCycle(deps: FailoverDeps, group: string, cycle?: num
   }
   if (!plan) return { group, plan: "none", action: "none" };
   const policy = effectivePolicy(deps.config.policy, loaded.overrides);
-  const result = await resume(deps, group, plan, policy, loaded, cycle);
-  if (!readinessDue(loaded.state, policy.readiness_check_minutes, deps.clock.now())) return result;
+  const fence = new CycleFence(deps, group);
   try {
-    const checked = await recordReadiness(deps, group, plan);
-    return { ...result, readiness: { ready: checked.ready, problems: checked.problems } };
-  } catch (err) {
-    deps.log?.(`group "${group}": the readiness check failed: ${(err as Error).message}`);
-    return result;
+    const result = await resume(deps, group, plan, policy, loaded, cycle, fence);
+    const done = { ...result, ...(fence.session.ledger.length > 0 ? { writes: fence.session.ledger.length } : {}), ...(fence.session.stopped ? { stopped: fence.session.stopped } : {}) };
+    // A cycle whose calls already stopped (a hung call, the budget spent) leaves readiness for later.
+    if (fence.session.stopped || !readinessDue(loaded.state, policy.readiness_check_minutes, deps.clock.now())) return done;
+    try {
+      const checked = await recordReadiness(deps, group, plan, fence.session);
+      return { ...done, readiness: { ready: checked.ready, problems: checked.problems } };
+    } catch (err) {
+      deps.log?.(`group "${group}": the readiness check failed: ${(err as Error).message}`);
+      return done;
+    }
+  } finally {
+    fence.session.close();
   }
 }
 
-async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, policy: Policy, loaded: LoadedState, cycle: number | undefined): Promise<SwitchCycleResponse> {
-  const action = dueAction(loaded.state, plan, deps.clock.now());
-  if (action === "wait") return response(group, plan, action, loaded.state);
+async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, policy: Policy, loaded: LoadedState, cycle: number | undefined, fence: CycleFence): Promise<SwitchCycleResponse> {
+  const started = deps.clock.now();
+  const action = dueAction(loaded.state, plan, started);
+  if (action === "wait" || action === "held") return response(group, plan, action, loaded.state);
   if (action === "settled" && !driftCheckDue(policy.drift_check_every, cycle)) return response(group, plan, action, loaded.state);
 
   const target = loaded.state.active_target;
   const context = { group, failoverCount: loaded.state.failover_count, from: otherTarget(target), to: target };
-  const runners = buildRunners(plan, deps.switchClients());
-  if (action === "settled") return driftCheck(deps, group, plan, policy, loaded, runners, cycle);
+  // A row switched by hand gets its intent now; the writes belong to it.
+  fence.expect(loaded.state, adoptIntent(loaded.state, plan, started).switch_intent_id);
+  const runners = buildRunners(plan, deps.switchClients(), fence.session);
+  if (action === "settled") return driftCheck(deps, group, plan, policy, loaded, runners, cycle, fence);
+  const ledgerMark = fence.session.ledger.length;
+  const cycleWrites = () => fence.session.ledger.slice(ledgerMark);
+  const now = () => deps.clock.now().getTime();
+
   let applied: ApplyResult | undefined;
-  if (action === "apply") applied = await applyPlan(runners, context);
-  const appliedUtc = applied ? deps.clock.now().toISOString() : loaded.state.switch_applied_utc;
-  const verified: VerifyResult | undefined = applied?.outcome === "failed" ? undefined : await verifyPlan(runners, context);
+  let compensation: CompensationResult | undefined;
+  if (action === "apply") applied = await applyPlan(runners, context, now);
+  if (applied?.outcome === "superseded") return superseded(deps, group, plan, loaded, cycleWrites());
+  // A permanent error with on_failure=compensate: undo the applied steps now; later cycles finish what still deploys.
+  const failedStep = applied?.outcome === "failed" && applied.permanent ? applied.failed_step : action === "compensate" ? (loaded.state.switch_failed_step ?? runners.length - 1) : undefined;
+  if (failedStep !== undefined && plan.on_failure === "compensate") {
+    compensation = await compensatePlan(runners, context, failedStep, now);
+    if (compensation.superseded) return superseded(deps, group, plan, loaded, cycleWrites());
+  }
+  const appliedUtc = applied?.outcome === "applied" ? deps.clock.now().toISOString() : loaded.state.switch_applied_utc;
+  const verifying = action === "verify" || applied?.outcome === "applied";
+  const verified: VerifyResult | undefined = verifying ? await verifyPlan(runners, context, now) : undefined;
   // Adopting a plan (verifying a world that already matches) is not an event; finishing a switch is.
   const switching = applied !== undefined || loaded.state.switch_state === "applied" || loaded.state.switch_state === "propagating";
   recordSteps(group, applied, switching ? verified : undefined, secondsBetween(appliedUtc, deps.clock.now()));
 
   const adopting = isAdoption(loaded.state, plan);
+  const expected = intentKey(loaded.state);
   const outcome = await readDecideWrite(deps.store, group, (fresh) => {
-    if (fresh.state.active_target !== target) return { result: undefined };
-    let next = adoptIntent(fresh.state, plan, deps.clock.now());
-    if (applied) next = afterApply(next, applied, deps.clock.now());
+    if (intentKey(fresh.state) !== expected) return { result: undefined };
+    let next = adoptIntent(fresh.state, plan, started);
+    if (applied) next = afterApply(next, applied, deps.clock.now(), plan);
+    if (compensation) next = afterCompensate(next, compensation, deps.clock.now());
     if (verified) next = afterVerify(next, verified, deps.clock.now(), plan, adopting && !applied);
+    next = withLedger(next, cycleWrites());
     return { next, result: next };
   });
-  if (!outcome) return { ...response(group, plan, "superseded", loaded.state), switch_state: "superseded" };
+  if (!outcome) return superseded(deps, group, plan, loaded, cycleWrites());
 
+  const before = loaded.state;
+  const ledger = outcome.switch_ledger;
   const event = (kind: TransitionSummary["kind"], reason: string): TransitionSummary => ({ at: deps.clock.now().toISOString(), kind, from: otherTarget(target), to: target, reason, actor: "orchestrator" });
-  if (applied?.outcome === "failed") {
-    await recordTransition(deps, group, event("switch_failed", `${applied.error} [${applied.error_class}]; next attempt at ${outcome.switch_next_attempt_utc}`), outcome);
-  } else if (applied) {
+  const retryHint = `POST /api/retry_switch?group=${group} (or failover retry-switch --group ${group}) once it is fixed`;
+  if (outcome.switch_state === "held" && before.switch_state !== "held") {
+    // One entry, notification and metric for the episode: the saga writes nothing more until a human acts.
+    recordSwitchHeld(group, outcome.switch_error_class ?? "unknown");
+    const undone = compensation && !compensation.complete ? " (compensation incomplete)" : "";
+    await recordTransition(deps, group, event("switch_held", `HELD${undone}: ${outcome.switch_error} [${outcome.switch_error_class}]; a human must act: ${operatorAction(outcome.switch_error_class)}: ${retryHint}`), outcome, { ledger });
+  } else if (outcome.switch_state === "compensated" && before.switch_state !== "compensated") {
+    recordSwitchHeld(group, outcome.switch_error_class ?? "unknown");
+    await recordTransition(deps, group, event("switch_compensated", `UNDONE: traffic is back on ${context.from} after ${outcome.switch_error} [${outcome.switch_error_class}]; a human must act: ${operatorAction(outcome.switch_error_class)}: ${retryHint}`), outcome, { ledger });
+  } else if (applied?.outcome === "failed" && outcome.switch_state === "failed") {
+    // One entry per failure episode: the same step failing the same way again is not news.
+    if (before.switch_state !== "failed" || before.switch_error_class !== outcome.switch_error_class || before.switch_failed_step !== outcome.switch_failed_step) {
+      await recordTransition(deps, group, event("switch_failed", `${applied.error} [${applied.error_class}]; next attempt at ${outcome.switch_next_attempt_utc}`), outcome, { ledger });
+    }
+  } else if (applied?.outcome === "applied") {
     const writes = applied.steps.reduce((n, s) => n + s.writes, 0);
     // One switch_applied per switch: a later apply that changes nothing (after a verify timeout) is not another.
-    if (writes > 0 || loaded.state.switch_applied_utc === undefined || loaded.state.switch_target !== target) {
-      await recordTransition(deps, group, event("switch_applied", `${applied.steps.length} step(s), ${writes} write(s) in ${applied.ms} ms; ${timeline(outcome)}`), outcome);
+    if (writes > 0 || before.switch_applied_utc === undefined || before.switch_target !== target) {
+      await recordTransition(deps, group, event("switch_applied", `${applied.steps.length} step(s), ${writes} write(s) in ${applied.ms} ms; ${timeline(outcome)}`), outcome, { ledger });
     }
   }
-  if (verified && outcome.switch_state === "failed") {
-    await recordTransition(deps, group, event("switch_failed", `${outcome.switch_error} [${outcome.switch_error_class}]; next attempt at ${outcome.switch_next_attempt_utc}`), outcome);
+  if (verified && outcome.switch_state === "failed" && applied?.outcome !== "failed") {
+    await recordTransition(deps, group, event("switch_failed", `${outcome.switch_error} [${outcome.switch_error_class}]; next attempt at ${outcome.switch_next_attempt_utc}`), outcome, { ledger });
   }
-  if (outcome.switch_state === "verified" && outcome.switch_applied_utc !== undefined && loaded.state.switch_state !== "verified") {
+  if (outcome.switch_state === "verified" && outcome.switch_applied_utc !== undefined && before.switch_state !== "verified") {
     await recordTransition(deps, group, event("switch_verified", timeline(outcome)), outcome);
   }
   return response(group, plan, action, outcome);
+}
+
+/**
+ * The row's intent changed while this cycle applied (a forced failback, a newer switch): its
+ * result is dropped and the next cycle applies the new intent. Writes it made before it noticed
+ * are audited, with the superseded intent's ledger, so no change to the world goes unrecorded.
+ */
+async function superseded(deps: FailoverDeps, group: string, plan: SwitchPlan, loaded: LoadedState, writes: readonly LedgerEntry[]): Promise<SwitchCycleResponse> {
+  if (writes.length > 0) {
+    const target = loaded.state.active_target;
+    const ledger = ledgerText(appendLedger(parseLedger(loaded.state.switch_ledger), writes));
+    await recordTransition(
+      deps,
+      group,
+      { at: deps.clock.now().toISOString(), kind: "switch_superseded", from: otherTarget(target), to: target, reason: `the switch to ${target} was superseded by a newer decision after ${writes.length} write(s); the next cycle applies the row's target`, actor: "orchestrator" },
+      loaded.state,
+      { ...(ledger ? { ledger } : {}) },
+    );
+  }
+  return { ...response(group, plan, "superseded", loaded.state), switch_state: "superseded" };
 }
 
 /**
@@ -145,7 +243,7 @@ async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, polic
  * with one audit entry and notification and ends when a check finds none; with
  * `drift_action=reconcile` the row's target is applied again at once, through the same saga.
  */
-async function driftCheck(deps: FailoverDeps, group: string, plan: SwitchPlan, policy: Policy, loaded: LoadedState, runners: readonly SwitchStepRunner[], cycle: number | undefined): Promise<SwitchCycleResponse> {
+async function driftCheck(deps: FailoverDeps, group: string, plan: SwitchPlan, policy: Policy, loaded: LoadedState, runners: readonly SwitchStepRunner[], cycle: number | undefined, fence: CycleFence): Promise<SwitchCycleResponse> {
   const target = loaded.state.active_target;
   const found = await detectDrift(runners, target);
   // A step that could not be read is neither drift nor proof that a drift ended; no drift and
@@ -165,6 +263,6 @@ async function driftCheck(deps: FailoverDeps, group: string, plan: SwitchPlan, p
     const what = policy.drift_action === "reconcile" ? "reconciling: the row's target is applied again" : "reported (drift_action=report)";
     await recordTransition(deps, group, { at: now.toISOString(), kind: "switch_drift", from: target, to: target, reason: `DRIFT: ${after.switch_drift}; ${what}`, actor: "orchestrator" }, after);
   }
-  if (after.switch_state === "applying") return resume(deps, group, plan, policy, { ...loaded, state: after }, cycle);
+  if (after.switch_state === "applying") return resume(deps, group, plan, policy, { ...loaded, state: after }, cycle, fence);
   return response(group, plan, "settled", after);
 }

@@ -1,7 +1,8 @@
 import type { ConfigurationSetting } from "@azure/app-configuration";
 import type { SwitchClients } from "./clients";
+import type { StepCalls } from "./session";
 import type { Side, SwitchContext, SwitchStepRunner } from "./step";
-import { toStepError } from "./stepErrors";
+import { StepError } from "./stepErrors";
 
 type Config = Extract<import("./plan").SwitchStepConfig, { kind: "app_configuration" }>;
 
@@ -12,20 +13,19 @@ const MAX_CONFLICTS = 3;
  * `onlyIfUnchanged` (If-Match on the ETag just read; a new key with If-None-Match: *). A 412
  * re-reads and decides again. With a sentinel key, its value is then set to
  * `<group>:<failover_count>:<to>`, the key applications watch to refresh; being deterministic,
- * a repeat finds it already set and writes nothing.
+ * a repeat finds it already set and writes nothing. The endpoint must be an App Configuration
+ * host of the configured cloud (or allowed by setting): the app's token goes to no other host.
  */
-export function appConfigurationStep(config: Config, clients: SwitchClients, now: () => number = Date.now): SwitchStepRunner {
+export function appConfigurationStep(config: Config, clients: SwitchClients, calls: StepCalls): SwitchStepRunner {
   const client = () => clients.appConfiguration(config.endpoint);
-  const host = new URL(config.endpoint).host;
-  const label = `app_configuration ${host} ${config.key}${config.label ? ` (${config.label})` : ""}`;
+  const label = calls.label;
   const want = (side: Side) => (side === "primary" ? config.primary_value : config.secondary_value);
   const read = async (key: string): Promise<ConfigurationSetting | undefined> => {
     try {
-      return await client().getConfigurationSetting({ key, ...(config.label !== undefined ? { label: config.label } : {}) });
+      return await calls.read(`read ${key}`, (abortSignal) => client().getConfigurationSetting({ key, ...(config.label !== undefined ? { label: config.label } : {}) }, { abortSignal }));
     } catch (err) {
-      const e = toStepError(err, `${label}: read ${key}`, now());
-      if (e.errorClass === "not_found") return undefined;
-      throw e;
+      if ((err as StepError).errorClass === "not_found") return undefined;
+      throw err;
     }
   };
   /** Sets key to value unless it already has it; returns 1 when it wrote. */
@@ -35,12 +35,13 @@ export function appConfigurationStep(config: Config, clients: SwitchClients, now
       if (current?.value === value) return 0;
       try {
         const id = { key, value, ...(config.label !== undefined ? { label: config.label } : {}) };
-        if (current) await client().setConfigurationSetting({ ...id, etag: current.etag }, { onlyIfUnchanged: true });
-        else await client().addConfigurationSetting(id);
+        const change = { method: "PUT", resource: `kv/${key}${config.label !== undefined ? `?label=${config.label}` : ""}`, before: current ? JSON.stringify(current.value?.slice(0, 100) ?? null) : "(none)", after: JSON.stringify(value.slice(0, 100)) };
+        await calls.write(change, (abortSignal) => (current ? client().setConfigurationSetting({ ...id, etag: current.etag }, { onlyIfUnchanged: true, abortSignal }) : client().addConfigurationSetting(id, { abortSignal })));
         return 1;
       } catch (err) {
-        const e = toStepError(err, `${label}: write ${key}`, now());
-        if (e.errorClass !== "conflict" || attempt >= MAX_CONFLICTS) throw e;
+        const e = err as StepError;
+        if (e.status !== 412) throw e;
+        if (attempt >= MAX_CONFLICTS) throw new StepError("conflict", `${label}: ${key} changed under ${attempt} conditional writes in a row (412 each time)`, undefined, { status: 412 });
       }
     }
   };

@@ -1,6 +1,7 @@
 import type { EgressFetch } from "../egress";
 import { readCapped } from "../probe";
 import type { SwitchPlan } from "./plan";
+import type { StepCalls } from "./session";
 import { otherSide, type Side, type SwitchStepRunner } from "./step";
 import { StepError, classifyStatus, fetchStepError, parseRetryAfter } from "./stepErrors";
 
@@ -16,16 +17,21 @@ const MAX_BODY_BYTES = 65_536;
  * plane), and drift detection sees a data path served by the other side. Sent under the egress
  * policy, like probes and notifications.
  */
-export function dataPathStep(config: Config, fetch: EgressFetch, now: () => number = Date.now): SwitchStepRunner {
-  const label = `data_path ${new URL(config.url).host}`;
+export function dataPathStep(config: Config, fetch: EgressFetch, calls: StepCalls): SwitchStepRunner {
+  const label = calls.label;
+  const now = calls.now;
   const text = (side: Side) => (side === "primary" ? config.primary_text : config.secondary_text);
 
-  async function served(): Promise<{ side: Side | "unknown"; detail: string }> {
+  function served(): Promise<{ side: Side | "unknown"; detail: string }> {
+    return calls.read("GET", (signal) => servedBy(signal), config.timeout_ms);
+  }
+
+  async function servedBy(signal: AbortSignal): Promise<{ side: Side | "unknown"; detail: string }> {
     let response;
     try {
-      response = await fetch(config.url, { method: "GET", redirect: "manual", signal: AbortSignal.timeout(config.timeout_ms), headers: { "cache-control": "no-cache", "user-agent": "failover-orchestrator-data-path/1" } });
+      response = await fetch(config.url, { method: "GET", redirect: "manual", signal, headers: { "cache-control": "no-cache", "user-agent": "failover-orchestrator-data-path/1" } });
     } catch (err) {
-      throw fetchStepError(label, err, config.timeout_ms);
+      throw fetchStepError(label, signal.reason instanceof StepError ? signal.reason : err, config.timeout_ms);
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);

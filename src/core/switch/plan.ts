@@ -55,7 +55,8 @@ export const dnsStep = z.strictObject({
   record_type: z.enum(["CNAME", "A"]),
   primary_value: z.string().min(1).max(253),
   secondary_value: z.string().min(1).max(253),
-  ttl: z.number().int().min(1).max(86400).default(60),
+  /** Sets the record set's TTL; absent: the TTL it has is kept (60 s for a record set the step creates). */
+  ttl: z.number().int().min(1).max(86400).optional(),
   /** Verify also asks the zone's own name servers (or `name_servers`) for the record. */
   check_name_servers: z.boolean().default(false),
   /** Name servers to ask instead of the zone's (`host`, `ip` or `ip:port`). */
@@ -113,6 +114,12 @@ export const switchPlan = z.strictObject({
   recovery_budget_seconds: z.number().int().min(1).max(86400).optional(),
   /** How long an applied switch may stay unverified (Front Door deploys for up to about 20 minutes) before it fails with class timeout. */
   verify_timeout_seconds: z.number().int().min(10).max(86400).default(1800),
+  /**
+   * After a permanent error (403, 404, a lock, a conflict, a refused request): `hold` keeps what
+   * was applied and pages a human; `compensate` first undoes the applied steps in reverse order
+   * (make-before-break), then pages. Either way the saga stops writing until a human acts.
+   */
+  on_failure: z.enum(["hold", "compensate"]).default("hold"),
   data_path: dataPath.optional(),
   steps: z.array(switchStep).min(1, "a plan needs at least one step").max(MAX_STEPS, `a plan has at most ${MAX_STEPS} steps`),
 });

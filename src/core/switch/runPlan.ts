@@ -3,44 +3,64 @@ import type { SwitchClients } from "./clients";
 import { dataPathStep } from "./dataPathStep";
 import { dnsStep } from "./dnsStep";
 import { frontDoorStep } from "./frontDoorStep";
-import type { SwitchPlan, SwitchStepConfig } from "./plan";
+import { RESOURCE_ID, parseResourceId, type SwitchPlan, type SwitchStepConfig } from "./plan";
+import type { SwitchSession } from "./session";
 import type { Side, SwitchContext, SwitchStepRunner } from "./step";
-import { toStepError, type StepErrorClass } from "./stepErrors";
+import { isPermanent, toStepError, type StepErrorClass } from "./stepErrors";
 import { trafficManagerStep } from "./trafficManagerStep";
 import { webhookStep } from "./webhookStep";
 
 /**
  * Runs a switch plan's steps in order: apply (stopping at the first error, which names the
- * step, its error class and the service's message), verify, readiness and drift. Every step is
- * desired-state, so running the whole plan again after a failure redoes nothing that was done.
+ * step, its error class and the service's message, or at a step that waits for its change to
+ * finish), compensation (the applied steps undone in reverse order), verify, readiness and
+ * drift. Every step is desired-state, so running the whole plan again after a failure redoes
+ * nothing that was done. Every call goes through the cycle's session: deadline, fence, ledger.
  */
 
-export function buildRunner(step: SwitchStepConfig, clients: SwitchClients, now: () => number): SwitchStepRunner {
+/** A step's short name in messages, the audit log and the ledger. */
+export function stepLabel(step: SwitchStepConfig): string {
   switch (step.kind) {
     case "traffic_manager":
-      return trafficManagerStep(step, clients, now);
+      return `traffic_manager ${parseResourceId(RESOURCE_ID.trafficManagerProfile, step.profile_id).name}`;
     case "dns":
-      return dnsStep(step, clients, now);
+      return `dns ${step.record_type} ${step.record_name}.${parseResourceId(RESOURCE_ID.dnsZone, step.zone_id).name}`;
     case "front_door":
-      return frontDoorStep(step, clients, now);
+      return `front_door ${parseResourceId(RESOURCE_ID.frontDoorProfile, step.profile_id).name}/${step.origin_group}`;
     case "app_configuration":
-      return appConfigurationStep(step, clients, now);
+      return `app_configuration ${new URL(step.endpoint).host} ${step.key}${step.label ? ` (${step.label})` : ""}`;
     case "webhook":
-      return webhookStep(step, clients.fetch, now);
+      return `webhook ${new URL(step.url).host}`;
+  }
+}
+
+export function buildRunner(step: SwitchStepConfig, clients: SwitchClients, session: SwitchSession): SwitchStepRunner {
+  const calls = session.calls(stepLabel(step));
+  switch (step.kind) {
+    case "traffic_manager":
+      return trafficManagerStep(step, clients, calls);
+    case "dns":
+      return dnsStep(step, clients, calls);
+    case "front_door":
+      return frontDoorStep(step, clients, calls);
+    case "app_configuration":
+      return appConfigurationStep(step, clients, calls);
+    case "webhook":
+      return webhookStep(step, clients.fetch, calls);
   }
 }
 
 /** The plan's steps in order, then its data-path probe (if any), which only reads. */
-export function buildRunners(plan: SwitchPlan, clients: SwitchClients, now: () => number = Date.now): SwitchStepRunner[] {
-  const steps = plan.steps.map((step) => buildRunner(step, clients, now));
-  return plan.data_path ? [...steps, dataPathStep(plan.data_path, clients.fetch, now)] : steps;
+export function buildRunners(plan: SwitchPlan, clients: SwitchClients, session: SwitchSession): SwitchStepRunner[] {
+  const steps = plan.steps.map((step) => buildRunner(step, clients, session));
+  return plan.data_path ? [...steps, dataPathStep(plan.data_path, clients.fetch, session.calls(`data_path ${new URL(plan.data_path.url).host}`))] : steps;
 }
 
 export interface StepResult {
   readonly step: number;
   readonly kind: string;
   readonly label: string;
-  readonly status: "unchanged" | "changed" | "failed";
+  readonly status: "unchanged" | "changed" | "pending" | "failed" | "compensated";
   readonly writes: number;
   readonly ms: number;
   readonly detail: string;
@@ -48,13 +68,21 @@ export interface StepResult {
 }
 
 export interface ApplyResult {
-  readonly outcome: "applied" | "failed";
+  /**
+   * applied: every step done; pending: a step waits for its change to finish (see `pending`),
+   * later steps not run; failed: a step failed (`permanent` says whether retrying can help);
+   * superseded: the row's intent changed meanwhile and the apply stopped before writing more.
+   */
+  readonly outcome: "applied" | "pending" | "failed" | "superseded";
   readonly steps: StepResult[];
   readonly ms: number;
   readonly failed_step?: number;
   readonly error_class?: StepErrorClass;
   readonly error?: string;
   readonly retry_after_ms?: number;
+  readonly permanent?: boolean;
+  /** What the pending step waits for. */
+  readonly pending?: string;
 }
 
 export async function applyPlan(runners: readonly SwitchStepRunner[], context: SwitchContext, now: () => number = Date.now): Promise<ApplyResult> {
@@ -64,14 +92,66 @@ export async function applyPlan(runners: readonly SwitchStepRunner[], context: S
     const t0 = now();
     try {
       const outcome = await runner.apply(context);
-      steps.push({ step: index, kind: runner.kind, label: runner.label, status: outcome.writes ? "changed" : "unchanged", writes: outcome.writes, ms: now() - t0, detail: outcome.detail });
+      steps.push({ step: index, kind: runner.kind, label: runner.label, status: outcome.pending ? "pending" : outcome.writes ? "changed" : "unchanged", writes: outcome.writes, ms: now() - t0, detail: outcome.pending ? `${outcome.detail}; waiting: ${outcome.pending}` : outcome.detail });
+      if (outcome.pending) return { outcome: "pending", steps, ms: now() - started, pending: `step ${index} (${runner.label}): ${outcome.pending}` };
     } catch (err) {
       const e = toStepError(err, runner.label, now());
       steps.push({ step: index, kind: runner.kind, label: runner.label, status: "failed", writes: 0, ms: now() - t0, detail: e.message, error_class: e.errorClass });
-      return { outcome: "failed", steps, ms: now() - started, failed_step: index, error_class: e.errorClass, error: `step ${index} (${runner.label}): ${e.message}`, ...(e.retryAfterMs !== undefined ? { retry_after_ms: e.retryAfterMs } : {}) };
+      if (e.errorClass === "superseded") return { outcome: "superseded", steps, ms: now() - started, error: e.message, error_class: e.errorClass };
+      return {
+        outcome: "failed",
+        steps,
+        ms: now() - started,
+        failed_step: index,
+        error_class: e.errorClass,
+        error: `step ${index} (${runner.label}): ${e.message}`,
+        permanent: isPermanent(e.errorClass),
+        ...(e.retryAfterMs !== undefined ? { retry_after_ms: e.retryAfterMs } : {}),
+      };
     }
   }
   return { outcome: "applied", steps, ms: now() - started };
+}
+
+export interface CompensationResult {
+  /** Every step from the failed one back to the first is on the old side again (some may still be deploying: `pending`). */
+  readonly complete: boolean;
+  /** A step is still waiting for its change to finish, or failed transiently: the next cycle compensates again. */
+  readonly pending: boolean;
+  readonly steps: StepResult[];
+  /** The steps that could not be undone (a permanent error), with their errors. */
+  readonly errors: string[];
+  readonly superseded: boolean;
+}
+
+/**
+ * Undoes a failed apply: the steps from the failed one back to the first, in reverse order,
+ * each applied for the side the switch moved away from (make-before-break within each step:
+ * the old side is enabled again before the new one is disabled). A step that cannot be undone
+ * is recorded and the others are still undone; a superseded intent stops at once.
+ */
+export async function compensatePlan(runners: readonly SwitchStepRunner[], context: SwitchContext, failedStep: number, now: () => number = Date.now): Promise<CompensationResult> {
+  const back: SwitchContext = { ...context, from: context.to, to: context.from };
+  const steps: StepResult[] = [];
+  const errors: string[] = [];
+  let pending = false;
+  for (let index = Math.min(failedStep, runners.length - 1); index >= 0; index--) {
+    const runner = runners[index]!;
+    const t0 = now();
+    try {
+      const outcome = await runner.apply(back);
+      pending ||= outcome.pending !== undefined;
+      steps.push({ step: index, kind: runner.kind, label: runner.label, status: outcome.pending ? "pending" : "compensated", writes: outcome.writes, ms: now() - t0, detail: outcome.pending ? `${outcome.detail}; waiting: ${outcome.pending}` : outcome.detail });
+    } catch (err) {
+      const e = toStepError(err, runner.label, now());
+      steps.push({ step: index, kind: runner.kind, label: runner.label, status: "failed", writes: 0, ms: now() - t0, detail: e.message, error_class: e.errorClass });
+      if (e.errorClass === "superseded") return { complete: false, pending, steps, errors: [...errors, e.message], superseded: true };
+      // A transient error is tried again on the next cycle; a permanent one leaves the step as it is.
+      if (isPermanent(e.errorClass)) errors.push(`step ${index} (${runner.label}): ${e.message}`);
+      else pending = true;
+    }
+  }
+  return { complete: errors.length === 0, pending, steps, errors, superseded: false };
 }
 
 export interface VerifiedStep {

@@ -2,19 +2,29 @@ import { exponentialBackoffMs } from "../clock";
 import type { AppConfig } from "../config";
 import { FailoverError } from "../errors";
 import type { FailoverState } from "../state";
+import { appConfigurationRefusal } from "./controlPlane";
 import { InvalidPlanError, parsePlan, type SwitchPlan } from "./plan";
-import type { ApplyResult, Drift, VerifyResult } from "./runPlan";
+import type { ApplyResult, CompensationResult, Drift, StepResult, VerifyResult } from "./runPlan";
+import { appendLedger, ledgerText, parseLedger, type LedgerEntry } from "./session";
 
 /**
  * The switch saga on the row, as pure functions of (row, result, now):
  *   intent   (written with the new active_target, in the same conditional write):
- *            switch_state=applying, switch_target, switch_plan_generation, detection/intent times
- *   apply    -> applied (per-step results, applied time) or failed (step, error class, message,
- *               next attempt after a backoff that honours Retry-After)
+ *            switch_state=applying, switch_target, switch_intent_id, switch_plan_generation,
+ *            detection/intent times
+ *   apply    -> applied (per-step results, applied time); pending (a step waits for its change
+ *               to finish, e.g. Front Door deploying: still applying, the next cycle applies again
+ *               from the row, bounded by the plan's verify_timeout_seconds); failed with a
+ *               transient error (step, error class, message, next attempt after a backoff:
+ *               exponential, or exactly the service's Retry-After when it gave one); or a
+ *               permanent error: held (on_failure=hold: what was applied stays) or compensating
+ *               (on_failure=compensate: the applied steps are undone, then compensated). Held and
+ *               compensated stop the saga until a human acts (a retry, a new switch, a new plan).
  *   verify   -> verified (time) or propagating (Front Door still deploying, TM probes pending,
  *               a read that failed): later cycles only read back, never apply again, until
  *               verified or the plan's verify_timeout_seconds (then failed, class timeout);
  *               a mismatch is failed (class mismatch) and applied again after a backoff.
+ * Every write to the world is in the row's switch_ledger for the current intent.
  * The row is the truth: every cycle resumes from it, so a crash anywhere loses nothing.
  */
 
@@ -22,8 +32,8 @@ export const BACKOFF_BASE_MS = 5_000;
 export const BACKOFF_MAX_MS = 300_000;
 const MAX_STEPS_TEXT = 8_000;
 
-/** The settings that say where a group's plan comes from. */
-export type PlanSettings = Pick<AppConfig, "defaultGroup" | "switchPlan">;
+/** The settings that say where a group's plan comes from, and what its App Configuration steps may name. */
+export type PlanSettings = Pick<AppConfig, "defaultGroup" | "switchPlan"> & { readonly controlPlane: Pick<AppConfig["controlPlane"], "appConfigurationHosts"> };
 
 /** Where a group's plan comes from: its row's `switch_plan`, else for the default group the SWITCH_PLAN setting. */
 export function planText(raw: Readonly<Record<string, unknown>>, group: string, config: PlanSettings): { text: string; source: string } | undefined {
@@ -34,16 +44,31 @@ export function planText(raw: Readonly<Record<string, unknown>>, group: string, 
   return undefined;
 }
 
-/** The group's plan, undefined without one; a malformed plan throws InvalidPlanError naming the step and field. */
+/**
+ * The group's plan, undefined without one; a malformed plan throws InvalidPlanError naming the
+ * step and field. So does an `app_configuration` step naming a host that is not an App
+ * Configuration store of the configured cloud (nor allowed by setting): no token is sent there.
+ */
 export function loadPlan(raw: Readonly<Record<string, unknown>>, group: string, config: PlanSettings): SwitchPlan | undefined {
   const found = planText(raw, group, config);
   if (!found) return undefined;
   try {
-    return parsePlan(found.text, found.source);
+    return checkedPlan(parsePlan(found.text, found.source), found.source, config);
   } catch (err) {
     if (err instanceof InvalidPlanError) throw new InvalidPlanError(`switch plan of group "${group}": ${err.message}`);
     throw err;
   }
+}
+
+/** A parsed plan whose App Configuration endpoints this deployment may send its token to; else InvalidPlanError naming each step. */
+export function checkedPlan(plan: SwitchPlan, source: string, config: PlanSettings): SwitchPlan {
+  const problems = plan.steps.flatMap((step, index) => {
+    if (step.kind !== "app_configuration") return [];
+    const refusal = appConfigurationRefusal(step.endpoint, config.controlPlane.appConfigurationHosts);
+    return refusal ? [`step ${index} (app_configuration): endpoint: ${refusal}`] : [];
+  });
+  if (problems.length > 0) throw new InvalidPlanError(`${source}: ${problems.join("; ")}`);
+  return plan;
 }
 
 const CLEARED = {
@@ -55,7 +80,18 @@ const CLEARED = {
   switch_steps: undefined,
   switch_applied_utc: undefined,
   switch_verified_utc: undefined,
+  switch_ledger: undefined,
 } as const;
+
+/** The id of an intent: its switch count, target and time (unique per intent, the same on every read of the row). */
+export function intentId(failoverCount: number, target: string, at: Date): string {
+  return `${failoverCount}-${target}-${at.getTime().toString(36)}`;
+}
+
+/** What an apply checks before each write: the row's target and intent are still the ones it started from. */
+export function intentKey(state: FailoverState): string {
+  return `${state.active_target}|${state.switch_intent_id ?? ""}`;
+}
 
 /** The intent, added to the row that makes `active_target` the new target. */
 export function withIntent(next: FailoverState, plan: SwitchPlan, now: Date, detectedAt: Date): FailoverState {
@@ -64,10 +100,18 @@ export function withIntent(next: FailoverState, plan: SwitchPlan, now: Date, det
     ...CLEARED,
     switch_state: "applying",
     switch_target: next.active_target,
+    switch_intent_id: intentId(next.failover_count, next.active_target, now),
     switch_plan_generation: plan.generation,
     switch_detected_utc: detectedAt.toISOString(),
     switch_intent_utc: now.toISOString(),
   };
+}
+
+/** The row with this cycle's writes added to its ledger (the writes of the current intent, newest 40). */
+export function withLedger(state: FailoverState, writes: readonly LedgerEntry[]): FailoverState {
+  if (writes.length === 0) return state;
+  const text = ledgerText(appendLedger(parseLedger(state.switch_ledger), writes));
+  return text === undefined ? state : { ...state, switch_ledger: text };
 }
 
 /**
@@ -87,17 +131,31 @@ export function withPlanIntent(raw: Readonly<Record<string, unknown>>, group: st
 }
 
 /** What the switch cycle should do with this row now. */
-export function dueAction(state: FailoverState, plan: SwitchPlan, now: Date): "apply" | "verify" | "wait" | "settled" {
+export function dueAction(state: FailoverState, plan: SwitchPlan, now: Date): "apply" | "verify" | "compensate" | "wait" | "held" | "settled" {
   // A plan the row has never run, or a changed plan: verify that the world matches the row (a
   // mismatch then applies). Nothing is written, no webhook is sent, just for adopting a plan.
   if (isAdoption(state, plan)) return "verify";
   // The row was switched without an intent (edited by hand): apply.
   if (state.switch_target !== state.active_target) return "apply";
-  if (state.switch_state === "applying") return "apply";
-  if (state.switch_state === "failed") return state.switch_next_attempt_utc && new Date(state.switch_next_attempt_utc) > now ? "wait" : "apply";
-  // Applied or propagating: only read back (never apply again) until verified or the deadline.
-  if (state.switch_state === "applied" || state.switch_state === "propagating") return "verify";
-  return "settled";
+  const due = !state.switch_next_attempt_utc || new Date(state.switch_next_attempt_utc) <= now;
+  switch (state.switch_state) {
+    case "applying":
+      return "apply";
+    case "failed":
+      return due ? "apply" : "wait";
+    case "compensating":
+      return due ? "compensate" : "wait";
+    // A permanent error stopped the saga: nothing is written until a human acts.
+    case "held":
+    case "compensated":
+      return "held";
+    // Applied or propagating: only read back (never apply again) until verified or the deadline.
+    case "applied":
+    case "propagating":
+      return "verify";
+    default:
+      return "settled";
+  }
 }
 
 /** The row has never run this plan (no switch state, or another plan generation). */
@@ -111,21 +169,71 @@ export function adoptIntent(state: FailoverState, plan: SwitchPlan, now: Date): 
   return withIntent(state, plan, now, now);
 }
 
+/** The wait before the next attempt: the service's Retry-After when it gave one (at least the base backoff), else 5 s doubling to 5 minutes. */
 export function backoffMs(attempts: number, retryAfterMs: number | undefined): number {
-  return Math.max(exponentialBackoffMs(attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS), retryAfterMs ?? 0);
+  if (retryAfterMs !== undefined) return Math.min(BACKOFF_MAX_MS, Math.max(retryAfterMs, BACKOFF_BASE_MS));
+  return exponentialBackoffMs(attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
 }
 
-function stepsText(result: ApplyResult): string {
-  const text = JSON.stringify(result.steps.map((s) => ({ step: s.step, kind: s.kind, status: s.status, writes: s.writes, ms: s.ms, detail: s.detail.slice(0, 300), ...(s.error_class ? { error_class: s.error_class } : {}) })));
+function stepsText(steps: readonly StepResult[]): string {
+  const text = JSON.stringify(steps.map((s) => ({ step: s.step, kind: s.kind, status: s.status, writes: s.writes, ms: s.ms, detail: s.detail.slice(0, 300), ...(s.error_class ? { error_class: s.error_class } : {}) })));
   return text.length > MAX_STEPS_TEXT ? `${text.slice(0, MAX_STEPS_TEXT - 3)}...` : text;
 }
 
-export function afterApply(state: FailoverState, result: ApplyResult, now: Date): FailoverState {
-  const attempts = (state.switch_attempts ?? 0) + 1;
+/**
+ * The row after an apply (never called for a superseded one, whose result is dropped).
+ * Pending stays applying until the plan's verify timeout from the intent, then fails (timeout).
+ * A permanent error holds the switch, or with on_failure=compensate starts undoing it.
+ */
+export function afterApply(state: FailoverState, result: ApplyResult, now: Date, plan: SwitchPlan): FailoverState {
+  const steps = stepsText(result.steps);
   if (result.outcome === "applied") {
-    return { ...state, ...CLEARED, switch_state: "applied", switch_attempts: attempts, switch_steps: stepsText(result), switch_applied_utc: now.toISOString() };
+    return { ...state, ...CLEARED, switch_ledger: state.switch_ledger, switch_state: "applied", switch_attempts: (state.switch_attempts ?? 0) + 1, switch_steps: steps, switch_applied_utc: now.toISOString() };
   }
-  return failed(state, attempts, stepsText(result), (result.error ?? "unknown error"), result.error_class ?? "server_error", now, result.retry_after_ms, result.failed_step);
+  if (result.outcome === "pending") {
+    const deadline = state.switch_intent_utc ? new Date(state.switch_intent_utc).getTime() + plan.verify_timeout_seconds * 1000 : undefined;
+    if (deadline !== undefined && now.getTime() >= deadline) {
+      return failed(state, (state.switch_attempts ?? 0) + 1, steps, `${result.pending}; not done within ${plan.verify_timeout_seconds} s`, "timeout", now, undefined, result.steps.at(-1)?.step);
+    }
+    return { ...state, switch_state: "applying", switch_steps: steps, switch_error: undefined, switch_error_class: undefined, switch_failed_step: undefined, switch_next_attempt_utc: undefined };
+  }
+  const attempts = (state.switch_attempts ?? 0) + 1;
+  const error = result.error ?? "unknown error";
+  const errorClass = result.error_class ?? "server_error";
+  if (result.permanent) {
+    return {
+      ...state,
+      switch_state: plan.on_failure === "compensate" ? "compensating" : "held",
+      switch_attempts: attempts,
+      switch_steps: steps,
+      switch_error: error.slice(0, 1000),
+      switch_error_class: errorClass,
+      switch_failed_step: result.failed_step,
+      switch_next_attempt_utc: undefined,
+    };
+  }
+  return failed(state, attempts, steps, error, errorClass, now, result.retry_after_ms, result.failed_step);
+}
+
+/**
+ * The row after undoing a switch that failed permanently: compensated when every step is back
+ * on the old side; compensating again next cycle while a step is still deploying or failed
+ * transiently; held when a step could not be undone (a permanent error), naming it.
+ */
+export function afterCompensate(state: FailoverState, result: CompensationResult, now: Date): FailoverState {
+  const steps = stepsText(result.steps);
+  if (!result.complete) {
+    const error = `${state.switch_error ?? "switch failed"}; compensation could not undo ${result.errors.join("; ")}`;
+    return { ...state, switch_state: "held", switch_steps: steps, switch_error: error.slice(0, 1000), switch_next_attempt_utc: undefined };
+  }
+  if (result.pending) return { ...state, switch_state: "compensating", switch_steps: steps, switch_next_attempt_utc: new Date(now.getTime() + BACKOFF_BASE_MS).toISOString() };
+  return { ...state, switch_state: "compensated", switch_steps: steps, switch_next_attempt_utc: undefined };
+}
+
+/** A held or compensated switch, tried again by a human: a new intent for the row's target (its ledger starts anew). */
+export function retriedIntent(state: FailoverState, plan: SwitchPlan, now: Date): FailoverState | undefined {
+  if (state.switch_state !== "held" && state.switch_state !== "compensated") return undefined;
+  return withIntent(state, plan, now, now);
 }
 
 function failed(state: FailoverState, attempts: number, steps: string | undefined, error: string, errorClass: string, now: Date, retryAfterMs?: number, step?: number): FailoverState {

@@ -26,6 +26,12 @@ export interface ActualState {
 export interface ApplyOutcome {
   readonly writes: number;
   readonly detail: string;
+  /**
+   * Set when the step is waiting for a change it made (or found) to finish before it may go on,
+   * e.g. a Front Door origin still deploying: the old side is not touched yet, later steps do
+   * not run, and the next cycle applies again from here. Says what it waits for.
+   */
+  readonly pending?: string;
 }
 
 export interface VerifyOutcome {

@@ -1,16 +1,25 @@
 import { randomUUID } from "node:crypto";
 import { scopeContains, ROLES, type RoleAssignment } from "./roles";
+import { ServingLog } from "./servingLog";
 
 /**
  * The ARM resources of the stand-in and their REST operations, as the specifications in
  * azure-rest-api-specs describe them:
  * - Traffic Manager (Microsoft.Network, 2022-04-01): GET profile, GET and PATCH endpoint.
  * - Azure DNS (Microsoft.Network, 2018-05-01): GET zone, GET and PUT record set (A, CNAME) with
- *   If-Match / If-None-Match and 412 PreconditionFailed.
+ *   If-Match / If-None-Match and 412 PreconditionFailed. A PUT replaces the whole record set
+ *   (TTL, metadata, every record, targetResource) with what it carries, as the service does; an
+ *   alias record set (targetResource) holds no records of its own.
  * - Front Door Standard/Premium (Microsoft.Cdn, 2024-02-01): GET profile, GET origin, PATCH
- *   origin as a long-running operation (202 + Azure-AsyncOperation), after which
- *   deploymentStatus goes NotStarted -> InProgress -> Succeeded over the deployment time.
- * - Permissions (Microsoft.Authorization, 2022-04-01): GET {scope}/providers/Microsoft.Authorization/permissions.
+ *   origin as a long-running operation (202 + Azure-AsyncOperation): the origin reads the new
+ *   values with provisioningState Updating until the operation ends (after `operationMs`).
+ *   Succeeded: deploymentStatus goes NotStarted -> InProgress -> Succeeded over the deployment
+ *   time, and only then does the edge serve the change. Failed (failNextUpdate): the origin's
+ *   values go back to what they were, provisioningState Failed, nothing is deployed, and the
+ *   operation's status is Failed with the error.
+ * - Permissions (Microsoft.Authorization, 2022-04-01): GET {scope}/providers/Microsoft.Authorization/permissions,
+ *   which itself needs Microsoft.Authorization/permissions/read on the scope.
+ * - Resource locks: a write under a locked scope answers 409 ScopeLocked (after authorization).
  * Paths compare case-insensitively, as ARM does.
  */
 
@@ -36,8 +45,20 @@ interface Resource {
   type: string;
   etag?: string;
   properties: Record<string, unknown>;
-  /** Front Door: when the last write was made (deploymentStatus follows from it). */
+  /** Front Door: when the last successful write was made (deploymentStatus follows from it). */
   deployedAt?: number;
+}
+
+interface Operation {
+  readonly resourceId: string;
+  readonly startTime: string;
+  readonly started: number;
+  /** The origin's values and deployment before the write, restored when the operation fails. */
+  readonly before: Record<string, unknown>;
+  readonly beforeDeployedAt: number | undefined;
+  readonly fails?: { readonly code: string; readonly message: string };
+  status: "InProgress" | "Succeeded" | "Failed";
+  endTime?: string;
 }
 
 const API_VERSIONS = { network: "2022-04-01", dns: "2018-05-01", cdn: "2024-02-01", authorization: "2022-04-01" } as const;
@@ -63,13 +84,22 @@ function last(id: string): string {
 
 export class ArmResources {
   private readonly resources = new Map<string, Resource>();
-  private readonly operations = new Map<string, { resourceId: string; polls: number; startTime: string }>();
+  private readonly operations = new Map<string, Operation>();
+  private readonly failures = new Map<string, { code: string; message: string }>();
+  readonly serving = new ServingLog();
 
   constructor(
     private readonly now: () => number,
     private readonly deploymentMs: number,
     private readonly endpoint: () => string,
+    /** How long a Front Door origin update's operation runs before it ends. */
+    private readonly operationMs = 0,
   ) {}
+
+  /** The next update of this Front Door origin is accepted (202), then its operation ends Failed and the origin is left as it was. */
+  failNextUpdate(originId: string, error = { code: "InternalServerError", message: "The origin update failed during deployment." }): void {
+    this.failures.set(originId.toLowerCase(), error);
+  }
 
   // ---- seeding, for tests and the demo ----
 
@@ -79,6 +109,7 @@ export class ArmResources {
       const type = e.type ?? "ExternalEndpoints";
       const id = `${profileId}/${type}/${e.name}`;
       this.put({ id, name: e.name, type: `Microsoft.Network/trafficManagerProfiles/${type[0]!.toLowerCase()}${type.slice(1)}`, properties: { target: e.target, endpointStatus: e.status, endpointMonitorStatus: e.status === "Enabled" ? "Online" : "Disabled", priority: e.priority, weight: 1, alwaysServe: "Disabled" } });
+      this.serving.record(this.now(), id, "control", e.status === "Enabled");
     }
   }
 
@@ -86,18 +117,30 @@ export class ArmResources {
     this.put({ id: zoneId, name: last(zoneId), type: "Microsoft.Network/dnszones", etag: randomUUID(), properties: { maxNumberOfRecordSets: 10000, numberOfRecordSets: 2, nameServers, zoneType: "Public" } });
   }
 
-  addRecordSet(zoneId: string, type: "A" | "CNAME", name: string, ttl: number, value: string): void {
-    const record = type === "CNAME" ? { CNAMERecord: { cname: value } } : { ARecords: [{ ipv4Address: value }] };
-    this.put({ id: `${zoneId}/${type}/${name}`, name, type: `Microsoft.Network/dnszones/${type}`, etag: randomUUID(), properties: { TTL: ttl, fqdn: `${name}.${last(zoneId)}.`, provisioningState: "Succeeded", ...record } });
+  /** A record set: one value, or for A several addresses; optionally metadata, or an alias (targetResource) with no records. */
+  addRecordSet(zoneId: string, type: "A" | "CNAME", name: string, ttl: number, value: string | readonly string[], options: { metadata?: Record<string, string>; targetResource?: string } = {}): void {
+    const values = typeof value === "string" ? [value] : value;
+    const record = options.targetResource ? {} : type === "CNAME" ? { CNAMERecord: { cname: values[0] } } : { ARecords: values.map((ipv4Address) => ({ ipv4Address })) };
+    this.put({
+      id: `${zoneId}/${type}/${name}`,
+      name,
+      type: `Microsoft.Network/dnszones/${type}`,
+      etag: randomUUID(),
+      properties: { TTL: ttl, fqdn: `${name}.${last(zoneId)}.`, provisioningState: "Succeeded", ...(options.metadata ? { metadata: options.metadata } : {}), ...(options.targetResource ? { targetResource: { id: options.targetResource } } : {}), ...record },
+    });
   }
 
   addFrontDoorOrigin(profileId: string, originGroup: string, name: string, options: { hostName: string; enabledState: "Enabled" | "Disabled"; priority: number }): void {
     this.put({ id: profileId, name: last(profileId), type: "Microsoft.Cdn/profiles", properties: { provisioningState: "Succeeded", resourceState: "Active" } });
-    this.put({ id: `${profileId}/originGroups/${originGroup}/origins/${name}`, name, type: "Microsoft.Cdn/profiles/origingroups/origins", properties: { originGroupName: originGroup, hostName: options.hostName, httpPort: 80, httpsPort: 443, originHostHeader: options.hostName, priority: options.priority, weight: 1000, enabledState: options.enabledState, enforceCertificateNameCheck: true, provisioningState: "Succeeded" } });
+    const id = `${profileId}/originGroups/${originGroup}/origins/${name}`;
+    this.put({ id, name, type: "Microsoft.Cdn/profiles/origingroups/origins", properties: { originGroupName: originGroup, hostName: options.hostName, httpPort: 80, httpsPort: 443, originHostHeader: options.hostName, priority: options.priority, weight: 1000, enabledState: options.enabledState, enforceCertificateNameCheck: true, provisioningState: "Succeeded" } });
+    this.serving.record(this.now(), id, "control", options.enabledState === "Enabled");
+    this.serving.record(this.now(), id, "deployed", options.enabledState === "Enabled");
   }
 
   /** The resource as a GET would answer it, or undefined. */
   get(id: string): Record<string, unknown> | undefined {
+    this.settleOperations();
     const r = this.resources.get(id.toLowerCase());
     return r ? this.view(r) : undefined;
   }
@@ -108,6 +151,12 @@ export class ArmResources {
     if (!r) throw new Error(`stand-in: no resource ${id}`);
     Object.assign(r.properties, properties);
     if (r.etag) r.etag = randomUUID();
+    this.recordServing(r, this.now());
+  }
+
+  private recordServing(r: Resource, at: number): void {
+    if (r.type.startsWith("Microsoft.Network/trafficManagerProfiles/")) this.serving.record(at, r.id, "control", r.properties.endpointStatus === "Enabled");
+    if (r.type === "Microsoft.Cdn/profiles/origingroups/origins") this.serving.record(at, r.id, "control", r.properties.enabledState === "Enabled");
   }
 
   private put(resource: Resource): void {
@@ -131,22 +180,28 @@ export class ArmResources {
 
   // ---- REST ----
 
-  handle(request: ArmRequest, authorize: Authorize, assignments: readonly RoleAssignment[]): Answer {
+  handle(request: ArmRequest, authorize: Authorize, assignments: readonly RoleAssignment[], locks: ReadonlySet<string>): Answer {
     const route = ROUTES.find((r) => r.pattern.test(request.path));
     if (!route) return error(404, "InvalidResourceType", `The resource type could not be found for path '${request.path}'.`);
     const apiVersion = request.query.get("api-version");
     if (apiVersion === null) return error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
     if (apiVersion !== route.api) return error(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${route.api}'.`);
+    this.settleOperations();
     if (route.kind === "permissions") {
       const scope = route.pattern.exec(request.path)![1]!;
+      if (request.method !== "GET") return error(405, "MethodNotAllowed", "Only GET is supported.");
+      const refused = authorize(scope, "Microsoft.Authorization/permissions/read");
+      if (refused) return refused;
       const value = assignments.filter((a) => scopeContains(a.scope, scope) && ROLES[a.roleDefinitionId]).map((a) => ({ actions: ROLES[a.roleDefinitionId]!.actions, notActions: [], dataActions: ROLES[a.roleDefinitionId]!.dataActions, notDataActions: [] }));
-      return request.method === "GET" ? { status: 200, body: { value } } : error(405, "MethodNotAllowed", "Only GET is supported.");
+      return { status: 200, body: { value } };
     }
     if (route.kind === "afdOperation") return this.operationResult(request.path);
     const resource = this.resources.get(request.path.toLowerCase());
     const action = `${resourceType(request.path)}/${request.method === "GET" ? "read" : "write"}`;
     const denied = authorize(request.path, action);
     if (denied) return denied;
+    const lock = request.method !== "GET" ? [...locks].find((scope) => scopeContains(scope, request.path)) : undefined;
+    if (lock) return error(409, "ScopeLocked", `The scope '${request.path}' cannot perform ${request.method === "DELETE" ? "delete" : "write"} operation because following scope(s) are locked: '${lock}'. Please remove the lock and try again.`);
     const zoneId = request.path.split("/").slice(0, 9).join("/");
     if (route.kind === "dnsRecordSet" && !this.resources.has(zoneId.toLowerCase())) return error(404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${last(zoneId)}' not found.`);
     if (request.method === "GET") return resource ? { status: 200, body: this.view(resource) } : notFound(route.kind, request.path);
@@ -162,6 +217,7 @@ export class ArmResources {
     const status = properties.endpointStatus;
     if (status !== undefined && status !== "Enabled" && status !== "Disabled") return error(400, "BadRequest", `The value '${String(status)}' of endpointStatus is invalid: Enabled or Disabled.`);
     Object.assign(r.properties, properties);
+    this.recordServing(r, this.now());
     if (status !== undefined) r.properties.endpointMonitorStatus = status === "Enabled" ? "CheckingEndpoint" : "Disabled";
     const answer = { status: 200, body: this.view(r) };
     // Probing finds the endpoint up on its next interval; the stand-in answers Online from the next read.
@@ -174,26 +230,47 @@ export class ArmResources {
     if (state !== undefined && state !== "Enabled" && state !== "Disabled") return error(400, "BadRequest", `The value '${String(state)}' of enabledState is invalid: Enabled or Disabled.`);
     const priority = properties.priority;
     if (priority !== undefined && (typeof priority !== "number" || !Number.isInteger(priority) || priority < 1 || priority > 5)) return error(400, "BadRequest", "priority must be an integer from 1 to 5.");
-    Object.assign(r.properties, properties, { provisioningState: "Updating" });
-    r.deployedAt = this.now();
+    const now = this.now();
+    const fails = this.failures.get(r.id.toLowerCase());
+    this.failures.delete(r.id.toLowerCase());
     const operationId = randomUUID();
-    this.operations.set(operationId, { resourceId: r.id, polls: 0, startTime: new Date(this.now()).toISOString() });
+    this.operations.set(operationId, { resourceId: r.id, started: now, startTime: new Date(now).toISOString(), before: { ...r.properties }, beforeDeployedAt: r.deployedAt, ...(fails ? { fails } : {}), status: "InProgress" });
+    Object.assign(r.properties, properties, { provisioningState: "Updating" });
+    r.deployedAt = now;
+    this.recordServing(r, now);
     const subscription = r.id.split("/")[2];
     const poll = `${this.endpoint()}/subscriptions/${subscription}/providers/Microsoft.Cdn/operationresults/${operationId}?api-version=${API_VERSIONS.cdn}`;
     return { status: 202, body: this.view(r), headers: { "azure-asyncoperation": poll, location: poll, "retry-after": "1" } };
+  }
+
+  /** Ends every Front Door operation whose time has come: Succeeded (deployed after the deployment time) or Failed (the origin restored). */
+  private settleOperations(): void {
+    const now = this.now();
+    for (const operation of this.operations.values()) {
+      if (operation.status !== "InProgress" || now < operation.started + this.operationMs) continue;
+      const at = operation.started + this.operationMs;
+      operation.status = operation.fails ? "Failed" : "Succeeded";
+      operation.endTime = new Date(at).toISOString();
+      const r = this.resources.get(operation.resourceId.toLowerCase());
+      if (!r) continue;
+      if (operation.fails) {
+        r.properties = { ...operation.before, provisioningState: "Failed" };
+        r.deployedAt = operation.beforeDeployedAt;
+        this.recordServing(r, at);
+      } else {
+        r.properties.provisioningState = "Succeeded";
+        this.serving.record(operation.started + this.deploymentMs, r.id, "deployed", r.properties.enabledState === "Enabled");
+      }
+    }
   }
 
   private operationResult(path: string): Answer {
     const id = last(path);
     const operation = this.operations.get(id);
     if (!operation) return error(404, "NotFound", `Operation ${id} not found.`);
-    operation.polls++;
-    const done = operation.polls >= 1;
-    if (done) {
-      const r = this.resources.get(operation.resourceId.toLowerCase());
-      if (r) r.properties.provisioningState = "Succeeded";
-    }
-    return { status: 200, body: { name: id, status: done ? "Succeeded" : "InProgress", startTime: operation.startTime, ...(done ? { endTime: new Date(this.now()).toISOString() } : {}) }, headers: done ? {} : { "retry-after": "1" } };
+    const done = operation.status !== "InProgress";
+    const failure = operation.status === "Failed" && operation.fails ? { error: { code: operation.fails.code, message: operation.fails.message } } : {};
+    return { status: 200, body: { name: id, status: operation.status, startTime: operation.startTime, ...(operation.endTime ? { endTime: operation.endTime } : {}), ...failure }, headers: done ? {} : { "retry-after": "1" } };
   }
 
   private putRecordSet(request: ArmRequest, existing: Resource | undefined): Answer {
@@ -209,9 +286,15 @@ export class ArmResources {
     const type = request.path.split("/")[9]!.toUpperCase();
     const name = last(request.path);
     if (!p || typeof p.TTL !== "number") return error(400, "BadRequest", "The record set must have properties.TTL.");
-    const record = type === "CNAME" ? { CNAMERecord: p.CNAMERecord } : { ARecords: p.ARecords };
-    if (type === "CNAME" ? !(p.CNAMERecord as { cname?: string } | undefined)?.cname : !Array.isArray(p.ARecords)) return error(400, "BadRequest", `The ${type} record set has no ${type === "CNAME" ? "CNAMERecord.cname" : "ARecords"}.`);
-    const r: Resource = { id: existing?.id ?? request.path, name, type: `Microsoft.Network/dnszones/${type}`, etag: randomUUID(), properties: { TTL: p.TTL, fqdn: `${name}.${last(zoneId)}.`, provisioningState: "Succeeded", ...record } };
+    const alias = (p.targetResource as { id?: string } | undefined)?.id;
+    const hasRecords = type === "CNAME" ? Boolean((p.CNAMERecord as { cname?: string } | undefined)?.cname) : Array.isArray(p.ARecords) && p.ARecords.length > 0;
+    // An alias record set takes its value from the target resource and holds no records of its own.
+    if (alias && hasRecords) return error(400, "BadRequest", `The ${type} record set cannot have both a targetResource and records.`);
+    if (!alias && (type === "CNAME" ? !hasRecords : !Array.isArray(p.ARecords))) return error(400, "BadRequest", `The ${type} record set has no ${type === "CNAME" ? "CNAMERecord.cname" : "ARecords"}.`);
+    const record = alias ? { targetResource: { id: alias } } : type === "CNAME" ? { CNAMERecord: p.CNAMERecord } : { ARecords: p.ARecords };
+    // A PUT replaces the whole record set: what it does not carry is gone.
+    const metadata = p.metadata && typeof p.metadata === "object" ? { metadata: p.metadata } : {};
+    const r: Resource = { id: existing?.id ?? request.path, name, type: `Microsoft.Network/dnszones/${type}`, etag: randomUUID(), properties: { TTL: p.TTL, fqdn: `${name}.${last(zoneId)}.`, provisioningState: "Succeeded", ...metadata, ...record } };
     this.put(r);
     return { status: existing ? 200 : 201, body: this.view(r), headers: { etag: r.etag! } };
   }

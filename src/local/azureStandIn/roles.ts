@@ -12,7 +12,14 @@ export interface RoleDefinition {
   readonly dataActions: readonly string[];
 }
 
+/**
+ * A custom role as someone might write one: it reads and writes Traffic Manager endpoints but
+ * lacks Microsoft.Authorization/\*\/read, so the permissions API itself refuses the app (403).
+ */
+export const CUSTOM_ENDPOINT_WRITER = "00000000-0000-0000-0000-00000000e0e0";
+
 export const ROLES: Readonly<Record<string, RoleDefinition>> = {
+  [CUSTOM_ENDPOINT_WRITER]: { name: "Endpoint writer (custom)", actions: ["Microsoft.Network/trafficManagerProfiles/read", "Microsoft.Network/trafficManagerProfiles/*/read", "Microsoft.Network/trafficManagerProfiles/*/write"], dataActions: [] },
   "a4b10055-b0c7-44c2-b00f-c7b5b3550cf7": {
     name: "Traffic Manager Contributor",
     actions: ["Microsoft.Authorization/*/read", "Microsoft.Network/trafficManagerProfiles/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
@@ -40,6 +47,7 @@ export const ROLES: Readonly<Record<string, RoleDefinition>> = {
   },
   "acdd72a7-3385-48ef-bd42-f606fba81ae7": { name: "Reader", actions: ["*/read"], dataActions: [] },
 };
+
 
 export interface RoleAssignment {
   readonly roleDefinitionId: string;

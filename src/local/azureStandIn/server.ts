@@ -4,15 +4,17 @@ import type { AddressInfo } from "node:net";
 import { createTestCertificates } from "./certificates";
 import { handleAppConfiguration, type KeyValue } from "./appConfiguration";
 import { ArmResources, type ArmRequest, type Answer } from "./armResources";
-import { ROLES, assignmentsGrant, type RoleAssignment } from "./roles";
+import { CUSTOM_ENDPOINT_WRITER, ROLES, assignmentsGrant, type RoleAssignment } from "./roles";
 
 /**
  * A local stand-in of the parts of Azure Resource Manager and of App Configuration that the
  * switch steps use, served over HTTPS on 127.0.0.1 with a test CA. It follows the REST
  * specifications of exactly those operations (see armResources.ts and appConfiguration.ts):
- * api-versions, shapes, ETags and 412, Front Door's long-running update, 403
- * AuthorizationFailed from role assignments, 404, and, through fault injection, 429 with
- * Retry-After and 5xx. It logs every request so tests can assert order, count and idempotency.
+ * api-versions, shapes, ETags and 412, Front Door's long-running update (which can end Failed),
+ * 403 AuthorizationFailed from role assignments (the permissions API included), 409
+ * ScopeLocked from resource locks, 404, and, through fault injection, 429 with Retry-After,
+ * 5xx, and calls that never answer. It logs every request so tests can assert order, count and
+ * idempotency.
  */
 
 export interface LoggedRequest {
@@ -30,7 +32,12 @@ export interface Fault {
   readonly method?: string;
   /** Case-insensitive substring of the path. */
   readonly pathIncludes?: string;
-  readonly status: number;
+  /** The answer's status; ignored with `hang`. */
+  readonly status?: number;
+  /** Never answer: the request is held open until the stand-in stops (a call that hangs). */
+  readonly hang?: boolean;
+  /** Active until this time (ms since the epoch, on the stand-in's clock), however many matches: a storm. */
+  readonly until?: number;
   readonly code?: string;
   readonly message?: string;
   readonly retryAfterSeconds?: number;
@@ -45,6 +52,8 @@ export interface StandInOptions {
   readonly now?: () => number;
   /** How long a Front Door origin write stays deploying (deploymentStatus), default 3000 ms. */
   readonly frontDoorDeploymentMs?: number;
+  /** How long a Front Door origin update's long-running operation runs before it ends, default 0 (at the first look). */
+  readonly frontDoorOperationMs?: number;
   /** The App Configuration store's resource ID, the scope of its data actions. */
   readonly appConfigurationStoreId?: string;
 }
@@ -55,6 +64,10 @@ export class AzureStandIn {
   readonly log: LoggedRequest[] = [];
   readonly faults: Fault[] = [];
   readonly roleAssignments: RoleAssignment[] = [];
+  /** Scopes with a resource lock (CanNotDelete or ReadOnly): a write under one answers 409 ScopeLocked. */
+  readonly locks = new Set<string>();
+  /** Awaited before a request is answered: lets a test change the world (or the row) while a call is in flight. */
+  onRequest?: (method: string, path: string) => Promise<void>;
   readonly keyValues = new Map<string, KeyValue>();
   readonly resources: ArmResources;
   private server?: Server;
@@ -62,20 +75,25 @@ export class AzureStandIn {
   caPem = "";
 
   constructor(private readonly options: StandInOptions = {}) {
-    this.resources = new ArmResources(options.now ?? Date.now, options.frontDoorDeploymentMs ?? 3000, () => this.url);
+    this.resources = new ArmResources(options.now ?? Date.now, options.frontDoorDeploymentMs ?? 3000, () => this.url, options.frontDoorOperationMs ?? 0);
   }
 
   get endpoint(): string {
     return this.url;
   }
 
+  /** The app settings that point the switch steps at this stand-in: ARM endpoint and audience, its CA, its App Configuration host. */
+  appSettings(): Record<string, string> {
+    return { ARM_ENDPOINT: this.url, ARM_AUDIENCE: `${this.url}/.default`, SWITCH_EXTRA_CA_PEM: this.caPem, APP_CONFIGURATION_ALLOWED_HOSTS: new URL(this.url).host };
+  }
+
   get appConfigurationStoreId(): string {
     return this.options.appConfigurationStoreId ?? "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.AppConfiguration/configurationStores/standin";
   }
 
-  /** Grants every role the steps need at the subscription scope (what a deployment would do). */
+  /** Grants every built-in role the steps need at the subscription scope (what a deployment would do). */
   grantAll(scope = "/subscriptions"): void {
-    for (const roleDefinitionId of Object.keys(ROLES)) this.roleAssignments.push({ roleDefinitionId, scope });
+    for (const roleDefinitionId of Object.keys(ROLES)) if (roleDefinitionId !== CUSTOM_ENDPOINT_WRITER) this.roleAssignments.push({ roleDefinitionId, scope });
   }
 
   revoke(roleDefinitionId: string): void {
@@ -83,7 +101,16 @@ export class AzureStandIn {
   }
 
   inject(fault: Fault): void {
-    this.faults.push({ ...fault, times: fault.times ?? 1 });
+    this.faults.push({ ...fault, times: fault.until !== undefined ? Number.MAX_SAFE_INTEGER : (fault.times ?? 1) });
+  }
+
+  /** Puts a resource lock on a scope: every write to it or below it answers 409 ScopeLocked, as ARM does. */
+  lock(scope: string): void {
+    this.locks.add(scope.toLowerCase());
+  }
+
+  unlock(scope: string): void {
+    this.locks.delete(scope.toLowerCase());
   }
 
   /** Logged writes (PUT, PATCH, POST, DELETE), in order. */
@@ -97,8 +124,10 @@ export class AzureStandIn {
     const server = createServer({ cert: certs.certPem, key: certs.keyPem }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
+      req.on("end", async () => {
+        await this.onRequest?.(req.method ?? "GET", new URL(req.url ?? "/", "https://127.0.0.1").pathname).catch(() => undefined);
         const answer = this.handle(req.method ?? "GET", req.url ?? "/", req.headers as Record<string, string | undefined>, Buffer.concat(chunks).toString("utf8"));
+        if (answer === "hang") return; // held open: closed when the stand-in stops
         res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomUUID(), ...answer.headers });
         res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
       });
@@ -116,29 +145,33 @@ export class AzureStandIn {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private handle(method: string, rawUrl: string, headers: Record<string, string | undefined>, text: string): Answer {
+  private handle(method: string, rawUrl: string, headers: Record<string, string | undefined>, text: string): Answer | "hang" {
     const url = new URL(rawUrl, "https://127.0.0.1");
     let body: unknown = undefined;
-    let answer: Answer;
+    let answer: Answer | "hang";
     try {
       body = text ? JSON.parse(text) : undefined;
-      answer = this.answer({ method, path: decodeURIComponent(url.pathname).replace(/\/{2,}/g, "/"), query: url.searchParams, headers, body });
+      // An empty path segment is not a resource path: the client must send the canonical ID.
+      answer = url.pathname.includes("//") ? armError(400, "InvalidRequestUri", `The request URI '${url.pathname}' has an empty segment.`) : this.answer({ method, path: decodeURIComponent(url.pathname), query: url.searchParams, headers, body });
     } catch (err) {
       answer = err instanceof SyntaxError ? armError(400, "InvalidRequestContent", `The request content was invalid and could not be deserialized: ${err.message}`) : armError(500, "InternalServerError", String(err));
     }
-    this.log.push({ at: Date.now(), method, path: url.pathname, apiVersion: url.searchParams.get("api-version"), ifMatch: headers["if-match"] ?? null, body, status: answer.status });
+    this.log.push({ at: Date.now(), method, path: url.pathname, apiVersion: url.searchParams.get("api-version"), ifMatch: headers["if-match"] ?? null, body, status: answer === "hang" ? 0 : answer.status });
     return answer;
   }
 
-  private answer(request: ArmRequest): Answer {
-    let fault = this.faults.find((f) => (!f.method || f.method === request.method) && (!f.pathIncludes || request.path.toLowerCase().includes(f.pathIncludes.toLowerCase())) && (f.times ?? 0) > 0);
+  private answer(request: ArmRequest): Answer | "hang" {
+    const now = (this.options.now ?? Date.now)();
+    let fault = this.faults.find((f) => (!f.method || f.method === request.method) && (!f.pathIncludes || request.path.toLowerCase().includes(f.pathIncludes.toLowerCase())) && (f.times ?? 0) > 0 && (f.until === undefined || now < f.until));
     if (fault && (fault.skip ?? 0) > 0) {
       fault.skip = fault.skip! - 1;
       fault = undefined;
     }
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
-      const answer = armError(fault.status, fault.code ?? defaultCode(fault.status), fault.message ?? `Injected fault: ${fault.status}`);
+      if (fault.hang) return "hang";
+      const status = fault.status ?? 500;
+      const answer = armError(status, fault.code ?? defaultCode(status), fault.message ?? `Injected fault: ${status}`);
       return fault.retryAfterSeconds === undefined ? answer : { ...answer, headers: { ...answer.headers, "retry-after": String(fault.retryAfterSeconds) } };
     }
     const auth = request.headers.authorization ?? "";
@@ -152,7 +185,7 @@ export class AzureStandIn {
     if (request.path.startsWith("/kv/") || request.path === "/kv") {
       return handleAppConfiguration(request, this.keyValues, (action) => authorize(this.appConfigurationStoreId, action, true));
     }
-    return this.resources.handle(request, (resourceId, action) => authorize(resourceId, action), this.roleAssignments);
+    return this.resources.handle(request, (resourceId, action) => authorize(resourceId, action), this.roleAssignments, this.locks);
   }
 }
 
