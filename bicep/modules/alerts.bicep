@@ -113,6 +113,14 @@ customMetrics
 | where occurrences > 0
 '''
 
+var switchHeldQuery = '''
+customMetrics
+| where name == "failover.switch.held"
+| extend group = tostring(customDimensions["failover.group"]), error = tostring(customDimensions["error.type"])
+| summarize held = sum(value) by group, error
+| where held > 0
+'''
+
 var http5xxQuery = '''
 requests
 | where isnotempty(url)
@@ -151,6 +159,17 @@ var logAlerts = [
     windowSize: 'PT5M'
     evaluationFrequency: 'PT5M'
     description: 'A step of a group\'s switch plan failed to apply or verify, or was found not matching the active target (drift): traffic may not go where the state row says. First: read GET /api/status?group=<group> for the failing step and its error, check the app identity\'s role on that step\'s resource, then let the next cycle retry or fix the resource by hand.'
+    measure: ''
+    threshold: 0
+  }
+  {
+    key: 'switch-held'
+    displayName: 'Traffic switch needs an operator'
+    severity: 0
+    query: switchHeldQuery
+    windowSize: 'PT5M'
+    evaluationFrequency: 'PT5M'
+    description: 'A permanent error (403, 404, a resource lock, a conflict, a refused request) stopped a group\'s traffic switch: the saga writes nothing more, and traffic stays where it is (on_failure=hold) or went back (on_failure=compensate), until a human acts. First: read GET /api/status?group=<group> (traffic summary: the step, the error and what to do) and GET /api/history?group=<group>&limit=5 (the switch_held entry and its writes); fix the cause (grant the role, remove the lock, correct the plan), then POST /api/retry_switch?group=<group> or run failover retry-switch.'
     measure: ''
     threshold: 0
   }

@@ -201,6 +201,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       outcome("failback", await client().expectOk("POST", `failback${groupQuery(o.group)}`, { reason: o.reason, ...(o.force ? { force: true } : {}) }));
     });
 
+  program
+    .command("retry-switch")
+    .description("apply a held or undone switch again, once its cause is fixed (the role granted, the lock removed)")
+    .option("-g, --group <name>", "the group")
+    .requiredOption("--reason <text>", "what was fixed (recorded in the audit history)")
+    .action(async (o: { group?: string; reason: string }) => {
+      outcome("retry-switch", await client().expectOk("POST", `retry_switch${groupQuery(o.group)}`, { reason: o.reason }));
+    });
+
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;

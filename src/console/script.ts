@@ -106,8 +106,13 @@ export const CONSOLE_SCRIPT = String.raw`
   function trafficLine(g) {
     var t = g.traffic;
     if (!t) return null;
-    var cls = t.state === "verified" ? "ok" : t.state === "failed" ? "bad" : t.state === "row_only" || t.state === "not_run" ? "muted" : "warn";
+    var cls = t.state === "verified" ? "ok" : t.state === "failed" || stopped(t) ? "bad" : t.state === "row_only" || t.state === "not_run" ? "muted" : "warn";
     return h("div", { class: "traffic " + cls, "data-field": "traffic", "data-state": t.state }, h("strong", { text: "Traffic: " }), t.summary);
+  }
+
+  // A switch a permanent error stopped: a human must act (held, being undone, or undone).
+  function stopped(t) {
+    return t && (t.state === "held" || t.state === "compensating" || t.state === "compensated");
   }
 
   // Drift and readiness, when the overview carries them (see the core's overview).
@@ -138,7 +143,12 @@ export const CONSOLE_SCRIPT = String.raw`
       }
       if (e.probe) steps.push("standby probe " + (e.probe.status_code !== undefined ? e.probe.status_code : e.probe.error_class || "error") + " in " + e.probe.latency_ms + " ms");
       steps.push(notifiedText(e));
-      return h("li", { class: e.kind }, title, h("div", { class: "steps", text: e.reason + " · " + steps.join(" → ") }));
+      // A switch's writes to the world (its ledger): what changed where, and how each went.
+      var writes = (e.writes || []).map(function (w) {
+        return h("li", { "data-field": "write" }, clock(w.at) + " " + w.method + " " + w.resource + " " + w.change + " → " + w.result + " (" + w.ms + " ms)");
+      });
+      var ledger = writes.length ? h.apply(null, ["ul", { class: "writes" }].concat(writes)) : null;
+      return h("li", { class: e.kind }, title, h("div", { class: "steps", text: e.reason + " · " + steps.join(" → ") }), ledger);
     });
     return h.apply(null, ["ol", { class: "timeline" }].concat(items));
   }
@@ -159,7 +169,7 @@ export const CONSOLE_SCRIPT = String.raw`
       el.appendChild(loopLine(g, now));
       return el;
     }
-    if (g.loop.stale || g.last_status === "CHECK_ERROR" || g.last_status === "FAILOVER_BLOCKED") el.className = "card alarm";
+    if (g.loop.stale || g.last_status === "CHECK_ERROR" || g.last_status === "FAILOVER_BLOCKED" || stopped(g.traffic)) el.className = "card alarm";
     else if (g.active_target === "secondary") el.className = "card failed-over";
     var statusClass = g.last_status === "OK" || /_DONE$/.test(g.last_status) ? "ok" : g.last_status === "UNHEALTHY" ? "warn" : "bad";
     el.appendChild(h("div", { class: "top" },
@@ -189,6 +199,7 @@ export const CONSOLE_SCRIPT = String.raw`
       from === "primary"
         ? actionButton("Fail over primary → secondary…", "danger", readOnly, function () { confirmAction(g, "do_failover", "primary"); })
         : actionButton("Fail back secondary → primary…", "danger", readOnly, function () { confirmAction(g, "failback", "secondary"); }));
+    if (stopped(g.traffic)) actions.appendChild(actionButton("Retry switch…", "danger", readOnly, function () { confirmAction(g, "retry_switch", null); }));
     if (readOnly) actions.appendChild(h("span", { class: "readonly", "data-field": "read-only", text: "Read only: " + rights.reason }));
     el.appendChild(actions);
     if (previous && previous[g.group]) el.appendChild(h("div", { class: "result " + previous[g.group].kind, "data-field": "result", text: previous[g.group].text }));
@@ -214,9 +225,10 @@ export const CONSOLE_SCRIPT = String.raw`
     var ok = document.getElementById("confirm-ok");
     var what = action === "pause" ? "Pause automatic switching of group \"" + g.group + "\""
       : action === "resume" ? "Resume automatic switching of group \"" + g.group + "\""
+      : action === "retry_switch" ? "Apply the held switch of group \"" + g.group + "\" again (its cause fixed)"
       : (action === "failback" ? "Fail back" : "Fail over") + " group \"" + g.group + "\" from " + from + " to " + other(from);
     title.textContent = what + "?";
-    ok.textContent = action === "pause" ? "Pause " + g.group : action === "resume" ? "Resume " + g.group : "Switch " + g.group + " to " + other(from);
+    ok.textContent = action === "pause" ? "Pause " + g.group : action === "resume" ? "Resume " + g.group : action === "retry_switch" ? "Retry " + g.group : "Switch " + g.group + " to " + other(from);
     expiry.style.display = action === "pause" ? "" : "none";
     force.style.display = action === "do_failover" || action === "failback" ? "" : "none";
     reason.value = "";

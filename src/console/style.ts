@@ -45,6 +45,9 @@ ol.timeline li.failover, ol.timeline li.failback { border-left-color: var(--warn
 ol.timeline li.failover_blocked { border-left-color: var(--bad); }
 ol.timeline .when { font-family: ui-monospace, monospace; color: var(--muted); }
 ol.timeline .steps { color: var(--muted); }
+ol.timeline li.switch_held, ol.timeline li.switch_compensated { border-left-color: var(--bad); }
+ol.timeline ul.writes { margin: 2px 0 0; padding-left: 16px; font-family: ui-monospace, monospace; font-size: 12px; color: var(--muted); }
+ol.timeline ul.writes li { border: 0; padding: 0; }
 .breakglass { background: var(--bad); color: #fff; font-weight: 700; padding: 0 6px; border-radius: 3px; }
 .actions { display: flex; gap: 8px; margin-top: 10px; flex-wrap: wrap; }
 button { font: inherit; font-size: 14px; padding: 5px 12px; border-radius: 5px; border: 1px solid var(--line); background: #f6f8fa; cursor: pointer; }

@@ -1,5 +1,7 @@
-import type { FailoverState, Target } from "./state";
+import { otherTarget, type FailoverState, type Target } from "./state";
 import { switchTimings } from "./switch/saga";
+import { parseLedger } from "./switch/session";
+import { operatorAction } from "./switch/stepErrors";
 
 /**
  * Where traffic is, as the console card and the CLI show it: the switch saga's fields on the
@@ -14,7 +16,8 @@ import { switchTimings } from "./switch/saga";
  * one line the console and the CLI both show.
  */
 export interface TrafficView {
-  readonly state: "verified" | "applying" | "applied" | "propagating" | "failed" | "not_run" | "row_only";
+  /** held, compensating, compensated: a permanent error stopped the switch; a human must act. */
+  readonly state: "verified" | "applying" | "applied" | "propagating" | "failed" | "held" | "compensating" | "compensated" | "not_run" | "row_only";
   /** The side the switch moves traffic to (the row's switch_target). */
   readonly target?: Target;
   /** When the state was reached: verified, applied, or the intent to switch. */
@@ -28,6 +31,10 @@ export interface TrafficView {
   readonly next_attempt_utc?: string;
   /** Seconds from detection to intent, applied and verified (see switchTimings). */
   readonly timings?: ReturnType<typeof switchTimings>;
+  /** What a human must do, when the switch is stopped (held, compensated). */
+  readonly action?: string;
+  /** Writes the current switch made to the world (its ledger). */
+  readonly writes?: number;
   readonly summary: string;
 }
 
@@ -104,7 +111,8 @@ export function trafficView(state: FailoverState, hasPlan?: boolean): TrafficVie
   const target = state.switch_target ?? state.active_target;
   const evidence = stepEvidence(state.switch_steps);
   const timings = switchTimings(state);
-  const base = { target, ...(evidence.length > 0 ? { evidence } : {}), ...(Object.keys(timings).length > 0 ? { timings } : {}) };
+  const writes = parseLedger(state.switch_ledger).writes.length;
+  const base = { target, ...(evidence.length > 0 ? { evidence } : {}), ...(Object.keys(timings).length > 0 ? { timings } : {}), ...(writes > 0 ? { writes } : {}) };
   const shown = evidence.length > 0 ? evidence.join("; ") : "the resources already matched, nothing was written";
   // The row moved again (edited, or switched) after this switch: its saga has not caught up yet.
   if (target !== state.active_target) {
@@ -121,6 +129,28 @@ export function trafficView(state: FailoverState, hasPlan?: boolean): TrafficVie
       const at = state.switch_applied_utc;
       const waiting = state.switch_state === "propagating" ? "propagating (applied, waiting for the service to report it done)" : "applied, not verified yet";
       return { state: state.switch_state, ...base, ...(at ? { at } : {}), summary: `${waiting} to ${target}${at ? ` since ${clockOf(at)}` : ""}${lastProblem} — ${shown}` };
+    }
+    case "held":
+    case "compensating":
+    case "compensated": {
+      const action = operatorAction(state.switch_error_class);
+      const where = state.switch_failed_step !== undefined ? ` at step ${state.switch_failed_step}` : "";
+      const problem = `${state.switch_error_class ? `(${state.switch_error_class}) ` : ""}${state.switch_error ?? "unknown error"}`;
+      const head =
+        state.switch_state === "held"
+          ? `NEEDS AN OPERATOR: the switch to ${target} is held${where} ${problem}`
+          : state.switch_state === "compensating"
+            ? `NEEDS AN OPERATOR: undoing the switch to ${target} after a permanent error${where} ${problem}`
+            : `NEEDS AN OPERATOR: the switch to ${target} was undone, traffic is back on ${otherTarget(target)}, after a permanent error${where} ${problem}`;
+      return {
+        state: state.switch_state,
+        ...base,
+        ...(state.switch_failed_step !== undefined ? { failed_step: state.switch_failed_step } : {}),
+        ...(state.switch_error_class ? { error_class: state.switch_error_class } : {}),
+        ...(state.switch_error ? { error: state.switch_error } : {}),
+        action,
+        summary: `${head} — ${action}`,
+      };
     }
     case "failed": {
       const next = state.switch_next_attempt_utc;
@@ -149,7 +179,7 @@ export function trafficView(state: FailoverState, hasPlan?: boolean): TrafficVie
         ...(at ? { at } : {}),
         ...(state.switch_error_class ? { error_class: state.switch_error_class } : {}),
         ...(state.switch_error ? { error: state.switch_error } : {}),
-        summary: `applying to ${target}${at ? ` since ${clockOf(at)}` : ""}${lastProblem}`,
+        summary: `applying to ${target}${at ? ` since ${clockOf(at)}` : ""}${lastProblem}${evidence.length > 0 ? ` — ${shown}` : ""}`,
       };
     }
   }

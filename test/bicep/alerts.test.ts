@@ -37,10 +37,10 @@ function metricNamesIn(query: string): string[] {
 }
 
 describe("alert rules", () => {
-  test("the four log alerts and the storage metric alert exist, each with a description that says what it means and what to do first", () => {
+  test("the five log alerts and the storage metric alert exist, each with a description that says what it means and what to do first", () => {
     const resources = deployAlerts();
     expect(ofType(resources, "Microsoft.Insights/scheduledQueryRules").map((r) => r.name).sort()).toEqual(
-      ["alert-tok-http-5xx", "alert-tok-loop-stopped", "alert-tok-switch-failed", "alert-tok-switch-happened"],
+      ["alert-tok-http-5xx", "alert-tok-loop-stopped", "alert-tok-switch-failed", "alert-tok-switch-happened", "alert-tok-switch-held"],
     );
     expect(ofType(resources, "Microsoft.Insights/metricAlerts").map((r) => r.name)).toEqual(["alert-tok-storage-errors"]);
     for (const r of [...ofType(resources, "Microsoft.Insights/scheduledQueryRules"), ...ofType(resources, "Microsoft.Insights/metricAlerts")]) {
@@ -89,6 +89,14 @@ describe("alert rules", () => {
     expect(criterion(r).query).toContain(`"${METRICS.switchStepFailures}"`);
     expect(criterion(r).query).toContain(`"${METRICS.switchDrift}"`);
     for (const attribute of [ATTR.group, ATTR.stepKind, ATTR.switchPhase, ATTR.errorType]) expect(criterion(r).query).toContain(`customDimensions["${attribute}"]`);
+  });
+
+  test("a switch needs an operator: the held-switch counter per group and error class, at the highest severity, naming the retry", () => {
+    const r = rule(deployAlerts(), "switch-held");
+    expect(r.properties).toMatchObject({ severity: 0, evaluationFrequency: "PT5M", windowSize: "PT5M" });
+    expect(criterion(r).query).toContain(`name == "${METRICS.switchHeld}"`);
+    for (const attribute of [ATTR.group, ATTR.errorType]) expect(criterion(r).query).toContain(`customDimensions["${attribute}"]`);
+    expect(r.properties.description).toContain("POST /api/retry_switch");
   });
 
   test("HTTP 5xx: the failed percentage against its threshold, with a minimum number of requests", () => {
@@ -142,7 +150,7 @@ describe("action group", () => {
     if (emails) expect(group.resource.properties.emailReceivers[0]).toMatchObject({ emailAddress: "oncall@example.com", useCommonAlertSchema: true });
     if (webhooks) expect(group.resource.properties.webhookReceivers[0]).toMatchObject({ serviceUri: params.alertWebhookUrl, useCommonAlertSchema: true });
     const alerts = alertsOf(resources);
-    expect(alerts).toHaveLength(5);
+    expect(alerts).toHaveLength(6);
     for (const r of alerts) expect([r.name, actionIds(r)]).toEqual([r.name, ["/resourceId/Microsoft.Insights/actionGroups/ag-tok"]]);
   });
 

@@ -103,9 +103,24 @@ describe("traffic at the active target (pure, from the row's switch saga)", () =
     expect(t.summary).toBe("FAILED to move traffic to secondary at step 2 (forbidden): step 2 (dns zone contoso.com): AuthorizationFailed; attempt 3, next at 12:00:20Z");
   });
 
+  test("held, undoing and undone: NEEDS AN OPERATOR with the step, the error and what to do; the writes of the switch counted from its ledger", () => {
+    const ledger = JSON.stringify({ writes: [{ at: "2026-01-01T11:59:52.000Z", step: "traffic_manager tm-app", method: "PATCH", resource: "r", change: "Disabled -> Enabled", result: "locked 409", intent: "1-secondary-x", ms: 12 }], omitted: 0 });
+    const held = { ...switched, switch_state: "held" as const, switch_failed_step: 0, switch_error_class: "locked", switch_error: "step 0 (traffic_manager tm-app): HTTP 409 ScopeLocked", switch_ledger: ledger };
+    expect(trafficView(held, true)).toMatchObject({
+      state: "held",
+      failed_step: 0,
+      error_class: "locked",
+      writes: 1,
+      action: expect.stringContaining("remove the resource lock"),
+      summary: "NEEDS AN OPERATOR: the switch to secondary is held at step 0 (locked) step 0 (traffic_manager tm-app): HTTP 409 ScopeLocked — remove the resource lock named in the error (az lock list), or ask its owner, then retry the switch",
+    });
+    expect(trafficView({ ...held, switch_state: "compensating" }, true).summary).toMatch(/^NEEDS AN OPERATOR: undoing the switch to secondary after a permanent error at step 0 /);
+    expect(trafficView({ ...held, switch_state: "compensated" }, true).summary).toMatch(/^NEEDS AN OPERATOR: the switch to secondary was undone, traffic is back on primary, after a permanent error at step 0 /);
+  });
+
   test("applying, propagating, a row that moved after its switch, a plan not run yet, and no plan at all", () => {
     expect(trafficView({ ...switched, switch_state: "applying", switch_steps: undefined, switch_applied_utc: undefined }, true).summary).toBe("applying to secondary since 11:59:51Z");
-    expect(trafficView({ ...switched, switch_state: "applying", switch_error_class: "mismatch", switch_error: "verification: step 1 reads primary" }, true).summary).toBe("applying to secondary since 11:59:51Z (last: mismatch: verification: step 1 reads primary)");
+    expect(trafficView({ ...switched, switch_state: "applying", switch_error_class: "mismatch", switch_error: "verification: step 1 reads primary" }, true).summary).toBe("applying to secondary since 11:59:51Z (last: mismatch: verification: step 1 reads primary) — traffic_manager: secondary enabled, primary disabled (2 writes); dns: app-east.example.net -> app-west.example.net");
     expect(trafficView({ ...switched, switch_state: "propagating" }, true)).toMatchObject({ state: "propagating", at: "2026-01-01T11:59:52.000Z", summary: expect.stringMatching(/^propagating \(applied, waiting for the service to report it done\) to secondary since 11:59:52Z — traffic_manager: /) });
     expect(trafficView({ ...switched, switch_state: "propagating", switch_error_class: "verify_error", switch_error: "verification: step 1: HTTP 503" }, true).summary).toMatch(/^propagating \(applied, waiting for the service to report it done\) to secondary since 11:59:52Z \(last: verify_error: verification: step 1: HTTP 503\) — /);
     expect(trafficView({ ...switched, active_target: "primary", switch_state: "verified" }, true)).toMatchObject({ state: "applying", summary: "row says primary, traffic last switched to secondary: applying to primary at the next cycle" });

@@ -75,4 +75,42 @@ describe("local Azure stand-in: REST behaviour", () => {
     expect((await send("PUT", "/kv/app:active-region?api-version=2023-11-01", { body: { value: "west" }, headers: { "if-match": '"stale"' } })).status).toBe(412);
     expect((await send("GET", "/kv/missing?api-version=2023-11-01")).status).toBe(404);
   });
+
+  it("fails the way Azure fails: a lock answers 409 ScopeLocked to writes only, an update's operation can end Failed (the origin restored), a fault can hang, an empty path segment is refused", async () => {
+    standIn.lock(SAMPLE_IDS.trafficManager);
+    const endpoint = `${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-west?api-version=2022-04-01`;
+    expect((await send("GET", endpoint)).status).toBe(200);
+    expect(await send("PATCH", endpoint, { body: { properties: { endpointStatus: "Enabled" } } })).toMatchObject({ status: 409, body: { error: { code: "ScopeLocked", message: expect.stringMatching(/cannot perform write operation because following scope\(s\) are locked: '.*tm-app'\. Please remove the lock and try again\./) } } });
+    standIn.unlock(SAMPLE_IDS.trafficManager);
+
+    const origin = `${SAMPLE_IDS.frontDoor}/originGroups/og-app/origins/east`;
+    standIn.resources.failNextUpdate(origin, { code: "Conflict", message: "deployment failed" });
+    const before = (await send("GET", `${origin}?api-version=2024-02-01`)).body.properties;
+    const patched = await send("PATCH", `${origin}?api-version=2024-02-01`, { body: { properties: { enabledState: "Disabled" } } });
+    expect(patched.body.properties).toMatchObject({ enabledState: "Disabled", provisioningState: "Updating" });
+    const op = await send("GET", String(patched.headers["azure-asyncoperation"]).slice(standIn.endpoint.length));
+    expect(op.body).toMatchObject({ status: "Failed", error: { code: "Conflict", message: "deployment failed" } });
+    expect((await send("GET", `${origin}?api-version=2024-02-01`)).body.properties).toMatchObject({ enabledState: before.enabledState, provisioningState: "Failed" });
+
+    standIn.inject({ method: "GET", pathIncludes: "/CNAME/www", hang: true });
+    const hung = await Promise.race([send("GET", record).then(() => "answered"), new Promise((r) => setTimeout(() => r("no answer"), 300))]);
+    expect(hung).toBe("no answer");
+    expect((await send("GET", record.replace("/dnszones/", "//dnszones/"))).status).toBe(400);
+  });
+
+  it("DNS: a PUT replaces the whole record set (metadata included); an alias holds no records; the permissions API refuses a caller without Microsoft.Authorization read", async () => {
+    const read = await send("GET", record);
+    const kept = await send("PUT", record, { body: { properties: { TTL: 300, metadata: { owner: "web" }, CNAMERecord: { cname: "a.example.net" } } }, headers: { "if-match": read.body.etag } });
+    expect(kept.body.properties).toMatchObject({ TTL: 300, metadata: { owner: "web" } });
+    const dropped = await send("PUT", record, { body: { properties: { TTL: 60, CNAMERecord: { cname: "a.example.net" } } }, headers: { "if-match": kept.body.etag } });
+    expect(dropped.body.properties.metadata).toBeUndefined();
+    expect((await send("PUT", record, { body: { properties: { TTL: 60, targetResource: { id: SAMPLE_IDS.trafficManager }, CNAMERecord: { cname: "a.example.net" } } } })).status).toBe(400);
+    const assignments = standIn.roleAssignments.splice(0);
+    try {
+      expect(await send("GET", `${SAMPLE_IDS.trafficManager}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`)).toMatchObject({ status: 403, body: { error: { code: "AuthorizationFailed" } } });
+    } finally {
+      standIn.roleAssignments.push(...assignments);
+    }
+  });
 });
+

@@ -68,7 +68,7 @@ describe("switch plans through the real orchestration on the local host, against
     }, 20_000);
   }
   const okWrites = () =>
-    standIn.writes().filter((w) => w.status < 300).map((w) => {
+    standIn.writes().filter((w) => w.status >= 200 && w.status < 300).map((w) => {
       const b = w.body as { properties?: { endpointStatus?: string; enabledState?: string; CNAMERecord?: { cname?: string } }; value?: string } | undefined;
       return `${w.method} ${w.path.split("/").slice(-2).join("/")} ${JSON.stringify(b?.properties?.endpointStatus ?? b?.properties?.enabledState ?? b?.properties?.CNAMERecord?.cname ?? b?.value ?? "")}`;
     });
@@ -332,6 +332,25 @@ describe("switch plans through the real orchestration on the local host, against
     const retried = (await history()).find((e) => e.kind === "switch_retried");
     expect(retried?.reason).toContain("role granted; the switch to secondary is applied again (it was held (forbidden)");
     expect((await api("POST", "/api/retry_switch", {})).body).toMatchObject({ changed: false, reason: "not_held" });
+  });
+
+  test("an ARM write that never answers costs the loop one call deadline, not its checks: no gap between two checks longer than the interval plus the deadline; the switch completes on a later cycle", async () => {
+    await start(["traffic_manager", "dns"], { SWITCH_CALL_TIMEOUT_SECONDS: "2", DRIFT_CHECK_EVERY: "0" });
+    standIn.inject({ method: "PATCH", pathIncludes: "app-west", hang: true });
+    const from = Date.now();
+    backends.primary.behave({ kind: "status", status: 503 });
+    const failed = await settled("secondary", "failed");
+    expect(failed).toMatchObject({ switch_error_class: "timeout", switch_failed_step: 0 });
+    expect(String(failed.switch_error)).toContain("no answer within 2000 ms");
+    await settled("secondary");
+    // The primary is probed every cycle (as the active side, then for failback): its probes are the loop's heartbeat.
+    const probes = backends.primary.times.filter((t) => t >= from);
+    const gaps = probes.slice(1).map((t, i) => t - probes[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(1000 + 2000 + 500);
+    expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-west "Enabled"', 'PATCH ExternalEndpoints/app-east "Disabled"', 'PUT CNAME/www "app-west.example.net"']);
+    // The hung write is in the ledger of the failure's entry.
+    const entry = (await history()).find((e) => e.kind === "switch_failed");
+    expect(entry?.writes).toEqual([expect.objectContaining({ method: "PATCH", result: "timeout" })]);
   });
 
   test("throttling: the next attempt waits for Retry-After", async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { scopeContains, ROLES, type RoleAssignment } from "./roles";
+import { FrontDoorOrigins } from "./frontDoorOrigins";
 import { ServingLog } from "./servingLog";
 
 /**
@@ -11,12 +12,7 @@ import { ServingLog } from "./servingLog";
  *   (TTL, metadata, every record, targetResource) with what it carries, as the service does; an
  *   alias record set (targetResource) holds no records of its own.
  * - Front Door Standard/Premium (Microsoft.Cdn, 2024-02-01): GET profile, GET origin, PATCH
- *   origin as a long-running operation (202 + Azure-AsyncOperation): the origin reads the new
- *   values with provisioningState Updating until the operation ends (after `operationMs`).
- *   Succeeded: deploymentStatus goes NotStarted -> InProgress -> Succeeded over the deployment
- *   time, and only then does the edge serve the change. Failed (failNextUpdate): the origin's
- *   values go back to what they were, provisioningState Failed, nothing is deployed, and the
- *   operation's status is Failed with the error.
+ *   origin as a long-running operation that can end Failed (frontDoorOrigins.ts).
  * - Permissions (Microsoft.Authorization, 2022-04-01): GET {scope}/providers/Microsoft.Authorization/permissions,
  *   which itself needs Microsoft.Authorization/permissions/read on the scope.
  * - Resource locks: a write under a locked scope answers 409 ScopeLocked (after authorization).
@@ -39,7 +35,7 @@ export interface Answer {
 
 type Authorize = (resourceId: string, action: string) => Answer | undefined;
 
-interface Resource {
+export interface Resource {
   id: string;
   name: string;
   type: string;
@@ -49,19 +45,7 @@ interface Resource {
   deployedAt?: number;
 }
 
-interface Operation {
-  readonly resourceId: string;
-  readonly startTime: string;
-  readonly started: number;
-  /** The origin's values and deployment before the write, restored when the operation fails. */
-  readonly before: Record<string, unknown>;
-  readonly beforeDeployedAt: number | undefined;
-  readonly fails?: { readonly code: string; readonly message: string };
-  status: "InProgress" | "Succeeded" | "Failed";
-  endTime?: string;
-}
-
-const API_VERSIONS = { network: "2022-04-01", dns: "2018-05-01", cdn: "2024-02-01", authorization: "2022-04-01" } as const;
+export const API_VERSIONS = { network: "2022-04-01", dns: "2018-05-01", cdn: "2024-02-01", authorization: "2022-04-01" } as const;
 const RG = "/subscriptions/[^/]+/resourcegroups/[^/]+/providers";
 const ROUTES: ReadonlyArray<{ kind: string; pattern: RegExp; api: string }> = [
   { kind: "permissions", pattern: /^(.*)\/providers\/microsoft\.authorization\/permissions$/i, api: API_VERSIONS.authorization },
@@ -74,31 +58,32 @@ const ROUTES: ReadonlyArray<{ kind: string; pattern: RegExp; api: string }> = [
   { kind: "afdOperation", pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.cdn\/operationresults\/[^/]+$/i, api: API_VERSIONS.cdn },
 ];
 
-function error(status: number, code: string, message: string): Answer {
+export function error(status: number, code: string, message: string): Answer {
   return { status, body: { error: { code, message } } };
 }
 
-function last(id: string): string {
+export function last(id: string): string {
   return id.slice(id.lastIndexOf("/") + 1);
 }
 
 export class ArmResources {
   private readonly resources = new Map<string, Resource>();
-  private readonly operations = new Map<string, Operation>();
-  private readonly failures = new Map<string, { code: string; message: string }>();
   readonly serving = new ServingLog();
+  private readonly frontDoor: FrontDoorOrigins;
 
   constructor(
     private readonly now: () => number,
-    private readonly deploymentMs: number,
-    private readonly endpoint: () => string,
+    deploymentMs: number,
+    endpoint: () => string,
     /** How long a Front Door origin update's operation runs before it ends. */
-    private readonly operationMs = 0,
-  ) {}
+    operationMs = 0,
+  ) {
+    this.frontDoor = new FrontDoorOrigins({ now, deploymentMs, operationMs, endpoint, serving: this.serving, find: (id) => this.resources.get(id.toLowerCase()), view: (r) => this.view(r), recordServing: (r, at) => this.recordServing(r, at) });
+  }
 
   /** The next update of this Front Door origin is accepted (202), then its operation ends Failed and the origin is left as it was. */
-  failNextUpdate(originId: string, error = { code: "InternalServerError", message: "The origin update failed during deployment." }): void {
-    this.failures.set(originId.toLowerCase(), error);
+  failNextUpdate(originId: string, failure?: { code: string; message: string }): void {
+    this.frontDoor.failNextUpdate(originId, failure);
   }
 
   // ---- seeding, for tests and the demo ----
@@ -140,7 +125,7 @@ export class ArmResources {
 
   /** The resource as a GET would answer it, or undefined. */
   get(id: string): Record<string, unknown> | undefined {
-    this.settleOperations();
+    this.frontDoor.settle();
     const r = this.resources.get(id.toLowerCase());
     return r ? this.view(r) : undefined;
   }
@@ -168,14 +153,8 @@ export class ArmResources {
     if (r.type === "Microsoft.Network/trafficManagerProfiles") {
       properties.endpoints = [...this.resources.values()].filter((e) => e.id.toLowerCase().startsWith(`${r.id.toLowerCase()}/`)).map((e) => this.view(e));
     }
-    if (r.type === "Microsoft.Cdn/profiles/origingroups/origins") properties.deploymentStatus = this.deploymentStatus(r);
+    if (r.type === "Microsoft.Cdn/profiles/origingroups/origins") properties.deploymentStatus = this.frontDoor.deploymentStatus(r);
     return { id: r.id, name: r.name, type: r.type, ...(r.etag ? { etag: r.etag } : {}), ...(r.type.includes("trafficManagerProfiles") && !r.type.includes("/") ? { location: "global" } : {}), properties };
-  }
-
-  private deploymentStatus(r: Resource): string {
-    if (r.deployedAt === undefined) return "Succeeded";
-    const elapsed = this.now() - r.deployedAt;
-    return elapsed < this.deploymentMs / 4 ? "NotStarted" : elapsed < this.deploymentMs ? "InProgress" : "Succeeded";
   }
 
   // ---- REST ----
@@ -186,7 +165,7 @@ export class ArmResources {
     const apiVersion = request.query.get("api-version");
     if (apiVersion === null) return error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
     if (apiVersion !== route.api) return error(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${route.api}'.`);
-    this.settleOperations();
+    this.frontDoor.settle();
     if (route.kind === "permissions") {
       const scope = route.pattern.exec(request.path)![1]!;
       if (request.method !== "GET") return error(405, "MethodNotAllowed", "Only GET is supported.");
@@ -195,7 +174,7 @@ export class ArmResources {
       const value = assignments.filter((a) => scopeContains(a.scope, scope) && ROLES[a.roleDefinitionId]).map((a) => ({ actions: ROLES[a.roleDefinitionId]!.actions, notActions: [], dataActions: ROLES[a.roleDefinitionId]!.dataActions, notDataActions: [] }));
       return { status: 200, body: { value } };
     }
-    if (route.kind === "afdOperation") return this.operationResult(request.path);
+    if (route.kind === "afdOperation") return this.frontDoor.operationResult(request.path);
     const resource = this.resources.get(request.path.toLowerCase());
     const action = `${resourceType(request.path)}/${request.method === "GET" ? "read" : "write"}`;
     const denied = authorize(request.path, action);
@@ -210,7 +189,7 @@ export class ArmResources {
     if (!resource) return notFound(route.kind, request.path);
     const properties = (request.body as { properties?: Record<string, unknown> } | undefined)?.properties;
     if (!properties || typeof properties !== "object") return error(400, "BadRequest", "The request body must have a 'properties' object.");
-    return route.kind === "tmEndpoint" ? this.patchEndpoint(resource, properties) : this.patchOrigin(resource, properties);
+    return route.kind === "tmEndpoint" ? this.patchEndpoint(resource, properties) : this.frontDoor.patch(resource, properties);
   }
 
   private patchEndpoint(r: Resource, properties: Record<string, unknown>): Answer {
@@ -223,54 +202,6 @@ export class ArmResources {
     // Probing finds the endpoint up on its next interval; the stand-in answers Online from the next read.
     if (status === "Enabled") r.properties.endpointMonitorStatus = "Online";
     return answer;
-  }
-
-  private patchOrigin(r: Resource, properties: Record<string, unknown>): Answer {
-    const state = properties.enabledState;
-    if (state !== undefined && state !== "Enabled" && state !== "Disabled") return error(400, "BadRequest", `The value '${String(state)}' of enabledState is invalid: Enabled or Disabled.`);
-    const priority = properties.priority;
-    if (priority !== undefined && (typeof priority !== "number" || !Number.isInteger(priority) || priority < 1 || priority > 5)) return error(400, "BadRequest", "priority must be an integer from 1 to 5.");
-    const now = this.now();
-    const fails = this.failures.get(r.id.toLowerCase());
-    this.failures.delete(r.id.toLowerCase());
-    const operationId = randomUUID();
-    this.operations.set(operationId, { resourceId: r.id, started: now, startTime: new Date(now).toISOString(), before: { ...r.properties }, beforeDeployedAt: r.deployedAt, ...(fails ? { fails } : {}), status: "InProgress" });
-    Object.assign(r.properties, properties, { provisioningState: "Updating" });
-    r.deployedAt = now;
-    this.recordServing(r, now);
-    const subscription = r.id.split("/")[2];
-    const poll = `${this.endpoint()}/subscriptions/${subscription}/providers/Microsoft.Cdn/operationresults/${operationId}?api-version=${API_VERSIONS.cdn}`;
-    return { status: 202, body: this.view(r), headers: { "azure-asyncoperation": poll, location: poll, "retry-after": "1" } };
-  }
-
-  /** Ends every Front Door operation whose time has come: Succeeded (deployed after the deployment time) or Failed (the origin restored). */
-  private settleOperations(): void {
-    const now = this.now();
-    for (const operation of this.operations.values()) {
-      if (operation.status !== "InProgress" || now < operation.started + this.operationMs) continue;
-      const at = operation.started + this.operationMs;
-      operation.status = operation.fails ? "Failed" : "Succeeded";
-      operation.endTime = new Date(at).toISOString();
-      const r = this.resources.get(operation.resourceId.toLowerCase());
-      if (!r) continue;
-      if (operation.fails) {
-        r.properties = { ...operation.before, provisioningState: "Failed" };
-        r.deployedAt = operation.beforeDeployedAt;
-        this.recordServing(r, at);
-      } else {
-        r.properties.provisioningState = "Succeeded";
-        this.serving.record(operation.started + this.deploymentMs, r.id, "deployed", r.properties.enabledState === "Enabled");
-      }
-    }
-  }
-
-  private operationResult(path: string): Answer {
-    const id = last(path);
-    const operation = this.operations.get(id);
-    if (!operation) return error(404, "NotFound", `Operation ${id} not found.`);
-    const done = operation.status !== "InProgress";
-    const failure = operation.status === "Failed" && operation.fails ? { error: { code: operation.fails.code, message: operation.fails.message } } : {};
-    return { status: 200, body: { name: id, status: operation.status, startTime: operation.startTime, ...(operation.endTime ? { endTime: operation.endTime } : {}), ...failure }, headers: done ? {} : { "retry-after": "1" } };
   }
 
   private putRecordSet(request: ArmRequest, existing: Resource | undefined): Answer {

@@ -18,6 +18,7 @@ import { CUSTOM_ENDPOINT_WRITER, ROLES, assignmentsGrant, type RoleAssignment } 
  */
 
 export interface LoggedRequest {
+  /** When the request arrived (ms since the epoch). */
   readonly at: number;
   readonly method: string;
   /** Path without the query, as sent. */
@@ -125,8 +126,9 @@ export class AzureStandIn {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", async () => {
+        const arrived = Date.now();
         await this.onRequest?.(req.method ?? "GET", new URL(req.url ?? "/", "https://127.0.0.1").pathname).catch(() => undefined);
-        const answer = this.handle(req.method ?? "GET", req.url ?? "/", req.headers as Record<string, string | undefined>, Buffer.concat(chunks).toString("utf8"));
+        const answer = this.handle(arrived, req.method ?? "GET", req.url ?? "/", req.headers as Record<string, string | undefined>, Buffer.concat(chunks).toString("utf8"));
         if (answer === "hang") return; // held open: closed when the stand-in stops
         res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomUUID(), ...answer.headers });
         res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
@@ -145,7 +147,7 @@ export class AzureStandIn {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private handle(method: string, rawUrl: string, headers: Record<string, string | undefined>, text: string): Answer | "hang" {
+  private handle(arrived: number, method: string, rawUrl: string, headers: Record<string, string | undefined>, text: string): Answer | "hang" {
     const url = new URL(rawUrl, "https://127.0.0.1");
     let body: unknown = undefined;
     let answer: Answer | "hang";
@@ -156,7 +158,7 @@ export class AzureStandIn {
     } catch (err) {
       answer = err instanceof SyntaxError ? armError(400, "InvalidRequestContent", `The request content was invalid and could not be deserialized: ${err.message}`) : armError(500, "InternalServerError", String(err));
     }
-    this.log.push({ at: Date.now(), method, path: url.pathname, apiVersion: url.searchParams.get("api-version"), ifMatch: headers["if-match"] ?? null, body, status: answer === "hang" ? 0 : answer.status });
+    this.log.push({ at: arrived, method, path: url.pathname, apiVersion: url.searchParams.get("api-version"), ifMatch: headers["if-match"] ?? null, body, status: answer === "hang" ? 0 : answer.status });
     return answer;
   }
 
