@@ -6,6 +6,7 @@ import { ORCHESTRATOR_NAME } from "../core/orchestrationContract";
 import { startAzurite } from "./azurite";
 import { POLLER_SETTINGS, benchPollers } from "./benchPollers";
 import { benchSwitchPlan } from "./benchSwitch";
+import { benchSwitchFaults } from "./benchSwitchFaults";
 import { installFunctionsCore, registeredFunctions } from "./functionsCore";
 import { history, orchestrationTriggerInput } from "./replayHistory";
 import { startSampleBackend } from "./sampleBackend";
@@ -102,6 +103,7 @@ export async function runBench(options: { quick?: boolean } = {}): Promise<void>
     console.log(`replay of one full cycle (${cycle.length} events) through the replay engine ${stats(replays.slice(n(200, 2)))}`);
 
     await benchSwitchPlan(azurite.connectionString, stats, n(60, 3));
+    await benchSwitchFaults(azurite.connectionString, n(2, 1));
   } finally {
     await primary.close();
     await secondary.close();

@@ -129,8 +129,15 @@ describe("operator console in Chromium", () => {
     // Traffic follows: Traffic Manager and DNS moved, verified, with what each step did.
     const traffic = card("state").locator('[data-field="traffic"][data-state="verified"]');
     await traffic.getByText("at secondary").waitFor({ timeout: 20_000 });
-    expect(await traffic.innerText()).toMatch(/^Traffic: verified \d\d:\d\d:\d\dZ at secondary — traffic_manager: secondary enabled, primary disabled \(2 writes\); dns: app-east\.example\.net -> app-west\.example\.net$/);
+    expect(await traffic.innerText()).toMatch(/^Traffic: verified \d\d:\d\d:\d\dZ at secondary — traffic_manager: secondary enabled, primary disabled \(2 writes\); dns: app-east\.example\.net \(TTL 60\) -> app-west\.example\.net \(TTL 60\)$/);
     await card("state").locator("ol.timeline li.switch_verified").waitFor();
+    // The switch's writes to Azure, from its ledger, under its entry: what changed where and how it went.
+    const ledger = await card("state").locator('ol.timeline li.switch_applied [data-field="write"]').allInnerTexts();
+    expect(ledger).toEqual([
+      expect.stringMatching(/^\d\d:\d\d:\d\dZ PATCH trafficManagerProfiles\/tm-app\/ExternalEndpoints\/app-west Disabled -> Enabled → ok \(Enabled\) \(\d+ ms\)$/),
+      expect.stringMatching(/^\d\d:\d\d:\d\dZ PATCH trafficManagerProfiles\/tm-app\/ExternalEndpoints\/app-east Enabled -> Disabled → ok \(Disabled\) \(\d+ ms\)$/),
+      expect.stringMatching(/^\d\d:\d\d:\d\dZ PUT dnszones\/contoso\.example\/CNAME\/www app-east\.example\.net \(TTL 60\) -> app-west\.example\.net \(TTL 60\) → ok \(\d+ ms\)$/),
+    ]);
     expect(await card("state").locator('[data-field="cooldown"]').innerText()).toMatch(/^COOLDOWN (\d+ min|\d+ s) left/);
     expect(await card("payments").locator('[data-field="active"]').innerText()).toBe("ACTIVE: PRIMARY");
     expect(writes()).toEqual([]);

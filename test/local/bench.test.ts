@@ -21,9 +21,16 @@ test("npm run bench, quick: every benchmark prints its summary line", async () =
     `^readers: 60 clients polling health_check and status: detection-to-switch [\\d.]+ s, bound 4 s .*: (within|OVER) the bound; lost cycles \\d+; \\d+ cycles from the break to the switch \\(threshold 3\\); \\d+ polls, \\d+ not 200, latency ${stats}$`,
     `^replay of one full cycle \\(10 events\\) through the replay engine ${stats}$`,
     `^switch plan traffic_manager \\+ dns, time the switch cycle adds to a failover .*: ${stats}$`,
+    "^switch faults: longest time a pair had nothing enabled \\(control plane or edge\\): .* \\d+ ms$",
+    "^switch faults: a 20 s storm of 429s \\(Retry-After: 5\\), cycles every 1 s: verified [\\d.]+ s after the storm ended",
+    "^switch faults: a resource lock \\(409 ScopeLocked\\) over 10 cycles: \\d+ write attempt\\(s\\), \\d+ after the first refused one",
+    "^switch faults: the real loop while an ARM write never answers .*: longest gap between two checks [\\d.]+ s \\(bound interval \\+ deadline = 3 s\\)",
   ]) {
     expect([pattern, lines.some((l) => new RegExp(pattern).test(l))]).toEqual([pattern, true]);
   }
   // Readers never write: the pollers cost the loop no cycle (a behaviour, not a timing).
   expect(lines.find((l) => l.startsWith("readers: 60"))).toMatch(/lost cycles 0;.* 0 not 200/);
+  // A switch never strands traffic, and a permanent error is tried once (behaviours, not timings).
+  expect(lines.find((l) => l.startsWith("switch faults: longest time"))!.match(/ (\d+) ms/g)!.every((m) => m === " 0 ms")).toBe(true);
+  expect(lines.find((l) => l.startsWith("switch faults: a resource lock"))).toMatch(/1 write attempt\(s\), 0 after the first refused one; 1 audit entry/);
 }, 90_000);
