@@ -84,6 +84,20 @@ export class StateStore {
     }
   }
 
+  /**
+   * The two fields a switch's fence compares (its target and intent), read alone: a small read,
+   * without the row's other fields (no validation: the fence only compares them).
+   */
+  async intentOf(group: string): Promise<{ active_target: unknown; switch_intent_id: unknown }> {
+    try {
+      const row = await this.table.getEntity<Record<string, unknown>>(PARTITION_KEY, group, { queryOptions: { select: ["active_target", "switch_intent_id"] } });
+      return { active_target: row.active_target, switch_intent_id: row.switch_intent_id ?? undefined };
+    } catch (err) {
+      if (statusCodeOf(err) === 404) throw this.notFound(group);
+      throw storageError(`reading group "${group}"`, this.table, err);
+    }
+  }
+
   async load(group: string): Promise<LoadedState> {
     const raw = await this.loadRaw(group);
     return { group, etag: raw.etag, raw, ...parseRow(group, raw) };

@@ -51,6 +51,7 @@ export async function benchSwitchPlan(connectionString: string, stats: (samples:
     const state = (await deps.store.load("state")).state;
     // Outside a cycle: a session whose fence always passes (nothing else changes the row here).
     const session = new SwitchSession({ callTimeoutMs: config.controlPlane.callTimeoutMs, budgetMs: config.controlPlane.cycleBudgetMs, fence: async () => undefined });
+    session.applying = true;
     const runners = buildRunners(parsePlan(config.switchPlan!, "SWITCH_PLAN"), deps.switchClients(), session);
     const mark = standIn.log.length;
     const again = await applyPlan(runners, { group: "state", failoverCount: state.failover_count, from: state.active_target === "primary" ? "secondary" : "primary", to: state.active_target });

@@ -35,6 +35,7 @@ export function standInFixture(options: { now?: () => number; frontDoorDeploymen
   const fixture = {
     session(overrides: Partial<SessionOptions> = {}) {
       const s = new SwitchSession({ callTimeoutMs: 2000, budgetMs: 10_000, fence: async () => undefined, intent: "test-intent", ...(options.now ? { now: options.now } : {}), ...overrides });
+      s.applying = true;
       sessions.push(s);
       return s;
     },

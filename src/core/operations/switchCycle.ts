@@ -81,9 +81,9 @@ class CycleFence {
       budgetMs: deps.config.controlPlane.cycleBudgetMs,
       now: () => deps.clock.now().getTime(),
       fence: async () => {
-        const fresh = await deps.store.load(group);
-        if (intentKey(fresh.state) !== this.expected) {
-          throw new StepError("superseded", `superseded: the row now says ${fresh.state.active_target}${fresh.state.switch_intent_id ? ` (intent ${fresh.state.switch_intent_id})` : ""}; this apply stopped before writing`);
+        const fresh = await deps.store.intentOf(group);
+        if (intentKey(fresh) !== this.expected) {
+          throw new StepError("superseded", `superseded: the row now says ${String(fresh.active_target)}${fresh.switch_intent_id ? ` (intent ${String(fresh.switch_intent_id)})` : ""}; this apply stopped before writing`);
         }
       },
     });
@@ -157,6 +157,7 @@ async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, polic
 
   let applied: ApplyResult | undefined;
   let compensation: CompensationResult | undefined;
+  fence.session.applying = action === "apply" || action === "compensate";
   if (action === "apply") applied = await applyPlan(runners, context, now);
   if (applied?.outcome === "superseded") return superseded(deps, group, plan, loaded, cycleWrites());
   // A permanent error with on_failure=compensate: undo the applied steps now; later cycles finish what still deploys.
@@ -165,6 +166,7 @@ async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, polic
     compensation = await compensatePlan(runners, context, failedStep, now);
     if (compensation.superseded) return superseded(deps, group, plan, loaded, cycleWrites());
   }
+  fence.session.applying = false;
   const appliedUtc = applied?.outcome === "applied" ? deps.clock.now().toISOString() : loaded.state.switch_applied_utc;
   const verifying = action === "verify" || applied?.outcome === "applied";
   const verified: VerifyResult | undefined = verifying ? await verifyPlan(runners, context, now) : undefined;

@@ -89,8 +89,8 @@ export function intentId(failoverCount: number, target: string, at: Date): strin
 }
 
 /** What an apply checks before each write: the row's target and intent are still the ones it started from. */
-export function intentKey(state: FailoverState): string {
-  return `${state.active_target}|${state.switch_intent_id ?? ""}`;
+export function intentKey(state: Pick<FailoverState, "active_target" | "switch_intent_id"> | { active_target: unknown; switch_intent_id: unknown }): string {
+  return `${String(state.active_target)}|${state.switch_intent_id === undefined || state.switch_intent_id === "" ? "" : String(state.switch_intent_id)}`;
 }
 
 /** The intent, added to the row that makes `active_target` the new target. */

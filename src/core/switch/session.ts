@@ -63,6 +63,9 @@ export interface SessionOptions {
   readonly fence?: () => Promise<void>;
 }
 
+/** How old a fence read may be when a write relies on it. */
+const FENCE_FRESH_MS = 1000;
+
 export class SwitchSession {
   readonly ledger: LedgerEntry[] = [];
   readonly now: () => number;
@@ -76,6 +79,30 @@ export class SwitchSession {
     this.intent = options.intent ?? "";
     this.budgetTimer = setTimeout(() => this.stop(`the switch cycle's budget of ${options.budgetMs} ms is spent`), options.budgetMs);
     this.budgetTimer.unref();
+  }
+
+  /**
+   * The fence read runs beside the read that precedes a write (a step reads a resource, then
+   * writes it), so it costs no extra round trip: a write waits for a fence read that started
+   * after the previous write and at most FENCE_FRESH_MS ago, else for a new one.
+   */
+  private fence?: { readonly promise: Promise<void>; readonly startedAt: number };
+
+  /** Set while the cycle applies (it will write): only then do reads start fence reads beside them. */
+  applying = false;
+
+  private startFence(): void {
+    if (!this.options.fence || (this.fence && Date.now() - this.fence.startedAt <= FENCE_FRESH_MS)) return;
+    const promise = this.options.fence();
+    promise.catch(() => undefined); // awaited (and thrown) by the write that needs it
+    this.fence = { promise, startedAt: Date.now() };
+  }
+
+  private async fenced(): Promise<void> {
+    this.startFence();
+    const fence = this.fence!;
+    this.fence = undefined; // the next write needs a fence read that starts after this one
+    await fence.promise;
   }
 
   /** Why no more calls are made in this cycle, once that is so. */
@@ -100,10 +127,13 @@ export class SwitchSession {
         const last = [...this.ledger].reverse().find((e) => e.step === label);
         if (last) last.result = result;
       },
-      read: (operation, fn, timeoutMs) => this.run(`${label}: ${operation}`, fn, timeoutMs ?? this.options.callTimeoutMs),
+      read: (operation, fn, timeoutMs) => {
+        if (this.applying) this.startFence();
+        return this.run(`${label}: ${operation}`, fn, timeoutMs ?? this.options.callTimeoutMs);
+      },
       write: async (change, fn, options = {}) => {
         if (!this.options.fence) throw new StepError("refused", `${label}: ${change.method} ${change.resource}: this session only reads`);
-        await this.options.fence();
+        await this.fenced();
         const started = this.now();
         const entry = (result: string): LedgerEntry => ({
           at: new Date(started).toISOString(),
