@@ -29,7 +29,7 @@ const DNS_ROLE = "befefa01-2a29-4197-83a8-272ff33ce314";
 describe("switch steps under the faults Azure produces", () => {
   let clock = 1_800_000_000_000;
   const now = () => clock;
-  const env = standInFixture({ now, frontDoorDeploymentMs: 600_000 });
+  const env = standInFixture({ now, frontDoorDeploymentMs: 600_000, frontDoorOperationMs: 30_000 });
   const runners = (kinds: SampleStepKind[], session = env.session(), edit?: (plan: ReturnType<typeof samplePlan>) => void) => {
     const plan = samplePlan(env.standIn, kinds);
     edit?.(plan);
@@ -38,19 +38,23 @@ describe("switch steps under the faults Azure produces", () => {
   const origin = (id: string) => env.standIn.resources.get(id)!.properties as Record<string, unknown>;
 
   test("Front Door: the new origin's update has a status poll that errors once and then ends Failed; the old origin is never touched until a retried update has deployed; no moment without an enabled origin, on the control plane or at the edge", async () => {
+    // The run: the update's operation takes 30 s, its first status poll answers 500, then it ends Failed.
     env.standIn.resources.failNextUpdate(ORIGINS.west);
     env.standIn.inject({ method: "GET", pathIncludes: "/operationresults/", status: 500, message: "Internal Server Error" });
     const [fd] = runners(["front_door"]);
 
-    // The poll failed: the outcome is unknown, then reads Failed: the old origin stays as it was.
-    const first = await fd!.apply(FAILOVER).catch((e: StepError) => e);
-    expect(first).toMatchObject({ errorClass: "server_error", message: expect.stringContaining("the primary origin was left as it was") });
-    expect(origin(ORIGINS.east)).toMatchObject({ enabledState: "Enabled" });
-    expect(origin(ORIGINS.west)).toMatchObject({ enabledState: "Disabled", provisioningState: "Failed" });
-    expect(env.standIn.writes().map((w) => w.path.split("/").pop())).toEqual(["west"]);
-
-    // The next attempt writes the new origin again; while it deploys, the old one is left alone.
+    // The poll failed: the outcome is unknown and the origin reads Updating: wait, the old origin untouched.
+    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 1, pending: expect.stringContaining("Updating") });
     clock += 10_000;
+    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.stringContaining("Updating") });
+    expect(origin(ORIGINS.east)).toMatchObject({ enabledState: "Enabled" });
+    // From now on each status poll finds the operation's time come (virtual time moves with the polls).
+    env.standIn.onRequest = async (_method, path) => {
+      if (path.includes("/operationresults/")) clock += 31_000;
+    };
+    clock += 30_000;
+    // The operation ended Failed: the origin was restored and is written again; while it deploys, the old one is left alone.
+    expect(origin(ORIGINS.west)).toMatchObject({ enabledState: "Disabled", provisioningState: "Failed" });
     expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 1, pending: expect.stringContaining("still deploying") });
     clock += 300_000;
     expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.any(String) });
@@ -64,6 +68,18 @@ describe("switch steps under the faults Azure produces", () => {
     const ids = [ORIGINS.east, ORIGINS.west];
     expect(env.standIn.resources.serving.longestUnserved(ids, "control", clock)).toEqual({ ms: 0 });
     expect(env.standIn.resources.serving.longestUnserved(ids, "deployed", clock)).toEqual({ ms: 0 });
+  });
+
+  test("Front Door: an update whose operation ends Failed is a transient error that leaves the old origin serving", async () => {
+    env.standIn.resources.failNextUpdate(ORIGINS.west);
+    env.standIn.onRequest = async (_method, path) => {
+      if (path.includes("/operationresults/")) clock += 31_000;
+    };
+    const [fd] = runners(["front_door"]);
+    await expect(fd!.apply(FAILOVER)).rejects.toMatchObject({ errorClass: "server_error", message: expect.stringContaining("ended Failed") });
+    expect(isPermanent("server_error")).toBe(false);
+    expect(origin(ORIGINS.east)).toMatchObject({ enabledState: "Enabled" });
+    expect(env.standIn.writes().map((w) => w.path.split("/").pop())).toEqual(["west"]);
   });
 
   test("Front Door after a restart in the middle of an update: an origin that still reads Updating is waited for, never taken as done", async () => {

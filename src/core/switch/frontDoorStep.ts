@@ -50,14 +50,23 @@ export function frontDoorStep(config: Config, clients: SwitchClients, calls: Ste
 
   /**
    * Writes one origin through its long-running update; answers whether the operation Succeeded
-   * or its outcome is unknown (a status poll failed or ran out of time: the next read decides).
-   * The SDK's begin call sends the PATCH and polls once; which of the two failed is told apart
-   * by the PATCH's own answer.
+   * or its outcome is unknown (a status poll failed or ran out of time: the next read decides);
+   * an operation that ended Failed throws a transient error.
    */
   async function set(side: Side, before: AFDOrigin, active: boolean): Promise<"succeeded" | "unknown"> {
     let accepted: number | undefined;
     const onResponse = (raw: { request: { method: string }; status: number }) => {
       if (raw.request.method === "PATCH") accepted = raw.status;
+    };
+    /** A failed poll: the operation ended Failed (a transient error), or its outcome is not known yet. */
+    const afterPollError = (err: unknown): "unknown" => {
+      const message = (err as Error).message;
+      if (/long-running operation has failed/i.test(message)) {
+        calls.amend(`accepted ${accepted}; operation Failed`);
+        throw new StepError("server_error", `${label}: the update of the ${side} origin ${origin(side)} ended Failed (${message.replace(/^.*?: /, "")}); the ${otherSide(side)} origin was left as it was`);
+      }
+      calls.amend(`accepted ${accepted}; outcome unknown (status poll: ${(err as StepError).errorClass ?? "error"})`);
+      return "unknown";
     };
     let poller;
     try {
@@ -67,22 +76,16 @@ export function frontDoorStep(config: Config, clients: SwitchClients, calls: Ste
         { result: () => `accepted ${accepted ?? "?"}` },
       );
     } catch (err) {
+      // The SDK's begin call sends the PATCH and polls once: a PATCH that was accepted failed in its poll.
       if (accepted === undefined || accepted >= 300) throw err;
-      calls.amend(`accepted ${accepted}; outcome unknown (status poll: ${(err as StepError).errorClass ?? "error"})`);
-      return "unknown";
+      return afterPollError(err);
     }
     try {
       await calls.read(`wait for the update of the ${side} origin ${origin(side)}`, (abortSignal) => poller.pollUntilDone({ abortSignal }));
       calls.amend(`accepted ${accepted ?? "?"}; operation Succeeded`);
       return "succeeded";
     } catch (err) {
-      const message = (err as Error).message;
-      if (/long-running operation has failed/i.test(message)) {
-        calls.amend(`accepted ${accepted ?? "?"}; operation Failed`);
-        throw new StepError("server_error", `${label}: the update of the ${side} origin ${origin(side)} ended Failed (${message.replace(/^.*?: /, "")}); the ${otherSide(side)} origin was left as it was`);
-      }
-      calls.amend(`accepted ${accepted ?? "?"}; outcome unknown (${(err as StepError).errorClass ?? "error"})`);
-      return "unknown";
+      return afterPollError(err);
     }
   }
 
