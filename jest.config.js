@@ -12,8 +12,8 @@ const shared = {
   testEnvironment: "node",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
   // The local host plays the Functions worker: it provides @azure/functions-core, through
-  // which @azure/functions registers every function (see src/local/functionsCore.ts).
-  moduleNameMapper: { "^@azure/functions-core$": "<rootDir>/src/local/functionsCore.ts" },
+  // which @azure/functions registers every function (see src/local/host/functionsCore.ts).
+  moduleNameMapper: { "^@azure/functions-core$": "<rootDir>/src/local/host/functionsCore.ts" },
 };
 
 module.exports = {

@@ -17,7 +17,7 @@ import {
 /**
  * The app's metrics and traces, through the OpenTelemetry API only. Which SDK receives them is
  * the host's business: the Azure Monitor distro in Azure (src/functions/shared/azureMonitor.ts), the
- * Prometheus exporter on the local host (src/local/telemetry.ts), an in-memory exporter in the
+ * Prometheus exporter on the local host (src/local/host/telemetry.ts), an in-memory exporter in the
  * tests. With no SDK registered every call here is a no-op.
  *
  * Names follow the OpenTelemetry conventions: dot-separated, durations in seconds (unit "s"),

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { ROLES as STAND_IN_ROLES, assignmentsGrant } from "../../src/local/azureStandIn/roles";
+import { ROLES as STAND_IN_ROLES, assignmentsGrant } from "../../src/local/services/azureStandIn/roles";
 import { APP_AT, BICEP_SCRIPT, ROOT, bicep, buildMainTemplate, deployMain, makeTempDir, moduleDeployment, readJson, type Json } from "./arm";
 import { flatten, type Expanded } from "./armEval";
 

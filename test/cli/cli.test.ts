@@ -4,9 +4,9 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { historyTable } from "../../src/cli/format";
 import { runCli, type CliIo } from "../../src/cli/main";
-import { freePort } from "../../src/local/azurite";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
-import { eventually } from "../../src/local/client";
+import { freePort } from "../../src/local/services/azurite";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
+import { eventually } from "../../src/local/tools/client";
 import { backendPair } from "../helpers/backends";
 import { testEnv } from "../helpers/env";
 

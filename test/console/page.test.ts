@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
 import { testEnv } from "../helpers/env";
 
 /** The console page as the app serves it: headers, a CSP that allows exactly its inline script and style, nothing from elsewhere. */

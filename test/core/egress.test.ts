@@ -1,7 +1,7 @@
 import { addressRefusal, classifyAddress, isSelfHost, urlRefusal, type EgressPolicy } from "../../src/core/egress";
 import { parseStatusRanges } from "../../src/core/knobs";
 import { createHttpProbe, type ProbeOptions } from "../../src/core/probe";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
 
 const options: ProbeOptions = { timeoutMs: 1000, expectedStatus: parseStatusRanges("200-299"), maxBodyBytes: 65536, followRedirects: true };
 const strict: EgressPolicy = { allowPrivate: false, selfHosts: [] };

@@ -1,6 +1,6 @@
 import { manualCheck, switchTarget, healthCheck } from "../../src/core/operations";
 import { PARTITION_KEY } from "../../src/core/state";
-import { startSampleBackend } from "../../src/local/sampleBackend";
+import { startSampleBackend } from "../../src/local/services/sampleBackend";
 import { backendPair } from "../helpers/backends";
 import { bootstrappedGroup } from "../helpers/env";
 

@@ -1,7 +1,7 @@
 import { parseStatusRanges } from "../../src/core/knobs";
 import { httpProbe, type ProbeOptions } from "../../src/core/probe";
-import { freePort } from "../../src/local/azurite";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { freePort } from "../../src/local/services/azurite";
+import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
 
 const options: ProbeOptions = { timeoutMs: 1000, expectedStatus: parseStatusRanges("200-299"), maxBodyBytes: 65536, followRedirects: false };
 

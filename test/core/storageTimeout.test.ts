@@ -3,7 +3,7 @@ import { loadConfig } from "../../src/core/config";
 import { FailoverError } from "../../src/core/errors";
 import { StateStore, createTableClient } from "../../src/core/storage";
 import { initialState } from "../../src/core/state";
-import { freePort } from "../../src/local/azurite";
+import { freePort } from "../../src/local/services/azurite";
 import { startFreezableProxy, throughProxy, type FreezableProxy } from "../helpers/freezableProxy";
 import { storageConnectionString, uniqueTable } from "../helpers/env";
 

@@ -1,6 +1,6 @@
 import { auditRowKey } from "../../src/core/auditEntry";
 import { bootstrap, switchTarget, healthCheck, pause, resume } from "../../src/core/operations";
-import { startSampleBackend } from "../../src/local/sampleBackend";
+import { startSampleBackend } from "../../src/local/services/sampleBackend";
 import { backendPair } from "../helpers/backends";
 import { bootstrappedGroup } from "../helpers/env";
 

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readmeWithCosts } from "../../src/local/cost";
-import { currentDeployment, readCounts } from "../../src/local/costCount";
-import { ASSUMPTIONS, TODAY, compareWithToday, durableCycle, emptyPollsInGap, monthlyBill, priceSensitivity, totalTransactions, type Deployment } from "../../src/local/costModel";
-import { comparisonLine, costTable, pollingChoices } from "../../src/local/costReport";
-import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/functionsCore";
+import { readmeWithCosts } from "../../src/local/tools/cost/cost";
+import { currentDeployment, readCounts } from "../../src/local/tools/cost/costCount";
+import { ASSUMPTIONS, TODAY, compareWithToday, durableCycle, emptyPollsInGap, monthlyBill, priceSensitivity, totalTransactions, type Deployment } from "../../src/local/tools/cost/costModel";
+import { comparisonLine, costTable, pollingChoices } from "../../src/local/tools/cost/costReport";
+import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
 
 /** The cost model is a pure function of the committed counts: the README's table is what it computes. */
 describe("cost model", () => {

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { registeredFunctions } from "../../src/local/functionsCore";
+import { registeredFunctions } from "../../src/local/host/functionsCore";
 
 const root = join(__dirname, "..", "..");
 

@@ -1,4 +1,4 @@
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
 
 /** A primary and a secondary sample backend for the enclosing describe block, healthy before each test. */
 export function backendPair(): { readonly primary: SampleBackend; readonly secondary: SampleBackend } {

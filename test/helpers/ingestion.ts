@@ -1,7 +1,7 @@
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
-import { createTestCertificates } from "../../src/local/azureStandIn/certificates";
+import { createTestCertificates } from "../../src/local/services/azureStandIn/certificates";
 
 /**
  * A stand-in for Application Insights ingestion on 127.0.0.1, over HTTPS with a throwaway CA:

@@ -1,8 +1,8 @@
 import { InvocationContext } from "@azure/functions";
 import type { SwitchTargetResponse, HealthCheckResponse } from "../../src/core/operations";
 import { ORCHESTRATOR_NAME } from "../../src/core/orchestrationContract";
-import { registeredFunctions } from "../../src/local/functionsCore";
-import { flattenActions, history, orchestrationTriggerInput, type Action, type HistoryEvent } from "../../src/local/replayHistory";
+import { registeredFunctions } from "../../src/local/host/functionsCore";
+import { flattenActions, history, orchestrationTriggerInput, type Action, type HistoryEvent } from "../../src/local/host/replayHistory";
 
 // Registers the orchestrator through @azure/functions -> @azure/functions-core, as in Azure.
 import "../../src/functions/failoverOrchestrator";

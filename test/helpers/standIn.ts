@@ -4,9 +4,9 @@ import { egressFetch, type EgressPolicy } from "../../src/core/egress";
 import { createSwitchClients, type SwitchClients } from "../../src/core/switch/clients";
 import type { ControlPlaneSettings } from "../../src/core/switch/controlPlane";
 import { SwitchSession, type SessionOptions } from "../../src/core/switch/session";
-import { standInCredential } from "../../src/local/azureStandIn/credential";
-import { seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
-import { startAzureStandIn, type AzureStandIn } from "../../src/local/azureStandIn/server";
+import { standInCredential } from "../../src/local/services/azureStandIn/credential";
+import { seedSampleTargets } from "../../src/local/services/azureStandIn/sampleTargets";
+import { startAzureStandIn, type AzureStandIn } from "../../src/local/services/azureStandIn/server";
 
 /** The control-plane settings that point the switch clients at a stand-in (its endpoint, CA and App Configuration host). */
 export function standInSettings(standIn: AzureStandIn, overrides: Partial<ControlPlaneSettings> = {}): ControlPlaneSettings {

@@ -1,7 +1,7 @@
 import type { TokenCredential } from "@azure/identity";
 import { ATTR, METRICS, recordCycle, recordSwitch, recordSwitchStep, traceActivity, traceCycle } from "../../src/core/telemetry";
 import { disableAzureMonitor, enableAzureMonitor } from "../../src/functions/shared/azureMonitor";
-import { registeredHooks, workerCapabilities } from "../../src/local/functionsCore";
+import { registeredHooks, workerCapabilities } from "../../src/local/host/functionsCore";
 // The worker loads the app's function files (registering one sets @azure/functions' programming model).
 import "../../src/functions/statusHttp";
 import { startIngestionStandIn, type IngestionStandIn } from "../helpers/ingestion";

@@ -1,6 +1,6 @@
 import { request } from "node:https";
-import { SAMPLE_IDS, seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
-import { startAzureStandIn, type AzureStandIn } from "../../src/local/azureStandIn/server";
+import { SAMPLE_IDS, seedSampleTargets } from "../../src/local/services/azureStandIn/sampleTargets";
+import { startAzureStandIn, type AzureStandIn } from "../../src/local/services/azureStandIn/server";
 
 /** The stand-in's REST behaviour, seen by a raw HTTPS client that trusts only the test CA. */
 describe("local Azure stand-in: REST behaviour", () => {

@@ -1,4 +1,4 @@
-import { runBench } from "../../src/local/bench";
+import { runBench } from "../../src/local/tools/bench/bench";
 
 /**
  * A smoke test of `npm run bench` (it broke once without anyone noticing): every part runs,

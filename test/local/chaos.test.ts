@@ -1,6 +1,6 @@
-import { call, eventually } from "../../src/local/client";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { call, eventually } from "../../src/local/tools/client";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
+import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
 import { testEnv } from "../helpers/env";
 
 /**

@@ -1,4 +1,4 @@
-import { countStorageRequests, readCounts } from "../../src/local/costCount";
+import { countStorageRequests, readCounts } from "../../src/local/tools/cost/costCount";
 import { storageConnectionString } from "../helpers/env";
 
 /** docs/cost-counts.json (what the README's cost table is computed from) is what the app asks of storage today. */

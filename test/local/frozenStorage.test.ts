@@ -1,10 +1,10 @@
 import { TableClient } from "@azure/data-tables";
 import { PARTITION_KEY } from "../../src/core/state";
 import { STORAGE_CALL_TIMEOUT_MS } from "../../src/core/storageTimeout";
-import { call, eventually } from "../../src/local/client";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
-import type { ExecutionRecord } from "../../src/local/instances";
-import { EventType } from "../../src/local/replayHistory";
+import { call, eventually } from "../../src/local/tools/client";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
+import type { ExecutionRecord } from "../../src/local/host/instances";
+import { EventType } from "../../src/local/host/replayHistory";
 import { backendPair } from "../helpers/backends";
 import { storageConnectionString, testEnv } from "../helpers/env";
 import { startFreezableProxy, throughProxy, type FreezableProxy } from "../helpers/freezableProxy";

@@ -1,7 +1,7 @@
-import { startLocalHost, type LocalHost } from "../../src/local/host";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
+import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
 import { testEnv } from "../helpers/env";
-import { call, eventually } from "../../src/local/client";
+import { call, eventually } from "../../src/local/tools/client";
 
 describe("policy through the orchestration on the local host", () => {
   let primary: SampleBackend;

@@ -2,10 +2,10 @@ import { TableClient } from "@azure/data-tables";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PARTITION_KEY } from "../../src/core/state";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
+import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
 import { storageConnectionString, testEnv } from "../helpers/env";
-import { call, eventually } from "../../src/local/client";
+import { call, eventually } from "../../src/local/tools/client";
 
 describe("the app on the local host (real HTTP, real durable client, Azurite)", () => {
   let primary: SampleBackend;

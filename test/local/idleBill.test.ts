@@ -1,9 +1,9 @@
-import { azuriteConnectionString } from "../../src/local/azurite";
-import { startCountingProxy, type CountingProxy } from "../../src/local/countingProxy";
-import { registeredFunctions, triggerOf } from "../../src/local/functionsCore";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
-import { eventually } from "../../src/local/client";
+import { azuriteConnectionString } from "../../src/local/services/azurite";
+import { startCountingProxy, type CountingProxy } from "../../src/local/services/countingProxy";
+import { registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
+import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
+import { eventually } from "../../src/local/tools/client";
 import { storageConnectionString, testEnv } from "../helpers/env";
 
 /** The idle bill: what the app itself asks of storage when nothing happens, counted on Azurite. */

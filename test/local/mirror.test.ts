@@ -1,4 +1,4 @@
-import { ActionType, EventType, REPLAY_SCHEMA_V3, history, orchestrationTriggerInput } from "../../src/local/replayHistory";
+import { ActionType, EventType, REPLAY_SCHEMA_V3, history, orchestrationTriggerInput } from "../../src/local/host/replayHistory";
 
 /**
  * The local host speaks the replay engine's wire format with values it mirrors from

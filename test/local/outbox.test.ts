@@ -1,7 +1,7 @@
 import { verifyWebhook } from "../../src/core/webhookSignature";
-import { call, eventually } from "../../src/local/client";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
-import { startSampleBackend, type SampleBackend } from "../../src/local/sampleBackend";
+import { call, eventually } from "../../src/local/tools/client";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
+import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
 import { testEnv } from "../helpers/env";
 import { startReceiver, type WebhookReceiver } from "../helpers/receiver";
 

@@ -1,7 +1,7 @@
 import { TableClient } from "@azure/data-tables";
 import { PARTITION_KEY } from "../../src/core/state";
-import { call, eventually } from "../../src/local/client";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
+import { call, eventually } from "../../src/local/tools/client";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
 import { backendPair } from "../helpers/backends";
 import { storageConnectionString, testEnv } from "../helpers/env";
 

@@ -2,8 +2,8 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:c
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../src/local/azurite";
-import { call, eventually } from "../../src/local/client";
+import { freePort } from "../../src/local/services/azurite";
+import { call, eventually } from "../../src/local/tools/client";
 import { backendPair } from "../helpers/backends";
 
 /**
@@ -35,7 +35,7 @@ describe("npm run local", () => {
   }
 
   async function start(args: string[]): Promise<Running> {
-    const child = spawn(process.execPath, [join(build, "local", "run.js"), "--data", join(work, "data"), ...args], {
+    const child = spawn(process.execPath, [join(build, "local", "tools", "run.js"), "--data", join(work, "data"), ...args], {
       cwd: work,
       env: { PATH: process.env.PATH ?? "", CHECK_INTERVAL_SECONDS: "1", PROBE_TIMEOUT_MS: "1000" },
     });
@@ -108,7 +108,7 @@ describe("npm run local", () => {
   }, 120_000);
 
   test("a bad flag or a port in use is a clear error (exit 1), and nothing is left running", async () => {
-    const bad = spawn(process.execPath, [join(build, "local", "run.js"), "--primary", "not-a-url", "--secondary", backends.secondary.url], { cwd: work });
+    const bad = spawn(process.execPath, [join(build, "local", "tools", "run.js"), "--primary", "not-a-url", "--secondary", backends.secondary.url], { cwd: work });
     let err = "";
     bad.stderr.on("data", (c: Buffer) => (err += c.toString()));
     expect(await new Promise((resolve) => bad.once("exit", resolve))).toBe(1);
@@ -116,7 +116,7 @@ describe("npm run local", () => {
 
     const first = await start(["--port", "0"]);
     const taken = Number(new URL(first.url).port);
-    const clash = spawn(process.execPath, [join(build, "local", "run.js"), "--port", String(taken), "--data", join(work, "data2")], { cwd: work });
+    const clash = spawn(process.execPath, [join(build, "local", "tools", "run.js"), "--port", String(taken), "--data", join(work, "data2")], { cwd: work });
     let clashOut = "";
     clash.stderr.on("data", (c: Buffer) => (clashOut += c.toString()));
     clash.stdout.on("data", (c: Buffer) => (clashOut += c.toString()));

@@ -1,5 +1,5 @@
-import { history } from "../../src/local/replayHistory";
-import { executionAnomalies, runSoak } from "../../src/local/soak";
+import { history } from "../../src/local/host/replayHistory";
+import { executionAnomalies, runSoak } from "../../src/local/tools/soak";
 
 /** The soak (npm run soak runs 10,000 cycles in CI) in small, and what its checks catch. */
 

@@ -1,10 +1,10 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
-import { registeredFunctions } from "../../src/local/functionsCore";
-import { VirtualClock } from "../../src/local/hubClock";
-import { continueAsNew, newInstance, type ExecutionRecord } from "../../src/local/instances";
-import { EventType, history } from "../../src/local/replayHistory";
-import { LocalTaskHub, type TaskHubOptions } from "../../src/local/taskHub";
+import { registeredFunctions } from "../../src/local/host/functionsCore";
+import { VirtualClock } from "../../src/local/host/hubClock";
+import { continueAsNew, newInstance, type ExecutionRecord } from "../../src/local/host/instances";
+import { EventType, history } from "../../src/local/host/replayHistory";
+import { LocalTaskHub, type TaskHubOptions } from "../../src/local/host/taskHub";
 
 /**
  * The local task hub is as strict as the Durable extension where an app could tell the

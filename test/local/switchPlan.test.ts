@@ -1,11 +1,11 @@
 import { TableClient } from "@azure/data-tables";
 import { PARTITION_KEY } from "../../src/core/state";
 import { verifyWebhook } from "../../src/core/webhookSignature";
-import { call, eventually } from "../../src/local/client";
-import { standInCredential } from "../../src/local/azureStandIn/credential";
-import { SAMPLE_IDS, samplePlan, seedSampleTargets, type SampleStepKind } from "../../src/local/azureStandIn/sampleTargets";
-import { startAzureStandIn, type AzureStandIn } from "../../src/local/azureStandIn/server";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
+import { call, eventually } from "../../src/local/tools/client";
+import { standInCredential } from "../../src/local/services/azureStandIn/credential";
+import { SAMPLE_IDS, samplePlan, seedSampleTargets, type SampleStepKind } from "../../src/local/services/azureStandIn/sampleTargets";
+import { startAzureStandIn, type AzureStandIn } from "../../src/local/services/azureStandIn/server";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
 import { backendPair } from "../helpers/backends";
 import { storageConnectionString, testEnv } from "../helpers/env";
 import { startSignedReceiver, type SignedReceiver } from "../helpers/standIn";

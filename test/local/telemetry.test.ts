@@ -1,10 +1,10 @@
 import type { Histogram } from "@opentelemetry/sdk-metrics";
-import { call, eventually } from "../../src/local/client";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
+import { call, eventually } from "../../src/local/tools/client";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
 import { ATTR, METRICS } from "../../src/core/telemetry";
-import { standInCredential } from "../../src/local/azureStandIn/credential";
-import { samplePlan, seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
-import { startAzureStandIn } from "../../src/local/azureStandIn/server";
+import { standInCredential } from "../../src/local/services/azureStandIn/credential";
+import { samplePlan, seedSampleTargets } from "../../src/local/services/azureStandIn/sampleTargets";
+import { startAzureStandIn } from "../../src/local/services/azureStandIn/server";
 import { backendPair } from "../helpers/backends";
 import { testEnv } from "../helpers/env";
 import { captureTelemetry, points, type CapturedTelemetry } from "../helpers/telemetry";

@@ -1,5 +1,5 @@
 import { DELIVER_NOTIFICATIONS_ACTIVITY, DO_FAILOVER_ACTIVITY, HEALTH_CHECK_ACTIVITY, RECORD_ERROR_ACTIVITY, WAKE_EVENT } from "../../src/core/orchestrationContract";
-import { ActionType, history } from "../../src/local/replayHistory";
+import { ActionType, history } from "../../src/local/host/replayHistory";
 import { HistoryBuilder, T0, at, check, failoverResult, replay } from "../helpers/replay";
 
 const input = { group: "state", interval_seconds: 30 };

@@ -3,7 +3,7 @@ import { isFailoverError } from "../../src/core/errors";
 import { pause, resume, switchTarget } from "../../src/core/operations";
 import { clearRegisteredSecrets } from "../../src/core/redact";
 import { PARTITION_KEY } from "../../src/core/state";
-import { startLocalHost } from "../../src/local/host";
+import { startLocalHost } from "../../src/local/host/host";
 import { backendPair } from "../helpers/backends";
 import { bootstrappedGroup, testEnv } from "../helpers/env";
 

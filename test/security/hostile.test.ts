@@ -1,5 +1,5 @@
 import { TableClient } from "@azure/data-tables";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
+import { startLocalHost, type LocalHost } from "../../src/local/host/host";
 import { backendPair } from "../helpers/backends";
 import { storageConnectionString, testEnv } from "../helpers/env";
 

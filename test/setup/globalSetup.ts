@@ -1,4 +1,4 @@
-import { startAzurite, type AzuriteHandle } from "../../src/local/azurite";
+import { startAzurite, type AzuriteHandle } from "../../src/local/services/azurite";
 
 declare global {
   var __AZURITE__: AzuriteHandle | undefined;

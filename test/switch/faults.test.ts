@@ -6,9 +6,9 @@ import { applyPlan, buildRunners, checkReadiness, verifyPlan } from "../../src/c
 import { loadPlan } from "../../src/core/switch/saga";
 import { StepError, isPermanent } from "../../src/core/switch/stepErrors";
 import type { SwitchContext } from "../../src/core/switch/step";
-import { createTestCertificates } from "../../src/local/azureStandIn/certificates";
-import { CUSTOM_ENDPOINT_WRITER } from "../../src/local/azureStandIn/roles";
-import { SAMPLE_IDS, samplePlan, type SampleStepKind } from "../../src/local/azureStandIn/sampleTargets";
+import { createTestCertificates } from "../../src/local/services/azureStandIn/certificates";
+import { CUSTOM_ENDPOINT_WRITER } from "../../src/local/services/azureStandIn/roles";
+import { SAMPLE_IDS, samplePlan, type SampleStepKind } from "../../src/local/services/azureStandIn/sampleTargets";
 import { startLocalDnsServer } from "../helpers/dnsServer";
 import { standInFixture } from "../helpers/standIn";
 

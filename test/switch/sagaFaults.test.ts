@@ -1,9 +1,9 @@
 import { loadConfig } from "../../src/core/config";
 import { createDeps, type FailoverDeps } from "../../src/core/deps";
 import { bootstrap, switchCycle, switchTarget } from "../../src/core/operations";
-import { standInCredential } from "../../src/local/azureStandIn/credential";
-import { SAMPLE_IDS, SAMPLE_SUBSCRIPTION, seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
-import { startAzureStandIn, type AzureStandIn } from "../../src/local/azureStandIn/server";
+import { standInCredential } from "../../src/local/services/azureStandIn/credential";
+import { SAMPLE_IDS, SAMPLE_SUBSCRIPTION, seedSampleTargets } from "../../src/local/services/azureStandIn/sampleTargets";
+import { startAzureStandIn, type AzureStandIn } from "../../src/local/services/azureStandIn/server";
 import { ManualClock, testEnv } from "../helpers/env";
 
 /**

@@ -4,7 +4,7 @@ import { verifyWebhook } from "../../src/core/webhookSignature";
 import { parsePlan } from "../../src/core/switch/plan";
 import { applyPlan, buildRunners, checkReadiness, detectDrift, verifyPlan } from "../../src/core/switch/runPlan";
 import type { SwitchContext } from "../../src/core/switch/step";
-import { SAMPLE_IDS, samplePlan, type SampleStepKind } from "../../src/local/azureStandIn/sampleTargets";
+import { SAMPLE_IDS, samplePlan, type SampleStepKind } from "../../src/local/services/azureStandIn/sampleTargets";
 import { startLocalDnsServer } from "../helpers/dnsServer";
 import { startSignedReceiver, standInFixture, type SignedReceiver } from "../helpers/standIn";
 

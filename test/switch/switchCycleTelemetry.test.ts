@@ -3,9 +3,9 @@ import { loadConfig } from "../../src/core/config";
 import { createDeps } from "../../src/core/deps";
 import { bootstrap, switchCycle, switchTarget } from "../../src/core/operations";
 import { ATTR, METRICS } from "../../src/core/telemetry";
-import { standInCredential } from "../../src/local/azureStandIn/credential";
-import { samplePlan, seedSampleTargets } from "../../src/local/azureStandIn/sampleTargets";
-import { startAzureStandIn, type AzureStandIn } from "../../src/local/azureStandIn/server";
+import { standInCredential } from "../../src/local/services/azureStandIn/credential";
+import { samplePlan, seedSampleTargets } from "../../src/local/services/azureStandIn/sampleTargets";
+import { startAzureStandIn, type AzureStandIn } from "../../src/local/services/azureStandIn/server";
 import { ManualClock, testEnv } from "../helpers/env";
 import { captureTelemetry, points, type CapturedTelemetry } from "../helpers/telemetry";
 

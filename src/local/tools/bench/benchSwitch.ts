@@ -1,12 +1,12 @@
-import { loadConfig } from "../core/config";
-import { createDeps } from "../core/deps";
-import { bootstrap, switchCycle, switchTarget } from "../core/operations";
-import { parsePlan } from "../core/switch/plan";
-import { applyPlan, buildRunners } from "../core/switch/runPlan";
-import { SwitchSession } from "../core/switch/session";
-import { standInCredential } from "./azureStandIn/credential";
-import { samplePlan, seedSampleTargets } from "./azureStandIn/sampleTargets";
-import { startAzureStandIn } from "./azureStandIn/server";
+import { loadConfig } from "../../../core/config";
+import { createDeps } from "../../../core/deps";
+import { bootstrap, switchCycle, switchTarget } from "../../../core/operations";
+import { parsePlan } from "../../../core/switch/plan";
+import { applyPlan, buildRunners } from "../../../core/switch/runPlan";
+import { SwitchSession } from "../../../core/switch/session";
+import { standInCredential } from "../../services/azureStandIn/credential";
+import { samplePlan, seedSampleTargets } from "../../services/azureStandIn/sampleTargets";
+import { startAzureStandIn } from "../../services/azureStandIn/server";
 
 /**
  * What a Traffic Manager + DNS switch plan adds to a failover, against the local stand-in of

@@ -1,12 +1,12 @@
-import { ORCHESTRATOR_NAME, WAKE_EVENT, instanceIdFor } from "../core/orchestrationContract";
-import { startAzurite, type AzuriteHandle } from "./azurite";
-import { azureStorageChaos, seededRandom, type ChaosCounters } from "./chaos";
+import { ORCHESTRATOR_NAME, WAKE_EVENT, instanceIdFor } from "../../core/orchestrationContract";
+import { startAzurite, type AzuriteHandle } from "../services/azurite";
+import { azureStorageChaos, seededRandom, type ChaosCounters } from "../host/chaos";
 import { call } from "./client";
-import { startLocalHost, type LocalHost } from "./host";
-import { VirtualClock } from "./hubClock";
-import type { ExecutionRecord } from "./instances";
-import { EventType } from "./replayHistory";
-import { startSampleBackend, type SampleBackend } from "./sampleBackend";
+import { startLocalHost, type LocalHost } from "../host/host";
+import { VirtualClock } from "../host/hubClock";
+import type { ExecutionRecord } from "../host/instances";
+import { EventType } from "../host/replayHistory";
+import { startSampleBackend, type SampleBackend } from "../services/sampleBackend";
 
 /**
  * The soak: thousands of cycles of the real orchestrator, activities and Azurite through the

@@ -1,15 +1,15 @@
 import { TableClient } from "@azure/data-tables";
-import type { Clock } from "../core/clock";
-import { loadConfig } from "../core/config";
-import { createDeps } from "../core/deps";
-import { bootstrap, switchCycle, switchTarget } from "../core/operations";
-import { PARTITION_KEY } from "../core/state";
-import { standInCredential } from "./azureStandIn/credential";
-import { SAMPLE_IDS, samplePlan, seedSampleTargets } from "./azureStandIn/sampleTargets";
-import { startAzureStandIn, type AzureStandIn } from "./azureStandIn/server";
-import { call, eventually } from "./client";
-import { startLocalHost } from "./host";
-import { startSampleBackend } from "./sampleBackend";
+import type { Clock } from "../../../core/clock";
+import { loadConfig } from "../../../core/config";
+import { createDeps } from "../../../core/deps";
+import { bootstrap, switchCycle, switchTarget } from "../../../core/operations";
+import { PARTITION_KEY } from "../../../core/state";
+import { standInCredential } from "../../services/azureStandIn/credential";
+import { SAMPLE_IDS, samplePlan, seedSampleTargets } from "../../services/azureStandIn/sampleTargets";
+import { startAzureStandIn, type AzureStandIn } from "../../services/azureStandIn/server";
+import { call, eventually } from "../client";
+import { startLocalHost } from "../../host/host";
+import { startSampleBackend } from "../../services/sampleBackend";
 
 /**
  * What the switch saga does when Azure misbehaves, measured against the local stand-in (numbers

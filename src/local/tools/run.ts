@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError } from "commander";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { httpUrlSchema } from "../core/config";
-import { startAzurite, type AzuriteHandle } from "./azurite";
-import { startLocalHost, type LocalHost } from "./host";
+import { httpUrlSchema } from "../../core/config";
+import { startAzurite, type AzuriteHandle } from "../services/azurite";
+import { startLocalHost, type LocalHost } from "../host/host";
 
 /**
  * npm run local: the app on the local host as a long-running service against your own

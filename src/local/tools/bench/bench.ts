@@ -1,15 +1,15 @@
 import { InvocationContext } from "@azure/functions";
-import { loadConfig } from "../core/config";
-import { createDeps } from "../core/deps";
-import { bootstrap, switchTarget, healthCheck } from "../core/operations";
-import { ORCHESTRATOR_NAME } from "../core/orchestrationContract";
-import { startAzurite } from "./azurite";
+import { loadConfig } from "../../../core/config";
+import { createDeps } from "../../../core/deps";
+import { bootstrap, switchTarget, healthCheck } from "../../../core/operations";
+import { ORCHESTRATOR_NAME } from "../../../core/orchestrationContract";
+import { startAzurite } from "../../services/azurite";
 import { POLLER_SETTINGS, benchPollers } from "./benchPollers";
 import { benchSwitchPlan } from "./benchSwitch";
 import { benchSwitchFaults } from "./benchSwitchFaults";
-import { installFunctionsCore, registeredFunctions } from "./functionsCore";
-import { history, orchestrationTriggerInput } from "./replayHistory";
-import { startSampleBackend } from "./sampleBackend";
+import { installFunctionsCore, registeredFunctions } from "../../host/functionsCore";
+import { history, orchestrationTriggerInput } from "../../host/replayHistory";
+import { startSampleBackend } from "../../services/sampleBackend";
 
 /**
  * Benchmarks that print numbers (no pass/fail): the operations on Azurite, the contention
@@ -82,7 +82,7 @@ export async function runBench(options: { quick?: boolean } = {}): Promise<void>
 
     // The local host above loaded every function module; the replay needs only the orchestrator's registration.
     installFunctionsCore();
-    require("../functions/failoverOrchestrator");
+    require("../../../functions/failoverOrchestrator");
     const handler = registeredFunctions().get(ORCHESTRATOR_NAME)!.handler;
     const t0 = new Date("2026-01-01T00:00:00Z");
     const input = { group: "state", interval_seconds: 30 };

@@ -1,10 +1,10 @@
 import { TableClient } from "@azure/data-tables";
-import { PARTITION_KEY } from "../core/state";
-import { startAzurite, type AzuriteHandle } from "./azurite";
+import { PARTITION_KEY } from "../../core/state";
+import { startAzurite, type AzuriteHandle } from "../services/azurite";
 import { startDemoTraffic, type DemoTraffic } from "./demoTrafficSwitch";
 import { call, eventually } from "./client";
-import { startLocalHost, type LocalHost } from "./host";
-import { startSampleBackend, type SampleBackend } from "./sampleBackend";
+import { startLocalHost, type LocalHost } from "../host/host";
+import { startSampleBackend, type SampleBackend } from "../services/sampleBackend";
 
 /**
  * The offline demo: the original end-to-end test, walked by itself on this machine.

@@ -1,8 +1,8 @@
-import { startSampleBackend } from "./sampleBackend";
+import { startSampleBackend } from "../services/sampleBackend";
 
 /**
  * Two sample backends for `func start` (the ports local.settings.sample.json points at):
- *   node dist/local/backends.js [primaryPort] [secondaryPort]
+ *   node dist/local/tools/backends.js [primaryPort] [secondaryPort]
  * Break the primary the classic way: set primary_endpoint in the row to https://127.0.0.1/health.
  */
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
-import { standInCredential } from "./azureStandIn/credential";
-import { SAMPLE_IDS, samplePlan, seedSampleTargets } from "./azureStandIn/sampleTargets";
-import { startAzureStandIn, type AzureStandIn } from "./azureStandIn/server";
+import { standInCredential } from "../services/azureStandIn/credential";
+import { SAMPLE_IDS, samplePlan, seedSampleTargets } from "../services/azureStandIn/sampleTargets";
+import { startAzureStandIn, type AzureStandIn } from "../services/azureStandIn/server";
 
 /**
  * The demo's traffic step: a local stand-in of Azure's API with a Traffic Manager profile

@@ -1,4 +1,4 @@
-import { actionMatches } from "../../core/switch/armActions";
+import { actionMatches } from "../../../core/switch/armActions";
 
 /**
  * The built-in Azure roles the switch steps need, with the actions and data actions of their

@@ -1,10 +1,10 @@
 import { TableClient } from "@azure/data-tables";
-import { PARTITION_KEY } from "../core/state";
-import { call, eventually } from "./client";
-import { startLocalHost } from "./host";
-import type { ExecutionRecord } from "./instances";
-import { EventType } from "./replayHistory";
-import { startSampleBackend } from "./sampleBackend";
+import { PARTITION_KEY } from "../../../core/state";
+import { call, eventually } from "../client";
+import { startLocalHost } from "../../host/host";
+import type { ExecutionRecord } from "../../host/instances";
+import { EventType } from "../../host/replayHistory";
+import { startSampleBackend } from "../../services/sampleBackend";
 
 /**
  * The readers benchmark (issue 9): N clients poll GET /api/health_check and GET /api/status as

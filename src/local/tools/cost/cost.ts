@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startAzurite } from "./azurite";
+import { startAzurite } from "../../services/azurite";
 import { COUNTS_FILE, countStorageRequests, currentDeployment, readCounts } from "./costCount";
 import { ASSUMPTIONS, compareWithToday, type CostCounts, type Deployment } from "./costModel";
 import { comparisonLine, costReport, costTable, pollingChoices } from "./costReport";
-import { installFunctionsCore, registeredFunctions, triggerOf } from "./functionsCore";
+import { installFunctionsCore, registeredFunctions, triggerOf } from "../../host/functionsCore";
 
 /**
  * `npm run cost`: counts the app's storage requests on Azurite (per healthy cycle, failing
@@ -53,12 +53,12 @@ async function main(): Promise<void> {
   // Loaded by the count above, or here for --committed.
   if (!registeredFunctions().get("watchdog")) {
     installFunctionsCore();
-    require("../functions/watchdog");
+    require("../../../functions/watchdog");
   }
   const deployment = currentDeployment(String(triggerOf(registeredFunctions().get("watchdog")!).schedule));
   if (args.has("--write")) {
     writeFileSync(COUNTS_FILE, JSON.stringify(counts, null, 2) + "\n");
-    const readme = join(__dirname, "..", "..", "README.md");
+    const readme = join(__dirname, "..", "..", "..", "..", "README.md");
     writeFileSync(readme, readmeWithCosts(readFileSync(readme, "utf8"), counts, deployment));
     console.log(`cost: wrote ${COUNTS_FILE} and the README's cost table`);
   }

@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ORCHESTRATOR_NAME, instanceIdFor } from "../core/orchestrationContract";
-import { azuriteConnectionString } from "./azurite";
-import { call } from "./client";
+import { ORCHESTRATOR_NAME, instanceIdFor } from "../../../core/orchestrationContract";
+import { azuriteConnectionString } from "../../services/azurite";
+import { call } from "../client";
 import type { CostCounts, CountedCycle, Deployment, TableRequests } from "./costModel";
-import { startCountingProxy, type StorageRequest } from "./countingProxy";
-import { startLocalHost } from "./host";
-import { VirtualClock } from "./hubClock";
-import type { ExecutionRecord } from "./instances";
-import { EventType } from "./replayHistory";
-import { startSampleBackend } from "./sampleBackend";
+import { startCountingProxy, type StorageRequest } from "../../services/countingProxy";
+import { startLocalHost } from "../../host/host";
+import { VirtualClock } from "../../host/hubClock";
+import type { ExecutionRecord } from "../../host/instances";
+import { EventType } from "../../host/replayHistory";
+import { startSampleBackend } from "../../services/sampleBackend";
 
 /**
  * Counts the app's own storage requests on Azurite, through the counting proxy, with the real
@@ -18,7 +18,7 @@ import { startSampleBackend } from "./sampleBackend";
  * traffic (that is the formula in costModel.ts). Cycles run in virtual time.
  */
 
-const ROOT = join(__dirname, "..", "..");
+const ROOT = join(__dirname, "..", "..", "..", "..");
 /** The committed counts the README's cost table is computed from. */
 export const COUNTS_FILE = join(ROOT, "docs", "cost-counts.json");
 

@@ -76,7 +76,7 @@ export function costReport(counts: CostCounts, deployment: Deployment, memoryMb 
     comparisonLine(c),
     pollingChoices(counts, deployment),
     `compute, separate: one always-ready ${memoryMb} MB instance ${(memoryMb / 1024).toFixed(1)} GB x ${MONTH_SECONDS} s x $${PRICES.flexAlwaysReadyBaselinePerGbSecond} = ${usd(alwaysReadyMonthly(memoryMb))}/month baseline (512 MB: ${usd(alwaysReadyMonthly(512))})`,
-    `prices: the Retail Prices API's meters for a general-purpose v2 LRS account as publicly recorded, not fetched from here (${PRICES.date}); check them for your region (src/local/costPrices.ts, PRICES)`,
+    `prices: the Retail Prices API's meters for a general-purpose v2 LRS account as publicly recorded, not fetched from here (${PRICES.date}); check them for your region (src/local/tools/cost/costPrices.ts, PRICES)`,
     "assumptions:",
     ...ASSUMPTIONS.map((a) => `- ${a}`),
   ].join("\n");

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TokenCredential } from "@azure/identity";
-import { resetRuntime } from "../functions/shared/runtimeDeps";
+import { resetRuntime } from "../../functions/shared/runtimeDeps";
 import { installFunctionsCore, registeredFunctions, triggerOf, type Registration } from "./functionsCore";
 import type { ChaosOptions } from "./chaos";
 import type { HubClock } from "./hubClock";
@@ -59,7 +59,7 @@ const DURABLE_PREFIX = "/runtime/webhooks/durabletask/";
 function loadFunctionModules(): ReadonlyMap<string, Registration> {
   installFunctionsCore();
   if (registeredFunctions().size === 0) {
-    const dir = join(__dirname, "..", "functions");
+    const dir = join(__dirname, "..", "..", "functions");
     for (const file of readdirSync(dir).sort()) {
       if (/\.(js|ts)$/.test(file) && !file.endsWith(".d.ts")) require(join(dir, file));
     }
