@@ -118,9 +118,8 @@ describe("Entra ID (App Service Authentication)", () => {
     }
   });
 
-  test("the README's app roles JSON defines exactly the roles the app checks, for users and applications", () => {
-    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const security = readme.slice(readme.indexOf("## Security"));
+  test("the security doc's app roles JSON defines exactly the roles the app checks, for users and applications", () => {
+    const security = readFileSync(path.join(ROOT, "docs", "security.md"), "utf8");
     const block = /```json\n\s*(\[[\s\S]*?\])\s*\n\s*```/.exec(security);
     expect(block).not.toBeNull();
     const roles = JSON.parse(block![1]!) as { value: string; allowedMemberTypes: string[]; id: string; isEnabled: boolean }[];

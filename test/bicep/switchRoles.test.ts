@@ -226,9 +226,9 @@ describe("wiring in main.bicep", () => {
     }
   });
 
-  test("the README's role table names the same role for each step kind as the Bicep assigns", () => {
-    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const table = readme.slice(readme.indexOf("### What each step does"));
+  test("the switch-plan doc's role table names the same role for each step kind as the Bicep assigns", () => {
+    const doc = readFileSync(path.join(ROOT, "docs", "switch-plans.md"), "utf8");
+    const table = doc.slice(doc.indexOf("### What each step does"));
     const kinds: Record<TargetParam, string> = { trafficManagerProfileId: "traffic_manager", frontDoorProfileId: "front_door", dnsZoneOrRecordSetId: "dns", appConfigurationStoreId: "app_configuration" };
     for (const param of PARAMS) {
       const row = table.split("\n").find((line) => line.startsWith(`| \`${kinds[param]}\``));

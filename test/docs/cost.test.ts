@@ -47,11 +47,12 @@ describe("cost model", () => {
     expect(readmeWithCosts(stale, counts, deployment)).toBe(readme);
   });
 
-  test("README's polling justification quotes what the model computes for 2 s, 5 s and 30 s", () => {
+  test("the settings doc's polling justification quotes what the model computes for 2 s, 5 s and 30 s", () => {
     const usd = (s: number) => monthlyBill(counts, { ...deployment, maxQueuePollingSeconds: s }, 1, 30).storageUsd;
     const cents = (x: number) => Math.round(x * 100);
-    expect(readme).toContain(`to save about ${cents(usd(5) - usd(30))} cents a month`);
-    expect(readme).toContain(`2 s would cost about ${cents(usd(2) - usd(5))} cents more`);
+    const settings = readFileSync(join(__dirname, "..", "..", "docs", "settings.md"), "utf8");
+    expect(settings).toContain(`to save about ${cents(usd(5) - usd(30))} cents a month`);
+    expect(settings).toContain(`2 s would cost about ${cents(usd(2) - usd(5))} cents more`);
   });
 
   test("a cycle with one activity is three queue messages and two orchestrator work items: continueAsNew sends none", () => {

@@ -8,23 +8,23 @@ const root = join(__dirname, "..", "..");
 const read = (file: string) => readFileSync(join(root, file), "utf8");
 const readme = read("README.md");
 
-/** The cells of the README table row whose first cell is `key` in backticks. */
-function tableRow(key: string): string[] | undefined {
-  const line = readme.split("\n").find((l) => l.startsWith(`| \`${key}\` |`));
+/** The cells of the doc's table row whose first cell is `key` in backticks. */
+function tableRow(doc: string, key: string): string[] | undefined {
+  const line = read(doc).split("\n").find((l) => l.startsWith(`| \`${key}\` |`));
   return line?.split("|").slice(1, -1).map((cell) => cell.trim());
 }
 
 describe("docs match the code", () => {
-  test.each(POLICY_KNOBS.map((k) => [k.setting, k]))("README policy table documents %s with its row field and default", (_name, knob) => {
-    const row = tableRow(knob.setting);
+  test.each(POLICY_KNOBS.map((k) => [k.setting, k]))("the policy doc's table documents %s with its row field and default", (_name, knob) => {
+    const row = tableRow("docs/policy.md", knob.setting);
     expect(row).toBeDefined();
     expect(row![1]).toBe(`\`${knob.field}\``);
     expect(row![2]).toBe(knob.defaultText === "" ? "(empty)" : `\`${knob.defaultText}\``);
     expect(row![4]).toBe(knob.anchor);
   });
 
-  test.each([...GENERAL_SETTINGS, ...LIMIT_SETTINGS].map((s) => [s.setting, s]))("README settings table documents %s with its default", (_name, setting) => {
-    const row = tableRow(setting.setting);
+  test.each([...GENERAL_SETTINGS, ...LIMIT_SETTINGS].map((s) => [s.setting, s]))("the settings doc's table documents %s with its default", (_name, setting) => {
+    const row = tableRow("docs/settings.md", setting.setting);
     expect(row).toBeDefined();
     expect(row![1]).toBe(setting.defaultText === "" ? "(none)" : `\`${setting.defaultText}\``);
   });
@@ -55,8 +55,8 @@ describe("docs match the code", () => {
     expect(scripts.test).toBeDefined();
   });
 
-  test('README "Observe it" lists every metric, every alert rule, and the loop-stopped query exactly as the Bicep has it', () => {
-    const observe = readme.slice(readme.indexOf("## Observe it"), readme.indexOf("## Tests"));
+  test('"Observe it" (docs/observe.md) lists every metric, every alert rule, and the loop-stopped query exactly as the Bicep has it', () => {
+    const observe = read("docs/observe.md");
     for (const name of Object.values(METRICS)) expect([name, observe.includes(`\`${name}\``)]).toEqual([name, true]);
     const alerts = read("bicep/modules/alerts.bicep");
     const displayNames = [...alerts.matchAll(/displayName: '([^']+)'/g)].map((m) => m[1]!);

@@ -30,9 +30,9 @@ test("every entry point registers its functions under a literal name a grep find
   expect(readdirSync(join(dir, "shared")).filter((f) => f.endsWith(".ts")).length).toBeGreaterThan(0);
 });
 
-test('README "Where things live" names only paths that exist, and every folder under src', () => {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Where things live"));
+test('"Where things live" (docs/architecture.md) names only paths that exist, and every folder under src', () => {
+  const doc = readFileSync(join(root, "docs", "architecture.md"), "utf8");
+  const section = doc.slice(doc.indexOf("## Where things live"));
   const block = section.slice(section.indexOf("```\n") + 4, section.indexOf("\n```", section.indexOf("```\n") + 4));
   const named: string[] = [];
   let parent = "";
