@@ -1,7 +1,7 @@
-import { TableClient, odata, type TableEntityResult } from "@azure/data-tables";
+import { TableClient, odata, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { StorageConfig } from "./config";
-import { FailoverError, describeError } from "./errors";
+import { FailoverError, describeError, invalidRequest } from "./errors";
 import { redact } from "./redact";
 import { STORAGE_CALL_TIMEOUT_MS, withDeadline } from "./storageTimeout";
 import { PARTITION_KEY, parseRow, toRowProperties, type FailoverState, type ParsedRow } from "./state";
@@ -103,17 +103,6 @@ export class StateStore {
     return { group, etag: raw.etag, raw, ...parseRow(group, raw) };
   }
 
-  /** Creates the row; returns false (and writes nothing) when it already exists. */
-  async create(group: string, state: FailoverState, extra: Readonly<Record<string, unknown>> = {}): Promise<boolean> {
-    try {
-      await this.table.createEntity({ ...extra, ...toRowProperties(state), partitionKey: PARTITION_KEY, rowKey: group });
-      return true;
-    } catch (err) {
-      if (statusCodeOf(err) === 409) return false;
-      throw storageError(`creating group "${group}"`, this.table, err);
-    }
-  }
-
   /** Replaces the row if its ETag is still `loaded.etag`; returns false on a lost race (412). */
   async replace(loaded: LoadedState, next: FailoverState): Promise<boolean> {
     try {
@@ -154,17 +143,121 @@ export class StateStore {
     }
   }
 
+  /** Every group's name (the partition's rows, without the registry's own entities). */
   async listGroups(): Promise<string[]> {
-    const groups: string[] = [];
+    return (await this.listPartition()).filter((key) => !key.startsWith(REGISTRY_PREFIX));
+  }
+
+  private async listPartition(): Promise<string[]> {
+    const keys: string[] = [];
     try {
       const pages = this.table.listEntities<Record<string, unknown>>({
         queryOptions: { filter: odata`PartitionKey eq ${PARTITION_KEY}`, select: ["RowKey"] },
       });
-      for await (const entity of pages) groups.push(String(entity.rowKey));
+      for await (const entity of pages) keys.push(String(entity.rowKey));
     } catch (err) {
       if (statusCodeOf(err) === 404) return []; // no table yet: no group has been created
       throw storageError("listing groups", this.table, err);
     }
-    return groups;
+    return keys;
+  }
+
+  /**
+   * Creates a group's row, in one entity-group transaction with its name claim (names are
+   * unique regardless of case: "State" is refused while "state" exists) and the group count
+   * (never above `maxGroups`, however many inits race: the count is replaced on its ETag).
+   * Answers false, writing nothing, when the group exists. A claim left by a row deleted by
+   * hand (its row confirmed gone by a read of its own) is reused, and at the limit such claims
+   * are dropped from the count in one transaction.
+   */
+  async createGroup(group: string, state: FailoverState, extra: Readonly<Record<string, unknown>>, maxGroups: number): Promise<boolean> {
+    const claimKey = claimKeyOf(group);
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      const [keys, counter, claim] = await Promise.all([this.listPartition(), this.registryEntity(COUNT_KEY), this.registryEntity(claimKey)]);
+      const groups = keys.filter((k) => !k.startsWith(REGISTRY_PREFIX));
+      if (groups.includes(group)) return false;
+      const twin = groups.find((g) => g.toLowerCase() === group.toLowerCase());
+      if (twin) throw caseTwin(group, twin);
+      if (claim && claim.group !== "") {
+        // A claim is written with its row: a claim whose row is there names the group that holds the name.
+        const owner = String(claim.group);
+        if (await this.rowExists(owner)) {
+          if (owner === group) return false;
+          throw caseTwin(group, owner);
+        }
+      }
+      const count = typeof counter?.count === "number" ? counter.count : groups.length;
+      // A claim still counted (its row deleted by hand) is taken over as it is; an emptied one counts again.
+      const counted = claim !== undefined && claim.group !== "";
+      if (count >= maxGroups && !counted) {
+        if (counter && (await this.dropStaleClaims(keys, groups, counter))) continue;
+        throw invalidRequest({ path: "group", message: `cannot create "${group}": ${groups.length} groups exist and MAX_GROUPS is ${maxGroups}` });
+      }
+      const row: TransactionAction = ["create", { ...extra, ...toRowProperties(state), partitionKey: PARTITION_KEY, rowKey: group }];
+      const count1 = { partitionKey: PARTITION_KEY, rowKey: COUNT_KEY, count: count + 1 };
+      const claimAction: TransactionAction = claim ? ["update", { partitionKey: PARTITION_KEY, rowKey: claimKey, group }, "Replace", { etag: claim.etag }] : ["create", { partitionKey: PARTITION_KEY, rowKey: claimKey, group }];
+      const countAction: TransactionAction = counter ? ["update", count1, "Replace", { etag: counter.etag }] : ["create", count1];
+      const actions: TransactionAction[] = counted ? [row, claimAction] : [row, claimAction, countAction];
+      try {
+        await this.table.submitTransaction(actions);
+        return true;
+      } catch (err) {
+        // Another init got there first (a row, a claim, the count changed): look again.
+        const status = statusCodeOf(err);
+        if (status !== 409 && status !== 412) throw storageError(`creating group "${group}"`, this.table, err);
+      }
+    }
+    throw new FailoverError("conflict", `Group "${group}": the group registry kept changing under 8 attempts; nothing was created`);
+  }
+
+  private async registryEntity(rowKey: string): Promise<TableEntityResult<Record<string, unknown>> | undefined> {
+    try {
+      return await this.table.getEntity<Record<string, unknown>>(PARTITION_KEY, rowKey);
+    } catch (err) {
+      if (statusCodeOf(err) === 404) return undefined;
+      throw storageError("reading the group registry", this.table, err);
+    }
+  }
+
+  private async rowExists(group: string): Promise<boolean> {
+    return (await this.registryEntity(group)) !== undefined;
+  }
+
+  /**
+   * The claims of rows deleted by hand (each confirmed gone by its own read) dropped, and the
+   * count lowered by as many, in one transaction on the count's ETag. Answers whether any was.
+   */
+  private async dropStaleClaims(keys: readonly string[], groups: readonly string[], counter: TableEntityResult<Record<string, unknown>>): Promise<boolean> {
+    const live = new Set(groups.map(claimKeyOf));
+    const candidates = keys.filter((k) => k.startsWith(CLAIM_PREFIX) && !live.has(k)).slice(0, 50);
+    const stale: TableEntityResult<Record<string, unknown>>[] = [];
+    for (const key of candidates) {
+      const claim = await this.registryEntity(key);
+      // An emptied claim was dropped from the count already.
+      if (claim && claim.group !== "" && !(await this.rowExists(String(claim.group)))) stale.push(claim);
+    }
+    if (stale.length === 0) return false;
+    const count = Math.max(0, Number(counter.count) - stale.length);
+    // Each stale claim is emptied on its ETag (a transaction deletes unconditionally), the count lowered on its own.
+    const actions: TransactionAction[] = [
+      ...stale.map((c): TransactionAction => ["update", { partitionKey: PARTITION_KEY, rowKey: c.rowKey!, group: "" }, "Replace", { etag: c.etag }]),
+      ["update", { partitionKey: PARTITION_KEY, rowKey: COUNT_KEY, count }, "Replace", { etag: counter.etag }],
+    ];
+    // A race (the count or a claim changed): the caller looks again either way.
+    await this.table.submitTransaction(actions).catch(() => undefined);
+    return true;
   }
 }
+
+function caseTwin(group: string, existing: string): FailoverError {
+  return invalidRequest({ path: "group", message: `"${group}" differs only in case from the existing group "${existing}"; group names are unique regardless of case` });
+}
+
+function claimKeyOf(group: string): string {
+  return `${CLAIM_PREFIX}${group.toLowerCase()}`;
+}
+
+/** RowKeys of the group registry start with "!", which no group name can (see groupNameSchema). */
+const REGISTRY_PREFIX = "!";
+const COUNT_KEY = `${REGISTRY_PREFIX}count`;
+const CLAIM_PREFIX = `${REGISTRY_PREFIX}name:`;

@@ -29,7 +29,7 @@ describe("storage calls have a deadline (frozen storage through a TCP proxy in f
     const config = loadConfig({ AzureWebJobsStorage: throughProxy(storageConnectionString(), proxy.port) });
     const store = new StateStore(createTableClient(config.storage, uniqueTable("frozen"), 1000));
     await store.ensureTable();
-    await store.create("state", initialState("http://p.example/health", "http://s.example/health"));
+    await store.createGroup("state", initialState("http://p.example/health", "http://s.example/health"), {}, 100);
     proxy.freeze();
     const { error, ms } = await failure(store.load("state"));
     expect(error).toBeInstanceOf(FailoverError);

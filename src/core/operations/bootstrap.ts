@@ -35,11 +35,7 @@ export async function bootstrap(deps: FailoverDeps, request: BootstrapRequest): 
   }
   const issues = endpointIssues({ primary_endpoint: primary, secondary_endpoint: secondary }, deps.config.egress);
   if (issues.length > 0) throw invalidRequest(...issues);
-  const existing = await deps.store.listGroups();
-  if (existing.length >= deps.config.limits.maxGroups) {
-    throw invalidRequest({ path: "group", message: `cannot create "${request.group}": ${existing.length} groups exist and MAX_GROUPS is ${deps.config.limits.maxGroups}` });
-  }
   const state = initialState(primary, secondary);
-  const created = await deps.store.create(request.group, state, request.overrides ?? {});
+  const created = await deps.store.createGroup(request.group, state, request.overrides ?? {}, deps.config.limits.maxGroups);
   return { created, state: created ? state : (await deps.store.load(request.group)).state };
 }
