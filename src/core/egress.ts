@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { createSecureContext } from "node:tls";
 import { BlockList, isIP, type LookupFunction, type Socket } from "node:net";
 import { Agent, buildConnector, fetch, type Dispatcher, type RequestInit, type Response } from "undici";
+import { isSecretQueryName } from "./redact";
 import { TEXT_LIMITS } from "./text";
 
 /**
@@ -89,14 +90,38 @@ function defaultPort(protocol: string): string {
   return protocol === "https:" ? "443" : "80";
 }
 
-/** True when host:port is the app itself. `selfHosts` entries without a port match any port. */
+/**
+ * A host as compared with the app's own: a name in lower case without its final dot; an
+ * address in one canonical form, an IPv4-mapped or NAT64 IPv6 address as its IPv4 address
+ * (so `[::ffff:127.0.0.1]` is `127.0.0.1`) and IPv6 compressed.
+ */
+function canonicalHost(raw: string): string {
+  const host = raw.trim().replace(/^\[|\]$/g, "").split("%")[0]!.replace(/\.$/, "").toLowerCase();
+  const v4 = embeddedIpv4(host);
+  if (v4) return v4;
+  if (isIP(host) === 6) return new URL(`http://[${host}]/`).hostname.replace(/^\[|\]$/g, "");
+  return host;
+}
+
+/** True when host:port is the app itself, the address compared, not its spelling. `selfHosts` entries without a port match any port. */
 export function isSelfHost(hostname: string, port: string, policy: EgressPolicy): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+  const host = canonicalHost(hostname);
   return policy.selfHosts.some((entry) => {
-    const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(entry.trim().toLowerCase());
-    if (!m) return false;
-    return m[1]!.replace(/\.$/, "") === host && (m[2] === undefined || m[2] === port);
+    const [entryHost, entryPort] = hostAndPort(entry.trim());
+    return canonicalHost(entryHost) === host && (entryPort === undefined || entryPort === port);
   });
+}
+
+/** `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address, split. */
+function hostAndPort(entry: string): [string, string | undefined] {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+  if (bracketed) return [bracketed[1]!, bracketed[2]];
+  const colons = entry.split(":").length - 1;
+  if (colons === 1) {
+    const [h, p] = entry.split(":") as [string, string];
+    return [h, p];
+  }
+  return [entry, undefined];
 }
 
 /**
@@ -245,6 +270,11 @@ export function endpointIssues(endpoints: { primary_endpoint: string; secondary_
     }
     if (url.username !== "" || url.password !== "") {
       issues.push({ path: field, message: "must not carry user:password@ (credentials in a health URL end up in logs)" });
+      continue;
+    }
+    const secrets = [...url.searchParams.keys()].filter(isSecretQueryName);
+    if (secrets.length > 0) {
+      issues.push({ path: field, message: `must not carry a secret in its query (${secrets.map((n) => `${n}=`).join(", ")}): a health URL is shown to every reader and written to logs; use a health path that needs no key` });
       continue;
     }
     const refusal = urlRefusal(url, policy);

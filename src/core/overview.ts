@@ -1,3 +1,4 @@
+import { redact } from "./redact";
 import { FailoverError, describeError } from "./errors";
 import type { FailbackMode, Policy } from "./knobs";
 import { isLooping } from "./orchestrationContract";
@@ -115,7 +116,8 @@ function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
     }
     return {
       target,
-      url: target === "primary" ? state.primary_endpoint : state.secondary_endpoint,
+      // A secret in a URL edited into the row by hand is not shown (init refuses one).
+      url: redact(target === "primary" ? state.primary_endpoint : state.secondary_endpoint),
       active,
       ...(healthy !== undefined ? { healthy } : {}),
       ...(active && checkedSinceSwitch && state.last_status_code !== undefined ? { status_code: state.last_status_code } : {}),

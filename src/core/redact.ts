@@ -27,11 +27,19 @@ export function clearRegisteredSecrets(): void {
   known.clear();
 }
 
+/** Names of query parameters that carry a signature, a function key or a token (SAS sig, ?code=, ...). */
+const SECRET_QUERY_NAMES = "sig|signature|code|key|token|access_token|id_token|client_secret|secret|password|pwd|api[-_]?key|x-functions-key";
+
+/** True for a query parameter name that carries a secret. */
+export function isSecretQueryName(name: string): boolean {
+  return new RegExp(`^(?:${SECRET_QUERY_NAMES})$`, "i").test(name);
+}
+
 const SHAPES: ReadonlyArray<[RegExp, string]> = [
   // Connection string parts: AccountKey=..., SharedAccessSignature=..., SharedAccessKey=..., Password=...
   [/\b(AccountKey|SharedAccessSignature|SharedAccessKey|SharedAccessKeyName|Password|Pwd|ClientSecret)\s*=\s*[^;\s"']+/gi, `$1=${REDACTED}`],
   // Query parameters that carry a signature, a function key or a token (SAS sig, ?code=, ...).
-  [/([?&;](?:sig|signature|code|key|token|access_token|client_secret|password|api[-_]?key|x-functions-key)=)[^&#\s"'()<>]+/gi, `$1${REDACTED}`],
+  [new RegExp(`([?&;](?:${SECRET_QUERY_NAMES})=)[^&#\\s"'()<>]+`, "gi"), `$1${REDACTED}`],
   // Credentials in a URL: scheme://user:password@host
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@"']+@/gi, `$1${REDACTED}@`],
   // Authorization headers and header-shaped keys.

@@ -53,6 +53,10 @@ describe("address classes", () => {
     expect(isSelfHost("FUNC-ABC.azurewebsites.net.", "443", policy)).toBe(true);
     expect(isSelfHost("127.0.0.1", "7071", policy)).toBe(true);
     expect(isSelfHost("127.0.0.1", "7072", policy)).toBe(false);
+    // The address is compared, not its spelling: an IPv4-mapped, NAT64 or bracketed form of the app's own address is the app.
+    for (const spelling of ["[::ffff:127.0.0.1]", "::ffff:7f00:1", "::FFFF:127.0.0.1", "64:ff9b::127.0.0.1"]) expect([spelling, isSelfHost(spelling, "7071", policy)]).toEqual([spelling, true]);
+    expect(isSelfHost("::1", "7071", { allowPrivate: true, selfHosts: ["[0:0:0:0:0:0:0:1]:7071"] })).toBe(true);
+    expect(urlRefusal(new URL("http://[::ffff:127.0.0.1]:7071/api/health_check"), policy)).toBe("[::ffff:7f00:1]:7071 is this app itself");
     expect(urlRefusal(new URL("https://func-abc.azurewebsites.net/api/health_check"), policy)).toMatch(/this app itself/);
     expect(urlRefusal(new URL("http://127.0.0.1:7071/api/health_check"), policy)).toMatch(/this app itself/);
     expect(urlRefusal(new URL("http://2130706433:80/"), strict)).toMatch(/127\.0\.0\.1 is a loopback/);

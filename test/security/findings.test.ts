@@ -5,7 +5,8 @@ import { clearRegisteredSecrets } from "../../src/core/redact";
 import { PARTITION_KEY } from "../../src/core/state";
 import { startLocalHost } from "../../src/local/host/host";
 import { backendPair } from "../helpers/backends";
-import { bootstrappedGroup, testEnv } from "../helpers/env";
+import { TableClient } from "@azure/data-tables";
+import { bootstrappedGroup, storageConnectionString, testEnv } from "../helpers/env";
 
 /** One test per finding of issue 9 that is not covered by the hostile-input suite or its own module's tests. */
 describe("findings on Azurite and the local host", () => {
@@ -86,6 +87,32 @@ describe("findings on Azurite and the local host", () => {
       // Without the key the same request is a new request (cooldown 0: it switches back).
       const plain = await (await fetch(`${host.url}/api/do_failover`, { method: "POST", body: "{}" })).json();
       expect(plain).toMatchObject({ changed: true, failover_count: 2 });
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test("secrets in endpoint URLs: init refuses a key, a signature or a token in the query, naming the field; one edited into the row by hand is not shown to readers", async () => {
+    const env = testEnv({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url });
+    const host = await startLocalHost({ env, timers: false });
+    try {
+      const init = (body: unknown) => fetch(`${host.url}/api/init?group=payments`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+      for (const query of ["code=abc123secret", "sig=Zm9vYmFyYmF6", "access_token=eyJhbGciOi", "api-key=k3y"]) {
+        const refused = await init({ primary_endpoint: `${backends.primary.url}?${query}`, secondary_endpoint: backends.secondary.url });
+        expect(refused.status).toBe(400);
+        expect(refused.body.issues).toEqual([{ path: "primary_endpoint", message: expect.stringContaining(`must not carry a secret in its query (${query.split("=")[0]}=)`) }]);
+        expect(JSON.stringify(refused.body)).not.toContain(query.split("=")[1]);
+      }
+      expect((await init({ primary_endpoint: `${backends.primary.url}?region=east`, secondary_endpoint: backends.secondary.url })).status).toBe(201);
+      // Edited into the row by hand (the table is the truth): probed as it is, never shown.
+      const table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
+      const row = await table.getEntity(PARTITION_KEY, "payments");
+      await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "payments", primary_endpoint: `${backends.primary.url}?code=s3cretKeyValue` }, "Merge", { etag: row.etag });
+      const answers = await Promise.all(["/api/status?group=payments", "/api/groups", "/api/health_check?group=payments"].map((path) => fetch(`${host.url}${path}`).then((r) => r.text())));
+      for (const text of answers) {
+        expect(text).not.toContain("s3cretKeyValue");
+        expect(text).toContain("code=[redacted]");
+      }
     } finally {
       await host.stop();
     }

@@ -1,3 +1,4 @@
+import { redact } from "../redact";
 import type { FailoverDeps } from "../deps";
 import { isFailoverError } from "../errors";
 import { evaluateCheck, nextCountedCheck, type CheckOutcome, type Recommendation } from "../policy";
@@ -49,7 +50,7 @@ export function checkResponse(
     group,
     healthy: probe.healthy,
     active_target: s.active_target,
-    endpoint: probe.url,
+    endpoint: redact(probe.url),
     ...(probe.status_code !== undefined ? { status_code: probe.status_code } : {}),
     latency_ms: probe.latency_ms,
     ...(probe.error_class ? { error_class: probe.error_class, error: probe.error } : {}),

@@ -1,4 +1,5 @@
 import type { FailoverDeps } from "../deps";
+import { redact } from "../redact";
 import type { ProbeResult } from "../probe";
 import type { FailoverState, TransitionSummary } from "../state";
 
@@ -19,7 +20,7 @@ export async function recordTransition(
     await deps.audit.append(group, transition, {
       forced,
       failover_count: state.failover_count,
-      ...(probe ? { probe } : {}),
+      ...(probe ? { probe: { ...probe, url: redact(probe.url) } } : {}),
       ...(unhealthySince ? { unhealthy_since_utc: unhealthySince } : {}),
       ...(ledger ? { writes_json: ledger } : {}),
       ...(state.lock_until_utc ? { lock_until_utc: state.lock_until_utc } : {}),
