@@ -10,10 +10,33 @@ export class CliError extends Error {
     message: string,
     /** 1: error; 2: refused by policy. */
     readonly exitCode: 1 | 2 = 1,
+    /** What --json prints for it: the app's error code (or the CLI's), and the HTTP status when the app answered. */
+    readonly code: string = "cli_error",
+    readonly status?: number,
   ) {
     super(message);
     this.name = "CliError";
   }
+}
+
+/** Why a request got no answer, in words that say what to try. */
+function unreachable(err: unknown, base: string, timeoutMs: number): { code: string; text: string } {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === "TimeoutError") return { code: "timeout", text: `no answer within ${timeoutMs / 1000} s: is the app up? (--timeout waits longer)` };
+  const cause = e.cause;
+  switch (cause?.code) {
+    case "ECONNREFUSED":
+      return { code: "unreachable", text: `nothing listens there (connection refused): is the app running at ${base}? (--url or FAILOVER_URL)` };
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return { code: "unreachable", text: `the host ${new URL(base).hostname} is not known (DNS): check --url or FAILOVER_URL` };
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+      return { code: "unreachable", text: "the connection was closed before an answer: is it the app's address, with the right http or https? (--url)" };
+  }
+  if (/bad port/i.test(String(cause ?? e.message))) return { code: "bad_port", text: `port ${new URL(base).port} is one that fetch never connects to (a "bad port"): use the app's port, such as 7071 (--url)` };
+  if (cause?.code?.startsWith("ERR_TLS") || /certificate|SSL|TLS/i.test(String(cause?.message ?? ""))) return { code: "tls", text: `TLS: ${cause?.message ?? cause?.code}` };
+  return { code: "unreachable", text: String(cause?.message ?? cause?.code ?? e.message) };
 }
 
 export interface ApiAnswer {
@@ -66,15 +89,15 @@ export class ApiClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      const cause = (err as Error).name === "TimeoutError" ? `no answer within ${this.timeoutMs / 1000} s` : String((err as { cause?: unknown }).cause ?? (err as Error).message);
-      throw new CliError(`${method} ${this.base}/${path.split("?")[0]}: ${cause}`);
+      const why = unreachable(err, this.base, this.timeoutMs);
+      throw new CliError(`${method} ${this.base}/${path.split("?")[0]}: ${why.text}`, 1, why.code);
     }
     const text = await response.text();
     let parsed: unknown;
     try {
       parsed = text === "" ? undefined : JSON.parse(text);
     } catch {
-      throw new CliError(`${method} ${this.base}/${path.split("?")[0]}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`);
+      throw new CliError(`${method} ${this.base}/${path.split("?")[0]}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)} (is --url the app's address?)`, 1, "not_json", response.status);
     }
     const wwwAuthenticate = response.headers.get("www-authenticate") ?? undefined;
     return { status: response.status, body: parsed, ...(wwwAuthenticate ? { wwwAuthenticate } : {}) };
@@ -97,7 +120,7 @@ export class ApiClient {
             : " (is the function key right? --key or FAILOVER_KEY)"
           : "";
       const detail = [b?.error, b?.message].filter(Boolean).join(": ");
-      throw new CliError(`${method} /api/${path.split("?")[0]}: HTTP ${answer.status}${detail ? ` ${detail}` : ""}${hint}`);
+      throw new CliError(`${method} /api/${path.split("?")[0]}: HTTP ${answer.status}${detail ? ` ${detail}` : ""}${hint}`, 1, b?.error ?? "http_error", answer.status);
     }
     return answer.body;
   }

@@ -210,17 +210,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       outcome("retry-switch", await client().expectOk("POST", `retry_switch${groupQuery(o.group)}`, { reason: o.reason }));
     });
 
+  // With --json, a failure is a JSON object on stdout too, so a script's parse never meets an empty output.
+  const json = () => argv.includes("--json");
+  const failed = (error: string, message: string, exitCode: number, status?: number): number => {
+    if (json()) io.out(JSON.stringify({ error, message, ...(status !== undefined ? { status } : {}) }, null, 2));
+    return exitCode;
+  };
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : failed("usage", err.message.replace(/^error: /, ""), 1);
     if (err instanceof CliError) {
       io.err(`failover: ${err.message}`);
-      return err.exitCode;
+      return failed(err.code, err.message, err.exitCode, err.status);
     }
     io.err(`failover: ${(err as Error).stack ?? String(err)}`);
-    return 1;
+    return failed("internal", (err as Error).message, 1);
   }
 }
 

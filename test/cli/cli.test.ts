@@ -100,10 +100,20 @@ describe("failover CLI against the local host", () => {
     expect(await cli("failover", "--from", "tertiary", "--reason", "x")).toMatchObject({ code: 1, err: expect.stringContaining("Allowed choices are primary, secondary") });
     expect(await cli("--url", "ftp://example", "status")).toMatchObject({ code: 1, err: "failover: --url: must be http or https (got \"ftp://example\")" });
     const closed = await freePort();
-    expect(await cli("--url", `http://127.0.0.1:${closed}`, "--timeout", "2", "status")).toMatchObject({ code: 1, err: expect.stringMatching(new RegExp(`^failover: GET http://127\\.0\\.0\\.1:${closed}/api/groups: .*ECONNREFUSED`)) });
+    expect(await cli("--url", `http://127.0.0.1:${closed}`, "--timeout", "2", "status")).toMatchObject({ code: 1, err: `failover: GET http://127.0.0.1:${closed}/api/groups: nothing listens there (connection refused): is the app running at http://127.0.0.1:${closed}/api? (--url or FAILOVER_URL)` });
+    expect(await cli("--url", "http://127.0.0.1:1", "status")).toMatchObject({ code: 1, err: expect.stringContaining('port 1 is one that fetch never connects to (a "bad port"): use the app\'s port, such as 7071 (--url)') });
     expect(await cli("failback", "-g", "nosuch", "--reason", "x")).toMatchObject({ code: 1, err: expect.stringContaining("HTTP 404 state_not_found") });
     expect(await cli("history", "-g", "bad group!")).toMatchObject({ code: 1, err: expect.stringContaining("HTTP 400 invalid_request: group:") });
     expect((await cli("--help")).code).toBe(0);
+  });
+
+  test("with --json a failure is a JSON object on stdout too (the error code, the message, the HTTP status), with a non-zero exit", async () => {
+    const parse = (r: { code: number; out: string }) => ({ code: r.code, json: JSON.parse(r.out) as Record<string, unknown> });
+    expect(parse(await cli("--json", "failback", "-g", "nosuch", "--reason", "x"))).toEqual({ code: 1, json: { error: "state_not_found", status: 404, message: expect.stringContaining("HTTP 404 state_not_found") } });
+    const closed = await freePort();
+    expect(parse(await cli("--json", "--url", `http://127.0.0.1:${closed}`, "status"))).toEqual({ code: 1, json: { error: "unreachable", message: expect.stringContaining("connection refused") } });
+    expect(parse(await cli("--json", "failover", "--from", "tertiary", "--reason", "x"))).toEqual({ code: 1, json: { error: "usage", message: expect.stringContaining("Allowed choices are primary, secondary") } });
+    expect(parse(await cli("--json", "--url", "ftp://example", "status"))).toEqual({ code: 1, json: { error: "cli_error", message: '--url: must be http or https (got "ftp://example")' } });
   });
 });
 
