@@ -135,4 +135,54 @@ describe("npm run local", () => {
     expect([...new Set(pids)].filter(alive)).toEqual([]);
     await stop(first, "SIGINT");
   }, 60_000);
+
+  /** Waits until none of the pids is alive; answers the ones still alive after `ms`. */
+  async function gone(pids: number[], ms = 20_000): Promise<number[]> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && pids.some(alive)) await new Promise((r) => setTimeout(r, 100));
+    return pids.filter(alive);
+  }
+
+  test("one run per data folder: a second start on it says which run holds it, in one line, and leaves nothing running", async () => {
+    const data = join(work, "locked");
+    const first = await start(["--port", "0", "--data", data]);
+    const second = spawn(process.execPath, [join(build, "local", "tools", "run.js"), "--port", "0", "--data", data], { cwd: work });
+    let err = "";
+    second.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    expect(await new Promise((resolve) => second.once("exit", resolve))).toBe(1);
+    const lines = err.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(`npm run local: the data folder ${data} is in use by another run (pid ${first.child.pid}, app at ${first.url}): stop it (kill ${first.child.pid}) or pass --data <another folder>`);
+    await stop(first, "SIGINT");
+  }, 60_000);
+
+  test("killed with SIGKILL, the run leaves no Azurite behind, and the next start takes its folder over with the rows kept", async () => {
+    const data = join(work, "killed");
+    const first = await start(["--port", "0", "--data", data, "--primary", backends.primary.url, "--secondary", backends.secondary.url]);
+    expect((await call(first.url, "POST", "/api/do_failover", { reason: "before the kill" })).body).toMatchObject({ changed: true });
+    const azurite = childrenOf(first.child.pid!);
+    expect(azurite.length).toBeGreaterThan(0);
+    first.child.kill("SIGKILL");
+    expect(await gone(azurite)).toEqual([]);
+    const second = await start(["--port", "0", "--data", data]);
+    const row = await eventually("the row", async () => (await call(second.url, "GET", "/api/status")).body?.state);
+    expect(row).toMatchObject({ active_target: "secondary", failover_count: 1 });
+    await stop(second, "SIGTERM");
+  }, 90_000);
+
+  test("when the process that started it is killed (npm, here a node parent), the run stops itself and its Azurite", async () => {
+    const data = join(work, "orphaned");
+    const script = `const c = require("node:child_process").spawn(process.execPath, ${JSON.stringify([join(build, "local", "tools", "run.js"), "--port", "0", "--data", data])}, { stdio: "inherit" }); console.log("child " + c.pid);`;
+    const parent = spawn(process.execPath, ["-e", script], { cwd: work, env: { PATH: process.env.PATH ?? "", CHECK_INTERVAL_SECONDS: "1" } });
+    let output = "";
+    parent.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    const runPid = await eventually("the run's pid", async () => Number(/child (\d+)/.exec(output)?.[1]) || undefined);
+    await eventually("the run serving", async () => (/Ctrl-C stops everything/.test(output) ? true : undefined), 30_000);
+    const azurite = childrenOf(runPid);
+    expect(azurite.length).toBeGreaterThan(0);
+    parent.kill("SIGKILL");
+    expect(await gone([runPid, ...azurite])).toEqual([]);
+    expect(output).toContain("the process that started this run is gone: stopping the app and Azurite");
+  }, 60_000);
 });
+

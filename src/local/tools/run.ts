@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { httpUrlSchema } from "../../core/config";
 import { startAzurite, type AzuriteHandle } from "../services/azurite";
 import { startLocalHost, type LocalHost } from "../host/host";
@@ -9,7 +9,10 @@ import { startLocalHost, type LocalHost } from "../host/host";
  * npm run local: the app on the local host as a long-running service against your own
  * endpoints. Azurite keeps its tables in a folder on disk, so the rows survive a restart; the
  * orchestrations are started again by the watchdog at start. Ctrl-C (SIGINT) or SIGTERM stops
- * the host and Azurite and exits.
+ * the host and Azurite and exits. One run per data folder: a lock file names the run that holds
+ * it, and a second start on the folder says so in one line. Azurite ends with this process even
+ * when it is killed (see services/azurite.ts), and this process stops when the process that
+ * started it (npm) goes away.
  */
 
 interface RunOptions {
@@ -46,6 +49,61 @@ function settingsFile(path: string): Record<string, string> {
   return Object.fromEntries(Object.entries(values as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
 }
 
+const LOCK_FILE = ".run.lock";
+
+interface LockHolder {
+  readonly pid: number;
+  /** Where the run's app answers, once it does. */
+  readonly url?: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the data folder for this run: creates its lock file, or takes over one whose run is
+ * gone (killed without stopping). A folder held by a live run throws one line naming it.
+ * Answers what tells the lock where the app answers, and what releases it.
+ */
+function lockDataFolder(dir: string): { at(url: string): void; release(): void } {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, LOCK_FILE);
+  const ours = () => readLock(path)?.pid === process.pid;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      writeFileSync(path, JSON.stringify({ pid: process.pid } satisfies LockHolder), { flag: "wx" });
+      return {
+        at: (url) => ours() && writeFileSync(path, JSON.stringify({ pid: process.pid, url } satisfies LockHolder)),
+        // Only our own lock: a later run may have taken a stale one over.
+        release: () => ours() && rmSync(path, { force: true }),
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const holder = readLock(path);
+    if (holder && holder.pid !== process.pid && alive(holder.pid)) {
+      throw new Error(`the data folder ${dir} is in use by another run (pid ${holder.pid}${holder.url ? `, app at ${holder.url}` : ", starting"}): stop it (kill ${holder.pid}) or pass --data <another folder>`);
+    }
+    rmSync(path, { force: true }); // left by a run that was killed: take it over
+  }
+  throw new Error(`could not take the lock ${path}: another run keeps taking it`);
+}
+
+function readLock(path: string): LockHolder | undefined {
+  try {
+    const value = JSON.parse(readFileSync(path, "utf8")) as LockHolder;
+    return Number.isInteger(value.pid) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function say(text: string): void {
   console.log(`[local ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
@@ -71,6 +129,7 @@ async function main(argv: string[]): Promise<void> {
   env.EGRESS_ALLOW_PRIVATE ??= process.env.EGRESS_ALLOW_PRIVATE ?? "true";
 
   const dataDir = resolve(options.data);
+  const lock = lockDataFolder(dataDir);
   let azurite: AzuriteHandle | undefined;
   let host: LocalHost | undefined;
   let stopping = false;
@@ -83,17 +142,24 @@ async function main(argv: string[]): Promise<void> {
     say(`${signal}: stopping the app and Azurite`);
     await host?.stop().catch((err: unknown) => say(`the local host did not stop cleanly: ${(err as Error).message}`));
     await azurite?.stop();
+    lock.release();
     say("stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  // Started by npm (or another process) that is gone, killed without stopping us: stop as on Ctrl-C.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop("the process that started this run is gone");
+  }, 500).unref();
 
   try {
     await serve();
   } catch (err) {
     await host?.stop().catch(() => undefined);
     await azurite?.stop();
+    lock.release();
     throw err;
   }
 
@@ -103,6 +169,7 @@ async function main(argv: string[]): Promise<void> {
     // This run's storage is the Azurite just started, whatever the settings file says.
     env.AzureWebJobsStorage = azurite.connectionString;
     host = await startLocalHost({ env, port: options.port, log: (m) => say(m), metrics: true });
+    lock.at(host.url);
     // At start, not a minute later: create the default row (when endpoints are set) and start every group's loop.
     await host.runTimer("watchdog");
     const groups = host.taskHub.list();
