@@ -42,6 +42,7 @@ const HEADLINES: Record<TransitionSummary["kind"], string> = {
   switch_superseded: "Traffic switch superseded",
   switch_retried: "Traffic switch retried",
   loop_resumed: "Monitoring loop resumed",
+  loop_restarted: "Monitoring loop restarted",
 };
 
 /** The message id: stable across re-deliveries of one entry, so a receiver can drop repeats. */

@@ -80,6 +80,33 @@ export function shouldResume(runtimeStatus: string | undefined): boolean {
   return runtimeStatus === "Suspended";
 }
 
+/** How often the watchdog runs (its timer schedule, every 5 minutes). */
+export const WATCHDOG_PERIOD_SECONDS = 300;
+
+/**
+ * What the watchdog does with a loop that is alive but has stopped cycling (reported against
+ * the Durable extension: instances stuck in Running or Pending after a lost message). Overdue
+ * means its next check, as its custom status says (or its last update, before any cycle), is
+ * more than 3 intervals late. Then it is first woken (a `wake` event makes a loop whose timer
+ * was lost check at once); still overdue a watchdog period later, it is terminated and started
+ * again. Answers what to do and how late the loop is.
+ */
+export function stuckLoopAction(
+  instance: { readonly runtime_status?: string; readonly last_cycle_utc?: string; readonly next_check_utc?: string; readonly last_updated_time?: string },
+  defaultIntervalSeconds: number,
+  now: Date,
+): { action: "none" | "wake" | "restart"; overdueSeconds: number; intervalSeconds: number } {
+  const due = instance.next_check_utc ?? instance.last_updated_time;
+  if (!isLooping(instance.runtime_status) || !due) return { action: "none", overdueSeconds: 0, intervalSeconds: defaultIntervalSeconds };
+  const measured = instance.last_cycle_utc && instance.next_check_utc ? (Date.parse(instance.next_check_utc) - Date.parse(instance.last_cycle_utc)) / 1000 : NaN;
+  // Intervals are whole seconds; the custom status's two times are a cycle's start and its next due time.
+  const intervalSeconds = Number.isFinite(measured) && measured > 0 ? Math.max(1, Math.round(measured)) : defaultIntervalSeconds;
+  const overdueSeconds = Math.max(0, (now.getTime() - Date.parse(due)) / 1000);
+  const late = 3 * intervalSeconds;
+  const action = overdueSeconds <= late ? "none" : overdueSeconds <= late + WATCHDOG_PERIOD_SECONDS ? "wake" : "restart";
+  return { action, overdueSeconds: Math.round(overdueSeconds), intervalSeconds };
+}
+
 /** The loop is running its cycles: alive and not Suspended. */
 export function isLooping(runtimeStatus: string | undefined): boolean {
   return !shouldStart(runtimeStatus) && !shouldResume(runtimeStatus);

@@ -34,6 +34,7 @@ export const TRANSITION_KINDS = [
   "switch_superseded",
   "switch_retried",
   "loop_resumed",
+  "loop_restarted",
 ] as const;
 export type TransitionKind = (typeof TRANSITION_KINDS)[number];
 

@@ -2,16 +2,19 @@ import { app } from "@azure/functions";
 import * as df from "durable-functions";
 import { groupNameSchema } from "../core/config";
 import { describeError } from "../core/errors";
-import { bootstrap, pruneAudit, recordLoopResumed } from "../core/operations";
-import { ensureOrchestration, resumeIfSuspended } from "./shared/orchestrationClient";
+import { bootstrap, pruneAudit, recordLoopRestarted, recordLoopResumed } from "../core/operations";
+import { WAKE_EVENT, stuckLoopAction } from "../core/orchestrationContract";
+import { ensureOrchestration, restartLoop, resumeIfSuspended } from "./shared/orchestrationClient";
 import { runtimeDeps } from "./shared/runtimeDeps";
 
 /**
  * Every 5 minutes: make sure the default group's row exists (when its endpoints are configured)
  * and that every group's singleton orchestration is alive and running: a Suspended one is
- * resumed, with an audit entry and an error-level log line naming the group. Then the group's
- * audit retention (bounded work per run). A fresh deployment needs no manual start, and one
- * group's failure never stops the others.
+ * resumed, with an audit entry and an error-level log line naming the group; one stuck in
+ * Running or Pending (its next check more than 3 intervals late) is woken, and still stuck at
+ * the next run is terminated and started again, with an audit entry and an error-level log
+ * line. Then the group's audit retention (bounded work per run). A fresh deployment needs no
+ * manual start, and one group's failure never stops the others.
  */
 app.timer("watchdog", {
   // 5 minutes bounds how long a group's loop can stay dead; each run costs storage requests
@@ -40,6 +43,16 @@ app.timer("watchdog", {
           const since = instance.last_updated_time ? `suspended since ${instance.last_updated_time}` : "suspended";
           context.error(`watchdog found the loop of group "${group}" (${instance.instance_id}) Suspended, so no checks ran; it resumed it (${since})`);
           await recordLoopResumed(deps, group, since);
+        }
+        const stuck = stuckLoopAction(instance, deps.config.policy.check_interval_seconds, deps.clock.now());
+        const late = `its next check is ${stuck.overdueSeconds} s late, more than 3 intervals of ${stuck.intervalSeconds} s`;
+        if (stuck.action === "wake") {
+          context.warn(`watchdog found the loop of group "${group}" (${instance.instance_id}) ${instance.runtime_status} but not cycling (${late}); it sent a wake event`);
+          await client.raiseEvent(instance.instance_id, WAKE_EVENT, { reason: "watchdog: loop overdue" });
+        } else if (stuck.action === "restart") {
+          const restarted = await restartLoop(client, group, deps.config.policy.check_interval_seconds, "terminated by the watchdog: stuck, not cycling");
+          context.error(`watchdog found the loop of group "${group}" (${instance.instance_id}) still not cycling after a wake (${late}); it terminated it and ${restarted ? "started it again" : "will start it at its next run"}`);
+          await recordLoopRestarted(deps, group, late);
         }
       } catch (err) {
         context.error(`watchdog could not ensure the orchestration of group "${group}": ${describeError(err)}`);

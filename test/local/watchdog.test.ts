@@ -67,4 +67,36 @@ describe("the watchdog and a Suspended loop", () => {
     expect((await durable("suspend")).status).toBe(410);
     expect((await durable("resume")).status).toBe(410);
   });
+
+  test("a loop stuck in Running (its timer lost) is woken by the watchdog and cycles again; one that a wake does not move is, a watchdog period later, terminated and started again, with an audit entry and an error log line", async () => {
+    await api("POST", "/api/init");
+    await api("POST", "/api/start");
+    await eventually("two cycles", async () => (executions() >= 2 ? true : undefined));
+    const running = () => host.taskHub.status("failover-state")?.runtimeStatus;
+
+    // Its timer lost: Running, and nothing happens.
+    expect(host.taskHub.stall("failover-state", { events: false })).toBe("accepted");
+    const stuckAt = executions();
+    await new Promise((resolve) => setTimeout(resolve, 4500)); // more than 3 intervals of 1 s
+    expect([executions(), running()]).toEqual([stuckAt, "Running"]);
+    await host.runTimer("watchdog");
+    expect(messages.join("\n")).toMatch(/\[watchdog\] warning: watchdog found the loop of group "state" \(failover-state\) Running but not cycling \(its next check is \d+ s late, more than 3 intervals of 1 s\); it sent a wake event/);
+    await eventually("cycles again after the wake", async () => (executions() > stuckAt + 1 ? true : undefined));
+    expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 1 });
+
+    // Stuck so that even the wake is lost: woken first, then, still stuck a period later, restarted.
+    host.taskHub.stall("failover-state", { events: true });
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    await host.runTimer("watchdog");
+    expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 1 });
+    host.taskHub.stall("failover-state", { events: true, backdateSeconds: 300 });
+    await host.runTimer("watchdog");
+    expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 2 });
+    expect(messages.filter((m) => m.startsWith("[watchdog] error:")).join("\n")).toMatch(/watchdog found the loop of group "state" \(failover-state\) still not cycling after a wake \(its next check is \d+ s late, more than 3 intervals of 1 s\); it terminated it and started it again/);
+    const restarted = executions();
+    await eventually("the new loop cycling", async () => (executions() > restarted ? true : undefined));
+    const history = await api("GET", "/api/history?limit=5");
+    expect(history.body.entries[0]).toMatchObject({ kind: "loop_restarted", actor: "watchdog", reason: expect.stringContaining("a wake event did not help, so the watchdog terminated it and started it again") });
+  }, 40_000);
 });
+

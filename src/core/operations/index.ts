@@ -10,7 +10,7 @@ export { pause, resume, type ControlResponse, type PauseInput } from "./pauseRes
 export { recordCheckError } from "./recordCheckError";
 export { deliverNotifications, type DeliveryReport } from "./deliverNotifications";
 export { pruneAudit, PRUNE_MAX_CHANGES, type PruneReport } from "./pruneAudit";
-export { recordLoopResumed } from "./recordLoopResumed";
+export { recordLoopRestarted, recordLoopResumed } from "./recordLoopEvent";
 export { switchTarget, type SwitchTargetRequest, type SwitchTargetResponse } from "./switchTarget";
 export { switchCycle, type SwitchCycleResponse } from "./switchCycle";
 export { readiness, recordReadiness, type ReadinessResponse } from "./readiness";

@@ -44,6 +44,21 @@ export async function resumeIfSuspended(client: DurableClient, instance: Instanc
 }
 
 /**
+ * Replaces a loop that is stuck: terminates it, waits (at most 15 s) until the extension has
+ * ended it, and starts it again. A termination still pending after that is left to the next
+ * watchdog run, which starts the loop once it has ended.
+ */
+export async function restartLoop(client: DurableClient, group: string, intervalSeconds: number, reason: string): Promise<boolean> {
+  const instanceId = instanceIdFor(group);
+  await client.terminate(instanceId, reason);
+  for (let waited = 0; waited < 15_000; waited += 250) {
+    if (shouldStart((await instanceStatus(client, group)).runtime_status)) return (await ensureOrchestration(client, group, intervalSeconds)).started;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+/**
  * Starts the group's singleton unless it is alive; returns whether it started one. Two callers
  * (the watchdog and POST /api/start) may both find it missing: the extension then refuses the
  * second start of the now-running instance (a 500 from its HTTP API). That is success here:

@@ -53,6 +53,8 @@ export interface Instance {
   dirty: boolean;
   executions: number;
   longestHistory: number;
+  /** Made to stick (LocalTaskHub.stall): Running, but its timers are gone and, when `events`, what arrives is lost. */
+  stalled?: { readonly events: boolean };
 }
 
 export function newInstance(id: string, name: string, input: unknown, now: Date): Instance {

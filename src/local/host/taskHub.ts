@@ -101,6 +101,29 @@ export class LocalTaskHub {
     return "accepted";
   }
 
+  /**
+   * Makes a running instance stick the way instances stuck in Running were reported against the
+   * Durable extension: its timers are lost (the pending one and any it creates), so it stays
+   * Running and does nothing; an external event (a wake) gets through and ends that, unless
+   * `events`, when it is lost too. Terminate and start replace it as usual.
+   * `backdateSeconds` moves the times of its last cycle (custom status) and update back, as if
+   * it had been stuck that long already.
+   */
+  stall(instanceId: string, options: { events: boolean; backdateSeconds?: number }): "accepted" | "not_found" | "gone" {
+    const i = this.liveInstance(instanceId);
+    if (typeof i === "string") return i;
+    this.clearTimers(i);
+    i.stalled = { events: options.events };
+    const back = (options.backdateSeconds ?? 0) * 1000;
+    if (back > 0) {
+      const earlier = (v: unknown) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? new Date(Date.parse(v) - back).toISOString() : v);
+      const status = i.customStatus as Record<string, unknown> | undefined;
+      if (status && typeof status === "object") i.customStatus = { ...status, checked_at: earlier(status.checked_at), next_check_utc: earlier(status.next_check_utc) };
+      i.lastUpdatedTime = new Date(i.lastUpdatedTime.getTime() - back);
+    }
+    return "accepted";
+  }
+
   /** The instance a control call (terminate, suspend, resume) acts on, or why there is none. */
   private liveInstance(instanceId: string): Instance | "not_found" | "gone" {
     const i = this.instances.get(instanceId);
@@ -159,6 +182,10 @@ export class LocalTaskHub {
 
   private deliver(i: Instance, executionId: string, event: HistoryEvent): void {
     if (this.stopped || i.executionId !== executionId || !this.alive(i)) return; // stale: an older execution's timer or activity
+    if (i.stalled && event.EventType === EventType.EventRaised) {
+      if (i.stalled.events) return; // made to stick: lost
+      i.stalled = undefined; // a lost timer: the event gets through and the loop goes on
+    }
     if (event.EventType === EventType.TaskCompleted || event.EventType === EventType.TaskFailed) {
       const taskId = event.TaskScheduledId as number;
       if (i.completed.has(taskId)) {
@@ -272,6 +299,7 @@ export class LocalTaskHub {
   }
 
   private armTimer(i: Instance, id: number, fireAt: Date): void {
+    if (i.stalled) return; // made to stick: its timers are lost
     const lateBy = this.options.chaos ? Math.floor(this.random() * this.options.chaos.lateTimersMs) : 0;
     if (lateBy > 0) this.chaosCounters.lateTimers++;
     const executionId = i.executionId;
