@@ -55,13 +55,23 @@ function recordProbe(state: FailoverState, probe: ProbeResult): FailoverState {
 }
 
 /**
- * True when `cycle` starts at least one interval after the last counted cycle. Cycles are
- * named by their start time (ISO); a name that is not a time (tests) always counts.
+ * How early a cycle may start and still be the counted one: a durable timer that fires a few
+ * milliseconds before its due time (the extension's and the local host's alike) must not turn
+ * the check into an uncounted one followed at once by another. A tenth of the interval, at
+ * most 100 ms: a cycle a wake event started early stays uncounted.
+ */
+export function countTolerance(intervalSeconds: number): number {
+  return Math.min(100, intervalSeconds * 100);
+}
+
+/**
+ * True when `cycle` starts at least one interval (less the tolerance) after the last counted
+ * cycle. Cycles are named by their start time (ISO); a name that is not a time (tests) always counts.
  */
 export function intervalElapsed(lastCounted: string | undefined, cycle: string, intervalSeconds: number): boolean {
   const last = Date.parse(lastCounted ?? "");
   const current = Date.parse(cycle);
-  return Number.isNaN(last) || Number.isNaN(current) || current - last >= intervalSeconds * 1000;
+  return Number.isNaN(last) || Number.isNaN(current) || current - last >= intervalSeconds * 1000 - countTolerance(intervalSeconds);
 }
 
 /** When the next check that counts is due: one interval after the last counted cycle. */

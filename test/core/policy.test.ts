@@ -87,6 +87,24 @@ describe("hysteresis", () => {
     expect(evaluateCheck(state, { active: down() }, p, later(120), cycle(120))).toMatchObject({ recommendation: "failover", next: { consecutive_failures: 3 } });
   });
 
+  test("a timer that fires a few milliseconds early is still the counted check, so no second check follows at once; a tenth of the interval early (at most 100 ms) is the limit", () => {
+    const p = { ...policy, check_interval_seconds: 1, failure_threshold: 3 };
+    const at = (ms: number) => new Date(NOW.getTime() + ms);
+    let state = evaluateCheck(base(), { active: down() }, p, at(0), at(0).toISOString()).next;
+    // 999 ms after the last counted cycle: counted, the pace kept (the next is due 1 s after it).
+    const early = evaluateCheck(state, { active: down() }, p, at(999), at(999).toISOString());
+    expect(early.next).toMatchObject({ consecutive_failures: 2, last_cycle_id: at(999).toISOString() });
+    expect(nextCountedCheck(early.next, 1)).toBe(at(1999).toISOString());
+    state = early.next;
+    // 899 ms after it (more than 100 ms early): not counted.
+    expect(evaluateCheck(state, { active: down() }, p, at(1898), at(1898).toISOString()).next).toMatchObject({ consecutive_failures: 2, last_cycle_id: at(999).toISOString() });
+    // With a 30 s interval the tolerance stays 100 ms.
+    const slow = { ...p, check_interval_seconds: 30 };
+    const first = evaluateCheck(base(), { active: down() }, slow, at(0), at(0).toISOString()).next;
+    expect(evaluateCheck(first, { active: down() }, slow, at(29_900), at(29_900).toISOString()).next.consecutive_failures).toBe(2);
+    expect(evaluateCheck(first, { active: down() }, slow, at(29_899), at(29_899).toISOString()).next.consecutive_failures).toBe(1);
+  });
+
   test("N = 1 fails over at the first unhealthy check", () => {
     expect(run([false], { ...policy, failure_threshold: 1 }).recommendations).toEqual(["failover"]);
   });
