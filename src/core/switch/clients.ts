@@ -1,9 +1,8 @@
-import { AppConfigurationClient } from "@azure/app-configuration";
-import { CdnManagementClient } from "@azure/arm-cdn";
-import { DnsManagementClient } from "@azure/arm-dns";
-import { TrafficManagerManagementClient } from "@azure/arm-trafficmanager";
-import { ServiceClient } from "@azure/core-client";
-import { createPipelineRequest } from "@azure/core-rest-pipeline";
+import type { AppConfigurationClient } from "@azure/app-configuration";
+import type { CdnManagementClient } from "@azure/arm-cdn";
+import type { DnsManagementClient } from "@azure/arm-dns";
+import type { TrafficManagerManagementClient } from "@azure/arm-trafficmanager";
+import type { ServiceClient } from "@azure/core-client";
 import type { TokenCredential } from "@azure/identity";
 import { rootCertificates } from "node:tls";
 import { egressHttpsAgent, type EgressFetch, type EgressPolicy } from "../egress";
@@ -20,7 +19,20 @@ import { StepError, classifyStatus, parseRetryAfter } from "./stepErrors";
  * of the configured cloud or of APP_CONFIGURATION_ALLOWED_HOSTS.
  * The SDKs' own retries are off: a failed call fails the step, and the switch retries from the
  * row on its next cycle, honouring Retry-After, so an activity never sleeps inside an SDK.
+ * Each SDK is loaded when its first client is made, not when the app starts: a function that
+ * never switches traffic (most of them, on every cold start) never loads one.
  */
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+const sdk = {
+  trafficManager: () => (require("@azure/arm-trafficmanager") as typeof import("@azure/arm-trafficmanager")).TrafficManagerManagementClient,
+  dns: () => (require("@azure/arm-dns") as typeof import("@azure/arm-dns")).DnsManagementClient,
+  cdn: () => (require("@azure/arm-cdn") as typeof import("@azure/arm-cdn")).CdnManagementClient,
+  appConfiguration: () => (require("@azure/app-configuration") as typeof import("@azure/app-configuration")).AppConfigurationClient,
+  serviceClient: () => (require("@azure/core-client") as typeof import("@azure/core-client")).ServiceClient,
+  pipelineRequest: () => (require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline")).createPipelineRequest,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface SwitchClients {
   readonly settings: ControlPlaneSettings;
@@ -44,21 +56,21 @@ export function createSwitchClients(credential: TokenCredential, settings: Contr
     if (!cache.has(key)) cache.set(key, make());
     return cache.get(key) as T;
   }
-  const armClient = () => cached("arm", () => new ServiceClient({ ...arm, credential }));
+  const armClient = () => cached<ServiceClient>("arm", () => new (sdk.serviceClient())({ ...arm, credential }));
   return {
     settings,
     fetch,
-    trafficManager: (sub) => cached(`tm:${sub}`, () => new TrafficManagerManagementClient(credential, sub, arm)),
-    dns: (sub) => cached(`dns:${sub}`, () => new DnsManagementClient(credential, sub, arm)),
-    cdn: (sub) => cached(`cdn:${sub}`, () => new CdnManagementClient(credential, sub, arm)),
+    trafficManager: (sub) => cached<TrafficManagerManagementClient>(`tm:${sub}`, () => new (sdk.trafficManager())(credential, sub, arm)),
+    dns: (sub) => cached<DnsManagementClient>(`dns:${sub}`, () => new (sdk.dns())(credential, sub, arm)),
+    cdn: (sub) => cached<CdnManagementClient>(`cdn:${sub}`, () => new (sdk.cdn())(credential, sub, arm)),
     appConfiguration: (endpoint) => {
       const refusal = appConfigurationRefusal(endpoint, settings.appConfigurationHosts);
       if (refusal) throw new StepError("refused", `app_configuration endpoint ${endpoint.slice(0, 200)}: ${refusal}`);
-      return cached(`ac:${endpoint}`, () => new AppConfigurationClient(endpoint, credential, { ...common, ...(settings.appConfigurationAudience ? { audience: settings.appConfigurationAudience } : {}) }));
+      return cached<AppConfigurationClient>(`ac:${endpoint}`, () => new (sdk.appConfiguration())(endpoint, credential, { ...common, ...(settings.appConfigurationAudience ? { audience: settings.appConfigurationAudience } : {}) }));
     },
     async armGet(pathAndQuery, abortSignal) {
       const url = `${settings.armEndpoint}${pathAndQuery}`;
-      const response = await armClient().sendRequest(createPipelineRequest({ url, method: "GET", abortSignal }));
+      const response = await armClient().sendRequest(sdk.pipelineRequest()({ url, method: "GET", abortSignal }));
       const text = response.bodyAsText ?? "";
       if (response.status >= 200 && response.status < 300) return text ? (JSON.parse(text) as unknown) : undefined;
       let code: string | undefined;
