@@ -14,6 +14,7 @@ export type FailoverErrorCode =
   | "state_not_found"
   | "malformed_state"
   | "conflict"
+  | "precondition_failed"
   | "storage_unavailable";
 
 export class FailoverError extends Error {

@@ -43,6 +43,7 @@ const HEADLINES: Record<TransitionSummary["kind"], string> = {
   switch_retried: "Traffic switch retried",
   loop_resumed: "Monitoring loop resumed",
   loop_restarted: "Monitoring loop restarted",
+  plan_changed: "Switch plan changed",
 };
 
 /** The message id: stable across re-deliveries of one entry, so a receiver can drop repeats. */

@@ -35,6 +35,7 @@ export const TRANSITION_KINDS = [
   "switch_retried",
   "loop_resumed",
   "loop_restarted",
+  "plan_changed",
 ] as const;
 export type TransitionKind = (typeof TRANSITION_KINDS)[number];
 

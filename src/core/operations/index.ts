@@ -15,3 +15,4 @@ export { switchTarget, type SwitchTargetRequest, type SwitchTargetResponse } fro
 export { switchCycle, type SwitchCycleResponse } from "./switchCycle";
 export { readiness, recordReadiness, type ReadinessResponse } from "./readiness";
 export { retrySwitch, type RetrySwitchResponse } from "./retrySwitch";
+export { getPlan, planFromRequest, removePlan, setPlan, type PlanResponse } from "./plan";

@@ -39,7 +39,7 @@ export async function readiness(deps: FailoverDeps, group: string): Promise<Read
  * switch calls' deadline, the whole check within one cycle budget (the loop passes its cycle's
  * session; a reader gets a session of its own that refuses any write).
  */
-async function planReadiness(deps: FailoverDeps, group: string, plan: SwitchPlan, session?: SwitchSession): Promise<ReadinessResponse> {
+export async function planReadiness(deps: FailoverDeps, group: string, plan: SwitchPlan, session?: SwitchSession): Promise<ReadinessResponse> {
   const checked_at = deps.clock.now().toISOString();
   const own = session ?? new SwitchSession({ callTimeoutMs: deps.config.controlPlane.callTimeoutMs, budgetMs: deps.config.controlPlane.cycleBudgetMs });
   try {

@@ -18,6 +18,7 @@ const STATUS_BY_CODE: Record<FailoverErrorCode, number> = {
   too_large: 413,
   state_not_found: 404,
   conflict: 409,
+  precondition_failed: 412,
   malformed_state: 500,
   invalid_config: 500,
   storage_unavailable: 503,
