@@ -1,5 +1,5 @@
 import { redact } from "./redact";
-import { FailoverError, describeError } from "./errors";
+import { describeError } from "./errors";
 import type { FailbackMode, Policy } from "./knobs";
 import { isLooping } from "./orchestrationContract";
 import { effectivePolicy, type FailoverState, type Target } from "./state";
@@ -54,8 +54,21 @@ export interface LoopLiveness {
 }
 
 
+/**
+ * How urgently a group needs an operator, most urgent first: its row cannot be read; nothing is
+ * watching it (the loop is not running or stale); both sides are down, or a failover was
+ * blocked for that; the active side is down; a traffic switch failed or waits for a human; the
+ * world drifted from the row; it is paused while its active side is down; its standby is down
+ * (nowhere to go); it runs on the secondary; all is well.
+ */
+export const SEVERITIES = ["unreadable", "not_watched", "both_down", "active_down", "switch_problem", "drift", "paused_active_down", "standby_down", "on_secondary", "ok"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
 export interface GroupOverview {
   readonly group: string;
+  /** How urgently it needs an operator (see SEVERITIES), with the reason in words. */
+  readonly severity: Severity;
+  readonly severity_reason: string;
   /** Set when the row cannot be read as state (malformed); the other fields are then absent. */
   readonly error?: { readonly code: string; readonly message: string };
   readonly active_target?: Target;
@@ -129,6 +142,24 @@ function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
 }
 
 
+/** The most urgent thing about a group, from what its overview shows. */
+export function severityOf(o: Omit<GroupOverview, "severity" | "severity_reason">): { severity: Severity; severity_reason: string } {
+  if (o.error) return { severity: "unreadable", severity_reason: `its row cannot be read: ${o.error.message}` };
+  if (o.loop.stale) return { severity: "not_watched", severity_reason: `nothing is checking it: loop ${o.loop.runtime_status}${o.loop.last_cycle_age_seconds !== undefined ? `, last cycle ${o.loop.last_cycle_age_seconds} s ago` : ""}` };
+  const active = o.endpoints?.find((e) => e.active);
+  const standby = o.endpoints?.find((e) => !e.active);
+  const activeDown = active?.healthy === false;
+  if (o.last_status === "FAILOVER_BLOCKED" || (activeDown && standby?.healthy === false)) return { severity: "both_down", severity_reason: `both sides are down${o.last_status === "FAILOVER_BLOCKED" ? ": the failover was blocked, the standby is unhealthy too" : ""}` };
+  if (activeDown && !o.pause) return { severity: "active_down", severity_reason: `the active side (${active!.target}) is down${active!.streak?.threshold ? ` (${active!.streak.count} of ${active!.streak.threshold} failed checks)` : ""}` };
+  const traffic = o.traffic?.state;
+  if (traffic === "failed" || traffic === "held" || traffic === "compensating" || traffic === "compensated") return { severity: "switch_problem", severity_reason: o.traffic!.summary };
+  if (o.drift) return { severity: "drift", severity_reason: o.drift.summary };
+  if (activeDown) return { severity: "paused_active_down", severity_reason: `paused while the active side (${active!.target}) is down: no automatic failover` };
+  if (standby?.healthy === false) return { severity: "standby_down", severity_reason: `the standby (${standby.target}) is down: a failover would have nowhere to go` };
+  if (o.active_target === "secondary") return { severity: "on_secondary", severity_reason: "running on the secondary" };
+  return { severity: "ok", severity_reason: "ok" };
+}
+
 /** One group's overview from its parsed row; `hasPlan` as for trafficView. */
 export function groupOverview(group: string, state: FailoverState, policy: Policy, loop: LoopStatus, now: Date, hasPlan?: boolean): GroupOverview {
   const drift = driftView(state);
@@ -136,7 +167,7 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
   const lockUntil = state.lock_until_utc ? Date.parse(state.lock_until_utc) : undefined;
   const pausedNow = state.paused && (!state.paused_until_utc || Date.parse(state.paused_until_utc) > now.getTime());
   const pausedBy = [...state.recent_transitions].reverse().find((t) => t.kind === "pause");
-  return {
+  return withSeverity({
     group,
     active_target: state.active_target,
     last_status: state.last_status,
@@ -168,11 +199,15 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
     ...(drift ? { drift } : {}),
     ...(readiness ? { readiness } : {}),
     loop: loopLiveness(loop, policy.check_interval_seconds, now),
-  };
+  });
+}
+
+function withSeverity(o: Omit<GroupOverview, "severity" | "severity_reason">): GroupOverview {
+  return { ...o, ...severityOf(o) };
 }
 
 /**
- * Every group's overview, by reading only: one list query, one read per row, one status
+ * Every group's overview, by reading only: one partition query for every row, one status
  * request per orchestration. A malformed row is shown as that group's error; a storage
  * failure fails the whole read (the caller answers 503). `hasPlan` says from a group's raw row
  * whether it has a switch plan.
@@ -184,18 +219,12 @@ export async function readOverviews(
   now: () => Date,
   hasPlan?: (group: string, raw: Readonly<Record<string, unknown>>) => boolean,
 ): Promise<GroupOverview[]> {
-  const groups = (await store.listGroups()).sort();
+  const rows = (await store.loadAll()).sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
   return Promise.all(
-    groups.map(async (group) => {
-      const loopPromise = loopOf(group).catch((err: unknown): LoopStatus => ({ error: `orchestration status unavailable: ${describeError(err)}` }));
-      try {
-        const loaded = await store.load(group);
-        const policy = effectivePolicy(defaults, loaded.overrides);
-        return groupOverview(group, loaded.state, policy, await loopPromise, now(), hasPlan?.(group, loaded.raw));
-      } catch (err) {
-        if (!(err instanceof FailoverError) || err.code === "storage_unavailable") throw err;
-        return { group, error: { code: err.code, message: err.message }, loop: loopLiveness(await loopPromise, defaults.check_interval_seconds, now()) };
-      }
+    rows.map(async ({ group, loaded, error }) => {
+      const loop = await loopOf(group).catch((err: unknown): LoopStatus => ({ error: `orchestration status unavailable: ${describeError(err)}` }));
+      if (!loaded) return withSeverity({ group, error: { code: error!.code, message: error!.message }, loop: loopLiveness(loop, defaults.check_interval_seconds, now()) });
+      return groupOverview(group, loaded.state, effectivePolicy(defaults, loaded.overrides), loop, now(), hasPlan?.(group, loaded.raw));
     }),
   );
 }

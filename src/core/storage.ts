@@ -143,6 +143,30 @@ export class StateStore {
     }
   }
 
+  /**
+   * Every group's row in one partition query (pages of 1,000), each parsed, or the error that
+   * names what is wrong with it: what the overview reads, instead of one read per group.
+   */
+  async loadAll(): Promise<Array<{ group: string; loaded?: LoadedState; error?: FailoverError }>> {
+    const out: Array<{ group: string; loaded?: LoadedState; error?: FailoverError }> = [];
+    try {
+      for await (const raw of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${PARTITION_KEY}` } })) {
+        const group = String(raw.rowKey);
+        if (group.startsWith(REGISTRY_PREFIX)) continue;
+        try {
+          out.push({ group, loaded: { group, etag: String(raw.etag), raw, ...parseRow(group, raw) } });
+        } catch (err) {
+          if (!(err instanceof FailoverError)) throw err;
+          out.push({ group, error: err });
+        }
+      }
+    } catch (err) {
+      if (statusCodeOf(err) === 404) return [];
+      throw storageError("listing groups", this.table, err);
+    }
+    return out;
+  }
+
   /** Every group's name (the partition's rows, without the registry's own entities). */
   async listGroups(): Promise<string[]> {
     return (await this.listPartition()).filter((key) => !key.startsWith(REGISTRY_PREFIX));

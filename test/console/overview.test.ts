@@ -68,6 +68,28 @@ describe("group overview (pure)", () => {
   });
 });
 
+describe("how urgently a group needs an operator (pure): one severity, in the order the console sorts by", () => {
+  const sev = (fields: Partial<FailoverState>, loop: Parameters<typeof groupOverview>[3] = running) => {
+    const o = groupOverview("g", state(fields), policy, loop, now);
+    return [o.severity, o.severity_reason];
+  };
+
+  test("each state has its severity and a reason in words; colours and counts follow it", () => {
+    expect(sev({})).toEqual(["ok", "ok"]);
+    expect(sev({}, { runtime_status: "Failed" })).toEqual(["not_watched", "nothing is checking it: loop Failed"]);
+    expect(sev({ last_status: "FAILOVER_BLOCKED", primary_healthy: false })).toEqual(["both_down", "both sides are down: the failover was blocked, the standby is unhealthy too"]);
+    expect(sev({ primary_healthy: false, secondary_healthy: false })[0]).toBe("both_down");
+    expect(sev({ primary_healthy: false, consecutive_failures: 2 })).toEqual(["active_down", "the active side (primary) is down (2 of 3 failed checks)"]);
+    expect(sev({ active_target: "secondary", switch_state: "held", switch_target: "secondary", switch_plan_generation: "g", switch_error_class: "locked", switch_error: "locked" })[0]).toBe("switch_problem");
+    expect(sev({ switch_state: "verified", switch_target: "primary", switch_drift: "step 0: reads both" })[0]).toBe("drift");
+    expect(sev({ primary_healthy: false, paused: true })).toEqual(["paused_active_down", "paused while the active side (primary) is down: no automatic failover"]);
+    expect(sev({ secondary_healthy: false })).toEqual(["standby_down", "the standby (secondary) is down: a failover would have nowhere to go"]);
+    expect(sev({ active_target: "secondary", secondary_healthy: true })).toEqual(["on_secondary", "running on the secondary"]);
+    // A blocked failover outranks everything but a loop nobody runs.
+    expect(sev({ last_status: "FAILOVER_BLOCKED", primary_healthy: false }, { runtime_status: "Terminated" })[0]).toBe("not_watched");
+  });
+});
+
 describe("traffic at the active target (pure, from the row's switch saga)", () => {
   const steps = JSON.stringify([
     { step: 1, kind: "traffic_manager", status: "changed", writes: 2, ms: 40, detail: "secondary enabled, primary disabled (2 writes)" },
