@@ -23,10 +23,14 @@ const HTML = `<!doctype html>
 <body>
 <header><h1>Failover console</h1><span class="summary" id="summary">reading…</span><span class="refreshed" id="refreshed"></span></header>
 <div id="banner" role="alert"></div>
-<main id="groups" aria-live="polite"></main>
+<div class="toolbar"><input id="filter" type="search" placeholder="filter groups" aria-label="filter groups"><label><input id="problems" type="checkbox"> problems only</label><span id="shown" class="meta"></span></div>
+<main id="groups" aria-live="polite">
+<table class="groups"><thead><tr><th>severity</th><th>group</th><th>active · traffic</th><th>active health</th><th>standby</th><th>last switch</th><th>cooldown</th><th>pause</th><th>loop</th><th>why</th></tr></thead><tbody id="rows"></tbody></table>
+</main>
 <dialog id="confirm">
   <form method="dialog">
     <h2 id="confirm-title"></h2>
+    <p id="confirm-warning" class="warning"></p>
     <div id="confirm-expiry-row"><label for="confirm-minutes">Pause for (minutes, 0 = until resumed)</label><input id="confirm-minutes" type="number" min="0" max="10080" value="60"></div>
     <label for="confirm-reason">Reason (recorded in the audit history)</label>
     <input id="confirm-reason" type="text" maxlength="500" required>

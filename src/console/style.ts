@@ -3,17 +3,35 @@ export const CONSOLE_STYLE = `
 :root { color-scheme: light; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --info: #0969da; --muted: #57606a; --line: #d0d7de; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #f6f8fa; color: #1f2328; }
-header { display: flex; gap: 16px; align-items: baseline; padding: 12px 20px; background: #1f2328; color: #fff; }
+header { min-width: 100%; display: flex; gap: 16px; align-items: baseline; padding: 12px 20px; background: #1f2328; color: #fff; }
 header h1 { font-size: 18px; margin: 0; }
 header .summary { font-weight: 600; }
 header .refreshed { margin-left: auto; color: #c9d1d9; font-size: 13px; }
 #banner { display: none; padding: 10px 20px; font-weight: 600; color: #fff; background: var(--bad); }
 #banner.show { display: block; }
-main { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; padding: 16px 20px; }
+main { padding: 0 20px 16px; }
+.toolbar { display: flex; gap: 14px; align-items: center; padding: 8px 20px; font-size: 14px; }
+.toolbar input[type=search] { font: inherit; padding: 3px 6px; width: 220px; }
+table.groups { background: #fff; border: 1px solid var(--line); font-size: 13px; margin: 0; }
+table.groups td { padding: 3px 6px; white-space: nowrap; }
+table.groups td.reason, table.groups td[data-field=where] { white-space: normal; color: var(--muted); max-width: 360px; }
+table.groups td[data-field=where] { color: inherit; }
+tr.group { cursor: pointer; border-left: 6px solid var(--ok); }
+tr.group:hover, tr.group.open { background: #f6f8fa; }
+tr.group.sev-bad { border-left-color: var(--bad); background: #fff5f5; }
+tr.group.sev-warn { border-left-color: var(--warn); background: #fffbeb; }
+tr.group.sev-info { border-left-color: var(--info); }
+tr.group.dim, .card.dim { opacity: .55; }
+.name { font-weight: 700; }
+.badge { font-size: 11px; font-weight: 800; padding: 1px 6px; border-radius: 3px; color: #fff; background: var(--ok); }
+.badge.bad { background: var(--bad); } .badge.warn { background: var(--warn); } .badge.info { background: var(--info); }
+tr.detail > td { padding: 8px 6px 14px 20px; background: #f6f8fa; }
 .card { background: #fff; border: 1px solid var(--line); border-left: 8px solid var(--ok); border-radius: 6px; padding: 14px 16px; }
-.card.failed-over { border-left-color: var(--warn); }
-.card.alarm { border-left-color: var(--bad); }
-.card.dim { opacity: .55; }
+.card.sev-warn { border-left-color: var(--warn); }
+.card.sev-bad { border-left-color: var(--bad); }
+.card.sev-info { border-left-color: var(--info); }
+.plan ol { margin: 2px 0 6px; padding-left: 20px; font-size: 13px; font-family: ui-monospace, monospace; }
+dialog .warning { color: var(--bad); font-weight: 700; margin: 4px 0; }
 .top { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
 .top h2 { margin: 0; font-size: 20px; }
 .active { font-size: 22px; font-weight: 800; padding: 2px 10px; border-radius: 4px; color: #fff; background: var(--ok); }

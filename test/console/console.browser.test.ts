@@ -96,7 +96,7 @@ describe("operator console in Chromium", () => {
   const writes = () => requests.filter((r) => r.method() !== "GET");
 
   test("shows each group's active target and health, and only reads while viewing", async () => {
-    await page.goto(`${host.url}/api/console?refresh=0.5&code=test-key`);
+    await page.goto(`${host.url}/api/console?refresh=0.5&code=test-key&open=state,payments`);
     await card("state").locator('[data-field="active"]').getByText("ACTIVE: PRIMARY").waitFor();
     await card("payments").locator('[data-field="active"]').getByText("ACTIVE: PRIMARY").waitFor();
     await card("state").locator('tr[data-target="primary"] td.healthy').waitFor();
@@ -217,7 +217,7 @@ describe("operator console in Chromium: a viewer who may only read", () => {
 
   test("a reader sees the actions disabled with the reason, and the page sends nothing", async () => {
     await page.setExtraHTTPHeaders(principal(["reader"]));
-    await page.goto(`${host.url}/api/console?refresh=0.5`);
+    await page.goto(`${host.url}/api/console?refresh=0.5&open=state`);
     const reason = card().locator('[data-field="read-only"]');
     await reason.waitFor();
     expect(await reason.innerText()).toBe("Read only: viewer@contoso.example lacks the operator app role (has reader)");
