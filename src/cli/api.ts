@@ -39,6 +39,8 @@ function unreachable(err: unknown, base: string, timeoutMs: number): { code: str
   return { code: "unreachable", text: String(cause?.message ?? cause?.code ?? e.message) };
 }
 
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
+
 export interface ApiAnswer {
   readonly status: number;
   readonly body: any;
@@ -74,9 +76,9 @@ export class ApiClient {
     private readonly token?: string,
   ) {}
 
-  async request(method: "GET" | "POST", path: string, body?: unknown): Promise<ApiAnswer> {
+  async request(method: Method, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiAnswer> {
     const url = `${this.base}/${path}`;
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept: "application/json", ...extraHeaders };
     if (this.key) headers["x-functions-key"] = this.key;
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -104,8 +106,8 @@ export class ApiClient {
   }
 
   /** Like request, but an HTTP error status becomes a CliError naming the app's error and message. */
-  async expectOk(method: "GET" | "POST", path: string, body?: unknown): Promise<any> {
-    const answer = await this.request(method, path, body);
+  async expectOk(method: Method, path: string, body?: unknown, headers?: Record<string, string>): Promise<any> {
+    const answer = await this.request(method, path, body, headers);
     if (answer.status >= 400) {
       const b = answer.body as { error?: string; message?: string } | undefined;
       // Function keys are per function: a key that reads may be refused by the control routes.
@@ -115,7 +117,7 @@ export class ApiClient {
             ? " (the app wants an Entra ID token and refused this one: expired, or for another audience? --token or FAILOVER_TOKEN)"
             : " (the app has Entra ID on and wants a bearer token: --token or FAILOVER_TOKEN)"
           : answer.status === 401 || answer.status === 403
-          ? method === "POST"
+          ? method !== "GET"
             ? " (this key may only read, or it is wrong: control routes need a key of their functions; --key or FAILOVER_KEY)"
             : " (is the function key right? --key or FAILOVER_KEY)"
           : "";

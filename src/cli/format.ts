@@ -75,3 +75,19 @@ export function historyTable(entries: readonly HistoryEntryView[]): string {
   const ledgers = entries.filter((e) => e.writes && e.writes.length > 0).map((e) => [`writes of ${e.kind} at ${e.at}${e.writes_omitted ? ` (${e.writes_omitted} older not kept)` : ""}:`, ...e.writes!.map((w) => `  ${w.at}  ${w.method} ${w.resource}  ${w.change}  ${w.result}  ${w.ms} ms  intent ${w.intent}`)].join("\n"));
   return [text, ...ledgers].join("\n\n");
 }
+
+interface PlanAnswerView {
+  readonly group: string;
+  readonly source: string;
+  readonly etag: string;
+  readonly plan: { readonly generation: string; readonly on_failure?: string; readonly steps: ReadonlyArray<Record<string, unknown> & { readonly kind: string }> } | null;
+  readonly readiness?: { readonly ready: boolean; readonly problems: readonly string[] };
+}
+
+/** A switch plan answer: where it comes from, each step, its readiness, and the ETag to send back. */
+export function planText(answer: PlanAnswerView): string {
+  if (!answer.plan) return `group ${answer.group}: no switch plan (a switch moves the row only) · etag ${answer.etag}`;
+  const steps = answer.plan.steps.map((s, i) => `  step ${i} ${s.kind} ${JSON.stringify(Object.fromEntries(Object.entries(s).filter(([k]) => k !== "kind")))}`);
+  const readiness = answer.readiness ? (answer.readiness.ready ? "READY" : `NOT READY: ${answer.readiness.problems.join("; ")}`) : "readiness not checked yet";
+  return [`group ${answer.group}: plan ${answer.plan.generation} from ${answer.source} (on failure: ${answer.plan.on_failure ?? "hold"}) · ${readiness} · etag ${answer.etag}`, ...steps].join("\n");
+}

@@ -2,7 +2,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { GroupOverview } from "../core/overview";
 import { ApiClient, CliError, apiBase, bearerToken } from "./api";
-import { groupsTable, historyTable } from "./format";
+import { readFileSync } from "node:fs";
+import { groupsTable, historyTable, planText } from "./format";
 
 /**
  * failover: the operator's command line for the app's HTTP API. Exit codes: 0 done (or
@@ -199,6 +200,52 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption("--reason <text>", "why (recorded in the audit history)")
     .action(async (o: { group?: string; force: boolean; reason: string }) => {
       outcome("failback", await client().expectOk("POST", `failback${groupQuery(o.group)}`, { reason: o.reason, ...(o.force ? { force: true } : {}) }));
+    });
+
+  const plan = program.command("plan").description("a group's switch plan: show it, set it from a file, check its readiness, remove it");
+  plan
+    .command("show")
+    .description("the plan as it runs (steps, where it comes from, its last readiness) and the row's ETag")
+    .option("-g, --group <name>", "the group")
+    .action(async (o: { group?: string }) => {
+      const answer = await client().expectOk("GET", `plan${groupQuery(o.group)}`);
+      print(answer, planText(answer));
+    });
+  plan
+    .command("set")
+    .description("set the plan from a JSON file: validated, its readiness checked and shown; --if-match refuses it when the row changed since plan show")
+    .option("-g, --group <name>", "the group")
+    .requiredOption("--file <path>", "the plan, JSON ({ \"steps\": [...] })")
+    .option("--if-match <etag>", "the ETag plan show printed")
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action(async (o: { group?: string; file: string; ifMatch?: string; reason: string }) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(readFileSync(o.file, "utf8"));
+      } catch (err) {
+        throw new CliError(`--file ${o.file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not JSON (${(err as Error).message})`}`);
+      }
+      const answer = await client().expectOk("PUT", `plan${groupQuery(o.group)}`, { plan: body, reason: o.reason }, o.ifMatch ? { "if-match": o.ifMatch } : {});
+      print(answer, `plan ${answer.changed ? "set" : "unchanged"}: ${planText(answer)}`);
+    });
+  plan
+    .command("check")
+    .description("can every step run now (resources, roles, TTLs)? Reads only")
+    .option("-g, --group <name>", "the group")
+    .action(async (o: { group?: string }) => {
+      const answer = await client().expectOk("GET", `readiness${groupQuery(o.group)}`);
+      if (answer.plan !== "none" && !answer.ready) code = 2;
+      print(answer, answer.plan === "none" ? "no switch plan" : answer.ready ? `READY (plan ${answer.plan})` : `NOT READY (plan ${answer.plan}):\n${answer.problems.map((p: string) => `  - ${p}`).join("\n")}`);
+    });
+  plan
+    .command("remove")
+    .description("remove the row's plan (the default group falls back to SWITCH_PLAN)")
+    .option("-g, --group <name>", "the group")
+    .option("--if-match <etag>", "the ETag plan show printed")
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action(async (o: { group?: string; ifMatch?: string; reason: string }) => {
+      const answer = await client().expectOk("DELETE", `plan${groupQuery(o.group)}`, { reason: o.reason }, o.ifMatch ? { "if-match": o.ifMatch } : {});
+      print(answer, `plan ${answer.changed ? "removed" : "was not on the row"}: ${planText(answer)}`);
     });
 
   program
