@@ -136,7 +136,7 @@ var logAlerts = [
     query: loopStoppedQuery
     windowSize: 'P1D'
     evaluationFrequency: 'PT5M'
-    description: 'A failover group completed no cycle for more than 3 x its check interval (plus the 60 s metric export period): nothing is watching its endpoints, so no failover will happen. First: open GET /api/status?group=<group> and the Durable status URL; if the orchestration is Failed, Terminated or missing, POST /api/start?group=<group> (the watchdog timer should have restarted it within a minute: if it did not, the function app itself is down or stopped; check the app in the portal and its last deployment).'
+    description: 'A failover group completed no cycle for more than 3 x its check interval (plus the 60 s metric export period): nothing is watching its endpoints, so no failover will happen. First: open GET /api/status?group=<group> and the Durable status URL; if the orchestration is Failed, Terminated or missing, POST /api/start?group=<group> (the watchdog timer, which runs every 5 minutes, should have restarted it within 5 minutes: if it did not, the function app itself is down or stopped; check the app in the portal and its last deployment).'
     measure: ''
     threshold: 0
   }

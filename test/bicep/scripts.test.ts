@@ -1,5 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, type Dirent } from "node:fs";
 import path from "node:path";
+import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
+import { currentDeployment } from "../../src/local/tools/cost/costCount";
 import { ROOT, makeTempDir, run } from "./arm";
 
 /**
@@ -146,6 +148,11 @@ describe("scripts/deploy", () => {
     expect(r.stdout).toContain("https://func-test.azurewebsites.net/api/status?group=state");
     expect(r.stdout).toContain("az functionapp keys list -g rg-test -n func-test --query functionKeys.default -o tsv");
     expect(r.stdout).toContain("az group delete --name rg-test");
+    // The watchdog's real period, from its timer's schedule.
+    installFunctionsCore();
+    require("../../src/functions/watchdog");
+    const minutes = currentDeployment(String(triggerOf(registeredFunctions().get("watchdog")!).schedule)).watchdogEveryMinutes;
+    expect(r.stdout).toContain(`The watchdog timer starts the orchestration within ${minutes} minutes (it runs every ${minutes} minutes).`);
   });
 });
 
