@@ -4,7 +4,8 @@
 //
 // Creates a user-assigned identity, a keyless storage account (state table, history table,
 // deployment container), Log Analytics + Application Insights (local auth off), a Flex
-// Consumption function app running as the identity, and the identity's role assignments:
+// Consumption function app running as the identity, optionally a Durable Task Scheduler as the
+// Durable backend (durableBackend), and the identity's role assignments:
 // data-plane roles on storage and telemetry, and, for each switch target given (a Traffic
 // Manager profile, a Front Door profile, a DNS zone or record set, an App Configuration store,
 // in any resource group or subscription), the one role its switch step needs on that resource.
@@ -37,7 +38,14 @@ param tags { *: string } = {}
 ])
 param nodeVersion string = '22'
 
-@description('Always-ready instances for the Durable Functions group (1: durable timers fire on time on Flex Consumption, billed as baseline memory around the clock; 0: scale to zero, timers may fire late). See README, Idle cost.')
+@description('Where the Durable extension keeps its task hub: azureStorage (queues, tables and blobs in the storage account) or durableTaskScheduler (a Durable Task Scheduler on the Consumption SKU, billed per action). See docs/notes/deploy-backend.md and docs/cost.md.')
+@allowed([
+  'azureStorage'
+  'durableTaskScheduler'
+])
+param durableBackend string = 'azureStorage'
+
+@description('Always-ready instances for the Durable Functions group (1: durable timers fire on time on Flex Consumption, billed as baseline memory around the clock; 0: scale to zero, timers may fire late). See docs/cost.md.')
 @minValue(0)
 @maxValue(1)
 param durableAlwaysReadyInstances int = 1
@@ -292,6 +300,7 @@ var names = {
   applicationInsights: 'appi-${resourceToken}'
   plan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
+  scheduler: 'dts-${resourceToken}'
   deploymentContainer: 'app-package-${resourceToken}'
   actionGroup: 'ag-${resourceToken}'
   alertPrefix: 'alert-${resourceToken}'
@@ -433,6 +442,22 @@ module switchRoles 'modules/switchRoles.bicep' = {
   ]
 }
 
+// The Durable Task Scheduler backend: the scheduler, its task hub and the identity's role on it.
+module scheduler 'modules/scheduler.bicep' = if (durableBackend == 'durableTaskScheduler') {
+  name: 'scheduler'
+  params: {
+    name: names.scheduler
+    location: location
+    tags: allTags
+    taskHubName: taskHubName
+    identityName: names.identity
+  }
+  // The identity's name is a deploy-time constant, so the order is explicit.
+  dependsOn: [
+    identity
+  ]
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -449,6 +474,9 @@ module functionApp 'modules/functionapp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     durableAlwaysReadyInstances: durableAlwaysReadyInstances
     taskHubName: taskHubName
+    durableBackend: durableBackend
+    // The app starts only once the scheduler, its task hub and the identity's role on it exist.
+    schedulerEndpoint: durableBackend == 'durableTaskScheduler' ? scheduler!.outputs.endpoint : ''
     failover: failover
     notifyWebhookUrl: notifyWebhookUrl
     notifyWebhookSecret: notifyWebhookSecret
@@ -518,3 +546,9 @@ output identityPrincipalId string = identity.outputs.principalId
 
 @description('Durable Functions task hub name.')
 output taskHubName string = taskHubName
+
+@description('The Durable backend: azureStorage or durableTaskScheduler.')
+output durableBackend string = durableBackend
+
+@description('Endpoint of the Durable Task Scheduler, or empty on Azure Storage.')
+output schedulerEndpoint string = durableBackend == 'durableTaskScheduler' ? scheduler!.outputs.endpoint : ''

@@ -243,7 +243,7 @@ resource storageErrors 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   location: 'global'
   tags: tags
   properties: {
-    description: 'The storage account that holds the state rows, the task hub and the app package failed more than the set number of transactions in 5 minutes (server, timeout, throttling, network, authentication or authorization errors). The loop records CHECK_ERROR and retries, but failovers cannot be written while it lasts. First: check Azure status for Storage in the region, then the app identity\'s storage role assignments (AuthorizationError), then the storage account\'s Insights for throttling.'
+    description: 'The storage account that holds the state rows, the app package and (on the Azure Storage backend) the task hub failed more than the set number of transactions in 5 minutes (server, timeout, throttling, network, authentication or authorization errors). The loop records CHECK_ERROR and retries, but failovers cannot be written while it lasts. First: check Azure status for Storage in the region, then the app identity\'s storage role assignments (AuthorizationError), then the storage account\'s Insights for throttling.'
     severity: 2
     enabled: true
     scopes: [

@@ -52,6 +52,10 @@ const PLATFORM_SETTINGS = [
   "APPLICATIONINSIGHTS_CONNECTION_STRING",
   "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
   "TASK_HUB_NAME",
+  // The Durable backend (test/bicep/durableBackend.test.ts).
+  "AzureFunctionsJobHost__extensions__durableTask__storageProvider__type",
+  "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionName",
+  "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
 ];
 
 /** Settings Flex Consumption rejects, or that would carry a key. */
