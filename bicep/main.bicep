@@ -63,10 +63,10 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('Durable Functions task hub name (TASK_HUB_NAME, read by host.json): 3-45 letters and digits, starting with a letter.')
+@description('Durable Functions task hub name (TASK_HUB_NAME, read by host.json): 3-45 letters and digits, starting with a letter. An Azure Storage task hub keeps the partition count it was created with, so the default names host.json\'s partitionCount (P1); FailoverHub, which earlier deployments created with 4 partitions, is refused on Azure Storage (docs/notes/deploy-backend.md).')
 @minLength(3)
 @maxLength(45)
-param taskHubName string = 'FailoverHub'
+param taskHubName string = 'FailoverHubP1'
 
 @description('Optional object ID of the operator (for example `az ad signed-in-user show --query id -o tsv`) who gets Storage Table Data Contributor to edit the state row with `--auth-mode login`. Empty: none.')
 param operatorPrincipalId string = ''

@@ -38,7 +38,7 @@ describe("durableBackend: Azure Storage (the default) or the Durable Task Schedu
     const s = settings(resources);
     expect([s.get(SETTING("type")), s.get(SETTING("connectionName"))]).toEqual(["AzureStorage", "AzureWebJobsStorage"]);
     expect(s.get("DURABLE_TASK_SCHEDULER_CONNECTION_STRING")).toBe("");
-    expect(s.get("TASK_HUB_NAME")).toBe("FailoverHub");
+    expect(s.get("TASK_HUB_NAME")).toBe("FailoverHubP1");
   });
 
   test("the scheduler: Consumption SKU (no capacity), every address allowed (RBAC decides), tagged, in the app's region; its task hub is TASK_HUB_NAME", () => {
@@ -86,5 +86,21 @@ describe("durableBackend: Azure Storage (the default) or the Durable Task Schedu
     const connectionKeys = Object.keys(host.extensions.durableTask.storageProvider).filter((k) => /^connection/.test(k));
     expect(connectionKeys.length).toBeGreaterThan(0);
     for (const key of connectionKeys) expect([key, s.get(SETTING(key))]).toEqual([key, "DURABLE_TASK_SCHEDULER_CONNECTION_STRING"]);
+  });
+});
+
+describe("an in-place upgrade does not silently keep 4 partitions", () => {
+  test("the default task hub names host.json's partitionCount, so changing one without the other is caught here", () => {
+    const host = JSON.parse(readFileSync(path.join(ROOT, "host.json"), "utf8"));
+    expect(main.parameters.taskHubName.defaultValue).toBe(`FailoverHubP${host.extensions.durableTask.storageProvider.partitionCount}`);
+  });
+
+  test("on Azure Storage the hub earlier deployments created with 4 partitions is refused with the reason; the scheduler has no partitions and takes the name", () => {
+    for (const name of ["FailoverHub", "failoverhub", "FAILOVERHUB"]) {
+      expect(() => deploy({ taskHubName: name })).toThrow(/fail\(\): taskHubName "\w+" is the task hub earlier deployments created with 4 partitions, which it keeps whatever host.json says: use a new name/);
+    }
+    expect(settings(deploy({ taskHubName: "FailoverHub", durableBackend: "durableTaskScheduler" })).get("TASK_HUB_NAME")).toBe("FailoverHub");
+    expect(settings(deploy({ taskHubName: "FailoverHub2" })).get("TASK_HUB_NAME")).toBe("FailoverHub2");
+    expect(() => deploy({ taskHubName: "failover-hub" })).toThrow(/must hold only letters and digits \(the Durable Azure Storage provider refuses it\)/);
   });
 });
