@@ -31,7 +31,7 @@ param location string = resourceGroup().location
 @description('Extra tags merged into the tags every resource carries.')
 param tags { *: string } = {}
 
-@description('Node.js version of the Functions runtime: 22 (supported until 2027-04-30), or 24.')
+@description('Node.js version of the Functions runtime: 22 (supported until 2027-04-30; the version the app is built and tested on), or 24 where the region\'s Flex Consumption catalog lists it (az functionapp list-flexconsumption-runtimes --location <region> --runtime node; scripts/deploy --node-version 24 checks it first).')
 @allowed([
   '22'
   '24'

@@ -27,8 +27,9 @@ function settings(resources: Expanded[]): Map<string, string> {
 }
 
 describe("durableBackend: Azure Storage (the default) or the Durable Task Scheduler", () => {
-  test("a parameter with the two choices, Azure Storage by default", () => {
+  test("a parameter with the two choices, Azure Storage by default; main.bicepparam reads DURABLE_BACKEND", () => {
     expect(main.parameters.durableBackend).toMatchObject({ type: "string", defaultValue: "azureStorage", allowedValues: ["azureStorage", "durableTaskScheduler"] });
+    expect(readFileSync(path.join(ROOT, "bicep", "main.bicepparam"), "utf8")).toContain("param durableBackend = readEnvironmentVariable('DURABLE_BACKEND', 'azureStorage')");
   });
 
   test("Azure Storage: no scheduler, no task hub, no scheduler role; the app keeps the storage provider", () => {
