@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { bicepDefaults } from "../../src/local/tools/cost/costCount";
 import { ROOT, buildMainTemplate, deployMain, moduleDeployment, type Json } from "./arm";
 import { flatten, type Expanded } from "./armEval";
 
@@ -103,5 +104,15 @@ describe("an in-place upgrade does not silently keep 4 partitions", () => {
     expect(settings(deploy({ taskHubName: "FailoverHub", durableBackend: "durableTaskScheduler" })).get("TASK_HUB_NAME")).toBe("FailoverHub");
     expect(settings(deploy({ taskHubName: "FailoverHub2" })).get("TASK_HUB_NAME")).toBe("FailoverHub2");
     expect(() => deploy({ taskHubName: "failover-hub" })).toThrow(/must hold only letters and digits \(the Durable Azure Storage provider refuses it\)/);
+  });
+});
+
+describe("the cost model's deployment", () => {
+  test("reads main.bicep's defaults: the backend, the instance memory and the always-ready count", () => {
+    expect(bicepDefaults()).toEqual({
+      backend: main.parameters.durableBackend.defaultValue,
+      memoryMb: main.parameters.instanceMemoryMB.defaultValue,
+      alwaysReadyInstances: main.parameters.durableAlwaysReadyInstances.defaultValue,
+    });
   });
 });
