@@ -4,7 +4,8 @@
 //
 // Creates a user-assigned identity, a keyless storage account (state table, history table,
 // deployment container), Log Analytics + Application Insights (local auth off), a Flex
-// Consumption function app running as the identity, and the identity's role assignments:
+// Consumption function app running as the identity, optionally a Durable Task Scheduler as the
+// Durable backend (durableBackend), and the identity's role assignments:
 // data-plane roles on storage and telemetry, and, for each switch target given (a Traffic
 // Manager profile, a Front Door profile, a DNS zone or record set, an App Configuration store,
 // in any resource group or subscription), the one role its switch step needs on that resource.
@@ -30,14 +31,21 @@ param location string = resourceGroup().location
 @description('Extra tags merged into the tags every resource carries.')
 param tags { *: string } = {}
 
-@description('Node.js version of the Functions runtime: 22 (supported until 2027-04-30), or 24.')
+@description('Node.js version of the Functions runtime: 22 (supported until 2027-04-30; the version the app is built and tested on), or 24 where the region\'s Flex Consumption catalog lists it (az functionapp list-flexconsumption-runtimes --location <region> --runtime node; scripts/deploy --node-version 24 checks it first).')
 @allowed([
   '22'
   '24'
 ])
 param nodeVersion string = '22'
 
-@description('Always-ready instances for the Durable Functions group (1: durable timers fire on time on Flex Consumption, billed as baseline memory around the clock; 0: scale to zero, timers may fire late). See README, Idle cost.')
+@description('Where the Durable extension keeps its task hub: azureStorage (queues, tables and blobs in the storage account) or durableTaskScheduler (a Durable Task Scheduler on the Consumption SKU, billed per action). See docs/notes/deploy-backend.md and docs/cost.md.')
+@allowed([
+  'azureStorage'
+  'durableTaskScheduler'
+])
+param durableBackend string = 'azureStorage'
+
+@description('Always-ready instances for the Durable Functions group (1: durable timers fire on time on Flex Consumption, billed as baseline memory around the clock; 0: scale to zero, timers may fire late). See docs/cost.md.')
 @minValue(0)
 @maxValue(1)
 param durableAlwaysReadyInstances int = 1
@@ -55,10 +63,10 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('Durable Functions task hub name (TASK_HUB_NAME, read by host.json): 3-45 letters and digits, starting with a letter.')
+@description('Durable Functions task hub name (TASK_HUB_NAME, read by host.json): 3-45 letters and digits, starting with a letter. An Azure Storage task hub keeps the partition count it was created with, so the default names host.json\'s partitionCount (P1); FailoverHub, which earlier deployments created with 4 partitions, is refused on Azure Storage (docs/notes/deploy-backend.md).')
 @minLength(3)
 @maxLength(45)
-param taskHubName string = 'FailoverHub'
+param taskHubName string = 'FailoverHubP1'
 
 @description('Optional object ID of the operator (for example `az ad signed-in-user show --query id -o tsv`) who gets Storage Table Data Contributor to edit the state row with `--auth-mode login`. Empty: none.')
 param operatorPrincipalId string = ''
@@ -292,6 +300,7 @@ var names = {
   applicationInsights: 'appi-${resourceToken}'
   plan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
+  scheduler: 'dts-${resourceToken}'
   deploymentContainer: 'app-package-${resourceToken}'
   actionGroup: 'ag-${resourceToken}'
   alertPrefix: 'alert-${resourceToken}'
@@ -433,6 +442,22 @@ module switchRoles 'modules/switchRoles.bicep' = {
   ]
 }
 
+// The Durable Task Scheduler backend: the scheduler, its task hub and the identity's role on it.
+module scheduler 'modules/scheduler.bicep' = if (durableBackend == 'durableTaskScheduler') {
+  name: 'scheduler'
+  params: {
+    name: names.scheduler
+    location: location
+    tags: allTags
+    taskHubName: taskHubName
+    identityName: names.identity
+  }
+  // The identity's name is a deploy-time constant, so the order is explicit.
+  dependsOn: [
+    identity
+  ]
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -449,6 +474,9 @@ module functionApp 'modules/functionapp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     durableAlwaysReadyInstances: durableAlwaysReadyInstances
     taskHubName: taskHubName
+    durableBackend: durableBackend
+    // The app starts only once the scheduler, its task hub and the identity's role on it exist.
+    schedulerEndpoint: durableBackend == 'durableTaskScheduler' ? scheduler!.outputs.endpoint : ''
     failover: failover
     notifyWebhookUrl: notifyWebhookUrl
     notifyWebhookSecret: notifyWebhookSecret
@@ -518,3 +546,9 @@ output identityPrincipalId string = identity.outputs.principalId
 
 @description('Durable Functions task hub name.')
 output taskHubName string = taskHubName
+
+@description('The Durable backend: azureStorage or durableTaskScheduler.')
+output durableBackend string = durableBackend
+
+@description('Endpoint of the Durable Task Scheduler, or empty on Azure Storage.')
+output schedulerEndpoint string = durableBackend == 'durableTaskScheduler' ? scheduler!.outputs.endpoint : ''

@@ -6,6 +6,15 @@ using 'main.bicep'
 // Seeds the resource token: a different name gives a separate set of resources in the same group.
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'failover')
 
+// The Durable backend (docs/notes/deploy-backend.md): azureStorage (the default) or
+// durableTaskScheduler (a Durable Task Scheduler, Consumption SKU, billed per action: docs/cost.md).
+param durableBackend = readEnvironmentVariable('DURABLE_BACKEND', 'azureStorage')
+
+// Node.js 22, or 24 where the region's Flex Consumption catalog lists it (scripts/deploy
+// --node-version 24 checks the catalog first; with azd, check it yourself:
+// az functionapp list-flexconsumption-runtimes --location <region> --runtime node).
+param nodeVersion = readEnvironmentVariable('FUNCTIONS_NODE_VERSION', '22')
+
 // The pair to watch (required: https health URLs of the primary and the secondary).
 param primaryEndpoint = readEnvironmentVariable('PRIMARY_ENDPOINT')
 param secondaryEndpoint = readEnvironmentVariable('SECONDARY_ENDPOINT')

@@ -136,7 +136,7 @@ var logAlerts = [
     query: loopStoppedQuery
     windowSize: 'P1D'
     evaluationFrequency: 'PT5M'
-    description: 'A failover group completed no cycle for more than 3 x its check interval (plus the 60 s metric export period): nothing is watching its endpoints, so no failover will happen. First: open GET /api/status?group=<group> and the Durable status URL; if the orchestration is Failed, Terminated or missing, POST /api/start?group=<group> (the watchdog timer should have restarted it within a minute: if it did not, the function app itself is down or stopped; check the app in the portal and its last deployment).'
+    description: 'A failover group completed no cycle for more than 3 x its check interval (plus the 60 s metric export period): nothing is watching its endpoints, so no failover will happen. First: open GET /api/status?group=<group> and the Durable status URL; if the orchestration is Failed, Terminated or missing, POST /api/start?group=<group> (the watchdog timer, which runs every 5 minutes, should have restarted it within 5 minutes: if it did not, the function app itself is down or stopped; check the app in the portal and its last deployment).'
     measure: ''
     threshold: 0
   }
@@ -243,7 +243,7 @@ resource storageErrors 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   location: 'global'
   tags: tags
   properties: {
-    description: 'The storage account that holds the state rows, the task hub and the app package failed more than the set number of transactions in 5 minutes (server, timeout, throttling, network, authentication or authorization errors). The loop records CHECK_ERROR and retries, but failovers cannot be written while it lasts. First: check Azure status for Storage in the region, then the app identity\'s storage role assignments (AuthorizationError), then the storage account\'s Insights for throttling.'
+    description: 'The storage account that holds the state rows, the app package and (on the Azure Storage backend) the task hub failed more than the set number of transactions in 5 minutes (server, timeout, throttling, network, authentication or authorization errors). The loop records CHECK_ERROR and retries, but failovers cannot be written while it lasts. First: check Azure status for Storage in the region, then the app identity\'s storage role assignments (AuthorizationError), then the storage account\'s Insights for throttling.'
     severity: 2
     enabled: true
     scopes: [

@@ -125,11 +125,46 @@ param instanceMemoryMB int
 @description('Durable Functions task hub name (host.json reads it as %TASK_HUB_NAME%).')
 param taskHubName string
 
+@description('Where the Durable extension keeps its task hub: azureStorage or durableTaskScheduler.')
+@allowed([
+  'azureStorage'
+  'durableTaskScheduler'
+])
+param durableBackend string
+
+@description('Endpoint of the Durable Task Scheduler (durableTaskScheduler), or empty.')
+param schedulerEndpoint string
+
 // The Azure Storage provider refuses other names and the host then fails at start, so the
 // deployment refuses them first (bicep has no regex: each character is checked).
 @export()
 @description('Why a name is not a valid Durable task hub name for the Azure Storage provider, or empty when it is: 3-45 characters, letters and digits only, starting with a letter.')
 func taskHubNameProblem(name string) string => length(name) < 3 || length(name) > 45 ? 'must be 3-45 characters long' : !contains('abcdefghijklmnopqrstuvwxyz', toLower(substring(name, 0, 1))) ? 'must start with a letter' : length(filter(range(0, length(name)), i => !contains('abcdefghijklmnopqrstuvwxyz0123456789', toLower(substring(name, i, 1))))) > 0 ? 'must hold only letters and digits' : ''
+
+// Task hubs earlier deployments of this template created on Azure Storage with the extension's
+// default of 4 partitions (no partitionCount in host.json then). A hub keeps the partition count
+// it was created with whatever host.json says, so running on one of them would silently keep 4.
+@export()
+@description('Task hub names created by earlier deployments with 4 partitions (lower case), refused on Azure Storage.')
+var fourPartitionTaskHubs = [
+  'failoverhub'
+]
+
+// Why this deployment refuses taskHubName, or empty.
+var taskHubRefusal = !empty(taskHubNameProblem(taskHubName))
+  ? '${taskHubNameProblem(taskHubName)} (the Durable Azure Storage provider refuses it)'
+  : durableBackend == 'azureStorage' && contains(fourPartitionTaskHubs, toLower(taskHubName))
+      ? 'is the task hub earlier deployments created with 4 partitions, which it keeps whatever host.json says: use a new name (the default names its partition count; docs/notes/deploy-backend.md says what happens to the running loops)'
+      : ''
+
+// The Durable extension's storage provider, per backend, as host.json overrides
+// (AzureFunctionsJobHost__extensions__durableTask__storageProvider__*). Azure Storage: what
+// host.json and the extension's defaults already say. Durable Task Scheduler: the azureManaged
+// provider (extension bundle 4.32.0 or later) and its connection setting, under the name the
+// provider reads by default (DURABLE_TASK_SCHEDULER_CONNECTION_STRING); host.json's
+// connectionName is overridden, as the extension reads it before connectionStringName.
+var onScheduler = durableBackend == 'durableTaskScheduler'
+var providerConnection = onScheduler ? 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING' : 'AzureWebJobsStorage'
 
 @description('The failover settings, written as app settings.')
 param failover failoverSettings
@@ -221,7 +256,21 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         }
         {
           name: 'TASK_HUB_NAME'
-          value: empty(taskHubNameProblem(taskHubName)) ? taskHubName : fail('taskHubName "${taskHubName}" ${taskHubNameProblem(taskHubName)} (the Durable Azure Storage provider refuses it)')
+          value: empty(taskHubRefusal) ? taskHubName : fail('taskHubName "${taskHubName}" ${taskHubRefusal}')
+        }
+        // The Durable backend (see providerConnection above).
+        {
+          name: 'AzureFunctionsJobHost__extensions__durableTask__storageProvider__type'
+          value: onScheduler ? 'azureManaged' : 'AzureStorage'
+        }
+        {
+          name: 'AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionName'
+          value: providerConnection
+        }
+        // Identity-based: the scheduler accepts no keys.
+        {
+          name: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+          value: onScheduler ? 'Endpoint=${schedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identity.properties.clientId}' : ''
         }
         // The failover configuration the app reads.
         {

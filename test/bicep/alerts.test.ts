@@ -1,4 +1,6 @@
 import { ATTR, METRICS } from "../../src/core/telemetry";
+import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
+import { currentDeployment } from "../../src/local/tools/cost/costCount";
 import { buildMainTemplate, findProperties, moduleDeployment, type Json } from "./arm";
 import { expand, type Expanded } from "./armEval";
 
@@ -47,6 +49,17 @@ describe("alert rules", () => {
       expect([r.name, r.resource.properties.enabled]).toEqual([r.name, true]);
       expect([r.name, r.resource.properties.description]).toEqual([r.name, expect.stringMatching(/.{60,}First: .{30,}/)]);
     }
+  });
+
+  test("a description that says when the watchdog restarts a loop names the watchdog's real period (its timer's schedule)", () => {
+    installFunctionsCore();
+    require("../../src/functions/watchdog");
+    const minutes = currentDeployment(String(triggerOf(registeredFunctions().get("watchdog")!).schedule)).watchdogEveryMinutes;
+    const descriptions = deployAlerts().map((r) => String(r.resource.properties?.description ?? ""));
+    const aboutWatchdog = descriptions.filter((d) => /watchdog/.test(d));
+    expect(aboutWatchdog.length).toBeGreaterThan(0);
+    for (const d of aboutWatchdog) expect(d).toContain(`runs every ${minutes} minutes, should have restarted it within ${minutes} minutes`);
+    for (const d of descriptions) expect(d).not.toMatch(/within a minute/);
   });
 
   test("every metric and attribute the queries read is one the app emits", () => {

@@ -154,7 +154,9 @@ const FUNCTIONS: Record<string, (args: Value[], scope: Scope) => Value> = {
   },
   // Readable stand-ins for values only Azure knows; the tests compare what they are made of.
   guid: (args) => `guid(${args.join(", ")})`,
-  reference: ([target]) => new Proxy({}, { get: (_, property) => `reference(${String(target)}).${String(property)}` }),
+  // A deployed resource's property reads as a readable placeholder; so does a module's output (reference(m).outputs.x.value).
+  reference: ([target]) =>
+    new Proxy({}, { get: (_, property) => (property === "outputs" ? new Proxy({}, { get: (__, output) => ({ value: `reference(${String(target)}).outputs.${String(output)}` }) }) : `reference(${String(target)}).${String(property)}`) }),
   resourceId: (args, scope) => resourceId(args, scope),
   subscriptionResourceId: ([type, ...names], scope) => {
     const [namespace, ...types] = String(type).split("/");

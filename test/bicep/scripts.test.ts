@@ -1,5 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, type Dirent } from "node:fs";
 import path from "node:path";
+import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
+import { currentDeployment } from "../../src/local/tools/cost/costCount";
 import { ROOT, makeTempDir, run } from "./arm";
 
 /**
@@ -71,8 +73,10 @@ case "$*" in
   "account show --output none") [[ "\${FAKE_AZ_LOGGED_IN:-1}" == 1 ]] || { echo "Please run 'az login' to setup account." >&2; exit 1; } ;;
   "account show --query name --output tsv") echo "Test Subscription" ;;
   "group exists --name "*) echo "\${FAKE_AZ_GROUP_EXISTS:-false}" ;;
+  "group show --name "*" --query location --output tsv") echo "\${FAKE_AZ_REGION:-swedencentral}" ;;
+  "functionapp list-flexconsumption-runtimes --location "*) printf '%s\\n' \${FAKE_AZ_NODE_VERSIONS:-22} ;;
   "ad signed-in-user show"*) echo "11111111-2222-3333-4444-555555555555" ;;
-  "deployment group create"*) echo "env PRIMARY_ENDPOINT=$PRIMARY_ENDPOINT SECONDARY_ENDPOINT=$SECONDARY_ENDPOINT OPERATOR_PRINCIPAL_ID=$OPERATOR_PRINCIPAL_ID" >> "${log}" ;;
+  "deployment group create"*) echo "env PRIMARY_ENDPOINT=$PRIMARY_ENDPOINT SECONDARY_ENDPOINT=$SECONDARY_ENDPOINT OPERATOR_PRINCIPAL_ID=$OPERATOR_PRINCIPAL_ID DURABLE_BACKEND=\${DURABLE_BACKEND:-} FUNCTIONS_NODE_VERSION=\${FUNCTIONS_NODE_VERSION:-}" >> "${log}" ;;
   *"outputs.functionAppName.value"*) echo "func-test" ;;
   *"outputs.functionAppHostName.value"*) echo "func-test.azurewebsites.net" ;;
   *"outputs.statusUrl.value"*) echo "https://func-test.azurewebsites.net/api/status?group=state" ;;
@@ -141,11 +145,45 @@ describe("scripts/deploy", () => {
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(calls).toContain(
-      "env PRIMARY_ENDPOINT=https://primary.example.com/health SECONDARY_ENDPOINT=https://secondary.example.com/health OPERATOR_PRINCIPAL_ID=11111111-2222-3333-4444-555555555555",
+      "env PRIMARY_ENDPOINT=https://primary.example.com/health SECONDARY_ENDPOINT=https://secondary.example.com/health OPERATOR_PRINCIPAL_ID=11111111-2222-3333-4444-555555555555 DURABLE_BACKEND= FUNCTIONS_NODE_VERSION=",
     );
+    // Node 22 (the default) needs no look at the region's catalog.
+    expect(calls.filter((c) => c.includes("list-flexconsumption-runtimes"))).toEqual([]);
     expect(r.stdout).toContain("https://func-test.azurewebsites.net/api/status?group=state");
     expect(r.stdout).toContain("az functionapp keys list -g rg-test -n func-test --query functionKeys.default -o tsv");
     expect(r.stdout).toContain("az group delete --name rg-test");
+    // The watchdog's real period, from its timer's schedule.
+    installFunctionsCore();
+    require("../../src/functions/watchdog");
+    const minutes = currentDeployment(String(triggerOf(registeredFunctions().get("watchdog")!).schedule)).watchdogEveryMinutes;
+    expect(r.stdout).toContain(`The watchdog timer starts the orchestration within ${minutes} minutes (it runs every ${minutes} minutes).`);
+  });
+
+  test("--node-version 24 deploys only where the region's Flex Consumption catalog lists Node 24; --durable-backend reaches main.bicepparam", () => {
+    const dir = path.join(tmp, "deploy-node24");
+    mkdirSync(dir);
+    const { az, log } = fakeAz(dir);
+    const zip = path.join(dir, "functions.zip");
+    writeFileSync(zip, "PK");
+    const env = { AZ: az, OPERATOR_PRINCIPAL_ID: "", AZURE_RESOURCE_GROUP: "", FAKE_AZ_GROUP_EXISTS: "true", FAKE_AZ_REGION: "westeurope" };
+    const args = ["-g", "rg-test", ...endpoints, "--zip", zip, "--node-version", "24", "--durable-backend", "durableTaskScheduler"];
+
+    let r = run("bash", [script("deploy"), ...args], { ...env, FAKE_AZ_NODE_VERSIONS: "20 22" });
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining("Node 24 is not in the Flex Consumption catalog of westeurope (it lists: 20 22)")]);
+    let calls = readFileSync(log, "utf8");
+    expect(calls).toContain("az functionapp list-flexconsumption-runtimes --location westeurope --runtime node");
+    expect(calls).not.toMatch(/deployment group create|config-zip/);
+
+    writeFileSync(log, "");
+    r = run("bash", [script("deploy"), ...args], { ...env, FAKE_AZ_NODE_VERSIONS: "22 24" });
+    expect(r.status).toBe(0);
+    calls = readFileSync(log, "utf8");
+    expect(calls).toContain("DURABLE_BACKEND=durableTaskScheduler FUNCTIONS_NODE_VERSION=24");
+
+    for (const [flag, value, message] of [["--node-version", "20", "--node-version must be 22 or 24"], ["--durable-backend", "sql", "--durable-backend must be azureStorage or durableTaskScheduler"]]) {
+      r = run("bash", [script("deploy"), "-g", "rg-test", ...endpoints, "--zip", zip, flag!, value!], env);
+      expect([r.status, r.stderr]).toEqual([1, expect.stringContaining(message!)]);
+    }
   });
 });
 

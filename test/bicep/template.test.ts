@@ -52,6 +52,10 @@ const PLATFORM_SETTINGS = [
   "APPLICATIONINSIGHTS_CONNECTION_STRING",
   "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
   "TASK_HUB_NAME",
+  // The Durable backend (test/bicep/durableBackend.test.ts).
+  "AzureFunctionsJobHost__extensions__durableTask__storageProvider__type",
+  "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionName",
+  "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
 ];
 
 /** Settings Flex Consumption rejects, or that would carry a key. */
@@ -483,7 +487,7 @@ describe("Flex Consumption function app", () => {
   test("TASK_HUB_NAME comes from the taskHubName parameter", () => {
     const value = String(appSettingsOf(main).get("TASK_HUB_NAME")?.value);
     expect(mainParameterOf(main, "functionApp", value)).toBe("taskHubName");
-    expect(main.parameters.taskHubName.defaultValue).toBe("FailoverHub");
+    expect(main.parameters.taskHubName.defaultValue).toBe("FailoverHubP1");
   });
 
   test("the task hub name is checked by the real Bicep evaluator: letters and digits, 3-45, starting with a letter", () => {
@@ -499,7 +503,9 @@ describe("Flex Consumption function app", () => {
     expect(answers).toEqual(["", "", "", "", "must be 3-45 characters long", "must be 3-45 characters long", "must start with a letter", "must hold only letters and digits", "must hold only letters and digits", "must hold only letters and digits", "must hold only letters and digits"]);
     // ... and the app setting refuses the deployment with that reason.
     const value = String(appSettingsOf(main).get("TASK_HUB_NAME")?.value);
-    expect(value).toMatch(/^\[if\(empty\(__bicep\.taskHubNameProblem\(parameters\('taskHubName'\)\)\), parameters\('taskHubName'\), fail\(/);
+    expect(value).toMatch(/^\[if\(empty\(variables\('taskHubRefusal'\)\), parameters\('taskHubName'\), fail\(/);
+    const fa = moduleDeployment(main, "functionApp").properties.template;
+    expect(fa.variables.taskHubRefusal).toMatch(/^\[if\(not\(empty\(__bicep\.taskHubNameProblem\(parameters\('taskHubName'\)\)\)\)/);
   });
 
   test("the notification webhook is a secure parameter all the way to the app setting", () => {

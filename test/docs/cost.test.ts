@@ -1,15 +1,18 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readmeWithCosts } from "../../src/local/tools/cost/cost";
+import { BILL_ASSUMPTIONS, STORAGE_ASSUMPTIONS } from "../../src/local/tools/cost/costAssumptions";
+import { FLEX, load, wholeBill } from "../../src/local/tools/cost/costBill";
 import { currentDeployment, readCounts } from "../../src/local/tools/cost/costCount";
-import { ASSUMPTIONS, TODAY, compareWithToday, durableCycle, emptyPollsInGap, monthlyBill, priceSensitivity, totalTransactions, type Deployment } from "../../src/local/tools/cost/costModel";
-import { comparisonLine, costTable, pollingChoices } from "../../src/local/tools/cost/costReport";
+import { COST_DOCS, costBlocks, generatedBlockNames, withGeneratedBlocks } from "../../src/local/tools/cost/costDocs";
+import { MONTH_SECONDS, TODAY, compareWithToday, durableCycle, emptyPollsInGap, monthlyBill, priceSensitivity, totalTransactions, type Deployment } from "../../src/local/tools/cost/costModel";
+import { PRICES, PRICE_LIST, priceList, type Price } from "../../src/local/tools/cost/costPrices";
+import { billTable, costReport, costTable } from "../../src/local/tools/cost/costReport";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
 
-/** The cost model is a pure function of the committed counts: the README's table is what it computes. */
+/** The cost model is a pure function of the committed counts: the cost documents' generated blocks are what it computes. */
 describe("cost model", () => {
-  const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
   const counts = readCounts();
+  const [costDoc, deployDoc, settingsDoc] = COST_DOCS.map((file) => readFileSync(file, "utf8"));
   let deployment: Deployment;
   beforeAll(() => {
     installFunctionsCore();
@@ -17,49 +20,50 @@ describe("cost model", () => {
     deployment = currentDeployment(String(triggerOf(registeredFunctions().get("watchdog")!).schedule));
   });
 
-  test("the deployment is read from host.json and the watchdog's schedule", () => {
-    expect(deployment).toMatchObject({ partitionCount: 1, maxQueuePollingSeconds: 5, watchdogEveryMinutes: 5, watchdogFailingCallsPerRun: 0 });
+  test("the deployment is read from host.json, main.bicep's defaults and the watchdog's schedule", () => {
+    expect(COST_DOCS.map((f) => f.slice(join(__dirname, "..", "..").length + 1))).toEqual(["docs/cost.md", "docs/deploy.md", "docs/settings.md"]);
+    expect(deployment).toMatchObject({ backend: "azureStorage", memoryMb: 2048, alwaysReadyInstances: 1, partitionCount: 1, maxQueuePollingSeconds: 5, watchdogEveryMinutes: 5, watchdogFailingCallsPerRun: 0 });
   });
 
-  test("README's cost table, before/after comparison and assumptions are what the model computes from docs/cost-counts.json", () => {
-    const section = readme.slice(readme.indexOf("## Cost\n"), readme.indexOf("## Where things live"));
-    expect(section).toContain(costTable(counts, deployment));
-    expect(section).toContain(comparisonLine(compareWithToday(counts, deployment)));
-    expect(section).toContain(pollingChoices(counts, deployment));
-    for (const assumption of ASSUMPTIONS) expect(section).toContain(`- ${assumption}`);
-    // The verdict in prose follows the computed one.
-    const { met } = compareWithToday(counts, deployment);
-    expect(section.includes("target (one group at 30 s at most half of the bill before) is missed")).toBe(!met);
+  test("every generated block of docs/cost.md, docs/deploy.md and docs/settings.md is what the model computes from docs/cost-counts.json", () => {
+    const blocks = costBlocks(counts, deployment);
+    expect(generatedBlockNames(costDoc!).sort()).toEqual(["assumptions", "bill", "choice", "comparison", "load", "polling", "prices", "storage", "telemetry"]);
+    expect(generatedBlockNames(deployDoc!)).toEqual(["partitions"]);
+    expect(generatedBlockNames(settingsDoc!)).toEqual(["load"]);
+    expect(withGeneratedBlocks(costDoc!, blocks)).toBe(costDoc);
+    expect(withGeneratedBlocks(deployDoc!, blocks)).toBe(deployDoc);
+    expect(withGeneratedBlocks(settingsDoc!, blocks)).toBe(settingsDoc);
+    for (const assumption of [...STORAGE_ASSUMPTIONS, ...BILL_ASSUMPTIONS]) expect(costDoc).toContain(`- ${assumption}`);
+    // The README is left alone: npm run cost -- --write no longer touches it.
+    expect(readFileSync(join(__dirname, "..", "..", "src", "local", "tools", "cost", "cost.ts"), "utf8")).not.toMatch(/README/);
   });
 
-  test("npm run cost -- --write rewrites exactly the README's table and comparison (nothing when they are current)", () => {
-    expect(readmeWithCosts(readme, counts, deployment)).toBe(readme);
+  test("npm run cost -- --write rewrites exactly the generated blocks (nothing when they are current); an unknown block is an error", () => {
     const other = { ...counts, healthyCycle: { ...counts.healthyCycle, requests: { ...counts.healthyCycle.requests, read: counts.healthyCycle.requests.read + 1 } } };
-    const rewritten = readmeWithCosts(readme, other, deployment);
-    expect(rewritten).not.toBe(readme);
+    const rewritten = withGeneratedBlocks(costDoc!, costBlocks(other, deployment));
+    expect(rewritten).not.toBe(costDoc);
     expect(rewritten).toContain(costTable(other, deployment));
-    expect(rewritten).toContain(comparisonLine(compareWithToday(other, deployment)));
-    expect(rewritten.length - readme.length).toBeLessThan(200);
-    expect(readmeWithCosts(rewritten, counts, deployment)).toBe(readme);
-    // A stale assumption is rewritten too.
-    const stale = readme.replace(`- ${ASSUMPTIONS[1]}`, "- an assumption the model no longer makes");
-    expect(stale).not.toBe(readme);
-    expect(readmeWithCosts(stale, counts, deployment)).toBe(readme);
+    expect(rewritten).toContain(billTable(other, deployment));
+    // Only the blocks changed: the prose around them is the same.
+    const prose = (doc: string) => doc.replace(/<!-- generated:(\w+) -->\n[\s\S]*?<!-- \/generated:\1 -->/g, "");
+    expect(prose(rewritten)).toBe(prose(costDoc!));
+    expect(withGeneratedBlocks(rewritten, costBlocks(counts, deployment))).toBe(costDoc);
+    expect(() => withGeneratedBlocks("<!-- generated:nonesuch -->\nx\n<!-- /generated:nonesuch -->", costBlocks(counts, deployment))).toThrow(/unknown generated block "nonesuch"/);
   });
 
-  test("the settings doc's polling justification quotes what the model computes for 2 s, 5 s and 30 s", () => {
-    const usd = (s: number) => monthlyBill(counts, { ...deployment, maxQueuePollingSeconds: s }, 1, 30).storageUsd;
-    const cents = (x: number) => Math.round(x * 100);
-    const settings = readFileSync(join(__dirname, "..", "..", "docs", "settings.md"), "utf8");
-    expect(settings).toContain(`to save about ${cents(usd(5) - usd(30))} cents a month`);
-    expect(settings).toContain(`2 s would cost about ${cents(usd(2) - usd(5))} cents more`);
-  });
-
-  test("a cycle with one activity is three queue messages and two orchestrator work items: continueAsNew sends none", () => {
-    expect(durableCycle(1)).toMatchObject({ messages: 3, workItems: 2 });
-    expect(durableCycle(2)).toMatchObject({ messages: 5, workItems: 3 });
+  test("a cycle with one activity is three queue messages, two orchestrator work items, three orchestrator executions and four executions: continueAsNew sends no message", () => {
+    expect(durableCycle(1)).toMatchObject({ messages: 3, workItems: 2, orchestratorExecutions: 3, executions: 4 });
+    expect(durableCycle(2)).toMatchObject({ messages: 5, workItems: 3, orchestratorExecutions: 4, executions: 6 });
     // Each message is put and deleted (class 1) and got (class 2); each work item reads and writes history and the instance row.
     expect(durableCycle(1).transactions).toMatchObject({ queueClass1: 6, queueClass2: 3, table: 6, blobWrite: 0, blobRead: 0, blobOther: 0 });
+  });
+
+  test("one partition's load at 1,000 groups at 30 s: about 67 orchestrator work items and 100 orchestrator executions per second, not 35 episodes", () => {
+    const l = load(counts, 1000, 30);
+    expect(l.cyclesPerSecond).toBeCloseTo(33.33, 2);
+    expect(l.workItemsPerSecond).toBeCloseTo(66.67, 2);
+    expect(l.orchestratorExecutionsPerSecond).toBeCloseTo(100, 6);
+    expect(l.executionsPerSecond).toBeCloseTo(133.33, 2);
   });
 
   test("the sensitivity lines reprice the same transactions: dearer puts and deletes weigh on the per-cycle part, which did not shrink", () => {
@@ -79,7 +83,7 @@ describe("cost model", () => {
     expect(emptyPollsInGap(3600, 5)).toBeLessThanOrEqual(3600 / 5 + 7);
   });
 
-  test("the model moves the way the settings should move it", () => {
+  test("the storage model moves the way the settings should move it", () => {
     const bill = (d: Deployment, groups = 1, interval = 30) => monthlyBill(counts, d, groups, interval);
     expect(bill(TODAY).storageUsd).toBeGreaterThan(bill(deployment).storageUsd);
     expect(totalTransactions(bill({ ...deployment, partitionCount: 4 }).durableFixed)).toBeGreaterThan(totalTransactions(bill(deployment).durableFixed));
@@ -88,5 +92,81 @@ describe("cost model", () => {
     expect(bill(deployment, 100).storageUsd).toBeGreaterThan(bill(deployment, 1).storageUsd);
     // Per cycle, the app's counted requests and the extension's messages scale with the cycles.
     expect(totalTransactions(bill(deployment, 1, 10).app)).toBeCloseTo(3 * totalTransactions(bill(deployment, 1, 30).app));
+  });
+});
+
+describe("the whole bill", () => {
+  const counts = readCounts();
+  const base: Deployment = { ...TODAY, partitionCount: 1, maxQueuePollingSeconds: 5, watchdogEveryMinutes: 5, watchdogFailingCallsPerRun: 0, memoryMb: 2048, alwaysReadyInstances: 1, backend: "azureStorage" };
+  const cyclesOfOneGroup = MONTH_SECONDS / 30;
+
+  test("always ready: the baseline of the Bicep's memory around the clock, 1 s of execution per cycle up to the whole month, every execution", () => {
+    const one = wholeBill(counts, base, 1);
+    const gb = 2048 / 1024;
+    expect(one.executions).toBe(cyclesOfOneGroup * 4);
+    expect(one.computeUsd).toBeCloseTo(gb * MONTH_SECONDS * PRICES.flexAlwaysReadyBaselinePerGbSecond + gb * cyclesOfOneGroup * PRICES.flexAlwaysReadyExecutionPerGbSecond + (one.executions / 1e6) * PRICES.flexExecutionsPerMillion, 6);
+    // 100 groups keep the instance busy all month: execution time stops growing, executions do not.
+    const hundred = wholeBill(counts, base, 100);
+    expect(hundred.computeUsd).toBeCloseTo(gb * MONTH_SECONDS * (PRICES.flexAlwaysReadyBaselinePerGbSecond + PRICES.flexAlwaysReadyExecutionPerGbSecond) + (hundred.executions / 1e6) * PRICES.flexExecutionsPerMillion, 6);
+    // The memory is the Bicep's: 512 MB pays a quarter of the baseline.
+    expect(wholeBill(counts, base, 1).computeUsd - wholeBill(counts, { ...base, memoryMb: 512 }, 1).computeUsd).toBeCloseTo(0.75 * gb * MONTH_SECONDS * PRICES.flexAlwaysReadyBaselinePerGbSecond + 0.75 * gb * cyclesOfOneGroup * PRICES.flexAlwaysReadyExecutionPerGbSecond, 6);
+  });
+
+  test("without the always-ready instance: on-demand execution time and executions after the free grants; cheaper for one group, dearer when busy", () => {
+    const off = { ...base, alwaysReadyInstances: 0 };
+    const one = wholeBill(counts, off, 1);
+    expect(one.computeUsd).toBeCloseTo((2 * cyclesOfOneGroup * FLEX.billableSecondsPerCycle - FLEX.onDemandFreeGbSeconds) * PRICES.flexOnDemandExecutionPerGbSecond + ((one.executions - FLEX.onDemandFreeExecutions) / 1e6) * PRICES.flexExecutionsPerMillion, 6);
+    expect(one.computeUsd).toBeLessThan(wholeBill(counts, base, 1).computeUsd);
+    expect(wholeBill(counts, off, 1000).computeUsd).toBeGreaterThan(wholeBill(counts, base, 1000).computeUsd);
+  });
+
+  test("Application Insights: 22 items per cycle, 9 per group and 9 per instance every minute, 600 bytes each, at the Analytics logs price", () => {
+    const gb = (groups: number) => ((cyclesOfOneGroup * groups * (2 + 4 * 5) + (MONTH_SECONDS / 60) * (9 * groups + 9)) * 600) / 1e9;
+    for (const groups of [1, 1000]) {
+      const b = wholeBill(counts, base, groups);
+      expect([groups, b.telemetryGb]).toEqual([groups, expect.closeTo(gb(groups), 9)]);
+      expect(b.telemetryUsd).toBeCloseTo(b.telemetryGb * PRICES.logAnalyticsPerGb, 9);
+    }
+  });
+
+  test("the Durable Task Scheduler: one action per execution at the Consumption price, and no task hub traffic in storage", () => {
+    const storage = wholeBill(counts, base, 1);
+    const dts = wholeBill(counts, { ...base, backend: "durableTaskScheduler" }, 1);
+    expect(dts.schedulerUsd).toBeCloseTo(cyclesOfOneGroup * 4 * PRICES.schedulerConsumptionPerAction, 6);
+    expect(storage.schedulerUsd).toBe(0);
+    const s = monthlyBill(counts, { ...base, backend: "durableTaskScheduler" }, 1, 30);
+    expect([totalTransactions(s.durableCycles), totalTransactions(s.durableFixed)]).toEqual([0, 0]);
+    expect(dts.storageUsd).toBeLessThan(storage.storageUsd);
+    // The watchdog's status query goes to the scheduler: one table read per group and run fewer.
+    const watchdogReads = (d: Deployment, groups: number) => monthlyBill(counts, d, groups, 30).watchdog.table;
+    expect(watchdogReads(base, 10) - watchdogReads({ ...base, backend: "durableTaskScheduler" }, 10)).toBe(10 * (MONTH_SECONDS / 300));
+    // Compute and telemetry do not depend on the backend.
+    expect([dts.computeUsd, dts.telemetryUsd]).toEqual([storage.computeUsd, storage.telemetryUsd]);
+  });
+
+  test("the bill table: each backend with the always-ready instance and without, for 1, 100 and 1000 groups; each total is the sum of its lines", () => {
+    const table = billTable(counts, base);
+    const rows = table.split("\n").slice(2);
+    expect(rows).toHaveLength(12);
+    expect(rows.map((r) => r.split("|").slice(1, 4).map((c) => c.trim()).join(" / "))).toEqual(
+      ["Azure Storage", "Durable Task Scheduler"].flatMap((b) => ["1 instance", "none"].flatMap((a) => ["1", "100", "1000"].map((g) => `${b} / ${a} / ${g}`))),
+    );
+    for (const choice of [base, { ...base, alwaysReadyInstances: 0, backend: "durableTaskScheduler" as const }]) {
+      const b = wholeBill(counts, choice, 100);
+      expect(b.totalUsd).toBeCloseTo(b.storageUsd + b.computeUsd + b.telemetryUsd + b.schedulerUsd, 9);
+    }
+    expect(costReport(counts, base)).toContain(table);
+  });
+
+  test("every price names its unit and its source; the uncertain ones say why; docs/cost.md lists them all", () => {
+    const list = priceList();
+    for (const [name, price] of Object.entries(PRICE_LIST as Record<string, Price>)) {
+      expect([name, price.usd > 0, price.unit.length > 10, price.source.length > 20]).toEqual([name, true, true, true]);
+      expect(list).toContain(price.source);
+      if (price.estimate) expect(list).toContain(`Estimate: ${price.estimate}.`);
+    }
+    for (const name of ["flexAlwaysReadyBaselinePerGbSecond", "flexAlwaysReadyExecutionPerGbSecond", "flexExecutionsPerMillion", "logAnalyticsPerGb", "schedulerConsumptionPerAction"] as const) {
+      expect([name, PRICE_LIST[name].estimate]).toEqual([name, expect.any(String)]);
+    }
   });
 });

@@ -1,11 +1,11 @@
 import { countStorageRequests, readCounts } from "../../src/local/tools/cost/costCount";
 import { storageConnectionString } from "../helpers/env";
 
-/** docs/cost-counts.json (what the README's cost table is computed from) is what the app asks of storage today. */
+/** docs/cost-counts.json (what docs/cost.md's tables are computed from) is what the app asks of storage today. */
 test("the committed storage counts are current: recounted on Azurite through the counting proxy", async () => {
   const tableEndpoint = /TableEndpoint=([^;]+)/.exec(storageConnectionString())![1]!;
   const counts = await countStorageRequests(tableEndpoint);
-  // When this fails after a change to what a cycle or the watchdog reads or writes: npm run cost -- --write rewrites the JSON and the README's table.
+  // When this fails after a change to what a cycle or the watchdog reads or writes: npm run cost -- --write rewrites the JSON and the generated blocks of docs/cost.md.
   expect(counts).toEqual(readCounts());
   // A healthy cycle reads and writes its row, once each; the watchdog makes no failing call.
   expect(counts.healthyCycle.requests.failed).toBe(0);

@@ -58,7 +58,20 @@ function durableActions(record: ExecutionRecord): { activities: number; timers: 
   };
 }
 
-/** The deployment this tree configures: host.json's provider settings and the watchdog's schedule. */
+/** main.bicep's defaults the bill depends on: the Durable backend, the instance memory and the always-ready count. */
+export function bicepDefaults(): Pick<Deployment, "backend" | "memoryMb" | "alwaysReadyInstances"> {
+  const main = readFileSync(join(ROOT, "bicep", "main.bicep"), "utf8");
+  const param = (name: string, type: string) => {
+    const m = new RegExp(`^param ${name} ${type} = '?([\\w]+)'?$`, "m").exec(main);
+    if (!m) throw new Error(`bicep/main.bicep has no "param ${name} ${type} = ..." default`);
+    return m[1]!;
+  };
+  const backend = param("durableBackend", "string");
+  if (backend !== "azureStorage" && backend !== "durableTaskScheduler") throw new Error(`bicep/main.bicep's durableBackend default "${backend}" is not one the cost model knows`);
+  return { backend, memoryMb: Number(param("instanceMemoryMB", "int")), alwaysReadyInstances: Number(param("durableAlwaysReadyInstances", "int")) };
+}
+
+/** The deployment this tree configures: host.json's provider settings, main.bicep's defaults and the watchdog's schedule. */
 export function currentDeployment(watchdogSchedule: string): Deployment {
   const host = JSON.parse(readFileSync(join(ROOT, "host.json"), "utf8")) as { extensions: { durableTask: { storageProvider: { partitionCount?: number; maxQueuePollingInterval?: string } } } };
   const provider = host.extensions.durableTask.storageProvider;
@@ -69,6 +82,7 @@ export function currentDeployment(watchdogSchedule: string): Deployment {
   const maxQueuePollingSeconds = h! * 3600 + m! * 60 + s!;
   return {
     label: `now (${partitionCount} partition${partitionCount === 1 ? "" : "s"}, ${maxQueuePollingSeconds} s polling, watchdog every ${minutes[1]} min)`,
+    ...bicepDefaults(),
     partitionCount,
     maxQueuePollingSeconds,
     watchdogEveryMinutes: Number(minutes[1]),

@@ -1,12 +1,13 @@
 /**
- * The idle bill, modelled: what one deployment of the app costs per month in storage
- * transactions for 1, 100 and 1000 groups at a 30 s and a 10 s check interval, beside what
- * Traffic Manager and Route 53 charge for health-checking the same endpoints.
+ * The storage part of the bill, modelled: what one deployment of the app costs per month in
+ * storage transactions for 1, 100 and 1000 groups at a 30 s and a 10 s check interval, beside
+ * what Traffic Manager and Route 53 charge for health-checking the same endpoints (the rest of
+ * the bill, compute, telemetry and the Durable Task Scheduler, is costBill.ts).
  *
  * A pure function over numbers: the app's own storage requests are COUNTED (see costCount.ts,
  * committed as docs/cost-counts.json); the Durable extension's and the Functions host's traffic
  * is a FORMULA of the Azure Storage provider's documented behaviour, with every assumption
- * listed in ASSUMPTIONS. It is a model, not a bill: check the prices and the assumptions.
+ * listed in costAssumptions.ts. It is a model, not a bill: check the prices and the assumptions.
  */
 
 import { PRICES, storageCost, type StoragePrices } from "./costPrices";
@@ -48,9 +49,17 @@ export interface CostCounts {
   readonly watchdogRun: { readonly fixed: TableRequests; readonly perGroup: TableRequests };
 }
 
-/** The Durable and host settings a configuration runs with (host.json, the watchdog's schedule). */
+/** Where the Durable extension keeps its task hub (main.bicep's durableBackend). */
+export type DurableBackend = "azureStorage" | "durableTaskScheduler";
+
+/** The Durable and host settings a configuration runs with (host.json, main.bicep's defaults, the watchdog's schedule). */
 export interface Deployment {
   readonly label: string;
+  readonly backend: DurableBackend;
+  /** main.bicep instanceMemoryMB: the memory of each Flex Consumption instance. */
+  readonly memoryMb: number;
+  /** main.bicep durableAlwaysReadyInstances: always-ready instances of the durable group (0: none). */
+  readonly alwaysReadyInstances: number;
   /** host.json storageProvider.partitionCount: the number of control queues. */
   readonly partitionCount: number;
   /** host.json storageProvider.maxQueuePollingInterval, in seconds. */
@@ -60,13 +69,13 @@ export interface Deployment {
   readonly watchdogFailingCallsPerRun: number;
 }
 
-/** Before the idle-bill work (issue 10): the extension's default 4 partitions, 2 s polling, a watchdog every minute with 3 failing calls per run. */
-export const TODAY: Deployment = { label: "before (4 partitions, 2 s polling, watchdog every 1 min)", partitionCount: 4, maxQueuePollingSeconds: 2, watchdogEveryMinutes: 1, watchdogFailingCallsPerRun: 3 };
+/** Before the idle-bill work: the extension's default 4 partitions, 2 s polling, a watchdog every minute with 3 failing calls per run. */
+export const TODAY: Deployment = { label: "before (4 partitions, 2 s polling, watchdog every 1 min)", backend: "azureStorage", memoryMb: 2048, alwaysReadyInstances: 1, partitionCount: 4, maxQueuePollingSeconds: 2, watchdogEveryMinutes: 1, watchdogFailingCallsPerRun: 3 };
 
 /** Seconds in the model's month (30 days). */
 export const MONTH_SECONDS = 30 * 24 * 3600;
 
-/** The Azure Storage provider's and host's constants the formula uses (see ASSUMPTIONS). */
+/** The Azure Storage provider's and host's constants the formula uses (see costAssumptions.ts). */
 export const DURABLE = {
   /** Shortest queue polling interval after a message (TaskHubQueue: 50 ms). */
   minPollSeconds: 0.05,
@@ -80,16 +89,6 @@ export const DURABLE = {
   timerStatusBlobReads: 1,
   timerStatusBlobWrites: 1,
 } as const;
-
-export const ASSUMPTIONS: readonly string[] = [
-  "App: the table requests of a healthy cycle, a failing cycle, a failover and a watchdog run are counted on Azurite through a proxy (docs/cost-counts.json, npm run cost recounts them); every request is one table transaction, failed ones too.",
-  "Durable, per cycle with A activities: 2A + 1 queue messages (A activity work items, A TaskCompleted, 1 TimerFired), each put, got and deleted; A + 1 orchestrator work items (each activity's completion, and the timer's), each with 3 table transactions (history query, history batch write, instances row update). continueAsNew adds neither: DurableTask.Core's dispatcher runs the new execution's first episode in the timer's work item and sends no message for it. One get per message (the provider gets up to 32 at once when busy, so this overestimates many groups).",
-  "Durable, queue polling: every control queue (partitionCount) and the work-item queue is polled with the provider's back-off: 50 ms after a message, then growing (50 ms + 50 ms x 2^(k-1), randomized by 20%, ignored here) up to maxQueuePollingInterval, where it stays while idle. A group's cycle is one burst of messages on its control queue and on the work-item queue; groups are spread evenly over time and over the control queues. Every empty poll is a get.",
-  "Durable, partitions: the table partition manager (the default of the Durable extension 3.x in extension bundle 4.x) reads the partitions table and renews each owned partition's row every 10 s (an upper estimate: it may renew less often). The app lease (useAppLease, on by default) renews a blob container lease every 25 s, an 'other' blob operation. One instance (the always-ready one) holds every partition.",
-  "Watchdog: its counted table requests per run, plus one instances-table read per group (the orchestration status query) and the timer trigger's status blob (one read, one write) per run. Before: 3 more failing calls per run (two table creates, one row create, each a 409).",
-  "Not modelled: the scale controller's reads of the queues (it reads every control queue and the work-item queue, so leaving them out favours the bill before); and, the same before and after, the Functions host's own blob leases and logs, Application Insights, storage capacity (a few MB), the extension's history cleanup and large-message blobs, scale-out to more instances, retries. Compute is separate: the always-ready baseline is stated on its own line.",
-  "Prices: the Retail Prices API's meters for a general-purpose v2 LRS account (PRICES in src/local/tools/cost/costPrices.ts); queue class 1 and class 2 operations cost the same there. The table price is the least certain: the sensitivity lines show the verdict under other prices.",
-];
 
 export interface Transactions {
   readonly table: number;
@@ -153,16 +152,21 @@ function emptyPollRate(burstsPerSecond: number, maxSeconds: number): number {
 }
 
 /**
- * The Durable extension's messages and orchestrator work items of one cycle with `activities`
- * activities. Each activity is a work-item message and a TaskCompleted message; the timer is a
- * TimerFired message. continueAsNew sends no message: DurableTask.Core's orchestration
- * dispatcher runs the new execution's first episode in the same work item (its
+ * The Durable extension's work in one cycle with `activities` activities and one timer.
+ * Messages (Azure Storage provider): each activity is a work-item message and a TaskCompleted
+ * message; the timer is a TimerFired message. continueAsNew sends no message: DurableTask.Core's
+ * orchestration dispatcher runs the new execution's first episode in the same work item (its
  * `do ... while (continuedAsNew)` loop), so the timer's work item also schedules the next check.
+ * Executions, whatever the backend: the orchestrator runs once per activity result, once for the
+ * timer and once for the new execution's start (3 with one activity), each activity once; every
+ * execution is a function invocation, and one Durable Task Scheduler action (one dispatched
+ * message: the start, each activity's schedule and result, the timer).
  */
-export function durableCycle(activities: number): { readonly messages: number; readonly workItems: number; readonly transactions: Transactions } {
+export function durableCycle(activities: number): { readonly messages: number; readonly workItems: number; readonly orchestratorExecutions: number; readonly executions: number; readonly transactions: Transactions } {
   const messages = 2 * activities + 1;
   const workItems = activities + 1;
-  return { messages, workItems, transactions: { ...ZERO, table: workItems * DURABLE.tablePerWorkItem, queueClass1: 2 * messages, queueClass2: messages } };
+  const orchestratorExecutions = workItems + 1;
+  return { messages, workItems, orchestratorExecutions, executions: orchestratorExecutions + activities, transactions: { ...ZERO, table: workItems * DURABLE.tablePerWorkItem, queueClass1: 2 * messages, queueClass2: messages } };
 }
 
 /** Per second, what the extension does whatever the cycles: queue polling, partition and app leases. */
@@ -197,17 +201,23 @@ export interface MonthlyBill {
   readonly route53Usd: number;
 }
 
-/** The month of `groups` healthy groups checked every `intervalSeconds`, under `deployment`. */
+/**
+ * The month of `groups` healthy groups checked every `intervalSeconds`, under `deployment`.
+ * With the Durable Task Scheduler the task hub is not in storage: no Durable messages, history,
+ * polling or leases, and the watchdog's status query per group goes to the scheduler.
+ */
 export function monthlyBill(counts: CostCounts, deployment: Deployment, groups: number, intervalSeconds: number): MonthlyBill {
   const cycles = (MONTH_SECONDS / intervalSeconds) * groups;
   const cycle = counts.healthyCycle;
+  const inStorage = deployment.backend === "azureStorage";
   const app = { ...ZERO, table: tableTransactions(cycle.requests) * cycles };
-  const durableCycles = scale(durableCycle(cycle.activities).transactions, cycles);
-  const durableFixed = scale(durableFixedPerSecond(deployment, groups, intervalSeconds), MONTH_SECONDS);
+  const durableCycles = inStorage ? scale(durableCycle(cycle.activities).transactions, cycles) : ZERO;
+  const durableFixed = inStorage ? scale(durableFixedPerSecond(deployment, groups, intervalSeconds), MONTH_SECONDS) : ZERO;
   const runs = MONTH_SECONDS / (deployment.watchdogEveryMinutes * 60);
+  const statusReads = inStorage ? 1 : 0;
   const perRun: Transactions = {
     ...ZERO,
-    table: tableTransactions(counts.watchdogRun.fixed) + groups * (tableTransactions(counts.watchdogRun.perGroup) + 1) + deployment.watchdogFailingCallsPerRun,
+    table: tableTransactions(counts.watchdogRun.fixed) + groups * (tableTransactions(counts.watchdogRun.perGroup) + statusReads) + deployment.watchdogFailingCallsPerRun,
     blobRead: DURABLE.timerStatusBlobReads,
     blobWrite: DURABLE.timerStatusBlobWrites,
   };
@@ -234,11 +244,6 @@ export function failoverExtra(counts: CostCounts): Transactions {
   const extra = durableCycle(counts.failoverCycle.activities).transactions;
   const healthy = durableCycle(counts.healthyCycle.activities).transactions;
   return { ...add(extra, scale(healthy, -1)), table: extra.table - healthy.table + tableTransactions(counts.failoverCycle.requests) - tableTransactions(counts.healthyCycle.requests) };
-}
-
-/** Always-ready baseline of one instance of `memoryMb`, per month. */
-export function alwaysReadyMonthly(memoryMb: number): number {
-  return (memoryMb / 1024) * MONTH_SECONDS * PRICES.flexAlwaysReadyBaselinePerGbSecond;
 }
 
 export interface Comparison {

@@ -1,9 +1,10 @@
+import { BILL_ASSUMPTIONS, STORAGE_ASSUMPTIONS } from "./costAssumptions";
+import { SCHEDULER_MAX_ACTIONS_PER_SECOND, TELEMETRY, alwaysReadyMonthly, billChoices, loadSentence, telemetryGb, wholeBill } from "./costBill";
 import {
-  ASSUMPTIONS,
   MONTH_SECONDS,
   add,
-  alwaysReadyMonthly,
   compareWithToday,
+  durableCycle,
   failoverExtra,
   monthlyBill,
   priceSensitivity,
@@ -17,13 +18,14 @@ import {
 } from "./costModel";
 import { PRICES, storageCost } from "./costPrices";
 
-/** What `npm run cost` prints and the README's cost section shows, from the model in costModel.ts. */
+/** What `npm run cost` prints and docs/cost.md shows, from the model in costModel.ts and costBill.ts. */
 
-const usd = (x: number) => (x < 100 ? `$${x.toFixed(2)}` : `$${x.toFixed(0)}`);
+export const usd = (x: number) => (x > 0 && x < 0.01 ? `$${x.toFixed(4)}` : x < 100 ? `$${x.toFixed(2)}` : `$${Math.round(x).toLocaleString("en-US")}`);
 const millions = (x: number) => `${(x / 1e6).toFixed(2)} M`;
 
-/** The README's cost table (markdown), generated from the counts and the deployment. */
+/** The storage table (markdown) of the Azure Storage backend, generated from the counts and the deployment. */
 export function costTable(counts: CostCounts, deployment: Deployment): string {
+  deployment = { ...deployment, backend: "azureStorage" };
   const rows = [
     "| Groups | Interval | App (tables) | Durable per cycle | Durable fixed (polling, leases) | Watchdog | Transactions | Storage | Traffic Manager (2 endpoints per group) | Route 53 (2 checks per group) |",
     "|---|---|---|---|---|---|---|---|---|---|",
@@ -58,9 +60,66 @@ export function pollingChoices(counts: CostCounts, deployment: Deployment, secon
   return `maxQueuePollingInterval, one group at 30 s (each timer may fire up to that late): ${choices.join(", ")}; this host.json: ${deployment.maxQueuePollingSeconds} s`;
 }
 
+const BACKEND_NAMES = { azureStorage: "Azure Storage", durableTaskScheduler: "Durable Task Scheduler" } as const;
+
+/** The whole bill (markdown): each backend, with the always-ready instance and without, for 1, 100 and 1000 groups at `intervalSeconds`. */
+export function billTable(counts: CostCounts, deployment: Deployment, intervalSeconds = 30): string {
+  const rows = [
+    `| Durable backend | Always ready | Groups | Storage | Compute (Flex, ${deployment.memoryMb} MB) | Application Insights (estimate) | Scheduler actions | Total | Traffic Manager (2 endpoints per group) | Route 53 (2 checks per group) |`,
+    "|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const choice of billChoices(deployment)) {
+    for (const groups of [1, 100, 1000]) {
+      const b = wholeBill(counts, choice, groups, intervalSeconds);
+      // The scheduler's price is per action in its price records, per million actions in Microsoft's billing page: both readings.
+      const perMillion = b.schedulerUsd / 1e6;
+      const onScheduler = choice.backend === "durableTaskScheduler";
+      const scheduler = onScheduler ? `${usd(b.schedulerUsd)} (${millions(b.executions)} actions; ${usd(perMillion)} if per million)` : "-";
+      const total = `**${usd(b.totalUsd)}**${onScheduler ? ` (${usd(b.totalUsd - b.schedulerUsd + perMillion)} if per million)` : ""}`;
+      rows.push(
+        `| ${BACKEND_NAMES[choice.backend]} | ${choice.alwaysReadyInstances > 0 ? `${choice.alwaysReadyInstances} instance` : "none"} | ${groups} | ${usd(b.storageUsd)} | ${usd(b.computeUsd)} | ${usd(b.telemetryUsd)} (${b.telemetryGb.toFixed(1)} GB) | ${scheduler} | ${total} | ${usd(b.trafficManagerUsd)} | ${usd(b.route53Usd)} |`,
+      );
+    }
+  }
+  return rows.join("\n");
+}
+
+/** One group at 30 s, always ready on or off, for the deployment's backend: the choice in one line. */
+export function alwaysReadyChoice(counts: CostCounts, deployment: Deployment): string {
+  const on = wholeBill(counts, { ...deployment, alwaysReadyInstances: Math.max(1, deployment.alwaysReadyInstances) }, 1);
+  const off = wholeBill(counts, { ...deployment, alwaysReadyInstances: 0 }, 1);
+  return (
+    `one group at 30 s on ${BACKEND_NAMES[deployment.backend]}: always ready ${usd(on.totalUsd)}/month (of which the ${deployment.memoryMb} MB baseline ${usd(alwaysReadyMonthly(deployment.memoryMb))}; 512 MB: ${usd(alwaysReadyMonthly(512))}), ` +
+    `without it ${usd(off.totalUsd)}/month and durable timers may wait for a cold start`
+  );
+}
+
+/** The Durable Task Scheduler's share: actions per cycle and what the price's unit does to it. */
+export function schedulerLine(counts: CostCounts, deployment: Deployment): string {
+  const dts = wholeBill(counts, { ...deployment, backend: "durableTaskScheduler" }, 1);
+  const perCycle = dts.executions / (MONTH_SECONDS / 30);
+  const maxGroups = Math.floor((SCHEDULER_MAX_ACTIONS_PER_SECOND * 30) / perCycle);
+  return (
+    `Durable Task Scheduler: ${perCycle} actions per healthy cycle, ${millions(dts.executions)} a month for one group at 30 s: ${usd(dts.schedulerUsd)} at $${PRICES.schedulerConsumptionPerAction} per action, ` +
+    `${usd(dts.schedulerUsd / 1e6)} if that price is per million actions; the Consumption SKU's ${SCHEDULER_MAX_ACTIONS_PER_SECOND} actions/s carry at most ${maxGroups.toLocaleString("en-US")} groups at 30 s`
+  );
+}
+
+/** What the Application Insights estimate counts, and what it comes to. */
+export function telemetryLine(counts: CostCounts): string {
+  const executions = durableCycle(counts.healthyCycle.activities).executions;
+  const perCycle = TELEMETRY.appSpansPerCycle + executions * TELEMETRY.itemsPerExecution;
+  const gb = (groups: number) => telemetryGb(counts, groups, (MONTH_SECONDS / 30) * groups);
+  return (
+    `Application Insights: ${perCycle} items per cycle (${TELEMETRY.appSpansPerCycle} spans + ${executions} executions x ${TELEMETRY.itemsPerExecution}), ${TELEMETRY.metricSeriesPerGroup} metric items per group and ${TELEMETRY.fixedItemsPerMinute} per instance every minute, ${TELEMETRY.bytesPerItem} bytes each: ` +
+    `${gb(1).toFixed(1)} GB a month for one group at 30 s (${usd(gb(1) * PRICES.logAnalyticsPerGb)}), ${gb(1000).toFixed(0)} GB for 1,000 (${usd(gb(1000) * PRICES.logAnalyticsPerGb)})`
+  );
+}
+
 /** The whole report `npm run cost` prints. */
-export function costReport(counts: CostCounts, deployment: Deployment, memoryMb = 2048): string {
-  const c = compareWithToday(counts, deployment);
+export function costReport(counts: CostCounts, deployment: Deployment): string {
+  const storage: Deployment = { ...deployment, backend: "azureStorage" };
+  const c = compareWithToday(counts, storage);
   const f = failoverExtra(counts);
   const healthy = counts.healthyCycle;
   return [
@@ -69,16 +128,26 @@ export function costReport(counts: CostCounts, deployment: Deployment, memoryMb 
     `counted per failover cycle: ${tableTransactions(counts.failoverCycle.requests)} table requests (${describe(counts.failoverCycle.requests)}), ${counts.failoverCycle.activities} activities`,
     `counted per watchdog run: ${tableTransactions(counts.watchdogRun.fixed)} + ${tableTransactions(counts.watchdogRun.perGroup)} per group table requests`,
     `a failover costs ${totalTransactions(f).toFixed(0)} transactions more than a healthy cycle (${usd(storageCost(f))}): negligible`,
-    `deployment: ${deployment.label}`,
+    `deployment: ${deployment.label}; main.bicep: ${BACKEND_NAMES[deployment.backend]}, ${deployment.memoryMb} MB instances, ${deployment.alwaysReadyInstances} always ready`,
     "",
-    costTable(counts, deployment),
+    "the whole bill per month, at 30 s:",
+    "",
+    billTable(counts, deployment),
+    "",
+    alwaysReadyChoice(counts, deployment),
+    schedulerLine(counts, deployment),
+    telemetryLine(counts),
+    `load: ${loadSentence(counts)}`,
+    "",
+    "storage alone, Azure Storage backend:",
+    "",
+    costTable(counts, storage),
     "",
     comparisonLine(c),
-    pollingChoices(counts, deployment),
-    `compute, separate: one always-ready ${memoryMb} MB instance ${(memoryMb / 1024).toFixed(1)} GB x ${MONTH_SECONDS} s x $${PRICES.flexAlwaysReadyBaselinePerGbSecond} = ${usd(alwaysReadyMonthly(memoryMb))}/month baseline (512 MB: ${usd(alwaysReadyMonthly(512))})`,
-    `prices: the Retail Prices API's meters for a general-purpose v2 LRS account as publicly recorded, not fetched from here (${PRICES.date}); check them for your region (src/local/tools/cost/costPrices.ts, PRICES)`,
+    pollingChoices(counts, storage),
+    "prices: PRICE_LIST in src/local/tools/cost/costPrices.ts, each with its source (docs/cost.md lists them); none fetched from here, check them for your region",
     "assumptions:",
-    ...ASSUMPTIONS.map((a) => `- ${a}`),
+    ...[...STORAGE_ASSUMPTIONS, ...BILL_ASSUMPTIONS].map((a) => `- ${a}`),
   ].join("\n");
 }
 
