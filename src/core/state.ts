@@ -13,7 +13,8 @@ import { formatIssues, zodIssues, type ValidationIssue } from "./validation";
 export const PARTITION_KEY = "failover";
 export const RECENT_TRANSITIONS_KEPT = 5;
 
-export type Target = "primary" | "secondary";
+export const targetSchema = z.enum(["primary", "secondary"]);
+export type Target = z.infer<typeof targetSchema>;
 
 export function otherTarget(target: Target): Target {
   return target === "primary" ? "secondary" : "primary";
@@ -37,16 +38,6 @@ export const TRANSITION_KINDS = [
 ] as const;
 export type TransitionKind = (typeof TRANSITION_KINDS)[number];
 
-/** One line of the short summary the row keeps; the audit log keeps the full record. */
-export interface TransitionSummary {
-  readonly at: string;
-  readonly kind: TransitionKind;
-  readonly from: Target;
-  readonly to: Target;
-  readonly reason: string;
-  readonly actor: string;
-}
-
 /**
  * An ISO 8601 date-time such as 2026-01-01T12:00:00Z. Without an offset (as Python's
  * isoformat() writes it) it is read as UTC, as the field names say. Stored back as ISO UTC.
@@ -56,6 +47,7 @@ const isoTime = z.preprocess(
   z
     .iso.datetime({ offset: true, local: true, error: "must be an ISO 8601 time such as 2026-01-01T12:00:00Z" })
     .transform((s) => new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`).toISOString())
+    .pipe(z.iso.datetime())
     .optional(),
 );
 
@@ -63,15 +55,16 @@ const nonEmpty = z.string({ error: "is missing or not a string" }).trim().min(1,
 export const count = integer(0, 2_147_483_647);
 export const optionalText = z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string({ error: "must be a string" }).optional());
 
-/** One entry of `recent_transitions`; the audit log stores the same fields. */
+/** One line of the short summary the row keeps (`recent_transitions`); the audit log keeps the full record, with the same fields. */
 export const transitionSummarySchema = z.object({
   at: z.string(),
   kind: z.enum(TRANSITION_KINDS),
-  from: z.enum(["primary", "secondary"]),
-  to: z.enum(["primary", "secondary"]),
+  from: targetSchema,
+  to: targetSchema,
   reason: z.string(),
   actor: z.string(),
 });
+export type TransitionSummary = Readonly<z.infer<typeof transitionSummarySchema>>;
 
 /** JSON text as the row stores it, parsed (a value that is not JSON is left for the schema to refuse). */
 function parsedJson(v: unknown): unknown {
@@ -123,7 +116,7 @@ const switchFields = {
 };
 
 /** Schema of the fields this app manages on the row (policy overrides are validated separately). */
-const stateSchema = z.object({
+export const stateSchema = z.object({
   active_target: z.enum(["primary", "secondary"], { error: "must be primary or secondary" }),
   primary_endpoint: nonEmpty,
   secondary_endpoint: nonEmpty,
