@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { FailoverError } from "./errors";
-import { POLICY_FIELDS, boolean, integer, policySchema, toRowValue, type Policy } from "./knobs";
+import { POLICY_FIELDS, POLICY_KNOBS, boolean, integer, policySchema, toRowValue, type Policy, type PolicyField } from "./knobs";
 import { formatIssues, zodIssues, type ValidationIssue } from "./validation";
 
 /**
@@ -177,22 +177,15 @@ function rowOverrides(raw: Readonly<Record<string, unknown>>): { overrides: Poli
   return { overrides: overrides as PolicyOverrides, issues };
 }
 
-/** Policy overrides as a row or a request gives them: a knob that is absent, null or empty is not overridden. */
-const overridesSchema = z.preprocess(
-  (v) =>
-    v !== null && typeof v === "object"
-      ? Object.fromEntries(POLICY_FIELDS.flatMap((f) => {
-          const value = (v as Record<string, unknown>)[f];
-          return value === undefined || value === null || value === "" ? [] : [[f, value]];
-        }))
-      : v,
-  policySchema.partial(),
-);
+/**
+ * Each policy knob as a row or a request (init's body) gives it: a knob that is absent, null or
+ * empty is not overridden; any other value is parsed by the knob's own schema.
+ */
+export const policyOverrideFields = Object.fromEntries(
+  POLICY_KNOBS.map(({ field, description }) => [field, z.preprocess((v) => (v === null || v === "" ? undefined : v), policySchema.shape[field].optional()).describe(description)]),
+) as Readonly<Record<string, z.ZodType>>;
 
-function parseOverridesOf(input: Readonly<Record<string, unknown>>): { overrides: PolicyOverrides; issues: ValidationIssue[] } {
-  const result = overridesSchema.safeParse(input);
-  return result.success ? { overrides: result.data, issues: [] } : { overrides: {}, issues: zodIssues(result.error, { root: "row", input }) };
-}
+const overridesSchema = z.object(policyOverrideFields);
 
 /**
  * Validates a raw row. Every bad field is named, with the group, in one `malformed_state`
@@ -208,10 +201,9 @@ export function parseRow(group: string, raw: Readonly<Record<string, unknown>>):
   return { state: result.data, overrides, overrideIssues };
 }
 
-/** Validates override values given as input (init endpoint), naming each bad field; returns them as the row stores them. */
-export function parseOverrides(input: Readonly<Record<string, unknown>>): { overrides: Record<string, unknown>; issues: ValidationIssue[] } {
-  const { overrides, issues } = parseOverridesOf(input);
-  return { overrides: Object.fromEntries(Object.entries(overrides).map(([f, v]) => [f, toRowValue(f as keyof Policy, v)])), issues };
+/** Overrides parsed by policyOverrideFields (init's body) as the row stores them; knobs not overridden are left out. */
+export function overrideRowValues(parsed: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(parsed).flatMap(([f, v]) => (v === undefined ? [] : [[f, toRowValue(f as PolicyField, v)]])));
 }
 
 export function effectivePolicy(defaults: Policy, overrides: PolicyOverrides): Policy {
