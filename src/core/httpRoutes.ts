@@ -89,7 +89,7 @@ const reason = z.string().max(500, "must be at most 500 characters").optional().
 const force = z.boolean({ error: "must be true or false" }).optional();
 
 /** `limit` is digits only: "1e1", " 5" or "5.0" are refused, not read as a number. */
-export const historyLimitSchema = z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100));
+const historyLimitSchema = z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100));
 
 // Errors by kind of route: every JSON route can refuse its query (400), its caller (403) or fail
 // on a bad app setting (500); a route on a group's row can find none (404), a malformed one (500)

@@ -58,7 +58,7 @@ export function authorizedCaller(request: HttpRequest, right: Right): Caller {
  * Wraps a handler: checks the query parameters (the route's) and the caller's right first, and
  * turns every failure into a JSON error with the right status.
  */
-export function jsonEndpoint(route: JsonRoute, handler: (request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>): JsonHandler {
+function jsonEndpoint(route: JsonRoute, handler: (request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>): JsonHandler {
   const allowed = Object.keys(route.query.shape);
   return async (request, context) => {
     try {
@@ -78,7 +78,6 @@ export function groupOf(request: HttpRequest): string {
   if (!parsed.success) throw invalidRequest(...zodIssues(parsed.error, { root: "group", input: raw }));
   return parsed.data;
 }
-
 
 /** How deeply arrays and objects nest in a JSON text (brackets inside strings do not count). */
 export function jsonDepth(text: string): number {
