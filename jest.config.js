@@ -14,6 +14,8 @@ const shared = {
   // The local host plays the Functions worker: it provides @azure/functions-core, through
   // which @azure/functions registers every function (see src/local/host/functionsCore.ts).
   moduleNameMapper: { "^@azure/functions-core$": "<rootDir>/src/local/host/functionsCore.ts" },
+  // Every answer of a local host is checked against the OpenAPI document.
+  setupFilesAfterEnv: ["<rootDir>/test/setup/answers.ts"],
 };
 
 module.exports = {

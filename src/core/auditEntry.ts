@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { boolean } from "./knobs";
-import { PROBE_ERROR_CLASSES, type ProbeResult } from "./probe";
-import { parseLedger, type LedgerEntry } from "./switch/session";
-import { count, optionalText, transitionSummarySchema, type TransitionSummary } from "./state";
-import { zodIssues, type ValidationIssue } from "./validation";
+import { probeResultSchema } from "./probe";
+import { ledgerEntrySchema, parseLedger } from "./switch/session";
+import { count, optionalText, transitionSummarySchema } from "./state";
+import { validationIssueSchema, zodIssues, type ValidationIssue } from "./validation";
 
 /**
  * One audit entry and its row in table failoverhistory: the entry's shape, its RowKey (newest
@@ -20,29 +20,42 @@ let sequence = 0;
 export const NOTIFICATION_STATUSES = ["not_configured", "pending", "delivered", "expired", "failed"] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
-export interface AuditEntry extends TransitionSummary {
-  readonly id: string;
-  readonly forced: boolean;
-  readonly failover_count: number;
-  readonly probe?: ProbeResult;
-  /** An automatic failover: when the first failed check of the streak that reached the threshold ran (the row's unhealthy_since_utc). */
-  readonly unhealthy_since_utc?: string;
-  readonly notification_status: NotificationStatus;
-  readonly notification_attempts: number;
-  readonly notification_error?: string;
-  /** When the notification was delivered (the receiver answered 2xx). */
-  readonly notified_utc?: string;
-  /** While pending: the next delivery attempt is not before this. */
-  readonly notification_next_utc?: string;
-  /** The cooldown end at the transition (for the notification's text). */
-  readonly lock_until_utc?: string;
-  /** A switch's entry: every write its intent made to the world so far (the ledger), oldest first, and how many older ones were left out. */
-  readonly writes?: readonly LedgerEntry[];
-  readonly writes_omitted?: number;
-  /** Set on an entry someone edited into an unreadable shape: shown as such (its fields as stored), it never fails the page. */
-  readonly malformed?: true;
-  readonly problems?: readonly ValidationIssue[];
-}
+/** One audit entry as history shows it and the outbox delivers it. */
+export const auditEntrySchema = transitionSummarySchema.extend({
+  id: z.string(),
+  forced: z.boolean(),
+  failover_count: z.number().int(),
+  probe: probeResultSchema.optional(),
+  unhealthy_since_utc: z.string().optional().describe("An automatic failover: when the first failed check of the streak that reached the threshold ran (the row's unhealthy_since_utc)."),
+  notification_status: z.enum(NOTIFICATION_STATUSES),
+  notification_attempts: z.number().int(),
+  notification_error: z.string().optional(),
+  notified_utc: z.string().optional().describe("When the notification was delivered (the receiver answered 2xx)."),
+  notification_next_utc: z.string().optional().describe("While pending: the next delivery attempt is not before this."),
+  lock_until_utc: z.string().optional().describe("The cooldown end at the transition (for the notification's text)."),
+  writes: z.array(ledgerEntrySchema).optional().describe("A switch's entry: every write its intent made to the world so far (the ledger), oldest first."),
+  writes_omitted: z.number().int().optional().describe("How many older writes the ledger left out."),
+});
+
+/** An entry someone edited into an unreadable shape: shown as such (its fields as stored), it never fails the page. */
+export const malformedAuditEntrySchema = z.object({
+  id: z.string(),
+  malformed: z.literal(true),
+  problems: z.array(validationIssueSchema),
+  at: z.string(),
+  kind: z.string(),
+  from: z.string(),
+  to: z.string(),
+  reason: z.string(),
+  actor: z.string(),
+  forced: z.boolean(),
+  failover_count: z.number().int(),
+  notification_status: z.literal("not_configured"),
+  notification_attempts: z.literal(0),
+});
+
+/** An entry; one read back malformed carries `malformed` and `problems` (see fromEntity). */
+export type AuditEntry = Readonly<z.infer<typeof auditEntrySchema> & { malformed?: true; problems?: readonly ValidationIssue[] }>;
 
 /** The notification fields of an entry, as `updateNotification` merges them. */
 export interface NotificationFields {
@@ -88,18 +101,7 @@ const probeJson = z.preprocess(
     }
   },
   z
-    .object(
-      {
-        url: z.string(),
-        healthy: z.boolean(),
-        status_code: z.number().optional(),
-        latency_ms: z.number(),
-        error_class: z.enum(PROBE_ERROR_CLASSES).optional(),
-        error: z.string().optional(),
-        body_bytes_read: z.number(),
-      },
-      { error: "must be the JSON of a probe result" },
-    )
+    .object(probeResultSchema.shape, { error: "must be the JSON of a probe result" })
     .optional(),
 );
 
@@ -150,7 +152,7 @@ const auditRowSchema = z
 
 function ledgerFields(text: string | undefined): Pick<AuditEntry, "writes" | "writes_omitted"> {
   const ledger = parseLedger(text);
-  return { ...(ledger.writes.length > 0 ? { writes: ledger.writes } : {}), ...(ledger.omitted > 0 ? { writes_omitted: ledger.omitted } : {}) };
+  return { ...(ledger.writes.length > 0 ? { writes: [...ledger.writes] } : {}), ...(ledger.omitted > 0 ? { writes_omitted: ledger.omitted } : {}) };
 }
 
 export function fromEntity(entity: Record<string, unknown>): AuditEntry {

@@ -1,5 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import { FailoverError } from "./errors";
 import { statusCodeOf, storageError } from "./storage";
 
@@ -17,10 +18,13 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 /** A claim older than this was abandoned (a crash mid-request): the key may be taken again. */
 export const IDEMPOTENCY_STALE_CLAIM_MS = 5 * 60_000;
 
-/** Validates the header's value: 1-200 printable ASCII characters, no spaces. */
+/** The header's value: 1-200 printable ASCII characters, no spaces. */
+export const idempotencyKeySchema = z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).regex(/^[\x21-\x7e]+$/);
+
+/** Validates the header's value (idempotencyKeySchema). */
 export function parseIdempotencyKey(raw: string | null): string | undefined {
   if (raw === null) return undefined;
-  if (raw.length === 0 || raw.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(raw)) {
+  if (!idempotencyKeySchema.safeParse(raw).success) {
     throw new FailoverError("invalid_request", `idempotency-key: must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters without spaces (got ${Math.min(raw.length, 100_000)} characters)`);
   }
   return raw;

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { TEXT_LIMITS, cleanText } from "./text";
 
 /**
@@ -80,18 +81,17 @@ export function refusalFor(caller: Caller, right: Right, authEnabled: boolean): 
 }
 
 /** What the console may offer the caller: shown with every overview so a reader sees no action it cannot take. */
-export interface CallerRights {
-  readonly actor: string;
-  /**
-   * `app_roles`: the platform authenticated the caller and its app roles decide, so
-   * `can_operate` is known. `function_key`: the host checks the key of each route when it is
-   * called, so whether this caller may act is known only when it tries (a refusal is a 401).
-   */
-  readonly decided_by: "app_roles" | "function_key";
-  /** False only when it is known that the caller may not operate. */
-  readonly can_operate: boolean;
-  readonly reason: string;
-}
+export const callerRightsSchema = z.object({
+  actor: z.string(),
+  decided_by: z
+    .enum(["app_roles", "function_key"])
+    .describe(
+      "app_roles: the platform authenticated the caller and its app roles decide, so can_operate is known. function_key: the host checks the key of each route when it is called, so whether this caller may act is known only when it tries (a refusal is a 401).",
+    ),
+  can_operate: z.boolean().describe("False only when it is known that the caller may not operate."),
+  reason: z.string(),
+});
+export type CallerRights = Readonly<z.infer<typeof callerRightsSchema>>;
 
 export function rightsOf(caller: Caller, authEnabled: boolean): CallerRights {
   if (!authEnabled) {

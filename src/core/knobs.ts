@@ -7,10 +7,8 @@ import { z } from "zod";
  */
 
 /** An inclusive range of acceptable HTTP status codes. */
-export interface StatusRange {
-  readonly min: number;
-  readonly max: number;
-}
+const statusRangeSchema = z.object({ min: z.number().int(), max: z.number().int() });
+export type StatusRange = Readonly<z.infer<typeof statusRangeSchema>>;
 
 /** Parses "200-299,301" into ranges; rejects anything outside 100-599 or reversed. */
 export function parseStatusRanges(text: string): StatusRange[] {
@@ -54,14 +52,18 @@ export const boolean = z.preprocess((v) => {
   return s === "true" ? true : s === "false" ? false : v;
 }, z.boolean({ error: 'must be true or false' }));
 
-const statusRanges = z.string({ error: 'must be a string like "200-299,301"' }).transform((text, ctx) => {
-  try {
-    return parseStatusRanges(text);
-  } catch (err) {
-    ctx.addIssue({ code: "custom", message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+// Read from its text; the parsed value's schema says what the knob holds (in status answers too).
+const statusRanges = z
+  .string({ error: 'must be a string like "200-299,301"' })
+  .transform((text, ctx) => {
+    try {
+      return parseStatusRanges(text);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(statusRangeSchema));
 
 /** What documents a knob besides its schema (README table, Bicep descriptions). */
 interface KnobDoc {

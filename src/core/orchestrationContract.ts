@@ -112,6 +112,17 @@ export function isLooping(runtimeStatus: string | undefined): boolean {
   return !shouldStart(runtimeStatus) && !shouldResume(runtimeStatus);
 }
 
+/** A group's orchestration as the Durable client reports it; only `instance_id` when it does not exist. */
+export const instanceInfoSchema = z.object({
+  instance_id: z.string(),
+  runtime_status: z.string().optional().describe("Running, Pending, Suspended, Completed, Failed, Terminated, ..."),
+  custom_status: z.unknown().optional().describe("What the loop showed after its last cycle (group, active_target, healthy, last_status, failover, error, switch, checked_at, next_check_utc)."),
+  last_cycle_utc: z.string().optional().describe("Loop liveness: when the last cycle checked (from the custom status; not createdTime, which the Azure Storage provider resets on every continueAsNew)."),
+  next_check_utc: z.string().optional().describe("When the next cycle is due (from the custom status)."),
+  last_updated_time: z.string().optional(),
+});
+export type InstanceInfo = Readonly<z.infer<typeof instanceInfoSchema>>;
+
 /** What the orchestration shows in its custom status after each cycle. */
 export interface CycleStatus {
   readonly group: string;

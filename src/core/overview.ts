@@ -1,10 +1,11 @@
+import { z } from "zod";
 import { redact } from "./redact";
 import { describeError } from "./errors";
-import type { FailbackMode, Policy } from "./knobs";
+import { policySchema, type Policy } from "./knobs";
 import { isLooping } from "./orchestrationContract";
-import { effectivePolicy, type FailoverState, type Target } from "./state";
+import { effectivePolicy, targetSchema, type FailoverState } from "./state";
 import type { StateStore } from "./storage";
-import { driftView, readinessView, trafficView, type DriftView, type ReadinessView, type TrafficView } from "./trafficView";
+import { driftView, driftViewSchema, readinessView, readinessViewSchema, trafficView, trafficViewSchema } from "./trafficView";
 
 /**
  * What an operator needs to see of each group, computed from the row, the effective policy
@@ -23,35 +24,35 @@ export interface LoopStatus {
   readonly error?: string;
 }
 
-export interface Streak {
-  readonly kind: "failures" | "successes" | "recovery";
-  readonly count: number;
-  /** The count at which the policy acts; undefined when nothing happens at any count. */
-  readonly threshold?: number;
-}
+const streakSchema = z.object({
+  kind: z.enum(["failures", "successes", "recovery"]),
+  count: z.number().int(),
+  threshold: z.number().int().optional().describe("The count at which the policy acts; absent when nothing happens at any count."),
+});
+type Streak = z.infer<typeof streakSchema>;
 
-export interface EndpointView {
-  readonly target: Target;
-  readonly url: string;
-  readonly active: boolean;
-  readonly healthy?: boolean;
-  /** Status code, latency and error of the last probe; the row keeps them for the active endpoint only. */
-  readonly status_code?: number;
-  readonly latency_ms?: number;
-  readonly error?: string;
-  readonly streak?: Streak;
-}
+const endpointViewSchema = z.object({
+  target: targetSchema,
+  url: z.string(),
+  active: z.boolean(),
+  healthy: z.boolean().optional(),
+  status_code: z.number().int().optional().describe("Status code, latency and error of the last probe; the row keeps them for the active endpoint only."),
+  latency_ms: z.number().optional(),
+  error: z.string().optional(),
+  streak: streakSchema.optional(),
+});
+export type EndpointView = z.infer<typeof endpointViewSchema>;
 
-export interface LoopLiveness {
-  readonly runtime_status: string;
-  readonly last_cycle_utc?: string;
-  readonly last_cycle_age_seconds?: number;
-  readonly next_check_utc?: string;
-  /** The loop is not running, or its last cycle is older than `stale_after_seconds`. */
-  readonly stale: boolean;
-  readonly stale_after_seconds: number;
-  readonly error?: string;
-}
+export const loopLivenessSchema = z.object({
+  runtime_status: z.string(),
+  last_cycle_utc: z.string().optional(),
+  last_cycle_age_seconds: z.number().int().optional(),
+  next_check_utc: z.string().optional(),
+  stale: z.boolean().describe("The loop is not running, or its last cycle is older than `stale_after_seconds`."),
+  stale_after_seconds: z.number().int(),
+  error: z.string().optional(),
+});
+export type LoopLiveness = z.infer<typeof loopLivenessSchema>;
 
 
 /**
@@ -64,28 +65,28 @@ export interface LoopLiveness {
 export const SEVERITIES = ["unreadable", "not_watched", "both_down", "active_down", "switch_problem", "drift", "paused_active_down", "standby_down", "on_secondary", "ok"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export interface GroupOverview {
-  readonly group: string;
-  /** How urgently it needs an operator (see SEVERITIES), with the reason in words. */
-  readonly severity: Severity;
-  readonly severity_reason: string;
-  /** Set when the row cannot be read as state (malformed); the other fields are then absent. */
-  readonly error?: { readonly code: string; readonly message: string };
-  readonly active_target?: Target;
-  readonly last_status?: string;
-  readonly last_check_utc?: string;
-  readonly failover_count?: number;
-  readonly failback_mode?: FailbackMode;
-  readonly policy?: Pick<Policy, "failure_threshold" | "recovery_threshold" | "check_interval_seconds" | "cooldown_seconds" | "failback_mode">;
-  readonly endpoints?: readonly EndpointView[];
-  readonly cooldown?: { readonly until: string; readonly remaining_seconds: number };
-  readonly pause?: { readonly until?: string; readonly reason?: string; readonly by?: string; readonly since?: string };
-  readonly last_failover?: { readonly at: string; readonly forced: boolean };
-  readonly traffic?: TrafficView;
-  readonly drift?: DriftView;
-  readonly readiness?: ReadinessView;
-  readonly loop: LoopLiveness;
-}
+/** One group as the console and the CLI show it. */
+export const groupOverviewSchema = z.object({
+  group: z.string(),
+  severity: z.enum(SEVERITIES).describe("How urgently the group needs an operator, most urgent first."),
+  severity_reason: z.string().describe("The severity's reason in words."),
+  error: z.object({ code: z.string(), message: z.string() }).optional().describe("Set when the row cannot be read as state (malformed); the other fields but `loop` are then absent."),
+  active_target: targetSchema.optional(),
+  last_status: z.string().optional(),
+  last_check_utc: z.string().optional(),
+  failover_count: z.number().int().optional(),
+  failback_mode: policySchema.shape.failback_mode.optional(),
+  policy: policySchema.pick({ failure_threshold: true, recovery_threshold: true, check_interval_seconds: true, cooldown_seconds: true, failback_mode: true }).optional(),
+  endpoints: z.array(endpointViewSchema).optional(),
+  cooldown: z.object({ until: z.string(), remaining_seconds: z.number().int() }).optional(),
+  pause: z.object({ until: z.string().optional(), reason: z.string().optional(), by: z.string().optional(), since: z.string().optional() }).optional(),
+  last_failover: z.object({ at: z.string(), forced: z.boolean() }).optional(),
+  traffic: trafficViewSchema.optional(),
+  drift: driftViewSchema.optional(),
+  readiness: readinessViewSchema.optional(),
+  loop: loopLivenessSchema,
+});
+export type GroupOverview = z.infer<typeof groupOverviewSchema>;
 
 /** Seconds without a cycle after which a loop counts as stale: two intervals plus room for a slow check and its notification. */
 export function staleAfterSeconds(intervalSeconds: number): number {

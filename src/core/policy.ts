@@ -9,7 +9,8 @@ import { otherTarget, withTransition, type FailoverState, type Target, type Tran
  * No I/O, no clock, no randomness: the orchestrator, the HTTP API and the tests call these.
  */
 
-export type Recommendation = "none" | "failover" | "failback";
+export const RECOMMENDATIONS = ["none", "failover", "failback"] as const;
+export type Recommendation = (typeof RECOMMENDATIONS)[number];
 
 export interface CheckProbes {
   /** Probe of the active endpoint. */
@@ -146,7 +147,8 @@ export interface SwitchRequest {
   readonly actor: string;
 }
 
-export type RefusalReason = "already_failed_over" | "already_on_primary" | "cooldown_active" | "paused" | "standby_unhealthy";
+export const REFUSAL_REASONS = ["already_failed_over", "already_on_primary", "cooldown_active", "paused", "standby_unhealthy"] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export type SwitchOutcome =
   | { readonly changed: true; readonly next: FailoverState; readonly from: Target; readonly to: Target; readonly transition: TransitionSummary }

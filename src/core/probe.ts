@@ -1,4 +1,5 @@
 import { fetch } from "undici";
+import { z } from "zod";
 import { EgressRefusedError, egressAgent, urlRefusal, type EgressPolicy } from "./egress";
 import type { Policy, StatusRange } from "./knobs";
 
@@ -15,16 +16,17 @@ export interface ProbeOptions {
   readonly followRedirects: boolean;
 }
 
-export interface ProbeResult {
-  readonly url: string;
-  readonly healthy: boolean;
-  readonly status_code?: number;
-  readonly latency_ms: number;
-  readonly error_class?: ProbeErrorClass;
-  readonly error?: string;
-  /** Bytes of the body read: never more than maxBodyBytes (the last chunk is cut at the cap). */
-  readonly body_bytes_read: number;
-}
+/** One probe of one endpoint. */
+export const probeResultSchema = z.object({
+  url: z.string(),
+  healthy: z.boolean(),
+  status_code: z.number().int().optional(),
+  latency_ms: z.number(),
+  error_class: z.enum(PROBE_ERROR_CLASSES).optional(),
+  error: z.string().optional(),
+  body_bytes_read: z.number().int().describe("Bytes of the body read: never more than probe_max_body_bytes (the last chunk is cut at the cap)."),
+});
+export type ProbeResult = Readonly<z.infer<typeof probeResultSchema>>;
 
 export type Prober = (url: string, options: ProbeOptions) => Promise<ProbeResult>;
 

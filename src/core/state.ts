@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { FailoverError } from "./errors";
-import { POLICY_FIELDS, boolean, integer, policySchema, toRowValue, type Policy } from "./knobs";
+import { POLICY_FIELDS, POLICY_KNOBS, boolean, integer, policySchema, toRowValue, type Policy, type PolicyField } from "./knobs";
 import { formatIssues, zodIssues, type ValidationIssue } from "./validation";
 
 /**
@@ -13,7 +13,8 @@ import { formatIssues, zodIssues, type ValidationIssue } from "./validation";
 export const PARTITION_KEY = "failover";
 export const RECENT_TRANSITIONS_KEPT = 5;
 
-export type Target = "primary" | "secondary";
+export const targetSchema = z.enum(["primary", "secondary"]);
+export type Target = z.infer<typeof targetSchema>;
 
 export function otherTarget(target: Target): Target {
   return target === "primary" ? "secondary" : "primary";
@@ -39,16 +40,6 @@ export const TRANSITION_KINDS = [
 ] as const;
 export type TransitionKind = (typeof TRANSITION_KINDS)[number];
 
-/** One line of the short summary the row keeps; the audit log keeps the full record. */
-export interface TransitionSummary {
-  readonly at: string;
-  readonly kind: TransitionKind;
-  readonly from: Target;
-  readonly to: Target;
-  readonly reason: string;
-  readonly actor: string;
-}
-
 /**
  * An ISO 8601 date-time such as 2026-01-01T12:00:00Z. Without an offset (as Python's
  * isoformat() writes it) it is read as UTC, as the field names say. Stored back as ISO UTC.
@@ -58,6 +49,7 @@ const isoTime = z.preprocess(
   z
     .iso.datetime({ offset: true, local: true, error: "must be an ISO 8601 time such as 2026-01-01T12:00:00Z" })
     .transform((s) => new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`).toISOString())
+    .pipe(z.iso.datetime())
     .optional(),
 );
 
@@ -65,15 +57,16 @@ const nonEmpty = z.string({ error: "is missing or not a string" }).trim().min(1,
 export const count = integer(0, 2_147_483_647);
 export const optionalText = z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string({ error: "must be a string" }).optional());
 
-/** One entry of `recent_transitions`; the audit log stores the same fields. */
+/** One line of the short summary the row keeps (`recent_transitions`); the audit log keeps the full record, with the same fields. */
 export const transitionSummarySchema = z.object({
   at: z.string(),
   kind: z.enum(TRANSITION_KINDS),
-  from: z.enum(["primary", "secondary"]),
-  to: z.enum(["primary", "secondary"]),
+  from: targetSchema,
+  to: targetSchema,
   reason: z.string(),
   actor: z.string(),
 });
+export type TransitionSummary = Readonly<z.infer<typeof transitionSummarySchema>>;
 
 /** JSON text as the row stores it, parsed (a value that is not JSON is left for the schema to refuse). */
 function parsedJson(v: unknown): unknown {
@@ -125,7 +118,7 @@ const switchFields = {
 };
 
 /** Schema of the fields this app manages on the row (policy overrides are validated separately). */
-const stateSchema = z.object({
+export const stateSchema = z.object({
   active_target: z.enum(["primary", "secondary"], { error: "must be primary or secondary" }),
   primary_endpoint: nonEmpty,
   secondary_endpoint: nonEmpty,
@@ -186,22 +179,15 @@ function rowOverrides(raw: Readonly<Record<string, unknown>>): { overrides: Poli
   return { overrides: overrides as PolicyOverrides, issues };
 }
 
-/** Policy overrides as a row or a request gives them: a knob that is absent, null or empty is not overridden. */
-const overridesSchema = z.preprocess(
-  (v) =>
-    v !== null && typeof v === "object"
-      ? Object.fromEntries(POLICY_FIELDS.flatMap((f) => {
-          const value = (v as Record<string, unknown>)[f];
-          return value === undefined || value === null || value === "" ? [] : [[f, value]];
-        }))
-      : v,
-  policySchema.partial(),
-);
+/**
+ * Each policy knob as a row or a request (init's body) gives it: a knob that is absent, null or
+ * empty is not overridden; any other value is parsed by the knob's own schema.
+ */
+export const policyOverrideFields = Object.fromEntries(
+  POLICY_KNOBS.map(({ field, description }) => [field, z.preprocess((v) => (v === null || v === "" ? undefined : v), policySchema.shape[field].optional()).describe(description)]),
+) as Readonly<Record<string, z.ZodType>>;
 
-function parseOverridesOf(input: Readonly<Record<string, unknown>>): { overrides: PolicyOverrides; issues: ValidationIssue[] } {
-  const result = overridesSchema.safeParse(input);
-  return result.success ? { overrides: result.data, issues: [] } : { overrides: {}, issues: zodIssues(result.error, { root: "row", input }) };
-}
+const overridesSchema = z.object(policyOverrideFields);
 
 /**
  * Validates a raw row. Every bad field is named, with the group, in one `malformed_state`
@@ -217,10 +203,9 @@ export function parseRow(group: string, raw: Readonly<Record<string, unknown>>):
   return { state: result.data, overrides, overrideIssues };
 }
 
-/** Validates override values given as input (init endpoint), naming each bad field; returns them as the row stores them. */
-export function parseOverrides(input: Readonly<Record<string, unknown>>): { overrides: Record<string, unknown>; issues: ValidationIssue[] } {
-  const { overrides, issues } = parseOverridesOf(input);
-  return { overrides: Object.fromEntries(Object.entries(overrides).map(([f, v]) => [f, toRowValue(f as keyof Policy, v)])), issues };
+/** Overrides parsed by policyOverrideFields (init's body) as the row stores them; knobs not overridden are left out. */
+export function overrideRowValues(parsed: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(parsed).flatMap(([f, v]) => (v === undefined ? [] : [[f, toRowValue(f as PolicyField, v)]])));
 }
 
 export function effectivePolicy(defaults: Policy, overrides: PolicyOverrides): Policy {

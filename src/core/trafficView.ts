@@ -1,4 +1,5 @@
-import { otherTarget, type FailoverState, type Target } from "./state";
+import { z } from "zod";
+import { SWITCH_STATES, otherTarget, targetSchema, type FailoverState } from "./state";
 import { switchTimings } from "./switch/saga";
 import { parseLedger } from "./switch/session";
 import { operatorAction } from "./switch/stepErrors";
@@ -15,43 +16,33 @@ import { operatorAction } from "./switch/stepErrors";
  * not run yet; `row_only` without a plan (the failover moves the row only). `summary` is the
  * one line the console and the CLI both show.
  */
-export interface TrafficView {
-  /** held, compensating, compensated: a permanent error stopped the switch; a human must act. */
-  readonly state: "verified" | "applying" | "applied" | "propagating" | "failed" | "held" | "compensating" | "compensated" | "not_run" | "row_only";
-  /** The side the switch moves traffic to (the row's switch_target). */
-  readonly target?: Target;
-  /** When the state was reached: verified, applied, or the intent to switch. */
-  readonly at?: string;
-  /** What each step of the last apply did ("traffic_manager: secondary enabled, primary disabled (2 writes)"). */
-  readonly evidence?: readonly string[];
-  readonly failed_step?: number;
-  readonly error_class?: string;
-  readonly error?: string;
-  readonly attempts?: number;
-  readonly next_attempt_utc?: string;
-  /** Seconds from detection to intent, applied and verified (see switchTimings). */
-  readonly timings?: ReturnType<typeof switchTimings>;
-  /** What a human must do, when the switch is stopped (held, compensated). */
-  readonly action?: string;
-  /** Writes the current switch made to the world (its ledger). */
-  readonly writes?: number;
-  readonly summary: string;
-}
+export const trafficViewSchema = z.object({
+  state: z.enum([...SWITCH_STATES, "not_run", "row_only"]).describe("held, compensating, compensated: a permanent error stopped the switch; a human must act."),
+  target: targetSchema.optional().describe("The side the switch moves traffic to (the row's switch_target)."),
+  at: z.string().optional().describe("When the state was reached: verified, applied, or the intent to switch."),
+  evidence: z.array(z.string()).optional().describe('What each step of the last apply did ("traffic_manager: secondary enabled, primary disabled (2 writes)").'),
+  failed_step: z.number().int().optional(),
+  error_class: z.string().optional(),
+  error: z.string().optional(),
+  attempts: z.number().int().optional(),
+  next_attempt_utc: z.string().optional(),
+  timings: z
+    .object({ intent_s: z.number().optional(), applied_s: z.number().optional(), verified_s: z.number().optional() })
+    .optional()
+    .describe("Seconds from detection to intent, applied and verified (see switchTimings)."),
+  action: z.string().optional().describe("What a human must do, when the switch is stopped (held, compensated)."),
+  writes: z.number().int().optional().describe("Writes the current switch made to the world (its ledger)."),
+  summary: z.string(),
+});
+export type TrafficView = Readonly<z.infer<typeof trafficViewSchema>>;
 
 /** Traffic found away from the row's target after a verified switch (the switch cycle's drift check). */
-export interface DriftView {
-  readonly detail: string;
-  readonly since?: string;
-  readonly summary: string;
-}
+export const driftViewSchema = z.object({ detail: z.string(), since: z.string().optional(), summary: z.string() });
+export type DriftView = Readonly<z.infer<typeof driftViewSchema>>;
 
 /** The last readiness check of the switch plan: can every step run (resource there, role held)? */
-export interface ReadinessView {
-  readonly ready: boolean;
-  readonly problems: readonly string[];
-  readonly checked_utc?: string;
-  readonly summary: string;
-}
+export const readinessViewSchema = z.object({ ready: z.boolean(), problems: z.array(z.string()), checked_utc: z.string().optional(), summary: z.string() });
+export type ReadinessView = Readonly<z.infer<typeof readinessViewSchema>>;
 
 /** The row's drift and readiness fields, written by the switch cycle (absent on rows that have none). */
 type DriftAndReadiness = Pick<FailoverState, "switch_drift" | "switch_drift_since_utc" | "readiness_ready" | "readiness_problems" | "readiness_checked_utc">;

@@ -1,15 +1,15 @@
-import type { z } from "zod";
+import { z } from "zod";
 
 /**
  * Validation errors as data: each problem is `{ path, message }`, and the human-readable text
  * is always `path: message`, joined with "; ". Every layer (settings, rows, requests) reports
  * this way, so a caller can read either.
  */
-export interface ValidationIssue {
-  /** The field, setting or parameter at fault (dotted for nested fields). */
-  readonly path: string;
-  readonly message: string;
-}
+export const validationIssueSchema = z.object({
+  path: z.string().describe("The field, setting or parameter at fault (dotted for nested fields)."),
+  message: z.string(),
+});
+export type ValidationIssue = Readonly<z.infer<typeof validationIssueSchema>>;
 
 /** How a bad value is quoted after its message: `(got "abc")`, `(missing)`; long values are cut. */
 export function describeValue(value: unknown): string {

@@ -1,7 +1,7 @@
 import { app } from "@azure/functions";
-import { z } from "zod";
+import { doFailoverRoute } from "../core/httpRoutes";
 import { switchTarget } from "../core/operations";
-import { controlEndpoint, optionalReason } from "./shared/http";
+import { controlEndpoint } from "./shared/http";
 import { runtimeDeps } from "./shared/runtimeDeps";
 
 /**
@@ -11,13 +11,5 @@ import { runtimeDeps } from "./shared/runtimeDeps";
  */
 app.http(
   "http_do_failover",
-  controlEndpoint(
-    "do_failover",
-    z.strictObject({
-      force: z.boolean({ error: "must be true or false" }).optional(),
-      expected_from: z.enum(["primary", "secondary"], { error: "must be primary or secondary" }).optional(),
-      reason: optionalReason,
-    }),
-    (group, input, actor) => switchTarget(runtimeDeps(), group, { ...input, actor }),
-  ),
+  controlEndpoint(doFailoverRoute, (group, input, actor) => switchTarget(runtimeDeps(), group, { ...input, actor })),
 );

@@ -1,41 +1,41 @@
+import { z } from "zod";
 import { redact } from "../redact";
 import type { FailoverDeps } from "../deps";
 import { isFailoverError } from "../errors";
-import { evaluateCheck, nextCountedCheck, type CheckOutcome, type Recommendation } from "../policy";
+import { RECOMMENDATIONS, evaluateCheck, nextCountedCheck, type CheckOutcome, type Recommendation } from "../policy";
 import type { Policy } from "../knobs";
-import { probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
-import { effectivePolicy, endpointOf, type FailoverState, type Target } from "../state";
+import { PROBE_ERROR_CLASSES, probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
+import { effectivePolicy, endpointOf, targetSchema, type FailoverState } from "../state";
 import { planText } from "../switch/saga";
 import { recordGroupState, recordProbe } from "../telemetry";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
-export interface HealthCheckResponse {
-  readonly group: string;
-  readonly healthy: boolean;
-  readonly active_target: Target;
-  readonly endpoint: string;
-  readonly status_code?: number;
-  readonly latency_ms: number;
-  readonly error_class?: string;
-  readonly error?: string;
-  readonly last_status: string;
-  readonly consecutive_failures: number;
-  readonly consecutive_successes: number;
-  readonly failover_count: number;
-  readonly lock_until_utc?: string;
-  readonly paused: boolean;
-  readonly primary_healthy?: boolean;
-  readonly recommendation: Recommendation;
-  readonly reason: string;
-  readonly check_interval_seconds: number;
-  /** One interval after the last counted check: the orchestration's next check is due then. */
-  readonly next_counted_check_utc?: string;
-  /** The group has a switch plan: the orchestration then runs the switch cycle after the check. */
-  readonly has_switch_plan?: boolean;
-  /** A notification webhook is configured: the orchestration then delivers the group's outbox after the check. */
-  readonly has_webhook?: boolean;
-}
+/** A check's answer: the probe of the active endpoint and the row's view after it. */
+export const healthCheckResponseSchema = z.object({
+  group: z.string(),
+  healthy: z.boolean(),
+  active_target: targetSchema,
+  endpoint: z.string(),
+  status_code: z.number().int().optional(),
+  latency_ms: z.number(),
+  error_class: z.enum(PROBE_ERROR_CLASSES).optional(),
+  error: z.string().optional(),
+  last_status: z.string(),
+  consecutive_failures: z.number().int(),
+  consecutive_successes: z.number().int(),
+  failover_count: z.number().int(),
+  lock_until_utc: z.string().optional(),
+  paused: z.boolean(),
+  primary_healthy: z.boolean().optional(),
+  recommendation: z.enum(RECOMMENDATIONS),
+  reason: z.string(),
+  check_interval_seconds: z.number().int(),
+  next_counted_check_utc: z.string().optional().describe("One interval after the last counted check: the orchestration's next check is due then."),
+  has_switch_plan: z.boolean().optional().describe("The group has a switch plan: the orchestration then runs the switch cycle after the check."),
+  has_webhook: z.boolean().optional().describe("A notification webhook is configured: the orchestration then delivers the group's outbox after the check."),
+});
+export type HealthCheckResponse = Readonly<z.infer<typeof healthCheckResponseSchema>>;
 
 /** The answer of a check: the probe of the active endpoint and the row's view after it. */
 export function checkResponse(

@@ -4,15 +4,15 @@
  * conditionally through the one retry loop in readDecideWrite.ts.
  */
 export { bootstrap, type BootstrapRequest } from "./bootstrap";
-export { cycleCheck, healthCheck, type GroupRemoved, type HealthCheckResponse } from "./healthCheck";
+export { cycleCheck, healthCheck, healthCheckResponseSchema, type GroupRemoved, type HealthCheckResponse } from "./healthCheck";
 export { manualCheck } from "./manualCheck";
-export { pause, resume, type ControlResponse, type PauseInput } from "./pauseResume";
+export { controlResponseSchema, pause, resume, type ControlResponse, type PauseInput } from "./pauseResume";
 export { recordCheckError } from "./recordCheckError";
 export { deliverNotifications, type DeliveryReport } from "./deliverNotifications";
 export { pruneAudit, PRUNE_MAX_CHANGES, type PruneReport } from "./pruneAudit";
 export { recordLoopRestarted, recordLoopResumed } from "./recordLoopEvent";
-export { switchTarget, type SwitchTargetRequest, type SwitchTargetResponse } from "./switchTarget";
+export { switchTarget, switchTargetResponseSchema, type SwitchTargetRequest, type SwitchTargetResponse } from "./switchTarget";
 export { switchCycle, type SwitchCycleResponse } from "./switchCycle";
-export { readiness, recordReadiness, type ReadinessResponse } from "./readiness";
-export { retrySwitch, type RetrySwitchResponse } from "./retrySwitch";
-export { getPlan, planFromRequest, removePlan, setPlan, type PlanResponse } from "./plan";
+export { readiness, readinessResponseSchema, recordReadiness, type ReadinessResponse } from "./readiness";
+export { retrySwitch, retrySwitchResponseSchema, type RetrySwitchResponse } from "./retrySwitch";
+export { getPlan, planFromRequest, planResponseSchema, removePlan, setPlan, type PlanResponse } from "./plan";

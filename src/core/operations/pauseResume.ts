@@ -1,7 +1,8 @@
+import { z } from "zod";
 import type { FailoverDeps } from "../deps";
 import { invalidRequest } from "../errors";
 import { decidePause, decideResume } from "../policy";
-import type { FailoverState, Target, TransitionSummary } from "../state";
+import { targetSchema, type FailoverState, type TransitionSummary } from "../state";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
@@ -11,13 +12,15 @@ export interface PauseInput {
   readonly actor?: string;
 }
 
-export interface ControlResponse {
-  readonly group: string;
-  readonly changed: boolean;
-  readonly paused: boolean;
-  readonly paused_until_utc?: string;
-  readonly active_target: Target;
-}
+/** The answer of a pause or a resume. */
+export const controlResponseSchema = z.object({
+  group: z.string(),
+  changed: z.boolean(),
+  paused: z.boolean(),
+  paused_until_utc: z.string().optional(),
+  active_target: targetSchema,
+});
+export type ControlResponse = Readonly<z.infer<typeof controlResponseSchema>>;
 
 async function control(
   deps: FailoverDeps,

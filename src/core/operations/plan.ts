@@ -1,7 +1,8 @@
+import { z } from "zod";
 import type { FailoverDeps } from "../deps";
 import { FailoverError, invalidRequest } from "../errors";
 import type { LoadedState } from "../storage";
-import { InvalidPlanError, parsePlan, type SwitchPlan } from "../switch/plan";
+import { InvalidPlanError, parsePlan, switchPlan, type SwitchPlan } from "../switch/plan";
 import { checkedPlan, planText, withReadiness } from "../switch/saga";
 import { TEXT_LIMITS, cleanText } from "../text";
 import { planReadiness, type ReadinessResponse } from "./readiness";
@@ -14,18 +15,18 @@ import { recordTransition } from "./recordTransition";
  * audit entry), or remove it (the default group then falls back to SWITCH_PLAN, if set).
  */
 
-export interface PlanResponse {
-  readonly group: string;
-  /** The plan as it will run (defaults filled in), null without one. */
-  readonly plan: SwitchPlan | null;
-  /** Where it comes from: the row's switch_plan, the default group's SWITCH_PLAN setting, or none. */
-  readonly source: "switch_plan" | "SWITCH_PLAN" | "none";
-  /** The row's ETag: send it back as If-Match to change the plan only if the row did not change meanwhile. */
-  readonly etag: string;
-  /** The readiness of the plan: checked now by a PUT, else the last check recorded on the row. */
-  readonly readiness?: { readonly ready: boolean; readonly problems: readonly string[]; readonly checked_at?: string };
-  readonly changed?: boolean;
-}
+export const planResponseSchema = z.object({
+  group: z.string(),
+  plan: switchPlan.extend({ generation: z.string().describe("A hash of the plan: the audit and the row name the plan a switch ran by it.") }).nullable().describe("The plan as it will run (defaults filled in); null without one."),
+  source: z.enum(["switch_plan", "SWITCH_PLAN", "none"]).describe("Where the plan comes from: the row's switch_plan, the default group's SWITCH_PLAN setting, or none."),
+  etag: z.string().describe("The row's ETag: send it back as If-Match to change the plan only if the row did not change meanwhile."),
+  readiness: z
+    .object({ ready: z.boolean(), problems: z.array(z.string()), checked_at: z.string().optional() })
+    .optional()
+    .describe("The plan's readiness: checked now by a PUT, else the last check recorded on the row."),
+  changed: z.boolean().optional().describe("PUT and DELETE: whether the row's plan changed."),
+});
+export type PlanResponse = z.infer<typeof planResponseSchema>;
 
 function view(group: string, loaded: LoadedState, config: FailoverDeps["config"]): PlanResponse {
   const found = planText(loaded.raw, group, config);

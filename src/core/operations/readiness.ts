@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { FailoverDeps } from "../deps";
 import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
 import { buildRunners, checkReadiness } from "../switch/runPlan";
@@ -5,15 +6,14 @@ import { loadPlan, withReadiness } from "../switch/saga";
 import { SwitchSession } from "../switch/session";
 import { readDecideWrite } from "./readDecideWrite";
 
-export interface ReadinessResponse {
-  readonly group: string;
-  /** "none": no plan; "invalid": a malformed plan; else the plan's generation. */
-  readonly plan: string;
-  readonly ready: boolean;
-  /** Each problem named: the step, the resource, the missing action and the role that grants it. */
-  readonly problems: string[];
-  readonly checked_at: string;
-}
+export const readinessResponseSchema = z.object({
+  group: z.string(),
+  plan: z.string().describe('"none": no plan; "invalid": a malformed plan; else the plan\'s generation.'),
+  ready: z.boolean(),
+  problems: z.array(z.string()).describe("Each problem named: the step, the resource, the missing action and the role that grants it."),
+  checked_at: z.string(),
+});
+export type ReadinessResponse = Readonly<z.infer<typeof readinessResponseSchema>>;
 
 /**
  * Can every step of the group's switch plan run? The resources exist, both sides are defined,

@@ -1,20 +1,21 @@
+import { z } from "zod";
 import type { FailoverDeps } from "../deps";
 import { FailoverError } from "../errors";
-import type { FailoverState, Target } from "../state";
+import { SWITCH_STATES, targetSchema, type FailoverState } from "../state";
 import { InvalidPlanError } from "../switch/plan";
 import { loadPlan, retriedIntent } from "../switch/saga";
 import { TEXT_LIMITS, cleanText } from "../text";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
-export interface RetrySwitchResponse {
-  readonly group: string;
-  readonly changed: boolean;
-  /** Why nothing changed: the group has no switch plan, or its switch is not held. */
-  readonly reason?: "no_switch_plan" | "not_held";
-  readonly active_target: Target;
-  readonly switch_state?: string;
-}
+export const retrySwitchResponseSchema = z.object({
+  group: z.string(),
+  changed: z.boolean(),
+  reason: z.enum(["no_switch_plan", "not_held"]).optional().describe("Why nothing changed: the group has no switch plan, or its switch is not held."),
+  active_target: targetSchema,
+  switch_state: z.enum(SWITCH_STATES).optional(),
+});
+export type RetrySwitchResponse = Readonly<z.infer<typeof retrySwitchResponseSchema>>;
 
 /**
  * A human's answer to a held (or undone) switch, once the cause is fixed: the row's target is

@@ -1,8 +1,9 @@
+import { z } from "zod";
 import type { FailoverDeps } from "../deps";
 import { invalidRequest } from "../errors";
-import { decideSwitch, type RefusalReason, type SwitchOutcome, type SwitchRequest } from "../policy";
+import { REFUSAL_REASONS, decideSwitch, type SwitchOutcome, type SwitchRequest } from "../policy";
 import { probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
-import { effectivePolicy, endpointOf, otherTarget, type FailoverState, type Target } from "../state";
+import { effectivePolicy, endpointOf, otherTarget, targetSchema, type FailoverState, type Target } from "../state";
 import { withPlanIntent } from "../switch/saga";
 import { recordGroupState, recordProbe, recordSwitch, secondsBetween } from "../telemetry";
 import { readDecideWrite } from "./readDecideWrite";
@@ -22,17 +23,19 @@ export interface SwitchTargetRequest {
   readonly actor?: string;
 }
 
-export interface SwitchTargetResponse {
-  readonly group: string;
-  readonly changed: boolean;
-  readonly reason?: RefusalReason;
-  readonly active_target: Target;
-  readonly previous_target?: Target;
-  readonly failover_count: number;
-  readonly last_status: string;
-  readonly lock_until_utc?: string;
-  readonly forced: boolean;
-}
+/** The answer of a failover or failback: `previous_target` when it changed, else the `reason` it did not. */
+export const switchTargetResponseSchema = z.object({
+  group: z.string(),
+  changed: z.boolean(),
+  reason: z.enum(REFUSAL_REASONS).optional(),
+  active_target: targetSchema,
+  previous_target: targetSchema.optional(),
+  failover_count: z.number().int(),
+  last_status: z.string(),
+  lock_until_utc: z.string().optional(),
+  forced: z.boolean(),
+});
+export type SwitchTargetResponse = Readonly<z.infer<typeof switchTargetResponseSchema>>;
 
 /**
  * The safety rules of a switch request, whoever sends it. A forced switch skips the cooldown,

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { StepError, toStepError } from "./stepErrors";
 
 /**
@@ -15,22 +16,18 @@ import { StepError, toStepError } from "./stepErrors";
  *   shows every change made to the world.
  */
 
-export interface LedgerEntry {
-  /** When the write was sent (ISO). */
-  readonly at: string;
-  /** The step's label, e.g. "traffic_manager tm-app". */
-  readonly step: string;
-  readonly method: string;
-  /** The resource written, short: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west". */
-  readonly resource: string;
-  /** "Disabled -> Enabled". */
-  readonly change: string;
-  /** "ok", what the service answered ("ok (Enabled)", "accepted; operation Succeeded") or the error class with the status ("locked 409", "timeout"). */
-  result: string;
-  /** The switch intent the write belonged to (the row's switch_intent_id). */
-  readonly intent: string;
-  readonly ms: number;
-}
+/** One write a switch made to the world. */
+export const ledgerEntrySchema = z.object({
+  at: z.string().describe("When the write was sent (ISO)."),
+  step: z.string().describe('The step\'s label, e.g. "traffic_manager tm-app".'),
+  method: z.string(),
+  resource: z.string().describe('The resource written, short: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west".'),
+  change: z.string().describe('"Disabled -> Enabled".'),
+  result: z.string().describe('"ok", what the service answered ("ok (Enabled)", "accepted; operation Succeeded") or the error class with the status ("locked 409", "timeout").'),
+  intent: z.string().describe("The switch intent the write belonged to (the row's switch_intent_id)."),
+  ms: z.number(),
+});
+export type LedgerEntry = z.infer<typeof ledgerEntrySchema>;
 
 export interface WriteDescription {
   readonly method: string;

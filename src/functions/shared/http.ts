@@ -2,7 +2,8 @@ import type { HttpFunctionOptions, HttpRequest, HttpResponseInit, InvocationCont
 import * as df from "durable-functions";
 import { z } from "zod";
 import { groupNameSchema } from "../../core/config";
-import { FailoverError, describeError, invalidRequest, type FailoverErrorCode } from "../../core/errors";
+import { FailoverError, describeError, invalidRequest } from "../../core/errors";
+import { ERROR_STATUS, INTERNAL_ERROR, MAX_BODY_BYTES, MAX_JSON_DEPTH, type HttpRoute } from "../../core/httpRoutes";
 import { parseIdempotencyKey, runOnce } from "../../core/idempotency";
 import { callerOf, refusalFor, type Caller, type Right } from "../../core/identity";
 import { redact, redactDeep } from "../../core/redact";
@@ -12,35 +13,20 @@ import { runtimeDeps } from "./runtimeDeps";
 
 /** Shared shaping for the HTTP functions: parse input, map errors, answer JSON. Not an entry point. */
 
-const STATUS_BY_CODE: Record<FailoverErrorCode, number> = {
-  invalid_request: 400,
-  forbidden: 403,
-  too_large: 413,
-  state_not_found: 404,
-  conflict: 409,
-  precondition_failed: 412,
-  malformed_state: 500,
-  invalid_config: 500,
-  storage_unavailable: 503,
-};
-
 /** The JSON error for a failure; secrets are redacted from the body and the log line. */
 export function errorResponse(err: unknown, context: InvocationContext): HttpResponseInit {
   if (err instanceof FailoverError) {
-    if (STATUS_BY_CODE[err.code] >= 500) context.error(redact(err.message));
-    return { status: STATUS_BY_CODE[err.code], jsonBody: redactDeep({ error: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) }) };
+    if (ERROR_STATUS[err.code] >= 500) context.error(redact(err.message));
+    return { status: ERROR_STATUS[err.code], jsonBody: redactDeep({ error: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) }) };
   }
   context.error(describeError(err));
-  return { status: 500, jsonBody: { error: "internal_error", message: describeError(err) } };
+  return { status: 500, jsonBody: { error: INTERNAL_ERROR, message: describeError(err) } };
 }
 
 export type JsonHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
-/** What a route accepts: its query parameters and the right its caller needs. */
-export interface RouteRules {
-  readonly query: readonly string[];
-  readonly right: Right;
-}
+/** A JSON route of the contract: its query parameters and the right its caller needs. */
+export type JsonRoute = HttpRoute & { readonly right: Right };
 
 /** `code` carries the function key on every route. */
 const ALWAYS_ALLOWED = ["code"];
@@ -69,14 +55,15 @@ export function authorizedCaller(request: HttpRequest, right: Right): Caller {
 }
 
 /**
- * Wraps a handler: checks the query parameters and the caller's right first, and turns every
- * failure into a JSON error with the right status.
+ * Wraps a handler: checks the query parameters (the route's) and the caller's right first, and
+ * turns every failure into a JSON error with the right status.
  */
-export function jsonEndpoint(rules: RouteRules, handler: (request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>): JsonHandler {
+function jsonEndpoint(route: JsonRoute, handler: (request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>): JsonHandler {
+  const allowed = Object.keys(route.query.shape);
   return async (request, context) => {
     try {
-      checkQuery(request, rules.query);
-      return await handler(request, context, authorizedCaller(request, rules.right));
+      checkQuery(request, allowed);
+      return await handler(request, context, authorizedCaller(request, route.right));
     } catch (err) {
       return errorResponse(err, context);
     }
@@ -92,8 +79,13 @@ export function groupOf(request: HttpRequest): string {
   return parsed.data;
 }
 
-export const MAX_BODY_BYTES = 64 * 1024;
-export const MAX_JSON_DEPTH = 16;
+/** The If-Match header (an ETag a GET answered), when given: bounded, or a 400 naming it. */
+export function ifMatchOf(request: HttpRequest): { ifMatch?: string } {
+  const value = request.headers.get("if-match");
+  if (value === null || value === "") return {};
+  if (value.length > 200 || /[\u0000-\u001f]/.test(value)) throw invalidRequest({ path: "If-Match", message: "must be an ETag as GET /api/plan answered it (at most 200 characters)" });
+  return { ifMatch: value };
+}
 
 /** How deeply arrays and objects nest in a JSON text (brackets inside strings do not count). */
 export function jsonDepth(text: string): number {
@@ -144,27 +136,26 @@ export async function wake(context: InvocationContext, group: string, reason: st
   }
 }
 
-export const optionalReason = z.string().max(500, "must be at most 500 characters").optional();
+/**
+ * The options of a JSON route for `app.http` in its trigger file: its path and method from the
+ * contract, function-key auth, and the handler wrapped by jsonEndpoint.
+ */
+export function jsonRoute(route: JsonRoute, handle: (request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>): HttpFunctionOptions {
+  return { route: route.path, methods: [route.method], authLevel: "function", handler: jsonEndpoint(route, handle) };
+}
 
 /**
  * The options of an endpoint on one group (`?group=`, the default group when absent), for
  * `app.http` in its trigger file: the Durable client is bound, the query parameters and the
- * caller's right are checked (GET reads, POST operates), and every failure becomes a JSON error.
+ * caller's right are checked as the route says, and every failure becomes a JSON error.
  */
 export function groupEndpoint(
-  route: string,
-  method: "GET" | "POST",
+  route: JsonRoute,
   handle: (group: string, request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>,
-  extraQuery: readonly string[] = [],
 ): HttpFunctionOptions {
   return {
-    route,
-    methods: [method],
-    authLevel: "function",
+    ...jsonRoute(route, (request, context, caller) => handle(groupOf(request), request, context, caller)),
     extraInputs: [df.input.durableClient()],
-    handler: jsonEndpoint({ query: ["group", ...extraQuery], right: method === "GET" ? "read" : "operate" }, (request, context, caller) =>
-      handle(groupOf(request), request, context, caller),
-    ),
   };
 }
 
@@ -174,25 +165,25 @@ export function groupEndpoint(
  * something changed. The row is the truth; the event only saves waiting for the next timer.
  */
 export function controlEndpoint<S extends z.ZodType>(
-  route: string,
-  body: S,
+  route: JsonRoute & { readonly body: S },
   act: (group: string, input: z.infer<S>, actor: string) => Promise<{ readonly changed: boolean }>,
 ): HttpFunctionOptions {
-  return groupEndpoint(route, "POST", async (group, request, context, caller) => {
+  const body = route.body;
+  return groupEndpoint(route, async (group, request, context, caller) => {
     const key = parseIdempotencyKey(request.headers.get("idempotency-key"));
     const input = await bodyOf(request, body);
     const deps = runtimeDeps();
     if (key === undefined) {
       const result = await act(group, input, caller.actor);
-      if (result.changed) await wake(context, group, route);
+      if (result.changed) await wake(context, group, route.path);
       return { jsonBody: result };
     }
     // Retry-safe: a repeat with the same key gets the first answer and changes nothing.
-    const { result, replayed } = await runOnce(deps.store.table, group, key, `${route} ${JSON.stringify(input)}`, deps.clock.now(), async () => {
+    const { result, replayed } = await runOnce(deps.store.table, group, key, `${route.path} ${JSON.stringify(input)}`, deps.clock.now(), async () => {
       await deps.store.load(group); // an unknown group is a 404, not a stored answer
       return act(group, input, caller.actor);
     });
-    if (result.changed && !replayed) await wake(context, group, route);
+    if (result.changed && !replayed) await wake(context, group, route.path);
     return { jsonBody: result, headers: { "idempotent-replayed": String(replayed) } };
   });
 }

@@ -1,20 +1,7 @@
 import type { DurableClient } from "durable-functions";
-import { ORCHESTRATOR_NAME, instanceIdFor, shouldResume, shouldStart } from "../../core/orchestrationContract";
+import { ORCHESTRATOR_NAME, instanceIdFor, shouldResume, shouldStart, type InstanceInfo } from "../../core/orchestrationContract";
 
 /** Durable client helpers shared by the start and status endpoints and the watchdog. Not an entry point. */
-
-export interface InstanceInfo {
-  readonly instance_id: string;
-  readonly runtime_status?: string;
-  readonly custom_status?: unknown;
-  /**
-   * Loop liveness: when the last cycle checked and when the next is due (from the custom
-   * status). Not createdTime: the Azure Storage provider resets it on every continueAsNew.
-   */
-  readonly last_cycle_utc?: string;
-  readonly next_check_utc?: string;
-  readonly last_updated_time?: string;
-}
 
 /** The instance's status; only `instance_id` when it does not exist (v3 getStatus throws on 404). */
 export async function instanceStatus(client: DurableClient, group: string): Promise<InstanceInfo> {

@@ -11,6 +11,7 @@ import { installFunctionsCore, registeredFunctions, triggerOf, type Registration
 import type { ChaosOptions } from "./chaos";
 import type { HubClock } from "./hubClock";
 import { InstanceAlreadyRunningError, type ExecutionRecord } from "./instances";
+import { tellServedAnswer } from "./servedAnswers";
 import { LocalTaskHub } from "./taskHub";
 import { startLocalMetrics, type LocalMetrics } from "./telemetry";
 
@@ -166,12 +167,11 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     }
     const init = result ?? {};
     const outHeaders = { ...(init.headers as Record<string, string> | undefined) };
-    if (init.jsonBody !== undefined) {
-      outHeaders["content-type"] ??= "application/json";
-      res.writeHead(init.status ?? 200, outHeaders).end(JSON.stringify(init.jsonBody));
-    } else {
-      res.writeHead(init.status ?? 200, outHeaders).end(typeof init.body === "string" ? init.body : "");
-    }
+    if (init.jsonBody !== undefined) outHeaders["content-type"] ??= "application/json";
+    const status = init.status ?? 200;
+    const text = init.jsonBody !== undefined ? JSON.stringify(init.jsonBody) : typeof init.body === "string" ? init.body : "";
+    tellServedAnswer({ method, route, status, ...(outHeaders["content-type"] ? { contentType: outHeaders["content-type"] } : {}), body: text });
+    res.writeHead(status, outHeaders).end(text);
   }
 
   async function serveDurable(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
