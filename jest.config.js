@@ -9,7 +9,8 @@
 const SLOW = ["/test/(local|bicep|cli)/.*\\.test\\.ts$", "\\.browser\\.test\\.ts$"];
 
 const shared = {
-  testEnvironment: "node",
+  // Node's, quiet while tests pass: console.warn (the app's log lines) is shown for a failure only.
+  testEnvironment: "<rootDir>/test/setup/environment.ts",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
   // The local host plays the Functions worker: it provides @azure/functions-core, through
   // which @azure/functions registers every function (see src/local/host/functionsCore.ts).

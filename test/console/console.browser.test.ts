@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page, type Request } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { startAzurite, type AzuriteHandle } from "../../src/local/services/azurite";
 import { standInCredential } from "../../src/local/services/azureStandIn/credential";
 import { SAMPLE_IDS, samplePlan, seedSampleTargets } from "../../src/local/services/azureStandIn/sampleTargets";
@@ -9,29 +9,24 @@ import { call, eventually } from "../../src/local/tools/client";
 import { startLocalHost, type LocalHost } from "../../src/local/host/host";
 import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
 import { backendPair } from "../helpers/backends";
+import { findChromium, launchChromium } from "../helpers/browser";
 import { testEnv } from "../helpers/env";
 import { startReceiver, type WebhookReceiver } from "../helpers/receiver";
 
 /**
- * The console in a real browser: Debian's Chromium driven by playwright-core (never a
- * downloaded browser), against the app on the local host with two groups and fast settings.
- * The default group has a switch plan (Traffic Manager and DNS on the local Azure stand-in);
- * the other moves its row only.
+ * The console in a real browser: Chromium driven by playwright-core (never a downloaded
+ * browser; test/helpers/browser.ts says which Chromium), against the app on the local host with
+ * two groups and fast settings. The default group has a switch plan (Traffic Manager and DNS on
+ * the local Azure stand-in); the other moves its row only.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// Found when the file loads, so a machine without Chromium fails the suite once, with one line.
+const CHROMIUM = findChromium();
 const SCREENSHOT = join(__dirname, "..", "..", "test-output", "console.png");
 
 let browser: Browser;
 beforeAll(async () => {
-  try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-  } catch (err) {
-    throw new Error(`Chromium could not start from ${CHROMIUM} (install it with: apt-get install -y chromium, or set CHROMIUM_PATH): ${(err as Error).message}`);
-  }
+  browser = await launchChromium(CHROMIUM);
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

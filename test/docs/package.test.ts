@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -68,6 +68,31 @@ test("every build first removes compiled files whose source is gone (a renamed f
     expect(existsSync(join(project, "dist", "gone"))).toBe(false);
     // Nothing stale: nothing removed, nothing said.
     expect(execFileSync(process.execPath, [join(root, "scripts", "prune-dist.js"), project], { encoding: "utf8" })).toBe("");
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+});
+
+test("the scripts that run the app or its tests first check the Node.js major: on an older one, one line saying how to get it, and exit 1", () => {
+  const { scripts } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  for (const name of ["test", "test:fast", "test:slow", "demo", "start", "bench", "soak", "cost", "local", "backends"]) {
+    expect([name, scripts[name]?.startsWith("node scripts/check-node.js && ")]).toEqual([name, true]);
+  }
+  expect(readFileSync(join(root, ".nvmrc"), "utf8")).toBe("22\n");
+  // This Node.js passes the project's own check, silently.
+  expect(execFileSync(process.execPath, [join(root, "scripts", "check-node.js")], { encoding: "utf8", stdio: "pipe" })).toBe("");
+  // The same script beside a package.json asking for a major no Node.js has yet.
+  const project = mkdtempSync(join(tmpdir(), "check-node-"));
+  try {
+    mkdirSync(join(project, "scripts"));
+    writeFileSync(join(project, "scripts", "check-node.js"), readFileSync(join(root, "scripts", "check-node.js")));
+    writeFileSync(join(project, "package.json"), JSON.stringify({ engines: { node: ">=99" } }));
+    const run = spawnSync(process.execPath, [join(project, "scripts", "check-node.js")], { encoding: "utf8", env: { ...process.env, npm_lifecycle_event: "demo" } });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.split("\n")).toEqual([expect.stringMatching(/^This project needs Node\.js 99 or later; this is Node\.js v\d+\.\d+\.\d+ \(.+\)\. /), ""]);
+    expect(run.stderr).toContain('npm install --prefix .tools/node99 node@99 && export PATH="$PWD/.tools/node99/node_modules/.bin:$PATH"');
+    expect(run.stderr).toContain("npx -p node@99 -- npm run demo");
   } finally {
     rmSync(project, { recursive: true, force: true });
   }

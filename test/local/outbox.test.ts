@@ -13,8 +13,10 @@ describe("notifications through the outbox on the local host", () => {
   let secondary: SampleBackend;
   let receiver: WebhookReceiver;
   let host: LocalHost;
+  let logs: string[];
 
   beforeEach(async () => {
+    logs = [];
     primary = await startSampleBackend("primary");
     secondary = await startSampleBackend("secondary");
     receiver = await startReceiver();
@@ -27,7 +29,7 @@ describe("notifications through the outbox on the local host", () => {
       NOTIFY_WEBHOOK_URL: receiver.url,
       NOTIFY_WEBHOOK_SECRET: SECRET,
     });
-    host = await startLocalHost({ env, timers: false });
+    host = await startLocalHost({ env, timers: false, log: (m) => logs.push(m) });
   });
   afterEach(async () => {
     await host.stop();
@@ -61,6 +63,8 @@ describe("notifications through the outbox on the local host", () => {
     const waiting = await api("GET", "/api/history?limit=5");
     expect(waiting.body.entries[0]).toMatchObject({ kind: "failover", actor: "orchestrator", notification_status: "pending" });
     expect(waiting.body.entries.some((e: { notification_attempts: number; notification_error?: string }) => e.notification_attempts > 0 && /no answer within 3000 ms/.test(e.notification_error ?? ""))).toBe(true);
+    // The app's log line for it reaches the host's log, as the Functions host collects a worker's.
+    expect(logs).toContainEqual(expect.stringMatching(/^notification state:\S+ not delivered \(attempt 1\): no answer within 3000 ms$/));
 
     // The webhook comes back: everything is delivered, once, signed, with notified_utc on the entry.
     receiver.answers.length = 0;

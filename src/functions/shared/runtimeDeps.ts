@@ -12,17 +12,22 @@ enableAzureMonitor();
  */
 let deps: FailoverDeps | undefined;
 let credential: TokenCredential | undefined;
+// In Azure the Functions host collects what the worker writes to the console as its log.
+const consoleLog = (message: string): void => console.warn(message);
+let log = consoleLog;
 
 export function runtimeDeps(): FailoverDeps {
-  deps ??= createDeps(loadConfig(process.env), { log: (message) => console.warn(message), ...(credential ? { credential } : {}) });
+  deps ??= createDeps(loadConfig(process.env), { log, ...(credential ? { credential } : {}) });
   return deps;
 }
 
 /**
  * For the local host: forget the wiring so the next call reads the settings again; a local run
- * may supply the credential for the switch steps (in Azure it is the app's managed identity).
+ * may supply the credential for the switch steps (in Azure it is the app's managed identity)
+ * and where the app's log lines go (the local host's log, as the Functions host collects them).
  */
-export function resetRuntime(options: { credential?: TokenCredential } = {}): void {
+export function resetRuntime(options: { credential?: TokenCredential; log?: (message: string) => void } = {}): void {
   deps = undefined;
   credential = options.credential;
+  log = options.log ?? consoleLog;
 }

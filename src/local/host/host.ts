@@ -32,6 +32,7 @@ export interface LocalHostOptions {
   /** Run timer functions on their schedules (default true). */
   readonly timers?: boolean;
   readonly taskHubName?: string;
+  /** Where the host's and the app's log lines go (console.warn by default). */
   readonly log?: (message: string) => void;
   /** The task hub's time: the wall clock by default, a VirtualClock for soaks. */
   readonly clock?: HubClock;
@@ -115,10 +116,10 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     process.env[key] = value;
   }
   const functions = loadFunctionModules();
-  // The app's wiring reads the settings once; make it read this run's.
-  resetRuntime(options.credential ? { credential: options.credential } : {});
+  const log = options.log ?? ((message: string) => console.warn(message));
+  // The app's wiring reads the settings once; make it read this run's, and log through this host.
+  resetRuntime({ log, ...(options.credential ? { credential: options.credential } : {}) });
 
-  const log = options.log ?? (() => undefined);
   const hub = options.taskHubName ?? "LocalHub";
   const taskHub = new LocalTaskHub(functions, {
     log,
