@@ -182,7 +182,7 @@ export const CARD_SCRIPT = String.raw`
     var statusClass = g.last_status === "OK" || /_DONE$/.test(g.last_status) ? "ok" : g.last_status === "UNHEALTHY" ? "warn" : "bad";
     el.appendChild(h("div", { class: "top" },
       h("h2", { text: g.group }),
-      h("span", { class: "active " + g.active_target, "data-field": "active", text: "ACTIVE: " + g.active_target.toUpperCase() }),
+      h("span", { class: "active " + g.active_target + " sev-" + severityClass(g.severity), "data-field": "active", title: g.severity_reason, text: "ACTIVE: " + g.active_target.toUpperCase() }),
       h("span", { class: "pill " + statusClass, "data-field": "last-status", text: g.last_status }),
       h("span", { class: "meta", text: g.failover_count + " switches · failback " + g.failback_mode })));
     var flags = h("div", { class: "flags" });

@@ -12,10 +12,12 @@ header .refreshed { margin-left: auto; color: #c9d1d9; font-size: 13px; }
 main { padding: 0 20px 16px; }
 .toolbar { display: flex; gap: 14px; align-items: center; padding: 8px 20px; font-size: 14px; }
 .toolbar input[type=search] { font: inherit; padding: 3px 6px; width: 220px; }
-table.groups { background: #fff; border: 1px solid var(--line); font-size: 13px; margin: 0; }
-table.groups td { padding: 3px 6px; white-space: nowrap; }
-table.groups td.reason, table.groups td[data-field=where] { white-space: normal; color: var(--muted); max-width: 360px; }
-table.groups td[data-field=where] { color: inherit; }
+table.groups { background: #fff; border: 1px solid var(--line); font-size: 13px; margin: 0; table-layout: fixed; }
+table.groups th:nth-child(1) { width: 142px; } table.groups th:nth-child(2) { width: 128px; } table.groups th:nth-child(3) { width: 230px; }
+table.groups th:nth-child(4), table.groups th:nth-child(5) { width: 92px; } table.groups th:nth-child(6) { width: 90px; }
+table.groups th:nth-child(7), table.groups th:nth-child(8) { width: 76px; } table.groups th:nth-child(9) { width: 110px; }
+table.groups tr.group > td { padding: 3px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+table.groups td.reason { color: var(--muted); }
 tr.group { cursor: pointer; border-left: 6px solid var(--ok); }
 tr.group:hover, tr.group.open { background: #f6f8fa; }
 tr.group.sev-bad { border-left-color: var(--bad); background: #fff5f5; }
@@ -35,7 +37,9 @@ dialog .warning { color: var(--bad); font-weight: 700; margin: 4px 0; }
 .top { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
 .top h2 { margin: 0; font-size: 20px; }
 .active { font-size: 22px; font-weight: 800; padding: 2px 10px; border-radius: 4px; color: #fff; background: var(--ok); }
-.active.secondary { background: var(--warn); }
+.active.secondary { background: var(--info); }
+/* The badge wears the group's severity: never green while something is wrong. */
+.active.sev-warn { background: var(--warn); } .active.sev-bad { background: var(--bad); }
 .pill { font-size: 12px; font-weight: 700; padding: 2px 8px; border-radius: 10px; border: 1px solid currentColor; }
 .pill.ok { color: var(--ok); } .pill.warn { color: var(--warn); } .pill.bad { color: var(--bad); } .pill.info { color: var(--info); }
 .flags { display: flex; gap: 8px; flex-wrap: wrap; margin: 8px 0; }
