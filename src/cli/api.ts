@@ -43,6 +43,8 @@ export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 export interface ApiAnswer {
   readonly status: number;
+  // The app's JSON answer, read by each command for the fields it prints (docs/openapi.json has their shapes).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly body: any;
   /** The WWW-Authenticate header of a refusal: App Service Authentication names Bearer there. */
   readonly wwwAuthenticate?: string;
@@ -106,6 +108,7 @@ export class ApiClient {
   }
 
   /** Like request, but an HTTP error status becomes a CliError naming the app's error and message. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as ApiAnswer.body
   async expectOk(method: Method, path: string, body?: unknown, headers?: Record<string, string>): Promise<any> {
     const answer = await this.request(method, path, body, headers);
     if (answer.status >= 400) {

@@ -278,5 +278,5 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 if (require.main === module) {
-  runCli(process.argv.slice(2), { out: (s) => console.log(s), err: (s) => console.error(s), env: process.env }).then((code) => (process.exitCode = code));
+  void runCli(process.argv.slice(2), { out: (s) => console.log(s), err: (s) => console.error(s), env: process.env }).then((code) => (process.exitCode = code));
 }

@@ -163,7 +163,7 @@ export class AuditLog {
     try {
       const pages = this.table
         .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${group}` } })
-        .byPage({ maxPageSize: limit, ...(token !== undefined ? { continuationToken: token as string } : {}) });
+        .byPage({ maxPageSize: limit, ...(token !== undefined ? { continuationToken: token } : {}) });
       const first = await pages.next();
       if (first.done || !first.value) return { entries: [] };
       const page = first.value;

@@ -35,8 +35,8 @@ export type AddressClass = "public" | "loopback" | "private" | "link_local" | "w
 
 function blockList(v4: string[], v6: string[]): BlockList {
   const list = new BlockList();
-  for (const cidr of v4) list.addSubnet(cidr.split("/")[0]!, Number(cidr.split("/")[1]), "ipv4");
-  for (const cidr of v6) list.addSubnet(cidr.split("/")[0]!, Number(cidr.split("/")[1]), "ipv6");
+  for (const cidr of v4) list.addSubnet(cidr.split("/")[0], Number(cidr.split("/")[1]), "ipv4");
+  for (const cidr of v6) list.addSubnet(cidr.split("/")[0], Number(cidr.split("/")[1]), "ipv6");
   return list;
 }
 
@@ -53,14 +53,14 @@ function embeddedIpv4(address: string): string | undefined {
   const m = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
   if (!m) return undefined;
   if (m[1]) return m[1];
-  const hi = parseInt(m[2]!, 16);
-  const lo = parseInt(m[3]!, 16);
+  const hi = parseInt(m[2], 16);
+  const lo = parseInt(m[3], 16);
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 /** Classifies an IP address (v4 or v6, brackets allowed). */
 export function classifyAddress(raw: string): AddressClass {
-  const bare = raw.replace(/^\[|\]$/g, "").split("%")[0]!;
+  const bare = raw.replace(/^\[|\]$/g, "").split("%")[0];
   const mapped = embeddedIpv4(bare);
   const address = mapped ?? bare;
   const family = isIP(address) === 4 ? "ipv4" : isIP(address) === 6 ? "ipv6" : undefined;
@@ -96,7 +96,7 @@ function defaultPort(protocol: string): string {
  * (so `[::ffff:127.0.0.1]` is `127.0.0.1`) and IPv6 compressed.
  */
 function canonicalHost(raw: string): string {
-  const host = raw.trim().replace(/^\[|\]$/g, "").split("%")[0]!.replace(/\.$/, "").toLowerCase();
+  const host = raw.trim().replace(/^\[|\]$/g, "").split("%")[0].replace(/\.$/, "").toLowerCase();
   const v4 = embeddedIpv4(host);
   if (v4) return v4;
   if (isIP(host) === 6) return new URL(`http://[${host}]/`).hostname.replace(/^\[|\]$/g, "");
@@ -115,7 +115,7 @@ export function isSelfHost(hostname: string, port: string, policy: EgressPolicy)
 /** `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address, split. */
 function hostAndPort(entry: string): [string, string | undefined] {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) return [bracketed[1]!, bracketed[2]];
+  if (bracketed) return [bracketed[1], bracketed[2]];
   const colons = entry.split(":").length - 1;
   if (colons === 1) {
     const [h, p] = entry.split(":") as [string, string];
@@ -152,11 +152,11 @@ export function filteredLookup(policy: EgressPolicy): LookupFunction {
       if (err) return callback(err, "", 0);
       const allowed = addresses.filter((a) => addressRefusal(a.address, policy) === undefined);
       if (allowed.length === 0) {
-        const reason = addresses.length > 0 ? addressRefusal(addresses[0]!.address, policy) : "no address";
+        const reason = addresses.length > 0 ? addressRefusal(addresses[0].address, policy) : "no address";
         return callback(new EgressRefusedError(`${hostname} resolves only to refused addresses: ${reason}`), "", 0);
       }
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
-      callback(null, allowed[0]!.address, allowed[0]!.family);
+      callback(null, allowed[0].address, allowed[0].family);
     });
   };
 }
@@ -166,7 +166,7 @@ export function filteredLookup(policy: EgressPolicy): LookupFunction {
  * hop included). Use it with undici's fetch: `fetch(url, { dispatcher })`.
  */
 export function egressAgent(policy: EgressPolicy, connectTimeoutMs = 10_000): Agent {
-  const base = buildConnector({ lookup: filteredLookup(policy), timeout: connectTimeoutMs } as buildConnector.BuildOptions);
+  const base = buildConnector({ lookup: filteredLookup(policy), timeout: connectTimeoutMs });
   return new Agent({
     connect(options, callback) {
       const port = options.port || defaultPort(options.protocol);
@@ -176,8 +176,8 @@ export function egressAgent(policy: EgressPolicy, connectTimeoutMs = 10_000): Ag
       if (literal) return callback(new EgressRefusedError(literal), null);
       base(options, (err, socket) => {
         if (err || !socket) return callback(err ?? new Error("no socket"), null);
-        const remote = (socket as Socket).remoteAddress ?? "";
-        const refusal = addressRefusal(remote, policy) ?? (isSelfHost(remote, String((socket as Socket).remotePort), policy) ? `${remote} is this app itself` : undefined);
+        const remote = (socket).remoteAddress ?? "";
+        const refusal = addressRefusal(remote, policy) ?? (isSelfHost(remote, String((socket).remotePort), policy) ? `${remote} is this app itself` : undefined);
         if (refusal) {
           socket.destroy();
           return callback(new EgressRefusedError(refusal), null);

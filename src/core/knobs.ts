@@ -39,7 +39,7 @@ export function formatStatusRanges(ranges: readonly StatusRange[]): string {
 export function integer(min: number, max: number) {
   return z.preprocess(
     (v) => {
-      const raw = v !== null && typeof v === "object" && "value" in v ? (v as { value: unknown }).value : v;
+      const raw = v !== null && typeof v === "object" && "value" in v ? (v).value : v;
       return typeof raw === "string" && /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
     },
     z.number({ error: "must be an integer" }).int("must be an integer").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),

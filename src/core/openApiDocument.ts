@@ -64,7 +64,7 @@ function components(named: ReadonlyMap<z.ZodType, string>, io: "input" | "output
 
 function queryParameters(route: HttpRoute): Json[] {
   return Object.entries(route.query.shape).map(([name, schema]) => {
-    const { description, ...json } = bare(z.toJSONSchema(schema as z.ZodType, { io: "input", target: "draft-2020-12" }) as Json);
+    const { description, ...json } = bare(z.toJSONSchema(schema as z.ZodType, { io: "input", target: "draft-2020-12" }));
     return { name, in: "query", required: !(schema as z.ZodType).safeParse(undefined).success, ...(description ? { description } : {}), schema: json };
   });
 }
@@ -98,7 +98,7 @@ function operation(route: HttpRoute, answerName: (route: HttpRoute, status: numb
     parameters: [
       ...queryParameters(route),
       ...(route.idempotencyKey
-        ? [{ name: "Idempotency-Key", in: "header", required: false, description: "Retry-safe: a repeat with the same key and body within a day answers the first answer and changes nothing; the same key with another body is a 400.", schema: bare(z.toJSONSchema(idempotencyKeySchema) as Json) }]
+        ? [{ name: "Idempotency-Key", in: "header", required: false, description: "Retry-safe: a repeat with the same key and body within a day answers the first answer and changes nothing; the same key with another body is a 400.", schema: bare(z.toJSONSchema(idempotencyKeySchema)) }]
         : []),
       ...(route.ifMatch ? [{ name: "If-Match", in: "header", required: false, description: "The ETag a GET answered: the change is made only if the row did not change since (else 412); `*` or absent: whatever the row.", schema: { type: "string" } }] : []),
     ],
@@ -131,7 +131,7 @@ function build(): Json {
     for (const answer of Object.values(route.answers)) if (answer.json && !answers.has(answer.json)) answers.set(answer.json, `${pascal(nameOf(route))}Answer`);
     if (route.body) requests.set(route.body, `${pascal(nameOf(route))}Request`);
   }
-  const answerName = (route: HttpRoute, status: number) => answers.get(route.answers[status]!.json!)!;
+  const answerName = (route: HttpRoute, status: number) => answers.get(route.answers[status].json!)!;
   const paths: Record<string, Json> = {};
   for (const route of HTTP_ROUTES) paths[`/api/${route.path}`] = { ...paths[`/api/${route.path}`], [route.method.toLowerCase()]: operation(route, answerName) };
   return {

@@ -151,11 +151,11 @@ export function severityOf(o: Omit<GroupOverview, "severity" | "severity_reason"
   const standby = o.endpoints?.find((e) => !e.active);
   const activeDown = active?.healthy === false;
   if (o.last_status === "FAILOVER_BLOCKED" || (activeDown && standby?.healthy === false)) return { severity: "both_down", severity_reason: `both sides are down${o.last_status === "FAILOVER_BLOCKED" ? ": the failover was blocked, the standby is unhealthy too" : ""}` };
-  if (activeDown && !o.pause) return { severity: "active_down", severity_reason: `the active side (${active!.target}) is down${active!.streak?.threshold ? ` (${active!.streak.count} of ${active!.streak.threshold} failed checks)` : ""}` };
+  if (activeDown && !o.pause) return { severity: "active_down", severity_reason: `the active side (${active.target}) is down${active.streak?.threshold ? ` (${active.streak.count} of ${active.streak.threshold} failed checks)` : ""}` };
   const traffic = o.traffic?.state;
   if (traffic === "failed" || traffic === "held" || traffic === "compensating" || traffic === "compensated") return { severity: "switch_problem", severity_reason: o.traffic!.summary };
   if (o.drift) return { severity: "drift", severity_reason: o.drift.summary };
-  if (activeDown) return { severity: "paused_active_down", severity_reason: `paused while the active side (${active!.target}) is down: no automatic failover` };
+  if (activeDown) return { severity: "paused_active_down", severity_reason: `paused while the active side (${active.target}) is down: no automatic failover` };
   if (standby?.healthy === false) return { severity: "standby_down", severity_reason: `the standby (${standby.target}) is down: a failover would have nowhere to go` };
   if (o.active_target === "secondary") return { severity: "on_secondary", severity_reason: "running on the secondary" };
   return { severity: "ok", severity_reason: "ok" };

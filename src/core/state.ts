@@ -176,7 +176,7 @@ function rowOverrides(raw: Readonly<Record<string, unknown>>): { overrides: Poli
     if (parsed.success) overrides[field] = (parsed.data as Record<string, unknown>)[field];
     else issues.push(...zodIssues(parsed.error, { root: field, input: raw }).map((i) => ({ ...i, message: `${i.message}; the app setting applies instead` })));
   }
-  return { overrides: overrides as PolicyOverrides, issues };
+  return { overrides: overrides, issues };
 }
 
 /**

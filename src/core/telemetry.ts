@@ -224,7 +224,7 @@ function invocationLinks(parent: ReturnType<typeof context.active> | undefined):
 function parentContext(traceparent: string | undefined) {
   const m = traceparent ? TRACEPARENT.exec(traceparent) : null;
   if (!m) return context.active();
-  return trace.setSpanContext(context.active(), { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16), isRemote: true });
+  return trace.setSpanContext(context.active(), { traceId: m[1], spanId: m[2], traceFlags: parseInt(m[3], 16), isRemote: true });
 }
 
 async function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {

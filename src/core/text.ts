@@ -14,6 +14,7 @@ export const TEXT_LIMITS = {
 
 // C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text
 // (bidi embeddings and isolates, zero-width joiners, BOM, line/paragraph separators).
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
 
 /** Replaces every control or invisible format character by a space and collapses runs of spaces. */

@@ -35,7 +35,7 @@ const criterion = (r: Json) => r.properties.criteria.allOf[0];
 
 /** Every failover.* name a query mentions is a metric the app emits. */
 function metricNamesIn(query: string): string[] {
-  return [...query.matchAll(/"(failover\.[a-z_.]+)"/g)].map((m) => m[1]!).filter((n) => !Object.values<string>(ATTR).includes(n));
+  return [...query.matchAll(/"(failover\.[a-z_.]+)"/g)].map((m) => m[1]).filter((n) => !Object.values<string>(ATTR).includes(n));
 }
 
 describe("alert rules", () => {
@@ -124,7 +124,7 @@ describe("alert rules", () => {
   });
 
   test("storage errors: the storage account's failed transactions by response type, over 5 minutes", () => {
-    const alert = ofType(deployAlerts({ storageErrorThreshold: 25 }), "Microsoft.Insights/metricAlerts")[0]!.resource;
+    const alert = ofType(deployAlerts({ storageErrorThreshold: 25 }), "Microsoft.Insights/metricAlerts")[0].resource;
     expect(alert.properties).toMatchObject({ scopes: ["/resourceId/Microsoft.Storage/storageAccounts/sttok"], windowSize: "PT5M", evaluationFrequency: "PT1M" });
     const c = alert.properties.criteria.allOf[0];
     expect(c).toMatchObject({ metricNamespace: "Microsoft.Storage/storageAccounts", metricName: "Transactions", timeAggregation: "Total", operator: "GreaterThan", threshold: 25 });
@@ -154,7 +154,7 @@ describe("action group", () => {
     const resources = deployAlerts(params);
     const groups = ofType(resources, "Microsoft.Insights/actionGroups");
     expect(groups).toHaveLength(1);
-    const group = groups[0]!;
+    const group = groups[0];
     expect(group.name).toBe("ag-tok");
     expect(group.resource.location).toBe("global");
     expect(group.resource.properties.groupShortName.length).toBeLessThanOrEqual(12);
@@ -181,10 +181,10 @@ describe("workbook and secrets", () => {
   test("the workbook exists on Application Insights and charts active target, health, switches and loop liveness", () => {
     const [workbook, ...others] = expand(workbookTemplate, { name: "6f1d7a52-0000-4000-8000-000000000000", location: "swedencentral", tags: {}, applicationInsightsName: "appi-tok" });
     expect(others).toEqual([]);
-    expect(workbook!.type).toBe("Microsoft.Insights/workbooks");
-    expect(workbook!.resource.properties).toMatchObject({ category: "workbook", sourceId: "/resourceId/Microsoft.Insights/components/appi-tok" });
+    expect(workbook.type).toBe("Microsoft.Insights/workbooks");
+    expect(workbook.resource.properties).toMatchObject({ category: "workbook", sourceId: "/resourceId/Microsoft.Insights/components/appi-tok" });
     expect(main.variables.names.workbook).toMatch(/^\[guid\(variables\('resourceToken'\)/);
-    const data = JSON.parse(workbook!.resource.properties.serializedData);
+    const data = JSON.parse(workbook.resource.properties.serializedData);
     const queries: string[] = data.items.filter((i: Json) => i.type === 3).map((i: Json) => i.content.query);
     const used = new Set(queries.flatMap(metricNamesIn));
     for (const name of [METRICS.cycles, METRICS.activeTarget, METRICS.probeDuration, METRICS.switches, METRICS.detectionDuration, METRICS.consecutiveFailures]) expect(used).toContain(name);

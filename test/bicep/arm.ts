@@ -38,7 +38,7 @@ export function bicep(args: readonly string[], env: Record<string, string | unde
 export function buildMainTemplate(): Json {
   const build = bicep(["build", "bicep/main.bicep", "--stdout"]);
   if (build.status !== 0) throw new Error(`bicep build failed:\n${build.stderr}`);
-  return JSON.parse(build.stdout) as Json;
+  return JSON.parse(build.stdout);
 }
 
 /** The resource group the suites deploy main.bicep into (switch targets live elsewhere). */
@@ -82,7 +82,7 @@ export function splitJsonDocuments(text: string): unknown[] {
       if (depth++ === 0) start = i;
     } else if (c === "}" || c === "]") {
       if (--depth === 0) docs.push(JSON.parse(text.slice(start, i + 1)));
-    } else if (depth === 0 && !/\s/.test(c!)) {
+    } else if (depth === 0 && !/\s/.test(c)) {
       throw new Error(`unexpected text between JSON documents at ${i}: ${text.slice(i, i + 80)}`);
     }
   }
@@ -178,7 +178,7 @@ export function created(main: Json, type: string): Located[] {
 export function single(main: Json, type: string): Located {
   const found = created(main, type);
   if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
-  return found[0]!;
+  return found[0];
 }
 
 /** The module deployment (in the main template) with this symbolic name. */
@@ -206,12 +206,12 @@ export function mainParameterOf(main: Json, moduleSymbol: string, expression: st
   const m = /parameters\('([^']+)'\)(?:\.(\w+))?/.exec(expression);
   if (!m) return undefined;
   const [, moduleParam, field] = m;
-  const passed: Json = moduleDeployment(main, moduleSymbol).properties.parameters?.[moduleParam!]?.value;
+  const passed: Json = moduleDeployment(main, moduleSymbol).properties.parameters?.[moduleParam]?.value;
   if (typeof passed !== "string") return undefined;
   let resolved = passed;
   const variable = /^\[variables\('([^']+)'\)\]$/.exec(passed);
   if (variable) {
-    const value = main.variables?.[variable[1]!];
+    const value = main.variables?.[variable[1]];
     resolved = field === undefined ? value : value?.[field];
   } else if (field !== undefined) {
     return undefined;

@@ -277,7 +277,7 @@ function run(node: Node, scope: Scope): Value {
     case "call": {
       const { name, args } = node;
       // Special forms: their arguments are not all evaluated first.
-      if (name === "if") return run(run(args[0]!, scope) ? args[1]! : args[2]!, scope);
+      if (name === "if") return run(run(args[0], scope) ? args[1] : args[2], scope);
       if (name === "lambda") {
         const lambdaParameters = args.slice(0, -1).map((a) => String(run(a, scope)));
         return { lambdaParameters, body: args.at(-1)!, scope } satisfies Closure;
@@ -310,7 +310,7 @@ export function evaluate(value: Value, scope: Scope): Value {
       } catch (error) {
         // fail() carries the template's own message: keep it as it is.
         if (error instanceof Error && error.message.startsWith("fail(): ")) throw error;
-        throw new Error(`${(error as Error).message} (in ${value})`);
+        throw new Error(`${(error as Error).message} (in ${value})`, { cause: error });
       }
     }
     return value;

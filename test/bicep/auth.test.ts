@@ -43,7 +43,7 @@ describe("Entra ID (App Service Authentication)", () => {
     const resources = deploy({ authClientId: CLIENT_ID, authTenantId: TENANT_ID });
     const configs = authConfigs(resources);
     expect(configs).toHaveLength(1);
-    const config = configs[0]!;
+    const config = configs[0];
     expect(config.name).toBe(`${site(resources).name}/authsettingsV2`);
     expect(config.at).toEqual(APP_AT);
     const p = config.resource.properties;
@@ -61,7 +61,7 @@ describe("Entra ID (App Service Authentication)", () => {
 
   test("no secret: bearer-token validation needs none, and none is referenced or set", () => {
     const resources = deploy({ authClientId: CLIENT_ID, authTenantId: TENANT_ID });
-    const config = authConfigs(resources)[0]!.resource;
+    const config = authConfigs(resources)[0].resource;
     for (const name of ["clientSecretSettingName", "clientSecretCertificateThumbprint", "clientSecretCertificateSubjectAlternativeName", "clientSecret"]) {
       expect([name, findProperties(config, name)]).toEqual([name, []]);
     }
@@ -79,7 +79,7 @@ describe("Entra ID (App Service Authentication)", () => {
 
   test("a sovereign cloud's login endpoint comes from environment()", () => {
     const usGov = { ...PUBLIC_CLOUD_ENVIRONMENT, name: "AzureUSGovernment", authentication: { ...PUBLIC_CLOUD_ENVIRONMENT.authentication, loginEndpoint: "https://login.microsoftonline.us/" } };
-    const config = authConfigs(deploy({ authClientId: CLIENT_ID, authTenantId: TENANT_ID }, { environment: usGov }))[0]!;
+    const config = authConfigs(deploy({ authClientId: CLIENT_ID, authTenantId: TENANT_ID }, { environment: usGov }))[0];
     expect(config.resource.properties.identityProviders.azureActiveDirectory.registration.openIdIssuer).toBe(`https://login.microsoftonline.us/${TENANT_ID}/v2.0`);
   });
 
@@ -122,7 +122,7 @@ describe("Entra ID (App Service Authentication)", () => {
     const security = readFileSync(path.join(ROOT, "docs", "security.md"), "utf8");
     const block = /```json\n\s*(\[[\s\S]*?\])\s*\n\s*```/.exec(security);
     expect(block).not.toBeNull();
-    const roles = JSON.parse(block![1]!) as { value: string; allowedMemberTypes: string[]; id: string; isEnabled: boolean }[];
+    const roles = JSON.parse(block![1]) as { value: string; allowedMemberTypes: string[]; id: string; isEnabled: boolean }[];
     expect(roles.map((r) => r.value).sort()).toEqual([OPERATOR_ROLE, READER_ROLE].sort());
     for (const role of roles) {
       expect(role.allowedMemberTypes.sort()).toEqual(["Application", "User"]);

@@ -24,7 +24,7 @@ const deploy = (params: Record<string, Json> = {}) => flatten(deployMain(main, p
 const ofType = (resources: Expanded[], type: string) => resources.filter((r) => r.type === type);
 function settings(resources: Expanded[]): Map<string, string> {
   const [site] = ofType(resources, "Microsoft.Web/sites");
-  return new Map((site!.resource.properties.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]));
+  return new Map((site.resource.properties.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]));
 }
 
 describe("durableBackend: Azure Storage (the default) or the Durable Task Scheduler", () => {
@@ -47,31 +47,31 @@ describe("durableBackend: Azure Storage (the default) or the Durable Task Schedu
     const resources = deploy({ durableBackend: "durableTaskScheduler" });
     const [scheduler, ...others] = ofType(resources, "Microsoft.DurableTask/schedulers");
     expect(others).toEqual([]);
-    expect(scheduler!.resource.apiVersion).toBe("2026-02-01");
+    expect(scheduler.resource.apiVersion).toBe("2026-02-01");
     expect(main.variables.names.scheduler).toBe("[format('dts-{0}', variables('resourceToken'))]");
-    expect(scheduler!.resource.properties).toEqual({ ipAllowlist: ["0.0.0.0/0"], sku: { name: "Consumption" } });
-    expect(scheduler!.resource.location).toBe(ofType(resources, "Microsoft.Web/sites")[0]!.resource.location);
-    expect(scheduler!.resource.tags).toMatchObject({ application: "failover-orchestrator" });
+    expect(scheduler.resource.properties).toEqual({ ipAllowlist: ["0.0.0.0/0"], sku: { name: "Consumption" } });
+    expect(scheduler.resource.location).toBe(ofType(resources, "Microsoft.Web/sites")[0].resource.location);
+    expect(scheduler.resource.tags).toMatchObject({ application: "failover-orchestrator" });
     const hubs = ofType(resources, "Microsoft.DurableTask/schedulers/taskHubs");
-    expect(hubs.map((h) => h.name)).toEqual([`${scheduler!.name}/${settings(resources).get("TASK_HUB_NAME")}`]);
+    expect(hubs.map((h) => h.name)).toEqual([`${scheduler.name}/${settings(resources).get("TASK_HUB_NAME")}`]);
   });
 
   test("the app identity gets Durable Task Data Contributor on the task hub only, as a service principal", () => {
     const resources = deploy({ durableBackend: "durableTaskScheduler" });
-    const hub = ofType(resources, "Microsoft.DurableTask/schedulers/taskHubs")[0]!;
+    const hub = ofType(resources, "Microsoft.DurableTask/schedulers/taskHubs")[0];
     const assignments = ofType(resources, "Microsoft.Authorization/roleAssignments").filter((a) => String(a.resource.properties.roleDefinitionId).endsWith(DATA_CONTRIBUTOR));
     expect(assignments).toHaveLength(1);
     const [a] = assignments;
-    const at = a!.at!;
+    const at = a.at!;
     const cut = hub.name.lastIndexOf("/");
     const hubId = `/subscriptions/${at.subscriptionId}/resourceGroups/${at.resourceGroup}/providers/Microsoft.DurableTask/schedulers/${hub.name.slice(0, cut)}/taskHubs/${hub.name.slice(cut + 1)}`;
-    expect(a!.resource.scope).toBe(hubId);
-    expect(a!.resource.properties).toEqual({
+    expect(a.resource.scope).toBe(hubId);
+    expect(a.resource.properties).toEqual({
       roleDefinitionId: `/subscriptions/${at.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${DATA_CONTRIBUTOR}`,
       principalId: "reference(identity).principalId",
       principalType: "ServicePrincipal",
     });
-    expect(a!.name).toMatch(new RegExp(`^guid\\(${hubId.replace(/[().]/g, "\\$&")}, .*userAssignedIdentities/.*, ${DATA_CONTRIBUTOR}\\)$`));
+    expect(a.name).toMatch(new RegExp(`^guid\\(${hubId.replace(/[().]/g, "\\$&")}, .*userAssignedIdentities/.*, ${DATA_CONTRIBUTOR}\\)$`));
     // The module's `identity` is the app's: main passes it the identity's name.
     expect(moduleDeployment(main, "scheduler").properties.parameters.identityName.value).toBe("[variables('names').identity]");
     // The app starts only once the scheduler module (and so the role) is deployed.

@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, type Dirent } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
 import { currentDeployment } from "../../src/local/tools/cost/costCount";
@@ -181,8 +181,8 @@ describe("scripts/deploy", () => {
     expect(calls).toContain("DURABLE_BACKEND=durableTaskScheduler FUNCTIONS_NODE_VERSION=24");
 
     for (const [flag, value, message] of [["--node-version", "20", "--node-version must be 22 or 24"], ["--durable-backend", "sql", "--durable-backend must be azureStorage or durableTaskScheduler"]]) {
-      r = run("bash", [script("deploy"), "-g", "rg-test", ...endpoints, "--zip", zip, flag!, value!], env);
-      expect([r.status, r.stderr]).toEqual([1, expect.stringContaining(message!)]);
+      r = run("bash", [script("deploy"), "-g", "rg-test", ...endpoints, "--zip", zip, flag, value], env);
+      expect([r.status, r.stderr]).toEqual([1, expect.stringContaining(message)]);
     }
   });
 });
@@ -243,7 +243,7 @@ describe("scripts/package", () => {
       expect([dev, entries.some((e) => e.startsWith(`node_modules/${dev}/`))]).toEqual([dev, false]);
     }
     // --stage leaves exactly what the zip holds (azd deploys that folder).
-    const staged = (readdirSync(stage, { recursive: true, withFileTypes: true }) as Dirent[])
+    const staged = (readdirSync(stage, { recursive: true, withFileTypes: true }))
       .filter((d) => d.isFile())
       .map((d) => path.relative(stage, path.join(d.parentPath, d.name)));
     expect(staged.sort()).toEqual(entries.filter((e) => !e.endsWith("/")).sort());

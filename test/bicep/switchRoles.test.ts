@@ -98,14 +98,14 @@ describe("switch target roles", () => {
   test("no target given: no module deployment, no role assignment; main.bicep then assigns only its four storage and telemetry roles", () => {
     expect(deploy({})).toEqual([]);
     expect(assignmentsOf(flatten(deployMain(main, {})))).toHaveLength(4);
-    expect(assignmentsOf(flatten(deployMain(main, { [PARAMS[0]!]: TARGETS[PARAMS[0]!].id })))).toHaveLength(5);
+    expect(assignmentsOf(flatten(deployMain(main, { [PARAMS[0]]: TARGETS[PARAMS[0]].id })))).toHaveLength(5);
   });
 
   test.each(PARAMS)("%s alone: exactly one assignment, its role, on that resource, in its own subscription and resource group", (param) => {
     const resources = deploy({ [param]: TARGETS[param].id });
     const assignments = assignmentsOf(resources);
     expect(assignments).toHaveLength(1);
-    expectAssignment(assignments[0]!, param, TARGETS[param].id);
+    expectAssignment(assignments[0], param, TARGETS[param].id);
     expect(resources.filter((r) => r.type === "Microsoft.Resources/deployments")).toHaveLength(1);
   });
 
@@ -121,7 +121,7 @@ describe("switch target roles", () => {
     for (const [suffix, canonical] of [["/CNAME/www", "/CNAME/www"], ["/cname/www", "/CNAME/www"], ["/A/@", "/A/@"]] as const) {
       const assignments = assignmentsOf(deploy({ dnsZoneOrRecordSetId: zone + suffix }));
       expect(assignments).toHaveLength(1);
-      expectAssignment(assignments[0]!, "dnsZoneOrRecordSetId", zone + canonical);
+      expectAssignment(assignments[0], "dnsZoneOrRecordSetId", zone + canonical);
     }
   });
 

@@ -105,15 +105,15 @@ function mainName(loc: { resource: Json; moduleDeployment?: Json }, nameExpressi
   // A child resource's name is format('{0}/{1}', parent, child): its own part is the last parameter.
   const m = [...nameExpression.matchAll(/parameters\('([^']+)'\)/g)].at(-1);
   if (!m || !loc.moduleDeployment) return nameExpression;
-  return loc.moduleDeployment.properties.parameters?.[m[1]!]?.value;
+  return loc.moduleDeployment.properties.parameters?.[m[1]]?.value;
 }
 
 /** What a reference expression points at: a resource type and the main-template value of its name. */
 function target(loc: Located, expression: string): { type: string; name: unknown } | undefined {
   const byId = /resourceId\('([^']+)',\s*parameters\('([^']+)'\)\)/.exec(expression);
-  if (byId) return { type: byId[1]!, name: mainName(loc, `parameters('${byId[2]}')`) };
+  if (byId) return { type: byId[1], name: mainName(loc, `parameters('${byId[2]}')`) };
   const bySymbol = /^\[?(?:reference\(')?([A-Za-z_][\w]*)'?\)?/.exec(expression);
-  const declared = bySymbol && !Array.isArray(loc.template.resources) ? loc.template.resources[bySymbol[1]!] : undefined;
+  const declared = bySymbol && !Array.isArray(loc.template.resources) ? loc.template.resources[bySymbol[1]] : undefined;
   if (declared) return { type: declared.type, name: mainName({ resource: declared, moduleDeployment: loc.moduleDeployment }) };
   return undefined;
 }
@@ -143,7 +143,7 @@ function roleProblems(template: Json): string[] {
       problems.push(`${role.name} (${role.id}): ${matching.length} unconditional assignments, expected 1`);
       continue;
     }
-    const a = matching[0]!;
+    const a = matching[0];
     const p = a.resource.properties;
     if (!/subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions'/.test(String(p.roleDefinitionId))) {
       problems.push(`${role.name}: roleDefinitionId is not a subscription-level role definition: ${p.roleDefinitionId}`);
@@ -336,7 +336,7 @@ describe("identity and role assignments", () => {
     // In the roles module (the switch targets' roles are in switchRoles, test/bicep/switchRoles.test.ts).
     const conditional = created(main, "Microsoft.Authorization/roleAssignments").filter((a) => a.modulePath[0] === "roles" && a.resource.condition !== undefined);
     expect(conditional).toHaveLength(1);
-    expect(conditional[0]!.resource.properties.principalId).toBe("[parameters('operatorPrincipalId')]");
+    expect(conditional[0].resource.properties.principalId).toBe("[parameters('operatorPrincipalId')]");
     expect(main.parameters.operatorPrincipalId.defaultValue).toBe("");
   });
 
@@ -375,7 +375,7 @@ describe("keyless storage and monitoring", () => {
     expect(main.parameters.failoverTable.defaultValue).toBe("failoverstate");
     const containers = created(main, "Microsoft.Storage/storageAccounts/blobServices/containers");
     expect(containers).toHaveLength(1);
-    expect(containers[0]!.resource.properties.publicAccess).toBe("None");
+    expect(containers[0].resource.properties.publicAccess).toBe("None");
   });
 
   test("Log Analytics and Application Insights have local auth disabled", () => {
@@ -451,7 +451,7 @@ describe("Flex Consumption function app", () => {
     const settings = appSettingsOf(main);
     for (const name of APP_SETTING_NAMES) {
       const setting = settings.get(name)!;
-      const paramName = mainParameterOf(main, setting.loc.modulePath[0]!, String(setting.value));
+      const paramName = mainParameterOf(main, setting.loc.modulePath[0], String(setting.value));
       expect([name, paramName]).toEqual([name, expect.any(String)]);
       const param = main.parameters[paramName!];
       expect([name, typeof param?.metadata?.description]).toEqual([name, "string"]);

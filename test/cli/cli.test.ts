@@ -79,7 +79,7 @@ describe("failover CLI against the local host", () => {
     const paused = await cli("pause", "-g", "payments", "--for", "30m", "--reason", "db upgrade");
     expect(paused.code).toBe(0);
     expect(paused.out).toMatch(/^pause: done; active target primary; paused until \d{4}-\d\d-\d\dT/);
-    expect((await cli("status", "-g", "payments")).out.split("\n")[1]).toMatch(/paused by function key until \S+: db upgrade  no switch plan: row only$/);
+    expect((await cli("status", "-g", "payments")).out.split("\n")[1]).toMatch(/paused by function key until \S+: db upgrade {2}no switch plan: row only$/);
     expect(await cli("resume", "-g", "payments", "--reason", "done")).toMatchObject({ code: 0, out: "resume: done; active target primary" });
     expect(await cli("resume", "-g", "payments", "--reason", "again")).toMatchObject({ code: 0, out: "resume: not done (nothing to change)" });
     const past = await cli("pause", "-g", "payments", "--until", "2020-01-01T00:00:00Z", "--reason", "x");
@@ -120,7 +120,7 @@ describe("failover CLI against the local host", () => {
 test('"Operate it" (docs/operate.md) shows every CLI command', async () => {
   const out: string[] = [];
   expect(await runCli(["--help"], { out: (s) => out.push(s), err: () => undefined, env: {} })).toBe(0);
-  const commands = [...out.join("\n").matchAll(/^  ([\w-]+) \[options\]/gm)].map((m) => m[1]!);
+  const commands = [...out.join("\n").matchAll(/^ {2}([\w-]+) \[options\]/gm)].map((m) => m[1]);
   expect(commands).toEqual(["status", "watch", "history", "init", "start", "pause", "resume", "failover", "failback", "retry-switch"]);
   const doc = readFileSync(join(__dirname, "..", "..", "docs", "operate.md"), "utf8");
   const section = doc.slice(0, doc.indexOf("## Running locally"));

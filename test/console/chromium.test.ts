@@ -62,9 +62,9 @@ test("no browser anywhere: one line saying how to get one, without a stack", () 
     const found = packagedChromium()!;
     expect(found.source).toBe("packaged");
     expect(found.path).toMatch(/node_modules\/\.cache\/sparticuz-chromium-[\d.]+\/chromium$/);
-    const libraries = found.env!.LD_LIBRARY_PATH!.split(":")[0]!;
+    const libraries = found.env!.LD_LIBRARY_PATH.split(":")[0];
     for (const lib of ["libnss3.so", "libnspr4.so", "libexpat.so.1"]) expect([lib, existsSync(join(libraries, lib))]).toEqual([lib, true]);
-    expect(existsSync(found.env!.FONTCONFIG_FILE!)).toBe(true);
+    expect(existsSync(found.env!.FONTCONFIG_FILE)).toBe(true);
     expect(execFileSync(found.path, ["--version"], { env: { ...process.env, ...found.env }, encoding: "utf8" })).toMatch(/^Chromium \d+\./);
   },
   60_000,

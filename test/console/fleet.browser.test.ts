@@ -57,7 +57,7 @@ describe("the console with 200 groups", () => {
       MAX_GROUPS: "200",
       ...standIn.appSettings(),
     });
-    table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
+    table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE, { allowInsecureConnection: true });
     host = await startLocalHost({ env, timers: false, credential: standInCredential });
     page = await browser.newPage({ viewport: { width: 1240, height: 760 } });
     page.on("request", (r) => requests.push(r));
@@ -118,7 +118,7 @@ describe("the console with 200 groups", () => {
     await group("active-down-1", DEAD_P, backends.secondary.url, { failure_threshold: 5, check_interval_seconds: 60 });
     await group("active-down-2", DEAD_P, backends.secondary.url, { failure_threshold: 5, check_interval_seconds: 60 });
     const missingProfile = samplePlan(standIn, ["traffic_manager"]);
-    missingProfile.steps[0]!.profile_id = SAMPLE_IDS.trafficManager.replace("tm-app", "tm-gone");
+    missingProfile.steps[0].profile_id = SAMPLE_IDS.trafficManager.replace("tm-app", "tm-gone");
     await group("held-switch", DEAD_P, backends.secondary.url, { switch_plan: missingProfile });
     await group("drifted", backends.primary.url, backends.secondary.url, { switch_plan: samplePlan(standIn, ["traffic_manager"]) });
     await group("paused-down", DEAD_P, backends.secondary.url, {}, false);

@@ -28,8 +28,8 @@ describe("group overview (pure)", () => {
   test("after a failover: the cooldown's remaining seconds, and the primary's recovery streak against the threshold only when failback is automatic", () => {
     const after = state({ active_target: "secondary", lock_until_utc: "2026-01-01T12:01:30.000Z", failback_successes: 1, primary_healthy: true });
     expect(groupOverview("g", after, policy, running, now).cooldown).toEqual({ until: "2026-01-01T12:01:30.000Z", remaining_seconds: 90 });
-    expect(groupOverview("g", after, policy, running, now).endpoints![0]!.streak).toEqual({ kind: "recovery", count: 1 });
-    expect(groupOverview("g", after, { ...policy, failback_mode: "automatic" }, running, now).endpoints![0]!.streak).toEqual({ kind: "recovery", count: 1, threshold: 2 });
+    expect(groupOverview("g", after, policy, running, now).endpoints![0].streak).toEqual({ kind: "recovery", count: 1 });
+    expect(groupOverview("g", after, { ...policy, failback_mode: "automatic" }, running, now).endpoints![0].streak).toEqual({ kind: "recovery", count: 1, threshold: 2 });
     expect(groupOverview("g", after, policy, running, new Date("2026-01-01T12:01:30.000Z")).cooldown).toBeUndefined();
   });
 
@@ -179,8 +179,8 @@ describe("reading every group's overview (Azurite)", () => {
     const before = await Promise.all(["state", "broken"].map((g) => table.getEntity(PARTITION_KEY, g)));
     const overviews = await readOverviews(deps.store, deps.config.policy, async (group) => (group === "state" ? running : {}), () => now);
     expect(overviews.map((o) => o.group)).toEqual(["broken", "state"]);
-    expect(overviews[0]!.error).toMatchObject({ code: "malformed_state" });
-    expect(overviews[0]!.error!.message).toMatch(/active_target/);
+    expect(overviews[0].error).toMatchObject({ code: "malformed_state" });
+    expect(overviews[0].error!.message).toMatch(/active_target/);
     expect(overviews[1]).toMatchObject({ active_target: "primary", loop: { runtime_status: "Running", stale: false } });
     const after = await Promise.all(["state", "broken"].map((g) => table.getEntity(PARTITION_KEY, g)));
     expect(after.map((e) => e.etag)).toEqual(before.map((e) => e.etag));
@@ -189,7 +189,7 @@ describe("reading every group's overview (Azurite)", () => {
   test("an orchestration status that cannot be read is shown on the loop, not as a failure of the whole read", async () => {
     const { deps } = await bootstrappedGroup({ PRIMARY_ENDPOINT: "http://127.0.0.1:1/p", SECONDARY_ENDPOINT: "http://127.0.0.1:1/s" });
     const [o] = await readOverviews(deps.store, deps.config.policy, async () => Promise.reject(new Error("HTTP 500 from the task hub")), () => now);
-    expect(o!.loop).toMatchObject({ runtime_status: "Unknown", stale: true, error: expect.stringContaining("HTTP 500 from the task hub") });
+    expect(o.loop).toMatchObject({ runtime_status: "Unknown", stale: true, error: expect.stringContaining("HTTP 500 from the task hub") });
   });
 
   test("storage down: a storage_unavailable error naming the table (the SDK retries twice, then gives up)", async () => {

@@ -74,7 +74,7 @@ describe("configuration from app settings", () => {
     expect(isFailoverError(error, "invalid_config")).toBe(true);
     const issues = (error as { issues: Array<{ path: string; message: string }> }).issues;
     expect(issues.map((i) => i.path)).toEqual(["FAILOVER_TABLE", "FAILURE_THRESHOLD"]);
-    expect(issues[1]!.message).toBe('must be an integer (got "x")');
+    expect(issues[1].message).toBe('must be an integer (got "x")');
     for (const issue of issues) expect((error as Error).message).toContain(`${issue.path}: ${issue.message}`);
   });
 

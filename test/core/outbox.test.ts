@@ -1,7 +1,7 @@
 import { deliverNotifications, pause, resume, switchTarget } from "../../src/core/operations";
 import { verifyWebhook } from "../../src/core/webhookSignature";
 import { backendPair } from "../helpers/backends";
-import { bootstrappedGroup, type ManualClock } from "../helpers/env";
+import { bootstrappedGroup } from "../helpers/env";
 import { startReceiver, type WebhookReceiver } from "../helpers/receiver";
 
 const SECRET = "whsec_" + Buffer.from("outbox-test-secret-0123456789").toString("base64");
@@ -17,7 +17,7 @@ describe("the notification outbox", () => {
 
   const setup = async (settings: Record<string, string> = {}) => {
     const group = await bootstrappedGroup({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, NOTIFY_WEBHOOK_URL: receiver.url, ...settings });
-    return { ...group, clock: group.clock as ManualClock };
+    return { ...group, clock: group.clock };
   };
   const bodies = () => receiver.received.map((r) => JSON.parse(r.body) as Record<string, unknown>);
 
@@ -39,7 +39,7 @@ describe("the notification outbox", () => {
     receiver.answers.push(500, 503);
     await switchTarget(deps, "state", { reason: "drill *now* @channel", actor: "carol" });
     const [entry] = (await deps.audit.list("state", 1)).entries;
-    const id = `state:${entry!.id}`;
+    const id = `state:${entry.id}`;
 
     expect(await deliverNotifications(deps, "state")).toMatchObject({ delivered: 0, failed: 1 });
     expect(await deliverNotifications(deps, "state")).toMatchObject({ delivered: 0, failed: 0 }); // not due: backing off
@@ -61,14 +61,14 @@ describe("the notification outbox", () => {
       const sentAt = Number(r.headers["webhook-timestamp"]) * 1000;
       expect(verifyWebhook(SECRET, r.headers, r.body, sentAt)).toBe(id);
     }
-    expect(() => verifyWebhook(SECRET, receiver.received[2]!.headers, receiver.received[2]!.body.replace("carol", "mallory"), clock.now().getTime() - 3600_000)).toThrow(/no v1 signature matches/);
-    const message = bodies()[2]!;
+    expect(() => verifyWebhook(SECRET, receiver.received[2].headers, receiver.received[2].body.replace("carol", "mallory"), clock.now().getTime() - 3600_000)).toThrow(/no v1 signature matches/);
+    const message = bodies()[2];
     expect(message).toMatchObject({ id, group: "state", kind: "failover", from: "primary", to: "secondary", actor: "carol", failover_count: 1 });
     // Teams/Slack text: readable, the caller's markdown and mentions escaped.
     expect(message.text).toMatch(/^\*\*Failover\*\* in failover group `state`: primary -> secondary\.\n\nReason: drill \\\*now\\\* @\u2060channel/);
     expect(message.text).toMatch(/cooldown until /);
-    const delivered = (await deps.audit.list("state", 1)).entries[0]!;
-    expect(delivered).toMatchObject({ notification_status: "delivered", notification_attempts: 3, notified_utc: new Date(Date.parse(entry!.at) + 15_000).toISOString() });
+    const delivered = (await deps.audit.list("state", 1)).entries[0];
+    expect(delivered).toMatchObject({ notification_status: "delivered", notification_attempts: 3, notified_utc: new Date(Date.parse(entry.at) + 15_000).toISOString() });
     expect(delivered.notification_error).toBeUndefined();
     expect(delivered.notification_next_utc).toBeUndefined();
   });
@@ -78,8 +78,8 @@ describe("the notification outbox", () => {
     await pause(deps, "state", { actor: "dave" });
     await deliverNotifications(deps, "state");
     expect(receiver.received).toHaveLength(1);
-    expect(receiver.received[0]!.headers["webhook-id"]).toMatch(/^state:\d{13}-\d{6}-[0-9a-f]{8}$/);
-    expect(receiver.received[0]!.headers["webhook-signature"]).toBeUndefined();
+    expect(receiver.received[0].headers["webhook-id"]).toMatch(/^state:\d{13}-\d{6}-[0-9a-f]{8}$/);
+    expect(receiver.received[0].headers["webhook-signature"]).toBeUndefined();
   });
 
   test("a receiver that never answers 2xx: retried across cycles until NOTIFY_EXPIRY_SECONDS, then recorded as expired and never sent again", async () => {
@@ -99,7 +99,7 @@ describe("the notification outbox", () => {
     expect(receiver.received).toHaveLength(attempts);
     const [entry] = (await deps.audit.list("state", 1)).entries;
     expect(entry).toMatchObject({ notification_status: "expired", notification_attempts: 4 });
-    expect(entry!.notification_error).toMatch(/^attempt 4: HTTP 500; not delivered within NOTIFY_EXPIRY_SECONDS \(60 s\)$/);
+    expect(entry.notification_error).toMatch(/^attempt 4: HTTP 500; not delivered within NOTIFY_EXPIRY_SECONDS \(60 s\)$/);
     expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1 }); // the failover stands
   });
 
@@ -115,7 +115,7 @@ describe("the notification outbox", () => {
       ["resume", 0],
       ["pause", 1],
     ]);
-    expect(entries[1]!.notification_error).toBe("attempt 1: no answer within 1000 ms");
+    expect(entries[1].notification_error).toBe("attempt 1: no answer within 1000 ms");
   });
 
   test("oldest first, at most a batch per cycle; two runs at once (an activity repeated) send each message once", async () => {
@@ -130,7 +130,7 @@ describe("the notification outbox", () => {
     expect(bodies().map((b) => b.actor)).toEqual(["op0", "op1", "op2", "op3"]);
     for (let i = 6; i < 10; i++) await control(i);
     const reports = await Promise.all([deliverNotifications(deps, "state"), deliverNotifications(deps, "state")]);
-    expect(reports[0]!.delivered + reports[1]!.delivered).toBe(6);
+    expect(reports[0].delivered + reports[1].delivered).toBe(6);
     const actors = bodies().map((b) => b.actor);
     expect([...actors].sort()).toEqual(["op0", "op1", "op2", "op3", "op4", "op5", "op6", "op7", "op8", "op9"]);
     expect(new Set(receiver.received.map((r) => r.headers["webhook-id"])).size).toBe(10);

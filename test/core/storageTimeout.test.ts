@@ -45,7 +45,7 @@ describe("storage calls have a deadline (frozen storage through a TCP proxy in f
 
   test("a SAS token in the connection string never appears in the error", async () => {
     const dev = /AccountName=([^;]+);AccountKey=([^;]+)/.exec(storageConnectionString())!;
-    const sas = generateAccountSas(new AzureNamedKeyCredential(dev[1]!, dev[2]!), { expiresOn: new Date(Date.now() + 3600_000) });
+    const sas = generateAccountSas(new AzureNamedKeyCredential(dev[1], dev[2]), { expiresOn: new Date(Date.now() + 3600_000) });
     const signature = new URLSearchParams(sas).get("sig")!;
     const deadPort = await freePort();
     const config = loadConfig({ AzureWebJobsStorage: `TableEndpoint=http://127.0.0.1:${deadPort}/${dev[1]};SharedAccessSignature=${sas}` });

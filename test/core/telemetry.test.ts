@@ -31,11 +31,11 @@ describe("telemetry through the OpenTelemetry API, read back through the SDK's i
     expect(duration.dataPointType).toBe(DataPointType.HISTOGRAM);
     const healthy = points(duration, { [ATTR.group]: "g1", [ATTR.role]: "primary", [ATTR.probeResult]: "healthy" });
     expect(healthy).toHaveLength(1);
-    expect(healthy[0]!.attributes[ATTR.httpStatus]).toBe(200);
-    expect((healthy[0]!.value as Histogram).sum).toBeCloseTo(0.04);
+    expect(healthy[0].attributes[ATTR.httpStatus]).toBe(200);
+    expect((healthy[0].value as Histogram).sum).toBeCloseTo(0.04);
     const failed = points(duration, { [ATTR.role]: "primary", [ATTR.probeResult]: "unhealthy" });
-    expect(failed[0]!.attributes[ATTR.errorType]).toBe("timeout");
-    expect((failed[0]!.value as Histogram).sum).toBeCloseTo(1);
+    expect(failed[0].attributes[ATTR.errorType]).toBe("timeout");
+    expect((failed[0].value as Histogram).sum).toBeCloseTo(1);
 
     expect(points(collected.get(METRICS.endpointHealthy), { [ATTR.role]: "primary" }).map((p) => p.value)).toEqual([0]);
     expect(points(collected.get(METRICS.endpointHealthy), { [ATTR.role]: "secondary" }).map((p) => p.value)).toEqual([1]);

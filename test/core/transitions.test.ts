@@ -99,9 +99,9 @@ describe("transitions on Azurite: standby verification, audit history, groups", 
     expect((await switchTarget(deps, "state", { kind: "failback", reason: "drill over", actor: "alice" })).changed).toBe(true);
     const [failback, failover] = (await deps.audit.list("state", 10)).entries;
     expect(failover).toMatchObject({ kind: "failover", actor: "orchestrator", unhealthy_since_utc: firstFailed });
-    expect(Date.parse(failover!.at) - Date.parse(failover!.unhealthy_since_utc!)).toBe(31_000);
-    expect(failback!.kind).toBe("failback");
-    expect(failback!.unhealthy_since_utc).toBeUndefined();
+    expect(Date.parse(failover.at) - Date.parse(failover.unhealthy_since_utc!)).toBe(31_000);
+    expect(failback.kind).toBe("failback");
+    expect(failback.unhealthy_since_utc).toBeUndefined();
   });
 
   test("several groups: each row has its own endpoints and policy; one group's bad row never touches another", async () => {

@@ -22,7 +22,7 @@ describe("azure.yaml", () => {
     expect(azure.infra.provider).toBe("bicep");
     expect(Object.keys(azure.services)).toEqual(["api"]);
     expect(azure.services.api).toMatchObject({ host: "function" });
-    expect(["js", "ts"]).toContain(azure.services.api!.language);
+    expect(["js", "ts"]).toContain(azure.services.api.language);
   });
 
   test("the template it provisions exists, with the parameter file azd reads next to it", () => {
@@ -34,7 +34,7 @@ describe("azure.yaml", () => {
   });
 
   test("the service's project is this Node.js app, and the language matches its sources", () => {
-    const service = azure.services.api!;
+    const service = azure.services.api;
     const project = join(root, service.project);
     const pkg = JSON.parse(readFileSync(join(project, "package.json"), "utf8")) as { main: string; scripts: Record<string, string> };
     expect(pkg.main).toMatch(/^dist\/functions\//);
@@ -49,10 +49,10 @@ describe("azure.yaml", () => {
     expect(hook!.shell).toBe("sh");
     const [command, ...args] = hook!.run.trim().split(/\s+/);
     expect(command).toBe("scripts/package");
-    expect(statSync(join(root, command!)).mode & 0o111).not.toBe(0);
+    expect(statSync(join(root, command)).mode & 0o111).not.toBe(0);
     const stage = args[args.indexOf("--stage") + 1];
     expect(args).toContain("--stage");
-    expect(stage).toBe(azure.services.api!.dist);
+    expect(stage).toBe(azure.services.api.dist);
     // The staged folder is build output, never committed.
     expect(read(".gitignore").split("\n")).toContain(".artifacts/");
   });
@@ -63,7 +63,7 @@ describe("azure.yaml", () => {
 
   test("every environment value main.bicepparam reads is named in the deploy doc's azd instructions", () => {
     const param = read(join(azure.infra.path, `${azure.infra.module}.bicepparam`));
-    const names = [...param.matchAll(/readEnvironmentVariable\('([A-Z_]+)'/g)].map((m) => m[1]!);
+    const names = [...param.matchAll(/readEnvironmentVariable\('([A-Z_]+)'/g)].map((m) => m[1]);
     expect(names).toEqual(expect.arrayContaining(["AZURE_ENV_NAME", "PRIMARY_ENDPOINT", "SECONDARY_ENDPOINT", "ALERT_EMAIL", "ALERT_WEBHOOK_URL"]));
     const deploy = read("docs/deploy.md");
     const azd = deploy.slice(deploy.indexOf("### With azd"));

@@ -27,12 +27,12 @@ describe("cost model", () => {
 
   test("every generated block of docs/cost.md, docs/deploy.md and docs/settings.md is what the model computes from docs/cost-counts.json", () => {
     const blocks = costBlocks(counts, deployment);
-    expect(generatedBlockNames(costDoc!).sort()).toEqual(["assumptions", "bill", "choice", "comparison", "load", "polling", "prices", "storage", "telemetry"]);
-    expect(generatedBlockNames(deployDoc!)).toEqual(["partitions"]);
-    expect(generatedBlockNames(settingsDoc!)).toEqual(["load"]);
-    expect(withGeneratedBlocks(costDoc!, blocks)).toBe(costDoc);
-    expect(withGeneratedBlocks(deployDoc!, blocks)).toBe(deployDoc);
-    expect(withGeneratedBlocks(settingsDoc!, blocks)).toBe(settingsDoc);
+    expect(generatedBlockNames(costDoc).sort()).toEqual(["assumptions", "bill", "choice", "comparison", "load", "polling", "prices", "storage", "telemetry"]);
+    expect(generatedBlockNames(deployDoc)).toEqual(["partitions"]);
+    expect(generatedBlockNames(settingsDoc)).toEqual(["load"]);
+    expect(withGeneratedBlocks(costDoc, blocks)).toBe(costDoc);
+    expect(withGeneratedBlocks(deployDoc, blocks)).toBe(deployDoc);
+    expect(withGeneratedBlocks(settingsDoc, blocks)).toBe(settingsDoc);
     for (const assumption of [...STORAGE_ASSUMPTIONS, ...BILL_ASSUMPTIONS]) expect(costDoc).toContain(`- ${assumption}`);
     // The README is left alone: npm run cost -- --write no longer touches it.
     expect(readFileSync(join(__dirname, "..", "..", "src", "local", "tools", "cost", "cost.ts"), "utf8")).not.toMatch(/README/);
@@ -40,13 +40,13 @@ describe("cost model", () => {
 
   test("npm run cost -- --write rewrites exactly the generated blocks (nothing when they are current); an unknown block is an error", () => {
     const other = { ...counts, healthyCycle: { ...counts.healthyCycle, requests: { ...counts.healthyCycle.requests, read: counts.healthyCycle.requests.read + 1 } } };
-    const rewritten = withGeneratedBlocks(costDoc!, costBlocks(other, deployment));
+    const rewritten = withGeneratedBlocks(costDoc, costBlocks(other, deployment));
     expect(rewritten).not.toBe(costDoc);
     expect(rewritten).toContain(costTable(other, deployment));
     expect(rewritten).toContain(billTable(other, deployment));
     // Only the blocks changed: the prose around them is the same.
     const prose = (doc: string) => doc.replace(/<!-- generated:(\w+) -->\n[\s\S]*?<!-- \/generated:\1 -->/g, "");
-    expect(prose(rewritten)).toBe(prose(costDoc!));
+    expect(prose(rewritten)).toBe(prose(costDoc));
     expect(withGeneratedBlocks(rewritten, costBlocks(counts, deployment))).toBe(costDoc);
     expect(() => withGeneratedBlocks("<!-- generated:nonesuch -->\nx\n<!-- /generated:nonesuch -->", costBlocks(counts, deployment))).toThrow(/unknown generated block "nonesuch"/);
   });
@@ -69,9 +69,9 @@ describe("cost model", () => {
   test("the sensitivity lines reprice the same transactions: dearer puts and deletes weigh on the per-cycle part, which did not shrink", () => {
     const c = compareWithToday(counts, deployment);
     const [tables, class1] = priceSensitivity(c);
-    expect(tables!.afterUsd - c.after.storageUsd).toBeCloseTo((c.after.total.table * (0.004 - 0.00036)) / 10_000, 6);
-    expect(class1!.afterUsd - c.after.storageUsd).toBeCloseTo((c.after.total.queueClass1 * (0.04 - 0.004)) / 10_000, 6);
-    expect(class1!.ratio).toBeGreaterThan(c.ratio);
+    expect(tables.afterUsd - c.after.storageUsd).toBeCloseTo((c.after.total.table * (0.004 - 0.00036)) / 10_000, 6);
+    expect(class1.afterUsd - c.after.storageUsd).toBeCloseTo((c.after.total.queueClass1 * (0.04 - 0.004)) / 10_000, 6);
+    expect(class1.ratio).toBeGreaterThan(c.ratio);
   });
 
   test("queue polling backs off from 50 ms to the maximum after a message, and stays there while idle", () => {

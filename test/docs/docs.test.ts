@@ -42,7 +42,7 @@ describe("docs match the code", () => {
     expect(host.extensionBundle).toEqual({ id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" });
     expect(host.extensions.durableTask.hubName).toBe("%TASK_HUB_NAME%");
     const [h, m, s] = String(host.extensions.durableTask.storageProvider.maxQueuePollingInterval).split(":").map(Number);
-    expect(h! * 3600 + m! * 60 + s!).toBeLessThanOrEqual(5);
+    expect(h * 3600 + m * 60 + s).toBeLessThanOrEqual(5);
     // The host exports its invocation spans and logs through OpenTelemetry, so the worker's spans correlate with them.
     expect(host.telemetryMode).toBe("OpenTelemetry");
   });
@@ -59,10 +59,10 @@ describe("docs match the code", () => {
     const observe = read("docs/observe.md");
     for (const name of Object.values(METRICS)) expect([name, observe.includes(`\`${name}\``)]).toEqual([name, true]);
     const alerts = read("bicep/modules/alerts.bicep");
-    const displayNames = [...alerts.matchAll(/displayName: '([^']+)'/g)].map((m) => m[1]!);
+    const displayNames = [...alerts.matchAll(/displayName: '([^']+)'/g)].map((m) => m[1]);
     expect(displayNames).toHaveLength(5);
     for (const name of [...displayNames, "Storage errors"]) expect([name, observe.includes(`| ${name} |`)]).toEqual([name, true]);
-    const query = /var loopStoppedQuery = '''\n([\s\S]*?)'''/.exec(alerts)![1]!.trim();
+    const query = /var loopStoppedQuery = '''\n([\s\S]*?)'''/.exec(alerts)![1].trim();
     expect(observe).toContain("```kusto\n" + query + "\n```");
   });
 });

@@ -23,13 +23,13 @@ function slug(heading: string): string {
 
 function anchors(file: string): Set<string> {
   const text = read(file).replace(/```[\s\S]*?```/g, "");
-  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
+  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
 }
 
 /** Markdown links outside code blocks: [text](target). */
 function links(file: string): string[] {
   const text = read(file).replace(/```[\s\S]*?```/g, "");
-  return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+  return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
 }
 
 test.each(files)("every relative link in %s leads to a file that exists and a heading in it", (file) => {

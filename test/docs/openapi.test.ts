@@ -15,7 +15,7 @@ import { DOCUMENT_ID, answerProblem, documentAjv } from "../helpers/openApiAnswe
 /** The OpenAPI document: every registered route in it, committed as generated, served, valid, and the answer check it drives. */
 
 type Json = Record<string, any>;
-const document = openApiDocument() as Json;
+const document: Json = openApiDocument();
 
 /** Every HTTP function the app registers: its route and methods, as the Functions host reads them. */
 function registeredHttpRoutes(): string[] {
@@ -61,7 +61,7 @@ test("the document is valid OpenAPI 3.1 (the specification's own schema), and ev
     compiled++;
   }
   for (const item of Object.values(document.paths as Record<string, Json>)) {
-    for (const operation of Object.values(item as Record<string, Json>)) for (const parameter of operation.parameters) ajv.compile(parameter.schema);
+    for (const operation of Object.values(item)) for (const parameter of operation.parameters) ajv.compile(parameter.schema);
   }
   expect(compiled).toBe(Object.keys(document.components.schemas).length);
   expect(document.components.securitySchemes).toMatchObject({

@@ -21,7 +21,7 @@ test("every entry point registers its functions under a literal name a grep find
   const literal = /\b(?:app\.(?:http|timer)|df\.app\.(?:activity|orchestration))\(\s*"([A-Za-z0-9_]+)"/g;
   const named = new Map<string, string>();
   for (const file of entryPoints) {
-    const names = [...readFileSync(join(dir, file), "utf8").matchAll(literal)].map((m) => m[1]!);
+    const names = [...readFileSync(join(dir, file), "utf8").matchAll(literal)].map((m) => m[1]);
     expect([file, names.length]).not.toEqual([file, 0]);
     for (const name of names) named.set(name, file);
   }
@@ -39,7 +39,7 @@ test('"Where things live" (docs/architecture.md) names only paths that exist, an
   for (const line of block.split("\n")) {
     const cell = /^(\s*)(\S+(?:, \S+)*)\s{2,}/.exec(line);
     if (!cell) continue;
-    const names = cell[2]!.split(", ");
+    const names = cell[2].split(", ");
     if (cell[1] === "") parent = names[0]!;
     for (const name of cell[1] === "" ? names : names.map((n) => parent + n)) named.push(name.replace(/\/$/, ""));
   }

@@ -114,6 +114,6 @@ export async function launchChromium(found: FoundChromium): Promise<Browser> {
     return await chromium.launch({ executablePath: found.path, args: CHROMIUM_ARGS, ...(found.env ? { env: { ...process.env, ...found.env } } : {}) });
   } catch (err) {
     const bypass = found.source === "packaged" ? "" : " (CHROMIUM_PACKAGED_ONLY=1 uses the packaged one instead)";
-    throw new Error(`Chromium (${found.source}) at ${found.path} did not start${bypass}: ${(err as Error).message}`);
+    throw new Error(`Chromium (${found.source}) at ${found.path} did not start${bypass}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -1,5 +1,4 @@
 import { createSocket } from "node:dgram";
-import type { AddressInfo } from "node:net";
 
 /**
  * A tiny authoritative DNS server on 127.0.0.1 (UDP, a free port) for tests: answers A and
@@ -24,8 +23,8 @@ function encodeName(name: string): Buffer {
 function readQuestion(query: Buffer): { name: string; type: number; end: number } {
   const labels: string[] = [];
   let offset = 12;
-  while (query[offset]! !== 0) {
-    const length = query[offset]!;
+  while (query[offset] !== 0) {
+    const length = query[offset];
     labels.push(query.subarray(offset + 1, offset + 1 + length).toString("ascii"));
     offset += length + 1;
   }
@@ -61,7 +60,7 @@ export async function startLocalDnsServer(records: Record<string, { type: "A" | 
   });
   await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", resolve));
   return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    address: `127.0.0.1:${(server.address()).port}`,
     records: map,
     questions,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

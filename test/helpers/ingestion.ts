@@ -39,7 +39,7 @@ export async function startIngestionStandIn(): Promise<IngestionStandIn> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const path = (req.url ?? "").split("?")[0]!;
+      const path = (req.url ?? "").split("?")[0];
       requests.push({ method: req.method ?? "", path, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
       if (req.method !== "POST" || !/^\/v2(\.1)?\/track$/.test(path)) {
         res.writeHead(204).end();

@@ -38,7 +38,7 @@ function problemText(error: ErrorObject): string {
 
 /** What is wrong with the answer, or undefined when the document allows it (or does not document the route: the host's own 404 and 405). */
 export function answerProblem(answer: ServedAnswer): string | undefined {
-  const document = openApiDocument() as Json;
+  const document: Json = openApiDocument();
   const path = `/api/${answer.route}`;
   const method = answer.method.toLowerCase();
   const operation = document.paths[path]?.[method] as Json | undefined;
@@ -48,8 +48,8 @@ export function answerProblem(answer: ServedAnswer): string | undefined {
   if (!listed) return `${where}, a status the document does not list for it (it lists ${Object.keys(operation.responses).join(", ")})`;
   // An error answer is a reference to components/responses.
   const at = listed.$ref ? ["components", "responses", String(listed.$ref).split("/").pop()!] : ["paths", path, method, "responses", String(answer.status)];
-  const response = (listed.$ref ? document.components.responses[at[2]!] : listed) as Json;
-  const mediaType = (answer.contentType ?? "").split(";")[0]!.trim();
+  const response = (listed.$ref ? document.components.responses[at[2]] : listed) as Json;
+  const mediaType = (answer.contentType ?? "").split(";")[0].trim();
   if (!response.content?.[mediaType]) return `${where} with content type "${mediaType}", which the document does not list for it (${Object.keys(response.content ?? {}).join(", ") || "no body"})`;
   if (mediaType !== "application/json") return undefined;
   const schema = pointer(...at, "content", mediaType, "schema");

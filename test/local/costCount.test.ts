@@ -3,7 +3,7 @@ import { storageConnectionString } from "../helpers/env";
 
 /** docs/cost-counts.json (what docs/cost.md's tables are computed from) is what the app asks of storage today. */
 test("the committed storage counts are current: recounted on Azurite through the counting proxy", async () => {
-  const tableEndpoint = /TableEndpoint=([^;]+)/.exec(storageConnectionString())![1]!;
+  const tableEndpoint = /TableEndpoint=([^;]+)/.exec(storageConnectionString())![1];
   const counts = await countStorageRequests(tableEndpoint);
   // When this fails after a change to what a cycle or the watchdog reads or writes: npm run cost -- --write rewrites the JSON and the generated blocks of docs/cost.md.
   expect(counts).toEqual(readCounts());

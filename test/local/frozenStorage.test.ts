@@ -31,7 +31,7 @@ describe("storage frozen for 20 s mid-loop, on the local host", () => {
     proxy = await startFreezableProxy(port);
     const env = testEnv({ AzureWebJobsStorage: throughProxy(storageConnectionString(), proxy.port), PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, CHECK_INTERVAL_SECONDS: "1", FAILURE_THRESHOLD: "2", COOLDOWN_SECONDS: "600" });
     // The test reads the row directly from Azurite, not through the frozen proxy.
-    const table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE, { allowInsecureConnection: true });
     const row = () => table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
     const records: ExecutionRecord[] = [];
     const logs: string[] = [];
@@ -84,13 +84,13 @@ describe("storage frozen for 20 s mid-loop, on the local host", () => {
     expect(switched.failover_count).toBe(1);
     const switches = records.flatMap((r) => r.history.filter((e) => e.EventType === EventType.TaskScheduled && e.Name === "do_failover"));
     expect(switches.length).toBeGreaterThanOrEqual(1);
-    const audit = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_HISTORY_TABLE!, { allowInsecureConnection: true });
+    const audit = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_HISTORY_TABLE, { allowInsecureConnection: true });
     const entries: Array<Record<string, unknown>> = [];
     for await (const e of audit.listEntities<Record<string, unknown>>()) entries.push(e);
     expect(entries.filter((e) => e.kind === "failover")).toHaveLength(1);
     // The pauses asked for during the freeze were refused, so none happened later either.
     expect(entries.filter((e) => e.kind === "pause")).toHaveLength(0);
     // The loop is still running.
-    expect(host!.taskHub.status("failover-state")?.runtimeStatus).toBe("Running");
+    expect(host.taskHub.status("failover-state")?.runtimeStatus).toBe("Running");
   }, 120_000);
 });

@@ -19,7 +19,7 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
     secondary = await startSampleBackend("secondary");
     messages = [];
     const env = testEnv({ PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, CHECK_INTERVAL_SECONDS: "1", FAILURE_THRESHOLD: "2", COOLDOWN_SECONDS: "600" });
-    table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
+    table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE, { allowInsecureConnection: true });
     host = await startLocalHost({ env, timers: false, log: (m) => messages.push(m) });
   });
   afterEach(async () => {

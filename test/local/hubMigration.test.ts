@@ -43,7 +43,7 @@ describe("moving to a new task hub", () => {
       for (const instance of ["failover-state", "failover-other"]) {
         await eventually(`${instance} running in the new hub`, async () => (after.taskHub.status(instance)?.runtimeStatus === "Running" ? true : undefined));
       }
-      const table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
+      const table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE, { allowInsecureConnection: true });
       const checked = await eventually("a check of the failed-over group by its new loop", async () => {
         const row = await table.getEntity<Record<string, unknown>>(PARTITION_KEY, "other");
         return row.consecutive_successes ? row : undefined;

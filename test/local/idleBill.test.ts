@@ -14,7 +14,7 @@ describe("idle storage traffic of the app", () => {
   let host: LocalHost;
 
   beforeEach(async () => {
-    const tableEndpoint = /TableEndpoint=([^;]+)/.exec(storageConnectionString())![1]!;
+    const tableEndpoint = /TableEndpoint=([^;]+)/.exec(storageConnectionString())![1];
     proxy = await startCountingProxy(tableEndpoint);
     primary = await startSampleBackend("primary");
     secondary = await startSampleBackend("secondary");

@@ -59,7 +59,7 @@ describe("switch plans over HTTP and the CLI", () => {
     const stale = await send("PUT", "/api/plan?group=payments", { plan: samplePlan(standIn, ["dns"]) }, { "if-match": before.etag });
     expect(stale).toMatchObject({ status: 412, body: { error: "precondition_failed", message: expect.stringContaining("changed since you read it") } });
     const malformed = samplePlan(standIn, ["dns"]);
-    (malformed.steps[0] as Record<string, unknown>).zone_id = "/not/a/zone";
+    (malformed.steps[0]).zone_id = "/not/a/zone";
     expect(await send("PUT", "/api/plan?group=payments", { plan: malformed })).toMatchObject({ status: 400, body: { issues: [{ path: "plan.steps.0.zone_id", message: expect.stringContaining("must be a resource ID") }] } });
     expect(await send("PUT", "/api/plan?group=payments", { plan: samplePlan(standIn, ["dns"]), extra: 1 })).toMatchObject({ status: 400, body: { error: "invalid_request" } });
     expect(await send("PUT", "/api/plan?group=payments&Group=x", { plan: samplePlan(standIn, ["dns"]) })).toMatchObject({ status: 400, body: { issues: [{ path: "Group" }] } });
@@ -87,7 +87,7 @@ describe("switch plans over HTTP and the CLI", () => {
 
     expect(await cli("plan", "show", "-g", "payments")).toMatchObject({ code: 0, out: expect.stringMatching(/^group payments: no switch plan \(a switch moves the row only\) · etag \S+$/) });
     const etag = JSON.parse((await cli("plan", "show", "-g", "payments", "--json")).out).etag as string;
-    expect(await cli("plan", "set", "-g", "payments", "--file", file, "--if-match", etag, "--reason", "go live")).toMatchObject({ code: 0, out: expect.stringMatching(/^plan set: group payments: plan [0-9a-f]{12} from switch_plan \(on failure: hold\) · READY · etag \S+\n  step 0 traffic_manager /) });
+    expect(await cli("plan", "set", "-g", "payments", "--file", file, "--if-match", etag, "--reason", "go live")).toMatchObject({ code: 0, out: expect.stringMatching(/^plan set: group payments: plan [0-9a-f]{12} from switch_plan \(on failure: hold\) · READY · etag \S+\n {2}step 0 traffic_manager /) });
     expect(await cli("plan", "set", "-g", "payments", "--file", file, "--if-match", etag, "--reason", "again")).toMatchObject({ code: 1, out: expect.stringContaining("changed since you read it") });
     expect(await cli("plan", "set", "-g", "payments", "--file", join(dir, "none.json"), "--reason", "x")).toMatchObject({ code: 1, out: expect.stringContaining("no such file") });
 

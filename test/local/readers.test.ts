@@ -18,7 +18,7 @@ describe("readers and wake events on the local host", () => {
   async function start(settings: Record<string, string>) {
     logs = [];
     const env = testEnv({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, COOLDOWN_SECONDS: "600", ...settings });
-    const table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE, { allowInsecureConnection: true });
     host = await startLocalHost({ env, timers: false, log: (m) => logs.push(m) });
     const api = (method: string, path: string, body?: unknown) => call(host!.url, method, path, body);
     await api("POST", "/api/init");

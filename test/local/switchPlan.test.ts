@@ -48,7 +48,7 @@ describe("switch plans through the real orchestration on the local host, against
       ...standIn.appSettings(),
       ...settings,
     });
-    table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE!, { allowInsecureConnection: true });
+    table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE, { allowInsecureConnection: true });
     historyTable = env.FAILOVER_HISTORY_TABLE!;
     host = await startLocalHost({ env, timers: false, credential: standInCredential });
     const init = await api("POST", "/api/init");
@@ -84,9 +84,9 @@ describe("switch plans through the real orchestration on the local host, against
       'PUT CNAME/www "app-west.example.net"',
     ]);
     expect(receiver.received).toHaveLength(1);
-    expect(verifyWebhook(SECRET, receiver.received[0]!.headers as Record<string, string>, receiver.received[0]!.body, Date.now())).toBe("state:1:secondary");
+    expect(verifyWebhook(SECRET, receiver.received[0].headers as Record<string, string>, receiver.received[0].body, Date.now())).toBe("state:1:secondary");
     const times = ["switch_detected_utc", "switch_intent_utc", "switch_applied_utc", "switch_verified_utc"].map((f) => Date.parse(String(failed[f])));
-    expect(times.every((t, i) => !Number.isNaN(t) && (i === 0 || t >= times[i - 1]!))).toBe(true);
+    expect(times.every((t, i) => !Number.isNaN(t) && (i === 0 || t >= times[i - 1]))).toBe(true);
     expect(JSON.parse(String(failed.switch_steps)).map((s: { status: string }) => s.status)).toEqual(["changed", "changed", "changed"]);
     // The audit entries follow the row write.
     const kinds = await eventually("the audit entries", async () => {
@@ -277,7 +277,7 @@ describe("switch plans through the real orchestration on the local host, against
 
   test("Front Door in priority mode through the orchestration: the new origin promoted before the old is demoted, and back", async () => {
     const plan = samplePlan(standIn, ["front_door"]);
-    plan.steps[0]!.mode = "priority";
+    plan.steps[0].mode = "priority";
     await start(["front_door"], {}, plan);
     backends.primary.behave({ kind: "status", status: 503 });
     await settled("secondary");
@@ -345,7 +345,7 @@ describe("switch plans through the real orchestration on the local host, against
     await settled("secondary");
     // The primary is probed every cycle (as the active side, then for failback): its probes are the loop's heartbeat.
     const probes = backends.primary.times.filter((t) => t >= from);
-    const gaps = probes.slice(1).map((t, i) => t - probes[i]!);
+    const gaps = probes.slice(1).map((t, i) => t - probes[i]);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(1000 + 2000 + 500);
     expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-west "Enabled"', 'PATCH ExternalEndpoints/app-east "Disabled"', 'PUT CNAME/www "app-west.example.net"']);
     // The hung write is in the ledger of the failure's entry.
@@ -364,13 +364,13 @@ describe("switch plans through the real orchestration on the local host, against
     expect(wait).toBeGreaterThanOrEqual(6500);
     await settled("secondary", "verified");
     const retried = standIn.log.filter((r) => r.path.endsWith("app-west") && r.at > throttledAt);
-    expect(retried[0]!.at - throttledAt).toBeGreaterThanOrEqual(6500);
+    expect(retried[0].at - throttledAt).toBeGreaterThanOrEqual(6500);
   }, 40_000);
 
   test("a malformed plan: a clear error naming the step and field, the row untouched, the loop still checking", async () => {
     await start(["traffic_manager"]);
     const bad = samplePlan(standIn, ["traffic_manager", "dns"]);
-    (bad.steps[1] as Record<string, unknown>).zone_id = "/not/a/zone";
+    (bad.steps[1]).zone_id = "/not/a/zone";
     const before = await row();
     await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", switch_plan: JSON.stringify(bad) }, "Merge", { etag: before.etag });
     backends.primary.behave({ kind: "status", status: 503 });

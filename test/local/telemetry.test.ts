@@ -60,7 +60,7 @@ describe("telemetry of a failover on the local host", () => {
 
     const detection = points(collected.get(METRICS.detectionDuration), group);
     expect(detection).toHaveLength(1);
-    const measured = detection[0]!.value as Histogram;
+    const measured = detection[0].value as Histogram;
     expect(measured.count).toBe(1);
     // From the first failed check to the switch: at least the (threshold - 1) intervals between the
     // failed checks, at most the documented bound.
@@ -69,7 +69,7 @@ describe("telemetry of a failover on the local host", () => {
 
     const cycles = points(collected.get(METRICS.cycles), { ...group, [ATTR.cycleOutcome]: "ok", [ATTR.checkInterval]: INTERVAL });
     expect(cycles).toHaveLength(1);
-    expect(cycles[0]!.value as number).toBeGreaterThanOrEqual(THRESHOLD + 2);
+    expect(cycles[0].value as number).toBeGreaterThanOrEqual(THRESHOLD + 2);
 
     const failedProbes = points(collected.get(METRICS.probeDuration), { ...group, [ATTR.role]: "primary", [ATTR.probeResult]: "unhealthy" });
     // The 503s, with their status; on a loaded machine a probe may also time out (no status).

@@ -107,7 +107,7 @@ describe("hostile input over HTTP on the local host", () => {
   beforeAll(async () => {
     logs = [];
     const env = testEnv({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, MAX_GROUPS: "3", EGRESS_ALLOW_PRIVATE: "true" });
-    tables = [env.FAILOVER_TABLE!, env.FAILOVER_HISTORY_TABLE!].map((name) => TableClient.fromConnectionString(storageConnectionString(), name, { allowInsecureConnection: true }));
+    tables = [env.FAILOVER_TABLE, env.FAILOVER_HISTORY_TABLE].map((name) => TableClient.fromConnectionString(storageConnectionString(), name, { allowInsecureConnection: true }));
     host = await startLocalHost({ env, timers: false, log: (m) => logs.push(m) });
     const setup = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
       const response = await fetch(`${host.url}${path}`, { method: "POST", body: json(body), headers: { "content-type": "application/json", ...headers } });
@@ -153,7 +153,7 @@ describe("hostile input over HTTP on the local host", () => {
       const after = await snapshot();
       if (after.join("\n") !== before.join("\n")) wrong.push("wrote to a table");
       const errors = logs.filter((l) => /\] error: /.test(l) || /^local host:/.test(l));
-      if (errors.length > 0) wrong.push(`error log: ${errors[0]!.slice(0, 200)}`);
+      if (errors.length > 0) wrong.push(`error log: ${errors[0].slice(0, 200)}`);
       if (wrong.length > 0) problems.push(`${c.name}: ${wrong.join("; ")} -> ${text.slice(0, 200)}`);
     }
     console.log(`hostile input: ${all.length} classes across ${new Set(all.map((c) => c.path.split("?")[0])).size} routes, ${all.length - problems.length} clean`);

@@ -44,9 +44,9 @@ describe("switch steps under the faults Azure produces", () => {
     const [fd] = runners(["front_door"]);
 
     // The poll failed: the outcome is unknown and the origin reads Updating: wait, the old origin untouched.
-    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 1, pending: expect.stringContaining("Updating") });
+    expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 1, pending: expect.stringContaining("Updating") });
     clock += 10_000;
-    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.stringContaining("Updating") });
+    expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.stringContaining("Updating") });
     expect(origin(ORIGINS.east)).toMatchObject({ enabledState: "Enabled" });
     // From now on each status poll finds the operation's time come (virtual time moves with the polls).
     env.standIn.onRequest = async (_method, path) => {
@@ -55,14 +55,14 @@ describe("switch steps under the faults Azure produces", () => {
     clock += 30_000;
     // The operation ended Failed: the origin was restored and is written again; while it deploys, the old one is left alone.
     expect(origin(ORIGINS.west)).toMatchObject({ enabledState: "Disabled", provisioningState: "Failed" });
-    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 1, pending: expect.stringContaining("still deploying") });
+    expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 1, pending: expect.stringContaining("still deploying") });
     clock += 300_000;
-    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.any(String) });
+    expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.any(String) });
     expect(origin(ORIGINS.east)).toMatchObject({ enabledState: "Enabled" });
     clock += 300_000;
-    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 1 });
+    expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 1 });
     clock += 600_000;
-    expect(await fd!.verify(FAILOVER)).toMatchObject({ status: "verified" });
+    expect(await fd.verify(FAILOVER)).toMatchObject({ status: "verified" });
     expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)}`)).toEqual(['west {"properties":{"enabledState":"Enabled"}}', 'west {"properties":{"enabledState":"Enabled"}}', 'east {"properties":{"enabledState":"Disabled"}}']);
 
     const ids = [ORIGINS.east, ORIGINS.west];
@@ -76,7 +76,7 @@ describe("switch steps under the faults Azure produces", () => {
       if (path.includes("/operationresults/")) clock += 31_000;
     };
     const [fd] = runners(["front_door"]);
-    await expect(fd!.apply(FAILOVER)).rejects.toMatchObject({ errorClass: "server_error", message: expect.stringContaining("ended Failed") });
+    await expect(fd.apply(FAILOVER)).rejects.toMatchObject({ errorClass: "server_error", message: expect.stringContaining("ended Failed") });
     expect(isPermanent("server_error")).toBe(false);
     expect(origin(ORIGINS.east)).toMatchObject({ enabledState: "Enabled" });
     expect(env.standIn.writes().map((w) => w.path.split("/").pop())).toEqual(["west"]);
@@ -85,7 +85,7 @@ describe("switch steps under the faults Azure produces", () => {
   test("Front Door after a restart in the middle of an update: an origin that still reads Updating is waited for, never taken as done", async () => {
     const [fd] = runners(["front_door"]);
     env.standIn.resources.edit(ORIGINS.west, { enabledState: "Enabled", provisioningState: "Updating" });
-    expect(await fd!.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.stringContaining("Updating") });
+    expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.stringContaining("Updating") });
     expect(env.standIn.writes()).toHaveLength(0);
     expect(origin(ORIGINS.east)).toMatchObject({ enabledState: "Enabled" });
   });
@@ -128,7 +128,7 @@ describe("switch steps under the faults Azure produces", () => {
     const result = await applyPlan(runners(["traffic_manager", "dns"], session), FAILOVER);
     expect(result).toMatchObject({ outcome: "superseded" });
     expect(env.standIn.writes().map((w) => w.path.split("/").pop())).toEqual(["app-west"]);
-    expect((env.standIn.resources.get(ENDPOINTS[0]!)!.properties as { endpointStatus: string }).endpointStatus).toBe("Enabled");
+    expect((env.standIn.resources.get(ENDPOINTS[0])!.properties as { endpointStatus: string }).endpointStatus).toBe("Enabled");
     expect(session.ledger.map((e) => `${e.method} ${e.resource} ${e.change} ${e.result}`)).toEqual(["PATCH trafficManagerProfiles/tm-app/ExternalEndpoints/app-west Disabled -> Enabled ok (Enabled)"]);
   });
 
@@ -137,13 +137,13 @@ describe("switch steps under the faults Azure produces", () => {
 
     test("metadata and a TTL the plan does not set survive a switch; a TTL the plan sets is applied", async () => {
       env.standIn.resources.addRecordSet(SAMPLE_IDS.dnsZone, "CNAME", "www", 300, "app-east.example.net", { metadata: { owner: "team-web", ticket: "CHG-42" } });
-      const [dns] = runners(["dns"], env.session(), (p) => delete p.steps[0]!.ttl);
-      expect(await dns!.apply(FAILOVER)).toMatchObject({ writes: 1 });
+      const [dns] = runners(["dns"], env.session(), (p) => delete p.steps[0].ttl);
+      expect(await dns.apply(FAILOVER)).toMatchObject({ writes: 1 });
       expect(put()).toEqual([{ TTL: 300, metadata: { owner: "team-web", ticket: "CHG-42" }, CNAMERecord: { cname: "app-west.example.net" } }]);
       expect(env.standIn.resources.get(RECORD)!.properties).toMatchObject({ TTL: 300, metadata: { owner: "team-web", ticket: "CHG-42" } });
 
-      const [owned] = runners(["dns"], env.session(), (p) => Object.assign(p.steps[0]!, { ttl: 30 }));
-      expect(await owned!.apply(FAILOVER)).toMatchObject({ writes: 1 });
+      const [owned] = runners(["dns"], env.session(), (p) => Object.assign(p.steps[0], { ttl: 30 }));
+      expect(await owned.apply(FAILOVER)).toMatchObject({ writes: 1 });
       expect(env.standIn.resources.get(RECORD)!.properties).toMatchObject({ TTL: 30, metadata: { owner: "team-web", ticket: "CHG-42" }, CNAMERecord: { cname: "app-west.example.net" } });
     });
 
@@ -151,23 +151,23 @@ describe("switch steps under the faults Azure produces", () => {
       const alias = `${SAMPLE_IDS.trafficManager}`;
       env.standIn.resources.addRecordSet(SAMPLE_IDS.dnsZone, "CNAME", "www", 60, [], { targetResource: alias });
       const [dns] = runners(["dns"]);
-      await expect(dns!.apply(FAILOVER)).rejects.toMatchObject({ errorClass: "refused", message: expect.stringContaining(`is an alias of ${alias}`) });
+      await expect(dns.apply(FAILOVER)).rejects.toMatchObject({ errorClass: "refused", message: expect.stringContaining(`is an alias of ${alias}`) });
       expect(isPermanent("refused")).toBe(true);
       expect(env.standIn.writes()).toHaveLength(0);
       expect(env.standIn.resources.get(RECORD)!.properties).toMatchObject({ targetResource: { id: alias } });
-      expect((await checkReadiness([dns!])).problems).toEqual([expect.stringContaining("is an alias of")]);
+      expect((await checkReadiness([dns])).problems).toEqual([expect.stringContaining("is an alias of")]);
     });
 
     test("an A record set with two addresses, one of them the plan's: adopting writes nothing; a switch replaces only the owned address", async () => {
       env.standIn.resources.addRecordSet(SAMPLE_IDS.dnsZone, "A", "api", 120, ["10.0.0.1", "10.9.9.9"], { metadata: { pool: "blue" } });
-      const [dns] = runners(["dns"], env.session(), (p) => Object.assign(p.steps[0]!, { record_name: "api", record_type: "A", primary_value: "10.0.0.1", secondary_value: "10.0.0.2", ttl: undefined }));
-      expect(await dns!.actual()).toMatchObject({ side: "primary" });
-      expect(await dns!.verify({ ...FAILOVER, to: "primary", from: "secondary" })).toMatchObject({ status: "verified" });
-      expect(await dns!.apply({ ...FAILOVER, to: "primary", from: "secondary" })).toMatchObject({ writes: 0 });
+      const [dns] = runners(["dns"], env.session(), (p) => Object.assign(p.steps[0], { record_name: "api", record_type: "A", primary_value: "10.0.0.1", secondary_value: "10.0.0.2", ttl: undefined }));
+      expect(await dns.actual()).toMatchObject({ side: "primary" });
+      expect(await dns.verify({ ...FAILOVER, to: "primary", from: "secondary" })).toMatchObject({ status: "verified" });
+      expect(await dns.apply({ ...FAILOVER, to: "primary", from: "secondary" })).toMatchObject({ writes: 0 });
       expect(env.standIn.writes()).toHaveLength(0);
-      expect(await dns!.apply(FAILOVER)).toMatchObject({ writes: 1 });
+      expect(await dns.apply(FAILOVER)).toMatchObject({ writes: 1 });
       expect(put()).toEqual([{ TTL: 120, metadata: { pool: "blue" }, ARecords: [{ ipv4Address: "10.0.0.2" }, { ipv4Address: "10.9.9.9" }] }]);
-      expect(await dns!.verify(FAILOVER)).toMatchObject({ status: "verified" });
+      expect(await dns.verify(FAILOVER)).toMatchObject({ status: "verified" });
     });
   });
 
@@ -203,14 +203,14 @@ describe("switch steps under the faults Azure produces", () => {
     env.standIn.roleAssignments.push({ roleDefinitionId: DNS_ROLE, scope: RECORD });
     const ns = await startLocalDnsServer({ "www.contoso.example": { type: "CNAME", value: "app-west.example.net." } });
     try {
-      const [dns] = runners(["dns"], env.session(), (p) => Object.assign(p.steps[0]!, { check_name_servers: true, name_servers: [ns.address] }));
-      expect(await checkReadiness([dns!])).toEqual({ ready: true, problems: [] });
-      expect(await dns!.apply(FAILOVER)).toMatchObject({ writes: 1 });
-      expect(await dns!.verify(FAILOVER)).toMatchObject({ status: "verified", detail: expect.stringContaining("1 name server(s) answer it") });
+      const [dns] = runners(["dns"], env.session(), (p) => Object.assign(p.steps[0], { check_name_servers: true, name_servers: [ns.address] }));
+      expect(await checkReadiness([dns])).toEqual({ ready: true, problems: [] });
+      expect(await dns.apply(FAILOVER)).toMatchObject({ writes: 1 });
+      expect(await dns.verify(FAILOVER)).toMatchObject({ status: "verified", detail: expect.stringContaining("1 name server(s) answer it") });
 
-      const [bare] = runners(["dns"], env.session(), (p) => Object.assign(p.steps[0]!, { check_name_servers: true }));
-      expect((await checkReadiness([bare!])).problems).toEqual([expect.stringContaining("check_name_servers needs the zone's name servers, which cannot be read")]);
-      expect(await bare!.verify(FAILOVER)).toMatchObject({ status: "verified", detail: expect.stringContaining("name servers NOT asked") });
+      const [bare] = runners(["dns"], env.session(), (p) => Object.assign(p.steps[0], { check_name_servers: true }));
+      expect((await checkReadiness([bare])).problems).toEqual([expect.stringContaining("check_name_servers needs the zone's name servers, which cannot be read")]);
+      expect(await bare.verify(FAILOVER)).toMatchObject({ status: "verified", detail: expect.stringContaining("name servers NOT asked") });
       expect(env.standIn.writes().filter((w) => w.status < 300)).toHaveLength(1);
     } finally {
       await ns.close();
@@ -232,8 +232,8 @@ describe("switch steps under the faults Azure produces", () => {
         const config = loadConfig({ AzureWebJobsStorage: "UseDevelopmentStorage=true", SWITCH_PLAN: JSON.stringify(plan) });
         expect(() => loadPlan({}, "state", config)).toThrow(/step 0 \(app_configuration\): endpoint: host .* is not an App Configuration store of this cloud \(allowed: \*\.azconfig\.io; add it to APP_CONFIGURATION_ALLOWED_HOSTS/);
         const [step] = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, env.session());
-        expect(await checkReadiness([step!])).toMatchObject({ ready: false, problems: [expect.stringContaining("is not an App Configuration store of this cloud")] });
-        await expect(applyPlan([step!], FAILOVER)).resolves.toMatchObject({ outcome: "failed", error_class: "refused", permanent: true });
+        expect(await checkReadiness([step])).toMatchObject({ ready: false, problems: [expect.stringContaining("is not an App Configuration store of this cloud")] });
+        await expect(applyPlan([step], FAILOVER)).resolves.toMatchObject({ outcome: "failed", error_class: "refused", permanent: true });
       }
       expect(seen).toEqual([]);
     } finally {
@@ -247,7 +247,7 @@ describe("the switch clients under the egress policy", () => {
 
   test("an ARM endpoint on a refused address is never connected to: the step fails refused, nothing reaches the stand-in", async () => {
     const [tm] = buildRunners(parsePlan(JSON.stringify(samplePlan(env.standIn, ["traffic_manager"])), "plan"), env.clients, env.session());
-    await expect(tm!.actual()).rejects.toMatchObject({ errorClass: "refused", message: expect.stringContaining("127.0.0.1 is a loopback address") });
+    await expect(tm.actual()).rejects.toMatchObject({ errorClass: "refused", message: expect.stringContaining("127.0.0.1 is a loopback address") });
     expect(env.standIn.log).toHaveLength(0);
   });
 });

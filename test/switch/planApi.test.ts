@@ -45,7 +45,7 @@ describe("switch plans through the API's operations", () => {
     expect(notReady.readiness).toMatchObject({ ready: false, problems: [expect.stringContaining("grant Traffic Manager Contributor")] });
     const before = (await deps.store.load("payments")).etag;
     const bad = samplePlan(standIn, ["dns"]);
-    (bad.steps[0] as Record<string, unknown>).zone_id = "/not/a/zone";
+    (bad.steps[0]).zone_id = "/not/a/zone";
     await expect(setPlan(deps, "payments", bad)).rejects.toMatchObject({ code: "invalid_request", issues: [{ path: "plan", message: expect.stringContaining("step 0 (dns): zone_id: must be a resource ID") }] });
     await expect(setPlan(deps, "payments", { steps: [{ ...samplePlan(standIn, ["app_configuration"]).steps[0], endpoint: "https://169.254.169.254" }] })).rejects.toMatchObject({ code: "invalid_request", message: expect.stringContaining("is not an App Configuration store of this cloud") });
     expect((await deps.store.load("payments")).etag).toBe(before);

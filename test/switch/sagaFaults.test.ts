@@ -82,11 +82,11 @@ describe("the switch saga under faults (switch_cycle, Azurite, the stand-in, vir
       const world = tenStepWorld(standIn);
       await group({ on_failure: mode, steps: world.steps });
       expect(sides(standIn)).toEqual(Array(10).fill("primary"));
-      standIn.lock(world.resources[k]!);
+      standIn.lock(world.resources[k]);
       await failover();
       const result = await switchCycle(deps, "state");
       const row = (await deps.store.load("state")).state;
-      const writesTo = (i: number) => standIn.writes().filter((w) => w.path.toLowerCase().startsWith(world.resources[i]!.toLowerCase())).length;
+      const writesTo = (i: number) => standIn.writes().filter((w) => w.path.toLowerCase().startsWith(world.resources[i].toLowerCase())).length;
       // The locked step was tried exactly once.
       expect(writesTo(k)).toBe(1);
       if (mode === "hold") {
@@ -111,7 +111,7 @@ describe("the switch saga under faults (switch_cycle, Azurite, the stand-in, vir
       expect(standIn.writes()).toHaveLength(writes);
       const entries = (await kinds()).filter((kind) => kind.startsWith("switch_") && kind !== "switch_verified");
       expect(entries).toEqual([mode === "hold" ? "switch_held" : "switch_compensated"]);
-      const entry = (await deps.audit.list("state", 10)).entries[0]!;
+      const entry = (await deps.audit.list("state", 10)).entries[0];
       expect(entry.reason).toContain("a human must act: remove the resource lock");
       // The ledger names every write, the refused one included.
       const expectedWrites = mode === "hold" ? 2 * Math.ceil(k / 2) + Math.floor(k / 2) + 1 : undefined;
@@ -154,7 +154,7 @@ describe("the switch saga under faults (switch_cycle, Azurite, the stand-in, vir
     expect(standIn.writes().filter((w) => w.at > failbackAt!)).toEqual([]);
     const superseded = (await deps.audit.list("state", 10)).entries.find((e) => e.kind === "switch_superseded")!;
     expect(superseded.writes).toEqual([expect.objectContaining({ method: "PATCH", resource: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west", change: "Disabled -> Enabled", result: "ok (Enabled)" })]);
-    expect(superseded.writes![0]!.intent).toMatch(/^1-secondary-/);
+    expect(superseded.writes![0].intent).toMatch(/^1-secondary-/);
     // The next cycle applies the failback: the row and the world agree.
     expect(await switchCycle(deps, "state")).toMatchObject({ action: "apply", switch_state: "verified", switch_target: "primary" });
     const state = (await deps.store.load("state")).state;

@@ -261,7 +261,7 @@ async function driftCheck(deps: FailoverDeps, group: string, plan: SwitchPlan, p
   if (!outcome) return { ...response(group, plan, "superseded", loaded.state), switch_state: "superseded" };
   const { before, after } = outcome;
   if (found.drifts.length > 0 && before.switch_drift_since_utc === undefined) {
-    for (const d of found.drifts) recordSwitchDrift(group, runners[d.step]!.kind);
+    for (const d of found.drifts) recordSwitchDrift(group, runners[d.step].kind);
     const what = policy.drift_action === "reconcile" ? "reconciling: the row's target is applied again" : "reported (drift_action=report)";
     await recordTransition(deps, group, { at: now.toISOString(), kind: "switch_drift", from: target, to: target, reason: `DRIFT: ${after.switch_drift}; ${what}`, actor: "orchestrator" }, after);
   }

@@ -10,7 +10,7 @@ import { isIP } from "node:net";
 export async function askNameServer(server: string, name: string, type: "CNAME" | "A", timeoutMs = 2000): Promise<string[]> {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([\w.-]+))(?::(\d{1,5}))?$/.exec(server);
   if (!m) throw new Error(`"${server}" is not a host, an IP address or ip:port`);
-  const host = m[1] ?? m[2]!;
+  const host = m[1] ?? m[2];
   const port = m[3] ?? "53";
   const ip = isIP(host) ? host : (await lookup(host)).address;
   const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
@@ -21,7 +21,7 @@ export async function askNameServer(server: string, name: string, type: "CNAME" 
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === "ENOTFOUND" || code === "ENODATA") return [];
-    throw new Error(`name server ${server}: ${code ?? (err as Error).message}`);
+    throw new Error(`name server ${server}: ${code ?? (err as Error).message}`, { cause: err });
   }
 }
 

@@ -25,7 +25,7 @@ export interface ParsedResourceId {
 export function parseResourceId(pattern: RegExp, id: string): ParsedResourceId {
   const groups = pattern.exec(id)?.groups;
   if (!groups) throw new Error(`not a resource ID of the expected type: ${id}`);
-  return { subscription: groups.subscription!, resourceGroup: groups.resourceGroup!, name: groups.name! };
+  return { subscription: groups.subscription, resourceGroup: groups.resourceGroup, name: groups.name };
 }
 
 function resourceId(pattern: RegExp, shape: string) {

@@ -136,7 +136,7 @@ export async function compensatePlan(runners: readonly SwitchStepRunner[], conte
   const errors: string[] = [];
   let pending = false;
   for (let index = Math.min(failedStep, runners.length - 1); index >= 0; index--) {
-    const runner = runners[index]!;
+    const runner = runners[index];
     const t0 = now();
     try {
       const outcome = await runner.apply(back);

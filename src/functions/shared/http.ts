@@ -83,7 +83,7 @@ export function groupOf(request: HttpRequest): string {
 export function ifMatchOf(request: HttpRequest): { ifMatch?: string } {
   const value = request.headers.get("if-match");
   if (value === null || value === "") return {};
-  if (value.length > 200 || /[\u0000-\u001f]/.test(value)) throw invalidRequest({ path: "If-Match", message: "must be an ETag as GET /api/plan answered it (at most 200 characters)" });
+  if (value.length > 200 || /\p{Cc}/u.test(value)) throw invalidRequest({ path: "If-Match", message: "must be an ETag as GET /api/plan answered it (at most 200 characters)" });
   return { ifMatch: value };
 }
 

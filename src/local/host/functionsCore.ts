@@ -37,6 +37,7 @@ export function registerFunction(metadata: FunctionMetadata, handler: Registered
   return { dispose: () => void registrations.delete(metadata.name) };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mirrors @azure/functions' hook callbacks, whose context differs per hook
 export type HookCallback = (context: any) => unknown;
 
 interface ProgrammingModel {

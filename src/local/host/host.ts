@@ -63,6 +63,8 @@ function loadFunctionModules(): ReadonlyMap<string, Registration> {
   if (registeredFunctions().size === 0) {
     const dir = join(__dirname, "..", "..", "functions");
     for (const file of readdirSync(dir).sort()) {
+      // Loading a function file registers its triggers, as the Functions host loads package.json's main.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       if (/\.(js|ts)$/.test(file) && !file.endsWith(".d.ts")) require(join(dir, file));
     }
   }

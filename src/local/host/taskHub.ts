@@ -241,8 +241,8 @@ export class LocalTaskHub {
     actions.forEach((action, index) => {
       if (index < i.actionIds.length) {
         if (action.actionType === ActionType.CreateTimer && action.isCanceled) {
-          i.timers.get(i.actionIds[index]!)?.();
-          i.timers.delete(i.actionIds[index]!);
+          i.timers.get(i.actionIds[index])?.();
+          i.timers.delete(i.actionIds[index]);
         }
         return;
       }

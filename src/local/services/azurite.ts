@@ -85,8 +85,8 @@ export interface AzuriteOptions {
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteHandle> {
   const main = require.resolve("azurite/dist/src/table/main.js");
   const persisted = options.location !== undefined;
-  if (persisted) mkdirSync(options.location!, { recursive: true });
-  const workspace = persisted ? options.location! : mkdtempSync(join(tmpdir(), "azurite-"));
+  if (persisted) mkdirSync(options.location, { recursive: true });
+  const workspace = persisted ? options.location : mkdtempSync(join(tmpdir(), "azurite-"));
   const storage = persisted ? ["--location", workspace] : ["--inMemoryPersistence"];
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {

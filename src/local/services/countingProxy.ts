@@ -27,7 +27,7 @@ export async function startCountingProxy(targetEndpoint: string): Promise<Counti
     const upstream = forward(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
       (answer) => {
-        requests.push({ method: req.method ?? "GET", path: (req.url ?? "").split("?")[0]!, status: answer.statusCode ?? 0 });
+        requests.push({ method: req.method ?? "GET", path: (req.url ?? "").split("?")[0], status: answer.statusCode ?? 0 });
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },

@@ -41,7 +41,7 @@ function settingsFile(path: string): Record<string, string> {
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const values = (parsed as { Values?: unknown } | null)?.Values;
   if (values === undefined) return {};

@@ -142,7 +142,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     for (const group of groups) {
       const own = records.filter((r) => r.instanceId === instanceIdFor(group));
       const starts = own.map((r) => Date.parse(r.history.find((e) => e.EventType === EventType.ExecutionStarted)?.Timestamp ?? ""));
-      own.forEach((record, index) => anomalies.push(...executionAnomalies(record, starts[index + 1], intervalSeconds, index > 0 && woken(own[index - 1]!))));
+      own.forEach((record, index) => anomalies.push(...executionAnomalies(record, starts[index + 1], intervalSeconds, index > 0 && woken(own[index - 1]))));
       const status = host.taskHub.status(instanceIdFor(group));
       if (status?.runtimeStatus !== "Running" && status?.runtimeStatus !== "Pending") anomalies.push(`${group}: the loop is ${status?.runtimeStatus ?? "missing"} at the end`);
     }

@@ -93,7 +93,7 @@ export class ArmResources {
     for (const e of options.endpoints) {
       const type = e.type ?? "ExternalEndpoints";
       const id = `${profileId}/${type}/${e.name}`;
-      this.put({ id, name: e.name, type: `Microsoft.Network/trafficManagerProfiles/${type[0]!.toLowerCase()}${type.slice(1)}`, properties: { target: e.target, endpointStatus: e.status, endpointMonitorStatus: e.status === "Enabled" ? "Online" : "Disabled", priority: e.priority, weight: 1, alwaysServe: "Disabled" } });
+      this.put({ id, name: e.name, type: `Microsoft.Network/trafficManagerProfiles/${type[0].toLowerCase()}${type.slice(1)}`, properties: { target: e.target, endpointStatus: e.status, endpointMonitorStatus: e.status === "Enabled" ? "Online" : "Disabled", priority: e.priority, weight: 1, alwaysServe: "Disabled" } });
       this.serving.record(this.now(), id, "control", e.status === "Enabled");
     }
   }
@@ -167,11 +167,11 @@ export class ArmResources {
     if (apiVersion !== route.api) return error(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${route.api}'.`);
     this.frontDoor.settle();
     if (route.kind === "permissions") {
-      const scope = route.pattern.exec(request.path)![1]!;
+      const scope = route.pattern.exec(request.path)![1];
       if (request.method !== "GET") return error(405, "MethodNotAllowed", "Only GET is supported.");
       const refused = authorize(scope, "Microsoft.Authorization/permissions/read");
       if (refused) return refused;
-      const value = assignments.filter((a) => scopeContains(a.scope, scope) && ROLES[a.roleDefinitionId]).map((a) => ({ actions: ROLES[a.roleDefinitionId]!.actions, notActions: [], dataActions: ROLES[a.roleDefinitionId]!.dataActions, notDataActions: [] }));
+      const value = assignments.filter((a) => scopeContains(a.scope, scope) && ROLES[a.roleDefinitionId]).map((a) => ({ actions: ROLES[a.roleDefinitionId].actions, notActions: [], dataActions: ROLES[a.roleDefinitionId].dataActions, notDataActions: [] }));
       return { status: 200, body: { value } };
     }
     if (route.kind === "afdOperation") return this.frontDoor.operationResult(request.path);
@@ -214,7 +214,7 @@ export class ArmResources {
     if (ifNoneMatch === "*" && existing) return error(412, "PreconditionFailed", "The record set already exists and If-None-Match '*' was given.");
     const zoneId = request.path.split("/").slice(0, 9).join("/");
     const p = (request.body as { properties?: Record<string, unknown> } | undefined)?.properties;
-    const type = request.path.split("/")[9]!.toUpperCase();
+    const type = request.path.split("/")[9].toUpperCase();
     const name = last(request.path);
     if (!p || typeof p.TTL !== "number") return error(400, "BadRequest", "The record set must have properties.TTL.");
     const alias = (p.targetResource as { id?: string } | undefined)?.id;

@@ -21,7 +21,7 @@ function openssl(cwd: string, args: string[]): void {
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
     const missing = (err as { code?: string }).code === "ENOENT";
-    throw new Error(missing ? "openssl is not on PATH: the local Azure stand-in needs it to make its test certificates (apt-get install openssl)" : `openssl ${args[0]} failed: ${stderr ?? String(err)}`);
+    throw new Error(missing ? "openssl is not on PATH: the local Azure stand-in needs it to make its test certificates (apt-get install openssl)" : `openssl ${args[0]} failed: ${stderr ?? String(err)}`, { cause: err });
   }
 }
 

@@ -98,7 +98,7 @@ export class AzureStandIn {
   }
 
   revoke(roleDefinitionId: string): void {
-    for (let i = this.roleAssignments.length - 1; i >= 0; i--) if (this.roleAssignments[i]!.roleDefinitionId === roleDefinitionId) this.roleAssignments.splice(i, 1);
+    for (let i = this.roleAssignments.length - 1; i >= 0; i--) if (this.roleAssignments[i].roleDefinitionId === roleDefinitionId) this.roleAssignments.splice(i, 1);
   }
 
   inject(fault: Fault): void {
@@ -125,13 +125,16 @@ export class AzureStandIn {
     const server = createServer({ cert: certs.certPem, key: certs.keyPem }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", async () => {
+      req.on("end", () => {
         const arrived = Date.now();
-        await this.onRequest?.(req.method ?? "GET", new URL(req.url ?? "/", "https://127.0.0.1").pathname).catch(() => undefined);
-        const answer = this.handle(arrived, req.method ?? "GET", req.url ?? "/", req.headers as Record<string, string | undefined>, Buffer.concat(chunks).toString("utf8"));
-        if (answer === "hang") return; // held open: closed when the stand-in stops
-        res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomUUID(), ...answer.headers });
-        res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
+        // The test's hook runs first (it may hold the request); a hook that throws is ignored.
+        const hook = this.onRequest?.(req.method ?? "GET", new URL(req.url ?? "/", "https://127.0.0.1").pathname).catch(() => undefined) ?? Promise.resolve();
+        void hook.then(() => {
+          const answer = this.handle(arrived, req.method ?? "GET", req.url ?? "/", req.headers as Record<string, string | undefined>, Buffer.concat(chunks).toString("utf8"));
+          if (answer === "hang") return; // held open: closed when the stand-in stops
+          res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomUUID(), ...answer.headers });
+          res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
+        });
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -75,7 +75,7 @@ export async function benchSwitchFaults(connectionString: string, hungCalls = 2)
   const windows: Array<[string, number]> = [];
   {
     const g = await sagaGroup(connectionString, ["front_door"]);
-    g.standIn.resources.failNextUpdate(FD_PAIR[1]!);
+    g.standIn.resources.failNextUpdate(FD_PAIR[1]);
     g.standIn.inject({ method: "GET", pathIncludes: "/operationresults/", status: 500 });
     await g.failover();
     await g.untilVerified(30);
@@ -174,7 +174,7 @@ async function benchHungCall(connectionString: string, hungCalls: number): Promi
     primary.behave({ kind: "status", status: 503 });
     await eventually("the switch verified", async () => ((await row()).active_target === "secondary" && (await row()).switch_state === "verified" ? true : undefined), 60_000);
     const probes = primary.times.filter((t) => t >= from);
-    const gaps = probes.slice(1).map((t, i) => t - probes[i]!);
+    const gaps = probes.slice(1).map((t, i) => t - probes[i]);
     const hung = standIn.log.filter((r) => r.status === 0).length;
     console.log(
       `switch faults: the real loop while an ARM write never answers (${hung} hung call(s), SWITCH_CALL_TIMEOUT_SECONDS=${deadline}, interval ${interval} s): longest gap between two checks ${(Math.max(...gaps) / 1000).toFixed(2)} s (bound interval + deadline = ${interval + deadline} s); switch verified ${((Date.now() - from) / 1000).toFixed(1)} s after the break`,

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   // Loaded by the count above, or here for --committed.
   if (!registeredFunctions().get("watchdog")) {
     installFunctionsCore();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading it registers the watchdog
     require("../../../functions/watchdog");
   }
   const deployment = currentDeployment(String(triggerOf(registeredFunctions().get("watchdog")!).schedule));

@@ -64,7 +64,7 @@ export function bicepDefaults(): Pick<Deployment, "backend" | "memoryMb" | "alwa
   const param = (name: string, type: string) => {
     const m = new RegExp(`^param ${name} ${type} = '?([\\w]+)'?$`, "m").exec(main);
     if (!m) throw new Error(`bicep/main.bicep has no "param ${name} ${type} = ..." default`);
-    return m[1]!;
+    return m[1];
   };
   const backend = param("durableBackend", "string");
   if (backend !== "azureStorage" && backend !== "durableTaskScheduler") throw new Error(`bicep/main.bicep's durableBackend default "${backend}" is not one the cost model knows`);
@@ -79,7 +79,7 @@ export function currentDeployment(watchdogSchedule: string): Deployment {
   const minutes = /^0 \*\/(\d+) \* \* \* \*$/.exec(watchdogSchedule);
   if (!minutes) throw new Error(`the watchdog's schedule "${watchdogSchedule}" is not "0 */N * * * *"`);
   const partitionCount = provider.partitionCount ?? 4;
-  const maxQueuePollingSeconds = h! * 3600 + m! * 60 + s!;
+  const maxQueuePollingSeconds = h * 3600 + m * 60 + s;
   return {
     label: `now (${partitionCount} partition${partitionCount === 1 ? "" : "s"}, ${maxQueuePollingSeconds} s polling, watchdog every ${minutes[1]} min)`,
     ...bicepDefaults(),

@@ -67,5 +67,5 @@ export function withGeneratedBlocks(doc: string, blocks: Record<string, string>)
 
 /** The names of the generated blocks in `doc`. */
 export function generatedBlockNames(doc: string): string[] {
-  return [...doc.matchAll(BLOCK)].map((m) => m[1]!);
+  return [...doc.matchAll(BLOCK)].map((m) => m[1]);
 }
