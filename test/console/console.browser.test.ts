@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page, Request } from "playwright-core";
+import type { Page, Request } from "playwright-core";
 import { startAzurite, type AzuriteHandle } from "../../src/local/services/azurite";
 import { standInCredential } from "../../src/local/services/azureStandIn/credential";
 import { SAMPLE_IDS, samplePlan, seedSampleTargets } from "../../src/local/services/azureStandIn/sampleTargets";
@@ -9,7 +9,7 @@ import { call, eventually } from "../../src/local/tools/client";
 import { startLocalHost, type LocalHost } from "../../src/local/host/host";
 import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
 import { backendPair } from "../helpers/backends";
-import { findChromium, launchChromium } from "../helpers/browser";
+import { chromiumForSuite } from "../helpers/browser";
 import { testEnv } from "../helpers/env";
 import { startReceiver, type WebhookReceiver } from "../helpers/receiver";
 
@@ -20,17 +20,9 @@ import { startReceiver, type WebhookReceiver } from "../helpers/receiver";
  * the local Azure stand-in); the other moves its row only.
  */
 
-// Found when the file loads, so a machine without Chromium fails the suite once, with one line.
-const CHROMIUM = findChromium();
 const SCREENSHOT = join(__dirname, "..", "..", "test-output", "console.png");
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium(CHROMIUM);
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForSuite();
 
 describe("operator console in Chromium", () => {
   const backends = backendPair();
@@ -70,7 +62,7 @@ describe("operator console in Chromium", () => {
     await call(host.url, "POST", "/api/init", { group: "payments", primary_endpoint: paymentsPrimary.url, secondary_endpoint: backends.secondary.url });
     await call(host.url, "POST", "/api/start");
     await call(host.url, "POST", "/api/start?group=payments");
-    page = await browser.newPage({ viewport: { width: 1240, height: 760 } });
+    page = await browser().newPage({ viewport: { width: 1240, height: 760 } });
     page.on("request", (r) => requests.push(r));
     page.on("console", (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
@@ -198,7 +190,7 @@ describe("operator console in Chromium: a viewer who may only read", () => {
   beforeAll(async () => {
     host = await startLocalHost({ env: testEnv({ WEBSITE_AUTH_ENABLED: "true", PRIMARY_ENDPOINT: "http://127.0.0.1:9/p", SECONDARY_ENDPOINT: "http://127.0.0.1:9/s" }), timers: false });
     expect((await fetch(`${host.url}/api/init`, { method: "POST", headers: principal(["operator"]) })).status).toBe(201);
-    page = await browser.newPage({ viewport: { width: 1240, height: 760 } });
+    page = await browser().newPage({ viewport: { width: 1240, height: 760 } });
     page.on("request", (r) => {
       if (r.method() !== "GET") writes.push(r);
     });

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { TableClient } from "@azure/data-tables";
-import type { Browser, Page, Request } from "playwright-core";
+import type { Page, Request } from "playwright-core";
 import { PARTITION_KEY } from "../../src/core/state";
 import { standInCredential } from "../../src/local/services/azureStandIn/credential";
 import { SAMPLE_IDS, samplePlan, seedSampleTargets } from "../../src/local/services/azureStandIn/sampleTargets";
@@ -9,7 +9,7 @@ import { startAzureStandIn, type AzureStandIn } from "../../src/local/services/a
 import { call, eventually } from "../../src/local/tools/client";
 import { startLocalHost, type LocalHost } from "../../src/local/host/host";
 import { backendPair } from "../helpers/backends";
-import { findChromium, launchChromium } from "../helpers/browser";
+import { chromiumForSuite } from "../helpers/browser";
 import { storageConnectionString, testEnv } from "../helpers/env";
 
 /**
@@ -22,17 +22,10 @@ import { storageConnectionString, testEnv } from "../helpers/env";
  * Saves test-output/console-3.png and test-output/console-200.png (the README's pictures).
  */
 
-const CHROMIUM = findChromium();
 const OUTPUT = join(__dirname, "..", "..", "test-output");
 const DEFAULT_REFRESH_SECONDS = 5;
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium(CHROMIUM);
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForSuite();
 
 describe("the console with 200 groups", () => {
   const backends = backendPair();
@@ -59,7 +52,7 @@ describe("the console with 200 groups", () => {
     });
     table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE, { allowInsecureConnection: true });
     host = await startLocalHost({ env, timers: false, credential: standInCredential });
-    page = await browser.newPage({ viewport: { width: 1240, height: 760 } });
+    page = await browser().newPage({ viewport: { width: 1240, height: 760 } });
     page.on("request", (r) => requests.push(r));
     // The page's timers run on Playwright's clock: the test moves it a refresh period at a time.
     await page.clock.install();

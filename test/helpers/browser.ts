@@ -117,3 +117,22 @@ export async function launchChromium(found: FoundChromium): Promise<Browser> {
     throw new Error(`Chromium (${found.source}) at ${found.path} did not start${bypass}: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/**
+ * The Chromium of a browser suite: found when the test file loads (a machine without one fails the
+ * suite once, with one line), started before the suite's tests and closed after them.
+ */
+export function chromiumForSuite(): () => Browser {
+  const found = findChromium();
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium(found);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error("Chromium is not started yet: use it inside a test or a hook");
+    return browser;
+  };
+}
