@@ -119,8 +119,8 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   }
   const functions = loadFunctionModules();
   const log = options.log ?? ((message: string) => console.warn(message));
-  // The app's wiring reads the settings once; make it read this run's, and log through this host.
-  resetRuntime({ log, ...(options.credential ? { credential: options.credential } : {}) });
+  // The app's wiring reads the settings once; make it read this run's, log through this host and read the hub's time.
+  resetRuntime({ log, ...(options.credential ? { credential: options.credential } : {}), ...(options.clock ? { clock: options.clock } : {}) });
 
   const hub = options.taskHubName ?? "LocalHub";
   const taskHub = new LocalTaskHub(functions, {
