@@ -8,6 +8,8 @@ test("a short soak in chaos mode and virtual time: every cycle checked, no anoma
   expect(result.anomalies).toEqual([]);
   expect(result.cycles).toBeGreaterThanOrEqual(120);
   expect(result.virtualHours).toBeGreaterThan(0.2);
+  // The watchdog ran every 5 virtual minutes and found every loop alive (a wake or a restart would be an anomaly: a logged line).
+  expect(result.watchdogRuns).toBeGreaterThanOrEqual(2);
   expect(result.chaos.duplicateActivities + result.chaos.lateTimers + result.chaos.eventsOnContinueAsNew).toBeGreaterThan(0);
 }, 120_000);
 

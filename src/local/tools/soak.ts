@@ -1,4 +1,4 @@
-import { ORCHESTRATOR_NAME, WAKE_EVENT, instanceIdFor } from "../../core/orchestrationContract";
+import { ORCHESTRATOR_NAME, WAKE_EVENT, WATCHDOG_PERIOD_SECONDS, instanceIdFor } from "../../core/orchestrationContract";
 import { startAzurite, type AzuriteHandle } from "../services/azurite";
 import { azureStorageChaos, seededRandom, type ChaosCounters } from "../host/chaos";
 import { call } from "./client";
@@ -17,7 +17,9 @@ import { startSampleBackend, type SampleBackend } from "../services/sampleBacken
  * Anomalies: an execution without exactly one health check, a failed health check, a cycle
  * that ends before its check is due without a wake (shorter than the interval, except right
  * after a woken cycle, when the next check keeps the pace of the last counted one), an
- * execution that failed or completed, an instance stuck with nothing scheduled. Target: 0.
+ * execution that failed or completed, an instance stuck with nothing scheduled, and any line
+ * the app logs: among them the watchdog's, which runs every 5 virtual minutes as in Azure and
+ * must find every loop alive (no wake, no restart of a healthy loop). Target: 0.
  *
  *   npm run soak                  10,000 cycles
  *   npm run soak -- 500 42        500 cycles, seed 42
@@ -41,6 +43,7 @@ export interface SoakResult {
   readonly chaos: ChaosCounters;
   readonly virtualHours: number;
   readonly wallSeconds: number;
+  readonly watchdogRuns: number;
 }
 
 
@@ -114,10 +117,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (init.status !== 201) throw new Error(`POST /api/init answered ${init.status}: ${JSON.stringify(init.body)}`);
       host.taskHub.start(ORCHESTRATOR_NAME, instanceIdFor(group), { group, interval_seconds: intervalSeconds });
     }
+    // The watchdog's timer, every WATCHDOG_PERIOD_SECONDS of virtual time; its runs are awaited with the cycles.
+    const watchdogRuns: Promise<void>[] = [];
+    let watchdogCount = 0;
+    const scheduleWatchdog = (): void => {
+      clock.schedule(new Date(clock.now().getTime() + WATCHDOG_PERIOD_SECONDS * 1000), () => {
+        watchdogCount++;
+        watchdogRuns.push(host!.runTimer("watchdog"));
+        scheduleWatchdog();
+      });
+    };
+    scheduleWatchdog();
     let reported = 0;
     let nextProgress = 1000;
+    let lastCycleAt = clock.now().getTime();
     while (records.length < options.cycles) {
       await host.taskHub.idle();
+      await Promise.all(watchdogRuns.splice(0));
+      await host.taskHub.idle();
+      if (records.length > reported) lastCycleAt = clock.now().getTime();
+      else if (clock.now().getTime() - lastCycleAt > 2 * WATCHDOG_PERIOD_SECONDS * 1000) {
+        // The watchdog's timer is always scheduled: a loop that stopped shows as time passing without cycles.
+        anomalies.push(`stuck after ${records.length} cycles: no cycle for ${2 * WATCHDOG_PERIOD_SECONDS} s of virtual time; ${JSON.stringify(groups.map((g) => host!.taskHub.status(instanceIdFor(g))?.runtimeStatus))}`);
+        break;
+      }
       // Each finished cycle may schedule a wake at a random moment of its group's next interval.
       for (const record of records.slice(reported)) {
         if (random() >= (options.wakeRate ?? 0.1)) continue;
@@ -153,6 +176,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       chaos: { ...host.taskHub.chaosCounters },
       virtualHours: (clock.now().getTime() - Date.parse("2026-01-01T00:00:00Z")) / 3_600_000,
       wallSeconds: (Date.now() - wallStart) / 1000,
+      watchdogRuns: watchdogCount,
     };
   } finally {
     await host?.stop();
@@ -172,7 +196,7 @@ async function main(): Promise<void> {
   console.log(
     `soak: cycles ${result.cycles}, anomalies ${result.anomalies.length}; ${result.virtualHours.toFixed(1)} h virtual in ${result.wallSeconds.toFixed(1)} s; ` +
       `wakes ${result.wakesRaised} at random + ${c.eventsOnContinueAsNew} during continueAsNew, activities delivered twice ${c.duplicateActivities} ` +
-      `(second completions dropped ${c.duplicateCompletionsDropped}), late timers ${c.lateTimers}`,
+      `(second completions dropped ${c.duplicateCompletionsDropped}), late timers ${c.lateTimers}, watchdog runs ${result.watchdogRuns}`,
   );
   for (const anomaly of result.anomalies.slice(0, 20)) console.log(`soak: ANOMALY ${anomaly}`);
   if (result.anomalies.length > 0 || result.cycles < cycles) process.exitCode = 1;
