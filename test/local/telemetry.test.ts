@@ -144,6 +144,13 @@ describe("telemetry of a failover on the local host", () => {
         const state = (await api("GET", "/api/status")).body?.state;
         return state?.active_target === "secondary" && state?.switch_state === "verified" ? true : undefined;
       });
+      // The row says "verified" while the switch activity is still returning: its span, and the cycle's, end a moment later.
+      const cycleSpans = () => {
+        const spans = telemetry!.spans();
+        const applied = spans.find((s) => s.name === "do_failover");
+        return applied ? spans.filter((s) => s.spanContext().traceId === applied.spanContext().traceId) : [];
+      };
+      await eventually("the cycle's spans ended", async () => (["switch_cycle", "failover.cycle"].every((name) => cycleSpans().some((s) => s.name === name)) ? true : undefined));
       const collected = await telemetry.collect();
       const group = { [ATTR.group]: "state" };
       for (const kind of ["traffic_manager", "dns"]) {
@@ -153,9 +160,7 @@ describe("telemetry of a failover on the local host", () => {
       }
       expect(points(collected.get(METRICS.switchStepFailures), group)).toEqual([]);
 
-      const spans = telemetry.spans();
-      const applied = spans.find((s) => s.name === "do_failover")!;
-      const cycle = spans.filter((s) => s.spanContext().traceId === applied.spanContext().traceId);
+      const cycle = cycleSpans();
       expect(cycle.map((s) => s.name).sort()).toEqual(["do_failover", "failover.cycle", "health_check", "switch_cycle"]);
       const root = cycle.find((s) => s.name === "failover.cycle")!;
       expect(cycle.find((s) => s.name === "switch_cycle")!.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
