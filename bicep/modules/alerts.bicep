@@ -90,7 +90,8 @@ var actionGroupIds = hasActionGroup ? [actionGroup.id] : []
 // nothing for more than 3 x its interval + 60 s (the export period) is stopped. The rule looks
 // back 2 days (overrideQueryTimeRange, Azure Monitor's maximum) for the groups and their last
 // heartbeat, and the watchdog reports every group every 5 minutes (failover.loop.overdue), so a
-// loop that stays dead stays listed: its silence runs from its first report in the 2 days. With
+// loop that stays dead stays listed: its silence runs from its last heartbeat, or without one in
+// the 2 days from its first report (max_of prefers a non-null value, whatever maxif gives). With
 // no telemetry from the app at all in 2 days, one row says so. An app that stops sending
 // altogether is the watchdog-silent alert's.
 var loopStoppedQuery = '''
@@ -99,7 +100,7 @@ customMetrics
 | where name in ("failover.cycles", "failover.loop.overdue")
 | extend group = tostring(customDimensions["failover.group"]), interval_s = todouble(customDimensions["failover.check.interval"])
 | summarize arg_max(timestamp, interval_s), last_cycle = maxif(timestamp, name == "failover.cycles"), first_seen = min(timestamp) by group
-| extend since = iff(isnull(last_cycle), first_seen, last_cycle)
+| extend since = max_of(last_cycle, first_seen)
 | where clock - since > (3 * interval_s + 60) * 1s
 | project group, last_cycle, interval_s, silent_for = clock - since
 | union (print group = "(no telemetry from the app in the last 2 days)" | where isnull(clock))
