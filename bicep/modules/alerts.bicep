@@ -81,27 +81,49 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (hasActio
 
 var actionGroupIds = hasActionGroup ? [actionGroup.id] : []
 
-// A group's heartbeat is the failover.cycles counter: one per completed cycle, exported every
-// 60 s by the Azure Monitor distro, with the group's interval as an attribute. A group is
-// stopped when its last cycle is older than 3 x its interval plus that 60 s export period.
-// A day without any cycle at all (every group dead, or the app never started) is one row too.
+// A group's heartbeat is the failover.cycles counter: one row per 60 s export of the Azure Monitor
+// distro in which the group completed a cycle, with the group's interval as an attribute. Its
+// silence is measured on the app's own data clock, the newest metric timestamp Application
+// Insights holds for the app, not on now(): a delay that holds back all of the app's telemetry
+// holds back the clock too, so it cannot look like a silent loop; while the app keeps sending
+// (the cycle-age gauge every 60 s, the watchdog's reports every 5 minutes), a loop that sends
+// nothing for more than 3 x its interval + 60 s (the export period) is stopped. The rule looks
+// back 2 days (overrideQueryTimeRange, Azure Monitor's maximum) for the groups and their last
+// heartbeat, and the watchdog reports every group every 5 minutes (failover.loop.overdue), so a
+// loop that stays dead stays listed: its silence runs from its last heartbeat, or without one in
+// the 2 days from its first report (max_of prefers a non-null value, whatever maxif gives). With
+// no telemetry from the app at all in 2 days, one row says so. An app that stops sending
+// altogether is the watchdog-silent alert's.
 var loopStoppedQuery = '''
-let heartbeats = customMetrics
-    | where name == "failover.cycles"
-    | extend group = tostring(customDimensions["failover.group"]), interval_s = todouble(customDimensions["failover.check.interval"])
-    | summarize last_cycle = max(timestamp), interval_s = max(interval_s) by group;
-heartbeats
-| extend allowed = (3 * interval_s + 60) * 1s
-| where last_cycle < now() - allowed
-| project group, last_cycle, interval_s, silent_for = now() - last_cycle
-| union (heartbeats | count | where Count == 0 | project group = "(no group completed a cycle in the last day)")
+let clock = toscalar(customMetrics | summarize max(timestamp));
+customMetrics
+| where name in ("failover.cycles", "failover.loop.overdue")
+| extend group = tostring(customDimensions["failover.group"]), interval_s = todouble(customDimensions["failover.check.interval"])
+| summarize arg_max(timestamp, interval_s), last_cycle = maxif(timestamp, name == "failover.cycles"), first_seen = min(timestamp) by group
+| extend since = max_of(last_cycle, first_seen)
+| where clock - since > (3 * interval_s + 60) * 1s
+| project group, last_cycle, interval_s, silent_for = clock - since
+| union (print group = "(no telemetry from the app in the last 2 days)" | where isnull(clock))
+'''
+
+// The watchdog reports every group once per run (every 300 s, src/functions/watchdog.ts). Its
+// reports have stopped arriving when the newest one was ingested more than 2 periods + the 60 s
+// export period ago (one late run is tolerated): the watchdog, or the whole function app, or the
+// app's telemetry is down. Measured on ingestion_time(), so a steady ingestion delay does not
+// fire it; a stall of Application Insights' ingestion that long does, and the description says so.
+var watchdogSilentQuery = '''
+customMetrics
+| where name == "failover.loop.overdue"
+| summarize last_report = max(timestamp), last_arrival = max(ingestion_time())
+| where isnull(last_arrival) or now() - last_arrival > (2 * 300 + 60) * 1s
+| project last_report, last_arrival, silent_for = now() - last_arrival
 '''
 
 var switchQuery = '''
 customMetrics
 | where name == "failover.switches"
-| extend group = tostring(customDimensions["failover.group"]), kind = tostring(customDimensions["failover.switch.kind"]), trigger = tostring(customDimensions["failover.switch.trigger"])
-| summarize switches = sum(value) by group, kind, trigger
+| extend group = tostring(customDimensions["failover.group"]), ['kind'] = tostring(customDimensions["failover.switch.kind"]), trigger = tostring(customDimensions["failover.switch.trigger"])
+| summarize switches = sum(value) by group, ['kind'], trigger
 | where switches > 0
 '''
 
@@ -134,9 +156,22 @@ var logAlerts = [
     displayName: 'Failover loop stopped'
     severity: 1
     query: loopStoppedQuery
-    windowSize: 'P1D'
+    windowSize: 'PT5M'
     evaluationFrequency: 'PT5M'
-    description: 'A failover group completed no cycle for more than 3 x its check interval (plus the 60 s metric export period): nothing is watching its endpoints, so no failover will happen. First: open GET /api/status?group=<group> and the Durable status URL; if the orchestration is Failed, Terminated or missing, POST /api/start?group=<group> (the watchdog timer, which runs every 5 minutes, should have restarted it within 5 minutes: if it did not, the function app itself is down or stopped; check the app in the portal and its last deployment).'
+    lookback: 'P2D'
+    description: 'A failover group completed no cycle for more than 3 x its check interval (plus the 60 s metric export period) while the app\'s other telemetry kept arriving: nothing checks its endpoints, so no failover will happen. The watchdog, which runs every 5 minutes, starts a loop that is Failed, Terminated or missing, wakes one whose next check is more than 3 intervals late and, still stuck 5 minutes later, terminates and starts it again. First: GET /api/status?group=<group> (or failover status --group <group>): the orchestration\'s runtime status, last_cycle_utc and next_check_utc; then GET /api/history?group=<group>&limit=5 (failover history) for the watchdog\'s loop_restarted or loop_resumed entries. Cycling again: the alert resolves by itself. Not cycling 15 minutes after the alert: the watchdog could not restart it; check that the function app is running (its state, last deployment and failing invocations in the portal) and the storage alerts.'
+    measure: ''
+    threshold: 0
+  }
+  {
+    key: 'watchdog-silent'
+    displayName: 'Failover watchdog silent'
+    severity: 1
+    query: watchdogSilentQuery
+    windowSize: 'PT5M'
+    evaluationFrequency: 'PT5M'
+    lookback: 'P2D'
+    description: 'No report of the watchdog timer, which runs every 5 minutes and reports every group, has reached Application Insights for more than 2 of its periods (plus the 60 s export period): the watchdog is not running, or the whole function app is down (then no loop checks anything either), or the app\'s telemetry is not arriving. First: open the function app in the portal (running or stopped, its last deployment, the watchdog function\'s invocations and errors), then GET /api/status (or failover status): if the API answers and last_cycle_utc is recent, the loops run and only the watchdog or the telemetry is missing (check Azure status for Application Insights ingestion in the region).'
     measure: ''
     threshold: 0
   }
@@ -147,6 +182,7 @@ var logAlerts = [
     query: switchQuery
     windowSize: 'PT5M'
     evaluationFrequency: 'PT5M'
+    lookback: ''
     description: 'A failover group switched its active target (failover or failback, automatic, manual or forced; the row says which). Traffic now goes to the other endpoint. First: read GET /api/history?group=<group>&limit=5 for the reason and actor, and check that the endpoint that failed is being repaired; the cooldown (lock_until_utc) blocks further automatic switches for a while.'
     measure: ''
     threshold: 0
@@ -158,6 +194,7 @@ var logAlerts = [
     query: switchProblemQuery
     windowSize: 'PT5M'
     evaluationFrequency: 'PT5M'
+    lookback: ''
     description: 'A step of a group\'s switch plan failed to apply or verify, or was found not matching the active target (drift): traffic may not go where the state row says. First: read GET /api/status?group=<group> for the failing step and its error, check the app identity\'s role on that step\'s resource, then let the next cycle retry or fix the resource by hand.'
     measure: ''
     threshold: 0
@@ -169,6 +206,7 @@ var logAlerts = [
     query: switchHeldQuery
     windowSize: 'PT5M'
     evaluationFrequency: 'PT5M'
+    lookback: ''
     description: 'A permanent error (403, 404, a resource lock, a conflict, a refused request) stopped a group\'s traffic switch: the saga writes nothing more, and traffic stays where it is (on_failure=hold) or went back (on_failure=compensate), until a human acts. First: read GET /api/status?group=<group> (traffic summary: the step, the error and what to do) and GET /api/history?group=<group>&limit=5 (the switch_held entry and its writes); fix the cause (grant the role, remove the lock, correct the plan), then POST /api/retry_switch?group=<group> or run failover retry-switch.'
     measure: ''
     threshold: 0
@@ -180,6 +218,7 @@ var logAlerts = [
     query: http5xxQuery
     windowSize: 'PT15M'
     evaluationFrequency: 'PT5M'
+    lookback: ''
     description: 'More than the set percentage of the app\'s HTTP requests answered 5xx over 15 minutes. 503 storage_unavailable means Table storage did not answer; 500 malformed_state or invalid_config means a bad row or setting (the message names it). First: query Application Insights requests and exceptions for the failing routes and read the error bodies.'
     measure: 'failed_percent'
     threshold: http5xxPercentThreshold
@@ -192,7 +231,7 @@ resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
     location: location
     tags: tags
     kind: 'LogAlert'
-    properties: {
+    properties: union(empty(alert.lookback) ? {} : { overrideQueryTimeRange: alert.lookback }, {
       displayName: alert.displayName
       description: alert.description
       severity: alert.severity
@@ -232,7 +271,7 @@ resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
       actions: {
         actionGroups: actionGroupIds
       }
-    }
+    })
   }
 ]
 

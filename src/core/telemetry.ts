@@ -42,6 +42,7 @@ export const METRICS = {
   switchHeld: "failover.switch.held",
   switchApplyDuration: "failover.switch.apply.duration",
   switchVerifyDuration: "failover.switch.verify.duration",
+  loopOverdue: "failover.loop.overdue",
 } as const;
 
 /** Attribute names. */
@@ -78,6 +79,7 @@ interface Instruments {
   readonly switchHeld: Counter;
   readonly switchApplyDuration: Histogram;
   readonly switchVerifyDuration: Histogram;
+  readonly loopOverdue: Gauge;
 }
 
 /** Seconds-scale buckets: probes and switches take milliseconds to minutes. */
@@ -114,6 +116,7 @@ function meters(): Instruments {
     switchHeld: meter.createCounter(METRICS.switchHeld, { unit: "{switch}", description: "Switches stopped by a permanent error (held or undone): a human must act" }),
     switchApplyDuration: seconds(METRICS.switchApplyDuration, "Duration of applying one switch-plan step (error.type set when it failed)"),
     switchVerifyDuration: seconds(METRICS.switchVerifyDuration, "Seconds from a switch's apply until its plan verified, per step"),
+    loopOverdue: meter.createGauge(METRICS.loopOverdue, { unit: "s", description: "Seconds the group's loop is late for its next check, as the watchdog saw it (0 when on time)" }),
   };
   return instruments;
 }
@@ -166,6 +169,15 @@ export function recordSwitch(group: string, observation: SwitchObservation): voi
 export function recordCycle(group: string, outcome: "ok" | "error", checkIntervalSeconds: number, at: Date = new Date()): void {
   meters().cycles.add(1, { [ATTR.group]: group, [ATTR.cycleOutcome]: outcome, [ATTR.checkInterval]: checkIntervalSeconds });
   lastCycle.set(group, at.getTime());
+}
+
+/**
+ * What the watchdog saw of a group's loop, once per group per run (every 5 minutes), whether the
+ * loop cycles or not: the "loop stopped" alert knows every group from it, however long a loop has
+ * been silent, and the "watchdog silent" alert knows the watchdog runs.
+ */
+export function recordLoopWatch(group: string, overdueSeconds: number, checkIntervalSeconds: number): void {
+  meters().loopOverdue.record(overdueSeconds, { [ATTR.group]: group, [ATTR.checkInterval]: checkIntervalSeconds });
 }
 
 export interface SwitchStepObservation {

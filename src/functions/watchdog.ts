@@ -4,6 +4,7 @@ import { groupNameSchema } from "../core/config";
 import { describeError } from "../core/errors";
 import { bootstrap, pruneAudit, recordLoopRestarted, recordLoopResumed } from "../core/operations";
 import { WAKE_EVENT, stuckLoopAction } from "../core/orchestrationContract";
+import { recordLoopWatch } from "../core/telemetry";
 import { ensureOrchestration, restartLoop, resumeIfSuspended } from "./shared/orchestrationClient";
 import { runtimeDeps } from "./shared/runtimeDeps";
 
@@ -13,8 +14,9 @@ import { runtimeDeps } from "./shared/runtimeDeps";
  * resumed, with an audit entry and an error-level log line naming the group; one stuck in
  * Running or Pending (its next check more than 3 intervals late) is woken, and still stuck at
  * the next run is terminated and started again, with an audit entry and an error-level log
- * line. Then the group's audit retention (bounded work per run). A fresh deployment needs no
- * manual start, and one group's failure never stops the others.
+ * line. It reports each group's loop (failover.loop.overdue), which the "loop stopped" and
+ * "watchdog silent" alerts read. Then the group's audit retention (bounded work per run). A fresh
+ * deployment needs no manual start, and one group's failure never stops the others.
  */
 app.timer("watchdog", {
   // 5 minutes bounds how long a group's loop can stay dead; each run costs storage requests
@@ -45,6 +47,7 @@ app.timer("watchdog", {
           await recordLoopResumed(deps, group, since);
         }
         const stuck = stuckLoopAction(instance, deps.config.policy.check_interval_seconds, deps.clock.now());
+        recordLoopWatch(group, stuck.overdueSeconds, stuck.intervalSeconds);
         const late = `its next check is ${stuck.overdueSeconds} s late, more than 3 intervals of ${stuck.intervalSeconds} s`;
         if (stuck.action === "wake") {
           context.warn(`watchdog found the loop of group "${group}" (${instance.instance_id}) ${instance.runtime_status} but not cycling (${late}); it sent a wake event`);

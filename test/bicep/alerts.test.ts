@@ -1,3 +1,7 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { defaultPolicyText } from "../../src/core/knobs";
+import { WATCHDOG_PERIOD_SECONDS } from "../../src/core/orchestrationContract";
 import { ATTR, METRICS } from "../../src/core/telemetry";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
 import { currentDeployment } from "../../src/local/tools/cost/costCount";
@@ -33,16 +37,52 @@ const rule = (resources: Expanded[], key: string) => {
 };
 const criterion = (r: Json) => r.properties.criteria.allOf[0];
 
+/** An ISO 8601 duration of days, hours, minutes and seconds (PT5M, P2D), in seconds. */
+function isoSeconds(duration: string): number {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration);
+  if (!m) throw new Error(`not a duration: ${duration}`);
+  const [d, h, min, sec] = m.slice(1).map((v) => Number(v ?? 0));
+  return ((d * 24 + h) * 60 + min) * 60 + sec;
+}
+
+/**
+ * The loop-stopped rule's worst case, from a loop's last completed cycle to the rule firing,
+ * without the ingestion delay: the cycle's heartbeat is exported up to one export period E
+ * later (at T); the rule needs the app's data clock (its newest export) more than
+ * missed x interval + E past T, and the clock moves one export at a time; then the rule runs
+ * within one evaluation period.
+ */
+function worstCaseSeconds(interval: number, missed: number, exportSeconds: number, every: number): number {
+  return exportSeconds + exportSeconds * (Math.floor((missed * interval + exportSeconds) / exportSeconds) + 1) + every;
+}
+
+/** The same, by simulating the exports, the data clock and the evaluations at every phase. */
+function simulateWorstCase(interval: number, missed: number, exportSeconds: number, every: number): number {
+  let worst = 0;
+  const lastCycle = 10_000;
+  for (let exportPhase = 0; exportPhase < exportSeconds; exportPhase++) {
+    const exportAt = (k: number) => exportPhase + k * exportSeconds;
+    const heartbeat = exportAt(Math.floor((lastCycle - exportPhase) / exportSeconds) + 1); // the export after the cycle
+    const clockAt = (t: number) => exportAt(Math.floor((t - exportPhase) / exportSeconds));
+    for (let evalPhase = 0; evalPhase < every; evalPhase++) {
+      let at = evalPhase + Math.ceil((lastCycle - evalPhase) / every) * every;
+      while (!(clockAt(at) - heartbeat > missed * interval + exportSeconds)) at += every;
+      worst = Math.max(worst, at - lastCycle);
+    }
+  }
+  return worst;
+}
+
 /** Every failover.* name a query mentions is a metric the app emits. */
 function metricNamesIn(query: string): string[] {
   return [...query.matchAll(/"(failover\.[a-z_.]+)"/g)].map((m) => m[1]).filter((n) => !Object.values<string>(ATTR).includes(n));
 }
 
 describe("alert rules", () => {
-  test("the five log alerts and the storage metric alert exist, each with a description that says what it means and what to do first", () => {
+  test("the six log alerts and the storage metric alert exist, each with a description that says what it means and what to do first", () => {
     const resources = deployAlerts();
     expect(ofType(resources, "Microsoft.Insights/scheduledQueryRules").map((r) => r.name).sort()).toEqual(
-      ["alert-tok-http-5xx", "alert-tok-loop-stopped", "alert-tok-switch-failed", "alert-tok-switch-happened", "alert-tok-switch-held"],
+      ["alert-tok-http-5xx", "alert-tok-loop-stopped", "alert-tok-switch-failed", "alert-tok-switch-happened", "alert-tok-switch-held", "alert-tok-watchdog-silent"],
     );
     expect(ofType(resources, "Microsoft.Insights/metricAlerts").map((r) => r.name)).toEqual(["alert-tok-storage-errors"]);
     for (const r of [...ofType(resources, "Microsoft.Insights/scheduledQueryRules"), ...ofType(resources, "Microsoft.Insights/metricAlerts")]) {
@@ -58,7 +98,9 @@ describe("alert rules", () => {
     const descriptions = deployAlerts().map((r) => String(r.resource.properties?.description ?? ""));
     const aboutWatchdog = descriptions.filter((d) => /watchdog/.test(d));
     expect(aboutWatchdog.length).toBeGreaterThan(0);
-    for (const d of aboutWatchdog) expect(d).toContain(`runs every ${minutes} minutes, should have restarted it within ${minutes} minutes`);
+    expect(aboutWatchdog.length).toBeGreaterThanOrEqual(2);
+    for (const d of aboutWatchdog) expect(d).toContain(`runs every ${minutes} minutes`);
+    expect(String(rule(deployAlerts(), "loop-stopped").properties.description)).toContain(`still stuck ${minutes} minutes later, terminates and starts it again`);
     for (const d of descriptions) expect(d).not.toMatch(/within a minute/);
   });
 
@@ -73,19 +115,51 @@ describe("alert rules", () => {
     }
   });
 
-  test("loop stopped: no failover.cycles for a group for more than 3 x its interval (+ the 60 s export period), or none at all, evaluated by Azure Monitor every 5 minutes", () => {
+  test("loop stopped: a group's last failover.cycles more than 3 x its interval + 60 s older than the newest metric of the app, groups known for 2 days from heartbeats and the watchdog's reports", () => {
     const r = rule(deployAlerts(), "loop-stopped");
     const c = criterion(r);
     expect(r.kind).toBe("LogAlert");
     expect(r.properties.scopes).toEqual(["/resourceId/Microsoft.Insights/components/appi-tok"]);
-    expect(r.properties).toMatchObject({ severity: 1, evaluationFrequency: "PT5M", windowSize: "P1D", autoMitigate: true });
+    expect(r.properties).toMatchObject({ severity: 1, evaluationFrequency: "PT5M", windowSize: "PT5M", overrideQueryTimeRange: "P2D", autoMitigate: true });
     expect(c).toMatchObject({ timeAggregation: "Count", operator: "GreaterThan", threshold: 0 });
-    expect(c.query).toContain(`name == "${METRICS.cycles}"`);
+    expect(c.query).toContain(`name in ("${METRICS.cycles}", "${METRICS.loopOverdue}")`);
     expect(c.query).toContain(`customDimensions["${ATTR.group}"]`);
     expect(c.query).toContain(`customDimensions["${ATTR.checkInterval}"]`);
-    expect(c.query).toContain("(3 * interval_s + 60) * 1s");
-    expect(c.query).toContain("where last_cycle < now() - allowed");
-    expect(c.query).toMatch(/count \| where Count == 0/);
+    // Silence is measured on the app's data clock, never on now(): a delay of all telemetry cannot fire it.
+    expect(c.query).toContain("let clock = toscalar(customMetrics | summarize max(timestamp));");
+    expect(c.query).toContain("where clock - since > (3 * interval_s + 60) * 1s");
+    expect(c.query).not.toMatch(/now\(\)/);
+    expect(c.query).toContain(`last_cycle = maxif(timestamp, name == "${METRICS.cycles}")`);
+    expect(c.query).toMatch(/union \(print group = .*\| where isnull\(clock\)\)/);
+    expect(r.properties.description).not.toContain("POST /api/start");
+    expect(r.properties.description).toMatch(/loop_restarted/);
+    // The other rules look back as far as their window only.
+    for (const key of ["switch-happened", "switch-failed", "switch-held", "http-5xx"]) expect(rule(deployAlerts(), key).properties.overrideQueryTimeRange).toBeUndefined();
+  });
+
+  test("loop stopped: the worst case from a loop's last completed cycle to the alert, computed from the compiled rule at the default interval, is the one docs/observe.md states", () => {
+    const r = rule(deployAlerts(), "loop-stopped");
+    const [, missed, exportSeconds] = /\((\d+) \* interval_s \+ (\d+)\) \* 1s/.exec(criterion(r).query)!.map(Number);
+    const every = isoSeconds(r.properties.evaluationFrequency);
+    const interval = Number(defaultPolicyText().check_interval_seconds);
+    const formula = worstCaseSeconds(interval, missed, exportSeconds, every);
+    // The formula against a simulation of the rule over every phase of the exports and evaluations (1 s steps).
+    const simulated = simulateWorstCase(interval, missed, exportSeconds, every);
+    expect(simulated).toBeLessThanOrEqual(formula);
+    expect(simulated).toBeGreaterThan(formula - 3);
+    expect([interval, missed, exportSeconds, every, formula]).toEqual([30, 3, 60, 300, 540]);
+    const observe = readFileSync(path.join(__dirname, "../../docs/observe.md"), "utf8");
+    expect(observe).toContain(`= ${formula} s plus the ingestion delay`);
+  });
+
+  test("watchdog silent: no report of the watchdog ingested for 2 of its periods + the export period, or none in 2 days", () => {
+    const r = rule(deployAlerts(), "watchdog-silent");
+    const c = criterion(r);
+    expect(r.properties).toMatchObject({ severity: 1, evaluationFrequency: "PT5M", windowSize: "PT5M", overrideQueryTimeRange: "P2D", autoMitigate: true });
+    expect(c).toMatchObject({ timeAggregation: "Count", operator: "GreaterThan", threshold: 0 });
+    expect(c.query).toContain(`name == "${METRICS.loopOverdue}"`);
+    expect(c.query).toContain("last_arrival = max(ingestion_time())");
+    expect(c.query).toContain(`where isnull(last_arrival) or now() - last_arrival > (2 * ${WATCHDOG_PERIOD_SECONDS} + 60) * 1s`);
   });
 
   test("a switch happened: failover.switches summed per group, kind and trigger over 5 minutes", () => {
@@ -163,7 +237,7 @@ describe("action group", () => {
     if (emails) expect(group.resource.properties.emailReceivers[0]).toMatchObject({ emailAddress: "oncall@example.com", useCommonAlertSchema: true });
     if (webhooks) expect(group.resource.properties.webhookReceivers[0]).toMatchObject({ serviceUri: params.alertWebhookUrl, useCommonAlertSchema: true });
     const alerts = alertsOf(resources);
-    expect(alerts).toHaveLength(6);
+    expect(alerts).toHaveLength(7);
     for (const r of alerts) expect([r.name, actionIds(r)]).toEqual([r.name, ["/resourceId/Microsoft.Insights/actionGroups/ag-tok"]]);
   });
 

@@ -1,6 +1,6 @@
 import { SpanStatusCode } from "@opentelemetry/api";
 import { DataPointType, type Histogram } from "@opentelemetry/sdk-metrics";
-import { ATTR, METRICS, recordCycle, recordGroupState, recordProbe, recordSwitch, recordSwitchDrift, recordSwitchStep, secondsBetween, traceActivity, traceCycle } from "../../src/core/telemetry";
+import { ATTR, METRICS, recordCycle, recordGroupState, recordLoopWatch, recordProbe, recordSwitch, recordSwitchDrift, recordSwitchStep, secondsBetween, traceActivity, traceCycle } from "../../src/core/telemetry";
 import { captureTelemetry, points, type CapturedTelemetry } from "../helpers/telemetry";
 
 describe("telemetry through the OpenTelemetry API, read back through the SDK's in-memory exporters", () => {
@@ -61,6 +61,15 @@ describe("telemetry through the OpenTelemetry API, read back through the SDK's i
     expect(age).toHaveLength(1);
     expect(age[0]).toBeGreaterThanOrEqual(2);
     expect(age[0]).toBeLessThan(10);
+  });
+
+  test("the watchdog's report of a loop: its overdue seconds with the group and the interval, one point per group", async () => {
+    recordLoopWatch("g1", 0, 30);
+    recordLoopWatch("g2", 412, 60);
+    const collected = await telemetry.collect();
+    const overdue = (group: string) => points(collected.get(METRICS.loopOverdue), { [ATTR.group]: group }).map((p) => [p.attributes[ATTR.checkInterval], p.value]);
+    expect(overdue("g1")).toEqual([[30, 0]]);
+    expect(overdue("g2")).toEqual([[60, 412]]);
   });
 
   test("switch-plan steps: apply and verify seconds by step kind; failures by phase and error class, also on the failed apply's duration; drift", async () => {

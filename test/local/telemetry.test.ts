@@ -99,6 +99,25 @@ describe("telemetry of a failover on the local host", () => {
     expect(roots.length).toBeGreaterThanOrEqual(THRESHOLD + 2);
   });
 
+
+  test("the watchdog reports every group's loop on every run: 0 s overdue while it cycles, more than 3 intervals once it is stuck", async () => {
+    telemetry = captureTelemetry();
+    host = await startLocalHost({ env: settings(), timers: false });
+    const api = (method: string, path: string) => call(host!.url, method, path);
+    await api("POST", "/api/init");
+    await api("POST", "/api/start");
+    await eventually("a cycle", async () => ((await api("GET", "/api/status")).body?.orchestration?.last_cycle_utc ? true : undefined));
+    const overdue = async () => points((await telemetry!.collect()).get(METRICS.loopOverdue), { [ATTR.group]: "state" }).map((p) => [p.attributes[ATTR.checkInterval], p.value]);
+
+    await host.runTimer("watchdog");
+    expect(await overdue()).toEqual([[INTERVAL, 0]]);
+    // Its timer lost, and its times moved back 300 s: the watchdog finds it overdue and says by how much.
+    host.taskHub.stall("failover-state", { events: true, backdateSeconds: 300 });
+    await host.runTimer("watchdog");
+    const [[interval, late]] = (await overdue()) as [[number, number]];
+    expect(interval).toBe(INTERVAL);
+    expect(late).toBeGreaterThan(3 * INTERVAL);
+  });
   test("the local host's /metrics endpoint serves the same metrics in the Prometheus text format", async () => {
     host = await startLocalHost({ env: settings(), timers: false, metrics: true });
     expect(host.metricsUrl).toBe(`${host.url}/metrics`);
