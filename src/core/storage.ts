@@ -62,7 +62,32 @@ export function ensureTable(table: TableClient): Promise<void> {
  * updateEntity("Replace") with the ETag read after that. No upsert, no "*" etag.
  */
 export class StateStore {
+  /** Per group, the row as this process last wrote it, and when (see lastWritten). */
+  private readonly written = new Map<string, { readonly loaded: LoadedState; readonly at: number }>();
+
   constructor(readonly table: TableClient) {}
+
+  /**
+   * The row as this process last wrote it, with the ETag that write returned, and how long ago.
+   * Only for a caller that writes on that ETag whatever it decides (the loop's check): a row
+   * changed since by anyone else fails the write (412), and the caller reads it again.
+   */
+  lastWritten(group: string): { loaded: LoadedState; ageMs: number } | undefined {
+    const entry = this.written.get(group);
+    return entry && { loaded: entry.loaded, ageMs: Date.now() - entry.at };
+  }
+
+  private remember(group: string, etag: string | undefined, properties: Record<string, unknown>): void {
+    this.written.delete(group);
+    if (!etag) return;
+    const raw = { ...properties, etag };
+    try {
+      // Parsed as a read would parse it: the row the next check decides on is exactly the one a read would give.
+      this.written.set(group, { loaded: { group, etag, raw, ...parseRow(group, raw) }, at: Date.now() });
+    } catch {
+      // Not readable as state: the next check reads it and reports why.
+    }
+  }
 
   ensureTable(): Promise<void> {
     return ensureTable(this.table);
@@ -105,14 +130,13 @@ export class StateStore {
 
   /** Replaces the row if its ETag is still `loaded.etag`; returns false on a lost race (412). */
   async replace(loaded: LoadedState, next: FailoverState): Promise<boolean> {
+    const properties = { ...toRowProperties(next, loaded.raw), partitionKey: PARTITION_KEY, rowKey: loaded.group };
     try {
-      await this.table.updateEntity(
-        { ...toRowProperties(next, loaded.raw), partitionKey: PARTITION_KEY, rowKey: loaded.group },
-        "Replace",
-        { etag: loaded.etag },
-      );
+      const { etag } = await this.table.updateEntity(properties, "Replace", { etag: loaded.etag });
+      this.remember(loaded.group, etag, properties);
       return true;
     } catch (err) {
+      this.written.delete(loaded.group);
       const status = statusCodeOf(err);
       if (status === 412) return false;
       if (status === 404) throw this.notFound(loaded.group);
@@ -130,6 +154,7 @@ export class StateStore {
    * last_status, last_error and last_check_utc, still conditional on the ETag just read.
    */
   async recordError(group: string, lastStatus: string, message: string, at: Date): Promise<void> {
+    this.written.delete(group);
     const raw = await this.loadRaw(group);
     try {
       await this.table.updateEntity(

@@ -2,7 +2,10 @@ import { manualCheck, switchTarget, healthCheck } from "../../src/core/operation
 import { PARTITION_KEY } from "../../src/core/state";
 import { startSampleBackend } from "../../src/local/services/sampleBackend";
 import { backendPair } from "../helpers/backends";
-import { bootstrappedGroup } from "../helpers/env";
+import { azuriteConnectionString } from "../../src/local/services/azurite";
+import { startCountingProxy } from "../../src/local/services/countingProxy";
+import { ManualClock, bootstrappedGroup, storageConnectionString, testDeps, testEnv } from "../helpers/env";
+import { bootstrap } from "../../src/core/operations";
 
 describe("health_check and do_failover on Azurite", () => {
   const backends = backendPair();
@@ -50,6 +53,33 @@ describe("health_check and do_failover on Azurite", () => {
       expect(await healthCheck(deps, "state", `cycle-3-${i}`)).toMatchObject({ healthy: true, active_target: "secondary", primary_healthy: true, recommendation: "none" });
     }
     expect(await row()).toMatchObject({ active_target: "secondary", failover_count: 1, last_status: "OK", primary_healthy: true });
+  });
+
+  test("a check after this process's own write of the row makes one storage call, the conditional write; a row written meanwhile by someone else is read again and decided on", async () => {
+    const proxy = await startCountingProxy(/TableEndpoint=([^;]+)/.exec(storageConnectionString())![1]!);
+    try {
+      const clock = new ManualClock();
+      const { deps } = testDeps(testEnv({ AzureWebJobsStorage: azuriteConnectionString(proxy.endpoint), PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url }), clock);
+      await bootstrap(deps, { group: "state" });
+      await healthCheck(deps, "state", "cycle-1");
+      const calls = () => proxy.requests.map((r) => `${r.method} ${r.status}`);
+      const from = proxy.requests.length;
+      clock.advance(30);
+      expect(await healthCheck(deps, "state", "cycle-2")).toMatchObject({ healthy: true, consecutive_successes: 2 });
+      expect(calls().slice(from)).toEqual(["PUT 204"]);
+
+      // Another writer (the HTTP API in another process, a hand edit) breaks the primary.
+      const other = testDeps(testEnv({ AzureWebJobsStorage: storageConnectionString(), FAILOVER_TABLE: deps.config.tableName })).deps;
+      const loaded = await other.store.load("state");
+      await other.store.replace(loaded, { ...loaded.state, primary_endpoint: "https://127.0.0.1/health" });
+      const mark = proxy.requests.length;
+      clock.advance(30);
+      expect(await healthCheck(deps, "state", "cycle-3")).toMatchObject({ healthy: false, consecutive_failures: 1, endpoint: "https://127.0.0.1/health" });
+      // The write on the ETag this process had was refused; the row read again; the write on its ETag.
+      expect(calls().slice(mark)).toEqual(["PUT 412", "GET 200", "PUT 204"]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test("manual checks (GET /api/health_check) never write the row and never trip the threshold; concurrent ones share one probe", async () => {

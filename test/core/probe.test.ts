@@ -94,6 +94,14 @@ describe("HTTP health probe against real local servers", () => {
     }
   });
 
+  test("a redirect loop, followed, ends after 20 redirects as a network error, not a judged 3xx", async () => {
+    backend.behave({ kind: "redirect", location: backend.url });
+    const result = await httpProbe(backend.url, { ...options, followRedirects: true, expectedStatus: parseStatusRanges("200-399") });
+    expect(result).toMatchObject({ healthy: false, error_class: "network" });
+    expect(result.status_code).toBeUndefined();
+    expect(backend.requests).toBe(21);
+  });
+
   test.each(["not a url", "ftp://example.test/health", "", "http//missing-colon"])("%j is invalid_url, not an exception", async (url) => {
     const result = await httpProbe(url, options);
     expect(result).toMatchObject({ healthy: false, error_class: "invalid_url", latency_ms: 0 });

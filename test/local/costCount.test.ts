@@ -7,7 +7,7 @@ test("the committed storage counts are current: recounted on Azurite through the
   const counts = await countStorageRequests(tableEndpoint);
   // When this fails after a change to what a cycle or the watchdog reads or writes: npm run cost -- --write rewrites the JSON and the generated blocks of docs/cost.md.
   expect(counts).toEqual(readCounts());
-  // A healthy cycle reads and writes its row, once each; the watchdog makes no failing call.
+  // A healthy cycle writes its row on the ETag of its own previous write, without reading it; the watchdog makes no failing call.
   expect(counts.healthyCycle.requests.failed).toBe(0);
   expect(counts.watchdogRun.fixed.failed + counts.watchdogRun.perGroup.failed).toBe(0);
 }, 60_000);

@@ -21,7 +21,15 @@ export async function readDecideWrite<R>(
   store: StateStore,
   group: string,
   decide: (loaded: LoadedState) => Decision<R> | Promise<Decision<R>>,
+  recent?: LoadedState,
 ): Promise<R> {
+  // `recent`, the row as this process last wrote it (StateStore.lastWritten), saves the read when
+  // nobody wrote the row since: the write on its ETag proves it. A decision that writes nothing, or
+  // a write refused, is made again on a fresh read.
+  if (recent) {
+    const decision = await decide(recent);
+    if (decision.next && (await store.replace(recent, decision.next))) return decision.result;
+  }
   for (let attempt = 1; ; attempt++) {
     const loaded = await store.load(group);
     const decision = await decide(loaded);

@@ -10,6 +10,11 @@ import { benchSwitchFaults } from "./benchSwitchFaults";
 import { installFunctionsCore, registeredFunctions } from "../../host/functionsCore";
 import { history, orchestrationTriggerInput } from "../../host/replayHistory";
 import { startSampleBackend } from "../../services/sampleBackend";
+import { coldStart, coldStartLine } from "./benchColdStart";
+import { runScale, scaleLines } from "./benchScale";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 
 /**
  * Benchmarks that print numbers (no pass/fail): the operations on Azurite, the contention
@@ -17,7 +22,25 @@ import { startSampleBackend } from "../../services/sampleBackend";
  * plan, and readers polling at full speed while the primary breaks.
  *
  * BENCH_QUICK=1 runs every part with a handful of iterations (the smoke test's run).
+ * Arguments choose parts: `ops` (everything above), `scale` (the scale run, issue 23), `cold`
+ * (cold start, issue 23); none runs all three.
  */
+
+export type BenchPart = "ops" | "scale" | "cold";
+export const BENCH_PARTS: readonly BenchPart[] = ["ops", "scale", "cold"];
+
+/** Groups of the scale run; quick: a handful, in this process. */
+const SCALE_GROUPS = [500, 1000, 1500];
+
+/** One scale run per N, each in a process of its own (its RSS, CPU and event loop are that N's alone). */
+async function scaleInChild(connectionString: string, groups: number): Promise<void> {
+  const child = spawn(process.execPath, [join(__dirname, "benchScale.js"), String(groups), "30"], {
+    env: { ...process.env, AZURITE_CONNECTION_STRING: connectionString },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`the scale run of ${groups} groups exited with ${code}`);
+}
 
 
 function stats(samples: number[]): string {
@@ -34,15 +57,31 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** Runs every benchmark and prints its lines; `quick` runs each with a handful of iterations. */
-export async function runBench(options: { quick?: boolean } = {}): Promise<void> {
+export async function runBench(options: { quick?: boolean; parts?: readonly BenchPart[]; dist?: string } = {}): Promise<void> {
   const QUICK = options.quick === true;
+  const parts = new Set(options.parts ?? BENCH_PARTS);
   /** `full` iterations, or a handful when quick. */
   const n = (full: number, quick: number) => (QUICK ? quick : full);
+  if (parts.has("cold")) {
+    // The compiled entry points: dist/ when this runs compiled, or the build the caller names.
+    const dist = options.dist ?? join(__dirname, "..", "..", "..");
+    if (!existsSync(join(dist, "functions", "healthCheckActivity.js"))) throw new Error(`no compiled entry points in ${dist}/functions: build first`);
+    const rows = coldStart(dist, { repeats: n(3, 1), ...(QUICK ? { only: ["healthCheckActivity.js"] } : {}), progress: (m) => console.error(m) });
+    for (const row of rows) console.log(coldStartLine(row));
+  }
+  if (!parts.has("ops") && !parts.has("scale")) return;
   console.log("starting Azurite and two sample backends ...");
   const azurite = await startAzurite();
   const primary = await startSampleBackend("primary");
   const secondary = await startSampleBackend("secondary");
   try {
+    if (parts.has("scale")) {
+      for (const groups of QUICK ? [10] : SCALE_GROUPS) {
+        if (QUICK) for (const line of scaleLines(await runScale(azurite.connectionString, { groups, warmupSeconds: 2, windowSeconds: 3, progress: (m) => console.error(m) }))) console.log(line);
+        else await scaleInChild(azurite.connectionString, groups);
+      }
+    }
+    if (!parts.has("ops")) return;
     const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, COOLDOWN_SECONDS: "0", EGRESS_ALLOW_PRIVATE: "true" });
     const deps = createDeps(config);
     await bootstrap(deps, { group: "state" });
@@ -113,7 +152,10 @@ export async function runBench(options: { quick?: boolean } = {}): Promise<void>
 }
 
 if (require.main === module) {
-  runBench({ quick: process.env.BENCH_QUICK === "1" }).catch((err: unknown) => {
+  const parts = process.argv.slice(2) as BenchPart[];
+  const unknown = parts.filter((p) => !BENCH_PARTS.includes(p));
+  if (unknown.length > 0) throw new Error(`unknown bench part(s) ${unknown.join(", ")}: choose among ${BENCH_PARTS.join(", ")}`);
+  runBench({ quick: process.env.BENCH_QUICK === "1", ...(parts.length > 0 ? { parts } : {}) }).catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });
