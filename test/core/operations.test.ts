@@ -56,7 +56,7 @@ describe("health_check and do_failover on Azurite", () => {
   });
 
   test("a check after this process's own write of the row makes one storage call, the conditional write; a row written meanwhile by someone else is read again and decided on", async () => {
-    const proxy = await startCountingProxy(/TableEndpoint=([^;]+)/.exec(storageConnectionString())![1]!);
+    const proxy = await startCountingProxy(/TableEndpoint=([^;]+)/.exec(storageConnectionString())![1]);
     try {
       const clock = new ManualClock();
       const { deps } = testDeps(testEnv({ AzureWebJobsStorage: azuriteConnectionString(proxy.endpoint), PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url }), clock);

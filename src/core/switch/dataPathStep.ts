@@ -42,7 +42,7 @@ export function dataPathStep(config: Config, fetch: EgressFetch, calls: StepCall
       await response.body?.cancel().catch(() => undefined);
       seen = response.headers.get(config.header) ?? "";
     } else {
-      seen = response.body ? (await readCapped(response.body as unknown as AsyncIterable<Uint8Array>, MAX_BODY_BYTES)).text : "";
+      seen = response.body ? (await readCapped(response.body, MAX_BODY_BYTES)).text : "";
     }
     const where = config.header ? `header ${config.header}` : "body";
     const side = seen.includes(config.primary_text) ? "primary" : seen.includes(config.secondary_text) ? "secondary" : "unknown";

@@ -45,7 +45,7 @@ process.exit(0);
 const BUILTINS = new Set(builtinModules);
 
 function packageOf(specifier: string): string | undefined {
-  if (specifier.startsWith("node:") || BUILTINS.has(specifier.split("/")[0]!) || specifier === "@azure/functions-core") return undefined;
+  if (specifier.startsWith("node:") || BUILTINS.has(specifier.split("/")[0]) || specifier === "@azure/functions-core") return undefined;
   const parts = specifier.split("/");
   return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }
@@ -58,12 +58,12 @@ export function dependedPackages(entry: string): string[] {
     if (seen.has(file)) return;
     seen.add(file);
     for (const [, specifier] of readFileSync(file, "utf8").matchAll(/require\("([^"]+)"\)/g)) {
-      if (specifier!.startsWith(".")) {
-        const base = resolve(dirname(file), specifier!);
+      if (specifier.startsWith(".")) {
+        const base = resolve(dirname(file), specifier);
         const next = [`${base}.js`, join(base, "index.js"), base].find((f) => existsSync(f) && f.endsWith(".js"));
         if (next) visit(next);
       } else {
-        const name = packageOf(specifier!);
+        const name = packageOf(specifier);
         if (name) packages.add(name);
       }
     }
@@ -74,7 +74,7 @@ export function dependedPackages(entry: string): string[] {
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.floor(s.length / 2)];
 }
 
 /** Milliseconds to require `files` in a fresh node process, median of `repeats`. */

@@ -77,7 +77,7 @@ async function startBackends(): Promise<{ origin: string; child: ChildProcess }>
   const child = spawn(process.execPath, ["-e", BACKENDS_SCRIPT], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the bench backends exited (${code})`)));
-    child.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
   });
   return { origin: `http://127.0.0.1:${port}`, child };
 }
@@ -125,7 +125,7 @@ export async function runScale(connectionString: string, options: ScaleOptions):
     if (window && started >= window.from && started < window.to) {
       const failed = record.history.some((e) => e.EventType === EventType.TaskFailed || (e.EventType === EventType.TaskScheduled && e.Name === RECORD_ERROR_ACTIVITY));
       if (failed || !taskResult(record.history, HEALTH_CHECK_ACTIVITY)) failedChecks++;
-      else perGroup[i]!++;
+      else perGroup[i]++;
     }
     if (brokenAt !== undefined && i < broken && !detected.has(i)) {
       const switched = taskResult(record.history, DO_FAILOVER_ACTIVITY);
