@@ -10,10 +10,26 @@ var needed = Number(/\d+/.exec(engines)[0]);
 var running = Number(process.versions.node.split(".")[0]);
 if (running < needed) {
   process.stderr.write(
-    "This project needs Node.js " + needed + " or later; this is Node.js " + process.version + " (" + process.execPath + "). " +
+    "This project needs Node.js " +
+      needed +
+      " or later; this is Node.js " +
+      process.version +
+      " (" +
+      process.execPath +
+      "). " +
       "Get it with nvm (nvm install, which reads .nvmrc), or with npm alone: " +
-      "npm install --prefix .tools/node" + needed + " node@" + needed + ' && export PATH="$PWD/.tools/node' + needed + '/node_modules/.bin:$PATH"' +
-      " (or for one command: npx -p node@" + needed + " -- npm run " + (process.env.npm_lifecycle_event || "test") + ")\n"
+      "npm install --prefix .tools/node" +
+      needed +
+      " node@" +
+      needed +
+      ' && export PATH="$PWD/.tools/node' +
+      needed +
+      '/node_modules/.bin:$PATH"' +
+      " (or for one command: npx -p node@" +
+      needed +
+      " -- npm run " +
+      (process.env.npm_lifecycle_event || "test") +
+      ")\n",
   );
   process.exit(1);
 }

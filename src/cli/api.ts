@@ -34,7 +34,8 @@ function unreachable(err: unknown, base: string, timeoutMs: number): { code: str
     case "UND_ERR_SOCKET":
       return { code: "unreachable", text: "the connection was closed before an answer: is it the app's address, with the right http or https? (--url)" };
   }
-  if (/bad port/i.test(String(cause ?? e.message))) return { code: "bad_port", text: `port ${new URL(base).port} is one that fetch never connects to (a "bad port"): use the app's port, such as 7071 (--url)` };
+  if (/bad port/i.test(String(cause ?? e.message)))
+    return { code: "bad_port", text: `port ${new URL(base).port} is one that fetch never connects to (a "bad port"): use the app's port, such as 7071 (--url)` };
   if (cause?.code?.startsWith("ERR_TLS") || /certificate|SSL|TLS/i.test(String(cause?.message ?? ""))) return { code: "tls", text: `TLS: ${cause?.message ?? cause?.code}` };
   return { code: "unreachable", text: String(cause?.message ?? cause?.code ?? e.message) };
 }
@@ -53,7 +54,8 @@ export interface ApiAnswer {
 /** A bearer token as given to --token (without "Bearer "): one run of visible ASCII, as a JWT is, so it cannot break the header. */
 export function bearerToken(token: string | undefined): string | undefined {
   if (token === undefined || token === "") return undefined;
-  if (!/^[\x21-\x7e]+$/.test(token) || token.length > 16_384) throw new CliError("--token: not a bearer token (expected one run of visible characters, such as the accessToken of az account get-access-token)");
+  if (!/^[\x21-\x7e]+$/.test(token) || token.length > 16_384)
+    throw new CliError("--token: not a bearer token (expected one run of visible characters, such as the accessToken of az account get-access-token)");
   return token;
 }
 
@@ -120,10 +122,10 @@ export class ApiClient {
             ? " (the app wants an Entra ID token and refused this one: expired, or for another audience? --token or FAILOVER_TOKEN)"
             : " (the app has Entra ID on and wants a bearer token: --token or FAILOVER_TOKEN)"
           : answer.status === 401 || answer.status === 403
-          ? method !== "GET"
-            ? " (this key may only read, or it is wrong: control routes need a key of their functions; --key or FAILOVER_KEY)"
-            : " (is the function key right? --key or FAILOVER_KEY)"
-          : "";
+            ? method !== "GET"
+              ? " (this key may only read, or it is wrong: control routes need a key of their functions; --key or FAILOVER_KEY)"
+              : " (is the function key right? --key or FAILOVER_KEY)"
+            : "";
       const detail = [b?.error, b?.message].filter(Boolean).join(": ");
       throw new CliError(`${method} /api/${path.split("?")[0]}: HTTP ${answer.status}${detail ? ` ${detail}` : ""}${hint}`, 1, b?.error ?? "http_error", answer.status);
     }

@@ -57,7 +57,16 @@ export interface HistoryEntryView {
   /** When the notification was delivered, on entries that record it. */
   readonly notified_utc?: string;
   /** A switch's entry: the writes it made to the world (the ledger). */
-  readonly writes?: ReadonlyArray<{ readonly at: string; readonly step: string; readonly method: string; readonly resource: string; readonly change: string; readonly result: string; readonly intent: string; readonly ms: number }>;
+  readonly writes?: ReadonlyArray<{
+    readonly at: string;
+    readonly step: string;
+    readonly method: string;
+    readonly resource: string;
+    readonly change: string;
+    readonly result: string;
+    readonly intent: string;
+    readonly ms: number;
+  }>;
   readonly writes_omitted?: number;
 }
 
@@ -72,7 +81,14 @@ export function historyTable(entries: readonly HistoryEntryView[]): string {
     entries.map((e) => [e.at, `${e.kind}${e.forced ? " (BREAK-GLASS)" : ""}`, `${e.from}->${e.to}`, e.actor, notified(e), e.reason]),
   );
   // Each switch's writes to the world (its ledger), under the table: what changed where, and how it went.
-  const ledgers = entries.filter((e) => e.writes && e.writes.length > 0).map((e) => [`writes of ${e.kind} at ${e.at}${e.writes_omitted ? ` (${e.writes_omitted} older not kept)` : ""}:`, ...e.writes!.map((w) => `  ${w.at}  ${w.method} ${w.resource}  ${w.change}  ${w.result}  ${w.ms} ms  intent ${w.intent}`)].join("\n"));
+  const ledgers = entries
+    .filter((e) => e.writes && e.writes.length > 0)
+    .map((e) =>
+      [
+        `writes of ${e.kind} at ${e.at}${e.writes_omitted ? ` (${e.writes_omitted} older not kept)` : ""}:`,
+        ...e.writes!.map((w) => `  ${w.at}  ${w.method} ${w.resource}  ${w.change}  ${w.result}  ${w.ms} ms  intent ${w.intent}`),
+      ].join("\n"),
+    );
   return [text, ...ledgers].join("\n\n");
 }
 

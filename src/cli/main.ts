@@ -63,7 +63,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description("Operate the failover app through its HTTP API.")
     .addOption(new Option("--url <url>", "the app's address (env FAILOVER_URL)").default(io.env.FAILOVER_URL ?? "http://127.0.0.1:7071"))
     .addOption(new Option("--key <key>", "function key, sent as x-functions-key (env FAILOVER_KEY)").default(io.env.FAILOVER_KEY, secretFromEnv(io.env.FAILOVER_KEY, "FAILOVER_KEY")))
-    .addOption(new Option("--token <token>", "Entra ID access token for an app with authentication on, sent as a bearer token (env FAILOVER_TOKEN)").default(io.env.FAILOVER_TOKEN, secretFromEnv(io.env.FAILOVER_TOKEN, "FAILOVER_TOKEN")))
+    .addOption(
+      new Option("--token <token>", "Entra ID access token for an app with authentication on, sent as a bearer token (env FAILOVER_TOKEN)").default(
+        io.env.FAILOVER_TOKEN,
+        secretFromEnv(io.env.FAILOVER_TOKEN, "FAILOVER_TOKEN"),
+      ),
+    )
     .option("--json", "print the API's JSON answer instead of text", false)
     .option("--timeout <seconds>", "give up on a request after this many seconds", positiveInt("--timeout", 300), 15)
     .exitOverride()
@@ -215,7 +220,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command("set")
     .description("set the plan from a JSON file: validated, its readiness checked and shown; --if-match refuses it when the row changed since plan show")
     .option("-g, --group <name>", "the group")
-    .requiredOption("--file <path>", "the plan, JSON ({ \"steps\": [...] })")
+    .requiredOption("--file <path>", 'the plan, JSON ({ "steps": [...] })')
     .option("--if-match <etag>", "the ETag plan show printed")
     .requiredOption("--reason <text>", "why (recorded in the audit history)")
     .action(async (o: { group?: string; file: string; ifMatch?: string; reason: string }) => {
@@ -235,7 +240,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (o: { group?: string }) => {
       const answer = await client().expectOk("GET", `readiness${groupQuery(o.group)}`);
       if (answer.plan !== "none" && !answer.ready) code = 2;
-      print(answer, answer.plan === "none" ? "no switch plan" : answer.ready ? `READY (plan ${answer.plan})` : `NOT READY (plan ${answer.plan}):\n${answer.problems.map((p: string) => `  - ${p}`).join("\n")}`);
+      print(
+        answer,
+        answer.plan === "none" ? "no switch plan" : answer.ready ? `READY (plan ${answer.plan})` : `NOT READY (plan ${answer.plan}):\n${answer.problems.map((p: string) => `  - ${p}`).join("\n")}`,
+      );
     });
   plan
     .command("remove")

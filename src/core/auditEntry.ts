@@ -100,9 +100,7 @@ const probeJson = z.preprocess(
       return v;
     }
   },
-  z
-    .object(probeResultSchema.shape, { error: "must be the JSON of a probe result" })
-    .optional(),
+  z.object(probeResultSchema.shape, { error: "must be the JSON of a probe result" }).optional(),
 );
 
 /** An audit entity as stored by `append` (and updated by `recordNotification`). */
@@ -127,28 +125,26 @@ const auditRowSchema = z
     lock_until_utc: optionalText,
     writes_json: optionalText,
   })
-  .transform(
-    (e): AuditEntry => ({
-      id: e.rowKey,
-      at: e.at,
-      kind: e.kind,
-      from: e.from_target,
-      to: e.to_target,
-      reason: e.reason,
-      actor: e.actor,
-      forced: e.forced,
-      failover_count: e.failover_count,
-      ...(e.probe_json ? { probe: e.probe_json } : {}),
-      ...(e.unhealthy_since_utc ? { unhealthy_since_utc: e.unhealthy_since_utc } : {}),
-      notification_status: e.notification_status,
-      notification_attempts: e.notification_attempts,
-      ...(e.notification_error ? { notification_error: e.notification_error } : {}),
-      ...(e.notified_utc ? { notified_utc: e.notified_utc } : {}),
-      ...(e.notification_status === "pending" && e.notification_next_utc ? { notification_next_utc: e.notification_next_utc } : {}),
-      ...(e.lock_until_utc ? { lock_until_utc: e.lock_until_utc } : {}),
-      ...ledgerFields(e.writes_json),
-    }),
-  );
+  .transform((e): AuditEntry => ({
+    id: e.rowKey,
+    at: e.at,
+    kind: e.kind,
+    from: e.from_target,
+    to: e.to_target,
+    reason: e.reason,
+    actor: e.actor,
+    forced: e.forced,
+    failover_count: e.failover_count,
+    ...(e.probe_json ? { probe: e.probe_json } : {}),
+    ...(e.unhealthy_since_utc ? { unhealthy_since_utc: e.unhealthy_since_utc } : {}),
+    notification_status: e.notification_status,
+    notification_attempts: e.notification_attempts,
+    ...(e.notification_error ? { notification_error: e.notification_error } : {}),
+    ...(e.notified_utc ? { notified_utc: e.notified_utc } : {}),
+    ...(e.notification_status === "pending" && e.notification_next_utc ? { notification_next_utc: e.notification_next_utc } : {}),
+    ...(e.lock_until_utc ? { lock_until_utc: e.lock_until_utc } : {}),
+    ...ledgerFields(e.writes_json),
+  }));
 
 function ledgerFields(text: string | undefined): Pick<AuditEntry, "writes" | "writes_omitted"> {
   const ledger = parseLedger(text);

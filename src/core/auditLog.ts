@@ -21,7 +21,6 @@ export interface AuditPage {
   readonly continuation?: string;
 }
 
-
 /**
  * The storage continuation token inside a token this API handed out, checked before storage
  * sees it: a made-up token is a 400 naming the parameter, never a storage error.
@@ -137,7 +136,12 @@ export class AuditLog {
         .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${group}`, select: ["RowKey", "at", "notification_status"] } })
         .byPage({ maxPageSize: pageSize });
       for await (const page of pages) {
-        const rows = page.map((e) => ({ id: String(e.rowKey), etag: String(e.etag ?? ""), at: typeof e.at === "string" ? e.at : "", notification_status: typeof e.notification_status === "string" ? e.notification_status : "" }));
+        const rows = page.map((e) => ({
+          id: String(e.rowKey),
+          etag: String(e.etag ?? ""),
+          at: typeof e.at === "string" ? e.at : "",
+          notification_status: typeof e.notification_status === "string" ? e.notification_status : "",
+        }));
         if (!(await visit(rows))) return;
       }
     } catch (err) {

@@ -16,9 +16,7 @@ import { zodIssues, type ValidationIssue } from "./validation";
 export const DEFAULT_GROUP = "state";
 export const STORAGE_SETTING = "AzureWebJobsStorage";
 
-export type StorageConfig =
-  | { readonly kind: "connection_string"; readonly connectionString: string }
-  | { readonly kind: "identity"; readonly tableServiceUri: string; readonly clientId?: string };
+export type StorageConfig = { readonly kind: "connection_string"; readonly connectionString: string } | { readonly kind: "identity"; readonly tableServiceUri: string; readonly clientId?: string };
 
 export interface AppConfig {
   readonly storage: StorageConfig;
@@ -95,13 +93,9 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
 ];
 
 /** Group names become RowKeys and orchestration instance ids. */
-export const groupNameSchema = z
-  .string({ error: "must be a string" })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, "must be 1-63 letters, digits, '-' or '_', starting with a letter or digit");
+export const groupNameSchema = z.string({ error: "must be a string" }).regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, "must be 1-63 letters, digits, '-' or '_', starting with a letter or digit");
 
-const tableNameSchema = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be 3-63 letters or digits, starting with a letter (Azure Table naming)");
+const tableNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be 3-63 letters or digits, starting with a letter (Azure Table naming)");
 
 export const httpUrlSchema = z.string().refine((value) => {
   try {
@@ -135,16 +129,13 @@ export const GENERAL_SETTINGS: readonly SettingDefinition[] = [
   {
     setting: "APP_CONFIGURATION_ALLOWED_HOSTS",
     defaultText: "",
-    description: "Hosts (host or host:port, comma-separated) an app_configuration step may name besides the App Configuration stores of the ARM endpoint's cloud; the app's token goes to no other host.",
+    description:
+      "Hosts (host or host:port, comma-separated) an app_configuration step may name besides the App Configuration stores of the ARM endpoint's cloud; the app's token goes to no other host.",
   },
 ];
 
 /** Every app setting name the configuration reads, apart from the storage connection. */
-export const APP_SETTING_NAMES: readonly string[] = [
-  ...GENERAL_SETTINGS.map((s) => s.setting),
-  ...POLICY_KNOBS.map((k) => k.setting),
-  ...LIMIT_SETTINGS.map((s) => s.setting),
-];
+export const APP_SETTING_NAMES: readonly string[] = [...GENERAL_SETTINGS.map((s) => s.setting), ...POLICY_KNOBS.map((k) => k.setting), ...LIMIT_SETTINGS.map((s) => s.setting)];
 
 /** Fallback poll interval of a long-running ARM operation; the service's Retry-After wins. */
 const LRO_POLL_INTERVAL_MS = 2000;
@@ -235,9 +226,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const armAudience = readWith(env, "ARM_AUDIENCE", PUBLIC_CLOUD.armAudience, httpsUrlSchema, problems);
   const appConfigurationAudience = setting(env, "APP_CONFIGURATION_AUDIENCE") === undefined ? undefined : readWith(env, "APP_CONFIGURATION_AUDIENCE", "", httpsUrlSchema, problems);
   const extraCaPem = setting(env, "SWITCH_EXTRA_CA_PEM");
-  if (extraCaPem !== undefined && !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(extraCaPem)) problems.push({ path: "SWITCH_EXTRA_CA_PEM", message: "must be PEM text with at least one -----BEGIN CERTIFICATE----- block" });
+  if (extraCaPem !== undefined && !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(extraCaPem))
+    problems.push({ path: "SWITCH_EXTRA_CA_PEM", message: "must be PEM text with at least one -----BEGIN CERTIFICATE----- block" });
   const switchPlan = setting(env, "SWITCH_PLAN");
-  const allowedHosts = (setting(env, "APP_CONFIGURATION_ALLOWED_HOSTS") ?? "").split(",").map((h) => h.trim()).filter((h) => h !== "");
+  const allowedHosts = (setting(env, "APP_CONFIGURATION_ALLOWED_HOSTS") ?? "")
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h !== "");
   for (const host of allowedHosts) {
     if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(host)) problems.push({ path: "APP_CONFIGURATION_ALLOWED_HOSTS", message: `"${host.slice(0, 100)}" is not a host or host:port` });
   }

@@ -24,10 +24,7 @@ export interface FailoverDeps {
 }
 
 /** Wires the real state store, audit log, HTTP probe and clock for a configuration. */
-export function createDeps(
-  config: AppConfig,
-  overrides: Partial<Pick<FailoverDeps, "clock" | "probe" | "notify" | "log">> & { credential?: TokenCredential } = {},
-): FailoverDeps {
+export function createDeps(config: AppConfig, overrides: Partial<Pick<FailoverDeps, "clock" | "probe" | "notify" | "log">> & { credential?: TokenCredential } = {}): FailoverDeps {
   const clock: Clock = overrides.clock ?? systemClock;
   let clients: SwitchClients | undefined;
   // The app's user-assigned identity (the one storage uses) unless the caller supplies a credential.

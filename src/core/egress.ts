@@ -96,7 +96,12 @@ function defaultPort(protocol: string): string {
  * (so `[::ffff:127.0.0.1]` is `127.0.0.1`) and IPv6 compressed.
  */
 function canonicalHost(raw: string): string {
-  const host = raw.trim().replace(/^\[|\]$/g, "").split("%")[0].replace(/\.$/, "").toLowerCase();
+  const host = raw
+    .trim()
+    .replace(/^\[|\]$/g, "")
+    .split("%")[0]
+    .replace(/\.$/, "")
+    .toLowerCase();
   const v4 = embeddedIpv4(host);
   if (v4) return v4;
   if (isIP(host) === 6) return new URL(`http://[${host}]/`).hostname.replace(/^\[|\]$/g, "");
@@ -176,8 +181,8 @@ export function egressAgent(policy: EgressPolicy, connectTimeoutMs = 10_000): Ag
       if (literal) return callback(new EgressRefusedError(literal), null);
       base(options, (err, socket) => {
         if (err || !socket) return callback(err ?? new Error("no socket"), null);
-        const remote = (socket).remoteAddress ?? "";
-        const refusal = addressRefusal(remote, policy) ?? (isSelfHost(remote, String((socket).remotePort), policy) ? `${remote} is this app itself` : undefined);
+        const remote = socket.remoteAddress ?? "";
+        const refusal = addressRefusal(remote, policy) ?? (isSelfHost(remote, String(socket.remotePort), policy) ? `${remote} is this app itself` : undefined);
         if (refusal) {
           socket.destroy();
           return callback(new EgressRefusedError(refusal), null);
@@ -274,7 +279,10 @@ export function endpointIssues(endpoints: { primary_endpoint: string; secondary_
     }
     const secrets = [...url.searchParams.keys()].filter(isSecretQueryName);
     if (secrets.length > 0) {
-      issues.push({ path: field, message: `must not carry a secret in its query (${secrets.map((n) => `${n}=`).join(", ")}): a health URL is shown to every reader and written to logs; use a health path that needs no key` });
+      issues.push({
+        path: field,
+        message: `must not carry a secret in its query (${secrets.map((n) => `${n}=`).join(", ")}): a health URL is shown to every reader and written to logs; use a health path that needs no key`,
+      });
       continue;
     }
     const refusal = urlRefusal(url, policy);

@@ -6,16 +6,7 @@ import { redact } from "./redact";
  * HTTP layer can map it to a status without string matching, and a message that names the
  * offending field, setting or group.
  */
-export type FailoverErrorCode =
-  | "invalid_config"
-  | "invalid_request"
-  | "forbidden"
-  | "too_large"
-  | "state_not_found"
-  | "malformed_state"
-  | "conflict"
-  | "precondition_failed"
-  | "storage_unavailable";
+export type FailoverErrorCode = "invalid_config" | "invalid_request" | "forbidden" | "too_large" | "state_not_found" | "malformed_state" | "conflict" | "precondition_failed" | "storage_unavailable";
 
 export class FailoverError extends Error {
   /** The validation problems behind an invalid_request, invalid_config or malformed_state, as data. */

@@ -36,7 +36,12 @@ export const INTERNAL_ERROR = "internal_error";
 
 /** The body of an error answer of `status`: its codes, the message (`path: message; ...` for validation errors) and the issues as data. */
 export function errorBodySchema(status: number) {
-  const codes = [...Object.entries(ERROR_STATUS).filter(([, s]) => s === status).map(([code]) => code), ...(status === 500 ? [INTERNAL_ERROR] : [])];
+  const codes = [
+    ...Object.entries(ERROR_STATUS)
+      .filter(([, s]) => s === status)
+      .map(([code]) => code),
+    ...(status === 500 ? [INTERNAL_ERROR] : []),
+  ];
   return z.object({
     error: z.enum(codes as [string, ...string[]]),
     message: z.string(),
@@ -95,7 +100,11 @@ const reason = z.string().max(500, "must be at most 500 characters").optional().
 const force = z.boolean({ error: "must be true or false" }).optional();
 
 /** `limit` is digits only: "1e1", " 5" or "5.0" are refused, not read as a number. */
-const historyLimitSchema = z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100));
+const historyLimitSchema = z
+  .string()
+  .regex(/^\d{1,3}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(100));
 
 // Errors by kind of route: every JSON route can refuse its query (400), its caller (403) or fail
 // on a bad app setting (500); a route on a group's row can find none (404), a malformed one (500)
@@ -105,7 +114,9 @@ const READS_ROW = [400, 403, 404, 500, 503];
 const WRITES_ROW = [400, 403, 404, 409, 413, 500, 503];
 const WRITES_ROW_IF_MATCH = [400, 403, 404, 409, 412, 413, 500, 503];
 
-const IDEMPOTENT_REPLAY = { "idempotent-replayed": "With an Idempotency-Key: `true` when this is the first answer to an earlier request with the same key and body (nothing was done again), else `false`." };
+const IDEMPOTENT_REPLAY = {
+  "idempotent-replayed": "With an Idempotency-Key: `true` when this is the first answer to an earlier request with the same key and body (nothing was done again), else `false`.",
+};
 
 const switchAnswers = { 200: { description: "The switch, or why it was not done (`changed: false` with a `reason`).", json: switchTargetResponseSchema, headers: IDEMPOTENT_REPLAY } };
 const controlAnswers = { 200: { description: "The group's pause state after the request.", json: controlResponseSchema, headers: IDEMPOTENT_REPLAY } };
@@ -219,7 +230,8 @@ export const getPlanRoute = route({
   method: "GET",
   right: "read",
   summary: "The group's switch plan",
-  description: "The switch plan as it will run (defaults filled in), where it comes from (the row, or SWITCH_PLAN for the default group), the row's ETag and the last readiness check recorded. Reads only.",
+  description:
+    "The switch plan as it will run (defaults filled in), where it comes from (the row, or SWITCH_PLAN for the default group), the row's ETag and the last readiness check recorded. Reads only.",
   query: groupQuery,
   strictQuery: true,
   answers: { 200: { description: "The plan, or `plan: null` without one.", json: planResponseSchema } },
@@ -248,7 +260,8 @@ export const removePlanRoute = route({
   method: "DELETE",
   right: "operate",
   summary: "Remove the group's switch plan from its row",
-  description: "Removes the row's switch_plan (an audit entry records it); the default group falls back to SWITCH_PLAN if set. With If-Match, only if the row's ETag is still the one given (else 412).",
+  description:
+    "Removes the row's switch_plan (an audit entry records it); the default group falls back to SWITCH_PLAN if set. With If-Match, only if the row's ETag is still the one given (else 412).",
   query: groupQuery,
   strictQuery: true,
   body: z.strictObject({ reason }),
@@ -261,7 +274,10 @@ const initAnswer = z.object({
   group: z.string(),
   created: z.boolean(),
   state: stateSchema,
-  readiness: z.object({ ready: z.boolean(), problems: z.array(z.string()) }).optional().describe("With a switch plan: its readiness, recorded on the row (not ready is a warning)."),
+  readiness: z
+    .object({ ready: z.boolean(), problems: z.array(z.string()) })
+    .optional()
+    .describe("With a switch plan: its readiness, recorded on the row (not ready is a warning)."),
 });
 export type InitAnswer = z.infer<typeof initAnswer>;
 
@@ -278,7 +294,9 @@ export const initRoute = route({
     group: groupNameSchema.optional(),
     primary_endpoint: httpUrlSchema.optional().describe("Health URL of the primary; give both endpoints or neither."),
     secondary_endpoint: httpUrlSchema.optional(),
-    switch_plan: switchPlan.optional().describe("The group's switch plan (docs/switch-plans.md), stored on the new row; its readiness is checked and answered. Ignored when the row exists: use PUT /api/plan."),
+    switch_plan: switchPlan
+      .optional()
+      .describe("The group's switch plan (docs/switch-plans.md), stored on the new row; its readiness is checked and answered. Ignored when the row exists: use PUT /api/plan."),
     // Any policy knob by its row field; null or "" is no override.
     ...policyOverrideFields,
   }),

@@ -19,7 +19,11 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 export const IDEMPOTENCY_STALE_CLAIM_MS = 5 * 60_000;
 
 /** The header's value: 1-200 printable ASCII characters, no spaces. */
-export const idempotencyKeySchema = z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).regex(/^[\x21-\x7e]+$/);
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(MAX_IDEMPOTENCY_KEY_LENGTH)
+  .regex(/^[\x21-\x7e]+$/);
 
 /** Validates the header's value (idempotencyKeySchema). */
 export function parseIdempotencyKey(raw: string | null): string | undefined {
@@ -46,14 +50,7 @@ interface IdempotencyRecord {
  * Runs `act` once per (group, key). `request` identifies what was asked (route and body):
  * the same key with another request is an error, not a replay.
  */
-export async function runOnce<R>(
-  table: TableClient,
-  group: string,
-  key: string,
-  request: string,
-  now: Date,
-  act: () => Promise<R>,
-): Promise<{ result: R; replayed: boolean }> {
+export async function runOnce<R>(table: TableClient, group: string, key: string, request: string, now: Date, act: () => Promise<R>): Promise<{ result: R; replayed: boolean }> {
   const rowKey = `${group}~${sha256(key)}`;
   const fingerprint = sha256(request);
   const fresh = { partitionKey: IDEMPOTENCY_PARTITION, rowKey, fingerprint, state: "in_progress", response_json: "", created_utc: now.toISOString() };

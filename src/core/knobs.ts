@@ -39,18 +39,21 @@ export function formatStatusRanges(ranges: readonly StatusRange[]): string {
 export function integer(min: number, max: number) {
   return z.preprocess(
     (v) => {
-      const raw = v !== null && typeof v === "object" && "value" in v ? (v).value : v;
+      const raw = v !== null && typeof v === "object" && "value" in v ? v.value : v;
       return typeof raw === "string" && /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
     },
     z.number({ error: "must be an integer" }).int("must be an integer").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
   );
 }
 
-export const boolean = z.preprocess((v) => {
-  if (typeof v !== "string") return v;
-  const s = v.trim().toLowerCase();
-  return s === "true" ? true : s === "false" ? false : v;
-}, z.boolean({ error: 'must be true or false' }));
+export const boolean = z.preprocess(
+  (v) => {
+    if (typeof v !== "string") return v;
+    const s = v.trim().toLowerCase();
+    return s === "true" ? true : s === "false" ? false : v;
+  },
+  z.boolean({ error: "must be true or false" }),
+);
 
 // Read from its text; the parsed value's schema says what the knob holds (in status answers too).
 const statusRanges = z
@@ -87,19 +90,59 @@ function knob<S extends z.ZodType>(schema: S, defaultText: string, description: 
  * Bicep checks, the sample settings check) is derived from this object.
  */
 const KNOBS = {
-  failure_threshold: knob(integer(1, 10), "3", "Consecutive unhealthy checks of the active endpoint before a failover.", "Traffic Manager tolerated failures (0-9, default 3); Route 53 failure threshold (default 3)"),
-  recovery_threshold: knob(integer(1, 10), "3", "Consecutive healthy checks of the primary before an automatic failback.", "Cloudflare consecutive_up (separate from consecutive_down); Route 53 uses one threshold both ways"),
-  check_interval_seconds: knob(integer(1, 3600), "30", "Seconds between two checks (the durable timer of each cycle).", "Traffic Manager probing interval (30 s, or 10 s fast); Route 53 (30 s, or 10 s fast)"),
+  failure_threshold: knob(
+    integer(1, 10),
+    "3",
+    "Consecutive unhealthy checks of the active endpoint before a failover.",
+    "Traffic Manager tolerated failures (0-9, default 3); Route 53 failure threshold (default 3)",
+  ),
+  recovery_threshold: knob(
+    integer(1, 10),
+    "3",
+    "Consecutive healthy checks of the primary before an automatic failback.",
+    "Cloudflare consecutive_up (separate from consecutive_down); Route 53 uses one threshold both ways",
+  ),
+  check_interval_seconds: knob(
+    integer(1, 3600),
+    "30",
+    "Seconds between two checks (the durable timer of each cycle).",
+    "Traffic Manager probing interval (30 s, or 10 s fast); Route 53 (30 s, or 10 s fast)",
+  ),
   cooldown_seconds: knob(integer(0, 86400), "300", "After a switch, further switches are refused until lock_until_utc (unless forced).", "Route 53 ARC wait periods; Traffic Manager has no cooldown"),
-  failback_mode: knob(z.enum(["manual", "automatic"], { error: "must be manual or automatic" }), "manual", "manual: the secondary stays active once switched (the original); automatic: back to the primary after recovery_threshold healthy checks.", "Traffic Manager fails back automatically and cannot be told not to; here it is a choice"),
+  failback_mode: knob(
+    z.enum(["manual", "automatic"], { error: "must be manual or automatic" }),
+    "manual",
+    "manual: the secondary stays active once switched (the original); automatic: back to the primary after recovery_threshold healthy checks.",
+    "Traffic Manager fails back automatically and cannot be told not to; here it is a choice",
+  ),
   probe_timeout_ms: knob(integer(100, 60000), "5000", "Timeout of one health probe (connect, headers and body).", "Traffic Manager probe timeout (5-10 s); Route 53 (4 s connect, 2 s first byte)"),
   probe_expected_status: knob(statusRanges, "200-299", 'Status codes that count as healthy, e.g. "200-299,301".', "Traffic Manager expected status code ranges (default 200)", formatStatusRanges),
-  probe_body_match: knob(z.string({ error: "must be a string" }).max(256, "must be at most 256 characters"), "", "Text the response body must contain (empty: the body is not read).", "Route 53 string matching (first 5,120 bytes)"),
+  probe_body_match: knob(
+    z.string({ error: "must be a string" }).max(256, "must be at most 256 characters"),
+    "",
+    "Text the response body must contain (empty: the body is not read).",
+    "Route 53 string matching (first 5,120 bytes)",
+  ),
   probe_max_body_bytes: knob(integer(0, 10485760), "65536", "Bytes of the body read at most; the read stops there.", "Route 53 reads the first 5,120 bytes"),
   probe_follow_redirects: knob(boolean, "false", "Follow redirects (3xx) instead of judging the 3xx status itself.", "Traffic Manager and Route 53 do not follow redirects"),
-  drift_check_every: knob(integer(0, 1000), "1", "With a switch plan: compare each step's actual state with the row every Nth cycle once a switch is verified (0: never).", "Traffic Manager and Front Door do not report a hand-made change; Azure Policy evaluates compliance about every 24 h"),
-  drift_action: knob(z.enum(["report", "reconcile"], { error: "must be report or reconcile" }), "report", "What drift does: report (status, one audit entry and notification per episode) or reconcile (also apply the row's target again, make-before-break).", "Azure Automanage and Azure Policy remediation choose between audit and remediate the same way"),
-  readiness_check_minutes: knob(integer(0, 1440), "15", "With a switch plan: minutes between two readiness checks by the loop (0: only at init and on demand).", "Azure Advisor and Resource Health recommendations refresh on their own schedule, not before an incident"),
+  drift_check_every: knob(
+    integer(0, 1000),
+    "1",
+    "With a switch plan: compare each step's actual state with the row every Nth cycle once a switch is verified (0: never).",
+    "Traffic Manager and Front Door do not report a hand-made change; Azure Policy evaluates compliance about every 24 h",
+  ),
+  drift_action: knob(
+    z.enum(["report", "reconcile"], { error: "must be report or reconcile" }),
+    "report",
+    "What drift does: report (status, one audit entry and notification per episode) or reconcile (also apply the row's target again, make-before-break).",
+    "Azure Automanage and Azure Policy remediation choose between audit and remediate the same way",
+  ),
+  readiness_check_minutes: knob(
+    integer(0, 1440),
+    "15",
+    "With a switch plan: minutes between two readiness checks by the loop (0: only at init and on demand).",
+    "Azure Advisor and Resource Health recommendations refresh on their own schedule, not before an incident",
+  ),
 };
 
 type Knobs = typeof KNOBS;

@@ -80,7 +80,14 @@ export interface DeliveryTarget {
 }
 
 /** One attempt: POSTs the message through the egress-checked fetch; never throws. The error is redacted and capped. */
-export async function postNotification(fetch: EgressFetch, target: DeliveryTarget, id: string, message: Record<string, unknown>, timeoutMs: number, nowMs: number): Promise<{ ok: boolean; error?: string }> {
+export async function postNotification(
+  fetch: EgressFetch,
+  target: DeliveryTarget,
+  id: string,
+  message: Record<string, unknown>,
+  timeoutMs: number,
+  nowMs: number,
+): Promise<{ ok: boolean; error?: string }> {
   const body = JSON.stringify(message);
   const headers: Record<string, string> = { "content-type": "application/json", ...(target.secret ? signWebhook(target.secret, id, body, nowMs) : { "webhook-id": id }) };
   try {

@@ -40,7 +40,10 @@ const NAMED_ANSWERS: ReadonlyArray<readonly [z.ZodType, string]> = [
 const ROLES_OF = { read: [READER_ROLE, OPERATOR_ROLE], operate: [OPERATOR_ROLE], none: [] } as const;
 
 function pascal(path: string): string {
-  return path.split(/[^A-Za-z0-9]+/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+  return path
+    .split(/[^A-Za-z0-9]+/)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
 }
 
 /** The operation's name: its own where several methods share a path, else the path. */
@@ -98,12 +101,36 @@ function operation(route: HttpRoute, answerName: (route: HttpRoute, status: numb
     parameters: [
       ...queryParameters(route),
       ...(route.idempotencyKey
-        ? [{ name: "Idempotency-Key", in: "header", required: false, description: "Retry-safe: a repeat with the same key and body within a day answers the first answer and changes nothing; the same key with another body is a 400.", schema: bare(z.toJSONSchema(idempotencyKeySchema)) }]
+        ? [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description: "Retry-safe: a repeat with the same key and body within a day answers the first answer and changes nothing; the same key with another body is a 400.",
+              schema: bare(z.toJSONSchema(idempotencyKeySchema)),
+            },
+          ]
         : []),
-      ...(route.ifMatch ? [{ name: "If-Match", in: "header", required: false, description: "The ETag a GET answered: the change is made only if the row did not change since (else 412); `*` or absent: whatever the row.", schema: { type: "string" } }] : []),
+      ...(route.ifMatch
+        ? [
+            {
+              name: "If-Match",
+              in: "header",
+              required: false,
+              description: "The ETag a GET answered: the change is made only if the row did not change since (else 412); `*` or absent: whatever the row.",
+              schema: { type: "string" },
+            },
+          ]
+        : []),
     ],
     ...(route.body
-      ? { requestBody: { required: false, description: `JSON, all fields optional (an empty body is {}); at most ${MAX_BODY_BYTES / 1024} KiB and ${MAX_JSON_DEPTH} levels of nesting.`, content: { "application/json": { schema: ref(`${pascal(nameOf(route))}Request`) } } } }
+      ? {
+          requestBody: {
+            required: false,
+            description: `JSON, all fields optional (an empty body is {}); at most ${MAX_BODY_BYTES / 1024} KiB and ${MAX_JSON_DEPTH} levels of nesting.`,
+            content: { "application/json": { schema: ref(`${pascal(nameOf(route))}Request`) } },
+          },
+        }
       : {}),
     responses: Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b))),
   };

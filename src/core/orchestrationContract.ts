@@ -117,7 +117,10 @@ export const instanceInfoSchema = z.object({
   instance_id: z.string(),
   runtime_status: z.string().optional().describe("Running, Pending, Suspended, Completed, Failed, Terminated, ..."),
   custom_status: z.unknown().optional().describe("What the loop showed after its last cycle (group, active_target, healthy, last_status, failover, error, switch, checked_at, next_check_utc)."),
-  last_cycle_utc: z.string().optional().describe("Loop liveness: when the last cycle checked (from the custom status; not createdTime, which the Azure Storage provider resets on every continueAsNew)."),
+  last_cycle_utc: z
+    .string()
+    .optional()
+    .describe("Loop liveness: when the last cycle checked (from the custom status; not createdTime, which the Azure Storage provider resets on every continueAsNew)."),
   next_check_utc: z.string().optional().describe("When the next cycle is due (from the custom status)."),
   last_updated_time: z.string().optional(),
 });

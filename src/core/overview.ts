@@ -54,7 +54,6 @@ export const loopLivenessSchema = z.object({
 });
 export type LoopLiveness = z.infer<typeof loopLivenessSchema>;
 
-
 /**
  * How urgently a group needs an operator, most urgent first: its row cannot be read; nothing is
  * watching it (the loop is not running or stale); both sides are down, or a failover was
@@ -142,16 +141,24 @@ function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
   });
 }
 
-
 /** The most urgent thing about a group, from what its overview shows. */
 export function severityOf(o: Omit<GroupOverview, "severity" | "severity_reason">): { severity: Severity; severity_reason: string } {
   if (o.error) return { severity: "unreadable", severity_reason: `its row cannot be read: ${o.error.message}` };
-  if (o.loop.stale) return { severity: "not_watched", severity_reason: `nothing is checking it: loop ${o.loop.runtime_status}${o.loop.last_cycle_age_seconds !== undefined ? `, last cycle ${o.loop.last_cycle_age_seconds} s ago` : ""}` };
+  if (o.loop.stale)
+    return {
+      severity: "not_watched",
+      severity_reason: `nothing is checking it: loop ${o.loop.runtime_status}${o.loop.last_cycle_age_seconds !== undefined ? `, last cycle ${o.loop.last_cycle_age_seconds} s ago` : ""}`,
+    };
   const active = o.endpoints?.find((e) => e.active);
   const standby = o.endpoints?.find((e) => !e.active);
   const activeDown = active?.healthy === false;
-  if (o.last_status === "FAILOVER_BLOCKED" || (activeDown && standby?.healthy === false)) return { severity: "both_down", severity_reason: `both sides are down${o.last_status === "FAILOVER_BLOCKED" ? ": the failover was blocked, the standby is unhealthy too" : ""}` };
-  if (activeDown && !o.pause) return { severity: "active_down", severity_reason: `the active side (${active.target}) is down${active.streak?.threshold ? ` (${active.streak.count} of ${active.streak.threshold} failed checks)` : ""}` };
+  if (o.last_status === "FAILOVER_BLOCKED" || (activeDown && standby?.healthy === false))
+    return { severity: "both_down", severity_reason: `both sides are down${o.last_status === "FAILOVER_BLOCKED" ? ": the failover was blocked, the standby is unhealthy too" : ""}` };
+  if (activeDown && !o.pause)
+    return {
+      severity: "active_down",
+      severity_reason: `the active side (${active.target}) is down${active.streak?.threshold ? ` (${active.streak.count} of ${active.streak.threshold} failed checks)` : ""}`,
+    };
   const traffic = o.traffic?.state;
   if (traffic === "failed" || traffic === "held" || traffic === "compensating" || traffic === "compensated") return { severity: "switch_problem", severity_reason: o.traffic!.summary };
   if (o.drift) return { severity: "drift", severity_reason: o.drift.summary };
@@ -183,9 +190,7 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
       failback_mode: policy.failback_mode,
     },
     endpoints: endpointViews(state, policy),
-    ...(lockUntil !== undefined && lockUntil > now.getTime()
-      ? { cooldown: { until: state.lock_until_utc!, remaining_seconds: Math.ceil((lockUntil - now.getTime()) / 1000) } }
-      : {}),
+    ...(lockUntil !== undefined && lockUntil > now.getTime() ? { cooldown: { until: state.lock_until_utc!, remaining_seconds: Math.ceil((lockUntil - now.getTime()) / 1000) } } : {}),
     ...(pausedNow
       ? {
           pause: {

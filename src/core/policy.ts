@@ -117,11 +117,7 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
 
   if (cycle === undefined) return { next, recommendation: "none", reason: "manual_check (not counted toward thresholds)", transitions };
   const wants: Recommendation =
-    failures >= policy.failure_threshold
-      ? "failover"
-      : active === "secondary" && policy.failback_mode === "automatic" && failbackSuccesses >= policy.recovery_threshold
-        ? "failback"
-        : "none";
+    failures >= policy.failure_threshold ? "failover" : active === "secondary" && policy.failback_mode === "automatic" && failbackSuccesses >= policy.recovery_threshold ? "failback" : "none";
   if (wants === "none") {
     const reason = failures === 0 ? "healthy" : `below_threshold (${failures}/${policy.failure_threshold})`;
     return { next, recommendation: "none", reason, transitions };

@@ -46,8 +46,8 @@ export type TransitionKind = (typeof TRANSITION_KINDS)[number];
  */
 const isoTime = z.preprocess(
   (v) => (v instanceof Date ? v.toISOString() : v === "" || v === null ? undefined : v),
-  z
-    .iso.datetime({ offset: true, local: true, error: "must be an ISO 8601 time such as 2026-01-01T12:00:00Z" })
+  z.iso
+    .datetime({ offset: true, local: true, error: "must be an ISO 8601 time such as 2026-01-01T12:00:00Z" })
     .transform((s) => new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`).toISOString())
     .pipe(z.iso.datetime())
     .optional(),

@@ -94,10 +94,7 @@ export class StateStore {
   }
 
   notFound(group: string): FailoverError {
-    return new FailoverError(
-      "state_not_found",
-      `No state row for group "${group}" (table ${this.table.tableName}, PartitionKey ${PARTITION_KEY}, RowKey ${group}); create it with POST /api/init`,
-    );
+    return new FailoverError("state_not_found", `No state row for group "${group}" (table ${this.table.tableName}, PartitionKey ${PARTITION_KEY}, RowKey ${group}); create it with POST /api/init`);
   }
 
   async loadRaw(group: string): Promise<TableEntityResult<Record<string, unknown>>> {
@@ -157,11 +154,9 @@ export class StateStore {
     this.written.delete(group);
     const raw = await this.loadRaw(group);
     try {
-      await this.table.updateEntity(
-        { partitionKey: PARTITION_KEY, rowKey: group, last_status: lastStatus, last_error: message.slice(0, 1000), last_check_utc: at.toISOString() },
-        "Merge",
-        { etag: raw.etag },
-      );
+      await this.table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: group, last_status: lastStatus, last_error: message.slice(0, 1000), last_check_utc: at.toISOString() }, "Merge", {
+        etag: raw.etag,
+      });
     } catch (err) {
       if (statusCodeOf(err) === 412) return; // someone else wrote a newer row; their status stands
       throw storageError(`recording an error on group "${group}"`, this.table, err);
@@ -244,7 +239,9 @@ export class StateStore {
       }
       const row: TransactionAction = ["create", { ...extra, ...toRowProperties(state), partitionKey: PARTITION_KEY, rowKey: group }];
       const count1 = { partitionKey: PARTITION_KEY, rowKey: COUNT_KEY, count: count + 1 };
-      const claimAction: TransactionAction = claim ? ["update", { partitionKey: PARTITION_KEY, rowKey: claimKey, group }, "Replace", { etag: claim.etag }] : ["create", { partitionKey: PARTITION_KEY, rowKey: claimKey, group }];
+      const claimAction: TransactionAction = claim
+        ? ["update", { partitionKey: PARTITION_KEY, rowKey: claimKey, group }, "Replace", { etag: claim.etag }]
+        : ["create", { partitionKey: PARTITION_KEY, rowKey: claimKey, group }];
       const countAction: TransactionAction = counter ? ["update", count1, "Replace", { etag: counter.etag }] : ["create", count1];
       const actions: TransactionAction[] = counted ? [row, claimAction] : [row, claimAction, countAction];
       try {

@@ -96,12 +96,10 @@ function meters(): Instruments {
   if (instruments?.provider === provider) return instruments;
   const meter = provider.getMeter(METER_NAME);
   const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: "s", description, advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
-  meter
-    .createObservableGauge(METRICS.cycleAge, { unit: "s", description: "Seconds since this process last saw a cycle of the group complete" })
-    .addCallback((result) => {
-      const now = Date.now();
-      for (const [group, at] of lastCycle) result.observe((now - at) / 1000, { [ATTR.group]: group });
-    });
+  meter.createObservableGauge(METRICS.cycleAge, { unit: "s", description: "Seconds since this process last saw a cycle of the group complete" }).addCallback((result) => {
+    const now = Date.now();
+    for (const [group, at] of lastCycle) result.observe((now - at) / 1000, { [ATTR.group]: group });
+  });
   instruments = {
     provider,
     probeDuration: seconds(METRICS.probeDuration, "Duration of one health probe, by endpoint role and result"),

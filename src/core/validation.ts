@@ -31,10 +31,7 @@ function quote(input: unknown, key: PropertyKey | undefined): string {
  * `input`, when given, lets each message quote the bad value; `pathName` renames a path
  * (a policy field to its app setting, say).
  */
-export function zodIssues(
-  error: z.ZodError,
-  { root, input, pathName = (path) => path }: { root: string; input?: unknown; pathName?: (path: string) => string },
-): ValidationIssue[] {
+export function zodIssues(error: z.ZodError, { root, input, pathName = (path) => path }: { root: string; input?: unknown; pathName?: (path: string) => string }): ValidationIssue[] {
   return error.issues.flatMap((issue): ValidationIssue[] => {
     if (issue.code === "unrecognized_keys") return issue.keys.map((key) => ({ path: pathName([...issue.path, key].join(".")), message: "unknown field" }));
     const path = issue.path.length > 0 ? issue.path.map(String).join(".") : root;

@@ -70,13 +70,7 @@ export function signWebhook(secret: string, id: string, body: string, nowMs: num
  * `webhook-signature` may list several space-separated signatures (key rotation): one match is
  * enough.
  */
-export function verifyWebhook(
-  secret: string,
-  headers: Readonly<Record<string, string | string[] | undefined>>,
-  body: string,
-  nowMs: number,
-  toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
-): string {
+export function verifyWebhook(secret: string, headers: Readonly<Record<string, string | string[] | undefined>>, body: string, nowMs: number, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS): string {
   const header = (name: keyof WebhookHeaders): string => {
     const value = headers[name];
     if (typeof value !== "string" || value.length === 0) throw new WebhookSignatureError(`${name}: header missing`);

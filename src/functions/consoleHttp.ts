@@ -16,7 +16,13 @@ app.http("http_groups", {
     const { config } = deps;
     const client = df.getClient(context);
     const hasPlan = (group: string, raw: Readonly<Record<string, unknown>>) => planText(raw, group, config) !== undefined;
-    const groups = await readOverviews(deps.store, config.policy, (group) => instanceStatus(client, group), () => deps.clock.now(), hasPlan);
+    const groups = await readOverviews(
+      deps.store,
+      config.policy,
+      (group) => instanceStatus(client, group),
+      () => deps.clock.now(),
+      hasPlan,
+    );
     const answer: GroupsAnswer = { now: deps.clock.now().toISOString(), caller: rightsOf(caller, config.authEnabled), groups };
     return { jsonBody: answer };
   }),

@@ -51,7 +51,12 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
     }
     // With a switch plan: move the traffic the row says (a switch just made, a pending or failed one,
     // verification), look for drift every Nth cycle and check readiness now and then.
-    if (check.has_switch_plan) switchProgress = (yield context.df.callActivity(SWITCH_CYCLE_ACTIVITY, { group, cycle: input.cycle ?? 0, ...(result.traceparent ? { traceparent: result.traceparent } : {}) })) as SwitchCycleResponse;
+    if (check.has_switch_plan)
+      switchProgress = (yield context.df.callActivity(SWITCH_CYCLE_ACTIVITY, {
+        group,
+        cycle: input.cycle ?? 0,
+        ...(result.traceparent ? { traceparent: result.traceparent } : {}),
+      })) as SwitchCycleResponse;
   } catch (err) {
     // One bad check never ends the loop: record it on the row and carry on.
     error = describeError(err).split("\n")[0];

@@ -19,7 +19,8 @@ app.http(
     const { group: bodyGroup, primary_endpoint, secondary_endpoint, switch_plan, ...knobs } = await bodyOf(request, initRoute.body);
     // The group comes from the body or the query; both given must agree.
     const queryGroup = request.query.get("group") ?? undefined;
-    if (queryGroup !== undefined && !initRoute.query.shape.group.safeParse(queryGroup).success) throw invalidRequest({ path: "group", message: "must be 1-63 letters, digits, '-' or '_', starting with a letter or digit" });
+    if (queryGroup !== undefined && !initRoute.query.shape.group.safeParse(queryGroup).success)
+      throw invalidRequest({ path: "group", message: "must be 1-63 letters, digits, '-' or '_', starting with a letter or digit" });
     if (queryGroup !== undefined && bodyGroup !== undefined && queryGroup !== bodyGroup) {
       throw invalidRequest({ path: "group", message: `given as "${queryGroup}" in the query and "${bodyGroup}" in the body; give it once` });
     }

@@ -54,7 +54,9 @@ app.timer("watchdog", {
           await client.raiseEvent(instance.instance_id, WAKE_EVENT, { reason: "watchdog: loop overdue" });
         } else if (stuck.action === "restart") {
           const restarted = await restartLoop(client, group, deps.config.policy.check_interval_seconds, "terminated by the watchdog: stuck, not cycling");
-          context.error(`watchdog found the loop of group "${group}" (${instance.instance_id}) still not cycling after a wake (${late}); it terminated it and ${restarted ? "started it again" : "will start it at its next run"}`);
+          context.error(
+            `watchdog found the loop of group "${group}" (${instance.instance_id}) still not cycling after a wake (${late}); it terminated it and ${restarted ? "started it again" : "will start it at its next run"}`,
+          );
           await recordLoopRestarted(deps, group, late);
         }
       } catch (err) {

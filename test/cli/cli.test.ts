@@ -34,7 +34,10 @@ describe("failover CLI against the local host", () => {
     expect(await cli("init")).toMatchObject({ code: 0, out: "state: created; active target primary" });
     const payments = await cli("init", "-g", "payments", "--primary", backends.primary.url, "--secondary", backends.secondary.url, "--set", "failure_threshold=2");
     expect(payments).toMatchObject({ code: 0, out: "payments: created; active target primary" });
-    expect(await cli("init", "-g", "payments", "--primary", backends.secondary.url, "--secondary", backends.primary.url)).toMatchObject({ code: 0, out: "payments: already exists, left untouched; active target primary" });
+    expect(await cli("init", "-g", "payments", "--primary", backends.secondary.url, "--secondary", backends.primary.url)).toMatchObject({
+      code: 0,
+      out: "payments: already exists, left untouched; active target primary",
+    });
     expect((await cli("start")).out).toMatch(/^orchestration failover-state: status at http:\/\/127\.0\.0\.1:\d+\/api\/status\?group=state$/);
     expect((await cli("start", "--group", "payments")).code).toBe(0);
     await eventually("both loops checked", async () => {
@@ -66,10 +69,17 @@ describe("failover CLI against the local host", () => {
     expect(await cli("failback", "--force", "--reason", "break-glass drill")).toMatchObject({ code: 0, out: "failback: done; active target primary (forced, break-glass)" });
     const history = await cli("history", "--limit", "5");
     expect(history.code).toBe(0);
-    expect(history.out.split("\n").slice(1).map((l) => l.split(/\s{2,}/).slice(1, 4).join(" | "))).toEqual([
-      "failback (BREAK-GLASS) | secondary->primary | function key",
-      "failover | primary->secondary | function key",
-    ]);
+    expect(
+      history.out
+        .split("\n")
+        .slice(1)
+        .map((l) =>
+          l
+            .split(/\s{2,}/)
+            .slice(1, 4)
+            .join(" | "),
+        ),
+    ).toEqual(["failback (BREAK-GLASS) | secondary->primary | function key", "failover | primary->secondary | function key"]);
     const json = JSON.parse((await cli("history", "--json", "--limit", "1")).out);
     expect(json.entries).toHaveLength(1);
     expect(json.entries[0]).toMatchObject({ kind: "failback", forced: true, reason: "forced: break-glass drill" });
@@ -98,10 +108,16 @@ describe("failover CLI against the local host", () => {
     expect(await cli("pause", "-g", "state")).toMatchObject({ code: 1, err: expect.stringContaining("required option '--reason <text>' not specified") });
     expect(await cli("frobnicate")).toMatchObject({ code: 1, err: expect.stringContaining("unknown command 'frobnicate'") });
     expect(await cli("failover", "--from", "tertiary", "--reason", "x")).toMatchObject({ code: 1, err: expect.stringContaining("Allowed choices are primary, secondary") });
-    expect(await cli("--url", "ftp://example", "status")).toMatchObject({ code: 1, err: "failover: --url: must be http or https (got \"ftp://example\")" });
+    expect(await cli("--url", "ftp://example", "status")).toMatchObject({ code: 1, err: 'failover: --url: must be http or https (got "ftp://example")' });
     const closed = await freePort();
-    expect(await cli("--url", `http://127.0.0.1:${closed}`, "--timeout", "2", "status")).toMatchObject({ code: 1, err: `failover: GET http://127.0.0.1:${closed}/api/groups: nothing listens there (connection refused): is the app running at http://127.0.0.1:${closed}/api? (--url or FAILOVER_URL)` });
-    expect(await cli("--url", "http://127.0.0.1:1", "status")).toMatchObject({ code: 1, err: expect.stringContaining('port 1 is one that fetch never connects to (a "bad port"): use the app\'s port, such as 7071 (--url)') });
+    expect(await cli("--url", `http://127.0.0.1:${closed}`, "--timeout", "2", "status")).toMatchObject({
+      code: 1,
+      err: `failover: GET http://127.0.0.1:${closed}/api/groups: nothing listens there (connection refused): is the app running at http://127.0.0.1:${closed}/api? (--url or FAILOVER_URL)`,
+    });
+    expect(await cli("--url", "http://127.0.0.1:1", "status")).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('port 1 is one that fetch never connects to (a "bad port"): use the app\'s port, such as 7071 (--url)'),
+    });
     expect(await cli("failback", "-g", "nosuch", "--reason", "x")).toMatchObject({ code: 1, err: expect.stringContaining("HTTP 404 state_not_found") });
     expect(await cli("history", "-g", "bad group!")).toMatchObject({ code: 1, err: expect.stringContaining("HTTP 400 invalid_request: group:") });
     expect((await cli("--help")).code).toBe(0);
@@ -109,10 +125,16 @@ describe("failover CLI against the local host", () => {
 
   test("with --json a failure is a JSON object on stdout too (the error code, the message, the HTTP status), with a non-zero exit", async () => {
     const parse = (r: { code: number; out: string }) => ({ code: r.code, json: JSON.parse(r.out) as Record<string, unknown> });
-    expect(parse(await cli("--json", "failback", "-g", "nosuch", "--reason", "x"))).toEqual({ code: 1, json: { error: "state_not_found", status: 404, message: expect.stringContaining("HTTP 404 state_not_found") } });
+    expect(parse(await cli("--json", "failback", "-g", "nosuch", "--reason", "x"))).toEqual({
+      code: 1,
+      json: { error: "state_not_found", status: 404, message: expect.stringContaining("HTTP 404 state_not_found") },
+    });
     const closed = await freePort();
     expect(parse(await cli("--json", "--url", `http://127.0.0.1:${closed}`, "status"))).toEqual({ code: 1, json: { error: "unreachable", message: expect.stringContaining("connection refused") } });
-    expect(parse(await cli("--json", "failover", "--from", "tertiary", "--reason", "x"))).toEqual({ code: 1, json: { error: "usage", message: expect.stringContaining("Allowed choices are primary, secondary") } });
+    expect(parse(await cli("--json", "failover", "--from", "tertiary", "--reason", "x"))).toEqual({
+      code: 1,
+      json: { error: "usage", message: expect.stringContaining("Allowed choices are primary, secondary") },
+    });
     expect(parse(await cli("--json", "--url", "ftp://example", "status"))).toEqual({ code: 1, json: { error: "cli_error", message: '--url: must be http or https (got "ftp://example")' } });
   });
 });
@@ -174,7 +196,11 @@ describe("failover CLI: key and URL", () => {
 describe("failover CLI: Entra ID bearer token", () => {
   // As App Service Authentication does in front of the app: no valid token, 401 with a Bearer challenge; then the function key.
   const app = stubApp((req) =>
-    req.headers.authorization !== "Bearer eyJ0eXAi.eyJhdWQi.c2ln" ? { status: 401, headers: { "www-authenticate": 'Bearer realm="app.example"' } } : req.headers["x-functions-key"] === "k3y" ? { status: 200 } : { status: 401 },
+    req.headers.authorization !== "Bearer eyJ0eXAi.eyJhdWQi.c2ln"
+      ? { status: 401, headers: { "www-authenticate": 'Bearer realm="app.example"' } }
+      : req.headers["x-functions-key"] === "k3y"
+        ? { status: 200 }
+        : { status: 401 },
   );
 
   test("the token from FAILOVER_TOKEN (or --token) goes in Authorization as a bearer token; a refusal says which of token and key to check, and never prints them", async () => {
@@ -209,9 +235,12 @@ describe("failover CLI: Entra ID bearer token", () => {
 
 test("history shows when a notification was delivered, on entries that record it", () => {
   const entry = { at: "2026-01-01T12:00:00.000Z", kind: "failover", from: "primary", to: "secondary", reason: "3 failed checks", actor: "orchestrator", forced: false };
-  expect(historyTable([{ ...entry, notification_status: "delivered", notified_utc: "2026-01-01T12:00:01.500Z" }, { ...entry, notification_status: "pending" }]).split("\n").map((l) => l.split(/\s{2,}/)[4])).toEqual([
-    "NOTIFIED",
-    "delivered 2026-01-01T12:00:01.500Z",
-    "pending",
-  ]);
+  expect(
+    historyTable([
+      { ...entry, notification_status: "delivered", notified_utc: "2026-01-01T12:00:01.500Z" },
+      { ...entry, notification_status: "pending" },
+    ])
+      .split("\n")
+      .map((l) => l.split(/\s{2,}/)[4]),
+  ).toEqual(["NOTIFIED", "delivered 2026-01-01T12:00:01.500Z", "pending"]);
 });

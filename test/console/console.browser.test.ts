@@ -111,12 +111,16 @@ describe("operator console in Chromium", () => {
     expect(await entry.innerText()).toMatch(/FAILOVER primary → secondary\s+by orchestrator/);
     // The detection time recorded on the audit entry, not an estimate; the notification's delivery time once the loop delivered it.
     await entry.getByText(/→ notified \d\d:\d\d:\d\dZ/).waitFor({ timeout: 20_000 });
-    expect(await entry.locator(".steps").innerText()).toMatch(/first failed check (\d\d:\d\d:\d\dZ) → threshold reached, switched \d\d:\d\d:\d\dZ \(\d+ s\) → standby probe 200 in \d+ ms → notified \d\d:\d\d:\d\dZ \(\d+ s after\)( \(1 attempt\))?$/);
+    expect(await entry.locator(".steps").innerText()).toMatch(
+      /first failed check (\d\d:\d\d:\d\dZ) → threshold reached, switched \d\d:\d\d:\d\dZ \(\d+ s\) → standby probe 200 in \d+ ms → notified \d\d:\d\d:\d\dZ \(\d+ s after\)( \(1 attempt\))?$/,
+    );
     expect(receiver.received.map((r) => JSON.parse(r.body).kind)).toContain("failover");
     // Traffic follows: Traffic Manager and DNS moved, verified, with what each step did.
     const traffic = card("state").locator('[data-field="traffic"][data-state="verified"]');
     await traffic.getByText("at secondary").waitFor({ timeout: 20_000 });
-    expect(await traffic.innerText()).toMatch(/^Traffic: verified \d\d:\d\d:\d\dZ at secondary — traffic_manager: secondary enabled, primary disabled \(2 writes\); dns: app-east\.example\.net \(TTL 60\) -> app-west\.example\.net \(TTL 60\)$/);
+    expect(await traffic.innerText()).toMatch(
+      /^Traffic: verified \d\d:\d\d:\d\dZ at secondary — traffic_manager: secondary enabled, primary disabled \(2 writes\); dns: app-east\.example\.net \(TTL 60\) -> app-west\.example\.net \(TTL 60\)$/,
+    );
     await card("state").locator("ol.timeline li.switch_verified").waitFor();
     // The switch's writes to Azure, from its ledger, under its entry: what changed where and how it went.
     const ledger = await card("state").locator('ol.timeline li.switch_applied [data-field="write"]').allInnerTexts();
@@ -171,7 +175,9 @@ describe("operator console in Chromium", () => {
     const before = await refreshes();
     await azurite.stop();
     await page.locator("#banner.show").waitFor({ timeout: 20_000 });
-    expect(await page.locator("#banner").innerText()).toMatch(/^CANNOT READ STATE: storage_unavailable: Table storage failed while (listing groups|reading group "\w+") .* · showing what was read at \d\d:\d\d:\d\dZ/);
+    expect(await page.locator("#banner").innerText()).toMatch(
+      /^CANNOT READ STATE: storage_unavailable: Table storage failed while (listing groups|reading group "\w+") .* · showing what was read at \d\d:\d\d:\d\dZ/,
+    );
     expect(await card("state").getAttribute("class")).toContain("dim");
     expect(await card("state").locator('[data-field="active"]').innerText()).toBe("ACTIVE: SECONDARY");
     expect(await refreshes()).toBeGreaterThan(before);
@@ -184,7 +190,9 @@ describe("operator console in Chromium: a viewer who may only read", () => {
   const writes: Request[] = [];
   // With App Service Authentication on, the platform sets this header on every request it lets through.
   const principal = (roles: string[]) => ({
-    "x-ms-client-principal": Buffer.from(JSON.stringify({ auth_typ: "aad", name_typ: "name", claims: [{ typ: "name", val: "viewer@contoso.example" }, ...roles.map((val) => ({ typ: "roles", val }))] })).toString("base64"),
+    "x-ms-client-principal": Buffer.from(
+      JSON.stringify({ auth_typ: "aad", name_typ: "name", claims: [{ typ: "name", val: "viewer@contoso.example" }, ...roles.map((val) => ({ typ: "roles", val }))] }),
+    ).toString("base64"),
   });
 
   beforeAll(async () => {

@@ -97,7 +97,11 @@ describe("the console with 200 groups", () => {
     await page.locator('tr.group[data-group="charlie"][data-severity="both_down"]').waitFor({ timeout: 20_000 });
     await page.locator("tr.detail section.card").waitFor();
     // The card's ACTIVE badge wears the group's severity: red, not green, while both sides are down.
-    expect(await page.locator('tr.detail [data-field="active"]').evaluate((el) => (el.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor)).toBe("rgb(207, 34, 46)");
+    expect(
+      await page
+        .locator('tr.detail [data-field="active"]')
+        .evaluate((el) => (el.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor),
+    ).toBe("rgb(207, 34, 46)");
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, "console-3.png") });
 

@@ -34,8 +34,21 @@ describe("group overview (pure)", () => {
   });
 
   test("right after a switch the row's last status code and latency are the old active endpoint's: not shown on the new one until it is checked", () => {
-    const switched = state({ active_target: "secondary", last_status_code: 503, last_latency_ms: 4, last_check_utc: "2026-01-01T11:59:59.000Z", last_failover_utc: "2026-01-01T11:59:59.500Z", secondary_healthy: true });
-    expect(groupOverview("g", switched, policy, running, now).endpoints![1]).toEqual({ target: "secondary", url: "http://127.0.0.1:1/s", active: true, healthy: true, streak: { kind: "successes", count: 0 } });
+    const switched = state({
+      active_target: "secondary",
+      last_status_code: 503,
+      last_latency_ms: 4,
+      last_check_utc: "2026-01-01T11:59:59.000Z",
+      last_failover_utc: "2026-01-01T11:59:59.500Z",
+      secondary_healthy: true,
+    });
+    expect(groupOverview("g", switched, policy, running, now).endpoints![1]).toEqual({
+      target: "secondary",
+      url: "http://127.0.0.1:1/s",
+      active: true,
+      healthy: true,
+      streak: { kind: "successes", count: 0 },
+    });
     const checked = { ...switched, last_status_code: 200, last_check_utc: "2026-01-01T12:00:01.000Z" };
     expect(groupOverview("g", checked, policy, running, now).endpoints![1]).toMatchObject({ status_code: 200, latency_ms: 4 });
   });
@@ -80,7 +93,9 @@ describe("how urgently a group needs an operator (pure): one severity, in the or
     expect(sev({ last_status: "FAILOVER_BLOCKED", primary_healthy: false })).toEqual(["both_down", "both sides are down: the failover was blocked, the standby is unhealthy too"]);
     expect(sev({ primary_healthy: false, secondary_healthy: false })[0]).toBe("both_down");
     expect(sev({ primary_healthy: false, consecutive_failures: 2 })).toEqual(["active_down", "the active side (primary) is down (2 of 3 failed checks)"]);
-    expect(sev({ active_target: "secondary", switch_state: "held", switch_target: "secondary", switch_plan_generation: "g", switch_error_class: "locked", switch_error: "locked" })[0]).toBe("switch_problem");
+    expect(sev({ active_target: "secondary", switch_state: "held", switch_target: "secondary", switch_plan_generation: "g", switch_error_class: "locked", switch_error: "locked" })[0]).toBe(
+      "switch_problem",
+    );
     expect(sev({ switch_state: "verified", switch_target: "primary", switch_drift: "step 0: reads both" })[0]).toBe("drift");
     expect(sev({ primary_healthy: false, paused: true })).toEqual(["paused_active_down", "paused while the active side (primary) is down: no automatic failover"]);
     expect(sev({ secondary_healthy: false })).toEqual(["standby_down", "the standby (secondary) is down: a failover would have nowhere to go"]);
@@ -116,36 +131,75 @@ describe("traffic at the active target (pure, from the row's switch saga)", () =
     });
     expect(t.summary).toBe("verified 11:59:53Z at secondary — traffic_manager: secondary enabled, primary disabled (2 writes); dns: app-east.example.net -> app-west.example.net");
     // A plan adopted on a world that already matched: verified, and nothing was written.
-    expect(trafficView({ ...state({}), switch_state: "verified", switch_target: "primary", switch_verified_utc: "2026-01-01T11:00:00.000Z" }, true).summary).toBe("verified 11:00:00Z at primary — the resources already matched, nothing was written");
+    expect(trafficView({ ...state({}), switch_state: "verified", switch_target: "primary", switch_verified_utc: "2026-01-01T11:00:00.000Z" }, true).summary).toBe(
+      "verified 11:00:00Z at primary — the resources already matched, nothing was written",
+    );
   });
 
   test("failed: the step, the error class, the message, the attempt and the next attempt", () => {
-    const t = trafficView({ ...switched, switch_state: "failed", switch_failed_step: 2, switch_error_class: "forbidden", switch_error: "step 2 (dns zone contoso.com): AuthorizationFailed", switch_attempts: 3, switch_next_attempt_utc: "2026-01-01T12:00:20.000Z" }, true);
+    const t = trafficView(
+      {
+        ...switched,
+        switch_state: "failed",
+        switch_failed_step: 2,
+        switch_error_class: "forbidden",
+        switch_error: "step 2 (dns zone contoso.com): AuthorizationFailed",
+        switch_attempts: 3,
+        switch_next_attempt_utc: "2026-01-01T12:00:20.000Z",
+      },
+      true,
+    );
     expect(t).toMatchObject({ state: "failed", failed_step: 2, error_class: "forbidden", attempts: 3, next_attempt_utc: "2026-01-01T12:00:20.000Z" });
     expect(t.summary).toBe("FAILED to move traffic to secondary at step 2 (forbidden): step 2 (dns zone contoso.com): AuthorizationFailed; attempt 3, next at 12:00:20Z");
   });
 
   test("held, undoing and undone: NEEDS AN OPERATOR with the step, the error and what to do; the writes of the switch counted from its ledger", () => {
-    const ledger = JSON.stringify({ writes: [{ at: "2026-01-01T11:59:52.000Z", step: "traffic_manager tm-app", method: "PATCH", resource: "r", change: "Disabled -> Enabled", result: "locked 409", intent: "1-secondary-x", ms: 12 }], omitted: 0 });
-    const held = { ...switched, switch_state: "held" as const, switch_failed_step: 0, switch_error_class: "locked", switch_error: "step 0 (traffic_manager tm-app): HTTP 409 ScopeLocked", switch_ledger: ledger };
+    const ledger = JSON.stringify({
+      writes: [
+        { at: "2026-01-01T11:59:52.000Z", step: "traffic_manager tm-app", method: "PATCH", resource: "r", change: "Disabled -> Enabled", result: "locked 409", intent: "1-secondary-x", ms: 12 },
+      ],
+      omitted: 0,
+    });
+    const held = {
+      ...switched,
+      switch_state: "held" as const,
+      switch_failed_step: 0,
+      switch_error_class: "locked",
+      switch_error: "step 0 (traffic_manager tm-app): HTTP 409 ScopeLocked",
+      switch_ledger: ledger,
+    };
     expect(trafficView(held, true)).toMatchObject({
       state: "held",
       failed_step: 0,
       error_class: "locked",
       writes: 1,
       action: expect.stringContaining("remove the resource lock"),
-      summary: "NEEDS AN OPERATOR: the switch to secondary is held at step 0 (locked) step 0 (traffic_manager tm-app): HTTP 409 ScopeLocked — remove the resource lock named in the error (az lock list), or ask its owner, then retry the switch",
+      summary:
+        "NEEDS AN OPERATOR: the switch to secondary is held at step 0 (locked) step 0 (traffic_manager tm-app): HTTP 409 ScopeLocked — remove the resource lock named in the error (az lock list), or ask its owner, then retry the switch",
     });
     expect(trafficView({ ...held, switch_state: "compensating" }, true).summary).toMatch(/^NEEDS AN OPERATOR: undoing the switch to secondary after a permanent error at step 0 /);
-    expect(trafficView({ ...held, switch_state: "compensated" }, true).summary).toMatch(/^NEEDS AN OPERATOR: the switch to secondary was undone, traffic is back on primary, after a permanent error at step 0 /);
+    expect(trafficView({ ...held, switch_state: "compensated" }, true).summary).toMatch(
+      /^NEEDS AN OPERATOR: the switch to secondary was undone, traffic is back on primary, after a permanent error at step 0 /,
+    );
   });
 
   test("applying, propagating, a row that moved after its switch, a plan not run yet, and no plan at all", () => {
     expect(trafficView({ ...switched, switch_state: "applying", switch_steps: undefined, switch_applied_utc: undefined }, true).summary).toBe("applying to secondary since 11:59:51Z");
-    expect(trafficView({ ...switched, switch_state: "applying", switch_error_class: "mismatch", switch_error: "verification: step 1 reads primary" }, true).summary).toBe("applying to secondary since 11:59:51Z (last: mismatch: verification: step 1 reads primary) — traffic_manager: secondary enabled, primary disabled (2 writes); dns: app-east.example.net -> app-west.example.net");
-    expect(trafficView({ ...switched, switch_state: "propagating" }, true)).toMatchObject({ state: "propagating", at: "2026-01-01T11:59:52.000Z", summary: expect.stringMatching(/^propagating \(applied, waiting for the service to report it done\) to secondary since 11:59:52Z — traffic_manager: /) });
-    expect(trafficView({ ...switched, switch_state: "propagating", switch_error_class: "verify_error", switch_error: "verification: step 1: HTTP 503" }, true).summary).toMatch(/^propagating \(applied, waiting for the service to report it done\) to secondary since 11:59:52Z \(last: verify_error: verification: step 1: HTTP 503\) — /);
-    expect(trafficView({ ...switched, active_target: "primary", switch_state: "verified" }, true)).toMatchObject({ state: "applying", summary: "row says primary, traffic last switched to secondary: applying to primary at the next cycle" });
+    expect(trafficView({ ...switched, switch_state: "applying", switch_error_class: "mismatch", switch_error: "verification: step 1 reads primary" }, true).summary).toBe(
+      "applying to secondary since 11:59:51Z (last: mismatch: verification: step 1 reads primary) — traffic_manager: secondary enabled, primary disabled (2 writes); dns: app-east.example.net -> app-west.example.net",
+    );
+    expect(trafficView({ ...switched, switch_state: "propagating" }, true)).toMatchObject({
+      state: "propagating",
+      at: "2026-01-01T11:59:52.000Z",
+      summary: expect.stringMatching(/^propagating \(applied, waiting for the service to report it done\) to secondary since 11:59:52Z — traffic_manager: /),
+    });
+    expect(trafficView({ ...switched, switch_state: "propagating", switch_error_class: "verify_error", switch_error: "verification: step 1: HTTP 503" }, true).summary).toMatch(
+      /^propagating \(applied, waiting for the service to report it done\) to secondary since 11:59:52Z \(last: verify_error: verification: step 1: HTTP 503\) — /,
+    );
+    expect(trafficView({ ...switched, active_target: "primary", switch_state: "verified" }, true)).toMatchObject({
+      state: "applying",
+      summary: "row says primary, traffic last switched to secondary: applying to primary at the next cycle",
+    });
     expect(trafficView(state({}), true)).toMatchObject({ state: "not_run" });
     expect(trafficView(state({}), false)).toEqual({ state: "row_only", summary: "no switch plan: row only" });
     expect(groupOverview("g", state({}), policy, running, now).traffic).toEqual({ state: "row_only", summary: "no switch plan: row only" });
@@ -177,7 +231,12 @@ describe("reading every group's overview (Azurite)", () => {
     const { deps, table } = await bootstrappedGroup({ PRIMARY_ENDPOINT: "http://127.0.0.1:1/p", SECONDARY_ENDPOINT: "http://127.0.0.1:1/s" });
     await table.createEntity({ partitionKey: PARTITION_KEY, rowKey: "broken", active_target: "tertiary", primary_endpoint: "x", secondary_endpoint: "y", failover_count: 0, last_status: "OK" });
     const before = await Promise.all(["state", "broken"].map((g) => table.getEntity(PARTITION_KEY, g)));
-    const overviews = await readOverviews(deps.store, deps.config.policy, async (group) => (group === "state" ? running : {}), () => now);
+    const overviews = await readOverviews(
+      deps.store,
+      deps.config.policy,
+      async (group) => (group === "state" ? running : {}),
+      () => now,
+    );
     expect(overviews.map((o) => o.group)).toEqual(["broken", "state"]);
     expect(overviews[0].error).toMatchObject({ code: "malformed_state" });
     expect(overviews[0].error!.message).toMatch(/active_target/);
@@ -188,7 +247,12 @@ describe("reading every group's overview (Azurite)", () => {
 
   test("an orchestration status that cannot be read is shown on the loop, not as a failure of the whole read", async () => {
     const { deps } = await bootstrappedGroup({ PRIMARY_ENDPOINT: "http://127.0.0.1:1/p", SECONDARY_ENDPOINT: "http://127.0.0.1:1/s" });
-    const [o] = await readOverviews(deps.store, deps.config.policy, async () => Promise.reject(new Error("HTTP 500 from the task hub")), () => now);
+    const [o] = await readOverviews(
+      deps.store,
+      deps.config.policy,
+      async () => Promise.reject(new Error("HTTP 500 from the task hub")),
+      () => now,
+    );
     expect(o.loop).toMatchObject({ runtime_status: "Unknown", stale: true, error: expect.stringContaining("HTTP 500 from the task hub") });
   });
 
@@ -196,6 +260,13 @@ describe("reading every group's overview (Azurite)", () => {
     const env = testEnv({ AzureWebJobsStorage: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;" });
     const config = loadConfig(env);
     const store = new StateStore(createTableClient(config.storage, config.tableName));
-    await expect(readOverviews(store, config.policy, async () => ({}), () => now)).rejects.toMatchObject({ code: "storage_unavailable", message: expect.stringContaining(config.tableName) });
+    await expect(
+      readOverviews(
+        store,
+        config.policy,
+        async () => ({}),
+        () => now,
+      ),
+    ).rejects.toMatchObject({ code: "storage_unavailable", message: expect.stringContaining(config.tableName) });
   });
 });

@@ -23,7 +23,12 @@ describe("GET /api/console", () => {
     const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]);
     expect([scripts.length, styles.length]).toEqual([1, 1]);
     const hash = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
-    const csp = Object.fromEntries(res.headers.get("content-security-policy")!.split("; ").map((d) => [d.split(" ")[0], d.split(" ").slice(1).join(" ")]));
+    const csp = Object.fromEntries(
+      res.headers
+        .get("content-security-policy")!
+        .split("; ")
+        .map((d) => [d.split(" ")[0], d.split(" ").slice(1).join(" ")]),
+    );
     expect(csp).toEqual({
       "default-src": "'none'",
       "script-src": hash(scripts[0]),
@@ -61,7 +66,12 @@ describe("GET /api/groups: the caller's rights", () => {
     // The platform strips client-sent principal headers and sets its own; WEBSITE_AUTH_ENABLED says it does.
     host = await startLocalHost({ env: testEnv({ WEBSITE_AUTH_ENABLED: "true", PRIMARY_ENDPOINT: "http://127.0.0.1:9/p", SECONDARY_ENDPOINT: "http://127.0.0.1:9/s" }), timers: false });
     expect((await fetch(`${host.url}/api/init`, { method: "POST", headers: as(["operator"]) })).status).toBe(201);
-    expect((await groups(["reader"])).caller).toEqual({ actor: "viewer@contoso.example", decided_by: "app_roles", can_operate: false, reason: "viewer@contoso.example lacks the operator app role (has reader)" });
+    expect((await groups(["reader"])).caller).toEqual({
+      actor: "viewer@contoso.example",
+      decided_by: "app_roles",
+      can_operate: false,
+      reason: "viewer@contoso.example lacks the operator app role (has reader)",
+    });
     expect((await groups(["operator"])).caller).toMatchObject({ decided_by: "app_roles", can_operate: true });
     const refused = await fetch(`${host.url}/api/pause`, { method: "POST", headers: as(["reader"]), body: JSON.stringify({ reason: "try" }) });
     expect([refused.status, await refused.json()]).toEqual([403, { error: "forbidden", message: "viewer@contoso.example lacks the operator app role (has reader)" }]);

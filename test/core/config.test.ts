@@ -18,7 +18,15 @@ describe("configuration from app settings", () => {
   test("defaults: group state, table failoverstate, policy defaults", () => {
     const config = loadConfig(base);
     expect(config).toMatchObject({ defaultGroup: "state", tableName: "failoverstate", storage: { kind: "connection_string", connectionString: "UseDevelopmentStorage=true" } });
-    expect(config.policy).toMatchObject({ failure_threshold: 3, recovery_threshold: 3, check_interval_seconds: 30, cooldown_seconds: 300, failback_mode: "manual", probe_timeout_ms: 5000, probe_follow_redirects: false });
+    expect(config.policy).toMatchObject({
+      failure_threshold: 3,
+      recovery_threshold: 3,
+      check_interval_seconds: 30,
+      cooldown_seconds: 300,
+      failback_mode: "manual",
+      probe_timeout_ms: 5000,
+      probe_follow_redirects: false,
+    });
     expect(config.policy.probe_expected_status).toEqual([{ min: 200, max: 299 }]);
   });
 
@@ -79,7 +87,10 @@ describe("configuration from app settings", () => {
   });
 
   test("status ranges parse lists and single codes", () => {
-    expect(parseStatusRanges("200-299, 301")).toEqual([{ min: 200, max: 299 }, { min: 301, max: 301 }]);
+    expect(parseStatusRanges("200-299, 301")).toEqual([
+      { min: 200, max: 299 },
+      { min: 301, max: 301 },
+    ]);
     expect(() => parseStatusRanges("2xx")).toThrow(/"2xx" is not a status code/);
   });
 });

@@ -21,7 +21,10 @@ describe("creating groups", () => {
     const { deps } = setup();
     expect((await bootstrap(deps, { group: "state", ...endpoints })).created).toBe(true);
     for (const variant of ["State", "STATE"]) {
-      await expect(bootstrap(deps, { group: variant, ...endpoints })).rejects.toMatchObject({ code: "invalid_request", message: expect.stringContaining(`"${variant}" differs only in case from the existing group "state"`) });
+      await expect(bootstrap(deps, { group: variant, ...endpoints })).rejects.toMatchObject({
+        code: "invalid_request",
+        message: expect.stringContaining(`"${variant}" differs only in case from the existing group "state"`),
+      });
     }
     expect((await bootstrap(deps, { group: "state", ...endpoints })).created).toBe(false);
     expect(await deps.store.listGroups()).toEqual(["state"]);
@@ -64,7 +67,15 @@ describe("creating groups", () => {
   test("a deployment from before the registry: its groups count and their names are taken", async () => {
     const { deps, table } = setup({ MAX_GROUPS: "2" });
     await deps.store.ensureTable();
-    await table.createEntity({ partitionKey: PARTITION_KEY, rowKey: "Legacy", active_target: "primary", primary_endpoint: "http://p/h", secondary_endpoint: "http://s/h", failover_count: 0, last_status: "OK" });
+    await table.createEntity({
+      partitionKey: PARTITION_KEY,
+      rowKey: "Legacy",
+      active_target: "primary",
+      primary_endpoint: "http://p/h",
+      secondary_endpoint: "http://s/h",
+      failover_count: 0,
+      last_status: "OK",
+    });
     await expect(bootstrap(deps, { group: "legacy", ...endpoints })).rejects.toMatchObject({ message: expect.stringContaining('differs only in case from the existing group "Legacy"') });
     expect((await bootstrap(deps, { group: "second", ...endpoints })).created).toBe(true);
     await expect(bootstrap(deps, { group: "third", ...endpoints })).rejects.toMatchObject({ message: expect.stringContaining("MAX_GROUPS is 2") });

@@ -26,7 +26,10 @@ describe("idempotency keys (Azurite)", () => {
 
   test("the same key with another request is refused, naming the header", async () => {
     await runOnce(table, "state", "k2", "pause {}", now, async () => ({ changed: true }));
-    await expect(runOnce(table, "state", "k2", "resume {}", now, async () => ({ changed: true }))).rejects.toMatchObject({ code: "invalid_request", message: expect.stringMatching(/^idempotency-key: already used/) });
+    await expect(runOnce(table, "state", "k2", "resume {}", now, async () => ({ changed: true }))).rejects.toMatchObject({
+      code: "invalid_request",
+      message: expect.stringMatching(/^idempotency-key: already used/),
+    });
   });
 
   test("a concurrent repeat while the first is running is a conflict, not a second run", async () => {

@@ -19,13 +19,25 @@ describe("audit retention", () => {
       const rows = Array.from({ length: count }, (_, i) => {
         const at = new Date(clock.now().getTime() - (ageSeconds + i) * 1000);
         const t = entry(at, `${label}${i}`);
-        return { partitionKey: group, rowKey: auditRowKey(at), at: t.at, kind: t.kind, from_target: t.from, to_target: t.to, reason: t.reason, actor: t.actor, notification_status: status, notification_attempts: 0 };
+        return {
+          partitionKey: group,
+          rowKey: auditRowKey(at),
+          at: t.at,
+          kind: t.kind,
+          from_target: t.from,
+          to_target: t.to,
+          reason: t.reason,
+          actor: t.actor,
+          notification_status: status,
+          notification_attempts: 0,
+        };
       });
       for (let i = 0; i < rows.length; i += 100) await table.submitTransaction(rows.slice(i, i + 100).map((r) => ["create", r] as TransactionAction));
     };
     const reasons = async (group: string) => {
       const out: string[] = [];
-      for await (const e of table.listEntities<{ reason: string; notification_status: string }>({ queryOptions: { filter: `PartitionKey eq '${group}'` } })) out.push(`${e.reason}:${e.notification_status}`);
+      for await (const e of table.listEntities<{ reason: string; notification_status: string }>({ queryOptions: { filter: `PartitionKey eq '${group}'` } }))
+        out.push(`${e.reason}:${e.notification_status}`);
       return out;
     };
     return { deps, clock, write, reasons };

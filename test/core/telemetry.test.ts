@@ -1,6 +1,19 @@
 import { SpanStatusCode } from "@opentelemetry/api";
 import { DataPointType, type Histogram } from "@opentelemetry/sdk-metrics";
-import { ATTR, METRICS, recordCycle, recordGroupState, recordLoopWatch, recordProbe, recordSwitch, recordSwitchDrift, recordSwitchStep, secondsBetween, traceActivity, traceCycle } from "../../src/core/telemetry";
+import {
+  ATTR,
+  METRICS,
+  recordCycle,
+  recordGroupState,
+  recordLoopWatch,
+  recordProbe,
+  recordSwitch,
+  recordSwitchDrift,
+  recordSwitchStep,
+  secondsBetween,
+  traceActivity,
+  traceCycle,
+} from "../../src/core/telemetry";
 import { captureTelemetry, points, type CapturedTelemetry } from "../helpers/telemetry";
 
 describe("telemetry through the OpenTelemetry API, read back through the SDK's in-memory exporters", () => {
@@ -84,8 +97,16 @@ describe("telemetry through the OpenTelemetry API, read back through the SDK's i
     expect(sums(METRICS.switchVerifyDuration, { [ATTR.stepKind]: "traffic_manager" })).toEqual([[undefined, 20]]);
     expect(sums(METRICS.switchApplyDuration, { [ATTR.stepKind]: "dns" })).toEqual([["server_error", 0.25]]);
     expect(points(collected.get(METRICS.switchVerifyDuration), { [ATTR.stepKind]: "dns" })).toEqual([]);
-    const failures = points(collected.get(METRICS.switchStepFailures), { [ATTR.group]: "g1" }).map((p) => [p.attributes[ATTR.stepKind], p.attributes[ATTR.switchPhase], p.attributes[ATTR.errorType], p.value]);
-    expect(failures.sort()).toEqual([["dns", "apply", "server_error", 1], ["dns", "verify", "mismatch", 1]]);
+    const failures = points(collected.get(METRICS.switchStepFailures), { [ATTR.group]: "g1" }).map((p) => [
+      p.attributes[ATTR.stepKind],
+      p.attributes[ATTR.switchPhase],
+      p.attributes[ATTR.errorType],
+      p.value,
+    ]);
+    expect(failures.sort()).toEqual([
+      ["dns", "apply", "server_error", 1],
+      ["dns", "verify", "mismatch", 1],
+    ]);
     expect(points(collected.get(METRICS.switchDrift), { [ATTR.stepKind]: "front_door" }).map((p) => p.value)).toEqual([1]);
   });
 
@@ -95,7 +116,9 @@ describe("telemetry through the OpenTelemetry API, read back through the SDK's i
     expect(result).toBe(42);
     expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     await traceActivity("do_failover", "g1", traceparent, async () => "switched");
-    await expect(traceActivity("record_check_error", "g1", "not-a-traceparent", async () => Promise.reject(Object.assign(new Error("table down"), { code: "storage_unavailable" })))).rejects.toThrow("table down");
+    await expect(traceActivity("record_check_error", "g1", "not-a-traceparent", async () => Promise.reject(Object.assign(new Error("table down"), { code: "storage_unavailable" })))).rejects.toThrow(
+      "table down",
+    );
 
     const spans = telemetry.spans();
     const byName = new Map(spans.map((s) => [s.name, s]));

@@ -22,9 +22,7 @@ describe("cleaning caller-supplied text", () => {
 
   test("chat text: markdown that formats or links is escaped; <, >, & are entities; @ mentions are broken", () => {
     const escaped = escapeChatText("**bold** [click](https://evil.example) <!channel> <at>Ops</at> @here `code` a_b & ~x~ # h | t");
-    expect(escaped).toBe(
-      "\\*\\*bold\\*\\* \\[click\\](https://evil.example) &lt;!channel&gt; &lt;at&gt;Ops&lt;/at&gt; @\u2060here \\`code\\` a\\_b &amp; \\~x\\~ \\# h \\| t",
-    );
+    expect(escaped).toBe("\\*\\*bold\\*\\* \\[click\\](https://evil.example) &lt;!channel&gt; &lt;at&gt;Ops&lt;/at&gt; @\u2060here \\`code\\` a\\_b &amp; \\~x\\~ \\# h \\| t");
     expect(escapeChatText("line1\nline2")).toBe("line1 line2");
   });
 });

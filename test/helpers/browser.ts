@@ -58,7 +58,10 @@ export function findChromium(
       if (!executable(env.CHROMIUM_PATH)) throw new Error(`CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable file`);
       return { path: env.CHROMIUM_PATH, source: "CHROMIUM_PATH" };
     }
-    const onPath = (env.PATH ?? "").split(delimiter).filter(Boolean).flatMap((dir) => SYSTEM_CHROMIUM_NAMES.map((name) => join(dir, name)));
+    const onPath = (env.PATH ?? "")
+      .split(delimiter)
+      .filter(Boolean)
+      .flatMap((dir) => SYSTEM_CHROMIUM_NAMES.map((name) => join(dir, name)));
     const system = [...onPath, ...systemPaths].find(executable);
     if (system) return { path: system, source: "system" };
   }

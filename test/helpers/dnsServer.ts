@@ -16,7 +16,10 @@ export interface LocalDnsServer {
 const TYPES = { A: 1, CNAME: 5 } as const;
 
 function encodeName(name: string): Buffer {
-  const labels = name.replace(/\.$/, "").split(".").filter((l) => l !== "");
+  const labels = name
+    .replace(/\.$/, "")
+    .split(".")
+    .filter((l) => l !== "");
   return Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, "ascii")])), Buffer.from([0])]);
 }
 
@@ -60,7 +63,7 @@ export async function startLocalDnsServer(records: Record<string, { type: "A" | 
   });
   await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", resolve));
   return {
-    address: `127.0.0.1:${(server.address()).port}`,
+    address: `127.0.0.1:${server.address().port}`,
     records: map,
     questions,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -53,7 +53,9 @@ export async function startIngestionStandIn(): Promise<IngestionStandIn> {
         envelopes.push(...batch);
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ itemsReceived: batch.length, itemsAccepted: batch.length, errors: [] }));
       } catch (err) {
-        res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 400, message: (err as Error).message }] }));
+        res
+          .writeHead(400, { "content-type": "application/json" })
+          .end(JSON.stringify({ itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 400, message: (err as Error).message }] }));
       }
     });
   });

@@ -46,18 +46,79 @@ const CONTEXT = [
 
 /** Table name -> its columns beyond CONTEXT, as name:type. */
 export const APP_INSIGHTS_TABLES: Readonly<Record<string, readonly string[]>> = {
-  requests: ["id:string", "name:string", "url:string", "source:string", "success:string", "resultCode:string", "duration:real", "performanceBucket:string", "itemCount:int", "customMeasurements:dynamic"],
-  dependencies: ["id:string", "target:string", "type:string", "name:string", "data:string", "success:string", "resultCode:string", "duration:real", "performanceBucket:string", "itemCount:int", "customMeasurements:dynamic"],
+  requests: [
+    "id:string",
+    "name:string",
+    "url:string",
+    "source:string",
+    "success:string",
+    "resultCode:string",
+    "duration:real",
+    "performanceBucket:string",
+    "itemCount:int",
+    "customMeasurements:dynamic",
+  ],
+  dependencies: [
+    "id:string",
+    "target:string",
+    "type:string",
+    "name:string",
+    "data:string",
+    "success:string",
+    "resultCode:string",
+    "duration:real",
+    "performanceBucket:string",
+    "itemCount:int",
+    "customMeasurements:dynamic",
+  ],
   customMetrics: ["name:string", "value:real", "valueCount:int", "valueSum:real", "valueMin:real", "valueMax:real", "valueStdDev:real"],
   customEvents: ["name:string", "itemCount:int", "customMeasurements:dynamic"],
   traces: ["message:string", "severityLevel:int", "itemCount:int", "customMeasurements:dynamic"],
   exceptions: [
-    "problemId:string", "handledAt:string", "type:string", "message:string", "assembly:string", "method:string", "outerType:string", "outerMessage:string", "outerAssembly:string", "outerMethod:string",
-    "innermostType:string", "innermostMessage:string", "innermostAssembly:string", "innermostMethod:string", "severityLevel:int", "details:dynamic", "itemCount:int", "customMeasurements:dynamic",
+    "problemId:string",
+    "handledAt:string",
+    "type:string",
+    "message:string",
+    "assembly:string",
+    "method:string",
+    "outerType:string",
+    "outerMessage:string",
+    "outerAssembly:string",
+    "outerMethod:string",
+    "innermostType:string",
+    "innermostMessage:string",
+    "innermostAssembly:string",
+    "innermostMethod:string",
+    "severityLevel:int",
+    "details:dynamic",
+    "itemCount:int",
+    "customMeasurements:dynamic",
   ],
   pageViews: ["id:string", "name:string", "url:string", "duration:real", "performanceBucket:string", "itemCount:int", "customMeasurements:dynamic"],
-  browserTimings: ["name:string", "url:string", "networkDuration:real", "sendDuration:real", "receiveDuration:real", "processingDuration:real", "totalDuration:real", "performanceBucket:string", "itemCount:int", "customMeasurements:dynamic"],
-  availabilityResults: ["id:string", "name:string", "location:string", "success:string", "message:string", "size:real", "duration:real", "performanceBucket:string", "itemCount:int", "customMeasurements:dynamic"],
+  browserTimings: [
+    "name:string",
+    "url:string",
+    "networkDuration:real",
+    "sendDuration:real",
+    "receiveDuration:real",
+    "processingDuration:real",
+    "totalDuration:real",
+    "performanceBucket:string",
+    "itemCount:int",
+    "customMeasurements:dynamic",
+  ],
+  availabilityResults: [
+    "id:string",
+    "name:string",
+    "location:string",
+    "success:string",
+    "message:string",
+    "size:real",
+    "duration:real",
+    "performanceBucket:string",
+    "itemCount:int",
+    "customMeasurements:dynamic",
+  ],
   performanceCounters: ["name:string", "category:string", "counter:string", "instance:string", "value:real"],
 };
 
@@ -75,7 +136,13 @@ export interface KqlDiagnostic {
 
 /* The package's classes as far as these tests use them (it declares them as globals; its own
  * typings are 1.7 MB and not needed here). */
-interface KustoDiagnostic { Severity: string; Code: string; Message: string; Start: number; Length: number }
+interface KustoDiagnostic {
+  Severity: string;
+  Code: string;
+  Message: string;
+  Start: number;
+  Length: number;
+}
 interface KustoApi {
   Language: {
     KustoCode: { ParseAndAnalyze(text: string, globals: unknown): { GetDiagnostics(): unknown } };
@@ -86,7 +153,9 @@ interface KustoApi {
     };
   };
 }
-interface BridgeApi { toArray<T>(enumerable: unknown): T[] }
+interface BridgeApi {
+  toArray<T>(enumerable: unknown): T[];
+}
 
 let globals: unknown;
 
@@ -118,7 +187,15 @@ export function kqlErrors(query: string): KqlDiagnostic[] {
     .filter((d) => d.Severity === "Error")
     .map((d) => {
       const before = query.slice(0, d.Start).split("\n");
-      return { severity: d.Severity, code: d.Code, message: d.Message, start: d.Start, text: query.slice(d.Start, d.Start + d.Length), line: before.length, column: before[before.length - 1].length + 1 };
+      return {
+        severity: d.Severity,
+        code: d.Code,
+        message: d.Message,
+        start: d.Start,
+        text: query.slice(d.Start, d.Start + d.Length),
+        line: before.length,
+        column: before[before.length - 1].length + 1,
+      };
     });
 }
 

@@ -30,7 +30,9 @@ interface Fixture {
 }
 
 /** A stand-in with the sample world for the enclosing describe block, fresh before each test, and SDK clients that trust it. */
-export function standInFixture(options: { now?: () => number; frontDoorDeploymentMs?: number; frontDoorOperationMs?: number; egress?: EgressPolicy; settings?: Partial<ControlPlaneSettings> } = {}): Fixture {
+export function standInFixture(
+  options: { now?: () => number; frontDoorDeploymentMs?: number; frontDoorOperationMs?: number; egress?: EgressPolicy; settings?: Partial<ControlPlaneSettings> } = {},
+): Fixture {
   const sessions: SwitchSession[] = [];
   const fixture = {
     session(overrides: Partial<SessionOptions> = {}) {

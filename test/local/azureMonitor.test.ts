@@ -52,7 +52,9 @@ describe("the Azure Monitor distro against a local ingestion stand-in", () => {
     const metrics = ingestion.metrics();
     const cycles = metrics.get(METRICS.cycles) ?? [];
     expect(cycles).toEqual([{ value: 1, count: 1, properties: expect.objectContaining({ [ATTR.group]: "g-azure", [ATTR.cycleOutcome]: "ok", [ATTR.checkInterval]: "30" }) }]);
-    expect(metrics.get(METRICS.switches)).toEqual([expect.objectContaining({ value: 1, properties: expect.objectContaining({ [ATTR.group]: "g-azure", [ATTR.switchKind]: "failover", [ATTR.switchTrigger]: "automatic" }) })]);
+    expect(metrics.get(METRICS.switches)).toEqual([
+      expect.objectContaining({ value: 1, properties: expect.objectContaining({ [ATTR.group]: "g-azure", [ATTR.switchKind]: "failover", [ATTR.switchTrigger]: "automatic" }) }),
+    ]);
     expect(metrics.get(METRICS.detectionDuration)).toEqual([expect.objectContaining({ value: 4, count: 1, properties: expect.objectContaining({ [ATTR.group]: "g-azure" }) })]);
     expect(metrics.get(METRICS.switchStepFailures)).toEqual([
       expect.objectContaining({ value: 1, properties: expect.objectContaining({ [ATTR.group]: "g-azure", [ATTR.stepKind]: "dns", [ATTR.switchPhase]: "apply", [ATTR.errorType]: "server_error" }) }),

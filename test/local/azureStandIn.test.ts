@@ -11,13 +11,21 @@ describe("local Azure stand-in: REST behaviour", () => {
   });
   afterAll(() => standIn.stop());
 
-  function send(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; token?: boolean } = {}): Promise<{ status: number; headers: Record<string, unknown>; body: any }> {
+  function send(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; token?: boolean } = {},
+  ): Promise<{ status: number; headers: Record<string, unknown>; body: any }> {
     return new Promise((resolve, reject) => {
-      const req = request(`${standIn.endpoint}${path}`, { method, ca: standIn.caPem, headers: { ...(options.token === false ? {} : { authorization: "Bearer t" }), "content-type": "application/json", ...options.headers } }, (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => (text += c.toString()));
-        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : undefined }));
-      });
+      const req = request(
+        `${standIn.endpoint}${path}`,
+        { method, ca: standIn.caPem, headers: { ...(options.token === false ? {} : { authorization: "Bearer t" }), "content-type": "application/json", ...options.headers } },
+        (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : undefined }));
+        },
+      );
       req.on("error", reject);
       req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
     });
@@ -25,13 +33,22 @@ describe("local Azure stand-in: REST behaviour", () => {
   const record = `${SAMPLE_IDS.dnsZone}/CNAME/www?api-version=2018-05-01`;
 
   it("serves HTTPS with a certificate for 127.0.0.1 signed by its own CA, and refuses a client that does not trust it", async () => {
-    await expect(new Promise((resolve, reject) => request(`${standIn.endpoint}/`, (res) => resolve(res.statusCode)).on("error", reject).end())).rejects.toThrow(/self-signed|unable to verify|certificate/i);
+    await expect(
+      new Promise((resolve, reject) =>
+        request(`${standIn.endpoint}/`, (res) => resolve(res.statusCode))
+          .on("error", reject)
+          .end(),
+      ),
+    ).rejects.toThrow(/self-signed|unable to verify|certificate/i);
     expect((await send("GET", `${SAMPLE_IDS.trafficManager}?api-version=2022-04-01`)).status).toBe(200);
   });
 
   it("needs a bearer token, the operation's api-version, and answers 404 ResourceNotFound for a missing resource", async () => {
     expect(await send("GET", `${SAMPLE_IDS.trafficManager}?api-version=2022-04-01`, { token: false })).toMatchObject({ status: 401, body: { error: { code: "AuthenticationFailed" } } });
-    expect(await send("GET", `${SAMPLE_IDS.trafficManager}?api-version=2018-08-01`)).toMatchObject({ status: 400, body: { error: { code: "InvalidApiVersionParameter", message: "The api-version '2018-08-01' is invalid. The supported versions are '2022-04-01'." } } });
+    expect(await send("GET", `${SAMPLE_IDS.trafficManager}?api-version=2018-08-01`)).toMatchObject({
+      status: 400,
+      body: { error: { code: "InvalidApiVersionParameter", message: "The api-version '2018-08-01' is invalid. The supported versions are '2022-04-01'." } },
+    });
     expect(await send("GET", `${SAMPLE_IDS.trafficManager}/ExternalEndpoints/nope?api-version=2022-04-01`)).toMatchObject({ status: 404, body: { error: { code: "ResourceNotFound" } } });
   });
 
@@ -80,7 +97,12 @@ describe("local Azure stand-in: REST behaviour", () => {
     standIn.lock(SAMPLE_IDS.trafficManager);
     const endpoint = `${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-west?api-version=2022-04-01`;
     expect((await send("GET", endpoint)).status).toBe(200);
-    expect(await send("PATCH", endpoint, { body: { properties: { endpointStatus: "Enabled" } } })).toMatchObject({ status: 409, body: { error: { code: "ScopeLocked", message: expect.stringMatching(/cannot perform write operation because following scope\(s\) are locked: '.*tm-app'\. Please remove the lock and try again\./) } } });
+    expect(await send("PATCH", endpoint, { body: { properties: { endpointStatus: "Enabled" } } })).toMatchObject({
+      status: 409,
+      body: {
+        error: { code: "ScopeLocked", message: expect.stringMatching(/cannot perform write operation because following scope\(s\) are locked: '.*tm-app'\. Please remove the lock and try again\./) },
+      },
+    });
     standIn.unlock(SAMPLE_IDS.trafficManager);
 
     const origin = `${SAMPLE_IDS.frontDoor}/originGroups/og-app/origins/east`;
@@ -107,10 +129,12 @@ describe("local Azure stand-in: REST behaviour", () => {
     expect((await send("PUT", record, { body: { properties: { TTL: 60, targetResource: { id: SAMPLE_IDS.trafficManager }, CNAMERecord: { cname: "a.example.net" } } } })).status).toBe(400);
     const assignments = standIn.roleAssignments.splice(0);
     try {
-      expect(await send("GET", `${SAMPLE_IDS.trafficManager}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`)).toMatchObject({ status: 403, body: { error: { code: "AuthorizationFailed" } } });
+      expect(await send("GET", `${SAMPLE_IDS.trafficManager}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`)).toMatchObject({
+        status: 403,
+        body: { error: { code: "AuthorizationFailed" } },
+      });
     } finally {
       standIn.roleAssignments.push(...assignments);
     }
   });
 });
-

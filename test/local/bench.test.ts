@@ -56,6 +56,11 @@ test("npm run bench, quick: every benchmark prints its summary line", async () =
   expect(lines.find((l) => l.startsWith("scale 10 groups at 1 s: checked"))).toMatch(/; 0 failed checks$/);
   expect(lines.find((l) => l.startsWith("scale 10 groups at 1 s: detection"))).not.toMatch(/not switched/);
   // A switch never strands traffic, and a permanent error is tried once (behaviours, not timings).
-  expect(lines.find((l) => l.startsWith("switch faults: longest time"))!.match(/ (\d+) ms/g)!.every((m) => m === " 0 ms")).toBe(true);
+  expect(
+    lines
+      .find((l) => l.startsWith("switch faults: longest time"))!
+      .match(/ (\d+) ms/g)!
+      .every((m) => m === " 0 ms"),
+  ).toBe(true);
   expect(lines.find((l) => l.startsWith("switch faults: a resource lock"))).toMatch(/1 write attempt\(s\), 0 after the first refused one; 1 audit entry/);
 }, 150_000);

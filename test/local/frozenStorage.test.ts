@@ -29,7 +29,14 @@ describe("storage frozen for 20 s mid-loop, on the local host", () => {
   test("every request answers within the deadline, the loop resumes, nothing is lost, one switch", async () => {
     const port = Number(/TableEndpoint=http:\/\/127\.0\.0\.1:(\d+)/.exec(storageConnectionString())![1]);
     proxy = await startFreezableProxy(port);
-    const env = testEnv({ AzureWebJobsStorage: throughProxy(storageConnectionString(), proxy.port), PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, CHECK_INTERVAL_SECONDS: "1", FAILURE_THRESHOLD: "2", COOLDOWN_SECONDS: "600" });
+    const env = testEnv({
+      AzureWebJobsStorage: throughProxy(storageConnectionString(), proxy.port),
+      PRIMARY_ENDPOINT: backends.primary.url,
+      SECONDARY_ENDPOINT: backends.secondary.url,
+      CHECK_INTERVAL_SECONDS: "1",
+      FAILURE_THRESHOLD: "2",
+      COOLDOWN_SECONDS: "600",
+    });
     // The test reads the row directly from Azurite, not through the frozen proxy.
     const table = TableClient.fromConnectionString(storageConnectionString(), env.FAILOVER_TABLE, { allowInsecureConnection: true });
     const row = () => table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
@@ -48,12 +55,21 @@ describe("storage frozen for 20 s mid-loop, on the local host", () => {
     const frozenAt = Date.now();
     const executionsAtFreeze = records.length;
     const answers: Array<{ route: string; status: number; ms: number; body: string }> = [];
-    const routes: Array<[string, string]> = [["GET", "/api/status"], ["GET", "/api/health_check"], ["GET", "/api/history"], ["POST", "/api/pause"]];
+    const routes: Array<[string, string]> = [
+      ["GET", "/api/status"],
+      ["GET", "/api/health_check"],
+      ["GET", "/api/history"],
+      ["POST", "/api/pause"],
+    ];
     await Promise.all(
       routes.map(async ([method, path]) => {
         while (Date.now() - frozenAt < 20_000) {
           const started = Date.now();
-          const response = await fetch(`${url}${path}`, { method, signal: AbortSignal.timeout(60_000), ...(method === "POST" ? { body: JSON.stringify({ reason: "frozen" }), headers: { "content-type": "application/json" } } : {}) });
+          const response = await fetch(`${url}${path}`, {
+            method,
+            signal: AbortSignal.timeout(60_000),
+            ...(method === "POST" ? { body: JSON.stringify({ reason: "frozen" }), headers: { "content-type": "application/json" } } : {}),
+          });
           answers.push({ route: `${method} ${path}`, status: response.status, ms: Date.now() - started, body: await response.text() });
         }
       }),
@@ -71,10 +87,14 @@ describe("storage frozen for 20 s mid-loop, on the local host", () => {
     expect(answers.filter((a) => a.status === 503).length).toBeGreaterThan(0);
 
     // The loop resumes: the failover the freeze held back happens, once.
-    const switched = await eventually("the failover after the thaw", async () => {
-      const r = await row();
-      return r.active_target === "secondary" ? r : undefined;
-    }, 30_000);
+    const switched = await eventually(
+      "the failover after the thaw",
+      async () => {
+        const r = await row();
+        return r.active_target === "secondary" ? r : undefined;
+      },
+      30_000,
+    );
     await eventually("two more cycles", async () => (records.length >= executionsAtFreeze + executionsDuringFreeze + 2 ? true : undefined), 30_000);
     const after = await row();
     expect(after).toMatchObject({ active_target: "secondary", failover_count: 1, last_status: expect.stringMatching(/FAILOVER_DONE|OK|UNHEALTHY/), paused: false });

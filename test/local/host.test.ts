@@ -210,9 +210,10 @@ describe("the app on the local host (real HTTP, real durable client, Azurite)", 
     let probes = 0;
     const standby = createServer((_req, res) => {
       probes++;
-      table
-        .updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", secondary_endpoint: `${standbyUrl}?n=${probes}` }, "Merge")
-        .then(() => res.writeHead(200).end("ok"), () => res.writeHead(500).end());
+      table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", secondary_endpoint: `${standbyUrl}?n=${probes}` }, "Merge").then(
+        () => res.writeHead(200).end("ok"),
+        () => res.writeHead(500).end(),
+      );
     });
     await new Promise<void>((resolve) => standby.listen(0, "127.0.0.1", resolve));
     const standbyUrl = `http://127.0.0.1:${(standby.address() as AddressInfo).port}/health`;

@@ -55,25 +55,35 @@ describe("notifications through the outbox on the local host", () => {
     expect((await api("POST", "/api/start")).status).toBe(202);
     await eventually("a first delivery attempt", async () => (receiver.received.length > 0 ? true : undefined));
     primary.behave({ kind: "status", status: 503 });
-    const switched = await eventually("the failover while the webhook is down", async () => {
-      const s = await api("GET", "/api/status");
-      return s.body?.state?.active_target === "secondary" ? s : undefined;
-    }, 30_000);
+    const switched = await eventually(
+      "the failover while the webhook is down",
+      async () => {
+        const s = await api("GET", "/api/status");
+        return s.body?.state?.active_target === "secondary" ? s : undefined;
+      },
+      30_000,
+    );
     expect(switched.body.state).toMatchObject({ failover_count: 1 });
     const waiting = await api("GET", "/api/history?limit=5");
     expect(waiting.body.entries[0]).toMatchObject({ kind: "failover", actor: "orchestrator", notification_status: "pending" });
-    expect(waiting.body.entries.some((e: { notification_attempts: number; notification_error?: string }) => e.notification_attempts > 0 && /no answer within 3000 ms/.test(e.notification_error ?? ""))).toBe(true);
+    expect(
+      waiting.body.entries.some((e: { notification_attempts: number; notification_error?: string }) => e.notification_attempts > 0 && /no answer within 3000 ms/.test(e.notification_error ?? "")),
+    ).toBe(true);
     // The app's log line for it reaches the host's log, as the Functions host collects a worker's.
     expect(logs).toContainEqual(expect.stringMatching(/^notification state:\S+ not delivered \(attempt 1\): no answer within 3000 ms$/));
 
     // The webhook comes back: everything is delivered, once, signed, with notified_utc on the entry.
     receiver.answers.length = 0;
     receiver.release();
-    const delivered = await eventually("every notification delivered", async () => {
-      const h = await api("GET", "/api/history?limit=5");
-      return h.body.entries.every((e: { notification_status: string }) => e.notification_status === "delivered") ? h : undefined;
-      // Up to the longest backoff an entry reached while the webhook hung (5 s doubling to 5 min): generous on a loaded machine.
-    }, 180_000);
+    const delivered = await eventually(
+      "every notification delivered",
+      async () => {
+        const h = await api("GET", "/api/history?limit=5");
+        return h.body.entries.every((e: { notification_status: string }) => e.notification_status === "delivered") ? h : undefined;
+        // Up to the longest backoff an entry reached while the webhook hung (5 s doubling to 5 min): generous on a loaded machine.
+      },
+      180_000,
+    );
     for (const e of delivered.body.entries) expect(Date.parse(e.notified_utc)).toBeGreaterThanOrEqual(Date.parse(e.at));
     const answered = receiver.received.filter((r) => verifyWebhook(SECRET, r.headers, r.body, Number(r.headers["webhook-timestamp"]) * 1000));
     const ids = delivered.body.entries.map((e: { id: string }) => `state:${e.id}`);

@@ -42,8 +42,15 @@ describe("switch plans over HTTP and the CLI", () => {
     const init = await call(host.url, "POST", "/api/init?group=payments", { primary_endpoint: "http://127.0.0.1:9/p2", secondary_endpoint: "http://127.0.0.1:9/s2", switch_plan: plan });
     expect(init).toMatchObject({ status: 201, body: { readiness: { ready: true, problems: [] } } });
     const read = await call(host.url, "GET", "/api/plan?group=payments");
-    expect(read).toMatchObject({ status: 200, body: { group: "payments", source: "switch_plan", plan: { steps: [{ kind: "dns" }], on_failure: "hold" }, etag: expect.any(String), readiness: { ready: true } } });
-    const again = await call(host.url, "POST", "/api/init?group=payments", { primary_endpoint: "http://127.0.0.1:9/p2", secondary_endpoint: "http://127.0.0.1:9/s2", switch_plan: samplePlan(standIn, ["traffic_manager"]) });
+    expect(read).toMatchObject({
+      status: 200,
+      body: { group: "payments", source: "switch_plan", plan: { steps: [{ kind: "dns" }], on_failure: "hold" }, etag: expect.any(String), readiness: { ready: true } },
+    });
+    const again = await call(host.url, "POST", "/api/init?group=payments", {
+      primary_endpoint: "http://127.0.0.1:9/p2",
+      secondary_endpoint: "http://127.0.0.1:9/s2",
+      switch_plan: samplePlan(standIn, ["traffic_manager"]),
+    });
     expect(again.status).toBe(200);
     expect((await call(host.url, "GET", "/api/plan?group=payments")).body.plan.generation).toBe(read.body.plan.generation);
     // A malformed plan at init is refused naming the field, and no row is created.
@@ -59,11 +66,17 @@ describe("switch plans over HTTP and the CLI", () => {
     const stale = await send("PUT", "/api/plan?group=payments", { plan: samplePlan(standIn, ["dns"]) }, { "if-match": before.etag });
     expect(stale).toMatchObject({ status: 412, body: { error: "precondition_failed", message: expect.stringContaining("changed since you read it") } });
     const malformed = samplePlan(standIn, ["dns"]);
-    (malformed.steps[0]).zone_id = "/not/a/zone";
-    expect(await send("PUT", "/api/plan?group=payments", { plan: malformed })).toMatchObject({ status: 400, body: { issues: [{ path: "plan.steps.0.zone_id", message: expect.stringContaining("must be a resource ID") }] } });
+    malformed.steps[0].zone_id = "/not/a/zone";
+    expect(await send("PUT", "/api/plan?group=payments", { plan: malformed })).toMatchObject({
+      status: 400,
+      body: { issues: [{ path: "plan.steps.0.zone_id", message: expect.stringContaining("must be a resource ID") }] },
+    });
     expect(await send("PUT", "/api/plan?group=payments", { plan: samplePlan(standIn, ["dns"]), extra: 1 })).toMatchObject({ status: 400, body: { error: "invalid_request" } });
     expect(await send("PUT", "/api/plan?group=payments&Group=x", { plan: samplePlan(standIn, ["dns"]) })).toMatchObject({ status: 400, body: { issues: [{ path: "Group" }] } });
-    expect(await send("PUT", "/api/plan?group=payments", { plan: samplePlan(standIn, ["dns"]) }, { "if-match": "x".repeat(300) })).toMatchObject({ status: 400, body: { issues: [{ path: "If-Match" }] } });
+    expect(await send("PUT", "/api/plan?group=payments", { plan: samplePlan(standIn, ["dns"]) }, { "if-match": "x".repeat(300) })).toMatchObject({
+      status: 400,
+      body: { issues: [{ path: "If-Match" }] },
+    });
     expect((await call(host.url, "GET", "/api/plan?group=payments")).body.plan.generation).toBe(set.body.plan.generation);
 
     const removed = await send("DELETE", "/api/plan?group=payments", { reason: "decommission" });
@@ -87,7 +100,10 @@ describe("switch plans over HTTP and the CLI", () => {
 
     expect(await cli("plan", "show", "-g", "payments")).toMatchObject({ code: 0, out: expect.stringMatching(/^group payments: no switch plan \(a switch moves the row only\) · etag \S+$/) });
     const etag = JSON.parse((await cli("plan", "show", "-g", "payments", "--json")).out).etag as string;
-    expect(await cli("plan", "set", "-g", "payments", "--file", file, "--if-match", etag, "--reason", "go live")).toMatchObject({ code: 0, out: expect.stringMatching(/^plan set: group payments: plan [0-9a-f]{12} from switch_plan \(on failure: hold\) · READY · etag \S+\n {2}step 0 traffic_manager /) });
+    expect(await cli("plan", "set", "-g", "payments", "--file", file, "--if-match", etag, "--reason", "go live")).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^plan set: group payments: plan [0-9a-f]{12} from switch_plan \(on failure: hold\) · READY · etag \S+\n {2}step 0 traffic_manager /),
+    });
     expect(await cli("plan", "set", "-g", "payments", "--file", file, "--if-match", etag, "--reason", "again")).toMatchObject({ code: 1, out: expect.stringContaining("changed since you read it") });
     expect(await cli("plan", "set", "-g", "payments", "--file", join(dir, "none.json"), "--reason", "x")).toMatchObject({ code: 1, out: expect.stringContaining("no such file") });
 

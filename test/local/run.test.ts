@@ -42,10 +42,14 @@ describe("npm run local", () => {
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
-    const url = await eventually("the console URL", async () => {
-      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}:\n${output}`);
-      return /console: (http:\/\/127\.0\.0\.1:\d+)\/api\/console/.exec(output)?.[1];
-    }, 30_000);
+    const url = await eventually(
+      "the console URL",
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}:\n${output}`);
+        return /console: (http:\/\/127\.0\.0\.1:\d+)\/api\/console/.exec(output)?.[1];
+      },
+      30_000,
+    );
     return { child, url, output: () => output };
   }
 
@@ -77,7 +81,10 @@ describe("npm run local", () => {
     const port = await freePort();
     writeFileSync(
       join(work, "local.settings.json"),
-      JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: "UseDevelopmentStorage=true", PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, COOLDOWN_SECONDS: "600" } }),
+      JSON.stringify({
+        IsEncrypted: false,
+        Values: { AzureWebJobsStorage: "UseDevelopmentStorage=true", PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url, COOLDOWN_SECONDS: "600" },
+      }),
     );
     const first = await start(["--port", String(port)]);
     expect(first.url).toBe(`http://127.0.0.1:${port}`);
@@ -152,7 +159,9 @@ describe("npm run local", () => {
     expect(await new Promise((resolve) => second.once("exit", resolve))).toBe(1);
     const lines = err.trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe(`npm run local: the data folder ${data} is in use by another run (pid ${first.child.pid}, app at ${first.url}): stop it (kill ${first.child.pid}) or pass --data <another folder>`);
+    expect(lines[0]).toBe(
+      `npm run local: the data folder ${data} is in use by another run (pid ${first.child.pid}, app at ${first.url}): stop it (kill ${first.child.pid}) or pass --data <another folder>`,
+    );
     await stop(first, "SIGINT");
   }, 60_000);
 
@@ -185,4 +194,3 @@ describe("npm run local", () => {
     expect(output).toContain("the process that started this run is gone: stopping the app and Azurite");
   }, 60_000);
 });
-

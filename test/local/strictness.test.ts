@@ -82,7 +82,9 @@ test("nondeterminism: a replay that schedules a different input fails the orches
   await runToEnd(h, clock, "n1");
   const status = h.status("n1")!;
   expect(status.runtimeStatus).toBe("Failed");
-  expect(status.output).toMatch(/^Non-Deterministic workflow detected: a previous execution of this orchestration scheduled CallActivity 'echo' with input 0 as action #0, but the replay scheduled CallActivity 'echo' with input 1/);
+  expect(status.output).toMatch(
+    /^Non-Deterministic workflow detected: a previous execution of this orchestration scheduled CallActivity 'echo' with input 0 as action #0, but the replay scheduled CallActivity 'echo' with input 1/,
+  );
 });
 
 test("an activity failure reaches the orchestrator in Azure's words", async () => {

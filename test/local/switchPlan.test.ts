@@ -62,27 +62,30 @@ describe("switch plans through the real orchestration on the local host, against
   const api = (method: string, path: string, body?: unknown) => call(host!.url, method, path, body);
   const row = () => table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
   async function settled(target: string, state = "verified") {
-    return eventually(`switch_state ${state} on ${target}`, async () => {
-      const r = await row();
-      return r.active_target === target && r.switch_state === state ? r : undefined;
-    }, 20_000);
+    return eventually(
+      `switch_state ${state} on ${target}`,
+      async () => {
+        const r = await row();
+        return r.active_target === target && r.switch_state === state ? r : undefined;
+      },
+      20_000,
+    );
   }
   const okWrites = () =>
-    standIn.writes().filter((w) => w.status >= 200 && w.status < 300).map((w) => {
-      const b = w.body as { properties?: { endpointStatus?: string; enabledState?: string; CNAMERecord?: { cname?: string } }; value?: string } | undefined;
-      return `${w.method} ${w.path.split("/").slice(-2).join("/")} ${JSON.stringify(b?.properties?.endpointStatus ?? b?.properties?.enabledState ?? b?.properties?.CNAMERecord?.cname ?? b?.value ?? "")}`;
-    });
+    standIn
+      .writes()
+      .filter((w) => w.status >= 200 && w.status < 300)
+      .map((w) => {
+        const b = w.body as { properties?: { endpointStatus?: string; enabledState?: string; CNAMERecord?: { cname?: string } }; value?: string } | undefined;
+        return `${w.method} ${w.path.split("/").slice(-2).join("/")} ${JSON.stringify(b?.properties?.endpointStatus ?? b?.properties?.enabledState ?? b?.properties?.CNAMERecord?.cname ?? b?.value ?? "")}`;
+      });
   const history = async () => (await api("GET", "/api/history?limit=50")).body.entries as Array<Record<string, any>>;
 
   test("an automatic failover moves Traffic Manager, DNS and a signed webhook, make-before-break, verified, with times on the row, the audit log and status; failback mirrors it", async () => {
     await start(["traffic_manager", "dns", "webhook"]);
     backends.primary.behave({ kind: "status", status: 503 });
     const failed = await settled("secondary");
-    expect(okWrites()).toEqual([
-      'PATCH ExternalEndpoints/app-west "Enabled"',
-      'PATCH ExternalEndpoints/app-east "Disabled"',
-      'PUT CNAME/www "app-west.example.net"',
-    ]);
+    expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-west "Enabled"', 'PATCH ExternalEndpoints/app-east "Disabled"', 'PUT CNAME/www "app-west.example.net"']);
     expect(receiver.received).toHaveLength(1);
     expect(verifyWebhook(SECRET, receiver.received[0].headers as Record<string, string>, receiver.received[0].body, Date.now())).toBe("state:1:secondary");
     const times = ["switch_detected_utc", "switch_intent_utc", "switch_applied_utc", "switch_verified_utc"].map((f) => Date.parse(String(failed[f])));
@@ -105,11 +108,7 @@ describe("switch plans through the real orchestration on the local host, against
     backends.primary.behave({ kind: "ok" });
     expect((await api("POST", "/api/failback", { force: true, reason: "primary repaired" })).body).toMatchObject({ changed: true, active_target: "primary" });
     await settled("primary");
-    expect(okWrites()).toEqual([
-      'PATCH ExternalEndpoints/app-east "Enabled"',
-      'PATCH ExternalEndpoints/app-west "Disabled"',
-      'PUT CNAME/www "app-east.example.net"',
-    ]);
+    expect(okWrites()).toEqual(['PATCH ExternalEndpoints/app-east "Enabled"', 'PATCH ExternalEndpoints/app-west "Disabled"', 'PUT CNAME/www "app-east.example.net"']);
     expect(receiver.received.map((r) => r.headers["webhook-id"])).toEqual(["state:1:secondary", "state:2:primary"]);
     // Settled: later cycles read nothing back into writes.
     const writes = standIn.writes().length;
@@ -139,7 +138,12 @@ describe("switch plans through the real orchestration on the local host, against
     backends.primary.behave({ kind: "ok" });
     await api("POST", "/api/failback", { force: true });
     await settled("primary");
-    if (kind === "front_door") expect(okWrites().slice(2).map((w) => w.split(" ").slice(0, 3).join(" "))).toEqual(['PATCH origins/east "Enabled"', 'PATCH origins/west "Disabled"']);
+    if (kind === "front_door")
+      expect(
+        okWrites()
+          .slice(2)
+          .map((w) => w.split(" ").slice(0, 3).join(" ")),
+      ).toEqual(['PATCH origins/east "Enabled"', 'PATCH origins/west "Disabled"']);
     else expect(standIn.keyValues.get("app:active-region\n")?.value).toBe("east");
   });
 
@@ -264,10 +268,14 @@ describe("switch plans through the real orchestration on the local host, against
 
     // The primary is still down: a forced failback now races the loop, which fails over again (no cooldown).
     expect((await api("POST", "/api/failback", { force: true, reason: "race" })).body).toMatchObject({ changed: true, active_target: "primary" });
-    const end = await eventually("the loop's failover after the failback, settled", async () => {
-      const r = await row();
-      return Number(r.failover_count) === 3 && r.active_target === "secondary" && r.switch_state === "verified" ? r : undefined;
-    }, 30_000);
+    const end = await eventually(
+      "the loop's failover after the failback, settled",
+      async () => {
+        const r = await row();
+        return Number(r.failover_count) === 3 && r.active_target === "secondary" && r.switch_state === "verified" ? r : undefined;
+      },
+      30_000,
+    );
     const side = end.active_target === "primary" ? { on: "app-east", off: "app-west", cname: "app-east.example.net" } : { on: "app-west", off: "app-east", cname: "app-west.example.net" };
     expect([tmEndpoint(side.on), tmEndpoint(side.off)]).toEqual(["Enabled", "Disabled"]);
     expect((standIn.resources.get(`${SAMPLE_IDS.dnsZone}/CNAME/www`)!.properties as { CNAMERecord: { cname: string } }).CNAMERecord.cname).toBe(side.cname);
@@ -284,7 +292,10 @@ describe("switch plans through the real orchestration on the local host, against
     backends.primary.behave({ kind: "ok" });
     await api("POST", "/api/failback", { force: true });
     await settled("primary");
-    const priorities = standIn.writes().filter((w) => w.status < 300).map((w) => `${w.path.split("/").pop()} ${JSON.stringify((w.body as { properties: unknown }).properties)}`);
+    const priorities = standIn
+      .writes()
+      .filter((w) => w.status < 300)
+      .map((w) => `${w.path.split("/").pop()} ${JSON.stringify((w.body as { properties: unknown }).properties)}`);
     expect(priorities).toEqual(['west {"priority":1,"enabledState":"Enabled"}', 'east {"priority":2}', 'east {"priority":1,"enabledState":"Enabled"}', 'west {"priority":2}']);
     expect((await kindsOf()).filter((k) => k.startsWith("switch_"))).toEqual(["switch_verified", "switch_applied", "switch_verified", "switch_applied"]);
   });
@@ -310,7 +321,9 @@ describe("switch plans through the real orchestration on the local host, against
     backends.primary.behave({ kind: "status", status: 503 });
     const held = await settled("secondary", "held");
     expect(held.switch_error_class).toBe("forbidden");
-    expect(String(held.switch_error)).toMatch(/AuthorizationFailed.*Microsoft\.Network\/trafficmanagerprofiles\/ExternalEndpoints\/write.*grant Traffic Manager Contributor \(a4b10055-b0c7-44c2-b00f-c7b5b3550cf7\) on \/subscriptions\/.*\/tm-app\/ExternalEndpoints\/app-west/);
+    expect(String(held.switch_error)).toMatch(
+      /AuthorizationFailed.*Microsoft\.Network\/trafficmanagerprofiles\/ExternalEndpoints\/write.*grant Traffic Manager Contributor \(a4b10055-b0c7-44c2-b00f-c7b5b3550cf7\) on \/subscriptions\/.*\/tm-app\/ExternalEndpoints\/app-west/,
+    );
     const entry = (await history()).find((e) => e.kind === "switch_held");
     expect(entry?.reason).toContain("grant Traffic Manager Contributor");
     expect(entry?.reason).toContain("a human must act");
@@ -370,7 +383,7 @@ describe("switch plans through the real orchestration on the local host, against
   test("a malformed plan: a clear error naming the step and field, the row untouched, the loop still checking", async () => {
     await start(["traffic_manager"]);
     const bad = samplePlan(standIn, ["traffic_manager", "dns"]);
-    (bad.steps[1]).zone_id = "/not/a/zone";
+    bad.steps[1].zone_id = "/not/a/zone";
     const before = await row();
     await table.updateEntity({ partitionKey: PARTITION_KEY, rowKey: "state", switch_plan: JSON.stringify(bad) }, "Merge", { etag: before.etag });
     backends.primary.behave({ kind: "status", status: 503 });

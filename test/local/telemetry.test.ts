@@ -99,7 +99,6 @@ describe("telemetry of a failover on the local host", () => {
     expect(roots.length).toBeGreaterThanOrEqual(THRESHOLD + 2);
   });
 
-
   test("the watchdog reports every group's loop on every run: 0 s overdue while it cycles, more than 3 intervals once it is stuck", async () => {
     telemetry = captureTelemetry();
     host = await startLocalHost({ env: settings(), timers: false });

@@ -80,7 +80,9 @@ describe("the watchdog and a Suspended loop", () => {
     await new Promise((resolve) => setTimeout(resolve, 4500)); // more than 3 intervals of 1 s
     expect([executions(), running()]).toEqual([stuckAt, "Running"]);
     await host.runTimer("watchdog");
-    expect(messages.join("\n")).toMatch(/\[watchdog\] warning: watchdog found the loop of group "state" \(failover-state\) Running but not cycling \(its next check is \d+ s late, more than 3 intervals of 1 s\); it sent a wake event/);
+    expect(messages.join("\n")).toMatch(
+      /\[watchdog\] warning: watchdog found the loop of group "state" \(failover-state\) Running but not cycling \(its next check is \d+ s late, more than 3 intervals of 1 s\); it sent a wake event/,
+    );
     await eventually("cycles again after the wake", async () => (executions() > stuckAt + 1 ? true : undefined));
     expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 1 });
 
@@ -92,11 +94,16 @@ describe("the watchdog and a Suspended loop", () => {
     host.taskHub.stall("failover-state", { events: true, backdateSeconds: 300 });
     await host.runTimer("watchdog");
     expect(host.taskHub.stats("failover-state")).toMatchObject({ starts: 2 });
-    expect(messages.filter((m) => m.startsWith("[watchdog] error:")).join("\n")).toMatch(/watchdog found the loop of group "state" \(failover-state\) still not cycling after a wake \(its next check is \d+ s late, more than 3 intervals of 1 s\); it terminated it and started it again/);
+    expect(messages.filter((m) => m.startsWith("[watchdog] error:")).join("\n")).toMatch(
+      /watchdog found the loop of group "state" \(failover-state\) still not cycling after a wake \(its next check is \d+ s late, more than 3 intervals of 1 s\); it terminated it and started it again/,
+    );
     const restarted = executions();
     await eventually("the new loop cycling", async () => (executions() > restarted ? true : undefined));
     const history = await api("GET", "/api/history?limit=5");
-    expect(history.body.entries[0]).toMatchObject({ kind: "loop_restarted", actor: "watchdog", reason: expect.stringContaining("a wake event did not help, so the watchdog terminated it and started it again") });
+    expect(history.body.entries[0]).toMatchObject({
+      kind: "loop_restarted",
+      actor: "watchdog",
+      reason: expect.stringContaining("a wake event did not help, so the watchdog terminated it and started it again"),
+    });
   }, 40_000);
 });
-

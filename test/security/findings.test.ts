@@ -96,7 +96,11 @@ describe("findings on Azurite and the local host", () => {
     const env = testEnv({ PRIMARY_ENDPOINT: backends.primary.url, SECONDARY_ENDPOINT: backends.secondary.url });
     const host = await startLocalHost({ env, timers: false });
     try {
-      const init = (body: unknown) => fetch(`${host.url}/api/init?group=payments`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+      const init = (body: unknown) =>
+        fetch(`${host.url}/api/init?group=payments`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as Record<string, any>,
+        }));
       for (const query of ["code=abc123secret", "sig=Zm9vYmFyYmF6", "access_token=eyJhbGciOi", "api-key=k3y"]) {
         const refused = await init({ primary_endpoint: `${backends.primary.url}?${query}`, secondary_endpoint: backends.secondary.url });
         expect(refused.status).toBe(400);

@@ -23,10 +23,7 @@ onServedAnswer((answer: ServedAnswer) => {
 function failOnMismatches(): void {
   if (problems.length === 0) return;
   const found = problems.splice(0);
-  throw new Error(
-    `${found.length} answer(s) of the local host do not match the OpenAPI document (the schemas in src/core/httpRoutes.ts and what they use):\n` +
-      found.map((p) => `  ${p}`).join("\n"),
-  );
+  throw new Error(`${found.length} answer(s) of the local host do not match the OpenAPI document (the schemas in src/core/httpRoutes.ts and what they use):\n` + found.map((p) => `  ${p}`).join("\n"));
 }
 
 afterEach(failOnMismatches);

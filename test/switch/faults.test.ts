@@ -63,7 +63,11 @@ describe("switch steps under the faults Azure produces", () => {
     expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 1 });
     clock += 600_000;
     expect(await fd.verify(FAILOVER)).toMatchObject({ status: "verified" });
-    expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)}`)).toEqual(['west {"properties":{"enabledState":"Enabled"}}', 'west {"properties":{"enabledState":"Enabled"}}', 'east {"properties":{"enabledState":"Disabled"}}']);
+    expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)}`)).toEqual([
+      'west {"properties":{"enabledState":"Enabled"}}',
+      'west {"properties":{"enabledState":"Enabled"}}',
+      'east {"properties":{"enabledState":"Disabled"}}',
+    ]);
 
     const ids = [ORIGINS.east, ORIGINS.west];
     expect(env.standIn.resources.serving.longestUnserved(ids, "control", clock)).toEqual({ ms: 0 });
@@ -105,7 +109,9 @@ describe("switch steps under the faults Azure produces", () => {
     expect(env.standIn.log.some((r) => r.path.includes("/CNAME/"))).toBe(false);
     const verified = await verifyPlan(steps, FAILOVER);
     expect(verified.steps.map((s) => s.detail)).toEqual([expect.stringContaining("not attempted"), expect.stringContaining("not attempted")]);
-    expect(session.ledger).toEqual([expect.objectContaining({ method: "PATCH", resource: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west", change: "Disabled -> Enabled", result: "timeout", intent: "test-intent" })]);
+    expect(session.ledger).toEqual([
+      expect.objectContaining({ method: "PATCH", resource: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west", change: "Disabled -> Enabled", result: "timeout", intent: "test-intent" }),
+    ]);
     expect(env.standIn.resources.serving.longestUnserved(ENDPOINTS, "control", Date.now())).toEqual({ ms: 0 });
   });
 
@@ -133,7 +139,11 @@ describe("switch steps under the faults Azure produces", () => {
   });
 
   describe("DNS changes only what the plan owns", () => {
-    const put = () => env.standIn.writes().filter((w) => w.method === "PUT").map((w) => (w.body as { properties: Record<string, unknown> }).properties);
+    const put = () =>
+      env.standIn
+        .writes()
+        .filter((w) => w.method === "PUT")
+        .map((w) => (w.body as { properties: Record<string, unknown> }).properties);
 
     test("metadata and a TTL the plan does not set survive a switch; a TTL the plan sets is applied", async () => {
       env.standIn.resources.addRecordSet(SAMPLE_IDS.dnsZone, "CNAME", "www", 300, "app-east.example.net", { metadata: { owner: "team-web", ticket: "CHG-42" } });
@@ -186,7 +196,11 @@ describe("switch steps under the faults Azure produces", () => {
     env.standIn.roleAssignments.length = 0;
     env.standIn.roleAssignments.push({ roleDefinitionId: CUSTOM_ENDPOINT_WRITER, scope: SAMPLE_IDS.trafficManager });
     const result = await checkReadiness(runners(["traffic_manager"]));
-    expect(result.problems).toEqual([expect.stringMatching(/cannot read permissions on .*tm-app: HTTP 403 AuthorizationFailed: .*Microsoft\.Authorization\/permissions\/read.*: grant Traffic Manager Contributor \(a4b10055-b0c7-44c2-b00f-c7b5b3550cf7\) on .*tm-app/)]);
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /cannot read permissions on .*tm-app: HTTP 403 AuthorizationFailed: .*Microsoft\.Authorization\/permissions\/read.*: grant Traffic Manager Contributor \(a4b10055-b0c7-44c2-b00f-c7b5b3550cf7\) on .*tm-app/,
+      ),
+    ]);
   });
 
   test("the permissions check asks on the resource's own ID, with no empty path segment for a top-level resource", async () => {
@@ -230,7 +244,9 @@ describe("switch steps under the faults Azure produces", () => {
       for (const endpoint of [trapUrl, "https://169.254.169.254", "https://appcs.azconfig.io.evil.example"]) {
         const plan = { steps: [{ ...samplePlan(env.standIn, ["app_configuration"]).steps[0], endpoint }] };
         const config = loadConfig({ AzureWebJobsStorage: "UseDevelopmentStorage=true", SWITCH_PLAN: JSON.stringify(plan) });
-        expect(() => loadPlan({}, "state", config)).toThrow(/step 0 \(app_configuration\): endpoint: host .* is not an App Configuration store of this cloud \(allowed: \*\.azconfig\.io; add it to APP_CONFIGURATION_ALLOWED_HOSTS/);
+        expect(() => loadPlan({}, "state", config)).toThrow(
+          /step 0 \(app_configuration\): endpoint: host .* is not an App Configuration store of this cloud \(allowed: \*\.azconfig\.io; add it to APP_CONFIGURATION_ALLOWED_HOSTS/,
+        );
         const [step] = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, env.session());
         expect(await checkReadiness([step])).toMatchObject({ ready: false, problems: [expect.stringContaining("is not an App Configuration store of this cloud")] });
         await expect(applyPlan([step], FAILOVER)).resolves.toMatchObject({ outcome: "failed", error_class: "refused", permanent: true });

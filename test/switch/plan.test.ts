@@ -12,7 +12,13 @@ describe("switch plan validation", () => {
       steps: [
         tmStep,
         dns,
-        { kind: "front_door", profile_id: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Cdn/profiles/afd", origin_group: "og", primary_origin: "east", secondary_origin: "west" },
+        {
+          kind: "front_door",
+          profile_id: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Cdn/profiles/afd",
+          origin_group: "og",
+          primary_origin: "east",
+          secondary_origin: "west",
+        },
         { kind: "app_configuration", endpoint: "https://store.azconfig.io", key: "app:region", primary_value: "east", secondary_value: "west" },
         { kind: "webhook", url: "https://hooks.example.com/switch", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" },
       ],
@@ -28,7 +34,10 @@ describe("switch plan validation", () => {
   });
 
   it.each([
-    [{ steps: [tmStep, { ...dns, zone_id: "/subscriptions/x/zones/y" }] }, "switch_plan: step 1 (dns): zone_id: must be a resource ID of the form /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/dnszones/{zone}"],
+    [
+      { steps: [tmStep, { ...dns, zone_id: "/subscriptions/x/zones/y" }] },
+      "switch_plan: step 1 (dns): zone_id: must be a resource ID of the form /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/dnszones/{zone}",
+    ],
     [{ steps: [{ ...tmStep, secondary: { endpoint_type: "Bogus", endpoint_name: "b" } }] }, "step 0 (traffic_manager): secondary.endpoint_type: Invalid option"],
     [{ steps: [{ ...tmStep, secondary: tmStep.primary }] }, "step 0 (traffic_manager): secondary.endpoint_name: primary and secondary are the same endpoint"],
     [{ steps: [{ ...dns, record_type: "A", primary_value: "10.0.0.300", secondary_value: "10.0.0.2" }] }, "step 0 (dns): primary_value: must be an IPv4 address"],

@@ -32,7 +32,9 @@ describe("switch plans through the API's operations", () => {
     const set = await setPlan(deps, "payments", plan, { actor: "ops", reason: "go live" });
     expect(set).toMatchObject({ changed: true, source: "switch_plan", plan: { steps: [{ kind: "traffic_manager" }, { kind: "dns" }] }, readiness: { ready: true, problems: [] } });
     expect((await deps.store.load("payments")).state).toMatchObject({ readiness_ready: true });
-    expect(await history("payments")).toEqual([expect.objectContaining({ kind: "plan_changed", actor: "ops", reason: expect.stringMatching(/^switch plan set \(generation [0-9a-f]{12}, 2 step\(s\), ready\): go live$/) })]);
+    expect(await history("payments")).toEqual([
+      expect.objectContaining({ kind: "plan_changed", actor: "ops", reason: expect.stringMatching(/^switch plan set \(generation [0-9a-f]{12}, 2 step\(s\), ready\): go live$/) }),
+    ]);
     expect(await getPlan(deps, "payments")).toMatchObject({ source: "switch_plan", plan: { generation: set.plan!.generation } });
     expect(await setPlan(deps, "payments", plan)).toMatchObject({ changed: false });
     expect(await history("payments")).toHaveLength(1);
@@ -45,16 +47,25 @@ describe("switch plans through the API's operations", () => {
     expect(notReady.readiness).toMatchObject({ ready: false, problems: [expect.stringContaining("grant Traffic Manager Contributor")] });
     const before = (await deps.store.load("payments")).etag;
     const bad = samplePlan(standIn, ["dns"]);
-    (bad.steps[0]).zone_id = "/not/a/zone";
-    await expect(setPlan(deps, "payments", bad)).rejects.toMatchObject({ code: "invalid_request", issues: [{ path: "plan", message: expect.stringContaining("step 0 (dns): zone_id: must be a resource ID") }] });
-    await expect(setPlan(deps, "payments", { steps: [{ ...samplePlan(standIn, ["app_configuration"]).steps[0], endpoint: "https://169.254.169.254" }] })).rejects.toMatchObject({ code: "invalid_request", message: expect.stringContaining("is not an App Configuration store of this cloud") });
+    bad.steps[0].zone_id = "/not/a/zone";
+    await expect(setPlan(deps, "payments", bad)).rejects.toMatchObject({
+      code: "invalid_request",
+      issues: [{ path: "plan", message: expect.stringContaining("step 0 (dns): zone_id: must be a resource ID") }],
+    });
+    await expect(setPlan(deps, "payments", { steps: [{ ...samplePlan(standIn, ["app_configuration"]).steps[0], endpoint: "https://169.254.169.254" }] })).rejects.toMatchObject({
+      code: "invalid_request",
+      message: expect.stringContaining("is not an App Configuration store of this cloud"),
+    });
     expect((await deps.store.load("payments")).etag).toBe(before);
   });
 
   test("If-Match: a change against a row that changed since it was read is refused (precondition_failed); the current ETag works", async () => {
     const read = await getPlan(deps, "payments");
     await setPlan(deps, "payments", samplePlan(standIn, ["dns"]), { ifMatch: read.etag });
-    await expect(setPlan(deps, "payments", samplePlan(standIn, ["traffic_manager"]), { ifMatch: read.etag })).rejects.toMatchObject({ code: "precondition_failed", message: expect.stringContaining("changed since you read it") });
+    await expect(setPlan(deps, "payments", samplePlan(standIn, ["traffic_manager"]), { ifMatch: read.etag })).rejects.toMatchObject({
+      code: "precondition_failed",
+      message: expect.stringContaining("changed since you read it"),
+    });
     await expect(removePlan(deps, "payments", { ifMatch: read.etag })).rejects.toMatchObject({ code: "precondition_failed" });
     const now = await getPlan(deps, "payments");
     expect(await removePlan(deps, "payments", { ifMatch: now.etag, actor: "ops" })).toMatchObject({ changed: true, source: "none", plan: null });

@@ -8,7 +8,10 @@ const plan = parsePlan(JSON.stringify({ verify_timeout_seconds: 1200, steps: [{ 
 const T0 = new Date("2026-06-01T12:00:00Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const applied: ApplyResult = { outcome: "applied", ms: 40, steps: [{ step: 0, kind: "front_door", label: "front_door afd/og", status: "changed", writes: 2, ms: 40, detail: "secondary active" }] };
-const verify = (status: "verified" | "propagating" | "mismatch" | "error"): VerifyResult => ({ outcome: status, steps: [{ step: 0, kind: "front_door", label: "front_door afd/og", status, detail: `it reads ${status}` }] });
+const verify = (status: "verified" | "propagating" | "mismatch" | "error"): VerifyResult => ({
+  outcome: status,
+  steps: [{ step: 0, kind: "front_door", label: "front_door afd/og", status, detail: `it reads ${status}` }],
+});
 
 /** A row failed over to the secondary with the intent written, then applied at T0. */
 function appliedRow(): FailoverState {
@@ -77,7 +80,11 @@ describe("the switch saga on the row (pure)", () => {
     const drift = [{ step: 0, label: "traffic_manager tm-app", expected: "secondary" as const, actual: "both", detail: "primary Enabled, secondary Enabled" }];
     expect(afterDriftCheck(verified, [], "report", plan, at(60))).toBeUndefined();
     const started = afterDriftCheck(verified, drift, "report", plan, at(60))!;
-    expect(started).toMatchObject({ switch_state: "verified", switch_drift: "step 0 (traffic_manager tm-app): expected secondary only, reads both (primary Enabled, secondary Enabled)", switch_drift_since_utc: at(60).toISOString() });
+    expect(started).toMatchObject({
+      switch_state: "verified",
+      switch_drift: "step 0 (traffic_manager tm-app): expected secondary only, reads both (primary Enabled, secondary Enabled)",
+      switch_drift_since_utc: at(60).toISOString(),
+    });
     expect(afterDriftCheck(started, drift, "report", plan, at(90))).toBeUndefined();
     expect(afterDriftCheck(started, [], "report", plan, at(120))).toMatchObject({ switch_drift: undefined, switch_drift_since_utc: undefined });
     const reconciling = afterDriftCheck(verified, drift, "reconcile", plan, at(60))!;

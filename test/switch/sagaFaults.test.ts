@@ -29,7 +29,12 @@ function tenStepWorld(standIn: AzureStandIn) {
           { name: "west", target: "west.example.net", status: "Disabled", priority: 2 },
         ],
       });
-      steps.push({ kind: "traffic_manager", profile_id: tmProfile(n), primary: { endpoint_type: "ExternalEndpoints", endpoint_name: "east" }, secondary: { endpoint_type: "ExternalEndpoints", endpoint_name: "west" } });
+      steps.push({
+        kind: "traffic_manager",
+        profile_id: tmProfile(n),
+        primary: { endpoint_type: "ExternalEndpoints", endpoint_name: "east" },
+        secondary: { endpoint_type: "ExternalEndpoints", endpoint_name: "west" },
+      });
       resources.push(tmProfile(n));
     } else {
       standIn.resources.addRecordSet(SAMPLE_IDS.dnsZone, "CNAME", `r${n}`, 60, "east.example.net");
@@ -70,7 +75,19 @@ describe("the switch saga under faults (switch_cycle, Azurite, the stand-in, vir
   });
 
   async function group(plan: Record<string, unknown>, settings: Record<string, string> = {}) {
-    deps = createDeps(loadConfig(testEnv({ PRIMARY_ENDPOINT: "http://127.0.0.1:9/health", SECONDARY_ENDPOINT: "http://127.0.0.1:10/health", SWITCH_PLAN: JSON.stringify(plan), DRIFT_CHECK_EVERY: "0", ...standIn.appSettings(), ...settings })), { clock, credential: standInCredential });
+    deps = createDeps(
+      loadConfig(
+        testEnv({
+          PRIMARY_ENDPOINT: "http://127.0.0.1:9/health",
+          SECONDARY_ENDPOINT: "http://127.0.0.1:10/health",
+          SWITCH_PLAN: JSON.stringify(plan),
+          DRIFT_CHECK_EVERY: "0",
+          ...standIn.appSettings(),
+          ...settings,
+        }),
+      ),
+      { clock, credential: standInCredential },
+    );
     await bootstrap(deps, { group: "state" });
     expect(await switchCycle(deps, "state")).toMatchObject({ action: "verify", switch_state: "verified" });
   }
@@ -121,7 +138,16 @@ describe("the switch saga under faults (switch_cycle, Azurite, the stand-in, vir
   });
 
   test("a storm of 429s with Retry-After 5 for 20 s: each attempt waits exactly the Retry-After, one failure entry for the episode, verified within one Retry-After of the storm's end", async () => {
-    await group({ steps: [{ kind: "traffic_manager", profile_id: SAMPLE_IDS.trafficManager, primary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-east" }, secondary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-west" } }] });
+    await group({
+      steps: [
+        {
+          kind: "traffic_manager",
+          profile_id: SAMPLE_IDS.trafficManager,
+          primary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-east" },
+          secondary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-west" },
+        },
+      ],
+    });
     const stormEnds = clock.now().getTime() + 20_000;
     standIn.inject({ pathIncludes: "tm-app", status: 429, retryAfterSeconds: 5, until: stormEnds });
     await failover();
@@ -140,7 +166,16 @@ describe("the switch saga under faults (switch_cycle, Azurite, the stand-in, vir
   });
 
   test("a forced failback arriving while the automatic failover's apply is mid-way: the old apply stops before its next write, its one write is audited, and the next cycle makes the world match the row", async () => {
-    await group({ steps: [{ kind: "traffic_manager", profile_id: SAMPLE_IDS.trafficManager, primary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-east" }, secondary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-west" } }] });
+    await group({
+      steps: [
+        {
+          kind: "traffic_manager",
+          profile_id: SAMPLE_IDS.trafficManager,
+          primary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-east" },
+          secondary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-west" },
+        },
+      ],
+    });
     await failover();
     let failbackAt: number | undefined;
     standIn.onRequest = async (method, path) => {
@@ -153,13 +188,19 @@ describe("the switch saga under faults (switch_cycle, Azurite, the stand-in, vir
     standIn.onRequest = undefined;
     expect(standIn.writes().filter((w) => w.at > failbackAt!)).toEqual([]);
     const superseded = (await deps.audit.list("state", 10)).entries.find((e) => e.kind === "switch_superseded")!;
-    expect(superseded.writes).toEqual([expect.objectContaining({ method: "PATCH", resource: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west", change: "Disabled -> Enabled", result: "ok (Enabled)" })]);
+    expect(superseded.writes).toEqual([
+      expect.objectContaining({ method: "PATCH", resource: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west", change: "Disabled -> Enabled", result: "ok (Enabled)" }),
+    ]);
     expect(superseded.writes![0].intent).toMatch(/^1-secondary-/);
     // The next cycle applies the failback: the row and the world agree.
     expect(await switchCycle(deps, "state")).toMatchObject({ action: "apply", switch_state: "verified", switch_target: "primary" });
     const state = (await deps.store.load("state")).state;
     expect(state).toMatchObject({ active_target: "primary", switch_state: "verified" });
-    expect(JSON.parse(state.switch_ledger!).writes).toEqual([expect.objectContaining({ resource: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west", change: "Enabled -> Disabled", intent: state.switch_intent_id })]);
-    expect(standIn.resources.serving.longestUnserved([`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-east`, `${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-west`], "control", Date.now())).toEqual({ ms: 0 });
+    expect(JSON.parse(state.switch_ledger!).writes).toEqual([
+      expect.objectContaining({ resource: "trafficManagerProfiles/tm-app/ExternalEndpoints/app-west", change: "Enabled -> Disabled", intent: state.switch_intent_id }),
+    ]);
+    expect(
+      standIn.resources.serving.longestUnserved([`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-east`, `${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-west`], "control", Date.now()),
+    ).toEqual({ ms: 0 });
   });
 });

@@ -62,7 +62,10 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     const etag = (env.standIn.resources.get(`${SAMPLE_IDS.dnsZone}/CNAME/www`) as { etag: string }).etag;
     expect(await dns.apply(FAILOVER)).toMatchObject({ writes: 1, detail: "app-east.example.net (TTL 60) -> app-west.example.net (TTL 60) after 1 conflicting change(s)" });
     const puts = env.standIn.writes();
-    expect(puts.map((p) => [p.status, p.ifMatch])).toEqual([[412, etag], [200, etag]]);
+    expect(puts.map((p) => [p.status, p.ifMatch])).toEqual([
+      [412, etag],
+      [200, etag],
+    ]);
     expect(env.standIn.log.filter((r) => r.method === "GET")).toHaveLength(2);
     expect(await dns.verify(FAILOVER)).toMatchObject({ status: "verified" });
     env.standIn.log.length = 0;
@@ -79,7 +82,10 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 0, pending: expect.stringContaining("InProgress") });
     clock += 300_000;
     expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 1 });
-    expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)} ${w.status}`)).toEqual(['west {"properties":{"enabledState":"Enabled"}} 202', 'east {"properties":{"enabledState":"Disabled"}} 202']);
+    expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)} ${w.status}`)).toEqual([
+      'west {"properties":{"enabledState":"Enabled"}} 202',
+      'east {"properties":{"enabledState":"Disabled"}} 202',
+    ]);
     expect(await fd.verify(FAILOVER)).toMatchObject({ status: "propagating" });
     clock += 600_000;
     expect(await fd.verify(FAILOVER)).toMatchObject({ status: "verified", detail: "secondary Enabled/Succeeded/Succeeded, primary Disabled/Succeeded/Succeeded" });
@@ -92,7 +98,10 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     const [ac] = runners(["app_configuration"]);
     expect(await ac.apply(FAILOVER)).toMatchObject({ writes: 2 });
     const puts = env.standIn.writes();
-    expect(puts.map((p) => [p.path, p.ifMatch])).toEqual([["/kv/app:active-region", '"0000000000000000000000000000000a"'], ["/kv/app:sentinel", null]]);
+    expect(puts.map((p) => [p.path, p.ifMatch])).toEqual([
+      ["/kv/app:active-region", '"0000000000000000000000000000000a"'],
+      ["/kv/app:sentinel", null],
+    ]);
     expect(env.standIn.keyValues.get("app:sentinel\n")?.value).toBe("state:1:secondary");
     expect(await ac.verify(FAILOVER)).toMatchObject({ status: "verified" });
     env.standIn.log.length = 0;
@@ -120,7 +129,12 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     const again = await applyPlan(steps, FAILOVER, now);
     expect(again.outcome).toBe("applied");
     expect(again.steps.map((s) => s.status)).toEqual(["unchanged", "changed", "changed"]);
-    expect(env.standIn.writes().filter((w) => w.status < 300).map((w) => w.method)).toEqual(["PATCH", "PATCH", "PUT"]);
+    expect(
+      env.standIn
+        .writes()
+        .filter((w) => w.status < 300)
+        .map((w) => w.method),
+    ).toEqual(["PATCH", "PATCH", "PUT"]);
     expect(receiver.received).toHaveLength(1);
     expect(await verifyPlan(steps, FAILOVER, now)).toMatchObject({ outcome: "verified" });
   });
@@ -144,7 +158,9 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     const r = await checkReadiness(steps, 45);
     expect(r.ready).toBe(false);
     expect(r.problems).toEqual([
-      "step 0: traffic_manager tm-app: missing action Microsoft.Network/trafficManagerProfiles/ExternalEndpoints/write on " + SAMPLE_IDS.trafficManager + ": grant Traffic Manager Contributor (a4b10055-b0c7-44c2-b00f-c7b5b3550cf7)",
+      "step 0: traffic_manager tm-app: missing action Microsoft.Network/trafficManagerProfiles/ExternalEndpoints/write on " +
+        SAMPLE_IDS.trafficManager +
+        ": grant Traffic Manager Contributor (a4b10055-b0c7-44c2-b00f-c7b5b3550cf7)",
       "step 1: dns CNAME www.contoso.example: TTL 60 s exceeds the recovery-time budget (45 s)",
     ]);
     expect(env.standIn.writes()).toHaveLength(0);
@@ -157,7 +173,10 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 1, pending: expect.any(String) });
     clock += 600_000;
     expect(await fd.apply(FAILOVER)).toMatchObject({ writes: 1 });
-    expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)}`)).toEqual(['west {"properties":{"priority":1,"enabledState":"Enabled"}}', 'east {"properties":{"priority":2}}']);
+    expect(env.standIn.writes().map((w) => `${w.path.split("/").pop()} ${JSON.stringify(w.body)}`)).toEqual([
+      'west {"properties":{"priority":1,"enabledState":"Enabled"}}',
+      'east {"properties":{"priority":2}}',
+    ]);
     clock += 600_000;
     // west was seeded Disabled: promoted, it is enabled too; east keeps its enabledState as the standby.
     expect(await fd.verify(FAILOVER)).toMatchObject({ status: "verified", detail: "secondary priority 1/Succeeded/Succeeded, primary priority 2/Succeeded/Succeeded" });
@@ -196,7 +215,10 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
         const steps = buildRunners(parsePlan(JSON.stringify(plan), "plan"), env.clients, env.session());
         expect(steps.map((s) => s.kind)).toEqual(["dns", "data_path"]);
         const applied = await applyPlan(steps, FAILOVER, now);
-        expect(applied.steps.map((s) => [s.kind, s.writes])).toEqual([["dns", expect.any(Number)], ["data_path", 0]]);
+        expect(applied.steps.map((s) => [s.kind, s.writes])).toEqual([
+          ["dns", expect.any(Number)],
+          ["data_path", 0],
+        ]);
         const before = await verifyPlan(steps, FAILOVER, now);
         expect(before.outcome).toBe("propagating");
         expect(before.steps[1].detail).toContain(`served by primary (${header ? "header x-served-by" : "body"} has "east"); still the old side`);
@@ -207,7 +229,11 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
         env.standIn.resources.edit(`${SAMPLE_IDS.dnsZone}/CNAME/www`, { CNAMERecord: { cname: "app-east.example.net" } });
       }
       serving = "somewhere else";
-      const [, probe] = buildRunners(parsePlan(JSON.stringify({ ...samplePlan(env.standIn, ["dns"]), data_path: { url, primary_text: "east", secondary_text: "west" } }), "plan"), env.clients, env.session());
+      const [, probe] = buildRunners(
+        parsePlan(JSON.stringify({ ...samplePlan(env.standIn, ["dns"]), data_path: { url, primary_text: "east", secondary_text: "west" } }), "plan"),
+        env.clients,
+        env.session(),
+      );
       expect(await probe.verify(FAILOVER)).toEqual({ status: "propagating", detail: 'the body names neither "east" nor "west"; waiting for the new side' });
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -218,7 +244,10 @@ describe("switch steps against the local Azure stand-in (real SDK clients over H
     const steps = runners(["traffic_manager", "dns", "webhook"]);
     expect(await detectDrift(steps, "primary", now)).toEqual({ drifts: [], errors: [] });
     env.standIn.resources.edit(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-west`, { endpointStatus: "Enabled" });
-    expect(await detectDrift(steps, "primary", now)).toEqual({ drifts: [{ step: 0, label: "traffic_manager tm-app", expected: "primary", actual: "both", detail: "primary Enabled, secondary Enabled" }], errors: [] });
+    expect(await detectDrift(steps, "primary", now)).toEqual({
+      drifts: [{ step: 0, label: "traffic_manager tm-app", expected: "primary", actual: "both", detail: "primary Enabled, secondary Enabled" }],
+      errors: [],
+    });
   });
 });
 

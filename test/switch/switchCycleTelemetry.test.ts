@@ -50,14 +50,22 @@ describe("switch_cycle feeds the switch-step metrics", () => {
     expect(await switchTarget(deps, "state", { force: true, expected_from: "primary", reason: "drill" })).toMatchObject({ changed: true });
     standIn.inject({ method: "PUT", pathIncludes: "/CNAME/www", status: 500, message: "Internal Server Error" });
     expect(await switchCycle(deps, "state")).toMatchObject({ action: "apply", switch_state: "failed", error_class: "server_error" });
-    expect(byKind(await metric(METRICS.switchApplyDuration))).toEqual([["dns", "server_error", 1], ["traffic_manager", undefined, 1]]);
+    expect(byKind(await metric(METRICS.switchApplyDuration))).toEqual([
+      ["dns", "server_error", 1],
+      ["traffic_manager", undefined, 1],
+    ]);
     const failures = (await metric(METRICS.switchStepFailures)).map((p) => [p.attributes[ATTR.stepKind], p.attributes[ATTR.switchPhase], p.attributes[ATTR.errorType], p.value]);
     expect(failures).toEqual([["dns", "apply", "server_error", 1]]);
 
     // After the backoff: Front Door's new origin is enabled and deploys for 20 s; the old one waits for it (pending).
     clock.advance(60);
     expect(await switchCycle(deps, "state")).toMatchObject({ action: "apply", switch_state: "applying" });
-    expect(byKind(await metric(METRICS.switchApplyDuration))).toEqual([["dns", undefined, 1], ["dns", "server_error", 1], ["front_door", undefined, 1], ["traffic_manager", undefined, 2]]);
+    expect(byKind(await metric(METRICS.switchApplyDuration))).toEqual([
+      ["dns", undefined, 1],
+      ["dns", "server_error", 1],
+      ["front_door", undefined, 1],
+      ["traffic_manager", undefined, 2],
+    ]);
     // Deployed: the old origin is disabled, and deploys in turn, so the plan is propagating.
     clock.advance(20);
     expect(await switchCycle(deps, "state")).toMatchObject({ action: "apply", switch_state: "propagating" });
@@ -66,7 +74,11 @@ describe("switch_cycle feeds the switch-step metrics", () => {
     clock.advance(30);
     expect(await switchCycle(deps, "state")).toMatchObject({ action: "verify", switch_state: "verified" });
     const verify = (await metric(METRICS.switchVerifyDuration)).map((p) => [p.attributes[ATTR.stepKind], (p.value as Histogram).count, (p.value as Histogram).sum]);
-    expect(verify.sort()).toEqual([["dns", 1, 30], ["front_door", 1, 30], ["traffic_manager", 1, 30]]);
+    expect(verify.sort()).toEqual([
+      ["dns", 1, 30],
+      ["front_door", 1, 30],
+      ["traffic_manager", 1, 30],
+    ]);
     // Settled: a later cycle records nothing more.
     clock.advance(30);
     expect(await switchCycle(deps, "state")).toMatchObject({ action: "settled" });

@@ -47,7 +47,12 @@ export async function deliverNotifications(deps: FailoverDeps, group: string): P
     const id = notificationId(group, entry.id);
     const result = await postNotification(deps.fetch, target, id, notificationMessage(group, entry), options.timeoutMs, deps.clock.now().getTime());
     if (result.ok) {
-      await deps.audit.updateNotification(group, entry.id, claimed, { notification_status: "delivered", notified_utc: deps.clock.now().toISOString(), notification_next_utc: "", notification_error: "" });
+      await deps.audit.updateNotification(group, entry.id, claimed, {
+        notification_status: "delivered",
+        notified_utc: deps.clock.now().toISOString(),
+        notification_next_utc: "",
+        notification_error: "",
+      });
       report.delivered++;
       continue;
     }

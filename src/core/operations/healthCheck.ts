@@ -39,13 +39,7 @@ export const healthCheckResponseSchema = z.object({
 export type HealthCheckResponse = Readonly<z.infer<typeof healthCheckResponseSchema>>;
 
 /** The answer of a check: the probe of the active endpoint and the row's view after it. */
-export function checkResponse(
-  group: string,
-  probe: ProbeResult,
-  s: FailoverState,
-  policy: Policy,
-  verdict: { readonly recommendation: Recommendation; readonly reason: string },
-): HealthCheckResponse {
+export function checkResponse(group: string, probe: ProbeResult, s: FailoverState, policy: Policy, verdict: { readonly recommendation: Recommendation; readonly reason: string }): HealthCheckResponse {
   const next = nextCountedCheck(s, policy.check_interval_seconds);
   return {
     group,
@@ -78,24 +72,29 @@ export function checkResponse(
  */
 export async function healthCheck(deps: FailoverDeps, group: string, cycle: string): Promise<HealthCheckResponse> {
   const probe = probeOncePerUrl(deps.probe);
-  const { outcome, response, probed } = await readDecideWrite(deps.store, group, async (loaded) => {
-    const policy = effectivePolicy(deps.config.policy, loaded.overrides);
-    const options = probeOptions(policy);
-    const active = loaded.state.active_target;
-    const [activeProbe, primaryProbe] = await Promise.all([
-      probe(endpointOf(loaded.state, active), options),
-      active === "secondary" ? probe(loaded.state.primary_endpoint, options) : Promise.resolve(undefined),
-    ]);
-    const probes = { active: activeProbe, ...(primaryProbe ? { primary: primaryProbe } : {}) };
-    const decided: CheckOutcome = evaluateCheck(loaded.state, probes, policy, deps.clock.now(), cycle);
-    const s = decided.next;
-    const response: HealthCheckResponse = {
-      ...checkResponse(group, activeProbe, s, policy, decided),
-      ...(planText(loaded.raw, group, deps.config) ? { has_switch_plan: true } : {}),
-      ...(deps.config.notifyWebhookUrl ? { has_webhook: true } : {}),
-    };
-    return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, primary: primaryProbe } } };
-  }, recentRow(deps, group));
+  const { outcome, response, probed } = await readDecideWrite(
+    deps.store,
+    group,
+    async (loaded) => {
+      const policy = effectivePolicy(deps.config.policy, loaded.overrides);
+      const options = probeOptions(policy);
+      const active = loaded.state.active_target;
+      const [activeProbe, primaryProbe] = await Promise.all([
+        probe(endpointOf(loaded.state, active), options),
+        active === "secondary" ? probe(loaded.state.primary_endpoint, options) : Promise.resolve(undefined),
+      ]);
+      const probes = { active: activeProbe, ...(primaryProbe ? { primary: primaryProbe } : {}) };
+      const decided: CheckOutcome = evaluateCheck(loaded.state, probes, policy, deps.clock.now(), cycle);
+      const s = decided.next;
+      const response: HealthCheckResponse = {
+        ...checkResponse(group, activeProbe, s, policy, decided),
+        ...(planText(loaded.raw, group, deps.config) ? { has_switch_plan: true } : {}),
+        ...(deps.config.notifyWebhookUrl ? { has_webhook: true } : {}),
+      };
+      return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, primary: primaryProbe } } };
+    },
+    recentRow(deps, group),
+  );
   recordProbe(group, probed.target, probed.active);
   if (probed.primary) recordProbe(group, "primary", probed.primary);
   recordGroupState(group, outcome.next);

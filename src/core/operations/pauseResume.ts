@@ -22,11 +22,7 @@ export const controlResponseSchema = z.object({
 });
 export type ControlResponse = Readonly<z.infer<typeof controlResponseSchema>>;
 
-async function control(
-  deps: FailoverDeps,
-  group: string,
-  decide: (state: FailoverState, now: Date) => { next: FailoverState; transition?: TransitionSummary },
-): Promise<ControlResponse> {
+async function control(deps: FailoverDeps, group: string, decide: (state: FailoverState, now: Date) => { next: FailoverState; transition?: TransitionSummary }): Promise<ControlResponse> {
   const outcome = await readDecideWrite(deps.store, group, (loaded) => {
     const decided = decide(loaded.state, deps.clock.now());
     return { ...(decided.transition ? { next: decided.next } : {}), result: decided };
@@ -45,9 +41,7 @@ export function pause(deps: FailoverDeps, group: string, input: PauseInput = {})
   if (input.until && input.until.getTime() > deps.clock.now().getTime() + longest * 1000) {
     return Promise.reject(invalidRequest({ path: "until", message: `${input.until.toISOString()} is more than MAX_PAUSE_SECONDS (${longest} s) away` }));
   }
-  return control(deps, group, (state, now) =>
-    decidePause(state, { ...(input.until ? { until: input.until } : {}), reason: input.reason ?? "maintenance", actor: input.actor ?? "anonymous" }, now),
-  );
+  return control(deps, group, (state, now) => decidePause(state, { ...(input.until ? { until: input.until } : {}), reason: input.reason ?? "maintenance", actor: input.actor ?? "anonymous" }, now));
 }
 
 /** Turns automatic switching back on for the group. */

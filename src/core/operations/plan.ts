@@ -17,7 +17,10 @@ import { recordTransition } from "./recordTransition";
 
 export const planResponseSchema = z.object({
   group: z.string(),
-  plan: switchPlan.extend({ generation: z.string().describe("A hash of the plan: the audit and the row name the plan a switch ran by it.") }).nullable().describe("The plan as it will run (defaults filled in); null without one."),
+  plan: switchPlan
+    .extend({ generation: z.string().describe("A hash of the plan: the audit and the row name the plan a switch ran by it.") })
+    .nullable()
+    .describe("The plan as it will run (defaults filled in); null without one."),
   source: z.enum(["switch_plan", "SWITCH_PLAN", "none"]).describe("Where the plan comes from: the row's switch_plan, the default group's SWITCH_PLAN setting, or none."),
   etag: z.string().describe("The row's ETag: send it back as If-Match to change the plan only if the row did not change meanwhile."),
   readiness: z
@@ -45,7 +48,9 @@ function view(group: string, loaded: LoadedState, config: FailoverDeps["config"]
     plan,
     source: found ? (found.source as "switch_plan" | "SWITCH_PLAN") : "none",
     etag: loaded.etag,
-    ...(s.readiness_ready !== undefined ? { readiness: { ready: s.readiness_ready, problems: s.readiness_problems ?? [], ...(s.readiness_checked_utc ? { checked_at: s.readiness_checked_utc } : {}) } } : {}),
+    ...(s.readiness_ready !== undefined
+      ? { readiness: { ready: s.readiness_ready, problems: s.readiness_problems ?? [], ...(s.readiness_checked_utc ? { checked_at: s.readiness_checked_utc } : {}) } }
+      : {}),
   };
 }
 
@@ -74,7 +79,10 @@ interface ChangeInput {
 /** Refuses a change made against another version of the row than the caller read. */
 function checkIfMatch(loaded: LoadedState, ifMatch: string | undefined): void {
   if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== loaded.etag) {
-    throw new FailoverError("precondition_failed", `the row of group "${loaded.group}" changed since you read it (If-Match ${ifMatch.slice(0, 80)}, now ${loaded.etag}): read the plan again and decide again`);
+    throw new FailoverError(
+      "precondition_failed",
+      `the row of group "${loaded.group}" changed since you read it (If-Match ${ifMatch.slice(0, 80)}, now ${loaded.etag}): read the plan again and decide again`,
+    );
   }
 }
 
@@ -94,7 +102,14 @@ export async function setPlan(deps: FailoverDeps, group: string, input: unknown,
     throw new FailoverError("precondition_failed", `the row of group "${group}" changed while the plan was being written: read it again and decide again`);
   }
   const after = await deps.store.load(group);
-  if (!unchanged) await recordPlanChange(deps, group, after, `switch plan set (generation ${plan.generation}, ${plan.steps.length} step(s), ${readiness.ready ? "ready" : `NOT READY: ${readiness.problems.length} problem(s)`})`, options);
+  if (!unchanged)
+    await recordPlanChange(
+      deps,
+      group,
+      after,
+      `switch plan set (generation ${plan.generation}, ${plan.steps.length} step(s), ${readiness.ready ? "ready" : `NOT READY: ${readiness.problems.length} problem(s)`})`,
+      options,
+    );
   return { ...view(group, after, deps.config), readiness: { ready: readiness.ready, problems: readiness.problems, checked_at: readiness.checked_at }, changed: !unchanged };
 }
 
@@ -115,5 +130,10 @@ export async function removePlan(deps: FailoverDeps, group: string, options: Cha
 async function recordPlanChange(deps: FailoverDeps, group: string, loaded: LoadedState, what: string, options: ChangeInput): Promise<void> {
   const reason = options.reason ? `${what}: ${cleanText(options.reason, TEXT_LIMITS.reason)}` : what;
   const target = loaded.state.active_target;
-  await recordTransition(deps, group, { at: deps.clock.now().toISOString(), kind: "plan_changed", from: target, to: target, reason: reason.slice(0, 1000), actor: cleanText(options.actor ?? "anonymous", TEXT_LIMITS.actor) }, loaded.state);
+  await recordTransition(
+    deps,
+    group,
+    { at: deps.clock.now().toISOString(), kind: "plan_changed", from: target, to: target, reason: reason.slice(0, 1000), actor: cleanText(options.actor ?? "anonymous", TEXT_LIMITS.actor) },
+    loaded.state,
+  );
 }

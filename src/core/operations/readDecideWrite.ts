@@ -17,12 +17,7 @@ export const MAX_WRITE_ATTEMPTS = 5;
  * MAX_WRITE_ATTEMPTS reads in all. Whatever a decision probed belongs to the row it read,
  * so a probe made while the row changed can never be written over the newer row.
  */
-export async function readDecideWrite<R>(
-  store: StateStore,
-  group: string,
-  decide: (loaded: LoadedState) => Decision<R> | Promise<Decision<R>>,
-  recent?: LoadedState,
-): Promise<R> {
+export async function readDecideWrite<R>(store: StateStore, group: string, decide: (loaded: LoadedState) => Decision<R> | Promise<Decision<R>>, recent?: LoadedState): Promise<R> {
   // `recent`, the row as this process last wrote it (StateStore.lastWritten), saves the read when
   // nobody wrote the row since: the write on its ETag proves it. A decision that writes nothing, or
   // a write refused, is made again on a fresh read.

@@ -46,9 +46,22 @@ export async function retrySwitch(deps: FailoverDeps, group: string, input: { re
     await recordTransition(
       deps,
       group,
-      { at: now.toISOString(), kind: "switch_retried", from: before.active_target === "primary" ? "secondary" : "primary", to: before.active_target, reason: `${why}; the switch to ${before.active_target} is applied again (it was ${stopped})`.slice(0, 1000), actor: cleanText(input.actor ?? "anonymous", TEXT_LIMITS.actor) },
+      {
+        at: now.toISOString(),
+        kind: "switch_retried",
+        from: before.active_target === "primary" ? "secondary" : "primary",
+        to: before.active_target,
+        reason: `${why}; the switch to ${before.active_target} is applied again (it was ${stopped})`.slice(0, 1000),
+        actor: cleanText(input.actor ?? "anonymous", TEXT_LIMITS.actor),
+      },
       after,
     );
   }
-  return { group, changed: outcome.changed, ...(outcome.reason ? { reason: outcome.reason } : {}), active_target: after.active_target, ...(after.switch_state ? { switch_state: after.switch_state } : {}) };
+  return {
+    group,
+    changed: outcome.changed,
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
+    active_target: after.active_target,
+    ...(after.switch_state ? { switch_state: after.switch_state } : {}),
+  };
 }

@@ -4,7 +4,21 @@ import { effectivePolicy, otherTarget, type FailoverState, type Target, type Tra
 import type { LoadedState } from "../storage";
 import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
 import { applyPlan, buildRunners, compensatePlan, detectDrift, verifyPlan, type ApplyResult, type CompensationResult, type VerifyResult } from "../switch/runPlan";
-import { adoptIntent, afterApply, afterCompensate, afterDriftCheck, afterVerify, driftCheckDue, dueAction, intentKey, isAdoption, loadPlan, readinessDue, switchTimings, withLedger } from "../switch/saga";
+import {
+  adoptIntent,
+  afterApply,
+  afterCompensate,
+  afterDriftCheck,
+  afterVerify,
+  driftCheckDue,
+  dueAction,
+  intentKey,
+  isAdoption,
+  loadPlan,
+  readinessDue,
+  switchTimings,
+  withLedger,
+} from "../switch/saga";
 import { SwitchSession, appendLedger, ledgerText, parseLedger, type LedgerEntry } from "../switch/session";
 import type { SwitchStepRunner } from "../switch/step";
 import { StepError, operatorAction } from "../switch/stepErrors";
@@ -83,7 +97,10 @@ class CycleFence {
       fence: async () => {
         const fresh = await deps.store.intentOf(group);
         if (intentKey(fresh) !== this.expected) {
-          throw new StepError("superseded", `superseded: the row now says ${String(fresh.active_target)}${fresh.switch_intent_id ? ` (intent ${String(fresh.switch_intent_id)})` : ""}; this apply stopped before writing`);
+          throw new StepError(
+            "superseded",
+            `superseded: the row now says ${String(fresh.active_target)}${fresh.switch_intent_id ? ` (intent ${String(fresh.switch_intent_id)})` : ""}; this apply stopped before writing`,
+          );
         }
       },
     });
@@ -189,16 +206,38 @@ async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, polic
 
   const before = loaded.state;
   const ledger = outcome.switch_ledger;
-  const event = (kind: TransitionSummary["kind"], reason: string): TransitionSummary => ({ at: deps.clock.now().toISOString(), kind, from: otherTarget(target), to: target, reason, actor: "orchestrator" });
+  const event = (kind: TransitionSummary["kind"], reason: string): TransitionSummary => ({
+    at: deps.clock.now().toISOString(),
+    kind,
+    from: otherTarget(target),
+    to: target,
+    reason,
+    actor: "orchestrator",
+  });
   const retryHint = `POST /api/retry_switch?group=${group} (or failover retry-switch --group ${group}) once it is fixed`;
   if (outcome.switch_state === "held" && before.switch_state !== "held") {
     // One entry, notification and metric for the episode: the saga writes nothing more until a human acts.
     recordSwitchHeld(group, outcome.switch_error_class ?? "unknown");
     const undone = compensation && !compensation.complete ? " (compensation incomplete)" : "";
-    await recordTransition(deps, group, event("switch_held", `HELD${undone}: ${outcome.switch_error} [${outcome.switch_error_class}]; a human must act: ${operatorAction(outcome.switch_error_class)}: ${retryHint}`), outcome, { ledger });
+    await recordTransition(
+      deps,
+      group,
+      event("switch_held", `HELD${undone}: ${outcome.switch_error} [${outcome.switch_error_class}]; a human must act: ${operatorAction(outcome.switch_error_class)}: ${retryHint}`),
+      outcome,
+      { ledger },
+    );
   } else if (outcome.switch_state === "compensated" && before.switch_state !== "compensated") {
     recordSwitchHeld(group, outcome.switch_error_class ?? "unknown");
-    await recordTransition(deps, group, event("switch_compensated", `UNDONE: traffic is back on ${context.from} after ${outcome.switch_error} [${outcome.switch_error_class}]; a human must act: ${operatorAction(outcome.switch_error_class)}: ${retryHint}`), outcome, { ledger });
+    await recordTransition(
+      deps,
+      group,
+      event(
+        "switch_compensated",
+        `UNDONE: traffic is back on ${context.from} after ${outcome.switch_error} [${outcome.switch_error_class}]; a human must act: ${operatorAction(outcome.switch_error_class)}: ${retryHint}`,
+      ),
+      outcome,
+      { ledger },
+    );
   } else if (applied?.outcome === "failed" && outcome.switch_state === "failed") {
     // One entry per failure episode: the same step failing the same way again is not news.
     if (before.switch_state !== "failed" || before.switch_error_class !== outcome.switch_error_class || before.switch_failed_step !== outcome.switch_failed_step) {
@@ -232,7 +271,14 @@ async function superseded(deps: FailoverDeps, group: string, plan: SwitchPlan, l
     await recordTransition(
       deps,
       group,
-      { at: deps.clock.now().toISOString(), kind: "switch_superseded", from: otherTarget(target), to: target, reason: `the switch to ${target} was superseded by a newer decision after ${writes.length} write(s); the next cycle applies the row's target`, actor: "orchestrator" },
+      {
+        at: deps.clock.now().toISOString(),
+        kind: "switch_superseded",
+        from: otherTarget(target),
+        to: target,
+        reason: `the switch to ${target} was superseded by a newer decision after ${writes.length} write(s); the next cycle applies the row's target`,
+        actor: "orchestrator",
+      },
       loaded.state,
       { ...(ledger ? { ledger } : {}) },
     );
@@ -245,7 +291,16 @@ async function superseded(deps: FailoverDeps, group: string, plan: SwitchPlan, l
  * with one audit entry and notification and ends when a check finds none; with
  * `drift_action=reconcile` the row's target is applied again at once, through the same saga.
  */
-async function driftCheck(deps: FailoverDeps, group: string, plan: SwitchPlan, policy: Policy, loaded: LoadedState, runners: readonly SwitchStepRunner[], cycle: number | undefined, fence: CycleFence): Promise<SwitchCycleResponse> {
+async function driftCheck(
+  deps: FailoverDeps,
+  group: string,
+  plan: SwitchPlan,
+  policy: Policy,
+  loaded: LoadedState,
+  runners: readonly SwitchStepRunner[],
+  cycle: number | undefined,
+  fence: CycleFence,
+): Promise<SwitchCycleResponse> {
   const target = loaded.state.active_target;
   const found = await detectDrift(runners, target);
   // A step that could not be read is neither drift nor proof that a drift ended; no drift and

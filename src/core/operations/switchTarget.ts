@@ -85,8 +85,7 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
     unhealthySince = request.automatic === true && kind === "failover" ? loaded.state.unhealthy_since_utc : undefined;
     const policy = effectivePolicy(deps.config.policy, loaded.overrides);
     const to = otherTarget(expectedFrom);
-    const standby: ProbeResult | undefined =
-      force || loaded.state.active_target !== expectedFrom ? undefined : await probe(endpointOf(loaded.state, to), probeOptions(policy));
+    const standby: ProbeResult | undefined = force || loaded.state.active_target !== expectedFrom ? undefined : await probe(endpointOf(loaded.state, to), probeOptions(policy));
     const switchRequest: SwitchRequest = {
       kind,
       expected_from: expectedFrom,
@@ -113,7 +112,8 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
     recordSwitch(group, { kind, trigger: forced ? "forced" : request.automatic === true ? "automatic" : "manual", ...(detection !== undefined ? { detection_seconds: detection } : {}) });
     recordGroupState(group, state);
   }
-  if (decided.transition) await recordTransition(deps, group, decided.transition, state, { ...(standby ? { probe: standby } : {}), forced, ...(decided.changed && unhealthySince ? { unhealthySince } : {}) });
+  if (decided.transition)
+    await recordTransition(deps, group, decided.transition, state, { ...(standby ? { probe: standby } : {}), forced, ...(decided.changed && unhealthySince ? { unhealthySince } : {}) });
   return {
     group,
     changed: decided.changed,

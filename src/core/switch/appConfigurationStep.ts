@@ -35,8 +35,15 @@ export function appConfigurationStep(config: Config, clients: SwitchClients, cal
       if (current?.value === value) return 0;
       try {
         const id = { key, value, ...(config.label !== undefined ? { label: config.label } : {}) };
-        const change = { method: "PUT", resource: `kv/${key}${config.label !== undefined ? `?label=${config.label}` : ""}`, before: current ? JSON.stringify(current.value?.slice(0, 100) ?? null) : "(none)", after: JSON.stringify(value.slice(0, 100)) };
-        await calls.write(change, (abortSignal) => (current ? client().setConfigurationSetting({ ...id, etag: current.etag }, { onlyIfUnchanged: true, abortSignal }) : client().addConfigurationSetting(id, { abortSignal })));
+        const change = {
+          method: "PUT",
+          resource: `kv/${key}${config.label !== undefined ? `?label=${config.label}` : ""}`,
+          before: current ? JSON.stringify(current.value?.slice(0, 100) ?? null) : "(none)",
+          after: JSON.stringify(value.slice(0, 100)),
+        };
+        await calls.write(change, (abortSignal) =>
+          current ? client().setConfigurationSetting({ ...id, etag: current.etag }, { onlyIfUnchanged: true, abortSignal }) : client().addConfigurationSetting(id, { abortSignal }),
+        );
         return 1;
       } catch (err) {
         const e = err as StepError;

@@ -12,7 +12,10 @@ export interface ArmPermission {
 }
 
 export function actionMatches(pattern: string, action: string): boolean {
-  const source = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*");
+  const source = pattern
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+    .join(".*");
   return new RegExp(`^${source}$`, "i").test(action);
 }
 

@@ -66,7 +66,10 @@ export function createSwitchClients(credential: TokenCredential, settings: Contr
     appConfiguration: (endpoint) => {
       const refusal = appConfigurationRefusal(endpoint, settings.appConfigurationHosts);
       if (refusal) throw new StepError("refused", `app_configuration endpoint ${endpoint.slice(0, 200)}: ${refusal}`);
-      return cached<AppConfigurationClient>(`ac:${endpoint}`, () => new (sdk.appConfiguration())(endpoint, credential, { ...common, ...(settings.appConfigurationAudience ? { audience: settings.appConfigurationAudience } : {}) }));
+      return cached<AppConfigurationClient>(
+        `ac:${endpoint}`,
+        () => new (sdk.appConfiguration())(endpoint, credential, { ...common, ...(settings.appConfigurationAudience ? { audience: settings.appConfigurationAudience } : {}) }),
+      );
     },
     async armGet(pathAndQuery, abortSignal) {
       const url = `${settings.armEndpoint}${pathAndQuery}`;
@@ -82,7 +85,10 @@ export function createSwitchClients(credential: TokenCredential, settings: Contr
       } catch {
         // Not JSON: the text as it came.
       }
-      throw new StepError(classifyStatus(response.status, code), `HTTP ${response.status}${code ? ` ${code}` : ""}: ${message}`, parseRetryAfter(response.headers.get("retry-after"), Date.now()), { status: response.status, ...(code ? { code } : {}) });
+      throw new StepError(classifyStatus(response.status, code), `HTTP ${response.status}${code ? ` ${code}` : ""}: ${message}`, parseRetryAfter(response.headers.get("retry-after"), Date.now()), {
+        status: response.status,
+        ...(code ? { code } : {}),
+      });
     },
   };
 }

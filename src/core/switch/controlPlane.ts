@@ -50,7 +50,8 @@ export function appConfigurationRefusal(endpoint: string, allowed: readonly stri
     return "is not a URL";
   }
   if (url.protocol !== "https:") return "must be an https:// URL";
-  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) return "must be the store's endpoint alone (https://<store>.azconfig.io), without a path, query or credentials";
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== ""))
+    return "must be the store's endpoint alone (https://<store>.azconfig.io), without a path, query or credentials";
   const host = url.hostname.toLowerCase();
   const hostPort = url.port ? `${host}:${url.port}` : host;
   const ok = allowed.some((entry) => {

@@ -46,7 +46,11 @@ export function dnsStep(config: Config, clients: SwitchClients, calls: StepCalls
     }
   };
   const refuseAlias = (r: RecordSet | undefined) => {
-    if (r?.targetResource?.id) throw new StepError("refused", `${label}: the record set is an alias of ${r.targetResource.id}; the plan cannot set its value without clearing the alias (switch the alias target instead, or use a plain record set)`);
+    if (r?.targetResource?.id)
+      throw new StepError(
+        "refused",
+        `${label}: the record set is an alias of ${r.targetResource.id}; the plan cannot set its value without clearing the alias (switch the alias target instead, or use a plain record set)`,
+      );
   };
   /** The record set as read with only the owned value changed, or undefined when nothing needs to change. */
   const desired = (current: RecordSet | undefined, to: Side): RecordSet | undefined => {
@@ -58,7 +62,11 @@ export function dnsStep(config: Config, clients: SwitchClients, calls: StepCalls
     }
     const addresses = values(current);
     const kept = addresses.filter((a) => a !== other(to));
-    const next = kept.includes(want(to)) ? kept : addresses.includes(other(to)) ? addresses.map((a) => (a === other(to) ? want(to) : a)).filter((a, i, all) => all.indexOf(a) === i) : [...kept, want(to)];
+    const next = kept.includes(want(to))
+      ? kept
+      : addresses.includes(other(to))
+        ? addresses.map((a) => (a === other(to) ? want(to) : a)).filter((a, i, all) => all.indexOf(a) === i)
+        : [...kept, want(to)];
     if (ttlOk && next.length === addresses.length && next.every((a, i) => a === addresses[i])) return undefined;
     return { ...current, ttl, aRecords: next.map((ipv4Address) => ({ ipv4Address })) };
   };
@@ -87,13 +95,17 @@ export function dnsStep(config: Config, clients: SwitchClients, calls: StepCalls
         if (!next) return { writes: 0, detail: `already ${want(to)}` };
         try {
           await calls.write({ method: "PUT", resource: `dnszones/${zone.name}/${config.record_type}/${config.record_name}`, before: show(current), after: show(next) }, (abortSignal) =>
-            client().recordSets.createOrUpdate(zone.resourceGroup, zone.name, config.record_name, config.record_type, next, { abortSignal, ...(current?.etag ? { ifMatch: current.etag } : { ifNoneMatch: "*" }) }),
+            client().recordSets.createOrUpdate(zone.resourceGroup, zone.name, config.record_name, config.record_type, next, {
+              abortSignal,
+              ...(current?.etag ? { ifMatch: current.etag } : { ifNoneMatch: "*" }),
+            }),
           );
           return { writes: 1, detail: `${show(current)} -> ${show(next)}${attempt > 1 ? ` after ${attempt - 1} conflicting change(s)` : ""}` };
         } catch (err) {
           const e = err as StepError;
           if (e.status !== 412) throw e;
-          if (attempt >= MAX_CONFLICTS) throw new StepError("conflict", `${label}: the record set changed under ${attempt} conditional writes in a row (412 each time): ${e.message}`, undefined, { status: 412 });
+          if (attempt >= MAX_CONFLICTS)
+            throw new StepError("conflict", `${label}: the record set changed under ${attempt} conditional writes in a row (412 each time): ${e.message}`, undefined, { status: 412 });
         }
       }
     },
@@ -135,7 +147,23 @@ export function dnsStep(config: Config, clients: SwitchClients, calls: StepCalls
         }
       }
       const actions = [`Microsoft.Network/dnszones/${config.record_type}/write`, `Microsoft.Network/dnszones/${config.record_type}/read`];
-      problems.push(...(await missingPermissions(clients, calls, { subscription: zone.subscription, resourceGroup: zone.resourceGroup, namespace: "Microsoft.Network", parentPath: `dnszones/${zone.name}`, type: config.record_type, name: config.record_name }, actions)).map((p) => `${label}: ${p}`));
+      problems.push(
+        ...(
+          await missingPermissions(
+            clients,
+            calls,
+            {
+              subscription: zone.subscription,
+              resourceGroup: zone.resourceGroup,
+              namespace: "Microsoft.Network",
+              parentPath: `dnszones/${zone.name}`,
+              type: config.record_type,
+              name: config.record_name,
+            },
+            actions,
+          )
+        ).map((p) => `${label}: ${p}`),
+      );
       return { ready: problems.length === 0, problems };
     },
   };

@@ -63,7 +63,10 @@ export function frontDoorStep(config: Config, clients: SwitchClients, calls: Ste
       const message = (err as Error).message;
       if (/long-running operation has failed/i.test(message)) {
         calls.amend(`accepted ${accepted}; operation Failed`);
-        throw new StepError("server_error", `${label}: the update of the ${side} origin ${origin(side)} ended Failed (${message.replace(/^.*?: /, "")}); the ${otherSide(side)} origin was left as it was`);
+        throw new StepError(
+          "server_error",
+          `${label}: the update of the ${side} origin ${origin(side)} ended Failed (${message.replace(/^.*?: /, "")}); the ${otherSide(side)} origin was left as it was`,
+        );
       }
       calls.amend(`accepted ${accepted}; outcome unknown (status poll: ${(err as StepError).errorClass ?? "error"})`);
       return "unknown";
@@ -72,7 +75,12 @@ export function frontDoorStep(config: Config, clients: SwitchClients, calls: Ste
     try {
       poller = await calls.write(
         { method: "PATCH", resource: `profiles/${profile.name}/originGroups/${config.origin_group}/origins/${origin(side)}`, before: show(before), after: showDesired(active) },
-        (abortSignal) => client().afdOrigins.beginUpdate(profile.resourceGroup, profile.name, config.origin_group, origin(side), desired(active), { abortSignal, onResponse, updateIntervalInMs: clients.settings.pollIntervalMs }),
+        (abortSignal) =>
+          client().afdOrigins.beginUpdate(profile.resourceGroup, profile.name, config.origin_group, origin(side), desired(active), {
+            abortSignal,
+            onResponse,
+            updateIntervalInMs: clients.settings.pollIntervalMs,
+          }),
         { result: () => `accepted ${accepted ?? "?"}` },
       );
     } catch (err) {
@@ -108,11 +116,19 @@ export function frontDoorStep(config: Config, clients: SwitchClients, calls: Ste
           throw new StepError("server_error", `${label}: the ${to} origin ${origin(to)} reads ${show(target)} after its update; the ${otherSide(to)} origin was left as it was`);
         }
         if (!matches(target, true)) {
-          return { writes, detail: `${to} origin ${origin(to)} update sent, outcome unknown`, pending: `the update of the ${to} origin ${origin(to)} has no known outcome yet (reads ${show(target)}); the ${otherSide(to)} origin is left serving` };
+          return {
+            writes,
+            detail: `${to} origin ${origin(to)} update sent, outcome unknown`,
+            pending: `the update of the ${to} origin ${origin(to)} has no known outcome yet (reads ${show(target)}); the ${otherSide(to)} origin is left serving`,
+          };
         }
       }
       if (inProgress(target)) {
-        return { writes, detail: `${to} origin ${origin(to)} ${show(target)}`, pending: `the ${to} origin ${origin(to)} is still deploying (${show(target)}); the ${otherSide(to)} origin is touched once it is done` };
+        return {
+          writes,
+          detail: `${to} origin ${origin(to)} ${show(target)}`,
+          pending: `the ${to} origin ${origin(to)} is still deploying (${show(target)}); the ${otherSide(to)} origin is touched once it is done`,
+        };
       }
       const old = await get(otherSide(to));
       if (!matches(old, false) || failed(old)) {
@@ -138,7 +154,16 @@ export function frontDoorStep(config: Config, clients: SwitchClients, calls: Ste
           problems.push((err as Error).message);
         }
       }
-      problems.push(...(await missingPermissions(clients, calls, { subscription: profile.subscription, resourceGroup: profile.resourceGroup, namespace: "Microsoft.Cdn", parentPath: "", type: "profiles", name: profile.name }, ["Microsoft.Cdn/profiles/originGroups/origins/write"])).map((p) => `${label}: ${p}`));
+      problems.push(
+        ...(
+          await missingPermissions(
+            clients,
+            calls,
+            { subscription: profile.subscription, resourceGroup: profile.resourceGroup, namespace: "Microsoft.Cdn", parentPath: "", type: "profiles", name: profile.name },
+            ["Microsoft.Cdn/profiles/originGroups/origins/write"],
+          )
+        ).map((p) => `${label}: ${p}`),
+      );
       return { ready: problems.length === 0, problems };
     },
   };

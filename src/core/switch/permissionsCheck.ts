@@ -44,7 +44,5 @@ export async function missingPermissions(clients: SwitchClients, calls: StepCall
     const fix = role ? `: grant ${role} on ${id} (it also lets the app read its own permissions there)` : "";
     return [`cannot read permissions on ${id}: ${(err as Error).message.replace(`${calls.label}: permissions: `, "")}${fix}`];
   }
-  return actions
-    .filter((action) => !permissionsGrant(permissions, action))
-    .map((action) => `missing action ${action} on ${id}${roleForAction(action) ? `: grant ${roleForAction(action)}` : ""}`);
+  return actions.filter((action) => !permissionsGrant(permissions, action)).map((action) => `missing action ${action} on ${id}${roleForAction(action) ? `: grant ${roleForAction(action)}` : ""}`);
 }

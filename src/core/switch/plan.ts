@@ -32,62 +32,119 @@ function resourceId(pattern: RegExp, shape: string) {
   return z.string().max(1024).regex(pattern, `must be a resource ID of the form ${shape}`);
 }
 
-const name = (what: string) => z.string().min(1, `${what} is empty`).max(260).regex(/^[^/?#\s]+$/, `${what} must not contain '/', '?', '#' or spaces`);
-const httpsUrl = z.string().max(2048).refine((v) => { try { return new URL(v).protocol === "https:"; } catch { return false; } }, "must be an https:// URL");
-const webUrl = z.string().max(2048).refine((v) => { try { return ["https:", "http:"].includes(new URL(v).protocol); } catch { return false; } }, "must be an http:// or https:// URL");
+const name = (what: string) =>
+  z
+    .string()
+    .min(1, `${what} is empty`)
+    .max(260)
+    .regex(/^[^/?#\s]+$/, `${what} must not contain '/', '?', '#' or spaces`);
+const httpsUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      return new URL(v).protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, "must be an https:// URL");
+const webUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      return ["https:", "http:"].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, "must be an http:// or https:// URL");
 
 const endpointRef = z.strictObject({
   endpoint_type: z.enum(["AzureEndpoints", "ExternalEndpoints", "NestedEndpoints"]),
   endpoint_name: name("endpoint_name"),
 });
 
-export const trafficManagerStep = z.strictObject({
-  kind: z.literal("traffic_manager"),
-  profile_id: resourceId(RESOURCE_ID.trafficManagerProfile, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/trafficManagerProfiles/{name}"),
-  primary: endpointRef,
-  secondary: endpointRef,
-}).refine((s) => s.primary.endpoint_name.toLowerCase() !== s.secondary.endpoint_name.toLowerCase() || s.primary.endpoint_type !== s.secondary.endpoint_type, { message: "primary and secondary are the same endpoint", path: ["secondary", "endpoint_name"] });
+export const trafficManagerStep = z
+  .strictObject({
+    kind: z.literal("traffic_manager"),
+    profile_id: resourceId(RESOURCE_ID.trafficManagerProfile, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/trafficManagerProfiles/{name}"),
+    primary: endpointRef,
+    secondary: endpointRef,
+  })
+  .refine((s) => s.primary.endpoint_name.toLowerCase() !== s.secondary.endpoint_name.toLowerCase() || s.primary.endpoint_type !== s.secondary.endpoint_type, {
+    message: "primary and secondary are the same endpoint",
+    path: ["secondary", "endpoint_name"],
+  });
 
-export const dnsStep = z.strictObject({
-  kind: z.literal("dns"),
-  zone_id: resourceId(RESOURCE_ID.dnsZone, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/dnszones/{zone}"),
-  record_name: z.string().min(1).max(253).regex(/^(@|[\w*-]+(\.[\w-]+)*)$/, "must be a relative record name such as www or @"),
-  record_type: z.enum(["CNAME", "A"]),
-  primary_value: z.string().min(1).max(253),
-  secondary_value: z.string().min(1).max(253),
-  /** Sets the record set's TTL; absent: the TTL it has is kept (60 s for a record set the step creates). */
-  ttl: z.number().int().min(1).max(86400).optional(),
-  /** Verify also asks the zone's own name servers (or `name_servers`) for the record. */
-  check_name_servers: z.boolean().default(false),
-  /** Name servers to ask instead of the zone's (`host`, `ip` or `ip:port`). */
-  name_servers: z.array(z.string().min(1).max(253).regex(/^(\[[0-9a-fA-F:.]+\]|[\w.-]+)(:\d{1,5})?$/, "must be a host, an IP address or ip:port")).min(1).max(4).optional(),
-}).superRefine((s, ctx) => {
-  for (const side of ["primary_value", "secondary_value"] as const) {
-    const ok = s.record_type === "A" ? /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s[side]) : /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9.])?$/.test(s[side]);
-    if (!ok) ctx.addIssue({ code: "custom", path: [side], message: s.record_type === "A" ? "must be an IPv4 address" : "must be a host name" });
-  }
-  if (s.primary_value === s.secondary_value) ctx.addIssue({ code: "custom", path: ["secondary_value"], message: "is the same as primary_value" });
-});
+export const dnsStep = z
+  .strictObject({
+    kind: z.literal("dns"),
+    zone_id: resourceId(RESOURCE_ID.dnsZone, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/dnszones/{zone}"),
+    record_name: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^(@|[\w*-]+(\.[\w-]+)*)$/, "must be a relative record name such as www or @"),
+    record_type: z.enum(["CNAME", "A"]),
+    primary_value: z.string().min(1).max(253),
+    secondary_value: z.string().min(1).max(253),
+    /** Sets the record set's TTL; absent: the TTL it has is kept (60 s for a record set the step creates). */
+    ttl: z.number().int().min(1).max(86400).optional(),
+    /** Verify also asks the zone's own name servers (or `name_servers`) for the record. */
+    check_name_servers: z.boolean().default(false),
+    /** Name servers to ask instead of the zone's (`host`, `ip` or `ip:port`). */
+    name_servers: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(253)
+          .regex(/^(\[[0-9a-fA-F:.]+\]|[\w.-]+)(:\d{1,5})?$/, "must be a host, an IP address or ip:port"),
+      )
+      .min(1)
+      .max(4)
+      .optional(),
+  })
+  .superRefine((s, ctx) => {
+    for (const side of ["primary_value", "secondary_value"] as const) {
+      const ok = s.record_type === "A" ? /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s[side]) : /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9.])?$/.test(s[side]);
+      if (!ok) ctx.addIssue({ code: "custom", path: [side], message: s.record_type === "A" ? "must be an IPv4 address" : "must be a host name" });
+    }
+    if (s.primary_value === s.secondary_value) ctx.addIssue({ code: "custom", path: ["secondary_value"], message: "is the same as primary_value" });
+  });
 
-export const frontDoorStep = z.strictObject({
-  kind: z.literal("front_door"),
-  profile_id: resourceId(RESOURCE_ID.frontDoorProfile, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Cdn/profiles/{name}"),
-  origin_group: name("origin_group"),
-  primary_origin: name("primary_origin"),
-  secondary_origin: name("secondary_origin"),
-  /** enabled_state: Enabled on the active origin, Disabled on the other; priority: 1 and 2. */
-  mode: z.enum(["enabled_state", "priority"]).default("enabled_state"),
-}).refine((s) => s.primary_origin !== s.secondary_origin, { message: "is the same as primary_origin", path: ["secondary_origin"] });
+export const frontDoorStep = z
+  .strictObject({
+    kind: z.literal("front_door"),
+    profile_id: resourceId(RESOURCE_ID.frontDoorProfile, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Cdn/profiles/{name}"),
+    origin_group: name("origin_group"),
+    primary_origin: name("primary_origin"),
+    secondary_origin: name("secondary_origin"),
+    /** enabled_state: Enabled on the active origin, Disabled on the other; priority: 1 and 2. */
+    mode: z.enum(["enabled_state", "priority"]).default("enabled_state"),
+  })
+  .refine((s) => s.primary_origin !== s.secondary_origin, { message: "is the same as primary_origin", path: ["secondary_origin"] });
 
-export const appConfigurationStep = z.strictObject({
-  kind: z.literal("app_configuration"),
-  endpoint: httpsUrl,
-  key: z.string().min(1).max(1024).regex(/^[^%*,\\]+$/, "must not contain %, *, comma or backslash"),
-  label: z.string().max(1024).optional(),
-  primary_value: z.string().max(10_000),
-  secondary_value: z.string().max(10_000),
-  sentinel_key: z.string().min(1).max(1024).regex(/^[^%*,\\]+$/, "must not contain %, *, comma or backslash").optional(),
-}).refine((s) => s.primary_value !== s.secondary_value, { message: "is the same as primary_value", path: ["secondary_value"] });
+export const appConfigurationStep = z
+  .strictObject({
+    kind: z.literal("app_configuration"),
+    endpoint: httpsUrl,
+    key: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[^%*,\\]+$/, "must not contain %, *, comma or backslash"),
+    label: z.string().max(1024).optional(),
+    primary_value: z.string().max(10_000),
+    secondary_value: z.string().max(10_000),
+    sentinel_key: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[^%*,\\]+$/, "must not contain %, *, comma or backslash")
+      .optional(),
+  })
+  .refine((s) => s.primary_value !== s.secondary_value, { message: "is the same as primary_value", path: ["secondary_value"] });
 
 export const webhookStep = z.strictObject({
   kind: z.literal("webhook"),
@@ -98,14 +155,24 @@ export const webhookStep = z.strictObject({
 });
 
 /** Optional per plan: a URL whose response names the side that served it, in a header or in the body. */
-export const dataPath = z.strictObject({
-  url: webUrl,
-  /** The response header that names the side; absent: the body (its first 64 KiB). */
-  header: z.string().min(1).max(100).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name").optional(),
-  primary_text: z.string().min(1).max(256),
-  secondary_text: z.string().min(1).max(256),
-  timeout_ms: z.number().int().min(100).max(30_000).default(5000),
-}).refine((d) => !d.primary_text.includes(d.secondary_text) && !d.secondary_text.includes(d.primary_text), { message: "primary_text and secondary_text must not contain each other", path: ["secondary_text"] });
+export const dataPath = z
+  .strictObject({
+    url: webUrl,
+    /** The response header that names the side; absent: the body (its first 64 KiB). */
+    header: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name")
+      .optional(),
+    primary_text: z.string().min(1).max(256),
+    secondary_text: z.string().min(1).max(256),
+    timeout_ms: z.number().int().min(100).max(30_000).default(5000),
+  })
+  .refine((d) => !d.primary_text.includes(d.secondary_text) && !d.secondary_text.includes(d.primary_text), {
+    message: "primary_text and secondary_text must not contain each other",
+    path: ["secondary_text"],
+  });
 
 export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, webhookStep]);
 

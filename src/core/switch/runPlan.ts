@@ -92,7 +92,15 @@ export async function applyPlan(runners: readonly SwitchStepRunner[], context: S
     const t0 = now();
     try {
       const outcome = await runner.apply(context);
-      steps.push({ step: index, kind: runner.kind, label: runner.label, status: outcome.pending ? "pending" : outcome.writes ? "changed" : "unchanged", writes: outcome.writes, ms: now() - t0, detail: outcome.pending ? `${outcome.detail}; waiting: ${outcome.pending}` : outcome.detail });
+      steps.push({
+        step: index,
+        kind: runner.kind,
+        label: runner.label,
+        status: outcome.pending ? "pending" : outcome.writes ? "changed" : "unchanged",
+        writes: outcome.writes,
+        ms: now() - t0,
+        detail: outcome.pending ? `${outcome.detail}; waiting: ${outcome.pending}` : outcome.detail,
+      });
       if (outcome.pending) return { outcome: "pending", steps, ms: now() - started, pending: `step ${index} (${runner.label}): ${outcome.pending}` };
     } catch (err) {
       const e = toStepError(err, runner.label, now());
@@ -141,7 +149,15 @@ export async function compensatePlan(runners: readonly SwitchStepRunner[], conte
     try {
       const outcome = await runner.apply(back);
       pending ||= outcome.pending !== undefined;
-      steps.push({ step: index, kind: runner.kind, label: runner.label, status: outcome.pending ? "pending" : "compensated", writes: outcome.writes, ms: now() - t0, detail: outcome.pending ? `${outcome.detail}; waiting: ${outcome.pending}` : outcome.detail });
+      steps.push({
+        step: index,
+        kind: runner.kind,
+        label: runner.label,
+        status: outcome.pending ? "pending" : "compensated",
+        writes: outcome.writes,
+        ms: now() - t0,
+        detail: outcome.pending ? `${outcome.detail}; waiting: ${outcome.pending}` : outcome.detail,
+      });
     } catch (err) {
       const e = toStepError(err, runner.label, now());
       steps.push({ step: index, kind: runner.kind, label: runner.label, status: "failed", writes: 0, ms: now() - t0, detail: e.message, error_class: e.errorClass });

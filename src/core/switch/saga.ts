@@ -176,7 +176,9 @@ export function backoffMs(attempts: number, retryAfterMs: number | undefined): n
 }
 
 function stepsText(steps: readonly StepResult[]): string {
-  const text = JSON.stringify(steps.map((s) => ({ step: s.step, kind: s.kind, status: s.status, writes: s.writes, ms: s.ms, detail: s.detail.slice(0, 300), ...(s.error_class ? { error_class: s.error_class } : {}) })));
+  const text = JSON.stringify(
+    steps.map((s) => ({ step: s.step, kind: s.kind, status: s.status, writes: s.writes, ms: s.ms, detail: s.detail.slice(0, 300), ...(s.error_class ? { error_class: s.error_class } : {}) })),
+  );
   return text.length > MAX_STEPS_TEXT ? `${text.slice(0, MAX_STEPS_TEXT - 3)}...` : text;
 }
 
@@ -188,7 +190,15 @@ function stepsText(steps: readonly StepResult[]): string {
 export function afterApply(state: FailoverState, result: ApplyResult, now: Date, plan: SwitchPlan): FailoverState {
   const steps = stepsText(result.steps);
   if (result.outcome === "applied") {
-    return { ...state, ...CLEARED, switch_ledger: state.switch_ledger, switch_state: "applied", switch_attempts: (state.switch_attempts ?? 0) + 1, switch_steps: steps, switch_applied_utc: now.toISOString() };
+    return {
+      ...state,
+      ...CLEARED,
+      switch_ledger: state.switch_ledger,
+      switch_state: "applied",
+      switch_attempts: (state.switch_attempts ?? 0) + 1,
+      switch_steps: steps,
+      switch_applied_utc: now.toISOString(),
+    };
   }
   if (result.outcome === "pending") {
     const deadline = state.switch_intent_utc ? new Date(state.switch_intent_utc).getTime() + plan.verify_timeout_seconds * 1000 : undefined;
@@ -264,7 +274,16 @@ export function verifyDeadline(state: FailoverState, plan: SwitchPlan): Date | u
  * backoff; when adopting a plan, a mismatch is simply a switch to apply now.
  */
 export function afterVerify(state: FailoverState, result: VerifyResult, now: Date, plan: SwitchPlan, adopting = false): FailoverState {
-  if (result.outcome === "verified") return { ...state, switch_state: "verified", switch_verified_utc: now.toISOString(), switch_error: undefined, switch_error_class: undefined, switch_failed_step: undefined, switch_next_attempt_utc: undefined };
+  if (result.outcome === "verified")
+    return {
+      ...state,
+      switch_state: "verified",
+      switch_verified_utc: now.toISOString(),
+      switch_error: undefined,
+      switch_error_class: undefined,
+      switch_failed_step: undefined,
+      switch_next_attempt_utc: undefined,
+    };
   const problem = result.steps.find((s) => s.status === result.outcome) ?? result.steps.find((s) => s.status !== "verified");
   const what = `verification: step ${problem?.step} (${problem?.label}): ${problem?.detail}`;
   if (result.outcome === "mismatch") {
@@ -289,13 +308,16 @@ export function switchTimings(state: FailoverState): { intent_s?: number; applie
   if (detected === undefined) return {};
   const since = (v: string | undefined) => (t(v) === undefined ? undefined : Math.round((t(v)! - detected) / 100) / 10);
   const out: Record<string, number> = {};
-  for (const [key, field] of [["intent_s", state.switch_intent_utc], ["applied_s", state.switch_applied_utc], ["verified_s", state.switch_verified_utc]] as const) {
+  for (const [key, field] of [
+    ["intent_s", state.switch_intent_utc],
+    ["applied_s", state.switch_applied_utc],
+    ["verified_s", state.switch_verified_utc],
+  ] as const) {
     const v = since(field);
     if (v !== undefined) out[key] = v;
   }
   return out;
 }
-
 
 /** Whether this cycle compares the world with the row: every Nth cycle of the loop (0: never); a call from outside the loop always. */
 export function driftCheckDue(every: number, cycle: number | undefined): boolean {

@@ -22,7 +22,9 @@ export function trafficManagerStep(config: Config, clients: SwitchClients, calls
   const label = calls.label;
   const ref = (side: Side) => config[side];
   const get = (side: Side): Promise<Endpoint> =>
-    calls.read(`read ${side} endpoint ${ref(side).endpoint_name}`, (abortSignal) => client().endpoints.get(profile.resourceGroup, profile.name, ref(side).endpoint_type, ref(side).endpoint_name, { abortSignal }));
+    calls.read(`read ${side} endpoint ${ref(side).endpoint_name}`, (abortSignal) =>
+      client().endpoints.get(profile.resourceGroup, profile.name, ref(side).endpoint_type, ref(side).endpoint_name, { abortSignal }),
+    );
   const set = (side: Side, before: Endpoint, endpointStatus: "Enabled" | "Disabled"): Promise<Endpoint> =>
     calls.write(
       { method: "PATCH", resource: `trafficManagerProfiles/${profile.name}/${ref(side).endpoint_type}/${ref(side).endpoint_name}`, before: before.endpointStatus ?? "?", after: endpointStatus },
@@ -46,7 +48,10 @@ export function trafficManagerStep(config: Config, clients: SwitchClients, calls
         const after = await set(to, target, "Enabled");
         writes++;
         if (after.endpointStatus !== "Enabled") {
-          throw new StepError("mismatch", `${label}: ${to} endpoint ${ref(to).endpoint_name} reads ${after.endpointStatus ?? "no status"} after enabling it; the ${otherSide(to)} endpoint was left enabled so one side stays enabled`);
+          throw new StepError(
+            "mismatch",
+            `${label}: ${to} endpoint ${ref(to).endpoint_name} reads ${after.endpointStatus ?? "no status"} after enabling it; the ${otherSide(to)} endpoint was left enabled so one side stays enabled`,
+          );
         }
       }
       const old = await get(otherSide(to));
@@ -79,7 +84,16 @@ export function trafficManagerStep(config: Config, clients: SwitchClients, calls
       const ttl = found.dnsConfig?.ttl;
       if (budgetSeconds !== undefined && ttl !== undefined && ttl > budgetSeconds) problems.push(`${label}: the profile's DNS TTL (${ttl} s) exceeds the recovery-time budget (${budgetSeconds} s)`);
       const actions = [...new Set((["primary", "secondary"] as const).map((side) => `Microsoft.Network/trafficManagerProfiles/${ref(side).endpoint_type}/write`))];
-      problems.push(...(await missingPermissions(clients, calls, { subscription: profile.subscription, resourceGroup: profile.resourceGroup, namespace: "Microsoft.Network", parentPath: "", type: "trafficManagerProfiles", name: profile.name }, actions)).map((p) => `${label}: ${p}`));
+      problems.push(
+        ...(
+          await missingPermissions(
+            clients,
+            calls,
+            { subscription: profile.subscription, resourceGroup: profile.resourceGroup, namespace: "Microsoft.Network", parentPath: "", type: "trafficManagerProfiles", name: profile.name },
+            actions,
+          )
+        ).map((p) => `${label}: ${p}`),
+      );
       return { ready: problems.length === 0, problems };
     },
   };

@@ -40,7 +40,9 @@ export function webhookStep(config: Config, fetch: EgressFetch, calls: StepCalls
           }
           const text = (await response.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");
           if (!response.ok) {
-            throw new StepError(classifyStatus(response.status), `${label}: HTTP ${response.status}${text ? `: ${text}` : ""}`, parseRetryAfter(response.headers.get("retry-after"), now()), { status: response.status });
+            throw new StepError(classifyStatus(response.status), `${label}: HTTP ${response.status}${text ? `: ${text}` : ""}`, parseRetryAfter(response.headers.get("retry-after"), now()), {
+              status: response.status,
+            });
           }
           return response.status;
         },

@@ -81,7 +81,9 @@ function setUpWorker(): void {
   };
   app.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } });
   app.hook.log((log) => {
-    logs.getLogger("failover-orchestrator").emit({ body: log.message, severityNumber: severity[log.level] ?? SeverityNumber.UNSPECIFIED, severityText: log.level, attributes: { "log.category": log.category } });
+    logs
+      .getLogger("failover-orchestrator")
+      .emit({ body: log.message, severityNumber: severity[log.level] ?? SeverityNumber.UNSPECIFIED, severityText: log.level, attributes: { "log.category": log.category } });
   });
 }
 

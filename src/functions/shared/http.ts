@@ -107,9 +107,11 @@ export function jsonDepth(text: string): number {
 /** Parses an optional JSON body against a strict schema; an empty body is `{}`. Size and nesting are bounded. */
 export async function bodyOf<T extends z.ZodType>(request: HttpRequest, schema: T): Promise<z.infer<T>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new FailoverError("too_large", `body: at most ${MAX_BODY_BYTES} bytes (got ${declared})`, { issues: [{ path: "body", message: `at most ${MAX_BODY_BYTES} bytes` }] });
+  if (declared > MAX_BODY_BYTES)
+    throw new FailoverError("too_large", `body: at most ${MAX_BODY_BYTES} bytes (got ${declared})`, { issues: [{ path: "body", message: `at most ${MAX_BODY_BYTES} bytes` }] });
   const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new FailoverError("too_large", `body: at most ${MAX_BODY_BYTES} bytes`, { issues: [{ path: "body", message: `at most ${MAX_BODY_BYTES} bytes` }] });
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+    throw new FailoverError("too_large", `body: at most ${MAX_BODY_BYTES} bytes`, { issues: [{ path: "body", message: `at most ${MAX_BODY_BYTES} bytes` }] });
   if (jsonDepth(text) > MAX_JSON_DEPTH) throw invalidRequest({ path: "body", message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` });
   let value: unknown = {};
   if (text.trim() !== "") {
@@ -149,10 +151,7 @@ export function jsonRoute(route: JsonRoute, handle: (request: HttpRequest, conte
  * `app.http` in its trigger file: the Durable client is bound, the query parameters and the
  * caller's right are checked as the route says, and every failure becomes a JSON error.
  */
-export function groupEndpoint(
-  route: JsonRoute,
-  handle: (group: string, request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>,
-): HttpFunctionOptions {
+export function groupEndpoint(route: JsonRoute, handle: (group: string, request: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>): HttpFunctionOptions {
   return {
     ...jsonRoute(route, (request, context, caller) => handle(groupOf(request), request, context, caller)),
     extraInputs: [df.input.durableClient()],

@@ -187,7 +187,8 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
         taskHub.start(parts[1], instanceId, body.trim() === "" ? null : JSON.parse(body));
       } catch (err) {
         // The extension lets the refusal escape as an unhandled exception: a 500.
-        if (err instanceof InstanceAlreadyRunningError) return sendJson(res, 500, { Message: "An error has occurred.", ExceptionMessage: err.message, ExceptionType: "System.InvalidOperationException" });
+        if (err instanceof InstanceAlreadyRunningError)
+          return sendJson(res, 500, { Message: "An error has occurred.", ExceptionMessage: err.message, ExceptionType: "System.InvalidOperationException" });
         return sendJson(res, 400, { error: (err as Error).message });
       }
       return sendJson(res, 202, { id: instanceId });

@@ -35,7 +35,9 @@ export function scheduledAction(action: Action): ScheduledAction {
 
 export class NonDeterminismError extends Error {
   constructor(detail: string) {
-    super(`Non-Deterministic workflow detected: ${detail}. Was a change made to the orchestrator code after this instance had already started running, or does it read the clock, random numbers or I/O outside of an activity?`);
+    super(
+      `Non-Deterministic workflow detected: ${detail}. Was a change made to the orchestrator code after this instance had already started running, or does it read the clock, random numbers or I/O outside of an activity?`,
+    );
     this.name = "NonDeterministicOrchestrationException";
   }
 }

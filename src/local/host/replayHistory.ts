@@ -41,7 +41,13 @@ export const history = {
 };
 
 /** Action types of the replay engine's output (durable-functions ActionType) that the local host handles. */
-export enum ActionType { CallActivity = 0, CallActivityWithRetry = 1, ContinueAsNew = 4, CreateTimer = 5, WaitForExternalEvent = 6 }
+export enum ActionType {
+  CallActivity = 0,
+  CallActivityWithRetry = 1,
+  ContinueAsNew = 4,
+  CreateTimer = 5,
+  WaitForExternalEvent = 6,
+}
 
 export interface Action {
   readonly actionType: number;

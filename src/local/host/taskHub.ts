@@ -4,7 +4,19 @@ import { seededRandom, type ChaosCounters, type ChaosOptions } from "./chaos";
 import type { Registration } from "./functionsCore";
 import { ActionType, EventType, flattenActions, history, orchestrationTriggerInput, type HistoryEvent } from "./replayHistory";
 import { wallClock, type HubClock } from "./hubClock";
-import { InstanceAlreadyRunningError, activityFailureReason, continueAsNew, isAlive, isRunnable, newInstance, statusOf, type ExecutionRecord, type Instance, type InstanceStatus, type RuntimeStatus } from "./instances";
+import {
+  InstanceAlreadyRunningError,
+  activityFailureReason,
+  continueAsNew,
+  isAlive,
+  isRunnable,
+  newInstance,
+  statusOf,
+  type ExecutionRecord,
+  type Instance,
+  type InstanceStatus,
+  type RuntimeStatus,
+} from "./instances";
 import { NonDeterminismError, checkReplay, scheduledAction } from "./replayGuard";
 
 /**

@@ -24,14 +24,11 @@ export async function startCountingProxy(targetEndpoint: string): Promise<Counti
   const target = new URL(targetEndpoint);
   const requests: StorageRequest[] = [];
   const server: Server = createServer((req, res) => {
-    const upstream = forward(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
-      (answer) => {
-        requests.push({ method: req.method ?? "GET", path: (req.url ?? "").split("?")[0], status: answer.statusCode ?? 0 });
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
+    const upstream = forward({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
+      requests.push({ method: req.method ?? "GET", path: (req.url ?? "").split("?")[0], status: answer.statusCode ?? 0 });
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
     upstream.on("error", (err) => {
       requests.push({ method: req.method ?? "GET", path: req.url ?? "", status: 0 });
       if (!res.headersSent) res.writeHead(502).end(err.message);

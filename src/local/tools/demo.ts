@@ -68,7 +68,12 @@ async function main(): Promise<void> {
     const bound = SETTINGS.CHECK_INTERVAL_SECONDS * SETTINGS.FAILURE_THRESHOLD + SETTINGS.PROBE_TIMEOUT_MS / 1000;
     line("....", `app on ${host.url}; backends ${primary.url} and ${secondary.url}`);
     line("....", `metrics (OpenTelemetry, Prometheus format): curl ${host.metricsUrl}`);
-    line("....", `settings: ${Object.entries(SETTINGS).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    line(
+      "....",
+      `settings: ${Object.entries(SETTINGS)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ")}`,
+    );
     line("....", `switch plan: one traffic_manager step against the local stand-in of Azure's API at ${traffic.standIn.endpoint}`);
     const table = TableClient.fromConnectionString(azurite.connectionString, "failoverstate", { allowInsecureConnection: true });
     const row = () => table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
@@ -162,7 +167,12 @@ async function main(): Promise<void> {
     const history = await api(host, "GET", "/api/history?limit=10");
     line("....", `audit history: ${(history.body?.entries ?? []).map((e: { kind: string; from: string; to: string; actor: string }) => `${e.kind} ${e.from}->${e.to} by ${e.actor}`).join("; ")}`);
     const scraped = await fetch(host.metricsUrl!).then((r) => r.text());
-    const metric = (name: string) => scraped.split("\n").filter((l) => l.startsWith(name)).map((l) => l.replace(/,?otel_scope_name="[^"]*"/, "")).join("; ");
+    const metric = (name: string) =>
+      scraped
+        .split("\n")
+        .filter((l) => l.startsWith(name))
+        .map((l) => l.replace(/,?otel_scope_name="[^"]*"/, ""))
+        .join("; ");
     line("....", `metrics: ${metric("failover_switches_total")}; ${metric("failover_detection_duration_sum")}`);
     // The bound counts the checks; the allowance covers the activities' storage round-trips.
     expectThat(

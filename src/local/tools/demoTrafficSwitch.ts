@@ -28,7 +28,10 @@ export async function startDemoTraffic(): Promise<DemoTraffic> {
     },
     credential: standInCredential,
     describe: () => {
-      const writes = standIn.writes().filter((w) => w.status < 300).map((w) => `PATCH ${w.path.split("/").pop()} ${(w.body as { properties?: { endpointStatus?: string } }).properties?.endpointStatus}`);
+      const writes = standIn
+        .writes()
+        .filter((w) => w.status < 300)
+        .map((w) => `PATCH ${w.path.split("/").pop()} ${(w.body as { properties?: { endpointStatus?: string } }).properties?.endpointStatus}`);
       return `profile tm-app: app-east ${endpoint("app-east")}, app-west ${endpoint("app-west")}; writes in order: ${writes.join(", ") || "none"}`;
     },
     close: () => standIn.stop(),

@@ -88,7 +88,9 @@ function lockDataFolder(dir: string): { at(url: string): void; release(): void }
     }
     const holder = readLock(path);
     if (holder && holder.pid !== process.pid && alive(holder.pid)) {
-      throw new Error(`the data folder ${dir} is in use by another run (pid ${holder.pid}${holder.url ? `, app at ${holder.url}` : ", starting"}): stop it (kill ${holder.pid}) or pass --data <another folder>`);
+      throw new Error(
+        `the data folder ${dir} is in use by another run (pid ${holder.pid}${holder.url ? `, app at ${holder.url}` : ", starting"}): stop it (kill ${holder.pid}) or pass --data <another folder>`,
+      );
     }
     rmSync(path, { force: true }); // left by a run that was killed: take it over
   }

@@ -46,7 +46,6 @@ export interface SoakResult {
   readonly watchdogRuns: number;
 }
 
-
 /** Whether an execution was woken by an external wake event. */
 export function woken(record: ExecutionRecord): boolean {
   return record.history.some((e) => e.EventType === EventType.EventRaised && e.Name === WAKE_EVENT);
@@ -138,7 +137,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (records.length > reported) lastCycleAt = clock.now().getTime();
       else if (clock.now().getTime() - lastCycleAt > 2 * WATCHDOG_PERIOD_SECONDS * 1000) {
         // The watchdog's timer is always scheduled: a loop that stopped shows as time passing without cycles.
-        anomalies.push(`stuck after ${records.length} cycles: no cycle for ${2 * WATCHDOG_PERIOD_SECONDS} s of virtual time; ${JSON.stringify(groups.map((g) => host!.taskHub.status(instanceIdFor(g))?.runtimeStatus))}`);
+        anomalies.push(
+          `stuck after ${records.length} cycles: no cycle for ${2 * WATCHDOG_PERIOD_SECONDS} s of virtual time; ${JSON.stringify(groups.map((g) => host!.taskHub.status(instanceIdFor(g))?.runtimeStatus))}`,
+        );
         break;
       }
       // Each finished cycle may schedule a wake at a random moment of its group's next interval.

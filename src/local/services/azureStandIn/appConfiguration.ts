@@ -22,7 +22,11 @@ export interface KeyValue {
 const KV_TYPE = "application/vnd.microsoft.appconfig.kv+json; charset=utf-8";
 
 function problem(status: number, title: string, detail: string): Answer {
-  return { status, body: { type: `https://azconfig.io/errors/${title.toLowerCase().replace(/\s+/g, "-")}`, title, detail, status }, headers: { "content-type": "application/problem+json; charset=utf-8" } };
+  return {
+    status,
+    body: { type: `https://azconfig.io/errors/${title.toLowerCase().replace(/\s+/g, "-")}`, title, detail, status },
+    headers: { "content-type": "application/problem+json; charset=utf-8" },
+  };
 }
 
 function unquote(etag: string): string {
@@ -47,12 +51,14 @@ export function handleAppConfiguration(request: ArmRequest, store: Map<string, K
   const ifMatch = request.headers["if-match"];
   const ifNoneMatch = request.headers["if-none-match"];
   if (read) {
-    if (!existing) return { status: 404, headers: { "content-type": "application/problem+json; charset=utf-8" }, body: { type: "https://azconfig.io/errors/key-not-found", title: "Key not found", status: 404 } };
+    if (!existing)
+      return { status: 404, headers: { "content-type": "application/problem+json; charset=utf-8" }, body: { type: "https://azconfig.io/errors/key-not-found", title: "Key not found", status: 404 } };
     if (ifNoneMatch && unquote(ifNoneMatch) === existing.etag) return { status: 304, headers: { etag: `"${existing.etag}"` } };
     return { status: 200, body: existing, headers: { "content-type": KV_TYPE, etag: `"${existing.etag}"`, "last-modified": new Date(existing.last_modified).toUTCString() } };
   }
   if (request.method !== "PUT") return problem(405, "Method Not Allowed", `${request.method} is not supported here by the stand-in.`);
-  if (ifMatch !== undefined && (ifMatch === "*" ? !existing : unquote(ifMatch) !== existing?.etag)) return problem(412, "Precondition Failed", "The If-Match condition was not satisfied: the key-value has changed.");
+  if (ifMatch !== undefined && (ifMatch === "*" ? !existing : unquote(ifMatch) !== existing?.etag))
+    return problem(412, "Precondition Failed", "The If-Match condition was not satisfied: the key-value has changed.");
   if (ifNoneMatch === "*" && existing) return problem(412, "Precondition Failed", "The key-value already exists and If-None-Match '*' was given.");
   if (existing?.locked) return problem(409, "Key Locked", `The key '${key}' is read-only.`);
   const body = (request.body ?? {}) as { value?: unknown; content_type?: unknown; tags?: unknown };

@@ -78,7 +78,16 @@ export class ArmResources {
     /** How long a Front Door origin update's operation runs before it ends. */
     operationMs = 0,
   ) {
-    this.frontDoor = new FrontDoorOrigins({ now, deploymentMs, operationMs, endpoint, serving: this.serving, find: (id) => this.resources.get(id.toLowerCase()), view: (r) => this.view(r), recordServing: (r, at) => this.recordServing(r, at) });
+    this.frontDoor = new FrontDoorOrigins({
+      now,
+      deploymentMs,
+      operationMs,
+      endpoint,
+      serving: this.serving,
+      find: (id) => this.resources.get(id.toLowerCase()),
+      view: (r) => this.view(r),
+      recordServing: (r, at) => this.recordServing(r, at),
+    });
   }
 
   /** The next update of this Front Door origin is accepted (202), then its operation ends Failed and the origin is left as it was. */
@@ -88,18 +97,42 @@ export class ArmResources {
 
   // ---- seeding, for tests and the demo ----
 
-  addTrafficManagerProfile(profileId: string, options: { ttl?: number; endpoints: ReadonlyArray<{ type?: string; name: string; target: string; status: "Enabled" | "Disabled"; priority: number }> }): void {
-    this.put({ id: profileId, name: last(profileId), type: "Microsoft.Network/trafficManagerProfiles", properties: { profileStatus: "Enabled", trafficRoutingMethod: "Priority", dnsConfig: { relativeName: last(profileId), fqdn: `${last(profileId)}.trafficmanager.net`, ttl: options.ttl ?? 60 }, monitorConfig: { protocol: "HTTPS", port: 443, path: "/health", intervalInSeconds: 30, timeoutInSeconds: 10, toleratedNumberOfFailures: 3 } } });
+  addTrafficManagerProfile(
+    profileId: string,
+    options: { ttl?: number; endpoints: ReadonlyArray<{ type?: string; name: string; target: string; status: "Enabled" | "Disabled"; priority: number }> },
+  ): void {
+    this.put({
+      id: profileId,
+      name: last(profileId),
+      type: "Microsoft.Network/trafficManagerProfiles",
+      properties: {
+        profileStatus: "Enabled",
+        trafficRoutingMethod: "Priority",
+        dnsConfig: { relativeName: last(profileId), fqdn: `${last(profileId)}.trafficmanager.net`, ttl: options.ttl ?? 60 },
+        monitorConfig: { protocol: "HTTPS", port: 443, path: "/health", intervalInSeconds: 30, timeoutInSeconds: 10, toleratedNumberOfFailures: 3 },
+      },
+    });
     for (const e of options.endpoints) {
       const type = e.type ?? "ExternalEndpoints";
       const id = `${profileId}/${type}/${e.name}`;
-      this.put({ id, name: e.name, type: `Microsoft.Network/trafficManagerProfiles/${type[0].toLowerCase()}${type.slice(1)}`, properties: { target: e.target, endpointStatus: e.status, endpointMonitorStatus: e.status === "Enabled" ? "Online" : "Disabled", priority: e.priority, weight: 1, alwaysServe: "Disabled" } });
+      this.put({
+        id,
+        name: e.name,
+        type: `Microsoft.Network/trafficManagerProfiles/${type[0].toLowerCase()}${type.slice(1)}`,
+        properties: { target: e.target, endpointStatus: e.status, endpointMonitorStatus: e.status === "Enabled" ? "Online" : "Disabled", priority: e.priority, weight: 1, alwaysServe: "Disabled" },
+      });
       this.serving.record(this.now(), id, "control", e.status === "Enabled");
     }
   }
 
   addDnsZone(zoneId: string, nameServers = ["ns1-01.azure-dns.com.", "ns2-01.azure-dns.net."]): void {
-    this.put({ id: zoneId, name: last(zoneId), type: "Microsoft.Network/dnszones", etag: randomUUID(), properties: { maxNumberOfRecordSets: 10000, numberOfRecordSets: 2, nameServers, zoneType: "Public" } });
+    this.put({
+      id: zoneId,
+      name: last(zoneId),
+      type: "Microsoft.Network/dnszones",
+      etag: randomUUID(),
+      properties: { maxNumberOfRecordSets: 10000, numberOfRecordSets: 2, nameServers, zoneType: "Public" },
+    });
   }
 
   /** A record set: one value, or for A several addresses; optionally metadata, or an alias (targetResource) with no records. */
@@ -111,14 +144,37 @@ export class ArmResources {
       name,
       type: `Microsoft.Network/dnszones/${type}`,
       etag: randomUUID(),
-      properties: { TTL: ttl, fqdn: `${name}.${last(zoneId)}.`, provisioningState: "Succeeded", ...(options.metadata ? { metadata: options.metadata } : {}), ...(options.targetResource ? { targetResource: { id: options.targetResource } } : {}), ...record },
+      properties: {
+        TTL: ttl,
+        fqdn: `${name}.${last(zoneId)}.`,
+        provisioningState: "Succeeded",
+        ...(options.metadata ? { metadata: options.metadata } : {}),
+        ...(options.targetResource ? { targetResource: { id: options.targetResource } } : {}),
+        ...record,
+      },
     });
   }
 
   addFrontDoorOrigin(profileId: string, originGroup: string, name: string, options: { hostName: string; enabledState: "Enabled" | "Disabled"; priority: number }): void {
     this.put({ id: profileId, name: last(profileId), type: "Microsoft.Cdn/profiles", properties: { provisioningState: "Succeeded", resourceState: "Active" } });
     const id = `${profileId}/originGroups/${originGroup}/origins/${name}`;
-    this.put({ id, name, type: "Microsoft.Cdn/profiles/origingroups/origins", properties: { originGroupName: originGroup, hostName: options.hostName, httpPort: 80, httpsPort: 443, originHostHeader: options.hostName, priority: options.priority, weight: 1000, enabledState: options.enabledState, enforceCertificateNameCheck: true, provisioningState: "Succeeded" } });
+    this.put({
+      id,
+      name,
+      type: "Microsoft.Cdn/profiles/origingroups/origins",
+      properties: {
+        originGroupName: originGroup,
+        hostName: options.hostName,
+        httpPort: 80,
+        httpsPort: 443,
+        originHostHeader: options.hostName,
+        priority: options.priority,
+        weight: 1000,
+        enabledState: options.enabledState,
+        enforceCertificateNameCheck: true,
+        provisioningState: "Succeeded",
+      },
+    });
     this.serving.record(this.now(), id, "control", options.enabledState === "Enabled");
     this.serving.record(this.now(), id, "deployed", options.enabledState === "Enabled");
   }
@@ -154,7 +210,14 @@ export class ArmResources {
       properties.endpoints = [...this.resources.values()].filter((e) => e.id.toLowerCase().startsWith(`${r.id.toLowerCase()}/`)).map((e) => this.view(e));
     }
     if (r.type === "Microsoft.Cdn/profiles/origingroups/origins") properties.deploymentStatus = this.frontDoor.deploymentStatus(r);
-    return { id: r.id, name: r.name, type: r.type, ...(r.etag ? { etag: r.etag } : {}), ...(r.type.includes("trafficManagerProfiles") && !r.type.includes("/") ? { location: "global" } : {}), properties };
+    return {
+      id: r.id,
+      name: r.name,
+      type: r.type,
+      ...(r.etag ? { etag: r.etag } : {}),
+      ...(r.type.includes("trafficManagerProfiles") && !r.type.includes("/") ? { location: "global" } : {}),
+      properties,
+    };
   }
 
   // ---- REST ----
@@ -171,7 +234,9 @@ export class ArmResources {
       if (request.method !== "GET") return error(405, "MethodNotAllowed", "Only GET is supported.");
       const refused = authorize(scope, "Microsoft.Authorization/permissions/read");
       if (refused) return refused;
-      const value = assignments.filter((a) => scopeContains(a.scope, scope) && ROLES[a.roleDefinitionId]).map((a) => ({ actions: ROLES[a.roleDefinitionId].actions, notActions: [], dataActions: ROLES[a.roleDefinitionId].dataActions, notDataActions: [] }));
+      const value = assignments
+        .filter((a) => scopeContains(a.scope, scope) && ROLES[a.roleDefinitionId])
+        .map((a) => ({ actions: ROLES[a.roleDefinitionId].actions, notActions: [], dataActions: ROLES[a.roleDefinitionId].dataActions, notDataActions: [] }));
       return { status: 200, body: { value } };
     }
     if (route.kind === "afdOperation") return this.frontDoor.operationResult(request.path);
@@ -180,9 +245,15 @@ export class ArmResources {
     const denied = authorize(request.path, action);
     if (denied) return denied;
     const lock = request.method !== "GET" ? [...locks].find((scope) => scopeContains(scope, request.path)) : undefined;
-    if (lock) return error(409, "ScopeLocked", `The scope '${request.path}' cannot perform ${request.method === "DELETE" ? "delete" : "write"} operation because following scope(s) are locked: '${lock}'. Please remove the lock and try again.`);
+    if (lock)
+      return error(
+        409,
+        "ScopeLocked",
+        `The scope '${request.path}' cannot perform ${request.method === "DELETE" ? "delete" : "write"} operation because following scope(s) are locked: '${lock}'. Please remove the lock and try again.`,
+      );
     const zoneId = request.path.split("/").slice(0, 9).join("/");
-    if (route.kind === "dnsRecordSet" && !this.resources.has(zoneId.toLowerCase())) return error(404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${last(zoneId)}' not found.`);
+    if (route.kind === "dnsRecordSet" && !this.resources.has(zoneId.toLowerCase()))
+      return error(404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${last(zoneId)}' not found.`);
     if (request.method === "GET") return resource ? { status: 200, body: this.view(resource) } : notFound(route.kind, request.path);
     if (route.kind === "dnsRecordSet" && request.method === "PUT") return this.putRecordSet(request, resource);
     if (request.method !== "PATCH" || !(route.kind === "tmEndpoint" || route.kind === "afdOrigin")) return error(405, "MethodNotAllowed", `${request.method} is not supported here by the stand-in.`);
@@ -221,11 +292,18 @@ export class ArmResources {
     const hasRecords = type === "CNAME" ? Boolean((p.CNAMERecord as { cname?: string } | undefined)?.cname) : Array.isArray(p.ARecords) && p.ARecords.length > 0;
     // An alias record set takes its value from the target resource and holds no records of its own.
     if (alias && hasRecords) return error(400, "BadRequest", `The ${type} record set cannot have both a targetResource and records.`);
-    if (!alias && (type === "CNAME" ? !hasRecords : !Array.isArray(p.ARecords))) return error(400, "BadRequest", `The ${type} record set has no ${type === "CNAME" ? "CNAMERecord.cname" : "ARecords"}.`);
+    if (!alias && (type === "CNAME" ? !hasRecords : !Array.isArray(p.ARecords)))
+      return error(400, "BadRequest", `The ${type} record set has no ${type === "CNAME" ? "CNAMERecord.cname" : "ARecords"}.`);
     const record = alias ? { targetResource: { id: alias } } : type === "CNAME" ? { CNAMERecord: p.CNAMERecord } : { ARecords: p.ARecords };
     // A PUT replaces the whole record set: what it does not carry is gone.
     const metadata = p.metadata && typeof p.metadata === "object" ? { metadata: p.metadata } : {};
-    const r: Resource = { id: existing?.id ?? request.path, name, type: `Microsoft.Network/dnszones/${type}`, etag: randomUUID(), properties: { TTL: p.TTL, fqdn: `${name}.${last(zoneId)}.`, provisioningState: "Succeeded", ...metadata, ...record } };
+    const r: Resource = {
+      id: existing?.id ?? request.path,
+      name,
+      type: `Microsoft.Network/dnszones/${type}`,
+      etag: randomUUID(),
+      properties: { TTL: p.TTL, fqdn: `${name}.${last(zoneId)}.`, provisioningState: "Succeeded", ...metadata, ...record },
+    };
     this.put(r);
     return { status: existing ? 200 : 201, body: this.view(r), headers: { etag: r.etag! } };
   }
@@ -239,5 +317,9 @@ function resourceType(id: string): string {
 
 function notFound(kind: string, path: string): Answer {
   if (kind === "dnsRecordSet") return error(404, "NotFound", `The resource record '${last(path)}' does not exist in resource group of subscription.`);
-  return error(404, "ResourceNotFound", `The Resource '${path.split("/providers/")[1] ?? path}' under resource group '${path.split("/")[4] ?? ""}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+  return error(
+    404,
+    "ResourceNotFound",
+    `The Resource '${path.split("/providers/")[1] ?? path}' under resource group '${path.split("/")[4] ?? ""}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+  );
 }

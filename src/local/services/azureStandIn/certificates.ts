@@ -21,18 +21,38 @@ function openssl(cwd: string, args: string[]): void {
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
     const missing = (err as { code?: string }).code === "ENOENT";
-    throw new Error(missing ? "openssl is not on PATH: the local Azure stand-in needs it to make its test certificates (apt-get install openssl)" : `openssl ${args[0]} failed: ${stderr ?? String(err)}`, { cause: err });
+    throw new Error(
+      missing ? "openssl is not on PATH: the local Azure stand-in needs it to make its test certificates (apt-get install openssl)" : `openssl ${args[0]} failed: ${stderr ?? String(err)}`,
+      { cause: err },
+    );
   }
 }
 
 export function createTestCertificates(): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), "azure-standin-"));
   try {
-    writeFileSync(
-      join(dir, "server.ext"),
-      "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n",
-    );
-    openssl(dir, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=failover-orchestrator local test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    writeFileSync(join(dir, "server.ext"), "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n");
+    openssl(dir, [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=failover-orchestrator local test CA",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
     openssl(dir, ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
     openssl(dir, ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"]);
     return {

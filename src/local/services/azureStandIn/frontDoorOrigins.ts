@@ -55,12 +55,21 @@ export class FrontDoorOrigins {
     const state = properties.enabledState;
     if (state !== undefined && state !== "Enabled" && state !== "Disabled") return error(400, "BadRequest", `The value '${String(state)}' of enabledState is invalid: Enabled or Disabled.`);
     const priority = properties.priority;
-    if (priority !== undefined && (typeof priority !== "number" || !Number.isInteger(priority) || priority < 1 || priority > 5)) return error(400, "BadRequest", "priority must be an integer from 1 to 5.");
+    if (priority !== undefined && (typeof priority !== "number" || !Number.isInteger(priority) || priority < 1 || priority > 5))
+      return error(400, "BadRequest", "priority must be an integer from 1 to 5.");
     const now = this.world.now();
     const fails = this.failures.get(r.id.toLowerCase());
     this.failures.delete(r.id.toLowerCase());
     const operationId = randomUUID();
-    this.operations.set(operationId, { resourceId: r.id, started: now, startTime: new Date(now).toISOString(), before: { ...r.properties }, beforeDeployedAt: r.deployedAt, ...(fails ? { fails } : {}), status: "InProgress" });
+    this.operations.set(operationId, {
+      resourceId: r.id,
+      started: now,
+      startTime: new Date(now).toISOString(),
+      before: { ...r.properties },
+      beforeDeployedAt: r.deployedAt,
+      ...(fails ? { fails } : {}),
+      status: "InProgress",
+    });
     Object.assign(r.properties, properties, { provisioningState: "Updating" });
     r.deployedAt = now;
     this.world.recordServing(r, now);
@@ -96,6 +105,10 @@ export class FrontDoorOrigins {
     if (!operation) return error(404, "NotFound", `Operation ${id} not found.`);
     const done = operation.status !== "InProgress";
     const failure = operation.status === "Failed" && operation.fails ? { error: { code: operation.fails.code, message: operation.fails.message } } : {};
-    return { status: 200, body: { name: id, status: operation.status, startTime: operation.startTime, ...(operation.endTime ? { endTime: operation.endTime } : {}), ...failure }, headers: done ? {} : { "retry-after": "1" } };
+    return {
+      status: 200,
+      body: { name: id, status: operation.status, startTime: operation.startTime, ...(operation.endTime ? { endTime: operation.endTime } : {}), ...failure },
+      headers: done ? {} : { "retry-after": "1" },
+    };
   }
 }

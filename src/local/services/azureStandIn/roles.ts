@@ -19,7 +19,11 @@ export interface RoleDefinition {
 export const CUSTOM_ENDPOINT_WRITER = "00000000-0000-0000-0000-00000000e0e0";
 
 export const ROLES: Readonly<Record<string, RoleDefinition>> = {
-  [CUSTOM_ENDPOINT_WRITER]: { name: "Endpoint writer (custom)", actions: ["Microsoft.Network/trafficManagerProfiles/read", "Microsoft.Network/trafficManagerProfiles/*/read", "Microsoft.Network/trafficManagerProfiles/*/write"], dataActions: [] },
+  [CUSTOM_ENDPOINT_WRITER]: {
+    name: "Endpoint writer (custom)",
+    actions: ["Microsoft.Network/trafficManagerProfiles/read", "Microsoft.Network/trafficManagerProfiles/*/read", "Microsoft.Network/trafficManagerProfiles/*/write"],
+    dataActions: [],
+  },
   "a4b10055-b0c7-44c2-b00f-c7b5b3550cf7": {
     name: "Traffic Manager Contributor",
     actions: ["Microsoft.Authorization/*/read", "Microsoft.Network/trafficManagerProfiles/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
@@ -27,7 +31,13 @@ export const ROLES: Readonly<Record<string, RoleDefinition>> = {
   },
   "ec156ff8-a8d1-4d15-830c-5b80698ca432": {
     name: "CDN Profile Contributor",
-    actions: ["Microsoft.Authorization/*/read", "Microsoft.Cdn/edgenodes/read", "Microsoft.Cdn/operationresults/*", "Microsoft.Cdn/profiles/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
+    actions: [
+      "Microsoft.Authorization/*/read",
+      "Microsoft.Cdn/edgenodes/read",
+      "Microsoft.Cdn/operationresults/*",
+      "Microsoft.Cdn/profiles/*",
+      "Microsoft.Resources/subscriptions/resourceGroups/read",
+    ],
     dataActions: [],
   },
   "befefa01-2a29-4197-83a8-272ff33ce314": {
@@ -47,7 +57,6 @@ export const ROLES: Readonly<Record<string, RoleDefinition>> = {
   },
   "acdd72a7-3385-48ef-bd42-f606fba81ae7": { name: "Reader", actions: ["*/read"], dataActions: [] },
 };
-
 
 export interface RoleAssignment {
   readonly roleDefinitionId: string;

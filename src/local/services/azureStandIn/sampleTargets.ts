@@ -26,7 +26,16 @@ export function seedSampleTargets(standIn: AzureStandIn): void {
   standIn.resources.addRecordSet(SAMPLE_IDS.dnsZone, "CNAME", "www", 60, "app-east.example.net");
   standIn.resources.addFrontDoorOrigin(SAMPLE_IDS.frontDoor, "og-app", "east", { hostName: "app-east.example.net", enabledState: "Enabled", priority: 1 });
   standIn.resources.addFrontDoorOrigin(SAMPLE_IDS.frontDoor, "og-app", "west", { hostName: "app-west.example.net", enabledState: "Disabled", priority: 2 });
-  standIn.keyValues.set("app:active-region\n", { key: "app:active-region", label: null, value: "east", content_type: "", etag: "0000000000000000000000000000000a", last_modified: new Date().toISOString(), tags: {}, locked: false });
+  standIn.keyValues.set("app:active-region\n", {
+    key: "app:active-region",
+    label: null,
+    value: "east",
+    content_type: "",
+    etag: "0000000000000000000000000000000a",
+    last_modified: new Date().toISOString(),
+    tags: {},
+    locked: false,
+  });
 }
 
 export type SampleStepKind = "traffic_manager" | "dns" | "front_door" | "app_configuration" | "webhook";

@@ -157,17 +157,36 @@ export class AzureStandIn {
     try {
       body = text ? JSON.parse(text) : undefined;
       // An empty path segment is not a resource path: the client must send the canonical ID.
-      answer = url.pathname.includes("//") ? armError(400, "InvalidRequestUri", `The request URI '${url.pathname}' has an empty segment.`) : this.answer({ method, path: decodeURIComponent(url.pathname), query: url.searchParams, headers, body });
+      answer = url.pathname.includes("//")
+        ? armError(400, "InvalidRequestUri", `The request URI '${url.pathname}' has an empty segment.`)
+        : this.answer({ method, path: decodeURIComponent(url.pathname), query: url.searchParams, headers, body });
     } catch (err) {
-      answer = err instanceof SyntaxError ? armError(400, "InvalidRequestContent", `The request content was invalid and could not be deserialized: ${err.message}`) : armError(500, "InternalServerError", String(err));
+      answer =
+        err instanceof SyntaxError
+          ? armError(400, "InvalidRequestContent", `The request content was invalid and could not be deserialized: ${err.message}`)
+          : armError(500, "InternalServerError", String(err));
     }
-    this.log.push({ at: arrived, method, path: url.pathname, apiVersion: url.searchParams.get("api-version"), ifMatch: headers["if-match"] ?? null, body, status: answer === "hang" ? 0 : answer.status });
+    this.log.push({
+      at: arrived,
+      method,
+      path: url.pathname,
+      apiVersion: url.searchParams.get("api-version"),
+      ifMatch: headers["if-match"] ?? null,
+      body,
+      status: answer === "hang" ? 0 : answer.status,
+    });
     return answer;
   }
 
   private answer(request: ArmRequest): Answer | "hang" {
     const now = (this.options.now ?? Date.now)();
-    let fault = this.faults.find((f) => (!f.method || f.method === request.method) && (!f.pathIncludes || request.path.toLowerCase().includes(f.pathIncludes.toLowerCase())) && (f.times ?? 0) > 0 && (f.until === undefined || now < f.until));
+    let fault = this.faults.find(
+      (f) =>
+        (!f.method || f.method === request.method) &&
+        (!f.pathIncludes || request.path.toLowerCase().includes(f.pathIncludes.toLowerCase())) &&
+        (f.times ?? 0) > 0 &&
+        (f.until === undefined || now < f.until),
+    );
     if (fault && (fault.skip ?? 0) > 0) {
       fault.skip = fault.skip! - 1;
       fault = undefined;
@@ -181,12 +200,19 @@ export class AzureStandIn {
     }
     const auth = request.headers.authorization ?? "";
     if (!/^Bearer \S+$/.test(auth)) {
-      return { ...armError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or not a Bearer token."), headers: { "www-authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"' } };
+      return {
+        ...armError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or not a Bearer token."),
+        headers: { "www-authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"' },
+      };
     }
     const authorize = (resourceId: string, action: string, data = false): Answer | undefined =>
       assignmentsGrant(this.roleAssignments, resourceId, action, data)
         ? undefined
-        : armError(403, "AuthorizationFailed", `The client '${STAND_IN_PRINCIPAL}' with object id '${STAND_IN_PRINCIPAL}' does not have authorization to perform action '${action}' over scope '${resourceId}' or the scope is invalid. If access was recently granted, please refresh your credentials.`);
+        : armError(
+            403,
+            "AuthorizationFailed",
+            `The client '${STAND_IN_PRINCIPAL}' with object id '${STAND_IN_PRINCIPAL}' does not have authorization to perform action '${action}' over scope '${resourceId}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+          );
     if (request.path.startsWith("/kv/") || request.path === "/kv") {
       return handleAppConfiguration(request, this.keyValues, (action) => authorize(this.appConfigurationStoreId, action, true));
     }

@@ -42,7 +42,6 @@ async function scaleInChild(connectionString: string, groups: number): Promise<v
   if (code !== 0) throw new Error(`the scale run of ${groups} groups exited with ${code}`);
 }
 
-
 function stats(samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
   const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

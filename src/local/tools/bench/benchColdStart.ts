@@ -132,7 +132,11 @@ export function coldStart(dist: string, options: { repeats: number; only?: reado
     });
   };
   for (const entry of entries) measure(entry, [join(functions, entry)]);
-  if (!options.only) measure("all entry points in one process (the worker's start-up)", entries.map((e) => join(functions, e)));
+  if (!options.only)
+    measure(
+      "all entry points in one process (the worker's start-up)",
+      entries.map((e) => join(functions, e)),
+    );
   return rows;
 }
 

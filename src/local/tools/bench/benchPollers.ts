@@ -72,7 +72,10 @@ export async function benchPollers(connectionString: string, pollers: number, se
   try {
     const table = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
     const row = () => table.getEntity<Record<string, unknown>>(PARTITION_KEY, "state");
-    for (const [method, path] of [["POST", "/api/init"], ["POST", "/api/start"]] as const) {
+    for (const [method, path] of [
+      ["POST", "/api/init"],
+      ["POST", "/api/start"],
+    ] as const) {
       const answer = await call(host.url, method, path);
       if (answer.status >= 300) throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     }
@@ -104,10 +107,14 @@ export async function benchPollers(connectionString: string, pollers: number, se
     await eventually("the failover", async () => ((await row()).active_target === "secondary" ? true : undefined), 60_000, 20);
     const detectionSeconds = (performance.now() - brokenAt) / 1000;
     // The execution that switched finishes when its timer fires.
-    const switchedAt = await eventually("the switching execution's end", async () => {
-      const index = records.slice(atBreak).findIndex((r) => r.history.some((e) => e.EventType === EventType.TaskScheduled && e.Name === "do_failover"));
-      return index >= 0 ? index : undefined;
-    }, 30_000);
+    const switchedAt = await eventually(
+      "the switching execution's end",
+      async () => {
+        const index = records.slice(atBreak).findIndex((r) => r.history.some((e) => e.EventType === EventType.TaskScheduled && e.Name === "do_failover"));
+        return index >= 0 ? index : undefined;
+      },
+      30_000,
+    );
     const cycles = switchedAt + 1;
     polling = false;
     await Promise.all(clients);

@@ -87,10 +87,9 @@ async function createRows(connectionString: string, tableName: string, groups: r
   const table = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
   await table.createTable();
   for (let i = 0; i < groups.length; i += 100) {
-    const actions: TransactionAction[] = groups.slice(i, i + 100).map((group, j) => [
-      "create",
-      { ...toRowProperties(initialState(`${origin}/primary/${i + j}`, `${origin}/secondary/${i + j}`)), partitionKey: PARTITION_KEY, rowKey: group },
-    ]);
+    const actions: TransactionAction[] = groups
+      .slice(i, i + 100)
+      .map((group, j) => ["create", { ...toRowProperties(initialState(`${origin}/primary/${i + j}`, `${origin}/secondary/${i + j}`)), partitionKey: PARTITION_KEY, rowKey: group }]);
     await table.submitTransaction(actions);
   }
 }
@@ -180,7 +179,7 @@ export async function runScale(connectionString: string, options: ScaleOptions):
       brokenAt = Date.now();
       await fetch(`${backends.origin}/break?below=${broken}`, { method: "POST" }).then((r) => r.text());
       // Every broken group switched and its execution ended, or 10 bounds have passed.
-      for (const deadline = Date.now() + bound * 10_000; detected.size < broken && Date.now() < deadline; ) await sleep(200);
+      for (const deadline = Date.now() + bound * 10_000; detected.size < broken && Date.now() < deadline;) await sleep(200);
       const checks = perGroup.reduce((a, b) => a + b, 0);
       const expectedPerGroup = windowSeconds / intervalSeconds;
       return {

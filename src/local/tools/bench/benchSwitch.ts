@@ -71,8 +71,12 @@ export async function benchSwitchPlan(connectionString: string, stats: (samples:
     const avg = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1);
     console.log(`switch plan traffic_manager + dns, time the switch cycle adds to a failover (apply + verify + row write + audit): ${stats(added.slice(switches > 10 ? 5 : 0))}`);
     console.log(`  requests per switch: ${avg(reads)} reads, ${avg(writes)} writes (apply: one read and one write per side per step; verify: one read per side per step)`);
-    console.log(`  the plan applied again for the side already active (an activity run twice): ${repeat.filter((r) => r.method === "GET").length} reads, ${repeat.filter((r) => r.method !== "GET").length} writes`);
-    console.log(`  a drift check with nothing drifted (switch_cycle on a verified switch): ${stats(drift.slice(5))}; per check ${(driftRequests.filter((r) => r.method === "GET").length / drift.length).toFixed(1)} reads, ${driftRequests.filter((r) => r.method !== "GET").length} writes`);
+    console.log(
+      `  the plan applied again for the side already active (an activity run twice): ${repeat.filter((r) => r.method === "GET").length} reads, ${repeat.filter((r) => r.method !== "GET").length} writes`,
+    );
+    console.log(
+      `  a drift check with nothing drifted (switch_cycle on a verified switch): ${stats(drift.slice(5))}; per check ${(driftRequests.filter((r) => r.method === "GET").length / drift.length).toFixed(1)} reads, ${driftRequests.filter((r) => r.method !== "GET").length} writes`,
+    );
   } finally {
     await standIn.stop();
   }

@@ -110,7 +110,9 @@ export async function benchSwitchFaults(connectionString: string, hungCalls = 2)
     g.standIn.inject({ pathIncludes: "tm-app", status: 429, retryAfterSeconds: 5, until: stormEnds });
     await g.failover();
     const took = await g.untilVerified(1);
-    console.log(`switch faults: a 20 s storm of 429s (Retry-After: 5), cycles every 1 s: verified ${((g.clock.ms - stormEnds) / 1000).toFixed(1)} s after the storm ended (${(took / 1000).toFixed(0)} s after the switch)`);
+    console.log(
+      `switch faults: a 20 s storm of 429s (Retry-After: 5), cycles every 1 s: verified ${((g.clock.ms - stormEnds) / 1000).toFixed(1)} s after the storm ended (${(took / 1000).toFixed(0)} s after the switch)`,
+    );
     await g.standIn.stop();
   }
 
@@ -126,7 +128,9 @@ export async function benchSwitchFaults(connectionString: string, hungCalls = 2)
     const writes = g.standIn.writes();
     const first = writes.findIndex((w) => w.status === 409);
     const audit = (await g.deps.audit.list("state", 50)).entries.filter((e) => e.kind === "switch_held" || e.kind === "switch_failed").length;
-    console.log(`switch faults: a resource lock (409 ScopeLocked) over 10 cycles: ${writes.length} write attempt(s), ${writes.length - first - 1} after the first refused one; ${audit} audit entry for the episode; state ${(await g.deps.store.load("state")).state.switch_state}`);
+    console.log(
+      `switch faults: a resource lock (409 ScopeLocked) over 10 cycles: ${writes.length} write attempt(s), ${writes.length - first - 1} after the first refused one; ${audit} audit entry for the episode; state ${(await g.deps.store.load("state")).state.switch_state}`,
+    );
     await g.standIn.stop();
   }
 

@@ -37,7 +37,11 @@ async function main(): Promise<void> {
       await azurite.stop();
     }
     const committed = existsSync(COUNTS_FILE) ? readCounts() : undefined;
-    console.log(committed && sameCounts(counts, committed) ? `cost: ${COUNTS_FILE} is current` : `cost: ${COUNTS_FILE} differs from this count${args.has("--write") ? "" : " (npm run cost -- --write updates it and docs/cost.md)"}`);
+    console.log(
+      committed && sameCounts(counts, committed)
+        ? `cost: ${COUNTS_FILE} is current`
+        : `cost: ${COUNTS_FILE} differs from this count${args.has("--write") ? "" : " (npm run cost -- --write updates it and docs/cost.md)"}`,
+    );
   }
   // Loaded by the count above, or here for --committed.
   if (!registeredFunctions().get("watchdog")) {

@@ -49,7 +49,12 @@ export interface Load {
 export function load(counts: CostCounts, groups: number, intervalSeconds: number): Load {
   const cyclesPerSecond = groups / intervalSeconds;
   const cycle = durableCycle(counts.healthyCycle.activities);
-  return { cyclesPerSecond, workItemsPerSecond: cyclesPerSecond * cycle.workItems, orchestratorExecutionsPerSecond: cyclesPerSecond * cycle.orchestratorExecutions, executionsPerSecond: cyclesPerSecond * cycle.executions };
+  return {
+    cyclesPerSecond,
+    workItemsPerSecond: cyclesPerSecond * cycle.workItems,
+    orchestratorExecutionsPerSecond: cyclesPerSecond * cycle.orchestratorExecutions,
+    executionsPerSecond: cyclesPerSecond * cycle.executions,
+  };
 }
 
 /** The sentence the deploy notes quote about one partition's load. */
@@ -72,7 +77,9 @@ export function computeMonthly(deployment: Deployment, cycles: number, execution
   const gb = deployment.memoryMb / 1024;
   const activeSeconds = Math.min(MONTH_SECONDS, cycles * FLEX.billableSecondsPerCycle);
   if (deployment.alwaysReadyInstances > 0) {
-    return alwaysReadyMonthly(deployment.memoryMb, deployment.alwaysReadyInstances) + gb * activeSeconds * PRICES.flexAlwaysReadyExecutionPerGbSecond + (executions / 1e6) * PRICES.flexExecutionsPerMillion;
+    return (
+      alwaysReadyMonthly(deployment.memoryMb, deployment.alwaysReadyInstances) + gb * activeSeconds * PRICES.flexAlwaysReadyExecutionPerGbSecond + (executions / 1e6) * PRICES.flexExecutionsPerMillion
+    );
   }
   const gbSeconds = Math.max(0, gb * activeSeconds - FLEX.onDemandFreeGbSeconds);
   return gbSeconds * PRICES.flexOnDemandExecutionPerGbSecond + (Math.max(0, executions - FLEX.onDemandFreeExecutions) / 1e6) * PRICES.flexExecutionsPerMillion;

@@ -75,7 +75,9 @@ export function bicepDefaults(): Pick<Deployment, "backend" | "memoryMb" | "alwa
 export function currentDeployment(watchdogSchedule: string): Deployment {
   const host = JSON.parse(readFileSync(join(ROOT, "host.json"), "utf8")) as { extensions: { durableTask: { storageProvider: { partitionCount?: number; maxQueuePollingInterval?: string } } } };
   const provider = host.extensions.durableTask.storageProvider;
-  const [h, m, s] = String(provider.maxQueuePollingInterval ?? "00:00:30").split(":").map(Number);
+  const [h, m, s] = String(provider.maxQueuePollingInterval ?? "00:00:30")
+    .split(":")
+    .map(Number);
   const minutes = /^0 \*\/(\d+) \* \* \* \*$/.exec(watchdogSchedule);
   if (!minutes) throw new Error(`the watchdog's schedule "${watchdogSchedule}" is not "0 */N * * * *"`);
   const partitionCount = provider.partitionCount ?? 4;

@@ -70,7 +70,16 @@ export interface Deployment {
 }
 
 /** Before the idle-bill work: the extension's default 4 partitions, 2 s polling, a watchdog every minute with 3 failing calls per run. */
-export const TODAY: Deployment = { label: "before (4 partitions, 2 s polling, watchdog every 1 min)", backend: "azureStorage", memoryMb: 2048, alwaysReadyInstances: 1, partitionCount: 4, maxQueuePollingSeconds: 2, watchdogEveryMinutes: 1, watchdogFailingCallsPerRun: 3 };
+export const TODAY: Deployment = {
+  label: "before (4 partitions, 2 s polling, watchdog every 1 min)",
+  backend: "azureStorage",
+  memoryMb: 2048,
+  alwaysReadyInstances: 1,
+  partitionCount: 4,
+  maxQueuePollingSeconds: 2,
+  watchdogEveryMinutes: 1,
+  watchdogFailingCallsPerRun: 3,
+};
 
 /** Seconds in the model's month (30 days). */
 export const MONTH_SECONDS = 30 * 24 * 3600;
@@ -114,7 +123,6 @@ function scale(t: Transactions, k: number): Transactions {
 export function totalTransactions(t: Transactions): number {
   return KINDS.reduce((sum, k) => sum + t[k], 0);
 }
-
 
 /** Billed table transactions of counted requests (each request is one; failed ones included). */
 export function tableTransactions(r: TableRequests): number {
@@ -162,11 +170,23 @@ function emptyPollRate(burstsPerSecond: number, maxSeconds: number): number {
  * execution is a function invocation, and one Durable Task Scheduler action (one dispatched
  * message: the start, each activity's schedule and result, the timer).
  */
-export function durableCycle(activities: number): { readonly messages: number; readonly workItems: number; readonly orchestratorExecutions: number; readonly executions: number; readonly transactions: Transactions } {
+export function durableCycle(activities: number): {
+  readonly messages: number;
+  readonly workItems: number;
+  readonly orchestratorExecutions: number;
+  readonly executions: number;
+  readonly transactions: Transactions;
+} {
   const messages = 2 * activities + 1;
   const workItems = activities + 1;
   const orchestratorExecutions = workItems + 1;
-  return { messages, workItems, orchestratorExecutions, executions: orchestratorExecutions + activities, transactions: { ...ZERO, table: workItems * DURABLE.tablePerWorkItem, queueClass1: 2 * messages, queueClass2: messages } };
+  return {
+    messages,
+    workItems,
+    orchestratorExecutions,
+    executions: orchestratorExecutions + activities,
+    transactions: { ...ZERO, table: workItems * DURABLE.tablePerWorkItem, queueClass1: 2 * messages, queueClass2: messages },
+  };
 }
 
 /** Per second, what the extension does whatever the cycles: queue polling, partition and app leases. */
