@@ -82,6 +82,42 @@ describe("health_check and do_failover on Azurite", () => {
     }
   });
 
+  test("the automatic switch right after the check that decided it writes the row on the check's ETag without reading it; a manual switch reads first", async () => {
+    const proxy = await startCountingProxy(/TableEndpoint=([^;]+)/.exec(storageConnectionString())![1]);
+    try {
+      const clock = new ManualClock();
+      const env = {
+        AzureWebJobsStorage: azuriteConnectionString(proxy.endpoint),
+        PRIMARY_ENDPOINT: backends.primary.url,
+        SECONDARY_ENDPOINT: backends.secondary.url,
+        FAILURE_THRESHOLD: "1",
+        COOLDOWN_SECONDS: "0",
+      };
+      const { deps } = testDeps(testEnv(env), clock);
+      await bootstrap(deps, { group: "state" });
+      backends.primary.behave({ kind: "status", status: 503 });
+      clock.advance(30);
+      expect(await healthCheck(deps, "state", "cycle-1")).toMatchObject({ recommendation: "failover" });
+      // Only the state row's requests: the audit entries go to the history table.
+      const rowCalls = (from: number) =>
+        proxy.requests
+          .slice(from)
+          .filter((r) => r.path.includes(`/${deps.config.tableName}(`))
+          .map((r) => `${r.method} ${r.status}`);
+      const mark = proxy.requests.length;
+      expect(await switchTarget(deps, "state", { expected_from: "primary", automatic: true, reason: "3 failed checks" })).toMatchObject({ changed: true, active_target: "secondary" });
+      expect(rowCalls(mark)).toEqual(["PUT 204"]);
+
+      // A manual failback (an HTTP request, maybe in another process) reads the row first.
+      backends.primary.behave({ kind: "status", status: 200 });
+      const manual = proxy.requests.length;
+      expect(await switchTarget(deps, "state", { kind: "failback", force: true })).toMatchObject({ changed: true, active_target: "primary" });
+      expect(rowCalls(manual)).toEqual(["GET 200", "PUT 204"]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test("manual checks (GET /api/health_check) never write the row and never trip the threshold; concurrent ones share one probe", async () => {
     const { deps, row } = await setup({ FAILURE_THRESHOLD: "1" });
     const before = await row();

@@ -8,8 +8,7 @@ import { PROBE_ERROR_CLASSES, probeOncePerUrl, probeOptions, type ProbeResult } 
 import { effectivePolicy, endpointOf, targetSchema, type FailoverState } from "../state";
 import { planText } from "../switch/saga";
 import { recordGroupState, recordProbe } from "../telemetry";
-import type { LoadedState } from "../storage";
-import { readDecideWrite } from "./readDecideWrite";
+import { readDecideWrite, recentlyWritten } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
 /** A check's answer: the probe of the active endpoint and the row's view after it. */
@@ -93,26 +92,13 @@ export async function healthCheck(deps: FailoverDeps, group: string, cycle: stri
       };
       return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, primary: primaryProbe } } };
     },
-    recentRow(deps, group),
+    recentlyWritten(deps, group),
   );
   recordProbe(group, probed.target, probed.active);
   if (probed.primary) recordProbe(group, "primary", probed.primary);
   recordGroupState(group, outcome.next);
   for (const transition of outcome.transitions) await recordTransition(deps, group, transition, outcome.next);
   return response;
-}
-
-/**
- * The row as this process wrote it at the group's last check, when that was less than two
- * intervals ago: then this process most likely made the last write, and a healthy cycle needs
- * one storage call (the conditional write) instead of two. Older, the loop's previous check ran
- * elsewhere (another instance), and reading first saves a write refused on a stale ETag.
- */
-function recentRow(deps: FailoverDeps, group: string): LoadedState | undefined {
-  const recent = deps.store.lastWritten(group);
-  if (!recent) return undefined;
-  const interval = effectivePolicy(deps.config.policy, recent.loaded.overrides).check_interval_seconds;
-  return recent.ageMs < 2 * interval * 1000 ? recent.loaded : undefined;
 }
 
 /** What the orchestration's check returns when the group's row is gone: the loop then ends. */

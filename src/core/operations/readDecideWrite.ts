@@ -1,5 +1,6 @@
 import { FailoverError } from "../errors";
-import type { FailoverState } from "../state";
+import type { FailoverDeps } from "../deps";
+import { effectivePolicy, type FailoverState } from "../state";
 import type { LoadedState, StateStore } from "../storage";
 
 /** What a decision returns: the row to write (or none) and the caller's result. */
@@ -34,4 +35,17 @@ export async function readDecideWrite<R>(store: StateStore, group: string, decid
     }
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
   }
+}
+
+/**
+ * The row as this process last wrote it, when that was less than two intervals ago: then this
+ * process most likely made the last write, and the loop's check (or the automatic switch right
+ * after it) needs one storage call, the conditional write, instead of two. Older, the previous
+ * check ran elsewhere (another instance), and reading first saves a write refused on a stale ETag.
+ */
+export function recentlyWritten(deps: FailoverDeps, group: string): LoadedState | undefined {
+  const recent = deps.store.lastWritten(group);
+  if (!recent) return undefined;
+  const interval = effectivePolicy(deps.config.policy, recent.loaded.overrides).check_interval_seconds;
+  return recent.ageMs < 2 * interval * 1000 ? recent.loaded : undefined;
 }

@@ -6,7 +6,7 @@ import { probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
 import { effectivePolicy, endpointOf, otherTarget, targetSchema, type FailoverState, type Target } from "../state";
 import { withPlanIntent } from "../switch/saga";
 import { recordGroupState, recordProbe, recordSwitch, secondsBetween } from "../telemetry";
-import { readDecideWrite } from "./readDecideWrite";
+import { readDecideWrite, recentlyWritten } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
 export interface SwitchTargetRequest {
@@ -79,33 +79,40 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
   // keeps that source through retries, so it never toggles back.
   let expectedFrom = requested;
   // The audit entry of an automatic failover keeps when its streak of failed checks began (from the row as last read).
+  // An automatic switch follows the loop's check, which has just written the row in this process:
+  // it decides on that row and writes on its ETag without reading (recentlyWritten).
   let unhealthySince: string | undefined;
-  const { decided, state, standby, detection } = await readDecideWrite(deps.store, group, async (loaded) => {
-    expectedFrom ??= loaded.state.active_target;
-    unhealthySince = request.automatic === true && kind === "failover" ? loaded.state.unhealthy_since_utc : undefined;
-    const policy = effectivePolicy(deps.config.policy, loaded.overrides);
-    const to = otherTarget(expectedFrom);
-    const standby: ProbeResult | undefined = force || loaded.state.active_target !== expectedFrom ? undefined : await probe(endpointOf(loaded.state, to), probeOptions(policy));
-    const switchRequest: SwitchRequest = {
-      kind,
-      expected_from: expectedFrom,
-      force,
-      automatic: request.automatic === true,
-      reason: request.reason ?? (kind === "failback" ? "manual failback" : "manual failover"),
-      actor: request.actor ?? "anonymous",
-    };
-    const now = deps.clock.now();
-    const decided: SwitchOutcome = decideSwitch(loaded.state, switchRequest, standby, policy, now);
-    // With a switch plan, the same conditional write records the intent to move traffic. Its
-    // detection time is the one telemetry measures from: the first failed check of the streak
-    // that triggered an automatic switch; a manual or forced switch is detected when requested.
-    const detected = detectionTime(loaded.state, switchRequest.automatic, now);
-    const next = decided.changed && decided.next ? withPlanIntent(loaded.raw, group, deps.config, decided.next, now, detected) : decided.next;
-    const state: FailoverState = next ?? loaded.state;
-    // Detection-to-switch: from the first failed check of the streak to this switch (automatic failovers).
-    const detection = switchRequest.automatic && kind === "failover" ? secondsBetween(detected.toISOString(), now) : undefined;
-    return { ...(next ? { next } : {}), result: { decided, state, standby, detection } };
-  });
+  const { decided, state, standby, detection } = await readDecideWrite(
+    deps.store,
+    group,
+    async (loaded) => {
+      expectedFrom ??= loaded.state.active_target;
+      unhealthySince = request.automatic === true && kind === "failover" ? loaded.state.unhealthy_since_utc : undefined;
+      const policy = effectivePolicy(deps.config.policy, loaded.overrides);
+      const to = otherTarget(expectedFrom);
+      const standby: ProbeResult | undefined = force || loaded.state.active_target !== expectedFrom ? undefined : await probe(endpointOf(loaded.state, to), probeOptions(policy));
+      const switchRequest: SwitchRequest = {
+        kind,
+        expected_from: expectedFrom,
+        force,
+        automatic: request.automatic === true,
+        reason: request.reason ?? (kind === "failback" ? "manual failback" : "manual failover"),
+        actor: request.actor ?? "anonymous",
+      };
+      const now = deps.clock.now();
+      const decided: SwitchOutcome = decideSwitch(loaded.state, switchRequest, standby, policy, now);
+      // With a switch plan, the same conditional write records the intent to move traffic. Its
+      // detection time is the one telemetry measures from: the first failed check of the streak
+      // that triggered an automatic switch; a manual or forced switch is detected when requested.
+      const detected = detectionTime(loaded.state, switchRequest.automatic, now);
+      const next = decided.changed && decided.next ? withPlanIntent(loaded.raw, group, deps.config, decided.next, now, detected) : decided.next;
+      const state: FailoverState = next ?? loaded.state;
+      // Detection-to-switch: from the first failed check of the streak to this switch (automatic failovers).
+      const detection = switchRequest.automatic && kind === "failover" ? secondsBetween(detected.toISOString(), now) : undefined;
+      return { ...(next ? { next } : {}), result: { decided, state, standby, detection } };
+    },
+    request.automatic === true ? recentlyWritten(deps, group) : undefined,
+  );
   const forced = decided.changed && force;
   if (standby) recordProbe(group, otherTarget(expectedFrom!), standby);
   if (decided.changed) {

@@ -33,9 +33,9 @@ export const BENCH_PARTS: readonly BenchPart[] = ["ops", "scale", "cold"];
 const SCALE_GROUPS = [500, 1000, 1500];
 
 /** One scale run per N, each in a process of its own (its RSS, CPU and event loop are that N's alone). */
-async function scaleInChild(connectionString: string, groups: number): Promise<void> {
+async function scaleInChild(connectionString: string, azuritePid: number | undefined, groups: number): Promise<void> {
   const child = spawn(process.execPath, [join(__dirname, "benchScale.js"), String(groups), "30"], {
-    env: { ...process.env, AZURITE_CONNECTION_STRING: connectionString },
+    env: { ...process.env, AZURITE_CONNECTION_STRING: connectionString, ...(azuritePid ? { AZURITE_PID: String(azuritePid) } : {}) },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
@@ -76,8 +76,12 @@ export async function runBench(options: { quick?: boolean; parts?: readonly Benc
   try {
     if (parts.has("scale")) {
       for (const groups of QUICK ? [10] : SCALE_GROUPS) {
-        if (QUICK) for (const line of scaleLines(await runScale(azurite.connectionString, { groups, warmupSeconds: 2, windowSeconds: 3, progress: (m) => console.error(m) }))) console.log(line);
-        else await scaleInChild(azurite.connectionString, groups);
+        if (QUICK)
+          for (const line of scaleLines(
+            await runScale(azurite.connectionString, { groups, warmupSeconds: 2, windowSeconds: 3, ...(azurite.pid ? { azuritePid: azurite.pid } : {}), progress: (m) => console.error(m) }),
+          ))
+            console.log(line);
+        else await scaleInChild(azurite.connectionString, azurite.pid, groups);
       }
     }
     if (!parts.has("ops")) return;

@@ -1,6 +1,7 @@
 import { TableClient, type TransactionAction } from "@azure/data-tables";
 import { spawn, type ChildProcess } from "node:child_process";
-import { loadavg } from "node:os";
+import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { DO_FAILOVER_ACTIVITY, HEALTH_CHECK_ACTIVITY, ORCHESTRATOR_NAME, RECORD_ERROR_ACTIVITY, instanceIdFor } from "../../../core/orchestrationContract";
 import { PARTITION_KEY, initialState, toRowProperties } from "../../../core/state";
@@ -26,6 +27,8 @@ export interface ScaleOptions {
   /** Seconds of warm-up after the last loop started, then of the measured window. */
   readonly warmupSeconds: number;
   readonly windowSeconds: number;
+  /** Process id of the Azurite the run uses, to report its CPU beside the app's. */
+  readonly azuritePid?: number;
   /** Share of the groups whose primary breaks after the window. */
   readonly breakShare?: number;
   /** Progress lines (stderr by default). */
@@ -45,12 +48,17 @@ export interface ScaleResult {
   readonly failedChecks: number;
   /** Per broken group, seconds from the break to its do_failover's completion (changed). */
   readonly detectionSeconds: number[];
+  /** Per broken group, seconds from the break to the completion of the check that decided the failover. */
+  readonly decidedSeconds: number[];
   readonly broken: number;
   readonly boundSeconds: number;
   readonly eventLoopDelayP99Ms: number;
   readonly maxRssBytes: number;
   /** Process CPU (user + system) over the window, in ms. */
   readonly cpuMs: number;
+  /** CPU over the window of Azurite and of the backends' process, in ms (Linux /proc; undefined elsewhere). */
+  readonly azuriteCpuMs: number | undefined;
+  readonly backendsCpuMs: number | undefined;
   readonly loadAverage: readonly number[];
 }
 
@@ -100,6 +108,18 @@ function taskResult(history: readonly HistoryEvent[], name: string): { completed
   return completed ? { completedAt: Date.parse(completed.Timestamp), result: JSON.parse(String(completed.Result)) } : undefined;
 }
 
+/** CPU (user + system) a process has used, in ms, from Linux's /proc (clock ticks of 10 ms); undefined where unreadable. */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runScale(connectionString: string, options: ScaleOptions): Promise<ScaleResult> {
@@ -117,6 +137,7 @@ export async function runScale(connectionString: string, options: ScaleOptions):
   const perGroup = new Uint32Array(n);
   let failedChecks = 0;
   const detected = new Map<number, number>();
+  const decided = new Map<number, number>();
   const onExecution = (record: ExecutionRecord) => {
     const i = index.get(record.instanceId);
     if (i === undefined) return;
@@ -128,7 +149,11 @@ export async function runScale(connectionString: string, options: ScaleOptions):
     }
     if (brokenAt !== undefined && i < broken && !detected.has(i)) {
       const switched = taskResult(record.history, DO_FAILOVER_ACTIVITY);
-      if (switched && (switched.result as { changed?: boolean }).changed) detected.set(i, (switched.completedAt - brokenAt) / 1000);
+      if (switched && (switched.result as { changed?: boolean }).changed) {
+        detected.set(i, (switched.completedAt - brokenAt) / 1000);
+        const check = taskResult(record.history, HEALTH_CHECK_ACTIVITY);
+        if (check) decided.set(i, (check.completedAt - brokenAt) / 1000);
+      }
     }
   };
   const logs: string[] = [];
@@ -165,11 +190,15 @@ export async function runScale(connectionString: string, options: ScaleOptions):
       let maxRss = 0;
       const sampleRss = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage().rss)), 500);
       const cpu0 = process.cpuUsage();
+      const others0 = [processCpuMs(options.azuritePid), processCpuMs(backends.child.pid)];
       window = { from: Date.now(), to: Date.now() + windowSeconds * 1000 };
       delay.enable();
       await sleep(windowSeconds * 1000);
       delay.disable();
       const cpu = process.cpuUsage(cpu0);
+      const [azuriteCpuMs, backendsCpuMs] = [processCpuMs(options.azuritePid), processCpuMs(backends.child.pid)].map((after, k) =>
+        after === undefined || others0[k] === undefined ? undefined : after - others0[k],
+      );
       clearInterval(sampleRss);
       maxRss = Math.max(maxRss, process.memoryUsage().rss);
       const loadAverage = loadavg();
@@ -190,11 +219,14 @@ export async function runScale(connectionString: string, options: ScaleOptions):
         groupsAtRate: perGroup.filter((c) => c >= 0.99 * expectedPerGroup).length,
         failedChecks,
         detectionSeconds: [...detected.values()],
+        decidedSeconds: [...decided.values()],
         broken,
         boundSeconds: bound,
         eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
         maxRssBytes: maxRss,
         cpuMs: (cpu.user + cpu.system) / 1000,
+        azuriteCpuMs,
+        backendsCpuMs,
         loadAverage,
       };
     } finally {
@@ -211,13 +243,20 @@ export function scaleLines(r: ScaleResult): string[] {
   const ratios = r.detectionSeconds.map((s) => s / r.boundSeconds).sort((a, b) => a - b);
   const pick = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))] ?? NaN;
   const within = ratios.filter((x) => x <= 1).length;
+  const seconds = (xs: readonly number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted.length === 0 ? "none" : `p50 ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} s, max ${sorted.at(-1)!.toFixed(2)} s`;
+  };
+  const cores = (ms: number | undefined) => (ms === undefined ? "n/a" : (ms / 1000 / r.windowSeconds).toFixed(2));
   const missed = r.broken - ratios.length;
   return [
     `${head}: checked at ${(r.checks / r.expectedChecks).toFixed(2)} of the full rate (${r.checks} of ${r.expectedChecks} checks in ${r.windowSeconds} s); ${r.groupsAtRate} of ${r.groups} groups at 0.99 of it or more; ${r.failedChecks} failed checks`,
     `${head}: detection-to-switch / bound (${r.boundSeconds} s) over ${r.broken} broken primaries: max ${pick(1).toFixed(2)}, p95 ${pick(0.95).toFixed(2)}; ${within} of ${r.broken} within the bound${missed > 0 ? `; ${missed} not switched within 10 bounds` : ""}`,
+    `${head}: from the break to the check that decided: ${seconds(r.decidedSeconds)}; to the switch done: ${seconds(r.detectionSeconds)}`,
     `${head}: event-loop delay p99 ${r.eventLoopDelayP99Ms.toFixed(0)} ms`,
     `${head}: RSS ${(r.maxRssBytes / 2 ** 20).toFixed(0)} MB`,
     `${head}: app CPU per check ${(r.cpuMs / Math.max(1, r.checks)).toFixed(2)} ms (process CPU over the window / checks; the local host and the replay engine included)`,
+    `${head}: cores busy over the window: app ${cores(r.cpuMs)}, Azurite ${cores(r.azuriteCpuMs)}, backends ${cores(r.backendsCpuMs)} (of ${availableParallelism()})`,
     `${head}: load average ${r.loadAverage.map((x) => x.toFixed(2)).join(" ")} (at the end of the window)`,
   ];
 }
@@ -233,7 +272,8 @@ async function main(): Promise<void> {
   const given = process.env.AZURITE_CONNECTION_STRING;
   const azurite = given ? undefined : await startAzurite();
   try {
-    const result = await runScale(given ?? azurite!.connectionString, { groups, warmupSeconds: 10, windowSeconds });
+    const azuritePid = given ? Number(process.env.AZURITE_PID) || undefined : azurite!.pid;
+    const result = await runScale(given ?? azurite!.connectionString, { groups, warmupSeconds: 10, windowSeconds, ...(azuritePid ? { azuritePid } : {}) });
     for (const line of scaleLines(result)) console.log(line);
   } finally {
     await azurite?.stop();
