@@ -181,6 +181,11 @@ param probeMaxBodyBytes int = 65536
 @description('PROBE_FOLLOW_REDIRECTS: follow 3xx redirects instead of judging the 3xx status itself.')
 param probeFollowRedirects bool = false
 
+@description('STANDBY_CHECK_EVERY: probe the standby every Nth interval in the same cycle and row write (0: only when a switch verifies it); while the secondary is active the primary is probed every cycle.')
+@minValue(0)
+@maxValue(1000)
+param standbyCheckEvery int = 1
+
 @description('DRIFT_CHECK_EVERY: with a switch plan, compare each step\'s actual state with the row every Nth cycle once a switch is verified (0: never).')
 @minValue(0)
 @maxValue(1000)
@@ -323,6 +328,7 @@ var failover failoverSettings = {
   probeBodyMatch: probeBodyMatch
   probeMaxBodyBytes: probeMaxBodyBytes
   probeFollowRedirects: probeFollowRedirects
+  standbyCheckEvery: standbyCheckEvery
   driftCheckEvery: driftCheckEvery
   driftAction: driftAction
   readinessCheckMinutes: readinessCheckMinutes

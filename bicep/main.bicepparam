@@ -61,6 +61,7 @@ param authTenantId = readEnvironmentVariable('AUTH_TENANT_ID', '')
 // param probeBodyMatch = ''
 // param probeMaxBodyBytes = 65536
 // param probeFollowRedirects = false
+// param standbyCheckEvery = 1
 // param driftCheckEvery = 1
 // param driftAction = 'report'
 // param readinessCheckMinutes = 15

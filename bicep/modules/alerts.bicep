@@ -135,6 +135,17 @@ customMetrics
 | where occurrences > 0
 '''
 
+// A check that probes the standby reports whether its streak of failed checks has reached the
+// group's failure threshold (failover.standby.down, 1 or 0). The newest report per group decides.
+var standbyDownQuery = '''
+customMetrics
+| where name == "failover.standby.down"
+| extend group = tostring(customDimensions["failover.group"])
+| summarize arg_max(timestamp, value) by group
+| where value > 0
+| project group, reported = timestamp
+'''
+
 var switchHeldQuery = '''
 customMetrics
 | where name == "failover.switch.held"
@@ -208,6 +219,18 @@ var logAlerts = [
     evaluationFrequency: 'PT5M'
     lookback: ''
     description: 'A permanent error (403, 404, a resource lock, a conflict, a refused request) stopped a group\'s traffic switch: the saga writes nothing more, and traffic stays where it is (on_failure=hold) or went back (on_failure=compensate), until a human acts. First: read GET /api/status?group=<group> (traffic summary: the step, the error and what to do) and GET /api/history?group=<group>&limit=5 (the switch_held entry and its writes); fix the cause (grant the role, remove the lock, correct the plan), then POST /api/retry_switch?group=<group> or run failover retry-switch.'
+    measure: ''
+    threshold: 0
+  }
+  {
+    key: 'standby-down'
+    displayName: 'Failover standby down: nowhere to switch to'
+    severity: 1
+    query: standbyDownQuery
+    windowSize: 'PT15M'
+    evaluationFrequency: 'PT5M'
+    lookback: ''
+    description: 'A failover group\'s standby (the endpoint it would switch to) has failed FAILURE_THRESHOLD or more checks in a row: if the active side fails now, the failover is blocked and traffic has nowhere to go. First: GET /api/status?group=<group> (standby_healthy, standby_consecutive_failures, standby_unhealthy_since_utc and the last error) or failover status --group <group>; repair the standby. The alert resolves by itself once a check finds the standby healthy again (a standby_recovered audit entry).'
     measure: ''
     threshold: 0
   }

@@ -37,6 +37,8 @@ type failoverSettings = {
   probeMaxBodyBytes: int
   @description('PROBE_FOLLOW_REDIRECTS')
   probeFollowRedirects: bool
+  @description('STANDBY_CHECK_EVERY')
+  standbyCheckEvery: int
   @description('DRIFT_CHECK_EVERY')
   driftCheckEvery: int
   @description('DRIFT_ACTION')
@@ -364,6 +366,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'PROBE_FOLLOW_REDIRECTS'
           value: failover.probeFollowRedirects ? 'true' : 'false'
+        }
+        {
+          name: 'STANDBY_CHECK_EVERY'
+          value: string(failover.standbyCheckEvery)
         }
         {
           name: 'DRIFT_CHECK_EVERY'

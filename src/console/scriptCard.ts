@@ -45,8 +45,10 @@ export const CARD_SCRIPT = String.raw`
   function other(target) { return target === "primary" ? "secondary" : "primary"; }
 
   function healthCell(ep) {
-    if (ep.healthy === true) return h("td", { class: "healthy", text: "healthy" });
-    if (ep.healthy === false) return h("td", { class: "unhealthy", text: "UNHEALTHY" });
+    // The standby's cell says when a check last probed it (STANDBY_CHECK_EVERY).
+    var checked = ep.checked_utc ? " (checked " + clock(ep.checked_utc) + ")" : "";
+    if (ep.healthy === true) return h("td", { class: "healthy", text: "healthy" + checked });
+    if (ep.healthy === false) return h("td", { class: "unhealthy", text: "UNHEALTHY" + checked });
     return h("td", { class: "unknown", text: "not checked" });
   }
   function streakText(s) {

@@ -64,7 +64,7 @@ h3 { font-size: 13px; margin: 10px 0 4px; color: var(--muted); text-transform: u
 ol.timeline { list-style: none; margin: 0; padding: 0; font-size: 13px; }
 ol.timeline li { padding: 3px 0 3px 10px; border-left: 3px solid var(--line); margin-bottom: 2px; }
 ol.timeline li.failover, ol.timeline li.failback { border-left-color: var(--warn); }
-ol.timeline li.failover_blocked { border-left-color: var(--bad); }
+ol.timeline li.failover_blocked, ol.timeline li.standby_down { border-left-color: var(--bad); }
 ol.timeline .when { font-family: ui-monospace, monospace; color: var(--muted); }
 ol.timeline .steps { color: var(--muted); }
 ol.timeline li.switch_held, ol.timeline li.switch_compensated { border-left-color: var(--bad); }

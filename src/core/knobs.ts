@@ -125,6 +125,12 @@ const KNOBS = {
   ),
   probe_max_body_bytes: knob(integer(0, 10485760), "65536", "Bytes of the body read at most; the read stops there.", "Route 53 reads the first 5,120 bytes"),
   probe_follow_redirects: knob(boolean, "false", "Follow redirects (3xx) instead of judging the 3xx status itself.", "Traffic Manager and Route 53 do not follow redirects"),
+  standby_check_every: knob(
+    integer(0, 1000),
+    "1",
+    "Probe the standby (the secondary while the primary is active) every Nth interval, in the same cycle and row write as the active endpoint (0: only when a switch verifies it). While the secondary is active the primary is probed every cycle.",
+    "Traffic Manager and Route 53 probe every endpoint, standby included, every interval",
+  ),
   drift_check_every: knob(
     integer(0, 1000),
     "1",

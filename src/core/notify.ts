@@ -44,6 +44,8 @@ const HEADLINES: Record<TransitionSummary["kind"], string> = {
   loop_resumed: "Monitoring loop resumed",
   loop_restarted: "Monitoring loop restarted",
   plan_changed: "Switch plan changed",
+  standby_down: "Standby down: nowhere to switch to",
+  standby_recovered: "Standby healthy again",
 };
 
 /** The message id: stable across re-deliveries of one entry, so a receiver can drop repeats. */

@@ -40,6 +40,7 @@ const endpointViewSchema = z.object({
   latency_ms: z.number().optional(),
   error: z.string().optional(),
   streak: streakSchema.optional(),
+  checked_utc: z.string().optional().describe("The standby: when a check last probed it (STANDBY_CHECK_EVERY)."),
 });
 export type EndpointView = z.infer<typeof endpointViewSchema>;
 
@@ -123,6 +124,8 @@ function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
     let streak: Streak | undefined;
     if (active && state.consecutive_failures > 0) streak = { kind: "failures", count: state.consecutive_failures, threshold: policy.failure_threshold };
     else if (active) streak = { kind: "successes", count: state.consecutive_successes };
+    // The standby's failed checks: at the threshold it is reported down (a standby_down transition).
+    else if (state.standby_consecutive_failures > 0) streak = { kind: "failures", count: state.standby_consecutive_failures, threshold: policy.failure_threshold };
     else if (target === "primary") {
       // While the secondary is active, healthy checks of the primary count toward an automatic failback.
       streak = { kind: "recovery", count: state.failback_successes, ...(policy.failback_mode === "automatic" ? { threshold: policy.recovery_threshold } : {}) };
@@ -137,6 +140,7 @@ function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
       ...(active && checkedSinceSwitch && state.last_latency_ms !== undefined ? { latency_ms: state.last_latency_ms } : {}),
       ...(active && checkedSinceSwitch && state.last_error ? { error: state.last_error } : {}),
       ...(streak ? { streak } : {}),
+      ...(!active && state.standby_checked_utc ? { checked_utc: state.standby_checked_utc } : {}),
     };
   });
 }

@@ -15,8 +15,8 @@ export type Recommendation = (typeof RECOMMENDATIONS)[number];
 export interface CheckProbes {
   /** Probe of the active endpoint. */
   readonly active: ProbeResult;
-  /** Probe of the primary while the secondary is active (failback counting, row visibility). */
-  readonly primary?: ProbeResult;
+  /** Probe of the standby (the other endpoint), when the check probed it: always while the secondary is active (failback counting), every `standby_check_every` intervals otherwise. */
+  readonly standby?: ProbeResult;
 }
 
 export interface CheckOutcome {
@@ -75,6 +75,49 @@ export function intervalElapsed(lastCounted: string | undefined, cycle: string, 
   return Number.isNaN(last) || Number.isNaN(current) || current - last >= intervalSeconds * 1000 - countTolerance(intervalSeconds);
 }
 
+/**
+ * Whether a check at `now` probes the standby too: always while the secondary is active (its
+ * health counts toward failback); otherwise every `standby_check_every` intervals (less the
+ * count tolerance) since the standby was last probed by a check, never when it is 0.
+ */
+export function standbyCheckDue(state: FailoverState, policy: Policy, now: Date): boolean {
+  if (state.active_target === "secondary") return true;
+  const every = policy.standby_check_every;
+  if (every === 0) return false;
+  const last = Date.parse(state.standby_checked_utc ?? "");
+  return Number.isNaN(last) || now.getTime() - last >= every * policy.check_interval_seconds * 1000 - countTolerance(policy.check_interval_seconds);
+}
+
+/**
+ * The standby's side of a check: its streak of counted unhealthy probes, and a `standby_down`
+ * transition when the streak reaches `failure_threshold` (the group has nowhere to go), a
+ * `standby_recovered` one when a counted healthy probe ends such a streak. Neither moves
+ * traffic: from and to are the active side, the reason names the standby.
+ */
+function foldStandby(base: FailoverState, standby: ProbeResult | undefined, counted: boolean, policy: Policy, now: Date): { fields: Partial<FailoverState>; transition?: TransitionSummary } {
+  if (!standby) return { fields: {} };
+  const active = base.active_target;
+  const target = otherTarget(active);
+  const health = { [target === "primary" ? "primary_healthy" : "secondary_healthy"]: standby.healthy, standby_checked_utc: now.toISOString() };
+  if (!counted) return { fields: health };
+  const before = base.standby_consecutive_failures;
+  const failures = standby.healthy ? 0 : before + 1;
+  const fields = {
+    ...health,
+    standby_consecutive_failures: failures,
+    standby_unhealthy_since_utc: failures === 0 ? undefined : failures === 1 ? now.toISOString() : (base.standby_unhealthy_since_utc ?? now.toISOString()),
+  };
+  const threshold = policy.failure_threshold;
+  if (failures === threshold) {
+    const why = `${standby.error_class ?? "unhealthy"}${standby.error ? `: ${standby.error}` : ""}`;
+    return { fields, transition: summary("standby_down", active, active, `the standby (${target}) failed ${failures} consecutive checks (${why}); a switch would have nowhere to go`, "system", now) };
+  }
+  if (failures === 0 && before >= threshold) {
+    return { fields, transition: summary("standby_recovered", active, active, `the standby (${target}) answered healthy after ${before} failed checks`, "system", now) };
+  }
+  return { fields };
+}
+
 /** When the next check that counts is due: one interval after the last counted cycle. */
 export function nextCountedCheck(state: FailoverState, intervalSeconds: number): string | undefined {
   const last = Date.parse(state.last_cycle_id ?? "");
@@ -97,7 +140,8 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
   const healthy = probes.active.healthy;
   const active = base.active_target;
   const counted = cycle !== undefined && cycle !== base.last_cycle_id && intervalElapsed(base.last_cycle_id, cycle, policy.check_interval_seconds);
-  const primaryHealthy = active === "primary" ? healthy : probes.primary?.healthy;
+  const primaryHealthy = active === "primary" ? healthy : probes.standby?.healthy;
+  const standby = foldStandby(base, probes.standby, counted, policy, now);
   const failures = counted ? (healthy ? 0 : base.consecutive_failures + 1) : base.consecutive_failures;
   const failbackSuccesses = !counted ? base.failback_successes : active === "secondary" && primaryHealthy === true ? base.failback_successes + 1 : 0;
   let next: FailoverState = {
@@ -110,8 +154,13 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
     failback_successes: failbackSuccesses,
     primary_healthy: primaryHealthy,
     secondary_healthy: active === "secondary" ? healthy : base.secondary_healthy,
+    ...standby.fields,
     last_cycle_id: counted ? cycle : base.last_cycle_id,
   };
+  if (standby.transition) {
+    next = withTransition(next, standby.transition);
+    transitions.push(standby.transition);
+  }
   // A blocked failover stays visible as such while the active endpoint is still down.
   if (!healthy && base.last_status === "FAILOVER_BLOCKED") next = { ...next, last_status: "FAILOVER_BLOCKED" };
 
@@ -193,6 +242,10 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
     unhealthy_since_utc: undefined,
     consecutive_successes: 0,
     failback_successes: 0,
+    // The old active side is the standby now and keeps its streak of failed checks: a failover
+    // away from a dead side is not reported again as standby_down; its recovery is reported.
+    standby_consecutive_failures: state.consecutive_failures,
+    standby_unhealthy_since_utc: state.unhealthy_since_utc,
     ...(standby ? { [to === "primary" ? "primary_healthy" : "secondary_healthy"]: standby.healthy } : {}),
   };
   return { changed: true, next: withTransition(next, transition), from, to, transition };

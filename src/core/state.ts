@@ -37,6 +37,8 @@ export const TRANSITION_KINDS = [
   "loop_resumed",
   "loop_restarted",
   "plan_changed",
+  "standby_down",
+  "standby_recovered",
 ] as const;
 export type TransitionKind = (typeof TRANSITION_KINDS)[number];
 
@@ -133,6 +135,10 @@ export const stateSchema = z.object({
   failback_successes: count.default(0),
   primary_healthy: boolean.optional(),
   secondary_healthy: boolean.optional(),
+  /** The standby's streak of counted unhealthy checks (standby_check_every), when it began, and when the standby was last probed by a check. */
+  standby_consecutive_failures: count.default(0),
+  standby_unhealthy_since_utc: isoTime,
+  standby_checked_utc: isoTime,
   last_error: optionalText,
   last_error_class: optionalText,
   last_latency_ms: integer(0, 2_147_483_647).optional(),
@@ -236,6 +242,7 @@ export function initialState(primaryEndpoint: string, secondaryEndpoint: string)
     consecutive_failures: 0,
     consecutive_successes: 0,
     failback_successes: 0,
+    standby_consecutive_failures: 0,
     paused: false,
     recent_transitions: [],
   };

@@ -43,6 +43,7 @@ export const METRICS = {
   switchApplyDuration: "failover.switch.apply.duration",
   switchVerifyDuration: "failover.switch.verify.duration",
   loopOverdue: "failover.loop.overdue",
+  standbyDown: "failover.standby.down",
 } as const;
 
 /** Attribute names. */
@@ -80,6 +81,7 @@ interface Instruments {
   readonly switchApplyDuration: Histogram;
   readonly switchVerifyDuration: Histogram;
   readonly loopOverdue: Gauge;
+  readonly standbyDown: Gauge;
 }
 
 /** Seconds-scale buckets: probes and switches take milliseconds to minutes. */
@@ -115,6 +117,10 @@ function meters(): Instruments {
     switchApplyDuration: seconds(METRICS.switchApplyDuration, "Duration of applying one switch-plan step (error.type set when it failed)"),
     switchVerifyDuration: seconds(METRICS.switchVerifyDuration, "Seconds from a switch's apply until its plan verified, per step"),
     loopOverdue: meter.createGauge(METRICS.loopOverdue, { unit: "s", description: "Seconds the group's loop is late for its next check, as the watchdog saw it (0 when on time)" }),
+    standbyDown: meter.createGauge(METRICS.standbyDown, {
+      unit: "1",
+      description: "1 while the standby has failed failure_threshold or more counted checks in a row (nowhere to switch to), 0 otherwise",
+    }),
   };
   return instruments;
 }
@@ -147,6 +153,11 @@ export function recordGroupState(group: string, state: { readonly active_target:
     m.activeTarget.record(target === state.active_target ? 1 : 0, { [ATTR.group]: group, [ATTR.target]: target });
   }
   m.consecutiveFailures.record(state.consecutive_failures, { [ATTR.group]: group });
+}
+
+/** After a check that probed the standby: whether it is down (its streak at the failure threshold or beyond). */
+export function recordStandby(group: string, down: boolean): void {
+  meters().standbyDown.record(down ? 1 : 0, { [ATTR.group]: group });
 }
 
 export interface SwitchObservation {

@@ -79,10 +79,10 @@ function metricNamesIn(query: string): string[] {
 }
 
 describe("alert rules", () => {
-  test("the six log alerts and the storage metric alert exist, each with a description that says what it means and what to do first", () => {
+  test("the seven log alerts and the storage metric alert exist, each with a description that says what it means and what to do first", () => {
     const resources = deployAlerts();
     expect(ofType(resources, "Microsoft.Insights/scheduledQueryRules").map((r) => r.name).sort()).toEqual(
-      ["alert-tok-http-5xx", "alert-tok-loop-stopped", "alert-tok-switch-failed", "alert-tok-switch-happened", "alert-tok-switch-held", "alert-tok-watchdog-silent"],
+      ["alert-tok-http-5xx", "alert-tok-loop-stopped", "alert-tok-standby-down", "alert-tok-switch-failed", "alert-tok-switch-happened", "alert-tok-switch-held", "alert-tok-watchdog-silent"],
     );
     expect(ofType(resources, "Microsoft.Insights/metricAlerts").map((r) => r.name)).toEqual(["alert-tok-storage-errors"]);
     for (const r of [...ofType(resources, "Microsoft.Insights/scheduledQueryRules"), ...ofType(resources, "Microsoft.Insights/metricAlerts")]) {
@@ -186,6 +186,15 @@ describe("alert rules", () => {
     expect(r.properties.description).toContain("POST /api/retry_switch");
   });
 
+  test("standby down: the newest failover.standby.down report per group, over 15 minutes, naming the status fields to read", () => {
+    const r = rule(deployAlerts(), "standby-down");
+    expect(r.properties).toMatchObject({ severity: 1, evaluationFrequency: "PT5M", windowSize: "PT15M" });
+    expect(criterion(r).query).toContain(`name == "${METRICS.standbyDown}"`);
+    expect(criterion(r).query).toContain("arg_max(timestamp, value) by group");
+    expect(criterion(r).query).toContain(`customDimensions["${ATTR.group}"]`);
+    expect(r.properties.description).toContain("standby_consecutive_failures");
+  });
+
   test("HTTP 5xx: the failed percentage against its threshold, with a minimum number of requests", () => {
     const defaults = criterion(rule(deployAlerts(), "http-5xx"));
     expect(defaults).toMatchObject({ metricMeasureColumn: "failed_percent", timeAggregation: "Maximum", operator: "GreaterThan", threshold: 5 });
@@ -237,7 +246,7 @@ describe("action group", () => {
     if (emails) expect(group.resource.properties.emailReceivers[0]).toMatchObject({ emailAddress: "oncall@example.com", useCommonAlertSchema: true });
     if (webhooks) expect(group.resource.properties.webhookReceivers[0]).toMatchObject({ serviceUri: params.alertWebhookUrl, useCommonAlertSchema: true });
     const alerts = alertsOf(resources);
-    expect(alerts).toHaveLength(7);
+    expect(alerts).toHaveLength(8);
     for (const r of alerts) expect([r.name, actionIds(r)]).toEqual([r.name, ["/resourceId/Microsoft.Insights/actionGroups/ag-tok"]]);
   });
 

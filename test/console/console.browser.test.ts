@@ -87,6 +87,9 @@ describe("operator console in Chromium", () => {
     await card("state").locator('[data-field="active"]').getByText("ACTIVE: PRIMARY").waitFor();
     await card("payments").locator('[data-field="active"]').getByText("ACTIVE: PRIMARY").waitFor();
     await card("state").locator('tr[data-target="primary"] td.healthy').waitFor();
+    // The standby is probed by every check, not first at a switch.
+    await card("state").locator('tr[data-target="secondary"] td.healthy').waitFor();
+    expect(await card("state").locator('tr[data-target="secondary"] td.healthy').innerText()).toMatch(/^healthy \(checked \d\d:\d\d:\d\dZ\)$/);
     // The plan was adopted: the first cycle found Traffic Manager and DNS already on the primary.
     await card("state").locator('[data-field="traffic"][data-state="verified"]').waitFor({ timeout: 20_000 });
     expect(await card("state").locator('[data-field="traffic"]').innerText()).toMatch(/^Traffic: verified \d\d:\d\d:\d\dZ at primary — the resources already matched, nothing was written$/);

@@ -6,6 +6,8 @@ import { azuriteConnectionString } from "../../src/local/services/azurite";
 import { startCountingProxy } from "../../src/local/services/countingProxy";
 import { ManualClock, bootstrappedGroup, storageConnectionString, testDeps, testEnv } from "../helpers/env";
 import { bootstrap } from "../../src/core/operations";
+import { ATTR, METRICS } from "../../src/core/telemetry";
+import { captureTelemetry, points } from "../helpers/telemetry";
 
 describe("health_check and do_failover on Azurite", () => {
   const backends = backendPair();
@@ -115,6 +117,52 @@ describe("health_check and do_failover on Azurite", () => {
       expect(rowCalls(manual)).toEqual(["GET 200", "PUT 204"]);
     } finally {
       await proxy.close();
+    }
+  });
+
+  test("the standby is probed by every check: a dead standby is reported down once at the threshold, with its audit entry (the notification's outbox), and recovered once", async () => {
+    const { deps, clock, row } = await setup({ FAILURE_THRESHOLD: "2", NOTIFY_WEBHOOK_URL: "https://hooks.example.com/failover" });
+    const telemetry = captureTelemetry();
+    const standbyDown = async () => points((await telemetry.collect()).get(METRICS.standbyDown), { [ATTR.group]: "state" }).map((p) => p.value);
+    const secondaryHits = () => backends.secondary.requests;
+    const before = secondaryHits();
+    const checks = [];
+    backends.secondary.behave({ kind: "status", status: 503 });
+    for (let i = 1; i <= 3; i++) {
+      clock.advance(30);
+      checks.push(await healthCheck(deps, "state", clock.now().toISOString()));
+    }
+    expect(secondaryHits() - before).toBe(3);
+    expect(await standbyDown()).toEqual([1]);
+    expect(checks.map((c) => [c.healthy, c.standby_healthy, c.standby_consecutive_failures])).toEqual([
+      [true, false, 1],
+      [true, false, 2],
+      [true, false, 3],
+    ]);
+    expect(await row()).toMatchObject({ active_target: "primary", last_status: "OK", secondary_healthy: false, standby_consecutive_failures: 3, standby_checked_utc: clock.now().toISOString() });
+    backends.secondary.behave({ kind: "ok" });
+    clock.advance(30);
+    expect(await healthCheck(deps, "state", clock.now().toISOString())).toMatchObject({ standby_healthy: true, standby_consecutive_failures: 0 });
+    expect(await standbyDown()).toEqual([0]);
+    await telemetry.stop();
+    const entries = (await deps.audit.list("state", 10)).entries;
+    expect(entries.map((e) => e.kind)).toEqual(["standby_recovered", "standby_down"]);
+    expect(entries[1]).toMatchObject({ from: "primary", to: "primary", actor: "system", notification_status: "pending" });
+    expect(entries[1].reason).toContain("failed 2 consecutive checks (http_status");
+  });
+
+  test("STANDBY_CHECK_EVERY=3 probes the standby every third interval; 0 never, outside a switch", async () => {
+    for (const [every, expected] of [
+      ["3", 2],
+      ["0", 0],
+    ] as const) {
+      const { deps, clock } = await setup({ STANDBY_CHECK_EVERY: every });
+      const before = backends.secondary.requests;
+      for (let i = 0; i < 6; i++) {
+        clock.advance(30);
+        await healthCheck(deps, "state", clock.now().toISOString());
+      }
+      expect([every, backends.secondary.requests - before]).toEqual([every, expected]);
     }
   });
 

@@ -1,6 +1,6 @@
 import { loadConfig } from "../../src/core/config";
 import type { Policy } from "../../src/core/knobs";
-import { decidePause, decideResume, decideSwitch, evaluateCheck, nextCountedCheck, type SwitchRequest } from "../../src/core/policy";
+import { decidePause, decideResume, decideSwitch, evaluateCheck, nextCountedCheck, standbyCheckDue, type SwitchRequest } from "../../src/core/policy";
 import type { ProbeResult } from "../../src/core/probe";
 import { initialState, type FailoverState } from "../../src/core/state";
 
@@ -123,7 +123,7 @@ describe("hysteresis", () => {
 describe("failback", () => {
   const onSecondary = (): FailoverState => ({ ...base(), active_target: "secondary", failover_count: 1 });
   const cycle = (state: FailoverState, primaryHealthy: boolean, p: Policy, at: Date) =>
-    evaluateCheck(state, { active: ok("http://s/health"), primary: primaryHealthy ? ok() : down() }, p, at, at.toISOString());
+    evaluateCheck(state, { active: ok("http://s/health"), standby: primaryHealthy ? ok() : down() }, p, at, at.toISOString());
 
   test("manual (default): the secondary stays active however long the primary is healthy", () => {
     let state = onSecondary();
@@ -152,6 +152,85 @@ describe("failback", () => {
     const state = { ...onSecondary(), lock_until_utc: later(45).toISOString() };
     expect(cycle(state, true, p, later(30))).toMatchObject({ recommendation: "none", reason: "cooldown_active" });
     expect(cycle(state, true, p, later(45)).recommendation).toBe("failback");
+  });
+});
+
+describe("the standby, checked every cycle", () => {
+  const standbyDown = (): ProbeResult => ({ ...down("http://s/health"), error_class: "refused", error: "connection refused" });
+  /** Cycles 30 s apart with a healthy active primary and the given standby results (undefined: not probed). */
+  const cycles = (standby: (boolean | undefined)[], p: Policy = policy, start: FailoverState = base()) => {
+    let state = start;
+    const kinds: string[][] = [];
+    standby.forEach((healthy, i) => {
+      const probes = { active: ok(), ...(healthy === undefined ? {} : { standby: healthy ? ok("http://s/health") : standbyDown() }) };
+      const outcome = evaluateCheck(state, probes, p, later(i * 30), later(i * 30).toISOString());
+      state = outcome.next;
+      kinds.push(outcome.transitions.map((t) => t.kind));
+    });
+    return { state, kinds };
+  };
+
+  test("its streak counts counted checks; at failure_threshold one standby_down transition, named and kept on the row; the active side is untouched", () => {
+    const { state, kinds } = cycles([false, false, false, false]);
+    expect(kinds).toEqual([[], [], ["standby_down"], []]);
+    expect(state).toMatchObject({ standby_consecutive_failures: 4, standby_unhealthy_since_utc: NOW.toISOString(), secondary_healthy: false, standby_checked_utc: later(90).toISOString() });
+    expect(state).toMatchObject({ active_target: "primary", last_status: "OK", consecutive_failures: 0 });
+    expect(state.recent_transitions[0]).toMatchObject({ kind: "standby_down", from: "primary", to: "primary", actor: "system" });
+    expect(state.recent_transitions[0].reason).toContain("failed 3 consecutive checks (refused: connection refused)");
+  });
+
+  test("the first healthy check after it was reported down is standby_recovered; a streak below the threshold ends silently", () => {
+    expect(cycles([false, false, false, true]).kinds).toEqual([[], [], ["standby_down"], ["standby_recovered"]]);
+    const short = cycles([false, false, true, false]);
+    expect(short.kinds).toEqual([[], [], [], []]);
+    expect(short.state).toMatchObject({ standby_consecutive_failures: 1, standby_unhealthy_since_utc: later(90).toISOString() });
+  });
+
+  test("a check that did not probe it, or a repeat of the same cycle, moves nothing; the health still shows", () => {
+    const { state } = cycles([false, undefined, false]);
+    expect(state.standby_consecutive_failures).toBe(2);
+    const repeat = evaluateCheck(state, { active: ok(), standby: standbyDown() }, policy, later(61), later(60).toISOString());
+    expect(repeat.next.standby_consecutive_failures).toBe(2);
+    const healthyRepeat = evaluateCheck(state, { active: ok(), standby: ok("http://s/health") }, policy, later(61), later(60).toISOString());
+    expect(healthyRepeat.next).toMatchObject({ standby_consecutive_failures: 2, secondary_healthy: true });
+  });
+
+  test("a switch hands the old active side's failure streak to it as the standby: no second 'down' for the side a failover left, and its recovery is reported", () => {
+    const healthyActive = decideSwitch(
+      cycles([false, false]).state,
+      { kind: "failover", expected_from: "primary", force: true, automatic: false, reason: "r", actor: "o" },
+      undefined,
+      policy,
+      later(90),
+    );
+    expect(healthyActive.changed && healthyActive.next).toMatchObject({ standby_consecutive_failures: 0, active_target: "secondary" });
+    expect(healthyActive.changed && healthyActive.next.standby_unhealthy_since_utc).toBeUndefined();
+
+    const failing = run([false, false, false]).state;
+    const failedOver = decideSwitch(failing, { kind: "failover", expected_from: "primary", force: false, automatic: true, reason: "r", actor: "o" }, ok("http://s/health"), policy, later(90));
+    if (!failedOver.changed) throw new Error("expected a switch");
+    expect(failedOver.next).toMatchObject({ standby_consecutive_failures: 3, standby_unhealthy_since_utc: NOW.toISOString() });
+    let state = failedOver.next;
+    const kinds: string[] = [];
+    for (const [i, primaryUp] of [false, false, true].entries()) {
+      const outcome = evaluateCheck(state, { active: ok("http://s/health"), standby: primaryUp ? ok() : down() }, policy, later(120 + i * 30), later(120 + i * 30).toISOString());
+      kinds.push(...outcome.transitions.map((t) => t.kind));
+      state = outcome.next;
+    }
+    expect(kinds).toEqual(["standby_recovered"]);
+    expect(state.recent_transitions[0].reason).toBe("the standby (primary) answered healthy after 5 failed checks");
+  });
+
+  test("due every standby_check_every intervals since its last probe (a timer a few ms early still counts), never at 0, always while the secondary is active", () => {
+    const checked = { ...base(), standby_checked_utc: NOW.toISOString() };
+    expect(standbyCheckDue(base(), policy, NOW)).toBe(true);
+    expect(standbyCheckDue(checked, policy, later(29.99))).toBe(true);
+    expect(standbyCheckDue(checked, policy, later(20))).toBe(false);
+    const everyThird: Policy = { ...policy, standby_check_every: 3 };
+    expect(standbyCheckDue(checked, everyThird, later(60))).toBe(false);
+    expect(standbyCheckDue(checked, everyThird, later(90))).toBe(true);
+    expect(standbyCheckDue(checked, { ...policy, standby_check_every: 0 }, later(3600))).toBe(false);
+    expect(standbyCheckDue({ ...checked, active_target: "secondary" }, { ...policy, standby_check_every: 0 }, later(1))).toBe(true);
   });
 });
 

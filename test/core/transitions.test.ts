@@ -31,11 +31,12 @@ describe("transitions on Azurite: standby verification, audit history, groups", 
     expect(await row()).toMatchObject({ last_failover_forced: true, failover_count: 1 });
 
     const page = await deps.audit.list("state", 10);
-    expect(page.entries.map((e) => e.kind)).toEqual(["failover", "failover_blocked"]);
+    // The check that found the primary down probed the standby too and reported it down first.
+    expect(page.entries.map((e) => e.kind)).toEqual(["failover", "failover_blocked", "standby_down"]);
     expect(page.entries[0]).toMatchObject({ from: "primary", to: "secondary", forced: true, actor: "alice@example.com", reason: "forced: secondary is warming up" });
     expect(page.entries[1]).toMatchObject({ actor: "orchestrator", probe: { url: backends.secondary.url, healthy: false, status_code: 502, error_class: "http_status" } });
     const summary = JSON.parse(String((await row()).recent_transitions)) as Array<{ kind: string }>;
-    expect(summary.map((t) => t.kind)).toEqual(["failover", "failover_blocked"]);
+    expect(summary.map((t) => t.kind)).toEqual(["failover", "failover_blocked", "standby_down"]);
   });
 
   test("history row keys sort newest first, also within one millisecond", () => {

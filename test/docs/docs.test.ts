@@ -60,7 +60,7 @@ describe("docs match the code", () => {
     for (const name of Object.values(METRICS)) expect([name, observe.includes(`\`${name}\``)]).toEqual([name, true]);
     const alerts = read("bicep/modules/alerts.bicep");
     const displayNames = [...alerts.matchAll(/displayName: '([^']+)'/g)].map((m) => m[1]);
-    expect(displayNames).toHaveLength(6);
+    expect(displayNames).toHaveLength(7);
     for (const name of [...displayNames, "Storage errors"]) expect([name, observe.includes(`| ${name} |`)]).toEqual([name, true]);
     const query = /var loopStoppedQuery = '''\n([\s\S]*?)'''/.exec(alerts)![1].trim();
     expect(observe).toContain("```kusto\n" + query + "\n```");

@@ -40,6 +40,7 @@ export function check(overrides: Partial<HealthCheckResponse> = {}): HealthCheck
     last_status: "OK",
     consecutive_failures: 0,
     consecutive_successes: 1,
+    standby_consecutive_failures: 0,
     failover_count: 0,
     paused: false,
     recommendation: "none",

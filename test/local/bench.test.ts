@@ -29,7 +29,8 @@ test("npm run bench, quick: every benchmark prints its summary line", async () =
   }
   const stats = "n=\\d+ mean=[\\d.]+ p50=[\\d.]+ p95=[\\d.]+ max=[\\d.]+ ms";
   for (const pattern of [
-    `^health_check \\(.*\\) ${stats}$`,
+    `^health_check \\(one conditional write; probes of the active endpoint and the standby in parallel\\) ${stats}$`,
+    `^health_check \\(one conditional write; the active endpoint only \\(STANDBY_CHECK_EVERY=0\\)\\) ${stats}$`,
     `^do_failover \\(.*\\) ${stats}$`,
     `^10 concurrent do_failover, exactly one switch: ${stats} per round$`,
     "^readers: 0 clients polling health_check and status: detection-to-switch [\\d.]+ s, bound 4 s .*: (within|OVER) the bound; lost cycles \\d+; \\d+ cycles from the break to the switch \\(threshold 3\\)$",

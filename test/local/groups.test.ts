@@ -37,7 +37,7 @@ describe("policy through the orchestration on the local host", () => {
     });
     expect(back.failover_count).toBe(2);
     const history = await api("GET", "/api/history");
-    expect(history.body.entries.map((e: { kind: string; actor: string }) => `${e.kind}:${e.actor}`)).toEqual(["failback:orchestrator", "failover:orchestrator"]);
+    expect(history.body.entries.map((e: { kind: string; actor: string }) => `${e.kind}:${e.actor}`)).toEqual(["failback:orchestrator", "standby_recovered:system", "failover:orchestrator"]);
   });
 
   test("control endpoints: forced failover through the cooldown, then manual failback, each recorded", async () => {

@@ -2,12 +2,12 @@ import { z } from "zod";
 import { redact } from "../redact";
 import type { FailoverDeps } from "../deps";
 import { isFailoverError } from "../errors";
-import { RECOMMENDATIONS, evaluateCheck, nextCountedCheck, type CheckOutcome, type Recommendation } from "../policy";
+import { RECOMMENDATIONS, evaluateCheck, nextCountedCheck, standbyCheckDue, type CheckOutcome, type Recommendation } from "../policy";
 import type { Policy } from "../knobs";
 import { PROBE_ERROR_CLASSES, probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
-import { effectivePolicy, endpointOf, targetSchema, type FailoverState } from "../state";
+import { effectivePolicy, endpointOf, otherTarget, targetSchema, type FailoverState } from "../state";
 import { planText } from "../switch/saga";
-import { recordGroupState, recordProbe } from "../telemetry";
+import { recordGroupState, recordProbe, recordStandby } from "../telemetry";
 import { readDecideWrite, recentlyWritten } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
@@ -28,6 +28,9 @@ export const healthCheckResponseSchema = z.object({
   lock_until_utc: z.string().optional(),
   paused: z.boolean(),
   primary_healthy: z.boolean().optional(),
+  standby_healthy: z.boolean().optional().describe("The standby's health at its last probe (absent: not probed yet)."),
+  standby_consecutive_failures: z.number().int().describe("The standby's streak of counted unhealthy checks."),
+  standby_checked_utc: z.string().optional().describe("When a check last probed the standby (every STANDBY_CHECK_EVERY intervals; every cycle while the secondary is active)."),
   recommendation: z.enum(RECOMMENDATIONS),
   reason: z.string(),
   check_interval_seconds: z.number().int(),
@@ -36,6 +39,16 @@ export const healthCheckResponseSchema = z.object({
   has_webhook: z.boolean().optional().describe("A notification webhook is configured: the orchestration then delivers the group's outbox after the check."),
 });
 export type HealthCheckResponse = Readonly<z.infer<typeof healthCheckResponseSchema>>;
+
+/** The standby's health as the row records it. */
+export function standbyView(s: FailoverState): { standby_healthy?: boolean; standby_consecutive_failures: number; standby_checked_utc?: string } {
+  const healthy = s.active_target === "primary" ? s.secondary_healthy : s.primary_healthy;
+  return {
+    ...(healthy !== undefined ? { standby_healthy: healthy } : {}),
+    standby_consecutive_failures: s.standby_consecutive_failures,
+    ...(s.standby_checked_utc ? { standby_checked_utc: s.standby_checked_utc } : {}),
+  };
+}
 
 /** The answer of a check: the probe of the active endpoint and the row's view after it. */
 export function checkResponse(group: string, probe: ProbeResult, s: FailoverState, policy: Policy, verdict: { readonly recommendation: Recommendation; readonly reason: string }): HealthCheckResponse {
@@ -55,6 +68,7 @@ export function checkResponse(group: string, probe: ProbeResult, s: FailoverStat
     ...(s.lock_until_utc ? { lock_until_utc: s.lock_until_utc } : {}),
     paused: s.paused,
     ...(s.primary_healthy !== undefined ? { primary_healthy: s.primary_healthy } : {}),
+    ...standbyView(s),
     recommendation: verdict.recommendation,
     reason: verdict.reason,
     check_interval_seconds: policy.check_interval_seconds,
@@ -63,8 +77,9 @@ export function checkResponse(group: string, probe: ProbeResult, s: FailoverStat
 }
 
 /**
- * The orchestration's check: probes the active endpoint (and the primary while the secondary
- * is active) and records it. `cycle` names the orchestration cycle asking (see evaluateCheck).
+ * The orchestration's check: probes the active endpoint and, when due, the standby (every
+ * cycle while the secondary is active; see standbyCheckDue), at once, and records both in one
+ * row write. `cycle` names the orchestration cycle asking (see evaluateCheck).
  * Manual checks do not come here: they read and never write (manualCheck.ts). When the row
  * switches or its endpoint is edited while the probe runs, the write fails on the ETag and the
  * new active endpoint is probed.
@@ -78,24 +93,28 @@ export async function healthCheck(deps: FailoverDeps, group: string, cycle: stri
       const policy = effectivePolicy(deps.config.policy, loaded.overrides);
       const options = probeOptions(policy);
       const active = loaded.state.active_target;
-      const [activeProbe, primaryProbe] = await Promise.all([
+      const now = deps.clock.now();
+      const [activeProbe, standbyProbe] = await Promise.all([
         probe(endpointOf(loaded.state, active), options),
-        active === "secondary" ? probe(loaded.state.primary_endpoint, options) : Promise.resolve(undefined),
+        standbyCheckDue(loaded.state, policy, now) ? probe(endpointOf(loaded.state, otherTarget(active)), options) : Promise.resolve(undefined),
       ]);
-      const probes = { active: activeProbe, ...(primaryProbe ? { primary: primaryProbe } : {}) };
-      const decided: CheckOutcome = evaluateCheck(loaded.state, probes, policy, deps.clock.now(), cycle);
+      const probes = { active: activeProbe, ...(standbyProbe ? { standby: standbyProbe } : {}) };
+      const decided: CheckOutcome = evaluateCheck(loaded.state, probes, policy, now, cycle);
       const s = decided.next;
       const response: HealthCheckResponse = {
         ...checkResponse(group, activeProbe, s, policy, decided),
         ...(planText(loaded.raw, group, deps.config) ? { has_switch_plan: true } : {}),
         ...(deps.config.notifyWebhookUrl ? { has_webhook: true } : {}),
       };
-      return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, primary: primaryProbe } } };
+      return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, standby: standbyProbe, failureThreshold: policy.failure_threshold } } };
     },
     recentlyWritten(deps, group),
   );
   recordProbe(group, probed.target, probed.active);
-  if (probed.primary) recordProbe(group, "primary", probed.primary);
+  if (probed.standby) {
+    recordProbe(group, otherTarget(probed.target), probed.standby);
+    recordStandby(group, outcome.next.standby_consecutive_failures >= probed.failureThreshold);
+  }
   recordGroupState(group, outcome.next);
   for (const transition of outcome.transitions) await recordTransition(deps, group, transition, outcome.next);
   return response;

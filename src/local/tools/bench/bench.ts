@@ -85,13 +85,26 @@ export async function runBench(options: { quick?: boolean; parts?: readonly Benc
       }
     }
     if (!parts.has("ops")) return;
-    const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, COOLDOWN_SECONDS: "0", EGRESS_ALLOW_PRIVATE: "true" });
+    const settings = { AzureWebJobsStorage: azurite.connectionString, PRIMARY_ENDPOINT: primary.url, SECONDARY_ENDPOINT: secondary.url, COOLDOWN_SECONDS: "0", EGRESS_ALLOW_PRIVATE: "true" };
+    const config = loadConfig(settings);
     const deps = createDeps(config);
     await bootstrap(deps, { group: "state" });
 
-    const checks: number[] = [];
-    for (let i = 0; i < n(300, 5); i++) checks.push(await timed(() => healthCheck(deps, "state", `bench-${i}`)));
-    console.log(`health_check (read + probe + conditional write) ${stats(checks.slice(n(20, 1)))}`);
+    // Checks one interval apart in virtual time, so each is a counted one and the standby is due
+    // (every interval by default); then the same with STANDBY_CHECK_EVERY=0: the standby probe's cost.
+    for (const standbyEvery of ["1", "0"]) {
+      let virtual = Date.now();
+      const group = `standby${standbyEvery}`;
+      const stepped = createDeps(loadConfig({ ...settings, FAILOVER_GROUP: group, STANDBY_CHECK_EVERY: standbyEvery }), { clock: { now: () => new Date(virtual) } });
+      await bootstrap(stepped, { group });
+      const checks: number[] = [];
+      for (let i = 0; i < n(300, 5); i++) {
+        virtual += stepped.config.policy.check_interval_seconds * 1000;
+        checks.push(await timed(() => healthCheck(stepped, group, new Date(virtual).toISOString())));
+      }
+      const what = standbyEvery === "1" ? "probes of the active endpoint and the standby in parallel" : "the active endpoint only (STANDBY_CHECK_EVERY=0)";
+      console.log(`health_check (one conditional write; ${what}) ${stats(checks.slice(n(20, 1)))}`);
+    }
 
     const switches: number[] = [];
     for (let i = 0; i < n(100, 5); i++) switches.push(await timed(async () => switchTarget(deps, "state", { expected_from: (await deps.store.load("state")).state.active_target })));

@@ -170,6 +170,8 @@ export async function runScale(connectionString: string, options: ScaleOptions):
         PROBE_TIMEOUT_MS: String(probeTimeoutMs),
         COOLDOWN_SECONDS: "600",
         EGRESS_ALLOW_PRIVATE: "true",
+        // The default (the standby probed every cycle) unless the caller's environment sets it.
+        STANDBY_CHECK_EVERY: process.env.STANDBY_CHECK_EVERY ?? "1",
       },
       timers: false,
       onExecution,
@@ -264,7 +266,8 @@ export function scaleLines(r: ScaleResult): string[] {
 /**
  * `node dist/local/tools/bench/benchScale.js <groups> [window seconds]`: one scale run in this
  * process (what `npm run bench` starts for each N, so each has a process of its own); with
- * AZURITE_CONNECTION_STRING it uses that Azurite, otherwise it starts one.
+ * AZURITE_CONNECTION_STRING it uses that Azurite, otherwise it starts one; STANDBY_CHECK_EVERY=0
+ * measures the loops without their standby probes.
  */
 async function main(): Promise<void> {
   const groups = Number(process.argv[2] ?? 1000);
