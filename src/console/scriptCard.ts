@@ -123,7 +123,7 @@ export const CARD_SCRIPT = String.raw`
       var prev = i > 0 ? ordered[i - 1] : null;
       var title = h("span", null, h("span", { class: "when", text: clock(e.at) }), " ",
         h("strong", { text: e.kind.replace("_", " ").toUpperCase() }), " ",
-        e.kind === "pause" || e.kind === "resume" ? "" : e.from + " → " + e.to, " ",
+        e.from === e.to ? "" : e.from + " → " + e.to, " ",
         e.forced ? h("span", { class: "breakglass", text: "BREAK-GLASS" }) : null,
         " by " + e.actor + (prev ? " · " + duration((Date.parse(e.at) - Date.parse(prev.at)) / 1000) + " after the previous entry" : ""));
       var steps = [];
