@@ -110,7 +110,17 @@ function foldStandby(base: FailoverState, standby: ProbeResult | undefined, coun
   const threshold = policy.failure_threshold;
   if (failures === threshold) {
     const why = `${standby.error_class ?? "unhealthy"}${standby.error ? `: ${standby.error}` : ""}`;
-    return { fields, transition: summary("standby_down", active, active, `the standby (${target}) failed ${failures} consecutive check${failures === 1 ? "" : "s"} (${why}); a switch would have nowhere to go`, "system", now) };
+    return {
+      fields,
+      transition: summary(
+        "standby_down",
+        active,
+        active,
+        `the standby (${target}) failed ${failures} consecutive check${failures === 1 ? "" : "s"} (${why}); a switch would have nowhere to go`,
+        "system",
+        now,
+      ),
+    };
   }
   if (failures === 0 && before >= threshold) {
     return { fields, transition: summary("standby_recovered", active, active, `the standby (${target}) answered healthy after ${before} failed checks`, "system", now) };
