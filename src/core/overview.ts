@@ -3,7 +3,7 @@ import { redact } from "./redact";
 import { describeError } from "./errors";
 import { policySchema, type Policy } from "./knobs";
 import { isLooping } from "./orchestrationContract";
-import { effectivePolicy, targetSchema, type FailoverState } from "./state";
+import { effectivePolicy, healthField, targetSchema, type FailoverState } from "./state";
 import type { StateStore } from "./storage";
 import { driftView, driftViewSchema, readinessView, readinessViewSchema, trafficView, trafficViewSchema } from "./trafficView";
 
@@ -120,7 +120,7 @@ function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
   const checkedSinceSwitch = !state.last_failover_utc || (state.last_check_utc !== undefined && Date.parse(state.last_check_utc) > Date.parse(state.last_failover_utc));
   return (["primary", "secondary"] as const).map((target) => {
     const active = state.active_target === target;
-    const healthy = target === "primary" ? state.primary_healthy : state.secondary_healthy;
+    const healthy = state[healthField(target)];
     let streak: Streak | undefined;
     if (active && state.consecutive_failures > 0) streak = { kind: "failures", count: state.consecutive_failures, threshold: policy.failure_threshold };
     else if (active) streak = { kind: "successes", count: state.consecutive_successes };

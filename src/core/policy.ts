@@ -2,7 +2,7 @@ import { addSeconds } from "./clock";
 import { TEXT_LIMITS, cleanText } from "./text";
 import type { Policy } from "./knobs";
 import type { ProbeResult } from "./probe";
-import { otherTarget, withTransition, type FailoverState, type Target, type TransitionKind, type TransitionSummary } from "./state";
+import { healthField, otherTarget, withTransition, type FailoverState, type Target, type TransitionKind, type TransitionSummary } from "./state";
 
 /**
  * Pure decisions: (state, probe results, policy, now) -> next state and what to do.
@@ -98,7 +98,7 @@ function foldStandby(base: FailoverState, standby: ProbeResult | undefined, coun
   if (!standby) return { fields: {} };
   const active = base.active_target;
   const target = otherTarget(active);
-  const health = { [target === "primary" ? "primary_healthy" : "secondary_healthy"]: standby.healthy, standby_checked_utc: now.toISOString() };
+  const health = { [healthField(target)]: standby.healthy, standby_checked_utc: now.toISOString() };
   if (!counted) return { fields: health };
   const before = base.standby_consecutive_failures;
   const failures = standby.healthy ? 0 : before + 1;
@@ -232,7 +232,7 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
       last_status: "FAILOVER_BLOCKED",
       last_error: reason,
       last_error_class: standby?.error_class,
-      [to === "primary" ? "primary_healthy" : "secondary_healthy"]: false,
+      [healthField(to)]: false,
     };
     return { changed: false, reason: "standby_unhealthy", next: transition ? withTransition(blocked, transition) : blocked, ...(transition ? { transition } : {}) };
   }
@@ -256,7 +256,7 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
     // away from a dead side is not reported again as standby_down; its recovery is reported.
     standby_consecutive_failures: state.consecutive_failures,
     standby_unhealthy_since_utc: state.unhealthy_since_utc,
-    ...(standby ? { [to === "primary" ? "primary_healthy" : "secondary_healthy"]: standby.healthy } : {}),
+    ...(standby ? { [healthField(to)]: standby.healthy } : {}),
   };
   return { changed: true, next: withTransition(next, transition), from, to, transition };
 }

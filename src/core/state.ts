@@ -248,6 +248,11 @@ export function initialState(primaryEndpoint: string, secondaryEndpoint: string)
   };
 }
 
+/** The row field that holds an endpoint's last known health. */
+export function healthField(target: Target): "primary_healthy" | "secondary_healthy" {
+  return target === "primary" ? "primary_healthy" : "secondary_healthy";
+}
+
 export function endpointOf(state: FailoverState, target: Target): string {
   return target === "primary" ? state.primary_endpoint : state.secondary_endpoint;
 }

@@ -5,7 +5,7 @@ import { isFailoverError } from "../errors";
 import { RECOMMENDATIONS, evaluateCheck, nextCountedCheck, standbyCheckDue, type CheckOutcome, type Recommendation } from "../policy";
 import type { Policy } from "../knobs";
 import { PROBE_ERROR_CLASSES, probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
-import { effectivePolicy, endpointOf, otherTarget, targetSchema, type FailoverState } from "../state";
+import { effectivePolicy, endpointOf, healthField, otherTarget, targetSchema, type FailoverState } from "../state";
 import { planText } from "../switch/saga";
 import { recordGroupState, recordProbe, recordStandby } from "../telemetry";
 import { readDecideWrite, recentlyWritten } from "./readDecideWrite";
@@ -41,8 +41,8 @@ export const healthCheckResponseSchema = z.object({
 export type HealthCheckResponse = Readonly<z.infer<typeof healthCheckResponseSchema>>;
 
 /** The standby's health as the row records it. */
-export function standbyView(s: FailoverState): { standby_healthy?: boolean; standby_consecutive_failures: number; standby_checked_utc?: string } {
-  const healthy = s.active_target === "primary" ? s.secondary_healthy : s.primary_healthy;
+function standbyView(s: FailoverState): { standby_healthy?: boolean; standby_consecutive_failures: number; standby_checked_utc?: string } {
+  const healthy = s[healthField(otherTarget(s.active_target))];
   return {
     ...(healthy !== undefined ? { standby_healthy: healthy } : {}),
     standby_consecutive_failures: s.standby_consecutive_failures,
@@ -106,14 +106,17 @@ export async function healthCheck(deps: FailoverDeps, group: string, cycle: stri
         ...(planText(loaded.raw, group, deps.config) ? { has_switch_plan: true } : {}),
         ...(deps.config.notifyWebhookUrl ? { has_webhook: true } : {}),
       };
-      return { next: s, result: { outcome: decided, response, probed: { target: active, active: activeProbe, standby: standbyProbe, failureThreshold: policy.failure_threshold } } };
+      return {
+        next: s,
+        result: { outcome: decided, response, probed: { target: active, active: activeProbe, standby: standbyProbe, standbyDown: s.standby_consecutive_failures >= policy.failure_threshold } },
+      };
     },
     recentlyWritten(deps, group),
   );
   recordProbe(group, probed.target, probed.active);
   if (probed.standby) {
     recordProbe(group, otherTarget(probed.target), probed.standby);
-    recordStandby(group, outcome.next.standby_consecutive_failures >= probed.failureThreshold);
+    recordStandby(group, probed.standbyDown);
   }
   recordGroupState(group, outcome.next);
   for (const transition of outcome.transitions) await recordTransition(deps, group, transition, outcome.next);
