@@ -9,12 +9,15 @@
 // data-plane roles on storage and telemetry, and, for each switch target given (a Traffic
 // Manager profile, a Front Door profile, a DNS zone or record set, an App Configuration store,
 // in any resource group or subscription), the one role its switch step needs on that resource.
-// Optionally App Service Authentication with Entra ID (authClientId, authTenantId).
+// Optionally App Service Authentication with Entra ID (authClientId, authTenantId), and vantage
+// agents (agentRegions): one small function app per region that probes for the controller, so an
+// endpoint's health is judged by a quorum of regions (modules/agent.bicep).
 // scripts/deploy wraps this and publishes the app package.
 
 targetScope = 'resourceGroup'
 
 import { failoverSettings } from 'modules/functionapp.bicep'
+import { agentResourceNames } from 'modules/agent.bicep'
 
 // ---------------------------------------------------------------------------------------------
 // Environment
@@ -25,7 +28,7 @@ import { failoverSettings } from 'modules/functionapp.bicep'
 @maxLength(32)
 param environmentName string = 'failover'
 
-@description('Azure region of every resource (must offer Flex Consumption). Defaults to the resource group\'s region.')
+@description('Azure region of every resource but the vantage agents (must offer Flex Consumption). Defaults to the resource group\'s region. With agents, put the controller and its storage in a third region, neither the primary\'s nor the secondary\'s, so one region\'s outage cannot take the controller along with the endpoint it judges.')
 param location string = resourceGroup().location
 
 @description('Extra tags merged into the tags every resource carries.')
@@ -186,6 +189,15 @@ param probeFollowRedirects bool = false
 @maxValue(1000)
 param standbyCheckEvery int = 1
 
+@description('VANTAGES: the vantages that judge the group\'s endpoints: all (the controller\'s own probe and every agent of agentRegions) or a comma-separated list of names (controller is the controller\'s own probe, an agent is named by its region, e.g. controller,westeurope,eastus).')
+@minLength(1)
+param vantages string = 'all'
+
+@description('QUORUM: how many vantages must see an endpoint unhealthy for a check to count as failed (0: a majority of the group\'s vantages).')
+@minValue(0)
+@maxValue(16)
+param quorum int = 0
+
 @description('DRIFT_CHECK_EVERY: with a switch plan, compare each step\'s actual state with the row every Nth cycle once a switch is verified (0: never).')
 @minValue(0)
 @maxValue(1000)
@@ -270,6 +282,17 @@ param authClientId string = ''
 param authTenantId string = ''
 
 // ---------------------------------------------------------------------------------------------
+// Vantage agents (modules/agent.bicep): health judged from several regions, by quorum
+// ---------------------------------------------------------------------------------------------
+
+@description('Regions to deploy one vantage agent in each (short names such as westeurope; at most 16): a small Flex Consumption app that probes the group\'s endpoints when the controller asks, so a check fails only when a quorum of vantages (VANTAGES, QUORUM) sees the endpoint down. Recommended: 3 or more regions, not all in one geography, with the controller and its storage (location) in a third region, neither the primary\'s nor the secondary\'s. Empty: no agent, the controller judges alone.')
+@maxLength(16)
+param agentRegions string[] = []
+
+@description('Application (client) ID of the Entra ID app registration that represents the vantage agents and defines their app role vantage.probe. Required when agentRegions is set: the agents accept only the controller identity\'s token for it, with that role (docs/deploy.md, "Vantage agents"). Empty: no agents.')
+param agentAuthClientId string = ''
+
+// ---------------------------------------------------------------------------------------------
 // Alerts (modules/alerts.bicep): where they go, and the thresholds of the 5xx and storage alerts
 // ---------------------------------------------------------------------------------------------
 
@@ -312,6 +335,25 @@ var names = {
   workbook: guid(resourceToken, 'workbook')
 }
 
+// One vantage agent per region, its names from the resource token and the region.
+var agentNames agentResourceNames[] = map(agentRegions, region => {
+  identity: 'id-agent-${resourceToken}-${region}'
+  storage: 'st${uniqueString(resourceToken, 'agent', region)}'
+  plan: 'plan-agent-${resourceToken}-${region}'
+  functionApp: 'func-agent-${resourceToken}-${region}'
+  deploymentContainer: 'app-package-${resourceToken}'
+  authDeployment: 'agent-auth-${region}'
+})
+
+@description('Why agentRegions is refused, or empty: each a region\'s short name (lowercase letters and digits, such as westeurope), each once.')
+func agentRegionsProblem(regions string[]) string =>
+  length(filter(regions, r => empty(r) || length(filter(range(0, length(r)), i => !contains('abcdefghijklmnopqrstuvwxyz0123456789', substring(r, i, 1)))) > 0)) > 0
+    ? 'agentRegions must hold region short names (lowercase letters and digits, such as westeurope), got ${string(regions)}'
+    : length(union(regions, [])) != length(regions) ? 'agentRegions names a region more than once: ${string(regions)}' : ''
+
+var agentRegionsRefusal = agentRegionsProblem(agentRegions)
+var agentAuthRefusal = 'agentAuthClientId is required when agentRegions is set: the application (client) ID of the app registration that represents the agents and defines their app role vantage.probe (docs/deploy.md, "Vantage agents")'
+
 var failover failoverSettings = {
   group: failoverGroup
   stateTable: failoverTable
@@ -329,6 +371,8 @@ var failover failoverSettings = {
   probeMaxBodyBytes: probeMaxBodyBytes
   probeFollowRedirects: probeFollowRedirects
   standbyCheckEvery: standbyCheckEvery
+  vantages: vantages
+  quorum: quorum
   driftCheckEvery: driftCheckEvery
   driftAction: driftAction
   readinessCheckMinutes: readinessCheckMinutes
@@ -464,6 +508,32 @@ module scheduler 'modules/scheduler.bicep' = if (durableBackend == 'durableTaskS
   ]
 }
 
+// One vantage agent per region of agentRegions. Each reads the state table and accepts the
+// identity's token only, so both exist first; the controller is deployed after, with their URLs.
+module agents 'modules/agent.bicep' = [
+  for (region, i) in agentRegions: {
+    name: 'agent-${region}'
+    params: {
+      location: empty(agentRegionsRefusal) ? region : fail(agentRegionsRefusal)
+      names: agentNames[i]
+      tags: allTags
+      nodeVersion: nodeVersion
+      controllerStorageAccountName: names.storage
+      stateTableName: failoverTable
+      controllerClientId: identity.outputs.clientId
+      applicationInsightsName: names.applicationInsights
+      authClientId: empty(agentAuthClientId) ? fail(agentAuthRefusal) : agentAuthClientId
+      authClientIdParameter: 'agentAuthClientId'
+      egressAllowPrivate: egressAllowPrivate
+    }
+    // The storage account and Application Insights are named by deploy-time constants.
+    dependsOn: [
+      storage
+      monitoring
+    ]
+  }
+]
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -484,13 +554,21 @@ module functionApp 'modules/functionapp.bicep' = {
     // The app starts only once the scheduler, its task hub and the identity's role on it exist.
     schedulerEndpoint: durableBackend == 'durableTaskScheduler' ? scheduler!.outputs.endpoint : ''
     failover: failover
+    vantageAgents: [
+      for (region, i) in agentRegions: {
+        name: region
+        url: agents[i].outputs.probeUrl
+        region: region
+      }
+    ]
+    vantageAgentAudience: empty(agentRegions) ? '' : 'api://${agentAuthClientId}'
     notifyWebhookUrl: notifyWebhookUrl
     notifyWebhookSecret: notifyWebhookSecret
   }
   // The app starts (and its watchdog starts the orchestration) only once its identity may
-  // reach storage and Application Insights; the deployment container must exist too.
+  // reach storage and Application Insights (roles, which waits for the identity); the
+  // deployment container must exist too.
   dependsOn: [
-    identity
     storage
     monitoring
     roles
@@ -558,3 +636,12 @@ output durableBackend string = durableBackend
 
 @description('Endpoint of the Durable Task Scheduler, or empty on Azure Storage.')
 output schedulerEndpoint string = durableBackend == 'durableTaskScheduler' ? scheduler!.outputs.endpoint : ''
+
+@description('Probe URLs of the vantage agents (VANTAGE_AGENTS), in agentRegions order; empty without agents.')
+output agentUrls string[] = [for i in range(0, length(agentRegions)): agents[i].outputs.probeUrl]
+
+@description('Names of the vantage agents\' function apps, in agentRegions order (scripts/deploy publishes agent.zip to each).')
+output agentAppNames string[] = [for i in range(0, length(agentRegions)): agents[i].outputs.name]
+
+@description('Principal (object) IDs of the vantage agents\' identities, in agentRegions order.')
+output agentPrincipalIds string[] = [for i in range(0, length(agentRegions)): agents[i].outputs.principalId]

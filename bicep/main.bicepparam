@@ -50,6 +50,13 @@ param armAudience = readEnvironmentVariable('ARM_AUDIENCE', '')
 param authClientId = readEnvironmentVariable('AUTH_CLIENT_ID', '')
 param authTenantId = readEnvironmentVariable('AUTH_TENANT_ID', '')
 
+// Optional vantage agents (docs/deploy.md, "Vantage agents"): regions, comma-separated, one agent
+// in each (e.g. westeurope,eastus,southeastasia), and the application (client) ID of the agents'
+// app registration, required with regions. Both empty: no agent, the controller judges alone.
+var agentRegionList = readEnvironmentVariable('AGENT_REGIONS', '')
+param agentRegions = empty(trim(agentRegionList)) ? [] : map(split(agentRegionList, ','), region => trim(region))
+param agentAuthClientId = readEnvironmentVariable('AGENT_AUTH_CLIENT_ID', '')
+
 // Policy (defaults as in the app; bounds are enforced by main.bicep):
 // param failureThreshold = 3
 // param recoveryThreshold = 3
@@ -62,6 +69,8 @@ param authTenantId = readEnvironmentVariable('AUTH_TENANT_ID', '')
 // param probeMaxBodyBytes = 65536
 // param probeFollowRedirects = false
 // param standbyCheckEvery = 1
+// param vantages = 'all'
+// param quorum = 0
 // param driftCheckEvery = 1
 // param driftAction = 'report'
 // param readinessCheckMinutes = 15

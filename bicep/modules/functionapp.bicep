@@ -39,6 +39,10 @@ type failoverSettings = {
   probeFollowRedirects: bool
   @description('STANDBY_CHECK_EVERY')
   standbyCheckEvery: int
+  @description('VANTAGES')
+  vantages: string
+  @description('QUORUM')
+  quorum: int
   @description('DRIFT_CHECK_EVERY')
   driftCheckEvery: int
   @description('DRIFT_ACTION')
@@ -73,6 +77,17 @@ type failoverSettings = {
   switchCallTimeoutSeconds: int
   @description('SWITCH_CYCLE_BUDGET_SECONDS')
   switchCycleBudgetSeconds: int
+}
+
+@export()
+@description('One vantage agent as VANTAGE_AGENTS lists it (src/core/vantage.ts).')
+type vantageAgent = {
+  @description('The vantage\'s name, as VANTAGES names it (the region).')
+  name: string
+  @description('The agent\'s probe URL: https://<host>/api/probe.')
+  url: string
+  @description('The agent\'s Azure region.')
+  region: string
 }
 
 @description('Name of the Flex Consumption plan.')
@@ -170,6 +185,12 @@ var providerConnection = onScheduler ? 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING
 
 @description('The failover settings, written as app settings.')
 param failover failoverSettings
+
+@description('VANTAGE_AGENTS: the vantage agents the controller asks (empty: it judges alone).')
+param vantageAgents vantageAgent[]
+
+@description('VANTAGE_AGENT_AUDIENCE: the agents\' application ID URI (api://<client id>) the controller asks a token for; empty without agents. VANTAGE_AGENT_KEY, the shared key of local runs, is never set in Azure.')
+param vantageAgentAudience string
 
 @description('NOTIFY_WEBHOOK_URL: optional webhook for transitions. Secure because such URLs embed a token.')
 @secure()
@@ -327,6 +348,15 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
           name: 'APP_CONFIGURATION_ALLOWED_HOSTS'
           value: failover.appConfigurationAllowedHosts
         }
+        // The vantage agents (modules/agent.bicep), as a JSON array, and the token audience for them.
+        {
+          name: 'VANTAGE_AGENTS'
+          value: empty(vantageAgents) ? '' : string(vantageAgents)
+        }
+        {
+          name: 'VANTAGE_AGENT_AUDIENCE'
+          value: vantageAgentAudience
+        }
         {
           name: 'FAILURE_THRESHOLD'
           value: string(failover.failureThreshold)
@@ -370,6 +400,14 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'STANDBY_CHECK_EVERY'
           value: string(failover.standbyCheckEvery)
+        }
+        {
+          name: 'VANTAGES'
+          value: failover.vantages
+        }
+        {
+          name: 'QUORUM'
+          value: string(failover.quorum)
         }
         {
           name: 'DRIFT_CHECK_EVERY'

@@ -188,6 +188,14 @@ export function moduleDeployment(main: Json, symbol: string): Json {
   return found[1];
 }
 
+/** A copy of the main template without one of its modules (e.g. the vantage agents, to look at the controller alone). */
+export function withoutModule(main: Json, symbol: string): Json {
+  moduleDeployment(main, symbol);
+  const copy = structuredClone(main);
+  delete copy.resources[symbol];
+  return copy;
+}
+
 /** Replaces variables('x') with the variable's literal value where that value is a plain string. */
 export function inlineStringVariables(template: Json, expression: string): string {
   return expression.replace(/variables\('([^']+)'\)/g, (whole, name: string) => {

@@ -17,7 +17,12 @@ export interface At {
   readonly resourceGroup: string;
   /** resourceGroup().location; swedencentral when not given. */
   readonly location?: string;
+  /** tenant().tenantId; DEFAULT_TENANT_ID when not given. */
+  readonly tenantId?: string;
 }
+
+/** The directory the deployment runs in when At does not name one. */
+export const DEFAULT_TENANT_ID = "00000000-0000-0000-0000-0000000a7e11";
 
 /** What `environment()` answers: the public cloud unless a test says otherwise. */
 export const PUBLIC_CLOUD_ENVIRONMENT = {
@@ -168,6 +173,7 @@ const FUNCTIONS: Record<string, (args: Value[], scope: Scope) => Value> = {
     return { name: where.resourceGroup, id: `/subscriptions/${where.subscriptionId}/resourceGroups/${where.resourceGroup}`, location: where.location ?? "swedencentral" };
   },
   environment: (_, scope) => scope.options?.environment ?? PUBLIC_CLOUD_ENVIRONMENT,
+  tenant: (_, scope) => ({ tenantId: at(scope, "tenant()").tenantId ?? DEFAULT_TENANT_ID }),
 };
 
 class Parser {
@@ -401,7 +407,12 @@ export function expand(template: Json, given: Record<string, Value>, options: Op
       }
       const moduleAt =
         options.at || evaluated.subscriptionId || evaluated.resourceGroup
-          ? { subscriptionId: evaluated.subscriptionId ?? options.at?.subscriptionId, resourceGroup: evaluated.resourceGroup ?? options.at?.resourceGroup }
+          ? {
+              subscriptionId: evaluated.subscriptionId ?? options.at?.subscriptionId,
+              resourceGroup: evaluated.resourceGroup ?? options.at?.resourceGroup,
+              // A module runs in the deployment's directory.
+              ...(options.at?.tenantId ? { tenantId: options.at.tenantId } : {}),
+            }
           : undefined;
       const passed = Object.fromEntries(Object.entries<Json>(evaluated.properties?.parameters ?? {}).map(([k, v]) => [k, v.value]));
       const deployed = expand(nested, passed, { ...options, ...(moduleAt ? { at: moduleAt } : {}) });

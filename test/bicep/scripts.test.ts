@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
 import { currentDeployment } from "../../src/local/tools/cost/costCount";
@@ -76,7 +76,10 @@ case "$*" in
   "group show --name "*" --query location --output tsv") echo "\${FAKE_AZ_REGION:-swedencentral}" ;;
   "functionapp list-flexconsumption-runtimes --location "*) printf '%s\\n' \${FAKE_AZ_NODE_VERSIONS:-22} ;;
   "ad signed-in-user show"*) echo "11111111-2222-3333-4444-555555555555" ;;
-  "deployment group create"*) echo "env PRIMARY_ENDPOINT=$PRIMARY_ENDPOINT SECONDARY_ENDPOINT=$SECONDARY_ENDPOINT OPERATOR_PRINCIPAL_ID=$OPERATOR_PRINCIPAL_ID DURABLE_BACKEND=\${DURABLE_BACKEND:-} FUNCTIONS_NODE_VERSION=\${FUNCTIONS_NODE_VERSION:-}" >> "${log}" ;;
+  "deployment group create"*) echo "env PRIMARY_ENDPOINT=$PRIMARY_ENDPOINT SECONDARY_ENDPOINT=$SECONDARY_ENDPOINT OPERATOR_PRINCIPAL_ID=$OPERATOR_PRINCIPAL_ID DURABLE_BACKEND=\${DURABLE_BACKEND:-} FUNCTIONS_NODE_VERSION=\${FUNCTIONS_NODE_VERSION:-}" >> "${log}"
+    echo "agents AGENT_REGIONS=\${AGENT_REGIONS:-} AGENT_AUTH_CLIENT_ID=\${AGENT_AUTH_CLIENT_ID:-}" >> "${log}" ;;
+  *"outputs.agentAppNames.value"*) for app in \${FAKE_AZ_AGENT_APPS:-}; do echo "$app"; done ;;
+  *"outputs.agentUrls.value"*) for app in \${FAKE_AZ_AGENT_APPS:-}; do echo "https://$app.azurewebsites.net/api/probe"; done ;;
   *"outputs.functionAppName.value"*) echo "func-test" ;;
   *"outputs.functionAppHostName.value"*) echo "func-test.azurewebsites.net" ;;
   *"outputs.statusUrl.value"*) echo "https://func-test.azurewebsites.net/api/status?group=state" ;;
@@ -185,6 +188,48 @@ describe("scripts/deploy", () => {
       expect([r.status, r.stderr]).toEqual([1, expect.stringContaining(message)]);
     }
   });
+
+  test("vantage agents: AGENT_REGIONS needs AGENT_AUTH_CLIENT_ID; agent.zip goes to every agent app the deployment names, before the controller's zip", () => {
+    const dir = path.join(tmp, "deploy-agents");
+    mkdirSync(dir);
+    const { az, log } = fakeAz(dir);
+    const zip = path.join(dir, "functions.zip");
+    const agentZip = path.join(dir, "agent.zip");
+    writeFileSync(zip, "PK");
+    writeFileSync(agentZip, "PK");
+    const env = { AZ: az, OPERATOR_PRINCIPAL_ID: "", AZURE_RESOURCE_GROUP: "", FAKE_AZ_GROUP_EXISTS: "true", AGENT_REGIONS: "westeurope,eastus", AGENT_AUTH_CLIENT_ID: "" };
+    const args = ["-g", "rg-test", ...endpoints, "--zip", zip, "--agent-zip", agentZip];
+
+    let r = run("bash", [script("deploy"), ...args], env);
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining("AGENT_REGIONS is set but AGENT_AUTH_CLIENT_ID is not")]);
+    expect(readFileSync(log, "utf8")).not.toMatch(/deployment group create|config-zip/);
+
+    r = run("bash", [script("deploy"), ...args, "--agent-zip", path.join(dir, "missing.zip")], { ...env, AGENT_AUTH_CLIENT_ID: "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f" });
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining("--agent-zip " + path.join(dir, "missing.zip") + ": no such file")]);
+
+    writeFileSync(log, "");
+    r = run("bash", [script("deploy"), ...args], { ...env, AGENT_AUTH_CLIENT_ID: "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f", FAKE_AZ_AGENT_APPS: "func-agent-westeurope func-agent-eastus" });
+    if (r.status !== 0) throw new Error(`scripts/deploy failed (exit ${r.status}):\n${r.stderr}`);
+    const calls = readFileSync(log, "utf8").split("\n");
+    // main.bicepparam reads both from the environment.
+    expect(calls).toContain("agents AGENT_REGIONS=westeurope,eastus AGENT_AUTH_CLIENT_ID=3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f");
+    const publishes = calls.filter((c) => c.includes("config-zip")).map((c) => /--name (\S+) --src (\S+)/.exec(c)!.slice(1));
+    expect(publishes).toEqual([
+      ["func-agent-westeurope", agentZip],
+      ["func-agent-eastus", agentZip],
+      ["func-test", zip],
+    ]);
+    expect(r.stdout).toContain("https://func-agent-westeurope.azurewebsites.net/api/probe");
+    expect(r.stdout).toContain("https://func-agent-eastus.azurewebsites.net/api/probe");
+    expect(r.stdout).toMatch(/app role vantage\.probe/);
+
+    // No agent in the deployment: only the controller's zip, and no agent lines.
+    writeFileSync(log, "");
+    r = run("bash", [script("deploy"), "-g", "rg-test", ...endpoints, "--zip", zip], { ...env, AGENT_REGIONS: "" });
+    expect(r.status).toBe(0);
+    expect(readFileSync(log, "utf8").split("\n").filter((c) => c.includes("config-zip"))).toEqual([expect.stringContaining("--name func-test --src")]);
+    expect(r.stdout).not.toContain("Vantage agents");
+  });
 });
 
 /** Entry names of a zip file, read from its central directory (no unzip tool needed). */
@@ -253,4 +298,46 @@ describe("scripts/package", () => {
     expect(entries.filter((e) => e.startsWith("dist/local/"))).toEqual([]);
     expect(entries.some((e) => e.startsWith("dist/functions/"))).toBe(true);
   }, 300_000);
+
+  test("--agent: agent.zip is the same app with package.json \"main\" set to dist/agent/*.js; it refuses a dist without the agent", () => {
+    // A copy of the project's packaging inputs with a stand-in dist/, so the test does not depend on a build.
+    const repo = path.join(tmp, "agent-repo");
+    mkdirSync(path.join(repo, "scripts"), { recursive: true });
+    copyFileSync(script("package"), path.join(repo, "scripts", "package"));
+    for (const file of ["host.json", "package.json", "package-lock.json"]) copyFileSync(path.join(ROOT, file), path.join(repo, file));
+    for (const file of ["functions/watchdog.js", "core/probe.js", "local/tools/demo.js"]) {
+      mkdirSync(path.dirname(path.join(repo, "dist", file)), { recursive: true });
+      writeFileSync(path.join(repo, "dist", file), "");
+    }
+    const out = path.join(tmp, "agent-package", "agent.zip");
+    const stage = path.join(tmp, "agent-package", "app");
+
+    const refused = run("bash", [path.join(repo, "scripts", "package"), "--agent", "--skip-build", "--out", out]);
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringContaining("no dist/agent/*.js under dist/: the vantage agent (src/agent/) is not built")]);
+    expect(existsSync(out)).toBe(false);
+
+    mkdirSync(path.join(repo, "dist", "agent"));
+    writeFileSync(path.join(repo, "dist", "agent", "probeHttp.js"), "");
+    const r = run("bash", [path.join(repo, "scripts", "package"), "--agent", "--skip-build", "--out", out, "--stage", stage]);
+    if (r.status !== 0) throw new Error(`scripts/package --agent failed (exit ${r.status}):\n${r.stderr}`);
+    expect(r.stdout.trim()).toBe(out);
+    const entries = new Set(zipEntries(out));
+    for (const entry of ["host.json", "package.json", "dist/agent/probeHttp.js", "dist/core/probe.js", "node_modules/@azure/functions/package.json"]) expect([entry, entries.has(entry)]).toEqual([entry, true]);
+    expect([...entries].filter((e) => e.startsWith("dist/local/"))).toEqual([]);
+    // The staged package.json (what the zip holds) names the agent; the project's own is untouched.
+    const staged = JSON.parse(readFileSync(path.join(stage, "package.json"), "utf8")) as { main: string; dependencies: Record<string, string> };
+    const own = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { main: string; dependencies: Record<string, string> };
+    expect(staged.main).toBe("dist/agent/*.js");
+    expect(staged.dependencies).toEqual(own.dependencies);
+    expect(JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")).main).toBe(own.main);
+    expect(own.main).toBe("dist/functions/*.js");
+  }, 300_000);
+
+  test("--agent writes .artifacts/agent.zip by default, --help says so", () => {
+    const help = run("bash", [script("package"), "--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("scripts/package --agent");
+    expect(help.stdout).toContain(".artifacts/agent.zip");
+    expect(help.stdout).not.toContain("set -euo pipefail");
+  });
 });

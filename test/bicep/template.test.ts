@@ -16,6 +16,7 @@ import {
   inlineStringVariables,
   lintAll,
   mainParameterOf,
+  withoutModule,
   makeTempDir,
   moduleDeployment,
   readJson,
@@ -58,6 +59,16 @@ const PLATFORM_SETTINGS = [
   "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
 ];
 
+/**
+ * Settings the app reads that a deployment sets from something else than a main.bicep parameter
+ * of the same meaning: the agents' list and token audience come from agentRegions and
+ * agentAuthClientId (test/bicep/agents.test.ts checks them).
+ */
+const DERIVED_SETTINGS = ["VANTAGE_AGENTS", "VANTAGE_AGENT_AUDIENCE"];
+
+/** Settings the app reads in local runs only: never set in Azure (the agents' shared key; Azure uses the token). */
+const LOCAL_ONLY_SETTINGS = ["VANTAGE_AGENT_KEY"];
+
 /** Settings Flex Consumption rejects, or that would carry a key. */
 const FORBIDDEN_SETTINGS = [
   "AzureWebJobsStorage",
@@ -75,6 +86,8 @@ const KEY_TEXT = /AccountKey=|SharedAccessSignature=|SharedAccessKey=|[?&]sig=/i
 
 let outDir: string;
 let main: Json;
+/** The controller alone: main without the vantage agents' module (test/bicep/agents.test.ts). */
+let controller: Json;
 let params: Json;
 let buildOutput: string;
 
@@ -87,6 +100,7 @@ beforeAll(() => {
     throw new Error(`bicep build failed (exit ${build.status}/${buildParams.status}):\n${buildOutput}`);
   }
   main = readJson(path.join(outDir, "main.json"));
+  controller = withoutModule(main, "agents");
   params = readJson(path.join(outDir, "main.parameters.json"));
 }, 300_000);
 
@@ -123,8 +137,7 @@ function createdName(template: Json, type: string): unknown {
   return mainName(loc);
 }
 
-function appSettingsOf(template: Json): Map<string, { value: unknown; loc: Located }> {
-  const site = single(template, "Microsoft.Web/sites");
+function appSettingsOf(template: Json, site: Located = single(template, "Microsoft.Web/sites")): Map<string, { value: unknown; loc: Located }> {
   const list: { name: string; value: unknown }[] = site.resource.properties?.siteConfig?.appSettings ?? [];
   return new Map(list.map((s) => [s.name, { value: s.value, loc: site }]));
 }
@@ -166,7 +179,9 @@ function secretProblems(template: Json): string[] {
   const problems: string[] = [];
   const text = JSON.stringify(template);
   if (KEY_FUNCTIONS.test(text)) problems.push(`the template calls a list*() function (keys or SAS): ${KEY_FUNCTIONS.exec(text)![0]}`);
-  for (const [name, { value }] of appSettingsOf(template)) {
+  // Every function app: the controller's and the vantage agent's.
+  const settings = created(template, "Microsoft.Web/sites").flatMap((site) => [...appSettingsOf(template, site)]);
+  for (const [name, { value }] of settings) {
     if (FORBIDDEN_SETTINGS.includes(name)) problems.push(`app setting ${name} must not be set (keyed or rejected by Flex Consumption)`);
     if (KEY_TEXT.test(String(value)) || KEY_FUNCTIONS.test(String(value))) problems.push(`app setting ${name} holds a key: ${value}`);
     if (/connectionstring/i.test(name) && name !== "APPLICATIONINSIGHTS_CONNECTION_STRING") problems.push(`app setting ${name} is a connection string`);
@@ -191,8 +206,9 @@ function outputProblems(template: Json): string[] {
 
 function settingProblems(template: Json): string[] {
   const settings = appSettingsOf(template);
-  const expected = [...PLATFORM_SETTINGS, ...APP_SETTING_NAMES];
+  const expected = [...PLATFORM_SETTINGS, ...APP_SETTING_NAMES].filter((name) => !LOCAL_ONLY_SETTINGS.includes(name));
   const problems = expected.filter((name) => !settings.has(name)).map((name) => `app setting ${name} is missing`);
+  for (const name of LOCAL_ONLY_SETTINGS.filter((n) => settings.has(n))) problems.push(`app setting ${name} is for local runs only and must not be set in Azure`);
   for (const name of settings.keys()) {
     if (!expected.includes(name)) problems.push(`app setting ${name} is not one the app or the platform reads`);
   }
@@ -277,18 +293,29 @@ describe("parameters, names and tags", () => {
     for (const [key, value] of Object.entries<string>(main.variables.names)) {
       expect([key, value]).toEqual([key, expect.stringContaining("variables('resourceToken')")]);
     }
-    for (const loc of allResources(main).filter((r) => r.resource.location !== undefined && r.resource.existing !== true)) {
+    for (const loc of allResources(controller).filter((r) => r.resource.location !== undefined && r.resource.existing !== true)) {
       expect([loc.resource.type, mainName(loc)]).toEqual([loc.resource.type, expect.stringMatching(/^\[variables\('names'\)\.\w+\]$/)]);
+    }
+    // A vantage agent's resources: the names main derives per region, every one from the token.
+    const agentResources = allResources(main).filter((r) => r.modulePath[0] === "agents" && r.resource.location !== undefined && r.resource.existing !== true);
+    expect(agentResources.length).toBeGreaterThanOrEqual(4);
+    for (const loc of agentResources) expect([loc.resource.type, mainName(loc)]).toEqual([loc.resource.type, "[variables('agentNames')[copyIndex()]]"]);
+    const agentNames = String(main.variables.agentNames);
+    for (const field of ["identity", "storage", "plan", "functionApp", "deploymentContainer"]) {
+      expect([field, new RegExp(`'${field}', format\\('[^']*', (uniqueString\\()?variables\\('resourceToken'\\)`).test(agentNames)]).toEqual([field, true]);
     }
   });
 
   test("every resource with a location carries tags, and every module gets the same tags", () => {
     const located = allResources(main).filter((r) => r.resource.location !== undefined && r.resource.existing !== true);
     expect(located.length).toBeGreaterThanOrEqual(6);
-    // The function app adds the tag azd deploys by (azure.yaml's service name).
-    const expected = (type: string) => (type === "Microsoft.Web/sites" ? "[union(parameters('tags'), createObject('azd-service-name', 'api'))]" : "[parameters('tags')]");
-    for (const loc of located) expect([loc.resource.type, loc.resource.tags]).toEqual([loc.resource.type, expected(loc.resource.type)]);
-    for (const symbol of ["identity", "storage", "monitoring", "functionApp", "alerts", "workbook"]) {
+    // The controller's function app adds the tag azd deploys by (azure.yaml's service name); an
+    // agent's names its region instead (azd does not deploy agents: docs/deploy.md).
+    const siteTags = (loc: Located) =>
+      loc.modulePath[0] === "agents" ? "[union(parameters('tags'), createObject('vantage-agent', parameters('location')))]" : "[union(parameters('tags'), createObject('azd-service-name', 'api'))]";
+    const expected = (loc: Located) => (loc.resource.type === "Microsoft.Web/sites" ? siteTags(loc) : "[parameters('tags')]");
+    for (const loc of located) expect([loc.modulePath.join("/"), loc.resource.type, loc.resource.tags]).toEqual([loc.modulePath.join("/"), loc.resource.type, expected(loc)]);
+    for (const symbol of ["identity", "storage", "monitoring", "functionApp", "alerts", "workbook", "agents"]) {
       expect(moduleDeployment(main, symbol).properties.parameters.tags.value).toBe("[variables('allTags')]");
     }
   });
@@ -296,8 +323,8 @@ describe("parameters, names and tags", () => {
 
 describe("identity and role assignments", () => {
   test("the function app runs as the user-assigned identity, also for its deployment storage", () => {
-    const site = single(main, "Microsoft.Web/sites");
-    const identityName = createdName(main, "Microsoft.ManagedIdentity/userAssignedIdentities");
+    const site = single(controller, "Microsoft.Web/sites");
+    const identityName = createdName(controller, "Microsoft.ManagedIdentity/userAssignedIdentities");
     expect(site.resource.identity.type).toBe("UserAssigned");
     const attached = Object.keys(site.resource.identity.userAssignedIdentities).map((key) => target(site, key));
     expect(attached).toEqual([{ type: "Microsoft.ManagedIdentity/userAssignedIdentities", name: identityName }]);
@@ -306,7 +333,7 @@ describe("identity and role assignments", () => {
     expect(auth.type).toBe("UserAssignedIdentity");
     expect(target(site, auth.userAssignedIdentityResourceId)).toEqual({ type: "Microsoft.ManagedIdentity/userAssignedIdentities", name: identityName });
 
-    const settings = appSettingsOf(main);
+    const settings = appSettingsOf(controller);
     expect(settings.get("AzureWebJobsStorage__credential")?.value).toBe("managedidentity");
     const clientId = String(settings.get("AzureWebJobsStorage__clientId")?.value);
     expect(clientId).toMatch(/\.clientId\]$/);
@@ -315,16 +342,16 @@ describe("identity and role assignments", () => {
   });
 
   test("each role is assigned once, by guid(), to the identity's principal, as ServicePrincipal, at the right scope", () => {
-    expect(roleProblems(main)).toEqual([]);
+    expect(roleProblems(controller)).toEqual([]);
   });
 
   test("the role check catches a missing or misdirected assignment", () => {
-    const missing = clone(main);
+    const missing = clone(controller);
     const roles = missing.resources.roles.properties.template;
     roles.resources = roles.resources.filter((r: Json) => !inlineStringVariables(roles, String(r.properties?.roleDefinitionId)).includes(ROLES[1].id));
     expect(roleProblems(missing)).toEqual([expect.stringContaining("Storage Queue Data Contributor")]);
 
-    const wrongScope = clone(main);
+    const wrongScope = clone(controller);
     const wrongRoles = wrongScope.resources.roles.properties.template;
     const publisher = wrongRoles.resources.find((r: Json) => inlineStringVariables(wrongRoles, String(r.properties?.roleDefinitionId)).includes(ROLES[3].id));
     publisher.scope = "[resourceId('Microsoft.Storage/storageAccounts', parameters('storageAccountName'))]";
@@ -334,7 +361,7 @@ describe("identity and role assignments", () => {
 
   test("the optional operator role is conditional and separate from the app's roles", () => {
     // In the roles module (the switch targets' roles are in switchRoles, test/bicep/switchRoles.test.ts).
-    const conditional = created(main, "Microsoft.Authorization/roleAssignments").filter((a) => a.modulePath[0] === "roles" && a.resource.condition !== undefined);
+    const conditional = created(controller, "Microsoft.Authorization/roleAssignments").filter((a) => a.modulePath[0] === "roles" && a.resource.condition !== undefined);
     expect(conditional).toHaveLength(1);
     expect(conditional[0].resource.properties.principalId).toBe("[parameters('operatorPrincipalId')]");
     expect(main.parameters.operatorPrincipalId.defaultValue).toBe("");
@@ -351,7 +378,7 @@ describe("keyless storage and monitoring", () => {
   });
 
   test("the secret check catches a key", () => {
-    const keyed = clone(main);
+    const keyed = clone(controller);
     const site = single(keyed, "Microsoft.Web/sites");
     site.resource.properties.siteConfig.appSettings.push({
       name: "AzureWebJobsStorage",
@@ -362,7 +389,7 @@ describe("keyless storage and monitoring", () => {
   });
 
   test("storage account: StorageV2, shared key access off, HTTPS only, TLS 1.2, no public blobs; state tables and package container", () => {
-    const account = single(main, "Microsoft.Storage/storageAccounts").resource;
+    const account = single(controller, "Microsoft.Storage/storageAccounts").resource;
     expect(account.kind).toBe("StorageV2");
     expect(account.properties).toMatchObject({
       allowSharedKeyAccess: false,
@@ -370,26 +397,26 @@ describe("keyless storage and monitoring", () => {
       minimumTlsVersion: "TLS1_2",
       allowBlobPublicAccess: false,
     });
-    const tables = created(main, "Microsoft.Storage/storageAccounts/tableServices/tables").map((t) => mainName(t));
+    const tables = created(controller, "Microsoft.Storage/storageAccounts/tableServices/tables").map((t) => mainName(t));
     expect(tables.sort()).toEqual(["[parameters('failoverHistoryTable')]", "[parameters('failoverTable')]"]);
     expect(main.parameters.failoverTable.defaultValue).toBe("failoverstate");
-    const containers = created(main, "Microsoft.Storage/storageAccounts/blobServices/containers");
+    const containers = created(controller, "Microsoft.Storage/storageAccounts/blobServices/containers");
     expect(containers).toHaveLength(1);
     expect(containers[0].resource.properties.publicAccess).toBe("None");
   });
 
   test("Log Analytics and Application Insights have local auth disabled", () => {
-    expect(single(main, "Microsoft.Insights/components").resource.properties.DisableLocalAuth).toBe(true);
-    expect(single(main, "Microsoft.OperationalInsights/workspaces").resource.properties.features.disableLocalAuth).toBe(true);
+    expect(single(controller, "Microsoft.Insights/components").resource.properties.DisableLocalAuth).toBe(true);
+    expect(single(controller, "Microsoft.OperationalInsights/workspaces").resource.properties.features.disableLocalAuth).toBe(true);
   });
 });
 
 describe("Flex Consumption function app", () => {
   test("FC1 plan, Linux app, node runtime from functionAppConfig, blob deployment storage, scale settings", () => {
-    const plan = single(main, "Microsoft.Web/serverfarms").resource;
+    const plan = single(controller, "Microsoft.Web/serverfarms").resource;
     expect(plan.sku).toEqual({ name: "FC1", tier: "FlexConsumption" });
     expect(plan.properties.reserved).toBe(true);
-    const site = single(main, "Microsoft.Web/sites").resource;
+    const site = single(controller, "Microsoft.Web/sites").resource;
     expect(site.kind).toBe("functionapp,linux");
     const config = site.properties.functionAppConfig;
     expect(config.runtime.name).toBe("node");
@@ -408,7 +435,7 @@ describe("Flex Consumption function app", () => {
   });
 
   test("always-ready instance for the durable group: a parameter, on by default", () => {
-    const site = single(main, "Microsoft.Web/sites").resource;
+    const site = single(controller, "Microsoft.Web/sites").resource;
     const alwaysReady = String(site.properties.functionAppConfig.scaleAndConcurrency.alwaysReady);
     expect(alwaysReady).toContain("createObject('name', 'durable', 'instanceCount', parameters('durableAlwaysReadyInstances'))");
     expect(mainParameterOf(main, "functionApp", alwaysReady)).toBe("durableAlwaysReadyInstances");
@@ -416,13 +443,13 @@ describe("Flex Consumption function app", () => {
   });
 
   test("siteConfig holds only what Flex Consumption accepts (no ftpsState, no runtime or scale settings)", () => {
-    const site = single(main, "Microsoft.Web/sites").resource;
+    const site = single(controller, "Microsoft.Web/sites").resource;
     expect(Object.keys(site.properties.siteConfig).sort()).toEqual(["appSettings", "minTlsVersion"]);
-    expect(Object.keys(single(main, "Microsoft.Web/serverfarms").resource.properties)).toEqual(["reserved"]);
+    expect(Object.keys(single(controller, "Microsoft.Web/serverfarms").resource.properties)).toEqual(["reserved"]);
   });
 
   test("HTTPS only, and TLS 1.2 wherever a minimum TLS version is set", () => {
-    const site = single(main, "Microsoft.Web/sites").resource;
+    const site = single(controller, "Microsoft.Web/sites").resource;
     expect(site.properties.httpsOnly).toBe(true);
     expect(site.properties.siteConfig).toMatchObject({ minTlsVersion: "1.2" });
     const tls = [
@@ -437,19 +464,23 @@ describe("Flex Consumption function app", () => {
   });
 
   test("app settings are exactly the identity-based platform settings plus every setting the app reads", () => {
-    expect(settingProblems(main)).toEqual([]);
+    expect(settingProblems(controller)).toEqual([]);
   });
 
   test("the settings check catches a setting the app reads but Bicep does not set", () => {
-    const without = clone(main);
+    const without = clone(controller);
     const site = single(without, "Microsoft.Web/sites").resource;
     site.properties.siteConfig.appSettings = site.properties.siteConfig.appSettings.filter((s: Json) => s.name !== "PROBE_TIMEOUT_MS");
     expect(settingProblems(without)).toEqual(["app setting PROBE_TIMEOUT_MS is missing"]);
+
+    const keyed = clone(controller);
+    single(keyed, "Microsoft.Web/sites").resource.properties.siteConfig.appSettings.push({ name: "VANTAGE_AGENT_KEY", value: "[parameters('failover').group]" });
+    expect(settingProblems(keyed)).toContain("app setting VANTAGE_AGENT_KEY is for local runs only and must not be set in Azure");
   });
 
   test("each failover setting comes from a main.bicep parameter whose default and bounds match the app's schema", () => {
-    const settings = appSettingsOf(main);
-    for (const name of APP_SETTING_NAMES) {
+    const settings = appSettingsOf(controller);
+    for (const name of APP_SETTING_NAMES.filter((n) => !DERIVED_SETTINGS.includes(n) && !LOCAL_ONLY_SETTINGS.includes(n))) {
       const setting = settings.get(name)!;
       const paramName = mainParameterOf(main, setting.loc.modulePath[0], String(setting.value));
       expect([name, paramName]).toEqual([name, expect.any(String)]);
@@ -485,7 +516,7 @@ describe("Flex Consumption function app", () => {
   });
 
   test("TASK_HUB_NAME comes from the taskHubName parameter", () => {
-    const value = String(appSettingsOf(main).get("TASK_HUB_NAME")?.value);
+    const value = String(appSettingsOf(controller).get("TASK_HUB_NAME")?.value);
     expect(mainParameterOf(main, "functionApp", value)).toBe("taskHubName");
     expect(main.parameters.taskHubName.defaultValue).toBe("FailoverHubP1");
   });
@@ -502,7 +533,7 @@ describe("Flex Consumption function app", () => {
     const answers = result.stdout.split("\n").filter((line) => line.startsWith("'")).map((line) => line.slice(1, -1));
     expect(answers).toEqual(["", "", "", "", "must be 3-45 characters long", "must be 3-45 characters long", "must start with a letter", "must hold only letters and digits", "must hold only letters and digits", "must hold only letters and digits", "must hold only letters and digits"]);
     // ... and the app setting refuses the deployment with that reason.
-    const value = String(appSettingsOf(main).get("TASK_HUB_NAME")?.value);
+    const value = String(appSettingsOf(controller).get("TASK_HUB_NAME")?.value);
     expect(value).toMatch(/^\[if\(empty\(variables\('taskHubRefusal'\)\), parameters\('taskHubName'\), fail\(/);
     const fa = moduleDeployment(main, "functionApp").properties.template;
     expect(fa.variables.taskHubRefusal).toMatch(/^\[if\(not\(empty\(__bicep\.taskHubNameProblem\(parameters\('taskHubName'\)\)\)\)/);
