@@ -3,10 +3,11 @@ import * as df from "durable-functions";
 import { z } from "zod";
 import { groupNameSchema } from "../../core/config";
 import { FailoverError, describeError, invalidRequest } from "../../core/errors";
-import { ERROR_STATUS, INTERNAL_ERROR, MAX_BODY_BYTES, MAX_JSON_DEPTH, type HttpRoute } from "../../core/httpRoutes";
+import { errorAnswer } from "../../core/errorAnswer";
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH, type HttpRoute } from "../../core/httpRoutes";
 import { parseIdempotencyKey, runOnce } from "../../core/idempotency";
 import { callerOf, refusalFor, type Caller, type Right } from "../../core/identity";
-import { redact, redactDeep } from "../../core/redact";
+import { redact } from "../../core/redact";
 import { zodIssues } from "../../core/validation";
 import { WAKE_EVENT, instanceIdFor } from "../../core/orchestrationContract";
 import { runtimeDeps } from "./runtimeDeps";
@@ -15,12 +16,9 @@ import { runtimeDeps } from "./runtimeDeps";
 
 /** The JSON error for a failure; secrets are redacted from the body and the log line. */
 export function errorResponse(err: unknown, context: InvocationContext): HttpResponseInit {
-  if (err instanceof FailoverError) {
-    if (ERROR_STATUS[err.code] >= 500) context.error(redact(err.message));
-    return { status: ERROR_STATUS[err.code], jsonBody: redactDeep({ error: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) }) };
-  }
-  context.error(describeError(err));
-  return { status: 500, jsonBody: { error: INTERNAL_ERROR, message: describeError(err) } };
+  const { status, jsonBody, logLine } = errorAnswer(err);
+  if (logLine) context.error(logLine);
+  return { status, jsonBody };
 }
 
 export type JsonHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
