@@ -7,6 +7,7 @@ import { POLICY_KNOBS, boolean, integer, policySchema, settingOf, type Policy, t
 import { registerSecrets } from "./redact";
 import { WebhookSignatureError, secretKey } from "./webhookSignature";
 import { zodIssues, type ValidationIssue } from "./validation";
+import { vantageAgentsSchema, type VantageAgent } from "./vantage";
 
 /**
  * Application configuration, read once from app settings (environment variables) and
@@ -40,6 +41,18 @@ export interface AppConfig {
   readonly egress: EgressPolicy;
   /** The platform authenticates callers (App Service Authentication, WEBSITE_AUTH_ENABLED). */
   readonly authEnabled: boolean;
+  /** The vantage agents a check may ask besides the controller's own probe (VANTAGE_AGENTS), and how the controller proves itself to them. */
+  readonly vantages: VantageSettings;
+}
+
+export interface VantageSettings {
+  readonly agents: readonly VantageAgent[];
+  /** VANTAGE_AGENT_AUDIENCE: the agents' application ID URI; a token for it is sent (Azure). */
+  readonly audience?: string;
+  /** VANTAGE_AGENT_KEY: the agents' shared key, sent when there is no audience (local runs). */
+  readonly key?: string;
+  /** The controller's region (REGION_NAME, set by the platform). */
+  readonly region?: string;
 }
 
 export interface Limits {
@@ -132,6 +145,14 @@ export const GENERAL_SETTINGS: readonly SettingDefinition[] = [
     description:
       "Hosts (host or host:port, comma-separated) an app_configuration step may name besides the App Configuration stores of the ARM endpoint's cloud; the app's token goes to no other host.",
   },
+  {
+    setting: "VANTAGE_AGENTS",
+    defaultText: "",
+    description:
+      'Vantage agents that judge endpoints with the controller, as a JSON array: [{"name":"westeurope","url":"https://<agent>/api/probe","region":"westeurope"}] (empty: the controller judges alone).',
+  },
+  { setting: "VANTAGE_AGENT_AUDIENCE", defaultText: "", description: "The agents' application ID URI (api://<client id>): the controller sends its managed identity's token for it." },
+  { setting: "VANTAGE_AGENT_KEY", defaultText: "", description: "Shared key sent to the agents when there is no audience (local runs; an agent in Azure requires the token)." },
 ];
 
 /** Every app setting name the configuration reads, apart from the storage connection. */
@@ -150,53 +171,65 @@ const httpsUrlSchema = z.string().refine((value) => {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function setting(env: Env, name: string): string | undefined {
+export function setting(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
-function readStorage(env: Env, problems: ValidationIssue[]): StorageConfig | undefined {
-  const connectionString = setting(env, STORAGE_SETTING);
+/** A storage connection from the setting `name` (a connection string) or its `__accountName` / `__tableServiceUri` / `__clientId` parts (an identity). */
+export function readStorage(env: Env, problems: ValidationIssue[], name: string = STORAGE_SETTING): StorageConfig | undefined {
+  const connectionString = setting(env, name);
   if (connectionString !== undefined) {
     if (connectionString !== "UseDevelopmentStorage=true" && !/(^|;)\s*(AccountName|TableEndpoint|SharedAccessSignature)\s*=/i.test(connectionString)) {
-      problems.push({ path: STORAGE_SETTING, message: `not a storage connection string (expected UseDevelopmentStorage=true or one with AccountName= or TableEndpoint=)` });
+      problems.push({ path: name, message: `not a storage connection string (expected UseDevelopmentStorage=true or one with AccountName= or TableEndpoint=)` });
       return undefined;
     }
     return { kind: "connection_string", connectionString };
   }
-  const clientId = setting(env, `${STORAGE_SETTING}__clientId`);
-  const tableServiceUri = setting(env, `${STORAGE_SETTING}__tableServiceUri`);
+  const clientId = setting(env, `${name}__clientId`);
+  const tableServiceUri = setting(env, `${name}__tableServiceUri`);
   if (tableServiceUri !== undefined) {
     const parsed = httpUrlSchema.safeParse(tableServiceUri);
     if (!parsed.success) {
-      problems.push({ path: `${STORAGE_SETTING}__tableServiceUri`, message: `must be an absolute http:// or https:// URL (got "${tableServiceUri}")` });
+      problems.push({ path: `${name}__tableServiceUri`, message: `must be an absolute http:// or https:// URL (got "${tableServiceUri}")` });
       return undefined;
     }
     return { kind: "identity", tableServiceUri, ...(clientId ? { clientId } : {}) };
   }
-  const accountName = setting(env, `${STORAGE_SETTING}__accountName`);
+  const accountName = setting(env, `${name}__accountName`);
   if (accountName !== undefined) {
     if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
-      problems.push({ path: `${STORAGE_SETTING}__accountName`, message: `"${accountName}" is not a storage account name (3-24 lowercase letters or digits)` });
+      problems.push({ path: `${name}__accountName`, message: `"${accountName}" is not a storage account name (3-24 lowercase letters or digits)` });
       return undefined;
     }
     return { kind: "identity", tableServiceUri: `https://${accountName}.table.core.windows.net`, ...(clientId ? { clientId } : {}) };
   }
   problems.push({
-    path: STORAGE_SETTING,
+    path: name,
     message:
-      `storage is not configured; set ${STORAGE_SETTING} to a connection string (UseDevelopmentStorage=true for Azurite) ` +
-      `or ${STORAGE_SETTING}__accountName / ${STORAGE_SETTING}__tableServiceUri for an identity-based connection`,
+      `storage is not configured; set ${name} to a connection string (UseDevelopmentStorage=true for Azurite) ` + `or ${name}__accountName / ${name}__tableServiceUri for an identity-based connection`,
   });
   return undefined;
 }
 
-function readWith<T>(env: Env, name: string, fallback: string, schema: z.ZodType<T>, problems: ValidationIssue[]): T | undefined {
+export function readWith<T>(env: Env, name: string, fallback: string, schema: z.ZodType<T>, problems: ValidationIssue[]): T | undefined {
   const raw = setting(env, name) ?? fallback;
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  problems.push(...zodIssues(result.error, { root: name, input: raw, pathName: () => name }));
+  problems.push(...zodIssues(result.error, { root: name, input: raw, pathName: (path) => settingPath(name, path) }));
   return undefined;
+}
+
+/** Where inside a JSON setting a problem lies: `VANTAGE_AGENTS[0].url`; the setting's name when it is the whole value. */
+function settingPath(name: string, path: string): string {
+  if (path === name) return name;
+  return (
+    name +
+    path
+      .split(".")
+      .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+      .join("")
+  );
 }
 
 function readOptionalUrl(env: Env, name: string, problems: ValidationIssue[]): string | undefined {
@@ -246,7 +279,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       problems.push({ path: "NOTIFY_WEBHOOK_SECRET", message: err instanceof WebhookSignatureError ? err.message.replace(/^webhook secret: /, "") : "not a usable secret" });
     }
   }
-  registerSecrets(setting(env, STORAGE_SETTING), setting(env, "NOTIFY_WEBHOOK_URL"), notifyWebhookSecret);
+  const vantageAgents = readWith(env, "VANTAGE_AGENTS", "[]", vantageAgentsSchema, problems);
+  const vantageAudience = setting(env, "VANTAGE_AGENT_AUDIENCE");
+  const vantageKey = setting(env, "VANTAGE_AGENT_KEY");
+  if (vantageAgents && vantageAgents.length > 0 && !vantageAudience && !vantageKey)
+    problems.push({ path: "VANTAGE_AGENTS", message: "agents are listed but neither VANTAGE_AGENT_AUDIENCE (Azure) nor VANTAGE_AGENT_KEY (local) says how to call them" });
+  registerSecrets(setting(env, STORAGE_SETTING), setting(env, "NOTIFY_WEBHOOK_URL"), notifyWebhookSecret, vantageKey);
   const [allowPrivate, maxGroups, maxPauseSeconds, notifyExpirySeconds, auditRetentionDays, auditMaxEntries, callTimeoutSeconds, cycleBudgetSeconds] = LIMIT_SETTINGS.map((s) =>
     readWith(env, s.setting, s.defaultText, s.schema, problems),
   ) as [boolean, number, number, number, number, number, number, number];
@@ -285,5 +323,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     // WEBSITE_HOSTNAME and WEBSITE_AUTH_ENABLED are set by the platform (the local host sets the first), not app settings.
     egress: egressPolicyFromSettings(allowPrivate, env.WEBSITE_HOSTNAME),
     authEnabled: platformAuthEnabled(env.WEBSITE_AUTH_ENABLED),
+    vantages: {
+      agents: vantageAgents ?? [],
+      ...(vantageAudience ? { audience: vantageAudience } : {}),
+      ...(vantageKey ? { key: vantageKey } : {}),
+      ...(setting(env, "REGION_NAME") ? { region: setting(env, "REGION_NAME")!.toLowerCase().replace(/\s+/g, "") } : {}),
+    },
   };
 }

@@ -68,6 +68,22 @@ const statusRanges = z
   })
   .pipe(z.array(statusRangeSchema));
 
+/** The controller's own probe, as a vantage (see vantage.ts). */
+export const CONTROLLER_VANTAGE = "controller";
+
+export const vantageNameSchema = z.string({ error: "must be a string" }).regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be 1-40 lowercase letters, digits or '-', starting with a letter or digit");
+
+/** The `vantages` knob: `all`, or the names to ask (comma-separated; `controller` is the controller's own probe). */
+export const vantageSelectionSchema = z
+  .string({ error: "must be a string" })
+  .trim()
+  .toLowerCase()
+  .refine(
+    (text) => text === "all" || text.split(",").every((n) => vantageNameSchema.safeParse(n.trim()).success),
+    'must be "all" or a comma-separated list of vantage names such as "controller,westeurope"',
+  )
+  .overwrite((text) => (text === "all" ? "all" : [...new Set(text.split(",").map((n) => n.trim()))].join(",")));
+
 /** What documents a knob besides its schema (README table, Bicep descriptions). */
 interface KnobDoc {
   /** Default as the app setting would spell it; parsed by the knob's schema like any setting. */
@@ -130,6 +146,18 @@ const KNOBS = {
     "1",
     "Probe the standby (the secondary while the primary is active) every Nth interval, in the same cycle and row write as the active endpoint (0: only when a switch verifies it). While the secondary is active the primary is probed every cycle.",
     "Traffic Manager and Route 53 probe every endpoint, standby included, every interval",
+  ),
+  vantages: knob(
+    vantageSelectionSchema,
+    "all",
+    'The vantages that judge the group\'s endpoints: "all" (the controller\'s own probe and every agent of VANTAGE_AGENTS) or a comma-separated list of names ("controller" is the controller\'s own probe).',
+    "Traffic Manager probes from Azure regions it chooses (US only); Route 53 lets you pick health-checker regions (at least 3)",
+  ),
+  quorum: knob(
+    integer(0, 16),
+    "0",
+    "How many vantages must see an endpoint unhealthy for a check to count as failed (0: a majority of the group's vantages). A check with fewer votes than the quorum is inconclusive: it never counts toward a switch.",
+    "Route 53: healthy when more than 18 % of its checkers say so; Cloudflare: the majority of regions",
   ),
   drift_check_every: knob(
     integer(0, 1000),

@@ -46,6 +46,7 @@ const HEADLINES: Record<TransitionSummary["kind"], string> = {
   plan_changed: "Switch plan changed",
   standby_down: "Standby down: nowhere to switch to",
   standby_recovered: "Standby healthy again",
+  checks_inconclusive: "Checks inconclusive: too few vantages answer",
 };
 
 /** The message id: stable across re-deliveries of one entry, so a receiver can drop repeats. */

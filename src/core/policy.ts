@@ -2,6 +2,7 @@ import { addSeconds } from "./clock";
 import { TEXT_LIMITS, cleanText } from "./text";
 import type { Policy } from "./knobs";
 import type { ProbeResult } from "./probe";
+import { votesText, type Vote } from "./vantage";
 import { healthField, otherTarget, withTransition, type FailoverState, type Target, type TransitionKind, type TransitionSummary } from "./state";
 
 /**
@@ -17,6 +18,13 @@ export interface CheckProbes {
   readonly active: ProbeResult;
   /** Probe of the standby (the other endpoint), when the check probed it: always while the secondary is active (failback counting), every `standby_check_every` intervals otherwise. */
   readonly standby?: ProbeResult;
+  /** Each vantage's vote about the active endpoint, when more than one judged it: a failover's reason names them. */
+  readonly activeVotes?: readonly Vote[];
+}
+
+/** A verdict of votes too few to reach the quorum (see vantage.ts): it counts neither way. */
+export function isInconclusive(probe: ProbeResult | undefined): boolean {
+  return probe?.error_class === "inconclusive";
 }
 
 export interface CheckOutcome {
@@ -98,6 +106,7 @@ function foldStandby(base: FailoverState, standby: ProbeResult | undefined, coun
   if (!standby) return { fields: {} };
   const active = base.active_target;
   const target = otherTarget(active);
+  if (isInconclusive(standby)) return { fields: { standby_checked_utc: now.toISOString() } };
   const health = { [healthField(target)]: standby.healthy, standby_checked_utc: now.toISOString() };
   if (!counted) return { fields: health };
   const before = base.standby_consecutive_failures;
@@ -148,22 +157,28 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
   const { state: base, transition } = expirePause(current, now);
   const transitions = transition ? [transition] : [];
   const healthy = probes.active.healthy;
+  // Too few votes: the streaks stay as they are (neither a failure nor a success is counted).
+  const inconclusive = isInconclusive(probes.active);
   const active = base.active_target;
   const counted = cycle !== undefined && cycle !== base.last_cycle_id && intervalElapsed(base.last_cycle_id, cycle, policy.check_interval_seconds);
-  const primaryHealthy = active === "primary" ? healthy : probes.standby?.healthy;
+  const judged = counted && !inconclusive;
+  const primaryHealthy = active === "primary" ? (inconclusive ? base.primary_healthy : healthy) : isInconclusive(probes.standby) ? base.primary_healthy : probes.standby?.healthy;
   const standby = foldStandby(base, probes.standby, counted, policy, now);
-  const failures = counted ? (healthy ? 0 : base.consecutive_failures + 1) : base.consecutive_failures;
-  const failbackSuccesses = !counted ? base.failback_successes : active === "secondary" && primaryHealthy === true ? base.failback_successes + 1 : 0;
+  const failures = judged ? (healthy ? 0 : base.consecutive_failures + 1) : base.consecutive_failures;
+  const failbackSuccesses =
+    !counted || (active === "secondary" && isInconclusive(probes.standby)) ? base.failback_successes : active === "secondary" && primaryHealthy === true ? base.failback_successes + 1 : 0;
+  const inconclusiveChecks = counted ? (inconclusive ? base.inconclusive_checks + 1 : 0) : base.inconclusive_checks;
   let next: FailoverState = {
     ...recordProbe(base, probes.active),
     last_check_utc: now.toISOString(),
-    last_status: healthy ? "OK" : "UNHEALTHY",
+    last_status: inconclusive ? "INCONCLUSIVE" : healthy ? "OK" : "UNHEALTHY",
     consecutive_failures: failures,
-    unhealthy_since_utc: failures === 0 ? undefined : counted && failures === 1 ? now.toISOString() : (base.unhealthy_since_utc ?? now.toISOString()),
-    consecutive_successes: counted ? (healthy ? base.consecutive_successes + 1 : 0) : base.consecutive_successes,
+    unhealthy_since_utc: failures === 0 ? undefined : judged && failures === 1 ? now.toISOString() : (base.unhealthy_since_utc ?? now.toISOString()),
+    consecutive_successes: judged ? (healthy ? base.consecutive_successes + 1 : 0) : base.consecutive_successes,
     failback_successes: failbackSuccesses,
+    inconclusive_checks: inconclusiveChecks,
     primary_healthy: primaryHealthy,
-    secondary_healthy: active === "secondary" ? healthy : base.secondary_healthy,
+    secondary_healthy: active === "secondary" && !inconclusive ? healthy : base.secondary_healthy,
     ...standby.fields,
     last_cycle_id: counted ? cycle : base.last_cycle_id,
   };
@@ -171,10 +186,23 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
     next = withTransition(next, standby.transition);
     transitions.push(standby.transition);
   }
+  if (counted && inconclusive && inconclusiveChecks === policy.failure_threshold) {
+    const reported = summary(
+      "checks_inconclusive",
+      active,
+      active,
+      `${inconclusiveChecks} consecutive checks of the ${active} were inconclusive (${probes.active.error ?? "too few votes"})`,
+      "system",
+      now,
+    );
+    next = withTransition(next, reported);
+    transitions.push(reported);
+  }
   // A blocked failover stays visible as such while the active endpoint is still down.
-  if (!healthy && base.last_status === "FAILOVER_BLOCKED") next = { ...next, last_status: "FAILOVER_BLOCKED" };
+  if (!healthy && !inconclusive && base.last_status === "FAILOVER_BLOCKED") next = { ...next, last_status: "FAILOVER_BLOCKED" };
 
   if (cycle === undefined) return { next, recommendation: "none", reason: "manual_check (not counted toward thresholds)", transitions };
+  if (inconclusive) return { next, recommendation: "none", reason: `inconclusive (${inconclusiveChecks} in a row): too few vantages voted to reach the quorum`, transitions };
   const wants: Recommendation =
     failures >= policy.failure_threshold ? "failover" : active === "secondary" && policy.failback_mode === "automatic" && failbackSuccesses >= policy.recovery_threshold ? "failback" : "none";
   if (wants === "none") {
@@ -183,9 +211,10 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
   }
   if (next.paused) return { next, recommendation: "none", reason: "paused", transitions };
   if (isCoolingDown(next, now)) return { next, recommendation: "none", reason: "cooldown_active", transitions };
+  const votes = probes.activeVotes && probes.activeVotes.length > 1 ? `; votes: ${votesText(probes.activeVotes)}` : "";
   const reason =
     wants === "failover"
-      ? `${failures} consecutive failed checks of the ${active} (threshold ${policy.failure_threshold})`
+      ? `${failures} consecutive failed checks of the ${active} (threshold ${policy.failure_threshold})${votes}`
       : `${failbackSuccesses} consecutive healthy checks of the primary (recovery threshold ${policy.recovery_threshold})`;
   return { next, recommendation: wants, reason, transitions };
 }
@@ -232,7 +261,8 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
       last_status: "FAILOVER_BLOCKED",
       last_error: reason,
       last_error_class: standby?.error_class,
-      [healthField(to)]: false,
+      // Too few votes say nothing about the standby's health.
+      ...(isInconclusive(standby) ? {} : { [healthField(to)]: false }),
     };
     return { changed: false, reason: "standby_unhealthy", next: transition ? withTransition(blocked, transition) : blocked, ...(transition ? { transition } : {}) };
   }

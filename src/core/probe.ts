@@ -3,8 +3,8 @@ import { z } from "zod";
 import { EgressRefusedError, egressAgent, urlRefusal, type EgressPolicy } from "./egress";
 import type { Policy, StatusRange } from "./knobs";
 
-/** How a probe failed; `undefined` when it was healthy. */
-export const PROBE_ERROR_CLASSES = ["timeout", "dns", "refused", "tls", "network", "http_status", "body_mismatch", "invalid_url", "egress_refused"] as const;
+/** How a probe failed; `undefined` when it was healthy. `inconclusive`: fewer vantages voted than the quorum (see vantage.ts). */
+export const PROBE_ERROR_CLASSES = ["timeout", "dns", "refused", "tls", "network", "http_status", "body_mismatch", "invalid_url", "egress_refused", "inconclusive"] as const;
 export type ProbeErrorClass = (typeof PROBE_ERROR_CLASSES)[number];
 
 export interface ProbeOptions {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { FailoverError } from "./errors";
 import { POLICY_FIELDS, POLICY_KNOBS, boolean, integer, policySchema, toRowValue, type Policy, type PolicyField } from "./knobs";
 import { formatIssues, zodIssues, type ValidationIssue } from "./validation";
+import { voteSchema } from "./vantage";
 
 /**
  * The state row of one failover group: table `failoverstate`, PartitionKey `failover`,
@@ -39,6 +40,7 @@ export const TRANSITION_KINDS = [
   "plan_changed",
   "standby_down",
   "standby_recovered",
+  "checks_inconclusive",
 ] as const;
 export type TransitionKind = (typeof TRANSITION_KINDS)[number];
 
@@ -86,7 +88,10 @@ const recentTransitions = z.preprocess(
 );
 
 /** Fields the row stores as JSON text. */
-const JSON_FIELDS: readonly string[] = ["recent_transitions", "readiness_problems"];
+const JSON_FIELDS: readonly string[] = ["recent_transitions", "readiness_problems", "last_votes", "standby_votes"];
+
+/** Each vantage's vote about an endpoint at the last check that asked more than one (JSON on the row). */
+const votes = z.preprocess((v) => (v === null || v === "" ? undefined : parsedJson(v)), z.array(voteSchema, { error: "must be a JSON array of votes" }).max(32).optional());
 
 /** The switch saga's states (see core/switch/saga.ts); held and compensated wait for a human. */
 export const SWITCH_STATES = ["applying", "failed", "applied", "propagating", "verified", "held", "compensating", "compensated"] as const;
@@ -139,6 +144,11 @@ export const stateSchema = z.object({
   standby_consecutive_failures: count.default(0),
   standby_unhealthy_since_utc: isoTime,
   standby_checked_utc: isoTime,
+  /** Counted checks in a row whose votes could not reach the quorum (inconclusive: they count neither way). */
+  inconclusive_checks: count.default(0),
+  /** The votes of the last check about the active endpoint, and about the standby, when more than one vantage judges. */
+  last_votes: votes,
+  standby_votes: votes,
   last_error: optionalText,
   last_error_class: optionalText,
   last_latency_ms: integer(0, 2_147_483_647).optional(),
@@ -243,6 +253,7 @@ export function initialState(primaryEndpoint: string, secondaryEndpoint: string)
     consecutive_successes: 0,
     failback_successes: 0,
     standby_consecutive_failures: 0,
+    inconclusive_checks: 0,
     paused: false,
     recent_transitions: [],
   };

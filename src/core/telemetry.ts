@@ -44,6 +44,8 @@ export const METRICS = {
   switchVerifyDuration: "failover.switch.verify.duration",
   loopOverdue: "failover.loop.overdue",
   standbyDown: "failover.standby.down",
+  vantageHealthy: "failover.vantage.healthy",
+  vantageDuration: "failover.vantage.duration",
 } as const;
 
 /** Attribute names. */
@@ -61,6 +63,7 @@ export const ATTR = {
   switchPhase: "failover.switch.phase",
   errorType: "error.type",
   httpStatus: "http.response.status_code",
+  vantage: "failover.vantage",
 } as const;
 
 export type Role = "primary" | "secondary";
@@ -82,6 +85,8 @@ interface Instruments {
   readonly switchVerifyDuration: Histogram;
   readonly loopOverdue: Gauge;
   readonly standbyDown: Gauge;
+  readonly vantageHealthy: Gauge;
+  readonly vantageDuration: Histogram;
 }
 
 /** Seconds-scale buckets: probes and switches take milliseconds to minutes. */
@@ -121,6 +126,8 @@ function meters(): Instruments {
       unit: "1",
       description: "1 while the standby has failed failure_threshold or more counted checks in a row (nowhere to switch to), 0 otherwise",
     }),
+    vantageHealthy: meter.createGauge(METRICS.vantageHealthy, { unit: "1", description: "One vantage's last vote about an endpoint: 1 healthy, 0 unhealthy (not recorded when it cast no vote)" }),
+    vantageDuration: seconds(METRICS.vantageDuration, "Duration of one vantage's probe of an endpoint, by vantage and result (no_vote: the agent did not answer or refused)"),
   };
   return instruments;
 }
@@ -144,6 +151,15 @@ export function recordProbe(group: string, role: Role, probe: ProbeObservation):
   };
   m.probeDuration.record(probe.latency_ms / 1000, attributes);
   m.endpointHealthy.record(probe.healthy ? 1 : 0, base);
+}
+
+/** One vantage's vote about an endpoint (when more than one vantage judges the group). */
+export function recordVote(group: string, role: Role, vote: { readonly vantage: string; readonly healthy?: boolean; readonly latency_ms: number; readonly error_class?: string }): void {
+  const m = meters();
+  const base = { [ATTR.group]: group, [ATTR.role]: role, [ATTR.vantage]: vote.vantage };
+  const result = vote.healthy === undefined ? "no_vote" : vote.healthy ? "healthy" : "unhealthy";
+  m.vantageDuration.record(vote.latency_ms / 1000, { ...base, [ATTR.probeResult]: result, ...(vote.error_class ? { [ATTR.errorType]: vote.error_class } : {}) });
+  if (vote.healthy !== undefined) m.vantageHealthy.record(vote.healthy ? 1 : 0, base);
 }
 
 /** The group's state after a check or a switch: active target and failure streak. */

@@ -75,7 +75,7 @@ test("the answer check names the route, the status and the field", () => {
   const status = (body: unknown, code = 200): ServedAnswer => ({ method: "GET", route: "status", status: code, contentType: "application/json; charset=utf-8", body: JSON.stringify(body) });
   const good = {
     group: "state",
-    state: { active_target: "primary", primary_endpoint: "http://a", secondary_endpoint: "http://b", failover_count: 0, last_status: "OK", consecutive_failures: 0, consecutive_successes: 0, failback_successes: 0, standby_consecutive_failures: 0, paused: false, recent_transitions: [] },
+    state: { active_target: "primary", primary_endpoint: "http://a", secondary_endpoint: "http://b", failover_count: 0, last_status: "OK", consecutive_failures: 0, consecutive_successes: 0, failback_successes: 0, standby_consecutive_failures: 0, inconclusive_checks: 0, paused: false, recent_transitions: [] },
     overrides: {},
     orchestration: { instance_id: "failover-state" },
   };

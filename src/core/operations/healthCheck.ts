@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { redact } from "../redact";
-import type { FailoverDeps } from "../deps";
+import { judgeOnce, type FailoverDeps } from "../deps";
 import { isFailoverError } from "../errors";
 import { RECOMMENDATIONS, evaluateCheck, nextCountedCheck, standbyCheckDue, type CheckOutcome, type Recommendation } from "../policy";
 import type { Policy } from "../knobs";
-import { PROBE_ERROR_CLASSES, probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
-import { effectivePolicy, endpointOf, healthField, otherTarget, targetSchema, type FailoverState } from "../state";
+import { PROBE_ERROR_CLASSES, type ProbeResult } from "../probe";
+import { voteSchema, type Judgement } from "../vantage";
+import { effectivePolicy, endpointOf, healthField, otherTarget, targetSchema, type FailoverState, type Target } from "../state";
 import { planText } from "../switch/saga";
-import { recordGroupState, recordProbe, recordStandby } from "../telemetry";
+import { recordGroupState, recordProbe, recordStandby, recordVote } from "../telemetry";
 import { readDecideWrite, recentlyWritten } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
 
@@ -31,6 +32,9 @@ export const healthCheckResponseSchema = z.object({
   standby_healthy: z.boolean().optional().describe("The standby's health at its last probe (absent: not probed yet)."),
   standby_consecutive_failures: z.number().int().describe("The standby's streak of counted unhealthy checks."),
   standby_checked_utc: z.string().optional().describe("When a check last probed the standby (every STANDBY_CHECK_EVERY intervals; every cycle while the secondary is active)."),
+  votes: z.array(voteSchema).optional().describe("Each vantage's vote about the active endpoint, when more than one judges the group (VANTAGES, QUORUM)."),
+  standby_votes: z.array(voteSchema).optional().describe("Each vantage's vote about the standby, when this check probed it and more than one vantage judges."),
+  inconclusive_checks: z.number().int().optional().describe("Counted checks in a row whose votes could not reach the quorum (absent when 0)."),
   recommendation: z.enum(RECOMMENDATIONS),
   reason: z.string(),
   check_interval_seconds: z.number().int(),
@@ -69,6 +73,8 @@ export function checkResponse(group: string, probe: ProbeResult, s: FailoverStat
     paused: s.paused,
     ...(s.primary_healthy !== undefined ? { primary_healthy: s.primary_healthy } : {}),
     ...standbyView(s),
+    ...(s.last_votes ? { votes: s.last_votes } : {}),
+    ...(s.inconclusive_checks > 0 ? { inconclusive_checks: s.inconclusive_checks } : {}),
     recommendation: verdict.recommendation,
     reason: verdict.reason,
     check_interval_seconds: policy.check_interval_seconds,
@@ -85,42 +91,59 @@ export function checkResponse(group: string, probe: ProbeResult, s: FailoverStat
  * new active endpoint is probed.
  */
 export async function healthCheck(deps: FailoverDeps, group: string, cycle: string): Promise<HealthCheckResponse> {
-  const probe = probeOncePerUrl(deps.probe);
+  const judgeUrl = judgeOnce(deps);
   const { outcome, response, probed } = await readDecideWrite(
     deps.store,
     group,
     async (loaded) => {
       const policy = effectivePolicy(deps.config.policy, loaded.overrides);
-      const options = probeOptions(policy);
+      const judge = (url: string) => judgeUrl(url, policy);
       const active = loaded.state.active_target;
       const now = deps.clock.now();
-      const [activeProbe, standbyProbe] = await Promise.all([
-        probe(endpointOf(loaded.state, active), options),
-        standbyCheckDue(loaded.state, policy, now) ? probe(endpointOf(loaded.state, otherTarget(active)), options) : Promise.resolve(undefined),
+      const [activeJudged, standbyJudged] = await Promise.all([
+        judge(endpointOf(loaded.state, active)),
+        standbyCheckDue(loaded.state, policy, now) ? judge(endpointOf(loaded.state, otherTarget(active))) : Promise.resolve(undefined),
       ]);
-      const probes = { active: activeProbe, ...(standbyProbe ? { standby: standbyProbe } : {}) };
+      const probes = { active: activeJudged.probe, ...(standbyJudged ? { standby: standbyJudged.probe } : {}), activeVotes: activeJudged.votes };
       const decided: CheckOutcome = evaluateCheck(loaded.state, probes, policy, now, cycle);
-      const s = decided.next;
+      // The votes are kept only when more than one vantage judges: a group judged by the controller alone writes what it always wrote.
+      const s: FailoverState = { ...decided.next, last_votes: votesKept(activeJudged), ...(standbyJudged ? { standby_votes: votesKept(standbyJudged) } : {}) };
       const response: HealthCheckResponse = {
-        ...checkResponse(group, activeProbe, s, policy, decided),
+        ...checkResponse(group, activeJudged.probe, s, policy, decided),
+        ...(standbyJudged && votesKept(standbyJudged) ? { standby_votes: standbyJudged.votes } : {}),
         ...(planText(loaded.raw, group, deps.config) ? { has_switch_plan: true } : {}),
         ...(deps.config.notifyWebhookUrl ? { has_webhook: true } : {}),
       };
       return {
         next: s,
-        result: { outcome: decided, response, probed: { target: active, active: activeProbe, standby: standbyProbe, standbyDown: s.standby_consecutive_failures >= policy.failure_threshold } },
+        result: {
+          outcome: { ...decided, next: s },
+          response,
+          probed: { target: active, active: activeJudged, standby: standbyJudged, standbyDown: s.standby_consecutive_failures >= policy.failure_threshold },
+        },
       };
     },
     recentlyWritten(deps, group),
   );
-  recordProbe(group, probed.target, probed.active);
+  recordJudgement(group, probed.target, probed.active);
   if (probed.standby) {
-    recordProbe(group, otherTarget(probed.target), probed.standby);
+    recordJudgement(group, otherTarget(probed.target), probed.standby);
     recordStandby(group, probed.standbyDown);
   }
   recordGroupState(group, outcome.next);
   for (const transition of outcome.transitions) await recordTransition(deps, group, transition, outcome.next);
   return response;
+}
+
+/** The votes the row keeps: all of them when more than one vantage judged, none otherwise. */
+function votesKept(judged: Judgement): Judgement["votes"] | undefined {
+  return judged.votes.length > 1 ? judged.votes : undefined;
+}
+
+/** The verdict's probe metrics, and each vantage's when more than one judged. */
+function recordJudgement(group: string, target: Target, judged: Judgement): void {
+  recordProbe(group, target, judged.probe);
+  if (judged.votes.length > 1) for (const vote of judged.votes) recordVote(group, target, vote);
 }
 
 /** What the orchestration's check returns when the group's row is gone: the loop then ends. */

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { FailoverDeps } from "../deps";
+import { judgeOnce, type FailoverDeps } from "../deps";
 import { invalidRequest } from "../errors";
 import { REFUSAL_REASONS, decideSwitch, type SwitchOutcome, type SwitchRequest } from "../policy";
-import { probeOncePerUrl, probeOptions, type ProbeResult } from "../probe";
+import type { ProbeResult } from "../probe";
 import { effectivePolicy, endpointOf, otherTarget, targetSchema, type FailoverState, type Target } from "../state";
 import { withPlanIntent } from "../switch/saga";
 import { recordGroupState, recordProbe, recordSwitch, secondsBetween } from "../telemetry";
@@ -74,10 +74,10 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
   const requested = expectedSource(request);
   const kind = request.kind ?? "failover";
   const force = request.force === true;
-  const probe = probeOncePerUrl(deps.probe);
   // A failover that names no source moves away from the target active at the first read, and
   // keeps that source through retries, so it never toggles back.
   let expectedFrom = requested;
+  const judge = judgeOnce(deps);
   // The audit entry of an automatic failover keeps when its streak of failed checks began (from the row as last read).
   // An automatic switch follows the loop's check, which has just written the row in this process:
   // it decides on that row and writes on its ETag without reading (recentlyWritten).
@@ -90,7 +90,8 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
       unhealthySince = request.automatic === true && kind === "failover" ? loaded.state.unhealthy_since_utc : undefined;
       const policy = effectivePolicy(deps.config.policy, loaded.overrides);
       const to = otherTarget(expectedFrom);
-      const standby: ProbeResult | undefined = force || loaded.state.active_target !== expectedFrom ? undefined : await probe(endpointOf(loaded.state, to), probeOptions(policy));
+      // The standby is verified by the group's vantages and quorum, as a check judges (a forced switch does not verify).
+      const standby: ProbeResult | undefined = force || loaded.state.active_target !== expectedFrom ? undefined : (await judge(endpointOf(loaded.state, to), policy)).probe;
       const switchRequest: SwitchRequest = {
         kind,
         expected_from: expectedFrom,

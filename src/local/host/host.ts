@@ -7,6 +7,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TokenCredential } from "@azure/identity";
 import { resetRuntime } from "../../functions/shared/runtimeDeps";
+import { resetAgentRuntime } from "../../agent/shared/agentRuntime";
+import type { Prober } from "../../core/probe";
 import { installFunctionsCore, registeredFunctions, triggerOf, type Registration } from "./functionsCore";
 import type { ChaosOptions } from "./chaos";
 import type { HubClock } from "./hubClock";
@@ -44,6 +46,10 @@ export interface LocalHostOptions {
   readonly credential?: TokenCredential;
   /** Serve the app's OpenTelemetry metrics in the Prometheus format at /metrics (default false). */
   readonly metrics?: boolean;
+  /** Which Function app to host: the controller (src/functions, the default) or a vantage agent (src/agent). One per process, as in Azure. */
+  readonly app?: "controller" | "agent";
+  /** A vantage agent's probe (a local run's partition); the HTTP probe by default. */
+  readonly agentProbe?: Prober;
 }
 
 export interface LocalHost {
@@ -58,10 +64,14 @@ export interface LocalHost {
 
 const DURABLE_PREFIX = "/runtime/webhooks/durabletask/";
 
-function loadFunctionModules(): ReadonlyMap<string, Registration> {
+let loadedApp: string | undefined;
+
+function loadFunctionModules(app: "controller" | "agent"): ReadonlyMap<string, Registration> {
   installFunctionsCore();
+  if (loadedApp !== undefined && loadedApp !== app) throw new Error(`this process already hosts the ${loadedApp}'s functions: run the ${app} in a process of its own, as in Azure`);
+  loadedApp = app;
   if (registeredFunctions().size === 0) {
-    const dir = join(__dirname, "..", "..", "functions");
+    const dir = join(__dirname, "..", "..", app === "agent" ? "agent" : "functions");
     for (const file of readdirSync(dir).sort()) {
       // Loading a function file registers its triggers, as the Functions host loads package.json's main.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -117,10 +127,11 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     previousEnv[key] = process.env[key];
     process.env[key] = value;
   }
-  const functions = loadFunctionModules();
+  const functions = loadFunctionModules(options.app ?? "controller");
   const log = options.log ?? ((message: string) => console.warn(message));
   // The app's wiring reads the settings once; make it read this run's, log through this host and read the hub's time.
   resetRuntime({ log, ...(options.credential ? { credential: options.credential } : {}), ...(options.clock ? { clock: options.clock } : {}) });
+  resetAgentRuntime({ ...(options.agentProbe ? { probe: options.agentProbe } : {}), ...(options.clock ? { clock: options.clock } : {}) });
 
   const hub = options.taskHubName ?? "LocalHub";
   const taskHub = new LocalTaskHub(functions, {
@@ -283,6 +294,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
         else process.env[key] = value;
       }
       resetRuntime();
+      resetAgentRuntime();
     },
   };
 }
