@@ -19,7 +19,15 @@ function health(ep: EndpointView | undefined): string {
   const state = ep.healthy === true ? "up" : ep.healthy === false ? "DOWN" : "?";
   // Failures toward a failover, or healthy checks toward an automatic failback, against the threshold.
   const streak = ep.streak?.threshold !== undefined ? ` ${ep.streak.count}/${ep.streak.threshold}` : "";
-  return `${state}${streak}`;
+  return `${state}${streak}${tally(ep.votes)}`;
+}
+
+/** The last check's votes in a few characters: " (votes 1/3 down, 1 none)"; nothing with a single vantage. */
+function tally(votes: EndpointView["votes"]): string {
+  if (!votes || votes.length < 2) return "";
+  const down = votes.filter((v) => v.healthy === false).length;
+  const none = votes.filter((v) => v.healthy === undefined).length;
+  return ` (votes ${down}/${votes.length} down${none > 0 ? `, ${none} none` : ""})`;
 }
 
 export function groupsTable(groups: readonly GroupOverview[]): string {

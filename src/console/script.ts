@@ -30,7 +30,7 @@ export const CONSOLE_SCRIPT = String.raw`
   // Severities in the order the core defines them, most urgent first, with their label and colour.
   var SEVERITY = {
     unreadable: ["UNREADABLE", "bad"], not_watched: ["NOT WATCHED", "bad"], both_down: ["BOTH DOWN", "bad"], active_down: ["ACTIVE DOWN", "bad"],
-    switch_problem: ["SWITCH PROBLEM", "bad"], drift: ["DRIFT", "warn"], paused_active_down: ["PAUSED, DOWN", "warn"], standby_down: ["STANDBY DOWN", "warn"],
+    no_quorum: ["NO QUORUM", "bad"], switch_problem: ["SWITCH PROBLEM", "bad"], drift: ["DRIFT", "warn"], paused_active_down: ["PAUSED, DOWN", "warn"], standby_down: ["STANDBY DOWN", "warn"],
     on_secondary: ["ON SECONDARY", "info"], ok: ["OK", "ok"]
   };
   var ORDER = Object.keys(SEVERITY);

@@ -47,9 +47,20 @@ export const CARD_SCRIPT = String.raw`
   function healthCell(ep) {
     // The standby's cell says when a check last probed it (STANDBY_CHECK_EVERY).
     var checked = ep.checked_utc ? " (checked " + clock(ep.checked_utc) + ")" : "";
-    if (ep.healthy === true) return h("td", { class: "healthy", text: "healthy" + checked });
-    if (ep.healthy === false) return h("td", { class: "unhealthy", text: "UNHEALTHY" + checked });
-    return h("td", { class: "unknown", text: "not checked" });
+    var votes = votesLine(ep.votes);
+    if (ep.healthy === true) return h("td", { class: "healthy" }, "healthy" + checked, votes);
+    if (ep.healthy === false) return h("td", { class: "unhealthy" }, "UNHEALTHY" + checked, votes);
+    return h("td", { class: "unknown" }, "not checked", votes);
+  }
+  // Each vantage's vote in the last check (with vantage agents): "controller up · westeurope DOWN (network) · eastus no vote".
+  function votesLine(votes) {
+    if (!votes || votes.length < 2) return null;
+    var line = h("div", { class: "votes", "data-field": "votes" });
+    votes.forEach(function (v, i) {
+      var text = v.healthy === true ? v.vantage + " up" : v.healthy === false ? v.vantage + " DOWN (" + (v.error_class || "unhealthy") + ")" : v.vantage + " no vote (" + (v.error_class || "no answer") + ")";
+      line.appendChild(h("span", { class: v.healthy === true ? "vote up" : v.healthy === false ? "vote down" : "vote none", title: v.error || (v.latency_ms + " ms"), text: (i > 0 ? " · " : "") + text }));
+    });
+    return line;
   }
   function streakText(s) {
     if (!s) return "-";

@@ -56,6 +56,8 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0; font-size: 14px; 
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
 th { color: var(--muted); font-weight: 600; font-size: 12px; }
 .url { font-family: ui-monospace, monospace; font-size: 12px; word-break: break-all; color: var(--muted); }
+.votes { font-size: 12px; font-weight: normal; color: var(--muted); }
+.votes .vote.down { color: var(--bad); }
 .healthy { color: var(--ok); font-weight: 700; } .unhealthy { color: var(--bad); font-weight: 700; } .unknown { color: var(--muted); }
 .loop { font-size: 13px; color: var(--muted); margin: 4px 0; }
 .loop.stale { color: var(--bad); font-weight: 700; }

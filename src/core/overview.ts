@@ -5,6 +5,7 @@ import { policySchema, type Policy } from "./knobs";
 import { isLooping } from "./orchestrationContract";
 import { effectivePolicy, healthField, targetSchema, type FailoverState } from "./state";
 import type { StateStore } from "./storage";
+import { voteSchema } from "./vantage";
 import { driftView, driftViewSchema, readinessView, readinessViewSchema, trafficView, trafficViewSchema } from "./trafficView";
 
 /**
@@ -41,6 +42,7 @@ const endpointViewSchema = z.object({
   error: z.string().optional(),
   streak: streakSchema.optional(),
   checked_utc: z.string().optional().describe("The standby: when a check last probed it (STANDBY_CHECK_EVERY)."),
+  votes: z.array(voteSchema).optional().describe("With vantage agents: each vantage's vote in the last check that judged this endpoint."),
 });
 export type EndpointView = z.infer<typeof endpointViewSchema>;
 
@@ -62,7 +64,7 @@ export type LoopLiveness = z.infer<typeof loopLivenessSchema>;
  * world drifted from the row; it is paused while its active side is down; its standby is down
  * (nowhere to go); it runs on the secondary; all is well.
  */
-export const SEVERITIES = ["unreadable", "not_watched", "both_down", "active_down", "switch_problem", "drift", "paused_active_down", "standby_down", "on_secondary", "ok"] as const;
+export const SEVERITIES = ["unreadable", "not_watched", "both_down", "active_down", "no_quorum", "switch_problem", "drift", "paused_active_down", "standby_down", "on_secondary", "ok"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /** One group as the console and the CLI show it. */
@@ -74,6 +76,7 @@ export const groupOverviewSchema = z.object({
   active_target: targetSchema.optional(),
   last_status: z.string().optional(),
   last_check_utc: z.string().optional(),
+  inconclusive_checks: z.number().int().optional().describe("Checks in a row whose votes could not reach the quorum (absent when 0)."),
   failover_count: z.number().int().optional(),
   failback_mode: policySchema.shape.failback_mode.optional(),
   policy: policySchema.pick({ failure_threshold: true, recovery_threshold: true, check_interval_seconds: true, cooldown_seconds: true, failback_mode: true }).optional(),
@@ -141,6 +144,8 @@ function endpointViews(state: FailoverState, policy: Policy): EndpointView[] {
       ...(active && checkedSinceSwitch && state.last_error ? { error: state.last_error } : {}),
       ...(streak ? { streak } : {}),
       ...(!active && state.standby_checked_utc ? { checked_utc: state.standby_checked_utc } : {}),
+      ...(active && state.last_votes ? { votes: state.last_votes } : {}),
+      ...(!active && state.standby_votes ? { votes: state.standby_votes } : {}),
     };
   });
 }
@@ -163,6 +168,11 @@ export function severityOf(o: Omit<GroupOverview, "severity" | "severity_reason"
       severity: "active_down",
       severity_reason: `the active side (${active.target}) is down${active.streak?.threshold ? ` (${active.streak.count} of ${active.streak.threshold} failed checks)` : ""}`,
     };
+  if (o.inconclusive_checks !== undefined && o.policy && o.inconclusive_checks >= o.policy.failure_threshold)
+    return {
+      severity: "no_quorum",
+      severity_reason: `too few vantages answer to reach the quorum: ${o.inconclusive_checks} checks in a row counted neither way, so no failover can happen`,
+    };
   const traffic = o.traffic?.state;
   if (traffic === "failed" || traffic === "held" || traffic === "compensating" || traffic === "compensated") return { severity: "switch_problem", severity_reason: o.traffic!.summary };
   if (o.drift) return { severity: "drift", severity_reason: o.drift.summary };
@@ -184,6 +194,7 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
     active_target: state.active_target,
     last_status: state.last_status,
     ...(state.last_check_utc ? { last_check_utc: state.last_check_utc } : {}),
+    ...(state.inconclusive_checks > 0 ? { inconclusive_checks: state.inconclusive_checks } : {}),
     failover_count: state.failover_count,
     failback_mode: policy.failback_mode,
     policy: {

@@ -1,3 +1,4 @@
+import { groupsTable } from "../../src/cli/format";
 import { loadConfig } from "../../src/core/config";
 import { groupOverview, loopLiveness, readOverviews, staleAfterSeconds } from "../../src/core/overview";
 import { driftView, readinessView, trafficView } from "../../src/core/trafficView";
@@ -93,6 +94,12 @@ describe("how urgently a group needs an operator (pure): one severity, in the or
     expect(sev({ last_status: "FAILOVER_BLOCKED", primary_healthy: false })).toEqual(["both_down", "both sides are down: the failover was blocked, the standby is unhealthy too"]);
     expect(sev({ primary_healthy: false, secondary_healthy: false })[0]).toBe("both_down");
     expect(sev({ primary_healthy: false, consecutive_failures: 2 })).toEqual(["active_down", "the active side (primary) is down (2 of 3 failed checks)"]);
+    // Vantages that cannot reach the quorum for failure_threshold checks: nothing can fail the group over.
+    expect(sev({ last_status: "INCONCLUSIVE", inconclusive_checks: 2 })[0]).toBe("ok");
+    expect(sev({ last_status: "INCONCLUSIVE", inconclusive_checks: 3 })).toEqual([
+      "no_quorum",
+      "too few vantages answer to reach the quorum: 3 checks in a row counted neither way, so no failover can happen",
+    ]);
     expect(sev({ active_target: "secondary", switch_state: "held", switch_target: "secondary", switch_plan_generation: "g", switch_error_class: "locked", switch_error: "locked" })[0]).toBe(
       "switch_problem",
     );
@@ -103,6 +110,22 @@ describe("how urgently a group needs an operator (pure): one severity, in the or
     // A blocked failover outranks everything but a loop nobody runs.
     expect(sev({ last_status: "FAILOVER_BLOCKED", primary_healthy: false }, { runtime_status: "Terminated" })[0]).toBe("not_watched");
   });
+});
+
+test("each endpoint shows the votes of the last check that judged it; a group judged by the controller alone shows none", () => {
+  const votes = [
+    { vantage: "controller", healthy: true, latency_ms: 12, status_code: 200 },
+    { vantage: "westeurope", region: "westeurope", healthy: false, latency_ms: 5, error_class: "network", error: "partitioned" },
+    { vantage: "eastus", region: "eastus", latency_ms: 8000, error_class: "agent_timeout", error: "no answer within 8000 ms" },
+  ];
+  const o = groupOverview("g", state({ last_votes: votes, standby_votes: votes.slice(0, 2), inconclusive_checks: 1 }), policy, running, now);
+  expect(o.inconclusive_checks).toBe(1);
+  expect(o.endpoints?.find((e) => e.active)?.votes).toEqual(votes);
+  expect(o.endpoints?.find((e) => !e.active)?.votes).toEqual(votes.slice(0, 2));
+  expect(groupsTable([o])).toContain("(votes 1/3 down, 1 none)");
+  const alone = groupOverview("g", state({}), policy, running, now);
+  expect(alone.endpoints?.some((e) => e.votes !== undefined)).toBe(false);
+  expect(alone.inconclusive_checks).toBeUndefined();
 });
 
 describe("traffic at the active target (pure, from the row's switch saga)", () => {
