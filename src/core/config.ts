@@ -3,7 +3,7 @@ import { FailoverError } from "./errors";
 import { PUBLIC_CLOUD, appConfigurationSuffixes, type ControlPlaneSettings } from "./switch/controlPlane";
 import { egressPolicyFromSettings, type EgressPolicy } from "./egress";
 import { platformAuthEnabled } from "./identity";
-import { POLICY_KNOBS, boolean, integer, policySchema, settingOf, type Policy, type PolicyField } from "./knobs";
+import { POLICY_KNOBS, boolean, integer, policySchema, regionSchema, settingOf, type Policy, type PolicyField } from "./knobs";
 import { registerSecrets } from "./redact";
 import { WebhookSignatureError, secretKey } from "./webhookSignature";
 import { zodIssues, type ValidationIssue } from "./validation";
@@ -27,6 +27,11 @@ export interface AppConfig {
   /** Endpoints used when the default group's row is created; absent when not configured. */
   readonly primaryEndpoint?: string;
   readonly secondaryEndpoint?: string;
+  /** Regions written on the default group's row when it is created (PRIMARY_REGION, SECONDARY_REGION). */
+  readonly primaryRegion?: string;
+  readonly secondaryRegion?: string;
+  /** Region of the state storage account (STATE_STORAGE_REGION), for the topology check. */
+  readonly stateStorageRegion?: string;
   readonly notifyWebhookUrl?: string;
   /** Standard Webhooks secret the notifications are signed with; absent: sent unsigned (with their webhook-id). */
   readonly notifyWebhookSecret?: string;
@@ -132,6 +137,9 @@ export const GENERAL_SETTINGS: readonly SettingDefinition[] = [
   { setting: "FAILOVER_HISTORY_TABLE", defaultText: "failoverhistory", description: "Table holding the audit log (one entry per transition)." },
   { setting: "PRIMARY_ENDPOINT", defaultText: "", description: "Primary health URL written when the default group's row is created." },
   { setting: "SECONDARY_ENDPOINT", defaultText: "", description: "Secondary health URL written when the default group's row is created." },
+  { setting: "PRIMARY_REGION", defaultText: "", description: "Azure region of the default group's primary, written on its row when it is created (readiness checks the topology against it)." },
+  { setting: "SECONDARY_REGION", defaultText: "", description: "Azure region of the default group's secondary, written on its row when it is created." },
+  { setting: "STATE_STORAGE_REGION", defaultText: "", description: "Azure region of the state storage account (the Bicep sets it): readiness reports it when it is the primary's." },
   { setting: "NOTIFY_WEBHOOK_URL", defaultText: "", description: "Optional Teams/Slack-compatible webhook that receives every transition." },
   { setting: "NOTIFY_WEBHOOK_SECRET", defaultText: "", description: "Optional Standard Webhooks secret (whsec_...): notifications then carry webhook-signature headers." },
   { setting: "SWITCH_PLAN", defaultText: "", description: "The default group's switch plan (JSON); a group's row field switch_plan takes precedence." },
@@ -255,6 +263,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const auditTableName = readWith(env, "FAILOVER_HISTORY_TABLE", "failoverhistory", tableNameSchema, problems);
   const primaryEndpoint = readOptionalUrl(env, "PRIMARY_ENDPOINT", problems);
   const secondaryEndpoint = readOptionalUrl(env, "SECONDARY_ENDPOINT", problems);
+  const [primaryRegion, secondaryRegion, stateStorageRegion] = ["PRIMARY_REGION", "SECONDARY_REGION", "STATE_STORAGE_REGION"].map((name) =>
+    setting(env, name) === undefined ? undefined : readWith(env, name, "", regionSchema, problems),
+  );
   const armEndpoint = readWith(env, "ARM_ENDPOINT", PUBLIC_CLOUD.armEndpoint, httpsUrlSchema, problems);
   const armAudience = readWith(env, "ARM_AUDIENCE", PUBLIC_CLOUD.armAudience, httpsUrlSchema, problems);
   const appConfigurationAudience = setting(env, "APP_CONFIGURATION_AUDIENCE") === undefined ? undefined : readWith(env, "APP_CONFIGURATION_AUDIENCE", "", httpsUrlSchema, problems);
@@ -305,6 +316,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     defaultGroup,
     ...(primaryEndpoint ? { primaryEndpoint } : {}),
     ...(secondaryEndpoint ? { secondaryEndpoint } : {}),
+    ...(primaryRegion ? { primaryRegion } : {}),
+    ...(secondaryRegion ? { secondaryRegion } : {}),
+    ...(stateStorageRegion ? { stateStorageRegion } : {}),
     ...(notifyWebhookUrl ? { notifyWebhookUrl } : {}),
     ...(notifyWebhookSecret ? { notifyWebhookSecret } : {}),
     policy: policy.data,

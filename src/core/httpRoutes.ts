@@ -3,7 +3,7 @@ import { auditEntrySchema, malformedAuditEntrySchema } from "./auditEntry";
 import { groupNameSchema, httpUrlSchema } from "./config";
 import type { FailoverErrorCode } from "./errors";
 import { callerRightsSchema, type Right } from "./identity";
-import { policySchema } from "./knobs";
+import { policySchema, regionSchema } from "./knobs";
 import { controlResponseSchema, healthCheckResponseSchema, planResponseSchema, readinessResponseSchema, retrySwitchResponseSchema, switchTargetResponseSchema } from "./operations";
 import { instanceInfoSchema } from "./orchestrationContract";
 import { groupOverviewSchema } from "./overview";
@@ -216,8 +216,9 @@ export const readinessRoute = route({
   path: "readiness",
   method: "GET",
   right: "read",
-  summary: "Can every step of the switch plan run?",
-  description: "Checks the group's switch plan: the resources exist, both sides are defined, the identity holds the needed actions, the TTLs fit the recovery budget. Reads only.",
+  summary: "Can every step of the switch plan run, and can one region blind the judge?",
+  description:
+    "Checks the group's switch plan: the resources exist, both sides are defined, the identity holds the needed actions, the TTLs fit the recovery budget. With declared regions or vantage agents, also the topology (problems beginning `topology:`). Reads only.",
   query: groupQuery,
   strictQuery: true,
   answers: { 200: { description: "Ready, or each problem named.", json: readinessResponseSchema } },
@@ -277,7 +278,7 @@ const initAnswer = z.object({
   readiness: z
     .object({ ready: z.boolean(), problems: z.array(z.string()) })
     .optional()
-    .describe("With a switch plan: its readiness, recorded on the row (not ready is a warning)."),
+    .describe("With a switch plan, or a topology problem (core/topology.ts): the readiness, recorded on the row with a plan (not ready is a warning)."),
 });
 export type InitAnswer = z.infer<typeof initAnswer>;
 
@@ -294,6 +295,8 @@ export const initRoute = route({
     group: groupNameSchema.optional(),
     primary_endpoint: httpUrlSchema.optional().describe("Health URL of the primary; give both endpoints or neither."),
     secondary_endpoint: httpUrlSchema.optional(),
+    primary_region: regionSchema.optional().describe("Azure region of the primary (westeurope): readiness then checks that no single region can blind the judge."),
+    secondary_region: regionSchema.optional().describe("Azure region of the secondary."),
     switch_plan: switchPlan
       .optional()
       .describe("The group's switch plan (docs/switch-plans.md), stored on the new row; its readiness is checked and answered. Ignored when the row exists: use PUT /api/plan."),

@@ -71,6 +71,13 @@ const statusRanges = z
 /** The controller's own probe, as a vantage (see vantage.ts). */
 export const CONTROLLER_VANTAGE = "controller";
 
+/** An Azure region's short name (westeurope), as REGION_NAME, the Bicep's location and a group's primary_region spell it. */
+export const regionSchema = z
+  .string({ error: "must be a string" })
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9-]{1,40}$/, "must be an Azure region name such as westeurope");
+
 export const vantageNameSchema = z.string({ error: "must be a string" }).regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be 1-40 lowercase letters, digits or '-', starting with a letter or digit");
 
 /** The `vantages` knob: `all`, or the names to ask (comma-separated; `controller` is the controller's own probe). */

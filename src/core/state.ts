@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { FailoverError } from "./errors";
-import { POLICY_FIELDS, POLICY_KNOBS, boolean, integer, policySchema, toRowValue, type Policy, type PolicyField } from "./knobs";
+import { POLICY_FIELDS, POLICY_KNOBS, boolean, integer, policySchema, regionSchema, toRowValue, type Policy, type PolicyField } from "./knobs";
 import { formatIssues, zodIssues, type ValidationIssue } from "./validation";
 import { voteSchema } from "./vantage";
 
@@ -91,6 +91,7 @@ const recentTransitions = z.preprocess(
 const JSON_FIELDS: readonly string[] = ["recent_transitions", "readiness_problems", "last_votes", "standby_votes"];
 
 /** Each vantage's vote about an endpoint at the last check that asked more than one (JSON on the row). */
+const region = z.preprocess((v) => (v === null || v === "" ? undefined : v), regionSchema.optional());
 const votes = z.preprocess((v) => (v === null || v === "" ? undefined : parsedJson(v)), z.array(voteSchema, { error: "must be a JSON array of votes" }).max(32).optional());
 
 /** The switch saga's states (see core/switch/saga.ts); held and compensated wait for a human. */
@@ -129,6 +130,9 @@ export const stateSchema = z.object({
   active_target: z.enum(["primary", "secondary"], { error: "must be primary or secondary" }),
   primary_endpoint: nonEmpty,
   secondary_endpoint: nonEmpty,
+  /** The Azure regions the endpoints run in, when the group declares them: readiness checks that no single region's loss blinds the judge (core/topology.ts). */
+  primary_region: region,
+  secondary_region: region,
   failover_count: count,
   last_status: nonEmpty,
   last_check_utc: isoTime,

@@ -1,7 +1,7 @@
 import type { TokenCredential } from "@azure/identity";
 import { Agent, request, type Dispatcher } from "undici";
 import { z } from "zod";
-import { CONTROLLER_VANTAGE, formatStatusRanges, vantageNameSchema } from "./knobs";
+import { CONTROLLER_VANTAGE, formatStatusRanges, regionSchema, vantageNameSchema } from "./knobs";
 import { PROBE_ERROR_CLASSES, probeResultSchema, readCapped, type ProbeOptions, type ProbeResult, type Prober } from "./probe";
 import { TEXT_LIMITS, cleanText } from "./text";
 
@@ -42,10 +42,7 @@ const agentUrlSchema = z.string({ error: "must be a string" }).refine((value) =>
 export const vantageAgentSchema = z.strictObject({
   name: vantageNameSchema.refine((n) => n !== CONTROLLER_VANTAGE, `"${CONTROLLER_VANTAGE}" names the controller's own probe`),
   url: agentUrlSchema,
-  region: z
-    .string({ error: "must be a string" })
-    .regex(/^[a-z0-9-]{1,40}$/, "must be an Azure region name such as westeurope")
-    .optional(),
+  region: regionSchema.optional(),
 });
 export type VantageAgent = Readonly<z.infer<typeof vantageAgentSchema>>;
 

@@ -16,7 +16,7 @@ app.http(
   jsonRoute(initRoute, async (request) => {
     const deps = runtimeDeps();
     // The policy knobs are parsed by the same schemas as the row's overrides.
-    const { group: bodyGroup, primary_endpoint, secondary_endpoint, switch_plan, ...knobs } = await bodyOf(request, initRoute.body);
+    const { group: bodyGroup, primary_endpoint, secondary_endpoint, primary_region, secondary_region, switch_plan, ...knobs } = await bodyOf(request, initRoute.body);
     // The group comes from the body or the query; both given must agree.
     const queryGroup = request.query.get("group") ?? undefined;
     if (queryGroup !== undefined && !initRoute.query.shape.group.safeParse(queryGroup).success)
@@ -33,12 +33,14 @@ app.http(
     const result = await bootstrap(deps, {
       group: target,
       ...(primary_endpoint && secondary_endpoint ? { primary_endpoint, secondary_endpoint } : {}),
+      ...(primary_region ? { primary_region } : {}),
+      ...(secondary_region ? { secondary_region } : {}),
       // The plan is checked as PUT /api/plan checks it (App Configuration hosts included) and stored as its JSON text.
       overrides: { ...overrideRowValues(knobs), ...(switch_plan ? { switch_plan: planFromRequest(switch_plan, deps.config).text } : {}) },
     });
     // Readiness of the switch plan, recorded on the row: a warning, never a reason to refuse init.
     const readiness = await recordReadiness(deps, target).catch((err: unknown) => ({ plan: "unknown", ready: false, problems: [`the readiness check failed: ${(err as Error).message}`] }));
-    const plan = readiness.plan === "none" ? {} : { readiness: { ready: readiness.ready, problems: readiness.problems } };
+    const plan = readiness.plan === "none" && readiness.problems.length === 0 ? {} : { readiness: { ready: readiness.ready, problems: readiness.problems } };
     const answer: InitAnswer = { group: target, created: result.created, state: result.state, ...plan };
     return { status: result.created ? 201 : 200, jsonBody: answer };
   }),

@@ -7,6 +7,9 @@ export interface BootstrapRequest {
   readonly group: string;
   readonly primary_endpoint?: string;
   readonly secondary_endpoint?: string;
+  /** The regions the endpoints run in (the default group's come from PRIMARY_REGION and SECONDARY_REGION). */
+  readonly primary_region?: string;
+  readonly secondary_region?: string;
   /** Validated policy overrides to store on the new row. */
   readonly overrides?: Readonly<Record<string, unknown>>;
 }
@@ -35,7 +38,13 @@ export async function bootstrap(deps: FailoverDeps, request: BootstrapRequest): 
   }
   const issues = endpointIssues({ primary_endpoint: primary, secondary_endpoint: secondary }, deps.config.egress);
   if (issues.length > 0) throw invalidRequest(...issues);
-  const state = initialState(primary, secondary);
+  const primaryRegion = request.primary_region ?? (isDefault ? deps.config.primaryRegion : undefined);
+  const secondaryRegion = request.secondary_region ?? (isDefault ? deps.config.secondaryRegion : undefined);
+  const state: FailoverState = {
+    ...initialState(primary, secondary),
+    ...(primaryRegion ? { primary_region: primaryRegion } : {}),
+    ...(secondaryRegion ? { secondary_region: secondaryRegion } : {}),
+  };
   const created = await deps.store.createGroup(request.group, state, request.overrides ?? {}, deps.config.limits.maxGroups);
   return { created, state: created ? state : (await deps.store.load(request.group)).state };
 }

@@ -1,5 +1,8 @@
 import { z } from "zod";
 import type { FailoverDeps } from "../deps";
+import { effectivePolicy } from "../state";
+import type { LoadedState } from "../storage";
+import { topologyProblems } from "../topology";
 import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
 import { buildRunners, checkReadiness } from "../switch/runPlan";
 import { loadPlan, withReadiness } from "../switch/saga";
@@ -18,11 +21,15 @@ export type ReadinessResponse = Readonly<z.infer<typeof readinessResponseSchema>
 /**
  * Can every step of the group's switch plan run? The resources exist, both sides are defined,
  * the identity holds the needed actions (ARM's permissions API), the TTLs fit the plan's
- * recovery_budget_seconds, the data-path URL answers. Reads only: nothing on Azure or on the
- * row is written.
+ * recovery_budget_seconds, the data-path URL answers. And can one region's loss blind the
+ * judge (core/topology.ts)? Reads only: nothing on Azure or on the row is written.
  */
 export async function readiness(deps: FailoverDeps, group: string): Promise<ReadinessResponse> {
   const loaded = await deps.store.load(group);
+  return withTopology(deps, loaded, await planOnly(deps, group, loaded));
+}
+
+async function planOnly(deps: FailoverDeps, group: string, loaded: LoadedState): Promise<ReadinessResponse> {
   let plan: SwitchPlan | undefined;
   try {
     plan = loadPlan(loaded.raw, group, deps.config);
@@ -32,6 +39,12 @@ export async function readiness(deps: FailoverDeps, group: string): Promise<Read
   }
   if (!plan) return { group, plan: "none", ready: true, problems: [], checked_at: deps.clock.now().toISOString() };
   return planReadiness(deps, group, plan);
+}
+
+/** The plan's readiness with the topology's problems added (a plan-less group is ready when its topology is). */
+function withTopology(deps: FailoverDeps, loaded: LoadedState, result: ReadinessResponse): ReadinessResponse {
+  const topology = topologyProblems(loaded.state, deps.config, effectivePolicy(deps.config.policy, loaded.overrides)).filter((p) => !result.problems.includes(p));
+  return topology.length === 0 ? result : { ...result, ready: false, problems: [...result.problems, ...topology] };
 }
 
 /**
@@ -57,9 +70,13 @@ export async function planReadiness(deps: FailoverDeps, group: string, plan: Swi
  * attempted. The loop passes the plan it has just read, so the row is not read again for it.
  */
 export async function recordReadiness(deps: FailoverDeps, group: string, plan?: SwitchPlan, session?: SwitchSession): Promise<ReadinessResponse> {
-  const result = plan ? await planReadiness(deps, group, plan, session) : await readiness(deps, group);
-  if (result.plan === "none") return result;
-  await readDecideWrite(deps.store, group, (fresh) => ({ next: withReadiness(fresh.state, result, new Date(result.checked_at)), result: undefined }));
+  const checked = plan ? await planReadiness(deps, group, plan, session) : await readiness(deps, group);
+  // A group without a plan answers its topology's problems and records nothing: the loop re-checks only plans.
+  if (checked.plan === "none") return checked;
+  const result = await readDecideWrite(deps.store, group, (fresh) => {
+    const full = withTopology(deps, fresh, checked);
+    return { next: withReadiness(fresh.state, full, new Date(full.checked_at)), result: full };
+  });
   if (!result.ready) deps.log?.(`group "${group}": switch plan not ready: ${result.problems.join("; ")}`);
   return result;
 }
