@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BILL_ASSUMPTIONS, STORAGE_ASSUMPTIONS } from "../../src/local/tools/cost/costAssumptions";
+import { BILL_ASSUMPTIONS, STORAGE_ASSUMPTIONS, VANTAGE_ASSUMPTIONS } from "../../src/local/tools/cost/costAssumptions";
 import { FLEX, load, wholeBill } from "../../src/local/tools/cost/costBill";
 import { currentDeployment, readCounts } from "../../src/local/tools/cost/costCount";
 import { COST_DOCS, costBlocks, generatedBlockNames, withGeneratedBlocks } from "../../src/local/tools/cost/costDocs";
 import { MONTH_SECONDS, TODAY, compareWithToday, durableCycle, emptyPollsInGap, monthlyBill, priceSensitivity, totalTransactions, type Deployment } from "../../src/local/tools/cost/costModel";
 import { PRICES, PRICE_LIST, priceList, type Price } from "../../src/local/tools/cost/costPrices";
-import { billTable, costReport, costTable } from "../../src/local/tools/cost/costReport";
+import { billTable, costReport, costTable, vantageLines, vantageTable } from "../../src/local/tools/cost/costReport";
+import { agentBill, agentBilledSecondsPerCycle, agentLoad, agentMemoryMb, grantLeft, healthyCycleCost, monthWithAgents, registryFreshSeconds } from "../../src/local/tools/cost/costVantage";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
 
 /** The cost model is a pure function of the committed counts: the cost documents' generated blocks are what it computes. */
@@ -27,13 +28,13 @@ describe("cost model", () => {
 
   test("every generated block of docs/cost.md, docs/deploy.md and docs/settings.md is what the model computes from docs/cost-counts.json", () => {
     const blocks = costBlocks(counts, deployment);
-    expect(generatedBlockNames(costDoc).sort()).toEqual(["assumptions", "bill", "choice", "comparison", "load", "polling", "prices", "storage", "telemetry"]);
+    expect(generatedBlockNames(costDoc).sort()).toEqual(["assumptions", "bill", "choice", "comparison", "load", "polling", "prices", "storage", "telemetry", "vantagecycle", "vantages"]);
     expect(generatedBlockNames(deployDoc)).toEqual(["partitions"]);
     expect(generatedBlockNames(settingsDoc)).toEqual(["load"]);
     expect(withGeneratedBlocks(costDoc, blocks)).toBe(costDoc);
     expect(withGeneratedBlocks(deployDoc, blocks)).toBe(deployDoc);
     expect(withGeneratedBlocks(settingsDoc, blocks)).toBe(settingsDoc);
-    for (const assumption of [...STORAGE_ASSUMPTIONS, ...BILL_ASSUMPTIONS]) expect(costDoc).toContain(`- ${assumption}`);
+    for (const assumption of [...STORAGE_ASSUMPTIONS, ...BILL_ASSUMPTIONS, ...VANTAGE_ASSUMPTIONS]) expect(costDoc).toContain(`- ${assumption}`);
     // The README is left alone: npm run cost -- --write no longer touches it.
     expect(readFileSync(join(__dirname, "..", "..", "src", "local", "tools", "cost", "cost.ts"), "utf8")).not.toMatch(/README/);
   });
@@ -168,5 +169,93 @@ describe("the whole bill", () => {
     for (const name of ["flexAlwaysReadyBaselinePerGbSecond", "flexAlwaysReadyExecutionPerGbSecond", "flexExecutionsPerMillion", "logAnalyticsPerGb", "schedulerConsumptionPerAction"] as const) {
       expect([name, PRICE_LIST[name].estimate]).toEqual([name, expect.any(String)]);
     }
+  });
+});
+
+describe("vantage agents", () => {
+  const counts = readCounts();
+  const base: Deployment = { ...TODAY, partitionCount: 1, maxQueuePollingSeconds: 5, watchdogEveryMinutes: 5, watchdogFailingCallsPerRun: 0, memoryMb: 2048, alwaysReadyInstances: 1, backend: "azureStorage" };
+  const cycles = MONTH_SECONDS / 30;
+  const item = (n: number) => ((n * 600) / 1e9) * PRICES.logAnalyticsPerGb;
+
+  test("counted: each agent answers one call per endpoint probed (the active endpoint and the standby) and lists the state table once a cycle at 30 s; the controller still writes its row once", () => {
+    expect(counts.vantageCycle).toEqual({
+      agents: 2,
+      controllerRequests: counts.healthyCycle.requests,
+      perAgent: { calls: 2, requests: { read: 0, query: 1, write: 0, batch: 0, table: 0, failed: 0 } },
+    });
+    expect([agentMemoryMb(), registryFreshSeconds()]).toEqual([512, 30]);
+  });
+
+  test("no agent adds nothing: the cycle is the controller's and the month is the bill without agents", () => {
+    for (const groups of [1, 100, 1000]) {
+      const none = agentBill(counts, 0, groups);
+      expect([groups, none.load.calls, none.load.gbSeconds, none.load.tableTransactions, none.load.voteMetricItems, none.totalUsd]).toEqual([groups, 0, 0, 0, 0, 0]);
+      expect(monthWithAgents(counts, base, 0, groups).totalUsd).toBe(wholeBill(counts, base, groups).totalUsd);
+    }
+    // The controller's cycle, term by term: 1 table write and the extension's 6 table, 6 class 1 and 3 class 2 operations; 1 s at 2 GB always ready and 4 executions; 22 items and 9 metric items a minute (4.5 a cycle).
+    const one = healthyCycleCost(counts, base, 0);
+    expect(one.storageUsd).toBeCloseTo((7 * PRICES.tablePer10k + 6 * PRICES.queueClass1Per10k + 3 * PRICES.queueClass2Per10k) / 10_000, 12);
+    expect(one.computeUsd).toBeCloseTo(2 * PRICES.flexAlwaysReadyExecutionPerGbSecond + (4 / 1e6) * PRICES.flexExecutionsPerMillion, 12);
+    expect(one.telemetryUsd).toBeCloseTo(item(22 + 4.5), 12);
+    expect(one.agentUsd).toEqual({ compute: 0, storage: 0, telemetry: 0 });
+  });
+
+  test("doubling the agents doubles their calls, executions, GB-seconds, registry reads and host items; the vote metrics grow with the vantages, the controller included", () => {
+    for (const groups of [1, 100]) {
+      const two = agentLoad(counts, 2, groups);
+      const four = agentLoad(counts, 4, groups);
+      for (const k of ["calls", "executions", "gbSeconds", "tableTransactions", "hostItems", "transferGb"] as const) expect([groups, k, four[k]]).toEqual([groups, k, expect.closeTo(2 * two[k], 6)]);
+      // 2 series per vantage and endpoint probed, each a minute: 3 vantages with 2 agents, 5 with 4.
+      expect(two.voteMetricItems).toBeCloseTo((MONTH_SECONDS / 60) * groups * 3 * 2 * 2, 6);
+      expect(four.voteMetricItems).toBeCloseTo((MONTH_SECONDS / 60) * groups * 5 * 2 * 2, 6);
+    }
+    // At list prices an agent's compute is linear in the agents.
+    expect(healthyCycleCost(counts, base, 4).agentUsd.compute).toBeCloseTo(2 * healthyCycleCost(counts, base, 2).agentUsd.compute, 12);
+  });
+
+  test("Flex bills each agent one period per cycle: the two calls overlap, at least 1 s, past that rounded up to 100 ms", () => {
+    expect([300, 990, 991, 1500, 1591].map((ms) => agentBilledSecondsPerCycle(ms))).toEqual([1, 1, 1.1, 1.6, 1.7]);
+    const load = agentLoad(counts, 2, 1);
+    expect(load.gbSeconds).toBeCloseTo(2 * cycles * 1 * 0.5, 6);
+    // Fewer calls per cycle (the standby not probed) halve the executions, not the billed period.
+    const activeOnly = { ...counts, vantageCycle: { ...counts.vantageCycle, perAgent: { ...counts.vantageCycle.perAgent, calls: 1 } } };
+    expect(agentLoad(activeOnly, 2, 1)).toMatchObject({ executions: load.executions / 2, gbSeconds: load.gbSeconds });
+    // One busy instance per agent at most: 100 groups keep it busy all month.
+    expect(agentLoad(counts, 2, 100).gbSeconds).toBeCloseTo(2 * MONTH_SECONDS * 0.5, 6);
+  });
+
+  test("the registry reads at most once per 30 s per agent, one transaction per 1,000 groups", () => {
+    expect(agentLoad(counts, 2, 1).tableTransactions).toBeCloseTo(2 * cycles, 6);
+    expect(agentLoad(counts, 2, 1000).tableTransactions).toBeCloseTo(2 * (MONTH_SECONDS / 30), 6);
+    expect(agentLoad(counts, 2, 1001).tableTransactions).toBeCloseTo(2 * (MONTH_SECONDS / 30) * 2, 6);
+  });
+
+  test("per month the agents use the free grants the watchdog and an on-demand controller leave", () => {
+    const watchdogGbs = (MONTH_SECONDS / 300) * 2;
+    expect(grantLeft(counts, base, 1)).toEqual({ gbSeconds: FLEX.onDemandFreeGbSeconds - watchdogGbs, executions: FLEX.onDemandFreeExecutions - MONTH_SECONDS / 300 });
+    expect(grantLeft(counts, { ...base, alwaysReadyInstances: 0 }, 100)).toEqual({ gbSeconds: 0, executions: 0 });
+    const a = monthWithAgents(counts, base, 2, 1).agents;
+    const left = grantLeft(counts, base, 1);
+    expect(a.computeUsd).toBeCloseTo((a.load.gbSeconds - left.gbSeconds) * PRICES.flexOnDemandExecutionPerGbSecond + ((a.load.executions - left.executions) / 1e6) * PRICES.flexExecutionsPerMillion, 9);
+    // Without the grants left, every unit at its list price.
+    expect(monthWithAgents(counts, { ...base, alwaysReadyInstances: 0 }, 2, 100).agents.computeUsd).toBeCloseTo(agentBill(counts, 2, 100).computeUsd, 9);
+  });
+
+  test("the 3-vantage healthy cycle the report prints is the controller's cycle plus two agents' terms at list prices", () => {
+    const one = healthyCycleCost(counts, base, 0).totalUsd;
+    // Per agent: 0.5 GB for 1 s on demand, 2 executions, 1 table query, 2 x 3 host items; on the controller 3 vantages x 2 endpoints x 2 series a minute, 6 a cycle.
+    const agent = 0.5 * PRICES.flexOnDemandExecutionPerGbSecond + (2 / 1e6) * PRICES.flexExecutionsPerMillion + PRICES.tablePer10k / 10_000 + item(6);
+    const three = one + 2 * agent + item(6);
+    expect(healthyCycleCost(counts, base, 2).totalUsd).toBeCloseTo(three, 12);
+    const report = costReport(counts, base);
+    expect(report).toContain(`3 vantages (the controller and 2 agents): $${(three * 1e6).toFixed(2)} =`);
+    expect(report).toContain(`1 vantage (the controller alone): $${(one * 1e6).toFixed(2)} =`);
+    const ratio = three / one;
+    expect(report).toContain(`ratio ${ratio.toFixed(2)}, target <= 1.5 ${ratio <= 1.5 ? "met" : "MISSED"}`);
+    expect(report).toContain(vantageTable(counts, base));
+    for (const line of vantageLines(counts, base)) expect(report).toContain(line);
+    const row = vantageTable(counts, base).split("\n").find((r) => r.startsWith("| 3 | 2 |"))!;
+    expect(row).toContain(`| $${(three * 1e6).toFixed(2)} | ${ratio.toFixed(2)} |`);
   });
 });

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { startAzurite } from "../../services/azurite";
-import { COUNTS_FILE, countStorageRequests, currentDeployment, readCounts } from "./costCount";
+import { COUNTS_FILE, currentDeployment, readCounts } from "./costCount";
+import { countCosts } from "./costVantageCount";
 import { COST_DOCS, costBlocks, withGeneratedBlocks } from "./costDocs";
 import type { CostCounts } from "./costModel";
 import { costReport } from "./costReport";
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     console.log("cost: counting the app's storage requests on Azurite through a counting proxy ...");
     const azurite = await startAzurite();
     try {
-      counts = await countStorageRequests(azurite.tableEndpoint);
+      counts = await countCosts(azurite.tableEndpoint);
     } finally {
       await azurite.stop();
     }

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { defaultPolicyText } from "../../../core/knobs";
-import { BILL_ASSUMPTIONS, STORAGE_ASSUMPTIONS } from "./costAssumptions";
+import { BILL_ASSUMPTIONS, STORAGE_ASSUMPTIONS, VANTAGE_ASSUMPTIONS } from "./costAssumptions";
 import { loadSentence } from "./costBill";
 import { compareWithToday, monthlyBill, type CostCounts, type Deployment } from "./costModel";
 import { priceList } from "./costPrices";
-import { alwaysReadyChoice, billTable, comparisonLine, costTable, pollingChoices, schedulerLine, telemetryLine, usd } from "./costReport";
+import { alwaysReadyChoice, billTable, comparisonLine, costTable, pollingChoices, schedulerLine, telemetryLine, usd, vantageLines, vantageTable } from "./costReport";
 
 /**
  * The documents `npm run cost -- --write` keeps current: each holds blocks between
@@ -49,7 +49,9 @@ export function costBlocks(counts: CostCounts, deployment: Deployment): Record<s
     comparison: text(comparisonLine(compareWithToday(counts, storage)), pollingChoices(counts, storage)),
     polling: pollingJustification(counts, deployment),
     partitions: partitionCost(counts, deployment),
-    assumptions: [...STORAGE_ASSUMPTIONS, ...BILL_ASSUMPTIONS].map((a) => `- ${a}`).join("\n"),
+    vantages: vantageTable(counts, deployment),
+    vantagecycle: text(...vantageLines(counts, deployment)),
+    assumptions: [...STORAGE_ASSUMPTIONS, ...BILL_ASSUMPTIONS, ...VANTAGE_ASSUMPTIONS].map((a) => `- ${a}`).join("\n"),
     prices: priceList(),
   };
 }

@@ -47,6 +47,18 @@ export interface CostCounts {
   readonly failoverCycle: CountedCycle;
   /** One watchdog run: requests whatever the number of groups, and per group. */
   readonly watchdogRun: { readonly fixed: TableRequests; readonly perGroup: TableRequests };
+  /** A healthy cycle with vantage agents (costVantageCount.ts). */
+  readonly vantageCycle: VantageCycle;
+}
+
+/** A healthy cycle of one group with vantage agents, counted on Azurite with the agents' real code. */
+export interface VantageCycle {
+  /** Agents in the count (VANTAGE_AGENTS, with `vantages` = all: the controller and each of them). */
+  readonly agents: number;
+  /** The controller's table requests per cycle with those agents (their votes ride on the same row write). */
+  readonly controllerRequests: TableRequests;
+  /** Per agent and cycle: the HTTP calls it answered (each one execution of its function) and its table requests (the endpoint registry's reads of the state table). */
+  readonly perAgent: { readonly calls: number; readonly requests: TableRequests };
 }
 
 /** Where the Durable extension keeps its task hub (main.bicep's durableBackend). */

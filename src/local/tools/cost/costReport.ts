@@ -1,4 +1,4 @@
-import { BILL_ASSUMPTIONS, STORAGE_ASSUMPTIONS } from "./costAssumptions";
+import { BILL_ASSUMPTIONS, STORAGE_ASSUMPTIONS, VANTAGE_ASSUMPTIONS } from "./costAssumptions";
 import { SCHEDULER_MAX_ACTIONS_PER_SECOND, TELEMETRY, alwaysReadyMonthly, billChoices, loadSentence, telemetryGb, wholeBill } from "./costBill";
 import {
   MONTH_SECONDS,
@@ -17,6 +17,7 @@ import {
   type TableRequests,
 } from "./costModel";
 import { PRICES, storageCost } from "./costPrices";
+import { AGENT, agentBilledSecondsPerCycle, agentBreakEvenLatencyMs, agentCallSeconds, agentLoad, agentMemoryMb, healthyCycleCost, monthWithAgents } from "./costVantage";
 
 /** What `npm run cost` prints and docs/cost.md shows, from the model in costModel.ts and costBill.ts. */
 
@@ -116,6 +117,65 @@ export function telemetryLine(counts: CostCounts): string {
   );
 }
 
+/** Dollars per million healthy cycles: a cycle's cost is millionths of a dollar. */
+const perMillion = (x: number) => `$${(x * 1e6).toFixed(2)}`;
+
+/** The agent counts the vantage table shows. */
+export const VANTAGE_AGENT_COUNTS = [0, 1, 2, 4] as const;
+
+/** What vantage agents add (markdown): per healthy cycle of one group at list prices and per month, for 0, 1, 2 and 4 agents. */
+export function vantageTable(counts: CostCounts, deployment: Deployment, intervalSeconds = 30): string {
+  const base = healthyCycleCost(counts, deployment, 0, intervalSeconds).totalUsd;
+  const rows = [
+    `| Vantages | Agents | Agent calls per cycle | Agent GB-s per cycle (${agentMemoryMb()} MB) | Registry queries per cycle | Healthy cycle (per million) | Ratio to 1 vantage | Month, 1 group | Month, 100 groups | Month, 1000 groups |`,
+    "|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const agents of VANTAGE_AGENT_COUNTS) {
+    const load = agentLoad(counts, agents, 1, intervalSeconds);
+    const cycles = MONTH_SECONDS / intervalSeconds;
+    const cycle = healthyCycleCost(counts, deployment, agents, intervalSeconds).totalUsd;
+    const month = (groups: number) => usd(monthWithAgents(counts, deployment, agents, groups, intervalSeconds).totalUsd);
+    rows.push(
+      `| ${agents + 1} | ${agents} | ${load.calls / cycles} | ${(load.gbSeconds / cycles).toFixed(2)} | ${load.tableTransactions / cycles} | ${perMillion(cycle)} | ${(cycle / base).toFixed(2)} | ${month(1)} | ${month(100)} | ${month(1000)} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+/** The target of issue 19: with three vantages a healthy cycle costs at most this many times one vantage. */
+export const VANTAGE_TARGET = 1.5;
+
+/** A healthy cycle with 1 and with 3 vantages, term by term, against the target, and what one agent call is billed. */
+export function vantageLines(counts: CostCounts, deployment: Deployment, intervalSeconds = 30): string[] {
+  const one = healthyCycleCost(counts, deployment, 0, intervalSeconds);
+  const three = healthyCycleCost(counts, deployment, 2, intervalSeconds);
+  const cycles = MONTH_SECONDS / intervalSeconds;
+  const load = agentLoad(counts, 2, 1, intervalSeconds);
+  const ratio = three.totalUsd / one.totalUsd;
+  const added = three.totalUsd - one.totalUsd;
+  const gbs = load.gbSeconds / cycles;
+  const gbsUsd = gbs * PRICES.flexOnDemandExecutionPerGbSecond;
+  const execUsd = ((load.executions / cycles) * PRICES.flexExecutionsPerMillion) / 1e6;
+  const share = (x: number) => `${Math.round((x / added) * 100)}%`;
+  const months = [monthWithAgents(counts, deployment, 0, 1, intervalSeconds), monthWithAgents(counts, deployment, 2, 1, intervalSeconds)];
+  const withoutTelemetry = (c: { totalUsd: number; telemetryUsd: number }) => c.totalUsd - c.telemetryUsd;
+  const other: Deployment = { ...deployment, alwaysReadyInstances: deployment.alwaysReadyInstances > 0 ? 0 : 1 };
+  const otherRatio = healthyCycleCost(counts, other, 2, intervalSeconds).totalUsd / healthyCycleCost(counts, other, 0, intervalSeconds).totalUsd;
+  return [
+    `a healthy cycle of one group at ${intervalSeconds} s, ${BACKEND_NAMES[deployment.backend]}, ${deployment.alwaysReadyInstances > 0 ? "always ready" : "no always-ready instance"}, per million cycles at list prices (no free grant, no fixed cost):`,
+    `  1 vantage (the controller alone): ${perMillion(one.totalUsd)} = storage ${perMillion(one.storageUsd)} + compute ${perMillion(one.computeUsd)} + Application Insights ${perMillion(one.telemetryUsd)}`,
+    `  3 vantages (the controller and 2 agents): ${perMillion(three.totalUsd)} = the above + the agents' ${perMillion(added)}: ` +
+      `compute ${perMillion(three.agentUsd.compute)} (${load.executions / cycles} executions ${perMillion(execUsd)}, ${gbs.toFixed(2)} GB-s ${perMillion(gbsUsd)}), ` +
+      `registry ${perMillion(three.agentUsd.storage)} (${load.tableTransactions / cycles} table queries), ` +
+      `Application Insights ${perMillion(three.agentUsd.telemetry)} (${(load.hostItems / cycles).toFixed(0)} host items, ${(load.voteMetricItems / cycles).toFixed(0)} vote metric items)`,
+    `  ratio ${ratio.toFixed(2)}, target <= ${VANTAGE_TARGET} ${ratio <= VANTAGE_TARGET ? "met" : "MISSED"}: of what the agents add, ${share(gbsUsd)} is Flex's 1 s minimum period at ${agentMemoryMb()} MB, ${share(three.agentUsd.telemetry)} Application Insights, ${share(execUsd)} executions, ${share(three.agentUsd.storage)} the registry`,
+    `  the same ratio without Application Insights on either side: ${(withoutTelemetry(three) / withoutTelemetry(one)).toFixed(2)}; ` +
+      `with the controller ${deployment.alwaysReadyInstances > 0 ? "on demand (no always-ready instance: dearer execution seconds)" : "always ready (cheaper execution seconds)"}: ${otherRatio.toFixed(2)}`,
+    `  per month, one group at ${intervalSeconds} s with the free grants: ${usd(months[0].totalUsd)} with 1 vantage, ${usd(months[1].totalUsd)} with 3 (the agents' compute ${usd(months[1].agents.computeUsd)}, Application Insights ${usd(months[1].agents.telemetryUsd)}, registry ${usd(months[1].agents.storageUsd)})`,
+    `one agent call: ${Math.round(agentCallSeconds() * 1000)} ms (a probe of ${AGENT.probeLatencyMs} ms, assumed, + ${AGENT.overheadMs} ms of overhead); Flex bills each agent ${agentBilledSecondsPerCycle()} s a cycle, the same until a probe takes ${agentBreakEvenLatencyMs()} ms (then ${agentBilledSecondsPerCycle(agentBreakEvenLatencyMs() + 1)} s)`,
+  ];
+}
+
 /** The whole report `npm run cost` prints. */
 export function costReport(counts: CostCounts, deployment: Deployment): string {
   const storage: Deployment = { ...deployment, backend: "azureStorage" };
@@ -127,6 +187,7 @@ export function costReport(counts: CostCounts, deployment: Deployment): string {
     `counted per failing cycle: ${tableTransactions(counts.failingCycle.requests)} table requests (${describe(counts.failingCycle.requests)})`,
     `counted per failover cycle: ${tableTransactions(counts.failoverCycle.requests)} table requests (${describe(counts.failoverCycle.requests)}), ${counts.failoverCycle.activities} activities`,
     `counted per watchdog run: ${tableTransactions(counts.watchdogRun.fixed)} + ${tableTransactions(counts.watchdogRun.perGroup)} per group table requests`,
+    `counted per healthy cycle with ${counts.vantageCycle.agents} vantage agents: the controller ${tableTransactions(counts.vantageCycle.controllerRequests)} table requests (${describe(counts.vantageCycle.controllerRequests)}); each agent ${counts.vantageCycle.perAgent.calls} calls and ${tableTransactions(counts.vantageCycle.perAgent.requests)} table requests (${describe(counts.vantageCycle.perAgent.requests)})`,
     `a failover costs ${totalTransactions(f).toFixed(0)} transactions more than a healthy cycle (${usd(storageCost(f))}): negligible`,
     `deployment: ${deployment.label}; main.bicep: ${BACKEND_NAMES[deployment.backend]}, ${deployment.memoryMb} MB instances, ${deployment.alwaysReadyInstances} always ready`,
     "",
@@ -139,6 +200,12 @@ export function costReport(counts: CostCounts, deployment: Deployment): string {
     telemetryLine(counts),
     `load: ${loadSentence(counts)}`,
     "",
+    "vantage agents (VANTAGE_AGENTS), healthy groups at 30 s, this deployment:",
+    "",
+    vantageTable(counts, deployment),
+    "",
+    ...vantageLines(counts, deployment),
+    "",
     "storage alone, Azure Storage backend:",
     "",
     costTable(counts, storage),
@@ -147,7 +214,7 @@ export function costReport(counts: CostCounts, deployment: Deployment): string {
     pollingChoices(counts, storage),
     "prices: PRICE_LIST in src/local/tools/cost/costPrices.ts, each with its source (docs/cost.md lists them); none fetched from here, check them for your region",
     "assumptions:",
-    ...[...STORAGE_ASSUMPTIONS, ...BILL_ASSUMPTIONS].map((a) => `- ${a}`),
+    ...[...STORAGE_ASSUMPTIONS, ...BILL_ASSUMPTIONS, ...VANTAGE_ASSUMPTIONS].map((a) => `- ${a}`),
   ].join("\n");
 }
 
