@@ -95,6 +95,12 @@ param primaryEndpoint string
 @minLength(9)
 param secondaryEndpoint string
 
+@description('PRIMARY_REGION: optional Azure region of the primary (short name such as westeurope), written on the default group\'s row when it is first created. Declared, it turns on the topology check of GET /api/readiness: a warning when the controller or its state storage (location) is in the primary\'s region, when the secondary is in it too, or when one region\'s vantages could blind the quorum (docs/policy.md, "Vantages and quorum"). Empty: not declared.')
+param primaryRegion string = ''
+
+@description('SECONDARY_REGION: optional Azure region of the secondary (short name such as northeurope), written on the default group\'s row when it is first created; readiness warns when it is the primary\'s. Empty: not declared.')
+param secondaryRegion string = ''
+
 @description('NOTIFY_WEBHOOK_URL: optional Teams/Slack-compatible webhook that receives every transition. Empty: no notifications.')
 @secure()
 param notifyWebhookUrl string = ''
@@ -360,6 +366,8 @@ var failover failoverSettings = {
   historyTable: failoverHistoryTable
   primaryEndpoint: primaryEndpoint
   secondaryEndpoint: secondaryEndpoint
+  primaryRegion: primaryRegion
+  secondaryRegion: secondaryRegion
   failureThreshold: failureThreshold
   recoveryThreshold: recoveryThreshold
   checkIntervalSeconds: checkIntervalSeconds

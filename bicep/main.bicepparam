@@ -19,6 +19,12 @@ param nodeVersion = readEnvironmentVariable('FUNCTIONS_NODE_VERSION', '22')
 param primaryEndpoint = readEnvironmentVariable('PRIMARY_ENDPOINT')
 param secondaryEndpoint = readEnvironmentVariable('SECONDARY_ENDPOINT')
 
+// Optional: the regions the primary and the secondary run in (short names such as westeurope),
+// written on the default group's row; readiness then reports a topology one region's outage could
+// blind (docs/deploy.md, "Vantage agents"). Empty: not declared.
+param primaryRegion = readEnvironmentVariable('PRIMARY_REGION', '')
+param secondaryRegion = readEnvironmentVariable('SECONDARY_REGION', '')
+
 // Optional webhook for every transition (a secure parameter: it stays out of deployment history).
 param notifyWebhookUrl = readEnvironmentVariable('NOTIFY_WEBHOOK_URL', '')
 param notifyWebhookSecret = readEnvironmentVariable('NOTIFY_WEBHOOK_SECRET', '')

@@ -17,6 +17,10 @@ type failoverSettings = {
   primaryEndpoint: string
   @description('SECONDARY_ENDPOINT: secondary health URL.')
   secondaryEndpoint: string
+  @description('PRIMARY_REGION: Azure region of the primary, empty when not declared.')
+  primaryRegion: string
+  @description('SECONDARY_REGION: Azure region of the secondary, empty when not declared.')
+  secondaryRegion: string
   @description('FAILURE_THRESHOLD')
   failureThreshold: int
   @description('RECOVERY_THRESHOLD')
@@ -174,6 +178,9 @@ var taskHubRefusal = !empty(taskHubNameProblem(taskHubName))
       ? 'is the task hub earlier deployments created with 4 partitions, which it keeps whatever host.json says: use a new name (the default names its partition count; docs/notes/deploy-backend.md says what happens to the running loops)'
       : ''
 
+// A region's short name (westeurope) from the short or the display name ('West Europe').
+func regionName(region string) string => toLower(replace(region, ' ', ''))
+
 // The Durable extension's storage provider, per backend, as host.json overrides
 // (AzureFunctionsJobHost__extensions__durableTask__storageProvider__*). Azure Storage: what
 // host.json and the extension's defaults already say. Durable Task Scheduler: the azureManaged
@@ -315,6 +322,21 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'SECONDARY_ENDPOINT'
           value: failover.secondaryEndpoint
+        }
+        // Where the sides and the state storage run, for the topology check of readiness, as the
+        // short names REGION_NAME uses (a display name such as 'West Europe' becomes westeurope).
+        {
+          name: 'PRIMARY_REGION'
+          value: regionName(failover.primaryRegion)
+        }
+        {
+          name: 'SECONDARY_REGION'
+          value: regionName(failover.secondaryRegion)
+        }
+        // The storage account's own location, as Resource Manager reports it.
+        {
+          name: 'STATE_STORAGE_REGION'
+          value: regionName(storage.location)
         }
         {
           name: 'NOTIFY_WEBHOOK_URL'

@@ -128,6 +128,7 @@ const FUNCTIONS: Record<string, (args: Value[], scope: Scope) => Value> = {
   toLower: ([v]) => String(v).toLowerCase(),
   toUpper: ([v]) => String(v).toUpperCase(),
   split: ([v, separator]) => String(v).split(String(separator)),
+  replace: ([v, oldText, newText]) => String(v).split(String(oldText)).join(String(newText)),
   join: ([values, separator]) => (values as Value[]).join(String(separator)),
   contains: ([container, item]) =>
     typeof container === "string"

@@ -62,9 +62,10 @@ const PLATFORM_SETTINGS = [
 /**
  * Settings the app reads that a deployment sets from something else than a main.bicep parameter
  * of the same meaning: the agents' list and token audience come from agentRegions and
- * agentAuthClientId (test/bicep/agents.test.ts checks them).
+ * agentAuthClientId (test/bicep/agents.test.ts checks them), the state storage's region from the
+ * storage account itself (test/bicep/topology.test.ts).
  */
-const DERIVED_SETTINGS = ["VANTAGE_AGENTS", "VANTAGE_AGENT_AUDIENCE"];
+const DERIVED_SETTINGS = ["VANTAGE_AGENTS", "VANTAGE_AGENT_AUDIENCE", "STATE_STORAGE_REGION"];
 
 /** Settings the app reads in local runs only: never set in Azure (the agents' shared key; Azure uses the token). */
 const LOCAL_ONLY_SETTINGS = ["VANTAGE_AGENT_KEY"];
