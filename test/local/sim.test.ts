@@ -1,0 +1,84 @@
+import { decideSwitch, evaluateCheck } from "../../src/core/policy";
+import type { FailoverState } from "../../src/core/state";
+import type { Decisions } from "../../src/local/tools/sim/engine";
+import { FAMILIES } from "../../src/local/tools/sim/families";
+import { EPISODE_CYCLES, parseArgs, reportLines, runSim } from "../../src/local/tools/sim/sim";
+
+/** npm run sim (1,000,000 cycles) in small, and proof that its invariants catch a broken policy. */
+
+test("a short seeded run over every family: no invariant violated, the lost primary detected within the bound", () => {
+  const result = runSim({ seed: 11, cycles: FAMILIES.length * EPISODE_CYCLES * 3 });
+  expect(result.violations).toEqual([]);
+  expect(result.families.length).toBeGreaterThanOrEqual(20);
+  expect(result.cycles).toBeGreaterThanOrEqual(FAMILIES.length * EPISODE_CYCLES * 3);
+  const family = (name: string) => result.families.find((f) => f.name === name)!;
+  expect(family("primary-region-lost").detections.length).toBe(3);
+  expect(Math.max(...family("primary-region-lost").ratios)).toBeLessThanOrEqual(1);
+  for (const name of ["baseline", "partition-one-vantage", "lying-unhealthy", "flapping-link"]) expect([name, family(name).falseFailovers]).toEqual([name, 0]);
+  expect(family("standby-down").switches).toBe(0);
+  expect(family("standby-down").blocked).toBeGreaterThan(0);
+  expect(reportLines(result).at(-1)).toMatch(/^sim: cycles [\d,]+, families 27, violations 0, time /);
+});
+
+test("the same seed gives the same run; another seed another", () => {
+  const counts = (seed: number) => runSim({ seed, cycles: 2000, families: ["chaos", "flapping-primary"] }).families.map((f) => [f.switches, f.blocked, f.detections]);
+  expect(counts(4)).toEqual(counts(4));
+  expect(counts(4)).not.toEqual(counts(5));
+});
+
+describe("the invariants catch a broken policy", () => {
+  /** Fails over as soon as one vantage saw the active side down. */
+  const oneVote: Decisions = {
+    evaluateCheck: (state, probes, policy, now, cycle) => {
+      const outcome = evaluateCheck(state, probes, policy, now, cycle);
+      const down = probes.activeVotes?.some((v) => v.healthy === false) ?? !probes.active.healthy;
+      return down && cycle !== undefined ? { ...outcome, recommendation: "failover", reason: "one vote" } : outcome;
+    },
+    decideSwitch,
+  };
+
+  test("failing over on one vote: a false failover with one vantage lying, before the threshold; the failing seed prints its replay", () => {
+    const result = runSim({ seed: 1, cycles: 20 * EPISODE_CYCLES, families: ["lying-unhealthy", "partition-one-vantage"], decisions: oneVote });
+    const found = result.violations.map((v) => v.what).join("\n");
+    expect(found).toMatch(/false failover: the primary had no outage/);
+    expect(found).toMatch(/failover from primary after \d+ checks a quorum \(\d\) saw unhealthy/);
+    const first = result.violations[0];
+    expect(first.replay).toBe(`npm run sim -- --seed 1 --family ${first.family} --cycles ${(first.episode + 1) * EPISODE_CYCLES}`);
+    // The replay command, run, finds the same violation.
+    const args = parseArgs(first.replay.split(" -- ")[1].split(" "));
+    expect(runSim({ ...args, decisions: oneVote }).violations.map((v) => v.what)).toContain(first.what);
+  });
+
+  test("switching by force (no cooldown, no standby verification): switches inside the cooldown, and to a side the vantages saw down", () => {
+    const forced: Decisions = {
+      evaluateCheck: (state, ...rest) => evaluateCheck({ ...state, lock_until_utc: undefined }, ...rest),
+      decideSwitch: (state, request, standby, policy, now) => decideSwitch(state, { ...request, force: true }, standby, policy, now),
+    };
+    const found = runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families: ["thresholds-cooldowns", "standby-down"], decisions: forced }).violations.map((v) => v.what);
+    expect(found.join("\n")).toMatch(/inside the cooldown of \d+ s/);
+    expect(found.join("\n")).toMatch(/switch to secondary, which the vantages did not judge healthy/);
+  });
+
+  test("never failing over: the lost primary is not switched away from within the bound", () => {
+    const never: Decisions = { evaluateCheck: (...a) => ({ ...evaluateCheck(...a), recommendation: "none" }), decideSwitch };
+    const found = runSim({ seed: 1, cycles: 5 * EPISODE_CYCLES, families: ["primary-region-lost"], decisions: never }).violations.map((v) => v.what);
+    expect(found).toHaveLength(5);
+    expect(found[0]).toMatch(/the primary was lost and no switch followed .*bound \d+ s/);
+  });
+
+  test("a row the state schema refuses", () => {
+    const malformed: Decisions = {
+      evaluateCheck: (...a) => ({ ...evaluateCheck(...a), next: { ...evaluateCheck(...a).next, active_target: "both" as FailoverState["active_target"] } }),
+      decideSwitch,
+    };
+    const found = runSim({ seed: 1, cycles: EPISODE_CYCLES, families: ["baseline"], decisions: malformed }).violations.map((v) => v.what);
+    expect(found[0]).toMatch(/the row does not parse with the state schema: .*active_target/);
+  });
+});
+
+test("flags: --seed, --cycles, --family (repeated or comma-separated); anything else is refused with the usage", () => {
+  expect(parseArgs([])).toEqual({ seed: 1, cycles: 1_000_000 });
+  expect(parseArgs(["--seed", "123", "--family", "chaos,baseline", "--family", "both-down", "--cycles", "480"])).toEqual({ seed: 123, cycles: 480, families: ["chaos", "baseline", "both-down"] });
+  expect(() => parseArgs(["--cycles", "0"])).toThrow(/usage: sim/);
+  expect(() => runSim({ seed: 1, cycles: 10, families: ["nope"] })).toThrow(/no family "nope"/);
+});
