@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startLocalHost, type LocalHost } from "../../src/local/host/host";
@@ -117,5 +117,18 @@ describe("vantage agents in processes of their own, with the orchestration on th
     const anonymous = await ask({}, backends.secondary.url);
     expect(anonymous.status).toBe(403);
     expect(anonymous.body.message).toMatch(/x-vantage-key/);
+  }, 120_000);
+
+  test("npm run demo:vantages: a partitioned vantage outvoted, then region-a lost and traffic moved by a quorum of two, each step a PASS line", async () => {
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(process.execPath, [join(build, "local", "tools", "demoVantages.js")], { env: { PATH: process.env.PATH ?? "" }, timeout: 90_000 }, (_err, out) =>
+        resolve({ code: child.exitCode, stdout: out }),
+      );
+    });
+    expect(stdout).toMatch(/PASS 1 topology: ready/);
+    expect(stdout).toMatch(/PASS 2 partitioned vantage outvoted: no failover after \d+ checks; votes: controller up, region-a up, region-b down \(network\)/);
+    expect(stdout).toMatch(/PASS 4 failover by a quorum of two.*votes: controller down \(refused\), region-a no vote \(agent_unreachable\), region-b down \(network\)/);
+    expect(stdout).toMatch(/DONE every step passed/);
+    expect(code).toBe(0);
   }, 120_000);
 });
