@@ -20,7 +20,9 @@ app.http("vantage_probe", {
       return { jsonBody: await answerProbeRequest(agentDeps(), (name) => request.headers.get(name), body) };
     } catch (err) {
       const { status, jsonBody, logLine } = errorAnswer(err);
+      // A healthy call logs nothing (src/agent/host.json); a refused caller or URL is worth a line.
       if (logLine) context.error(logLine);
+      else context.warn(`refused with ${status}: ${(jsonBody as { message?: string }).message ?? ""}`);
       return { status, jsonBody };
     }
   },

@@ -304,7 +304,10 @@ describe("scripts/package", () => {
     const repo = path.join(tmp, "agent-repo");
     mkdirSync(path.join(repo, "scripts"), { recursive: true });
     copyFileSync(script("package"), path.join(repo, "scripts", "package"));
-    for (const file of ["host.json", "package.json", "package-lock.json"]) copyFileSync(path.join(ROOT, file), path.join(repo, file));
+    for (const file of ["host.json", "package.json", "package-lock.json", "src/agent/host.json"]) {
+      mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+      copyFileSync(path.join(ROOT, file), path.join(repo, file));
+    }
     for (const file of ["functions/watchdog.js", "core/probe.js", "local/tools/demo.js"]) {
       mkdirSync(path.dirname(path.join(repo, "dist", file)), { recursive: true });
       writeFileSync(path.join(repo, "dist", file), "");
@@ -331,6 +334,12 @@ describe("scripts/package", () => {
     expect(staged.dependencies).toEqual(own.dependencies);
     expect(JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")).main).toBe(own.main);
     expect(own.main).toBe("dist/functions/*.js");
+    // The agent's own host.json: no Durable extension, a healthy call not logged; the controller's is untouched.
+    const stagedHost = readFileSync(path.join(stage, "host.json"), "utf8");
+    expect(stagedHost).toBe(readFileSync(path.join(ROOT, "src", "agent", "host.json"), "utf8"));
+    expect(JSON.parse(stagedHost)).not.toHaveProperty("extensions");
+    expect(JSON.parse(stagedHost).logging.logLevel).toMatchObject({ "Host.Results": "Error", Function: "Warning" });
+    expect(readFileSync(path.join(repo, "host.json"), "utf8")).toBe(readFileSync(path.join(ROOT, "host.json"), "utf8"));
   }, 300_000);
 
   test("--agent writes .artifacts/agent.zip by default, --help says so", () => {

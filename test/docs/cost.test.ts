@@ -7,7 +7,7 @@ import { COST_DOCS, costBlocks, generatedBlockNames, withGeneratedBlocks } from 
 import { MONTH_SECONDS, TODAY, compareWithToday, durableCycle, emptyPollsInGap, monthlyBill, priceSensitivity, totalTransactions, type Deployment } from "../../src/local/tools/cost/costModel";
 import { PRICES, PRICE_LIST, priceList, type Price } from "../../src/local/tools/cost/costPrices";
 import { billTable, costReport, costTable, vantageLines, vantageTable } from "../../src/local/tools/cost/costReport";
-import { agentBill, agentBilledSecondsPerCycle, agentLoad, agentMemoryMb, grantLeft, healthyCycleCost, monthWithAgents, registryFreshSeconds } from "../../src/local/tools/cost/costVantage";
+import { agentBill, agentBilledSecondsPerCycle, agentHostItemsPerHealthyExecution, agentLoad, agentMemoryMb, grantLeft, healthyCycleCost, monthWithAgents, registryFreshSeconds } from "../../src/local/tools/cost/costVantage";
 import { installFunctionsCore, registeredFunctions, triggerOf } from "../../src/local/host/functionsCore";
 
 /** The cost model is a pure function of the committed counts: the cost documents' generated blocks are what it computes. */
@@ -242,10 +242,22 @@ describe("vantage agents", () => {
     expect(monthWithAgents(counts, { ...base, alwaysReadyInstances: 0 }, 2, 100).agents.computeUsd).toBeCloseTo(agentBill(counts, 2, 100).computeUsd, 9);
   });
 
+  test("an agent's healthy call sends its host's request and two lines only when its host.json lets Information through: none with the agent's own", () => {
+    const agentHost = JSON.parse(readFileSync(join(__dirname, "..", "..", "src", "agent", "host.json"), "utf8"));
+    expect(agentHost.logging.logLevel).toMatchObject({ "Host.Results": "Error", Function: "Warning" });
+    expect(agentHostItemsPerHealthyExecution()).toBe(0);
+    expect(agentLoad(counts, 2, 1).hostItems).toBe(0);
+    // The controller's host.json (no levels for these categories): the request, 'Executing' and 'Executed'.
+    expect(agentHostItemsPerHealthyExecution(JSON.parse(readFileSync(join(__dirname, "..", "..", "host.json"), "utf8")))).toBe(3);
+    const levels = (logLevel: Record<string, string>) => agentHostItemsPerHealthyExecution({ logging: { logLevel } });
+    expect([levels({ default: "Warning" }), levels({ "Host.Results": "Information", default: "Warning" }), levels({ Function: "Debug", "Host.Results": "Error" }), levels({ "Function.vantage_probe": "None" })]).toEqual([0, 1, 2, 1]);
+    expect(() => levels({ Function: "Loud" })).toThrow(/logging.logLevel "Function" is "loud", not a log level/);
+  });
+
   test("the 3-vantage healthy cycle the report prints is the controller's cycle plus two agents' terms at list prices", () => {
     const one = healthyCycleCost(counts, base, 0).totalUsd;
-    // Per agent: 0.5 GB for 1 s on demand, 2 executions, 1 table query, 2 x 3 host items; on the controller 3 vantages x 2 endpoints x 2 series a minute, 6 a cycle.
-    const agent = 0.5 * PRICES.flexOnDemandExecutionPerGbSecond + (2 / 1e6) * PRICES.flexExecutionsPerMillion + PRICES.tablePer10k / 10_000 + item(6);
+    // Per agent: 0.5 GB for 1 s on demand, 2 executions, 1 table query, no host item (src/agent/host.json); on the controller 3 vantages x 2 endpoints x 2 series a minute, 6 a cycle.
+    const agent = 0.5 * PRICES.flexOnDemandExecutionPerGbSecond + (2 / 1e6) * PRICES.flexExecutionsPerMillion + PRICES.tablePer10k / 10_000;
     const three = one + 2 * agent + item(6);
     expect(healthyCycleCost(counts, base, 2).totalUsd).toBeCloseTo(three, 12);
     const report = costReport(counts, base);

@@ -24,8 +24,8 @@ export const AGENT = {
   probeLatencyMs: 300,
   /** The agent's own time per call: measured locally 0.02 ms for its code with a fresh registry and 2.3 ms when it lists the table (Azurite); the Functions host's dispatch to the Node worker, not measured here, is allowed a few ms more. */
   overheadMs: 10,
-  /** Per execution, from the agent's host in OpenTelemetry mode: its invocation span, 'Executing' and 'Executed' (the controller's 5 less the two Durable extension lines; the agent loads no distro of its own). An estimate. */
-  hostItemsPerExecution: 3,
+  /** Per execution whose log categories are on at Information: its request (category Host.Results) and the lines 'Executing' and 'Executed' (Function.vantage_probe). See agentHostItemsPerHealthyExecution. */
+  hostItemsAtInformation: { "Host.Results": 1, "Function.vantage_probe": 2 },
   /** Per vantage and endpoint probed, once a minute, when more than one vantage judges: failover.vantage.duration and failover.vantage.healthy (src/core/telemetry.ts, recordVote). */
   voteSeriesPerVantageAndEndpoint: 2,
   /** Bytes over the network per call, both ways (not priced: the model counts no data transfer): the probe request (about 200 bytes of JSON) with an Entra ID bearer token (about 1.5 KB), the answer (about 300 bytes) with headers, and a new TLS connection's handshake (the agent's certificate chain, about 4 KB). An estimate. */
@@ -40,6 +40,30 @@ export function agentMemoryMb(): number {
   const m = /^param instanceMemoryMB int = (\d+)$/m.exec(bicep);
   if (!m) throw new Error('bicep/modules/agent.bicep has no "param instanceMemoryMB int = ..." default');
   return Number(m[1]);
+}
+
+const LOG_LEVELS = ["trace", "debug", "information", "warning", "error", "critical", "none"];
+
+/**
+ * Items an agent's host sends Application Insights per healthy call, under its host.json
+ * (src/agent/host.json): the request of the invocation (category Host.Results) and the lines
+ * 'Executing' and 'Executed' (category Function.vantage_probe), each only when its category's level, the
+ * longest matching prefix in logging.logLevel or else "default" (Information when absent),
+ * lets Information through. A healthy call logs nothing else.
+ */
+export function agentHostItemsPerHealthyExecution(hostJson: unknown = JSON.parse(readFileSync(join(ROOT, "src", "agent", "host.json"), "utf8"))): number {
+  const levels = (hostJson as { logging?: { logLevel?: Record<string, string> } }).logging?.logLevel ?? {};
+  const levelOf = (category: string): number => {
+    const match = Object.keys(levels)
+      .filter((k) => k !== "default" && (category === k || category.startsWith(`${k}.`)))
+      .sort((a, b) => b.length - a.length)[0];
+    const name = (match ? levels[match] : (levels.default ?? "Information")).toLowerCase();
+    const level = LOG_LEVELS.indexOf(name);
+    if (level < 0) throw new Error(`src/agent/host.json: logging.logLevel "${match ?? "default"}" is "${name}", not a log level (${LOG_LEVELS.join(", ")})`);
+    return level;
+  };
+  const information = LOG_LEVELS.indexOf("information");
+  return Object.entries(AGENT.hostItemsAtInformation).reduce((n, [category, items]) => n + (levelOf(category) <= information ? items : 0), 0);
 }
 
 /** How long the agent's EndpointRegistry trusts its list: REGISTRY_FRESH_MS in src/core/vantageAgent.ts, in seconds. */
@@ -109,7 +133,7 @@ export function agentLoad(counts: CostCounts, agents: number, groups: number, in
     gbSeconds: agents * activeSeconds * (agentMemoryMb() / 1024),
     tableTransactions: agents * readsPerSecond * MONTH_SECONDS * pages,
     voteMetricItems: agents > 0 ? minutes * groups * vantages * perCycle * AGENT.voteSeriesPerVantageAndEndpoint : 0,
-    hostItems: calls * AGENT.hostItemsPerExecution,
+    hostItems: calls * agentHostItemsPerHealthyExecution(),
     transferGb: (calls * AGENT.bytesPerCall) / 1e9,
   };
 }
