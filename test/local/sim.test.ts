@@ -17,7 +17,7 @@ test("a short seeded run over every family: no invariant violated, the lost prim
   for (const name of ["baseline", "partition-one-vantage", "lying-unhealthy", "flapping-link"]) expect([name, family(name).falseFailovers]).toEqual([name, 0]);
   expect(family("standby-down").switches).toBe(0);
   expect(family("standby-down").blocked).toBeGreaterThan(0);
-  expect(reportLines(result).at(-1)).toMatch(/^sim: cycles [\d,]+, families 27, violations 0, time /);
+  expect(reportLines(result).at(-1)).toMatch(/^sim: cycles [\d,]+, families 28, violations 0, time /);
 });
 
 test("the same seed gives the same run; another seed another", () => {
@@ -64,6 +64,16 @@ describe("the invariants catch a broken policy", () => {
     const found = runSim({ seed: 1, cycles: 5 * EPISODE_CYCLES, families: ["primary-region-lost"], decisions: never }).violations.map((v) => v.what);
     expect(found).toHaveLength(5);
     expect(found[0]).toMatch(/the primary was lost and no switch followed .*bound \d+ s/);
+  });
+
+  test("a traffic write sent before its ledger entry is on the row: with the storage refusing row writes, a write the row never shows", () => {
+    const families = ["storage-flaky-writes"];
+    const core = runSim({ seed: 1, cycles: 10 * EPISODE_CYCLES, families });
+    expect(core.violations).toEqual([]);
+    // With the core's order, a refused outcome leaves the write on the row as pending.
+    expect(core.families[0].pendingOnly).toBeGreaterThan(0);
+    const found = runSim({ seed: 1, cycles: 10 * EPISODE_CYCLES, families, decisions: { evaluateCheck, decideSwitch, recordBeforeWrite: false } }).violations.map((v) => v.what);
+    expect(found.join("\n")).toMatch(/traffic write without a ledger entry: PATCH trafficManagerProfiles\/tm-sim\/ExternalEndpoints\/\w+ /);
   });
 
   test("a row the state schema refuses", () => {

@@ -1,5 +1,7 @@
 import { loadConfig } from "../../src/core/config";
 import { createDeps, type FailoverDeps } from "../../src/core/deps";
+import { FailoverError } from "../../src/core/errors";
+import { PENDING_RESULT, parseLedger } from "../../src/core/switch/session";
 import { bootstrap, switchCycle, switchTarget } from "../../src/core/operations";
 import { standInCredential } from "../../src/local/services/azureStandIn/credential";
 import { SAMPLE_IDS, SAMPLE_SUBSCRIPTION, seedSampleTargets } from "../../src/local/services/azureStandIn/sampleTargets";
@@ -9,7 +11,8 @@ import { ManualClock, testEnv } from "../helpers/env";
 /**
  * The switch saga under faults, through switch_cycle on Azurite and the local Azure stand-in, in
  * virtual time: permanent errors at every step of a ten-step plan in both on_failure modes, a
- * storm of 429s with Retry-After, and a newer decision arriving while an apply is mid-way.
+ * storm of 429s with Retry-After, a newer decision arriving while an apply is mid-way, and the
+ * storage refusing the row's writes around the traffic writes.
  */
 
 const RG = `/subscriptions/${SAMPLE_SUBSCRIPTION}/resourceGroups/rg-app/providers`;
@@ -202,5 +205,89 @@ describe("the switch saga under faults (switch_cycle, Azurite, the stand-in, vir
     expect(
       standIn.resources.serving.longestUnserved([`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-east`, `${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-west`], "control", Date.now()),
     ).toEqual({ ms: 0 });
+  });
+
+  describe("the ledger reaches the row before each traffic write", () => {
+    const tmPlan = {
+      steps: [
+        {
+          kind: "traffic_manager",
+          profile_id: SAMPLE_IDS.trafficManager,
+          primary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-east" },
+          secondary: { endpoint_type: "ExternalEndpoints", endpoint_name: "app-west" },
+        },
+      ],
+    };
+    /** The storage refuses every row write while the rule given last says so (the state store of the real Table client, its writes intercepted). */
+    let refusing: () => boolean = () => false;
+    let intercepted: FailoverDeps["store"] | undefined;
+    function storageRefusesWrites(rule: () => boolean): void {
+      refusing = rule;
+      if (intercepted === deps.store) return;
+      intercepted = deps.store;
+      const replace = deps.store.replace.bind(deps.store);
+      deps.store.replace = async (loaded, next) => {
+        if (refusing()) throw new FailoverError("storage_unavailable", "the storage refused the write (injected)");
+        return replace(loaded, next);
+      };
+    }
+    const armWrites = () => standIn.writes().filter((w) => w.path.includes("tm-app"));
+
+    test("the storage refusing the cycle's row write after both traffic writes: both writes are on the row as pending, and the next cycle audits them with the switch", async () => {
+      await group(tmPlan);
+      await failover();
+      // The row takes each write's pending entry, then refuses the cycle's own write once both traffic writes are made.
+      storageRefusesWrites(() => armWrites().length >= 2);
+      await expect(switchCycle(deps, "state")).rejects.toThrow(/the storage refused the write/);
+      expect(armWrites().map((w) => `${w.method} ${w.path.split("/").pop()}`)).toEqual(["PATCH app-west", "PATCH app-east"]);
+      const row = (await deps.store.load("state")).state;
+      const pending = parseLedger(row.switch_ledger).writes;
+      expect(pending.map((e) => [e.resource, e.change, e.result, e.intent])).toEqual([
+        ["trafficManagerProfiles/tm-app/ExternalEndpoints/app-west", "Disabled -> Enabled", PENDING_RESULT, row.switch_intent_id],
+        ["trafficManagerProfiles/tm-app/ExternalEndpoints/app-east", "Enabled -> Disabled", PENDING_RESULT, row.switch_intent_id],
+      ]);
+      expect(new Set(pending.map((e) => e.id)).size).toBe(2);
+
+      // The storage back: the next cycle finds the world switched (no write), verifies, and its audit entry carries the two writes.
+      storageRefusesWrites(() => false);
+      clock.advance(30);
+      expect(await switchCycle(deps, "state")).toMatchObject({ switch_state: "verified", switch_target: "secondary" });
+      expect(armWrites()).toHaveLength(2);
+      const applied = (await deps.audit.list("state", 10)).entries.find((e) => e.kind === "switch_applied")!;
+      expect(applied.writes?.map((w) => [w.id, w.result])).toEqual(pending.map((e) => [e.id, PENDING_RESULT]));
+    });
+
+    test("the storage refusing the row write between the two traffic writes: the second write is never sent, traffic stays on the new side, and the next cycle finishes the switch with both writes on its ledger", async () => {
+      await group(tmPlan);
+      await failover();
+      storageRefusesWrites(() => armWrites().length >= 1);
+      await expect(switchCycle(deps, "state")).rejects.toThrow(/the storage refused the write/);
+      // Make-before-break: the new side enabled, the old one still on; nothing left without traffic.
+      expect(armWrites().map((w) => w.path.split("/").pop())).toEqual(["app-west"]);
+      const row = (await deps.store.load("state")).state;
+      expect(parseLedger(row.switch_ledger).writes.map((e) => [e.resource.split("/").pop(), e.result])).toEqual([["app-west", PENDING_RESULT]]);
+
+      storageRefusesWrites(() => false);
+      clock.advance(30);
+      expect(await switchCycle(deps, "state")).toMatchObject({ switch_state: "verified", switch_target: "secondary" });
+      expect(armWrites().map((w) => w.path.split("/").pop())).toEqual(["app-west", "app-east"]);
+      const ledger = parseLedger((await deps.store.load("state")).state.switch_ledger).writes;
+      expect(ledger.map((e) => [e.resource.split("/").pop(), e.result])).toEqual([
+        ["app-west", PENDING_RESULT],
+        ["app-east", "ok (Disabled)"],
+      ]);
+    });
+
+    test("the storage refusing every row write from the start: no traffic write is sent (a write the row cannot show is never made)", async () => {
+      await group(tmPlan);
+      await failover();
+      storageRefusesWrites(() => true);
+      await expect(switchCycle(deps, "state")).rejects.toThrow(/the storage refused the write/);
+      expect(armWrites()).toEqual([]);
+      storageRefusesWrites(() => false);
+      clock.advance(30);
+      expect(await switchCycle(deps, "state")).toMatchObject({ switch_state: "verified" });
+      expect(parseLedger((await deps.store.load("state")).state.switch_ledger).writes.map((e) => e.result)).toEqual(["ok (Enabled)", "ok (Disabled)"]);
+    });
   });
 });

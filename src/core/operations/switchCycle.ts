@@ -83,10 +83,14 @@ function recordSteps(group: string, applied: ApplyResult | undefined, verified: 
 
 /**
  * The session of one switch cycle: every call's deadline and the cycle's budget (settings), and
- * the fence every write passes: the row must still name the intent the apply started from.
+ * the fence every write passes: the row must still name the intent the apply started from (or
+ * the one this cycle adopts). Each write's ledger entry reaches the row before the write is sent,
+ * in the same conditional row write that fences it (the intent adopted with it), so a write whose
+ * outcome the storage then refuses to record is still on the row, as pending.
  */
 class CycleFence {
-  private expected = "";
+  private accepted = new Set<string>();
+  private adopt: (state: FailoverState) => FailoverState = (state) => state;
   readonly session: SwitchSession;
 
   constructor(deps: FailoverDeps, group: string) {
@@ -94,22 +98,36 @@ class CycleFence {
       callTimeoutMs: deps.config.controlPlane.callTimeoutMs,
       budgetMs: deps.config.controlPlane.cycleBudgetMs,
       now: () => deps.clock.now().getTime(),
-      fence: async () => {
-        const fresh = await deps.store.intentOf(group);
-        if (intentKey(fresh) !== this.expected) {
-          throw new StepError(
-            "superseded",
-            `superseded: the row now says ${String(fresh.active_target)}${fresh.switch_intent_id ? ` (intent ${String(fresh.switch_intent_id)})` : ""}; this apply stopped before writing`,
-          );
-        }
+      fence: async () => this.check(await deps.store.intentOf(group)),
+      record: async (entry) => {
+        await readDecideWrite(deps.store, group, (fresh) => {
+          this.check(fresh.state);
+          return { next: withLedger(this.adopt(fresh.state), [entry]), result: undefined };
+        });
       },
     });
   }
 
-  /** From now on the writes belong to `intent`, and the row must still read as `state` does. */
-  expect(state: FailoverState, intent: string | undefined): void {
-    this.expected = intentKey(state);
-    this.session.intent = intent ?? "";
+  /** True when the row still names the intent this cycle started from, or the one it adopts. */
+  accepts(state: Pick<FailoverState, "active_target" | "switch_intent_id"> | { active_target: unknown; switch_intent_id: unknown }): boolean {
+    return this.accepted.has(intentKey(state));
+  }
+
+  private check(fresh: Pick<FailoverState, "active_target" | "switch_intent_id"> | { active_target: unknown; switch_intent_id: unknown }): void {
+    if (!this.accepts(fresh)) {
+      throw new StepError(
+        "superseded",
+        `superseded: the row now says ${String(fresh.active_target)}${fresh.switch_intent_id ? ` (intent ${String(fresh.switch_intent_id)})` : ""}; this apply stopped before writing`,
+      );
+    }
+  }
+
+  /** From now on the writes belong to the intent this cycle adopts, and the row must still read as `state` does (or as adopted, once written). */
+  expect(state: FailoverState, plan: SwitchPlan, started: Date): void {
+    const adopted = adoptIntent(state, plan, started);
+    this.accepted = new Set([intentKey(state), intentKey(adopted)]);
+    this.adopt = (fresh) => adoptIntent(fresh, plan, started);
+    this.session.intent = adopted.switch_intent_id ?? "";
   }
 }
 
@@ -165,7 +183,7 @@ async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, polic
   const target = loaded.state.active_target;
   const context = { group, failoverCount: loaded.state.failover_count, from: otherTarget(target), to: target };
   // A row switched by hand gets its intent now; the writes belong to it.
-  fence.expect(loaded.state, adoptIntent(loaded.state, plan, started).switch_intent_id);
+  fence.expect(loaded.state, plan, started);
   const runners = buildRunners(plan, deps.switchClients(), fence.session);
   if (action === "settled") return driftCheck(deps, group, plan, policy, loaded, runners, cycle, fence);
   const ledgerMark = fence.session.ledger.length;
@@ -192,9 +210,8 @@ async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, polic
   recordSteps(group, applied, switching ? verified : undefined, secondsBetween(appliedUtc, deps.clock.now()));
 
   const adopting = isAdoption(loaded.state, plan);
-  const expected = intentKey(loaded.state);
   const outcome = await readDecideWrite(deps.store, group, (fresh) => {
-    if (intentKey(fresh.state) !== expected) return { result: undefined };
+    if (!fence.accepts(fresh.state)) return { result: undefined };
     let next = adoptIntent(fresh.state, plan, started);
     if (applied) next = afterApply(next, applied, deps.clock.now(), plan);
     if (compensation) next = afterCompensate(next, compensation, deps.clock.now());

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { StepError, toStepError } from "./stepErrors";
 
@@ -13,11 +14,14 @@ import { StepError, toStepError } from "./stepErrors";
  *   apply stops before writing anything more.
  * - Ledger: every write that reaches a service is recorded (what, before -> after, the result,
  *   the intent, how long), also when it fails or times out, so the audit record of the switch
- *   shows every change made to the world.
+ *   shows every change made to the world. With `record` (a switch cycle's), the entry reaches the
+ *   row before the write is sent, as pending, and the cycle's row write replaces it with the
+ *   outcome: a write whose outcome never reached the row (the storage refused it) is still there.
  */
 
 /** One write a switch made to the world. */
 export const ledgerEntrySchema = z.object({
+  id: z.string().optional().describe("Names one write: its pending entry, recorded before it was sent, and its outcome share it."),
   at: z.string().describe("When the write was sent (ISO)."),
   step: z.string().describe('The step\'s label, e.g. "traffic_manager tm-app".'),
   method: z.string(),
@@ -42,7 +46,7 @@ export interface StepCalls {
   readonly now: () => number;
   /** A read (or any call that changes nothing): runs with the call's deadline; errors become StepErrors naming the operation. */
   read<T>(operation: string, fn: (signal: AbortSignal) => Promise<T>, timeoutMs?: number): Promise<T>;
-  /** A write: the fence first, then the call with its deadline, then a ledger entry (also when it fails). */
+  /** A write: the fence (or the pending entry recorded), then the call with its deadline, then a ledger entry (also when it fails). */
   write<T>(change: WriteDescription, fn: (signal: AbortSignal) => Promise<T>, options?: { timeoutMs?: number; result?: (value: T) => string }): Promise<T>;
   /** Replaces the result of this step's last write in the ledger (a long-running operation's outcome, known later). */
   amend(result: string): void;
@@ -58,7 +62,16 @@ export interface SessionOptions {
   readonly intent?: string;
   /** Throws (a StepError of class superseded) when the row's intent is no longer this one. Absent: writes are refused. */
   readonly fence?: () => Promise<void>;
+  /**
+   * Records a write's pending entry (result PENDING_RESULT) on the row before the write is sent,
+   * conditionally on the row's intent being still this one (it throws a superseded StepError if
+   * not): the fence of that write. A write whose entry cannot be recorded is not sent.
+   */
+  readonly record?: (entry: LedgerEntry) => Promise<void>;
 }
+
+/** The result of a write's entry recorded before it was sent; the cycle's row write replaces it with the outcome. */
+export const PENDING_RESULT = "pending: recorded before it was sent; no outcome recorded";
 
 /** How old a fence read may be when a write relies on it. */
 const FENCE_FRESH_MS = 1000;
@@ -89,7 +102,7 @@ export class SwitchSession {
   applying = false;
 
   private startFence(): void {
-    if (!this.options.fence || (this.fence && Date.now() - this.fence.startedAt <= FENCE_FRESH_MS)) return;
+    if (!this.options.fence || this.options.record || (this.fence && Date.now() - this.fence.startedAt <= FENCE_FRESH_MS)) return;
     const promise = this.options.fence();
     promise.catch(() => undefined); // awaited (and thrown) by the write that needs it
     this.fence = { promise, startedAt: Date.now() };
@@ -130,9 +143,10 @@ export class SwitchSession {
       },
       write: async (change, fn, options = {}) => {
         if (!this.options.fence) throw new StepError("refused", `${label}: ${change.method} ${change.resource}: this session only reads`);
-        await this.fenced();
-        const started = this.now();
+        const id = randomUUID().slice(0, 13);
+        let started = this.now();
         const entry = (result: string): LedgerEntry => ({
+          id,
           at: new Date(started).toISOString(),
           step: label,
           method: change.method,
@@ -142,6 +156,19 @@ export class SwitchSession {
           intent: this.intent,
           ms: Math.max(0, this.now() - started),
         });
+        if (this.options.record) {
+          const record = this.options.record;
+          const operation = `${label}: ${change.method} ${change.resource}: its ledger entry, recorded on the row before the write`;
+          try {
+            await this.run(operation, () => record(entry(PENDING_RESULT)), this.options.callTimeoutMs);
+          } catch (err) {
+            const e = err instanceof StepError ? err : toStepError(err, operation, this.now());
+            if (e.errorClass === "superseded") throw e;
+            // Not recorded, not sent: a write the row cannot show is never made.
+            throw new StepError(e.errorClass, `${e.message}; the write was not sent`, e.retryAfterMs, { notSent: true });
+          }
+          started = this.now();
+        } else await this.fenced();
         try {
           const value = await this.run(`${label}: ${change.method} ${change.resource}`, fn, options.timeoutMs ?? this.options.callTimeoutMs);
           this.ledger.push(entry(options.result ? options.result(value) : "ok"));
@@ -195,9 +222,14 @@ export interface Ledger {
 
 export const EMPTY_LEDGER: Ledger = { writes: [], omitted: 0 };
 
-/** The ledger with more writes, keeping the newest 40. */
+/** The ledger with more writes, keeping the newest 40; a write whose entry is there already (the same id: its pending entry) replaces it. */
 export function appendLedger(ledger: Ledger, writes: readonly LedgerEntry[]): Ledger {
-  const all = [...ledger.writes, ...writes];
+  const all = [...ledger.writes];
+  for (const write of writes) {
+    const at = write.id === undefined ? -1 : all.findIndex((e) => e.id === write.id);
+    if (at >= 0) all[at] = write;
+    else all.push(write);
+  }
   const kept = all.slice(-MAX_LEDGER);
   return { writes: kept, omitted: ledger.omitted + all.length - kept.length };
 }

@@ -4,7 +4,7 @@ import { initialState, otherTarget, parseRow, toRowProperties, type FailoverStat
 import { parsePlan } from "../../../core/switch/plan";
 import type { ApplyResult, VerifyResult } from "../../../core/switch/runPlan";
 import { adoptIntent, afterApply, afterVerify, dueAction, isAdoption, withIntent, withLedger } from "../../../core/switch/saga";
-import { parseLedger, type LedgerEntry } from "../../../core/switch/session";
+import { PENDING_RESULT, parseLedger, type LedgerEntry } from "../../../core/switch/session";
 import { AGENT_CALL_MARGIN_MS, CONTROLLER_VANTAGE, judge, noVote, quorumOf, voteOf, type Judgement, type Vote } from "../../../core/vantage";
 import { PRIMARY_URL, SECONDARY_URL, T0, inside, regionIsDown, sideDown, sideOutageIn, type Plane, type Random, type Scenario } from "./world";
 
@@ -20,6 +20,8 @@ import { PRIMARY_URL, SECONDARY_URL, T0, inside, regionIsDown, sideDown, sideOut
 export interface Decisions {
   readonly evaluateCheck: typeof evaluateCheck;
   readonly decideSwitch: typeof decideSwitch;
+  /** False: the saga sends a traffic write before its ledger entry is on the row (the switch cycle's session never does). */
+  readonly recordBeforeWrite?: boolean;
 }
 export const CORE_DECISIONS: Decisions = { evaluateCheck, decideSwitch };
 
@@ -48,8 +50,8 @@ export interface EpisodeResult {
   readonly boundMs: number;
   /** The bound applied to this episode (the primary lost for good, the standby healthy, a quorum able to vote, the row still on the primary). */
   readonly bounded: boolean;
-  /** Traffic writes whose row write failed afterwards (the storage refused it): not in the ledger. */
-  readonly ledgerGaps: number;
+  /** Traffic writes whose outcome never reached the row (the storage refused the row write after them): on the row as pending. */
+  readonly pendingOnly: number;
   readonly blocked: number;
 }
 
@@ -88,10 +90,11 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
     }
   };
   const audit = new Set<string>();
-  const ledgerKey = (e: LedgerEntry) => `${e.intent}|${e.at}|${e.resource}|${e.change}|${e.result}`;
+  // A write's entries (pending before it was sent, its outcome after) share an id.
+  const ledgerKey = (e: LedgerEntry) => e.id ?? `${e.intent}|${e.at}|${e.resource}|${e.change}|${e.result}`;
   // Storage faults are looked up at the moment of each write: one can start between a check's write and the switch cycle's.
   const write = (t: number, next: FailoverState): boolean => {
-    if (inside(s.storage.writesFail, t) || inside(s.storage.down, t)) return false;
+    if (inside(s.storage.writesFail, t) || inside(s.storage.down, t) || (s.storage.writeFailRate > 0 && random() < s.storage.writeFailRate)) return false;
     row = toRowProperties(next);
     const stored = read(t);
     // The audit: every ledger entry that reached the row (the switch's audit records carry the same ledger).
@@ -101,7 +104,8 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
 
   // The traffic plane: the primary endpoint serves, the secondary is disabled.
   const plane: Plane = { enabled: { primary: true, secondary: false } };
-  let ledgerGaps = 0;
+  let pendingOnly = 0;
+  let writeIds = 0;
 
   // The observer's own count of the votes: streaks of counted checks a quorum judged down (per active side), and of the primary judged up while on the secondary.
   let downStreak = 0;
@@ -153,8 +157,15 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
     return { judged: judge(url, votes, quorum, own), ms };
   };
 
-  /** The saga's apply of the one step against the plane: make-before-break, every write in the ledger. */
-  const apply = (target: Target, intent: string, t: number): { result: ApplyResult; writes: LedgerEntry[] } => {
+  /**
+   * The saga's apply of the one step against the plane: make-before-break, every write in the
+   * ledger, its entry on the row (`base`, as pending) before it is sent, as the switch cycle's
+   * session records it; a write whose entry the storage refuses is not sent.
+   */
+  const apply = (base: FailoverState, t: number): { result: ApplyResult; writes: LedgerEntry[]; row: FailoverState } => {
+    const target = base.active_target;
+    const intent = base.switch_intent_id ?? "";
+    let row = base;
     const writes: LedgerEntry[] = [];
     const steps = (status: "changed" | "unchanged" | "failed", detail: string, error_class?: "server_error" | "timeout") =>
       [{ step: 0, kind: "traffic_manager", label: "traffic_manager tm-sim", status, writes: writes.length, ms: 0, detail, ...(error_class ? { error_class } : {}) }] as ApplyResult["steps"];
@@ -163,32 +174,44 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
       [otherTarget(target), false],
     ] as const) {
       if (plane.enabled[side] === want) continue;
-      const roll = random();
-      const down = inside(s.plane.down, t);
-      const outcome = down || roll < s.plane.failRate ? "server_error" : roll < s.plane.failRate + s.plane.slowRate ? "timeout" : "ok";
-      // A slow write lands, but its answer comes after the call's deadline.
-      if (outcome !== "server_error") plane.enabled[side] = want;
       const change = want ? "Disabled -> Enabled" : "Enabled -> Disabled";
-      writes.push({
+      const entry: LedgerEntry = {
+        id: `w${++writeIds}`,
         at: new Date(t).toISOString(),
         step: "traffic_manager tm-sim",
         method: "PATCH",
         resource: `trafficManagerProfiles/tm-sim/ExternalEndpoints/${side}`,
         change,
-        result: outcome === "server_error" ? "server_error 503" : outcome,
+        result: PENDING_RESULT,
         intent,
         ms: 0,
-      });
+      };
+      // The broken variant (recordBeforeWrite false) sends the write with nothing on the row.
+      if (decisions.recordBeforeWrite !== false) {
+        const recorded = withLedger(row, [entry]);
+        if (!write(t, recorded)) {
+          const error = `${side}: its ledger entry could not be recorded on the row (the storage refused it); the write was not sent`;
+          return { result: { outcome: "failed", steps: steps("failed", error, "server_error"), ms: 0, failed_step: 0, error_class: "server_error", error, permanent: false }, writes, row };
+        }
+        row = recorded;
+      }
+      const roll = random();
+      const down = inside(s.plane.down, t);
+      const outcome = down || roll < s.plane.failRate ? "server_error" : roll < s.plane.failRate + s.plane.slowRate ? "timeout" : "ok";
+      // A slow write lands, but its answer comes after the call's deadline.
+      if (outcome !== "server_error") plane.enabled[side] = want;
+      writes.push({ ...entry, result: outcome === "server_error" ? "server_error 503" : outcome });
       if (!plane.enabled.primary && !plane.enabled.secondary) violate(t, `both sides off in the traffic plane after ${change} of ${side}`);
       if (outcome !== "ok") {
         const error_class = outcome === "timeout" ? "timeout" : "server_error";
         return {
           result: { outcome: "failed", steps: steps("failed", `${side}: ${outcome}`, error_class), ms: 0, failed_step: 0, error_class, error: `${side}: ${outcome}`, permanent: false },
           writes,
+          row,
         };
       }
     }
-    return { result: { outcome: "applied", steps: steps(writes.length > 0 ? "changed" : "unchanged", "done"), ms: 0 }, writes };
+    return { result: { outcome: "applied", steps: steps(writes.length > 0 ? "changed" : "unchanged", "done"), ms: 0 }, writes, row };
   };
   const verify = (target: Target): VerifyResult => {
     const ok = plane.enabled[target] && !plane.enabled[otherTarget(target)];
@@ -283,16 +306,16 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
       let next = adoptIntent(current, PLAN, new Date(now));
       let writes: LedgerEntry[] = [];
       if (action === "apply") {
-        const applied = apply(next.active_target, next.switch_intent_id ?? "", now);
+        const applied = apply(next, now);
         writes = applied.writes;
-        next = afterApply(next, applied.result, new Date(now), PLAN);
+        next = afterApply(applied.row, applied.result, new Date(now), PLAN);
         if (applied.result.outcome === "applied") next = afterVerify(next, verify(next.active_target), new Date(now), PLAN);
       } else next = afterVerify(next, verify(next.active_target), new Date(now), PLAN, adopting);
       next = withLedger(next, writes);
       const recorded = write(now, next);
       for (const w of writes) {
-        if (!recorded) ledgerGaps++;
-        else if (!audit.has(ledgerKey(w))) violate(now, `traffic write without a ledger entry: ${w.method} ${w.resource} ${w.change} (${w.result})`);
+        if (!recorded) pendingOnly++;
+        if (!audit.has(ledgerKey(w))) violate(now, `traffic write without a ledger entry: ${w.method} ${w.resource} ${w.change} (${w.result})`);
       }
     }
     if (!plane.enabled.primary && !plane.enabled.secondary) violate(now, "both sides off in the traffic plane");
@@ -309,5 +332,5 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
         `the primary was lost and ${measured === undefined ? "no switch followed" : `the switch came ${measured / 1000} s later`} (not counting ${lostCycles} cycles the loop or its storage was away), bound ${bound / 1000} s`,
       );
   }
-  return { cycles, violations, switches, falseFailovers, ...(measured !== undefined ? { detectionMs: measured } : {}), boundMs: bound, bounded, ledgerGaps, blocked };
+  return { cycles, violations, switches, falseFailovers, ...(measured !== undefined ? { detectionMs: measured } : {}), boundMs: bound, bounded, pendingOnly, blocked };
 }

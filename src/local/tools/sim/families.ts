@@ -27,7 +27,7 @@ type Draft = Omit<Mutable<Scenario>, "vantages" | "regionDown" | "endpointDown" 
   vantages: (Mutable<VantageSpec> & { cut: Record<Target, Window[]> })[];
   regionDown: Record<string, Window[]>;
   endpointDown: Record<Target, Window[]>;
-  storage: { writesFail: Window[]; down: Window[] };
+  storage: { writesFail: Window[]; writeFailRate: number; down: Window[] };
 };
 
 const pick = <T>(r: Random, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
@@ -82,7 +82,7 @@ function base(r: Random, cycles: number, options: { agents?: number; quorum?: nu
     vantages: [vantage(CONTROLLER_VANTAGE, CONTROLLER_REGION), ...regions.map((g) => vantage(`agent-${g}`, g))],
     regionDown: {},
     endpointDown: { primary: [], secondary: [] },
-    storage: { writesFail: [], down: [] },
+    storage: { writesFail: [], writeFailRate: 0, down: [] },
     plane: { failRate: 0, slowRate: 0, down: [] },
     expectSwitch: false,
     noFalseFailover: true,
@@ -268,6 +268,16 @@ export const FAMILIES: readonly Family[] = [
       d.storage.writesFail.push(...flapping(r, d, T0, end(d), [1, 10], [3, 30]));
       d.plane = { failRate: 0.3, slowRate: 0.2, down: [] };
       return losePrimary(r, d);
+    },
+  },
+  {
+    name: "storage-flaky-writes",
+    what: "the controller's storage refuses a quarter of the row writes (throttled), the ones around each traffic write included, while the primary flaps",
+    build: (r, c) => {
+      const d = base(r, c);
+      d.storage.writeFailRate = 0.25;
+      d.endpointDown.primary.push(...flapping(r, d, T0, end(d), [2, 10], [2, 30]));
+      return d;
     },
   },
   {

@@ -56,8 +56,8 @@ export interface Scenario {
   readonly regionDown: Readonly<Record<string, readonly Window[]>>;
   /** The endpoint itself down (its process, not its region). */
   readonly endpointDown: Readonly<Record<Target, readonly Window[]>>;
-  /** The controller's storage: writes refused (reads work), or lost altogether. */
-  readonly storage: { readonly writesFail: readonly Window[]; readonly down: readonly Window[] };
+  /** The controller's storage: writes refused (reads work) for stretches, or each with a probability (throttling), or lost altogether. */
+  readonly storage: { readonly writesFail: readonly Window[]; readonly writeFailRate: number; readonly down: readonly Window[] };
   /** The traffic plane: per write, the chance it fails (not applied) or is slow (applied, answered after the deadline); down windows. */
   readonly plane: { readonly failRate: number; readonly slowRate: number; readonly down: readonly Window[] };
   /** The primary is lost for good from this time (detection is measured from it). */
