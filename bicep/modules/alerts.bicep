@@ -82,7 +82,7 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (hasActio
 var actionGroupIds = hasActionGroup ? [actionGroup.id] : []
 
 // A group's heartbeat is the failover.cycles counter: one row per 60 s export of the Azure Monitor
-// distro in which the group completed a cycle, with the group's interval as an attribute. Its
+// exporter in which the group completed a cycle, with the group's interval as an attribute. Its
 // silence is measured on the app's own data clock, the newest metric timestamp Application
 // Insights holds for the app, not on now(): a delay that holds back all of the app's telemetry
 // holds back the clock too, so it cannot look like a silent loop; while the app keeps sending

@@ -16,7 +16,7 @@ import {
 
 /**
  * The app's metrics and traces, through the OpenTelemetry API only. Which SDK receives them is
- * the host's business: the Azure Monitor distro in Azure (src/functions/shared/azureMonitor.ts), the
+ * the host's business: the Azure Monitor exporters in Azure (src/functions/shared/azureMonitor.ts), the
  * Prometheus exporter on the local host (src/local/host/telemetry.ts), an in-memory exporter in the
  * tests. With no SDK registered every call here is a no-op.
  *
@@ -236,7 +236,7 @@ export function recordSwitchDrift(group: string, stepKind: string): void {
 // Traces: one per cycle. The cycle's check starts the trace (its root span begins at the cycle's
 // start); the later activities of the cycle join it through a W3C traceparent the orchestration
 // passes along in their input. In Azure the Functions host runs each invocation in a span of its
-// own (the distro makes it the active context): a span of ours whose parent is elsewhere links
+// own (azureMonitor.ts makes it the active context): a span of ours whose parent is elsewhere links
 // to it, so the host's view of the invocation and the cycle's trace find each other.
 // ---------------------------------------------------------------------------------------------
 

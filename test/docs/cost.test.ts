@@ -121,8 +121,8 @@ describe("the whole bill", () => {
     expect(wholeBill(counts, off, 1000).computeUsd).toBeGreaterThan(wholeBill(counts, base, 1000).computeUsd);
   });
 
-  test("Application Insights: 22 items per cycle, 9 per group and 9 per instance every minute, 600 bytes each, at the Analytics logs price", () => {
-    const gb = (groups: number) => ((cyclesOfOneGroup * groups * (2 + 4 * 5) + (MONTH_SECONDS / 60) * (9 * groups + 9)) * 600) / 1e9;
+  test("Application Insights: 22 items per cycle, 9 per group and 12 per instance every minute (the exporter's resource record with each 5 s export of spans), 600 bytes each, at the Analytics logs price", () => {
+    const gb = (groups: number) => ((cyclesOfOneGroup * groups * (2 + 4 * 5) + (MONTH_SECONDS / 60) * (9 * groups + 12)) * 600) / 1e9;
     for (const groups of [1, 1000]) {
       const b = wholeBill(counts, base, groups);
       expect([groups, b.telemetryGb]).toEqual([groups, expect.closeTo(gb(groups), 9)]);

@@ -7,18 +7,18 @@ import "../../src/functions/statusHttp";
 import { startIngestionStandIn, type IngestionStandIn } from "../helpers/ingestion";
 
 /**
- * The Azure path: the app's telemetry through the Azure Monitor OpenTelemetry distro, exactly
+ * The Azure path: the app's telemetry through the Azure Monitor exporters, exactly
  * as src/functions/shared/azureMonitor.ts starts it in Azure, sent to a local stand-in of the
  * ingestion endpoint over HTTPS with a bearer token. The managed identity is not reachable
  * here, so the test hands in a TokenCredential with a static token, and the stand-in's
- * throwaway CA. Shutting the distro down flushes it: no waiting for the 60 s export.
+ * throwaway CA. Shutting the providers down flushes them: no waiting for the 60 s export.
  */
 
 const TOKEN = "static-test-token";
 const credential: TokenCredential = { getToken: async () => ({ token: TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 const IKEY = "11111111-2222-3333-4444-555555555555";
 
-describe("the Azure Monitor distro against a local ingestion stand-in", () => {
+describe("the Azure Monitor exporters against a local ingestion stand-in", () => {
   let ingestion: IngestionStandIn;
   const saved = { ...process.env };
 
@@ -26,6 +26,8 @@ describe("the Azure Monitor distro against a local ingestion stand-in", () => {
     ingestion = await startIngestionStandIn();
     // The SDK's own usage statistics go to Microsoft's endpoints, which are not the app's telemetry.
     process.env.APPLICATIONINSIGHTS_STATSBEAT_DISABLED = "true";
+    // What a Flex Consumption app's environment says about it: the cloud role Application Insights shows.
+    Object.assign(process.env, { WEBSITE_SITE_NAME: "fo-app-test", WEBSITE_SKU: "FlexConsumption", REGION_NAME: "West Europe" });
   });
   afterAll(async () => {
     await disableAzureMonitor();
@@ -60,6 +62,10 @@ describe("the Azure Monitor distro against a local ingestion stand-in", () => {
       expect.objectContaining({ value: 1, properties: expect.objectContaining({ [ATTR.group]: "g-azure", [ATTR.stepKind]: "dns", [ATTR.switchPhase]: "apply", [ATTR.errorType]: "server_error" }) }),
     ]);
     expect(ingestion.envelopes.filter((e) => e.data?.baseType === "MetricData").every((e) => e.iKey === IKEY)).toBe(true);
+    // Only the app's own, and the exporter's resource record that goes with each export of spans: no
+    // performance counters, standard metrics or live metrics (docs/cost.md, items per instance).
+    expect([...metrics.keys()].filter((name) => !name.startsWith("failover."))).toEqual(["_OTELRESOURCE_"]);
+    expect(new Set(ingestion.envelopes.map((e) => e.data?.baseType))).toEqual(new Set(["MetricData", "RemoteDependencyData"]));
 
     const spans = ingestion.envelopes.filter((e) => e.data?.baseType === "RequestData" || e.data?.baseType === "RemoteDependencyData");
     const byName = new Map(spans.map((e) => [e.data!.baseData!.name as string, e]));
@@ -68,6 +74,7 @@ describe("the Azure Monitor distro against a local ingestion stand-in", () => {
     expect(operation).toMatch(/^[0-9a-f]{32}$/);
     for (const name of ["health_check", "do_failover"]) expect(byName.get(name)!.tags!["ai.operation.id"]).toBe(operation);
     expect(byName.get("failover.cycle")!.data!.baseData!.properties).toMatchObject({ [ATTR.group]: "g-azure" });
+    expect(byName.get("failover.cycle")!.tags!["ai.cloud.role"]).toBe("fo-app-test");
 
     const tracks = ingestion.requests.filter((r) => r.path.endsWith("/track"));
     expect(tracks.length).toBeGreaterThan(0);

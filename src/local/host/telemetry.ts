@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 /**
  * Local metrics: the OpenTelemetry Prometheus exporter reading the app's meter (see
  * src/core/telemetry.ts), served in the Prometheus text format by whoever mounts `handle`
- * (the local host serves it at /metrics). In Azure the Azure Monitor distro takes this role.
+ * (the local host serves it at /metrics). In Azure the Azure Monitor exporters take this role.
  */
 export interface LocalMetrics {
   /** Answers a scrape: the Prometheus text exposition of every metric collected now. */

@@ -18,7 +18,7 @@ export const FLEX = {
   onDemandFreeExecutions: 250_000,
 } as const;
 
-/** What reaches Application Insights: counted from the code and the distro's output, sized by measurement; the host's share is an estimate. */
+/** What reaches Application Insights: counted from the code and the exporters' output, sized by measurement; the host's share is an estimate. */
 export const TELEMETRY = {
   /** The cycle's spans: failover.cycle and its health_check child (src/core/telemetry.ts, traceCycle). */
   appSpansPerCycle: 2,
@@ -26,9 +26,9 @@ export const TELEMETRY = {
   itemsPerExecution: 5,
   /** Metric series of one healthy group, each exported once a minute: probe duration and endpoint health per role (2 + 2), active target per target (2), failure streak, cycles, cycle age. */
   metricSeriesPerGroup: 9,
-  /** Per minute and instance, whatever the groups: the distro's resource record, its standard dependency-duration metric and seven performance counters (measured against the local ingestion stand-in). */
-  fixedItemsPerMinute: 9,
-  /** Bytes per item: the distro's envelopes measured against the local ingestion stand-in were 460-720 (metrics about 500, spans about 640); Log Analytics bills the stored columns, less. */
+  /** Per minute and instance, whatever the groups: the exporter's resource record, sent with each export of spans, at most every 5 s (the batch span processor's delay) while cycles run; no performance counters or standard metrics (test/local/azureMonitor). */
+  fixedItemsPerMinute: 12,
+  /** Bytes per item: the exporter's envelopes measured against the local ingestion stand-in were 460-720 (metrics about 500, spans about 640); Log Analytics bills the stored columns, less. */
   bytesPerItem: 600,
   exportSeconds: 60,
 } as const;
