@@ -36,7 +36,12 @@ export function groupsTable(groups: readonly GroupOverview[]): string {
     if (g.error) return [g.group, "?", g.error.code, "", "", "", "", "", g.error.message];
     const ep = (t: string) => g.endpoints?.find((e) => e.target === t);
     const loop = `${g.loop.runtime_status}${g.loop.last_cycle_age_seconds !== undefined ? ` ${seconds(g.loop.last_cycle_age_seconds)} ago` : ""}${g.loop.stale ? " STALE" : ""}`;
-    const pause = g.pause ? `paused${g.pause.by ? ` by ${g.pause.by}` : ""}${g.pause.until ? ` until ${g.pause.until}` : ""}${g.pause.reason ? `: ${g.pause.reason}` : ""}` : "";
+    const pause = [
+      g.pause ? `paused${g.pause.by ? ` by ${g.pause.by}` : ""}${g.pause.until ? ` until ${g.pause.until}` : ""}${g.pause.reason ? `: ${g.pause.reason}` : ""}` : "",
+      g.hold ? `failback held by ${g.hold.owner ?? "?"} until ${g.hold.until}${g.hold.reason ? `: ${g.hold.reason}` : ""}` : "",
+    ]
+      .filter(Boolean)
+      .join("; ");
     return [
       g.group,
       String(g.active_target).toUpperCase(),
@@ -50,7 +55,7 @@ export function groupsTable(groups: readonly GroupOverview[]): string {
       [g.traffic?.summary ?? "-", g.drift?.summary, g.readiness && !g.readiness.ready ? g.readiness.summary : undefined].filter(Boolean).join("; "),
     ];
   });
-  return table(["GROUP", "ACTIVE", "STATUS", "PRIMARY", "SECONDARY", "COOLDOWN", "LOOP", "PAUSE", "TRAFFIC"], rows);
+  return table(["GROUP", "ACTIVE", "STATUS", "PRIMARY", "SECONDARY", "COOLDOWN", "LOOP", "PAUSE/HOLD", "TRAFFIC"], rows);
 }
 
 export interface HistoryEntryView {

@@ -89,12 +89,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 
   /** Prints a switch or control answer and sets the exit code: 2 when the policy refused. */
-  function outcome(action: string, body: { changed?: boolean; reason?: string; active_target?: string; forced?: boolean; paused?: boolean; paused_until_utc?: string }): void {
+  function outcome(
+    action: string,
+    body: { changed?: boolean; reason?: string; active_target?: string; forced?: boolean; paused?: boolean; paused_until_utc?: string; held?: boolean; hold_until_utc?: string; hold_owner?: string },
+  ): void {
     if (body.changed === false && body.reason && POLICY_REFUSALS.has(body.reason)) code = 2;
     const text =
       body.changed === false
         ? `${action}: not done (${body.reason ?? "nothing to change"})`
-        : `${action}: done${body.active_target ? `; active target ${body.active_target}` : ""}${body.forced ? " (forced, break-glass)" : ""}${body.paused ? `; paused${body.paused_until_utc ? ` until ${body.paused_until_utc}` : ""}` : ""}`;
+        : `${action}: done${body.active_target ? `; active target ${body.active_target}` : ""}${body.forced ? " (forced, break-glass)" : ""}${body.paused ? `; paused${body.paused_until_utc ? ` until ${body.paused_until_utc}` : ""}` : ""}${body.held ? `; failback held by ${body.hold_owner ?? "?"} until ${body.hold_until_utc}` : body.held === false ? "; no failback hold" : ""}`;
     print(body, text);
   }
 
@@ -181,6 +184,29 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption("--reason <text>", "why (recorded in the audit history)")
     .action(async (o: { group?: string; reason: string }) => {
       outcome("resume", await client().expectOk("POST", `resume${groupQuery(o.group)}`, { reason: o.reason }));
+    });
+
+  program
+    .command("hold")
+    .description("no automatic failback for the group until a time at most 72 h away (you own the hold; a failover away from a failing side still happens)")
+    .option("-g, --group <name>", "the group")
+    .option("--until <time>", "the hold ends by itself at this ISO time")
+    .option("--for <duration>", "the hold ends by itself after 90s, 30m, 2h, 1d (at most 72h)", durationFromNow)
+    .requiredOption("--reason <text>", "why (recorded in the audit history and shown in the console)")
+    .action(async (o: { group?: string; until?: string; for?: string; reason: string }) => {
+      if (o.until && o.for) throw new CliError("hold: give --until or --for, not both");
+      const until = o.until ?? o.for;
+      if (!until) throw new CliError("hold: give --until or --for: a hold always ends by itself (at most 72h)");
+      outcome("hold", await client().expectOk("POST", `hold${groupQuery(o.group)}`, { reason: o.reason, until }));
+    });
+
+  program
+    .command("release")
+    .description("end the group's failback hold before its time")
+    .option("-g, --group <name>", "the group")
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action(async (o: { group?: string; reason: string }) => {
+      outcome("release", await client().expectOk("POST", `release${groupQuery(o.group)}`, { reason: o.reason }));
     });
 
   program

@@ -199,6 +199,7 @@ export const CARD_SCRIPT = String.raw`
       h("span", { class: "pill " + statusClass, "data-field": "last-status", text: g.last_status }),
       h("span", { class: "meta", text: g.failover_count + " switches · failback " + g.failback_mode })));
     var flags = h("div", { class: "flags" });
+    if (g.hold) flags.appendChild(h("span", { class: "flag held", "data-field": "hold", text: "FAILBACK HELD by " + (g.hold.owner || "?") + (g.hold.reason ? ": " + g.hold.reason : "") + " · until " + clock(g.hold.until) + " (" + until(g.hold.until, now) + ")" }));
     if (g.pause) flags.appendChild(h("span", { class: "flag paused", "data-field": "pause", text: "PAUSED" + (g.pause.by ? " by " + g.pause.by : "") + (g.pause.reason ? ": " + g.pause.reason : "") + (g.pause.until ? " · until " + clock(g.pause.until) + " (" + until(g.pause.until, now) + ")" : " · no expiry") }));
     if (g.cooldown) flags.appendChild(h("span", { class: "flag cooldown", "data-field": "cooldown", text: "COOLDOWN " + duration(g.cooldown.remaining_seconds) + " left (until " + clock(g.cooldown.until) + ")" }));
     if (g.loop.stale) flags.appendChild(h("span", { class: "flag stale", "data-field": "stale", text: "LOOP STALE" }));

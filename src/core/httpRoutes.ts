@@ -4,7 +4,7 @@ import { groupNameSchema, httpUrlSchema } from "./config";
 import type { FailoverErrorCode } from "./errors";
 import { callerRightsSchema, type Right } from "./identity";
 import { policySchema, regionSchema } from "./knobs";
-import { controlResponseSchema, healthCheckResponseSchema, planResponseSchema, readinessResponseSchema, retrySwitchResponseSchema, switchTargetResponseSchema } from "./operations";
+import { controlResponseSchema, healthCheckResponseSchema, holdResponseSchema, planResponseSchema, readinessResponseSchema, retrySwitchResponseSchema, switchTargetResponseSchema } from "./operations";
 import { instanceInfoSchema } from "./orchestrationContract";
 import { groupOverviewSchema } from "./overview";
 import { policyOverrideFields, stateSchema } from "./state";
@@ -120,6 +120,7 @@ const IDEMPOTENT_REPLAY = {
 
 const switchAnswers = { 200: { description: "The switch, or why it was not done (`changed: false` with a `reason`).", json: switchTargetResponseSchema, headers: IDEMPOTENT_REPLAY } };
 const controlAnswers = { 200: { description: "The group's pause state after the request.", json: controlResponseSchema, headers: IDEMPOTENT_REPLAY } };
+const holdAnswers = { 200: { description: "The group's failback hold after the request.", json: holdResponseSchema, headers: IDEMPOTENT_REPLAY } };
 
 export const healthCheckRoute = route({
   path: "health_check",
@@ -194,6 +195,43 @@ export const resumeRoute = route({
   body: z.strictObject({ reason }),
   idempotencyKey: true,
   answers: controlAnswers,
+  errors: WRITES_ROW,
+});
+
+export const holdRoute = route({
+  path: "hold",
+  method: "POST",
+  right: "operate",
+  summary: "Hold the group on its current side",
+  description:
+    "No automatic failback until `until` (in the future, at most 72 hours away: a hold always expires, with an audit entry). The caller is the hold's owner; a new hold replaces the old one. A failover away from a failing side still happens, and a manual switch is not held.",
+  query: groupQuery,
+  strictQuery: true,
+  body: z.strictObject({
+    until: z.iso.datetime({ offset: true, error: "must be an ISO 8601 time such as 2026-01-01T12:00:00Z" }).describe("When the hold ends by itself (required: at most 72 hours away)."),
+    reason: z
+      .string()
+      .trim()
+      .min(1, "must say why")
+      .max(500, "must be at most 500 characters")
+      .describe("Why, for the audit log, the console and the notification (required; at most 500 characters)."),
+  }),
+  idempotencyKey: true,
+  answers: holdAnswers,
+  errors: WRITES_ROW,
+});
+
+export const releaseRoute = route({
+  path: "release",
+  method: "POST",
+  right: "operate",
+  summary: "Release the failback hold",
+  description: "Ends the group's failback hold before its time; automatic failback follows the policy again. `changed: false` when there is none.",
+  query: groupQuery,
+  strictQuery: true,
+  body: z.strictObject({ reason }),
+  idempotencyKey: true,
+  answers: holdAnswers,
   errors: WRITES_ROW,
 });
 
@@ -430,6 +468,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   failbackRoute,
   pauseRoute,
   resumeRoute,
+  holdRoute,
+  releaseRoute,
   retrySwitchRoute,
   readinessRoute,
   getPlanRoute,

@@ -33,6 +33,8 @@ const HEADLINES: Record<TransitionSummary["kind"], string> = {
   failover_blocked: "Failover blocked",
   pause: "Automatic failover paused",
   resume: "Automatic failover resumed",
+  hold: "Failback held",
+  hold_released: "Failback hold released",
   switch_applied: "Traffic switch applied",
   switch_failed: "Traffic switch failed",
   switch_verified: "Traffic switch verified",

@@ -3,6 +3,7 @@ import { redact } from "./redact";
 import { describeError } from "./errors";
 import { policySchema, type Policy } from "./knobs";
 import { isLooping } from "./orchestrationContract";
+import { isHeld } from "./policy";
 import { effectivePolicy, healthField, targetSchema, type FailoverState } from "./state";
 import type { StateStore } from "./storage";
 import { voteSchema } from "./vantage";
@@ -83,6 +84,8 @@ export const groupOverviewSchema = z.object({
   endpoints: z.array(endpointViewSchema).optional(),
   cooldown: z.object({ until: z.string(), remaining_seconds: z.number().int() }).optional(),
   pause: z.object({ until: z.string().optional(), reason: z.string().optional(), by: z.string().optional(), since: z.string().optional() }).optional(),
+  /** A failback hold that stands: no automatic failback until `until`; who holds it and why. */
+  hold: z.object({ until: z.string(), owner: z.string().optional(), reason: z.string().optional(), remaining_seconds: z.number() }).optional(),
   last_failover: z.object({ at: z.string(), forced: z.boolean() }).optional(),
   traffic: trafficViewSchema.optional(),
   drift: driftViewSchema.optional(),
@@ -212,6 +215,16 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
             ...(state.paused_until_utc ? { until: state.paused_until_utc } : {}),
             ...(state.pause_reason ? { reason: state.pause_reason } : {}),
             ...(pausedBy ? { by: pausedBy.actor, since: pausedBy.at } : {}),
+          },
+        }
+      : {}),
+    ...(isHeld(state, now)
+      ? {
+          hold: {
+            until: state.hold_until_utc!,
+            ...(state.hold_owner ? { owner: state.hold_owner } : {}),
+            ...(state.hold_reason ? { reason: state.hold_reason } : {}),
+            remaining_seconds: Math.ceil((Date.parse(state.hold_until_utc!) - now.getTime()) / 1000),
           },
         }
       : {}),

@@ -53,6 +53,56 @@ export function expirePause(state: FailoverState, now: Date): { state: FailoverS
   return { state: withTransition(resumed, transition), transition };
 }
 
+/** The longest failback hold: 72 hours, as a zonal shift's. A hold always ends by itself. */
+export const MAX_HOLD_SECONDS = 72 * 3600;
+
+/** True while a failback hold stands: no automatic failback until hold_until_utc. */
+export function isHeld(state: FailoverState, now: Date): boolean {
+  return state.hold_until_utc !== undefined && Date.parse(state.hold_until_utc) > now.getTime();
+}
+
+function releasedHold(state: FailoverState): FailoverState {
+  return { ...state, hold_until_utc: undefined, hold_owner: undefined, hold_reason: undefined };
+}
+
+/** Ends a failback hold whose hold_until_utc has passed, with an audit entry. */
+export function expireHold(state: FailoverState, now: Date): { state: FailoverState; transition?: TransitionSummary } {
+  if (state.hold_until_utc === undefined || isHeld(state, now)) return { state };
+  const transition = summary("hold_released", state.active_target, state.active_target, `hold by ${state.hold_owner ?? "unknown"} expired at ${state.hold_until_utc}`, "system", now);
+  return { state: withTransition(releasedHold(state), transition), transition };
+}
+
+/** The time limits of a hold request: in the future, at most MAX_HOLD_SECONDS away. A problem, or undefined. */
+export function holdUntilProblem(until: Date, now: Date): string | undefined {
+  if (until.getTime() <= now.getTime()) return `${until.toISOString()} is not in the future`;
+  if (until.getTime() > now.getTime() + MAX_HOLD_SECONDS * 1000) return `${until.toISOString()} is more than 72 hours away (a hold must expire within ${MAX_HOLD_SECONDS} s)`;
+  return undefined;
+}
+
+export interface HoldRequest {
+  readonly until: Date;
+  readonly reason: string;
+  /** Who holds it: the caller. */
+  readonly owner: string;
+}
+
+/** Sets or replaces the failback hold; the caller checked the time limits (holdUntilProblem). No transition when nothing changes. */
+export function decideHold(state: FailoverState, request: HoldRequest, now: Date): { next: FailoverState; transition?: TransitionSummary } {
+  const until = request.until.toISOString();
+  const reason = cleanText(request.reason, TEXT_LIMITS.reason);
+  const owner = cleanText(request.owner, TEXT_LIMITS.actor);
+  if (state.hold_until_utc === until && state.hold_reason === reason && state.hold_owner === owner) return { next: state };
+  const transition = summary("hold", state.active_target, state.active_target, `${reason} (until ${until})`, owner, now);
+  return { next: withTransition({ ...state, hold_until_utc: until, hold_owner: owner, hold_reason: reason }, transition), transition };
+}
+
+/** Ends the failback hold before its time; nothing when there is none. */
+export function decideRelease(state: FailoverState, request: { reason: string; actor: string }, now: Date): { next: FailoverState; transition?: TransitionSummary } {
+  if (state.hold_until_utc === undefined) return { next: state };
+  const transition = summary("hold_released", state.active_target, state.active_target, request.reason, request.actor, now);
+  return { next: withTransition(releasedHold(state), transition), transition };
+}
+
 function recordProbe(state: FailoverState, probe: ProbeResult): FailoverState {
   return {
     ...state,
@@ -154,8 +204,9 @@ export function nextCountedCheck(state: FailoverState, intervalSeconds: number):
  * A manual check (`cycle` undefined) is never counted.
  */
 export function evaluateCheck(current: FailoverState, probes: CheckProbes, policy: Policy, now: Date, cycle?: string): CheckOutcome {
-  const { state: base, transition } = expirePause(current, now);
-  const transitions = transition ? [transition] : [];
+  const unpaused = expirePause(current, now);
+  const { state: base, transition: holdEnded } = expireHold(unpaused.state, now);
+  const transitions = [unpaused.transition, holdEnded].filter((t): t is TransitionSummary => t !== undefined);
   const healthy = probes.active.healthy;
   // Too few votes: the streaks stay as they are (neither a failure nor a success is counted).
   const inconclusive = isInconclusive(probes.active);
@@ -210,6 +261,7 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
     return { next, recommendation: "none", reason, transitions };
   }
   if (next.paused) return { next, recommendation: "none", reason: "paused", transitions };
+  if (wants === "failback" && isHeld(next, now)) return { next, recommendation: "none", reason: `held (by ${next.hold_owner} until ${next.hold_until_utc})`, transitions };
   if (isCoolingDown(next, now)) return { next, recommendation: "none", reason: "cooldown_active", transitions };
   const votes = probes.activeVotes && probes.activeVotes.length > 1 ? `; votes: ${votesText(probes.activeVotes)}` : "";
   const reason =
@@ -231,7 +283,7 @@ export interface SwitchRequest {
   readonly actor: string;
 }
 
-export const REFUSAL_REASONS = ["already_failed_over", "already_on_primary", "cooldown_active", "paused", "standby_unhealthy"] as const;
+export const REFUSAL_REASONS = ["already_failed_over", "already_on_primary", "cooldown_active", "paused", "held", "standby_unhealthy"] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export type SwitchOutcome =
@@ -250,6 +302,8 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
   }
   // An expired pause is cleared (and audited) by the next check; until then nothing switches by itself.
   if (request.automatic && state.paused) return { changed: false, reason: "paused" };
+  // A failback hold keeps the group where it is; it never keeps traffic on a side that failed (an automatic failover is not a failback).
+  if (request.automatic && request.kind === "failback" && isHeld(state, now)) return { changed: false, reason: "held" };
   if (!request.force && isCoolingDown(state, now)) return { changed: false, reason: "cooldown_active" };
   if (!request.force && !standby?.healthy) {
     const detail = standby ? `${standby.error_class}: ${standby.error}` : "not probed";

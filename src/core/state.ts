@@ -27,6 +27,8 @@ export const TRANSITION_KINDS = [
   "failover_blocked",
   "pause",
   "resume",
+  "hold",
+  "hold_released",
   "switch_applied",
   "switch_failed",
   "switch_verified",
@@ -162,6 +164,10 @@ export const stateSchema = z.object({
   paused: boolean.default(false),
   paused_until_utc: isoTime,
   pause_reason: optionalText,
+  /** A failback hold: no automatic failback until this time (at most MAX_HOLD_SECONDS after it was set); its owner and reason. */
+  hold_until_utc: isoTime,
+  hold_owner: optionalText,
+  hold_reason: optionalText,
   recent_transitions: recentTransitions,
   /** The orchestration cycle whose check last advanced the counters (at-least-once guard). */
   last_cycle_id: optionalText,

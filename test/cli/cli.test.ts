@@ -47,7 +47,7 @@ describe("failover CLI against the local host", () => {
     const table = await cli("status");
     expect(table.code).toBe(0);
     const lines = table.out.split("\n");
-    expect(lines[0]).toMatch(/^GROUP\s+ACTIVE\s+STATUS\s+PRIMARY\s+SECONDARY\s+COOLDOWN\s+LOOP\s+PAUSE\s+TRAFFIC$/);
+    expect(lines[0]).toMatch(/^GROUP\s+ACTIVE\s+STATUS\s+PRIMARY\s+SECONDARY\s+COOLDOWN\s+LOOP\s+PAUSE\/HOLD\s+TRAFFIC$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 4).join(" "))).toEqual(["payments PRIMARY OK up", "state PRIMARY OK up"]);
     // The traffic column is the overview's summary, the same line the console shows.
     expect(lines.slice(1).map((l) => l.split(/\s{2,}/).at(-1))).toEqual(["no switch plan: row only", "no switch plan: row only"]);
@@ -94,6 +94,17 @@ describe("failover CLI against the local host", () => {
     expect(await cli("resume", "-g", "payments", "--reason", "again")).toMatchObject({ code: 0, out: "resume: not done (nothing to change)" });
     const past = await cli("pause", "-g", "payments", "--until", "2020-01-01T00:00:00Z", "--reason", "x");
     expect(past).toMatchObject({ code: 1, err: expect.stringContaining("HTTP 400 invalid_request: until: 2020-01-01T00:00:00.000Z is not in the future") });
+  });
+
+  test("hold with --for and a reason, shown by status with its owner; release; a hold with no end or over 72h is refused", async () => {
+    const held = await cli("hold", "-g", "payments", "--for", "8h", "--reason", "replica resync");
+    expect(held.code).toBe(0);
+    expect(held.out).toMatch(/^hold: done; active target primary; failback held by function key until \d{4}-\d\d-\d\dT\S+$/);
+    expect((await cli("status", "-g", "payments")).out.split("\n")[1]).toMatch(/failback held by function key until \S+: replica resync {2}no switch plan: row only$/);
+    expect(await cli("release", "-g", "payments", "--reason", "resynced")).toMatchObject({ code: 0, out: "release: done; active target primary; no failback hold" });
+    expect(await cli("release", "-g", "payments", "--reason", "again")).toMatchObject({ code: 0, out: "release: not done (nothing to change)" });
+    expect(await cli("hold", "-g", "payments", "--reason", "forever")).toMatchObject({ code: 1, err: expect.stringContaining("hold: give --until or --for: a hold always ends by itself") });
+    expect(await cli("hold", "-g", "payments", "--for", "73h", "--reason", "long")).toMatchObject({ code: 1, err: expect.stringContaining("more than 72 hours away") });
   });
 
   test("watch refreshes --count times, as text or one JSON line per refresh", async () => {
@@ -143,7 +154,7 @@ test('"Operate it" (docs/operate.md) shows every CLI command', async () => {
   const out: string[] = [];
   expect(await runCli(["--help"], { out: (s) => out.push(s), err: () => undefined, env: {} })).toBe(0);
   const commands = [...out.join("\n").matchAll(/^ {2}([\w-]+) \[options\]/gm)].map((m) => m[1]);
-  expect(commands).toEqual(["status", "watch", "history", "init", "start", "pause", "resume", "failover", "failback", "retry-switch"]);
+  expect(commands).toEqual(["status", "watch", "history", "init", "start", "pause", "resume", "hold", "release", "failover", "failback", "retry-switch"]);
   const doc = readFileSync(join(__dirname, "..", "..", "docs", "operate.md"), "utf8");
   const section = doc.slice(0, doc.indexOf("## Running locally"));
   for (const command of commands) expect([command, section.includes(`failover ${command}`)]).toEqual([command, true]);

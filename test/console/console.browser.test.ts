@@ -166,6 +166,16 @@ describe("operator console in Chromium", () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
+  test("a failback hold shows on the card: its owner, reason and end", async () => {
+    const until = new Date(Date.now() + 2 * 3600_000).toISOString();
+    expect((await call(host.url, "POST", "/api/hold?group=payments", { until, reason: "replica resync" })).body).toMatchObject({ changed: true, held: true });
+    const hold = card("payments").locator('[data-field="hold"]');
+    await hold.waitFor({ timeout: 20_000 });
+    expect(await hold.innerText()).toMatch(/^FAILBACK HELD by function key: replica resync · until \d\d:\d\d:\d\dZ \(in 2\.0 h\)$/);
+    expect((await call(host.url, "POST", "/api/release?group=payments", { reason: "resynced" })).body).toMatchObject({ changed: true, held: false });
+    await hold.waitFor({ state: "detached", timeout: 20_000 });
+  });
+
   test("traffic moved by hand: the card shows DRIFT with the step and what differs", async () => {
     standIn.resources.edit(`${SAMPLE_IDS.trafficManager}/ExternalEndpoints/app-east`, { endpointStatus: "Enabled" });
     const drift = card("state").locator('[data-field="drift"]');

@@ -1,6 +1,18 @@
 import { loadConfig } from "../../src/core/config";
 import type { Policy } from "../../src/core/knobs";
-import { decidePause, decideResume, decideSwitch, evaluateCheck, nextCountedCheck, standbyCheckDue, type SwitchRequest } from "../../src/core/policy";
+import {
+  decideHold,
+  decidePause,
+  decideRelease,
+  decideResume,
+  decideSwitch,
+  evaluateCheck,
+  holdUntilProblem,
+  MAX_HOLD_SECONDS,
+  nextCountedCheck,
+  standbyCheckDue,
+  type SwitchRequest,
+} from "../../src/core/policy";
 import type { ProbeResult } from "../../src/core/probe";
 import { initialState, type FailoverState } from "../../src/core/state";
 
@@ -145,6 +157,43 @@ describe("failback", () => {
       state = outcome.next;
     });
     expect(seen).toEqual(["none", "none", "none", "none", "none", "failback"]);
+  });
+
+  test("a failback hold: no automatic failback while it stands, a failover away from a failing side still happens, it expires by itself with an audit entry", () => {
+    const p: Policy = { ...policy, failback_mode: "automatic", recovery_threshold: 1 };
+    const { next: held, transition } = decideHold(onSecondary(), { until: later(100), reason: "replica resync", owner: "alice" }, NOW);
+    expect(transition).toMatchObject({ kind: "hold", actor: "alice", reason: `replica resync (until ${later(100).toISOString()})` });
+    expect(held).toMatchObject({ hold_until_utc: later(100).toISOString(), hold_owner: "alice", hold_reason: "replica resync" });
+    // The primary is healthy: without the hold this check would fail back.
+    expect(cycle(onSecondary(), true, p, later(30)).recommendation).toBe("failback");
+    expect(cycle(held, true, p, later(30))).toMatchObject({ recommendation: "none", reason: `held (by alice until ${later(100).toISOString()})` });
+    // The secondary failing is not a failback: the hold never keeps traffic on a dead side.
+    const failing = { ...held, consecutive_failures: policy.failure_threshold - 1 };
+    expect(evaluateCheck(failing, { active: down("http://s/health"), standby: ok() }, p, later(30), "c-fail").recommendation).toBe("failover");
+    // Expired: released by the check itself, audited, and the failback follows in the same check.
+    const after = cycle(held, true, p, later(100));
+    expect(after.transitions).toEqual([expect.objectContaining({ kind: "hold_released", actor: "system", reason: `hold by alice expired at ${later(100).toISOString()}` })]);
+    expect(after.next.hold_until_utc).toBeUndefined();
+    expect(after.recommendation).toBe("failback");
+  });
+
+  test("a failback hold refuses the automatic failback, not a manual one; release ends it, a repeat changes nothing", () => {
+    const { next: held } = decideHold(onSecondary(), { until: later(100), reason: "r", owner: "alice" }, NOW);
+    const failback: SwitchRequest = { kind: "failback", expected_from: "secondary", force: false, automatic: true, reason: "recovered", actor: "orchestrator" };
+    expect(decideSwitch(held, failback, ok(), policy, later(10))).toMatchObject({ changed: false, reason: "held" });
+    expect(decideSwitch(held, { ...failback, automatic: false }, ok(), policy, later(10)).changed).toBe(true);
+    expect(decideSwitch(held, failback, ok(), policy, later(100)).changed).toBe(true);
+    expect(decideHold(held, { until: later(100), reason: "r", owner: "alice" }, later(5)).transition).toBeUndefined();
+    const released = decideRelease(held, { reason: "resynced", actor: "bob" }, later(5));
+    expect(released.transition).toMatchObject({ kind: "hold_released", actor: "bob", reason: "resynced" });
+    expect(released.next.hold_owner).toBeUndefined();
+    expect(decideRelease(released.next, { reason: "again", actor: "bob" }, later(6)).transition).toBeUndefined();
+  });
+
+  test("a hold must end in the future and within 72 hours", () => {
+    expect(holdUntilProblem(NOW, NOW)).toMatch(/is not in the future/);
+    expect(holdUntilProblem(later(MAX_HOLD_SECONDS + 1), NOW)).toMatch(/more than 72 hours away/);
+    expect(holdUntilProblem(later(MAX_HOLD_SECONDS), NOW)).toBeUndefined();
   });
 
   test("automatic failback waits for the cooldown", () => {

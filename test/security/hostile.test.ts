@@ -58,6 +58,13 @@ function cases(selfUrl: string, primaryUrl: string): HostileCase[] {
     post("pause until a US-style date", "/api/pause", json({ until: "12/01/2030" }), "until"),
     post("pause until a bare number", "/api/pause", json({ until: 4102444800 }), "until"),
     post("pause until with full-width digits", "/api/pause", json({ until: "２０３０-01-01T00:00:00Z" }), "until"),
+    post("hold with no end", "/api/hold", json({ reason: "forever" }), "until"),
+    post("hold until beyond 72 hours", "/api/hold", json({ until: new Date(Date.now() + 73 * 3600_000).toISOString(), reason: "long" }), "until"),
+    post("hold until year 9999", "/api/hold", json({ until: "9999-12-31T23:59:59Z", reason: "long" }), "until"),
+    post("hold without a reason", "/api/hold", json({ until: new Date(Date.now() + 3600_000).toISOString() }), "reason"),
+    post("hold with a blank reason", "/api/hold", json({ until: new Date(Date.now() + 3600_000).toISOString(), reason: " \t " }), "reason"),
+    post("hold with an owner field (the caller is the owner)", "/api/hold", json({ until: new Date(Date.now() + 3600_000).toISOString(), reason: "r", owner: "someone else" }), "owner"),
+    post("release with an unknown field", "/api/release", json({ until: "2030-01-01T00:00:00Z" }), "until"),
     // Query strings
     post("misspelled query parameter (?Group=)", "/api/pause?Group=payments", "{}", "Group"),
     get("unknown query parameter on status", "/api/status?grop=payments", "grop"),

@@ -7,6 +7,7 @@ export { bootstrap, type BootstrapRequest } from "./bootstrap";
 export { cycleCheck, healthCheck, healthCheckResponseSchema, type GroupRemoved, type HealthCheckResponse } from "./healthCheck";
 export { manualCheck } from "./manualCheck";
 export { controlResponseSchema, pause, resume, type ControlResponse, type PauseInput } from "./pauseResume";
+export { hold, holdResponseSchema, release, type HoldResponse } from "./hold";
 export { recordCheckError } from "./recordCheckError";
 export { deliverNotifications, type DeliveryReport } from "./deliverNotifications";
 export { pruneAudit, PRUNE_MAX_CHANGES, type PruneReport } from "./pruneAudit";

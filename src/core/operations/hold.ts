@@ -1,0 +1,50 @@
+import { z } from "zod";
+import type { FailoverDeps } from "../deps";
+import { invalidRequest } from "../errors";
+import { decideHold, decideRelease, holdUntilProblem } from "../policy";
+import { targetSchema, type FailoverState, type TransitionSummary } from "../state";
+import { readDecideWrite } from "./readDecideWrite";
+import { recordTransition } from "./recordTransition";
+
+/** The answer of a hold or a release. */
+export const holdResponseSchema = z.object({
+  group: z.string(),
+  changed: z.boolean(),
+  held: z.boolean(),
+  hold_until_utc: z.string().optional(),
+  hold_owner: z.string().optional(),
+  active_target: targetSchema,
+});
+export type HoldResponse = Readonly<z.infer<typeof holdResponseSchema>>;
+
+async function control(deps: FailoverDeps, group: string, decide: (state: FailoverState, now: Date) => { next: FailoverState; transition?: TransitionSummary }): Promise<HoldResponse> {
+  const outcome = await readDecideWrite(deps.store, group, (loaded) => {
+    const decided = decide(loaded.state, deps.clock.now());
+    return { ...(decided.transition ? { next: decided.next } : {}), result: decided };
+  });
+  if (outcome.transition) await recordTransition(deps, group, outcome.transition, outcome.next);
+  const s = outcome.next;
+  return {
+    group,
+    changed: outcome.transition !== undefined,
+    held: s.hold_until_utc !== undefined,
+    ...(s.hold_until_utc ? { hold_until_utc: s.hold_until_utc, ...(s.hold_owner ? { hold_owner: s.hold_owner } : {}) } : {}),
+    active_target: s.active_target,
+  };
+}
+
+/**
+ * Holds the group on its current side: no automatic failback until `until` (in the future, at
+ * most 72 hours away), owned by the caller. A failover away from a failing side still happens.
+ * A new hold replaces the old one.
+ */
+export function hold(deps: FailoverDeps, group: string, input: { until: Date; reason: string; actor: string }): Promise<HoldResponse> {
+  const problem = holdUntilProblem(input.until, deps.clock.now());
+  if (problem) return Promise.reject(invalidRequest({ path: "until", message: problem }));
+  return control(deps, group, (state, now) => decideHold(state, { until: input.until, reason: input.reason, owner: input.actor }, now));
+}
+
+/** Ends the failback hold before its time. */
+export function release(deps: FailoverDeps, group: string, input: { reason?: string; actor?: string } = {}): Promise<HoldResponse> {
+  return control(deps, group, (state, now) => decideRelease(state, { reason: input.reason ?? "released", actor: input.actor ?? "anonymous" }, now));
+}
