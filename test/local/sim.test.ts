@@ -17,7 +17,7 @@ test("a short seeded run over every family: no invariant violated, the lost prim
   for (const name of ["baseline", "partition-one-vantage", "lying-unhealthy", "flapping-link"]) expect([name, family(name).falseFailovers]).toEqual([name, 0]);
   expect(family("standby-down").switches).toBe(0);
   expect(family("standby-down").blocked).toBeGreaterThan(0);
-  expect(reportLines(result).at(-1)).toMatch(/^sim: cycles [\d,]+, families 28, violations 0, time /);
+  expect(reportLines(result).at(-1)).toMatch(/^sim: cycles [\d,]+, families 29, violations 0, time /);
 });
 
 test("the same seed gives the same run; another seed another", () => {
@@ -74,6 +74,39 @@ describe("the invariants catch a broken policy", () => {
     expect(core.families[0].pendingOnly).toBeGreaterThan(0);
     const found = runSim({ seed: 1, cycles: 10 * EPISODE_CYCLES, families, decisions: { evaluateCheck, decideSwitch, recordBeforeWrite: false } }).violations.map((v) => v.what);
     expect(found.join("\n")).toMatch(/traffic write without a ledger entry: PATCH trafficManagerProfiles\/tm-sim\/ExternalEndpoints\/\w+ /);
+  });
+
+  test("failback holds: the core never fails back inside one and lets it expire; ignoring holds, or keeping them, is caught", () => {
+    const families = ["failback-hold"];
+    const core = runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families });
+    expect(core.violations).toEqual([]);
+    // A hold never keeps traffic on a failing side: the failing secondary was switched away from while held.
+    expect(core.families[0].heldFailovers).toBeGreaterThan(0);
+    const unheld = (state: FailoverState): FailoverState => ({ ...state, hold_until_utc: undefined });
+    const ignoring: Decisions = {
+      evaluateCheck: (state, ...rest) => {
+        const outcome = evaluateCheck(unheld(state), ...rest);
+        return { ...outcome, next: { ...outcome.next, hold_until_utc: state.hold_until_utc } };
+      },
+      decideSwitch: (state, ...rest) => decideSwitch(unheld(state), ...rest),
+    };
+    expect(
+      runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families, decisions: ignoring })
+        .violations.map((v) => v.what)
+        .join("\n"),
+    ).toMatch(/automatic failback while a failback hold stands/);
+    const keeping: Decisions = {
+      evaluateCheck: (state, ...rest) => {
+        const outcome = evaluateCheck(state, ...rest);
+        return { ...outcome, next: { ...outcome.next, hold_until_utc: state.hold_until_utc, hold_owner: state.hold_owner, hold_reason: state.hold_reason } };
+      },
+      decideSwitch,
+    };
+    expect(
+      runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families, decisions: keeping })
+        .violations.map((v) => v.what)
+        .join("\n"),
+    ).toMatch(/a failback hold still on the row after its end/);
   });
 
   test("a row the state schema refuses", () => {

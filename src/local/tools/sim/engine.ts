@@ -1,4 +1,4 @@
-import { decideSwitch, evaluateCheck, standbyCheckDue } from "../../../core/policy";
+import { decideHold, decideSwitch, evaluateCheck, standbyCheckDue } from "../../../core/policy";
 import type { ProbeResult } from "../../../core/probe";
 import { initialState, otherTarget, parseRow, toRowProperties, type FailoverState, type Target } from "../../../core/state";
 import { parsePlan } from "../../../core/switch/plan";
@@ -53,6 +53,8 @@ export interface EpisodeResult {
   /** Traffic writes whose outcome never reached the row (the storage refused the row write after them): on the row as pending. */
   readonly pendingOnly: number;
   readonly blocked: number;
+  /** Failovers away from a failing secondary while a failback hold stood (a hold never keeps traffic on a failing side). */
+  readonly heldFailovers: number;
 }
 
 function urlOf(side: Target): string {
@@ -221,10 +223,25 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
     };
   };
 
+  // Failback holds: the next one the operator sets, and the end of the one on the row (as the observer wrote it).
+  let nextHold = 0;
+  let heldUntil: number | undefined;
+  let heldFailovers = 0;
+
   let cycles = 0;
   for (let k = 0; k < s.cycles; k++) {
     const t = T0 + k * intervalMs;
     cycles++;
+    // The operator's hold, through the API: read, decide, write; a refused write is tried again at the next cycle.
+    while (nextHold < s.holds.length && s.holds[nextHold][1] <= t) nextHold++;
+    if (nextHold < s.holds.length && s.holds[nextHold][0] <= t && !inside(s.storage.down, t)) {
+      const [, until] = s.holds[nextHold];
+      const before = read(t);
+      if (before && write(t, decideHold(before, { until: new Date(until), reason: "sim: replica resync", owner: "operator" }, new Date(t)).next)) {
+        heldUntil = until;
+        nextHold++;
+      }
+    }
     // The controller's region lost: its loop, its storage and its own probe with it. Nothing is decided.
     const lossPending = s.primaryLostAt !== undefined && t >= s.primaryLostAt && detectionMs === undefined;
     if (regionIsDown(s, s.regions.controller, t) || inside(s.storage.down, t)) {
@@ -249,6 +266,11 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
     if (!write(t, checked)) {
       if (lossPending) lostCycles++;
       continue;
+    }
+    // A hold ends by itself: the first check at or after its end that reaches the row releases it.
+    if (heldUntil !== undefined && t >= heldUntil) {
+      if (checked.hold_until_utc !== undefined) violate(t, `a failback hold still on the row after its end (${new Date(heldUntil).toISOString()})`);
+      heldUntil = undefined;
     }
     // The observer counts this check (it reached the row).
     const av = tally(a.judged.votes);
@@ -282,6 +304,8 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
             if (kind === "failover" && downStreak < p.failure_threshold)
               violate(now, `failover from ${active} after ${downStreak} checks a quorum (${quorum}) saw unhealthy, threshold ${p.failure_threshold}`);
             if (kind === "failback" && upStreak < p.recovery_threshold) violate(now, `failback after ${upStreak} checks a quorum saw the primary healthy, recovery threshold ${p.recovery_threshold}`);
+            if (kind === "failback" && heldUntil !== undefined && now < heldUntil) violate(now, `automatic failback while a failback hold stands (until ${new Date(heldUntil).toISOString()})`);
+            if (kind === "failover" && active === "secondary" && heldUntil !== undefined && now < heldUntil) heldFailovers++;
             if (sv.cast < quorum || sv.down >= quorum) violate(now, `switch to ${standbySide}, which the vantages did not judge healthy (${sv.down} down of ${sv.cast} votes, quorum ${quorum})`);
             if (lastSwitch !== undefined && now - lastSwitch < p.cooldown_seconds * 1000)
               violate(now, `two switches ${(now - lastSwitch) / 1000} s apart, inside the cooldown of ${p.cooldown_seconds} s`);
@@ -332,5 +356,5 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
         `the primary was lost and ${measured === undefined ? "no switch followed" : `the switch came ${measured / 1000} s later`} (not counting ${lostCycles} cycles the loop or its storage was away), bound ${bound / 1000} s`,
       );
   }
-  return { cycles, violations, switches, falseFailovers, ...(measured !== undefined ? { detectionMs: measured } : {}), boundMs: bound, bounded, pendingOnly, blocked };
+  return { cycles, violations, switches, falseFailovers, ...(measured !== undefined ? { detectionMs: measured } : {}), boundMs: bound, bounded, pendingOnly, blocked, heldFailovers };
 }

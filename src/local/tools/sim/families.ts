@@ -23,7 +23,8 @@ const CONTROLLER_REGION = "swedencentral";
 const AGENT_REGIONS = ["eastus", "westus2", "uksouth", "francecentral", "japaneast", "brazilsouth"];
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Draft = Omit<Mutable<Scenario>, "vantages" | "regionDown" | "endpointDown" | "storage"> & {
+type Draft = Omit<Mutable<Scenario>, "vantages" | "regionDown" | "endpointDown" | "storage" | "holds"> & {
+  holds: Window[];
   vantages: (Mutable<VantageSpec> & { cut: Record<Target, Window[]> })[];
   regionDown: Record<string, Window[]>;
   endpointDown: Record<Target, Window[]>;
@@ -84,6 +85,7 @@ function base(r: Random, cycles: number, options: { agents?: number; quorum?: nu
     endpointDown: { primary: [], secondary: [] },
     storage: { writesFail: [], writeFailRate: 0, down: [] },
     plane: { failRate: 0, slowRate: 0, down: [] },
+    holds: [],
     expectSwitch: false,
     noFalseFailover: true,
   };
@@ -208,6 +210,24 @@ export const FAMILIES: readonly Family[] = [
     build: (r, c) => {
       const d = base(r, c);
       someVantage(r, d).cut.primary.push(...flapping(r, d, T0, end(d), [0.3, 4], [0.3, 4]));
+      return d;
+    },
+  },
+  {
+    name: "failback-hold",
+    what: "automatic failback; the primary down for a while, an operator holds the group on the secondary across its recovery; sometimes the secondary fails during the hold",
+    build: (r, c) => {
+      const d = base(r, c, { policy: { failback_mode: "automatic" } });
+      const i = intervalMs(d);
+      const down = onset(r, d);
+      const back = down + int(r, d.policy.failure_threshold + 3, 40) * i;
+      d.endpointDown.primary.push([down, back]);
+      const from = down + int(r, 0, 10) * i;
+      const until = back + int(r, -5, 60) * i;
+      d.holds.push([from, Math.max(from + i, until)]);
+      if (r() < 0.3) d.holds.push([until + int(r, 5, 30) * i, until + int(r, 40, 120) * i]);
+      // The secondary fails during the hold: a hold never keeps traffic on a failing side.
+      if (r() < 0.4) d.endpointDown.secondary.push([back + int(r, 1, 10) * i, back + int(r, 15, 60) * i]);
       return d;
     },
   },

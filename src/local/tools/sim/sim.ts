@@ -35,6 +35,8 @@ export interface FamilyReport {
   violations: number;
   /** Traffic writes whose outcome never reached the row (see EpisodeResult.pendingOnly). */
   pendingOnly: number;
+  /** Failovers away from a failing secondary while a failback hold stood (see EpisodeResult.heldFailovers). */
+  heldFailovers: number;
   /** Detection times (ms) of the episodes where the bound applied (see EpisodeResult.bounded), and each one's ratio to its bound. */
   readonly detections: number[];
   readonly ratios: number[];
@@ -99,6 +101,7 @@ export function runSim(options: SimOptions): SimResult {
       falseFailovers: 0,
       violations: 0,
       pendingOnly: 0,
+      heldFailovers: 0,
       detections: [],
       ratios: [],
       expected: 0,
@@ -115,6 +118,7 @@ export function runSim(options: SimOptions): SimResult {
       report.blocked += result.blocked;
       report.falseFailovers += result.falseFailovers;
       report.pendingOnly += result.pendingOnly;
+      report.heldFailovers += result.heldFailovers;
       report.violations += result.violations.length;
       if (result.bounded) report.expected++;
       if (result.detectionMs !== undefined && result.bounded) {
@@ -160,11 +164,13 @@ export function reportLines(result: SimResult): string[] {
     );
   }
   const pending = result.families.reduce((n, f) => n + f.pendingOnly, 0);
+  const heldFailovers = result.families.reduce((n, f) => n + f.heldFailovers, 0);
   lines.push("* false failovers expected with this quorum (one vantage decides); not a violation");
   lines.push(
     `sim: cycles ${result.cycles.toLocaleString("en-US")}, families ${result.families.length}, violations ${result.violations.length}, ` +
       `time ${result.wallSeconds.toFixed(1)} s, ${Math.round(result.cycles / result.wallSeconds).toLocaleString("en-US")} cycles/s, seed ${result.seed}; ` +
-      `traffic writes on the row only as pending, their outcome refused by the storage (each recorded before it was sent): ${pending}`,
+      `traffic writes on the row only as pending, their outcome refused by the storage (each recorded before it was sent): ${pending}; ` +
+      `failovers away from a failing secondary while a failback hold stood: ${heldFailovers}`,
   );
   return lines;
 }

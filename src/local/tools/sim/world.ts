@@ -60,6 +60,8 @@ export interface Scenario {
   readonly storage: { readonly writesFail: readonly Window[]; readonly writeFailRate: number; readonly down: readonly Window[] };
   /** The traffic plane: per write, the chance it fails (not applied) or is slow (applied, answered after the deadline); down windows. */
   readonly plane: { readonly failRate: number; readonly slowRate: number; readonly down: readonly Window[] };
+  /** Failback holds an operator sets: each at the first cycle at or after its start (when the row can be written), until its end. */
+  readonly holds: readonly Window[];
   /** The primary is lost for good from this time (detection is measured from it). */
   readonly primaryLostAt?: number;
   /** A switch must follow within the bound of `primaryLostAt` (or of the controller/storage coming back): the standby is healthy and a quorum can vote. */
