@@ -39,6 +39,12 @@ function durationFromNow(value: string): string {
   return new Date(Date.now() + Number(match[1]) * unit * 1000).toISOString();
 }
 
+/** The end time a command was given as --until (an ISO time) or --for (a duration from now), not both. */
+function endTime(command: string, o: { until?: string; for?: string }): string | undefined {
+  if (o.until && o.for) throw new CliError(`${command}: give --until or --for, not both`);
+  return o.until ?? o.for;
+}
+
 function knob(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const at = value.indexOf("=");
   if (at <= 0) throw new InvalidArgumentError(`expected field=value, such as failure_threshold=2 (got "${value}")`);
@@ -172,8 +178,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option("--for <duration>", "resume by itself after 90s, 30m, 2h, 1d", durationFromNow)
     .requiredOption("--reason <text>", "why (recorded in the audit history)")
     .action(async (o: { group?: string; until?: string; for?: string; reason: string }) => {
-      if (o.until && o.for) throw new CliError("pause: give --until or --for, not both");
-      const until = o.until ?? o.for;
+      const until = endTime("pause", o);
       outcome("pause", await client().expectOk("POST", `pause${groupQuery(o.group)}`, { reason: o.reason, ...(until ? { until } : {}) }));
     });
 
@@ -194,8 +199,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option("--for <duration>", "the hold ends by itself after 90s, 30m, 2h, 1d (at most 72h)", durationFromNow)
     .requiredOption("--reason <text>", "why (recorded in the audit history and shown in the console)")
     .action(async (o: { group?: string; until?: string; for?: string; reason: string }) => {
-      if (o.until && o.for) throw new CliError("hold: give --until or --for, not both");
-      const until = o.until ?? o.for;
+      const until = endTime("hold", o);
       if (!until) throw new CliError("hold: give --until or --for: a hold always ends by itself (at most 72h)");
       outcome("hold", await client().expectOk("POST", `hold${groupQuery(o.group)}`, { reason: o.reason, until }));
     });

@@ -2,9 +2,8 @@ import { z } from "zod";
 import type { FailoverDeps } from "../deps";
 import { invalidRequest } from "../errors";
 import { decideHold, decideRelease, holdUntilProblem } from "../policy";
-import { targetSchema, type FailoverState, type TransitionSummary } from "../state";
-import { readDecideWrite } from "./readDecideWrite";
-import { recordTransition } from "./recordTransition";
+import { targetSchema } from "../state";
+import { controlAction } from "./pauseResume";
 
 /** The answer of a hold or a release. */
 export const holdResponseSchema = z.object({
@@ -17,16 +16,11 @@ export const holdResponseSchema = z.object({
 });
 export type HoldResponse = Readonly<z.infer<typeof holdResponseSchema>>;
 
-async function control(deps: FailoverDeps, group: string, decide: (state: FailoverState, now: Date) => { next: FailoverState; transition?: TransitionSummary }): Promise<HoldResponse> {
-  const outcome = await readDecideWrite(deps.store, group, (loaded) => {
-    const decided = decide(loaded.state, deps.clock.now());
-    return { ...(decided.transition ? { next: decided.next } : {}), result: decided };
-  });
-  if (outcome.transition) await recordTransition(deps, group, outcome.transition, outcome.next);
-  const s = outcome.next;
+async function control(deps: FailoverDeps, group: string, decide: Parameters<typeof controlAction>[2]): Promise<HoldResponse> {
+  const { changed, state: s } = await controlAction(deps, group, decide);
   return {
     group,
-    changed: outcome.transition !== undefined,
+    changed,
     held: s.hold_until_utc !== undefined,
     ...(s.hold_until_utc ? { hold_until_utc: s.hold_until_utc, ...(s.hold_owner ? { hold_owner: s.hold_owner } : {}) } : {}),
     active_target: s.active_target,

@@ -22,14 +22,26 @@ export const controlResponseSchema = z.object({
 });
 export type ControlResponse = Readonly<z.infer<typeof controlResponseSchema>>;
 
-async function control(deps: FailoverDeps, group: string, decide: (state: FailoverState, now: Date) => { next: FailoverState; transition?: TransitionSummary }): Promise<ControlResponse> {
+/**
+ * An operator's control action on the row (pause, resume, hold, release): decides on the row as
+ * read, writes it when the decision is a transition, and records the transition's audit entry.
+ */
+export async function controlAction(
+  deps: FailoverDeps,
+  group: string,
+  decide: (state: FailoverState, now: Date) => { next: FailoverState; transition?: TransitionSummary },
+): Promise<{ changed: boolean; state: FailoverState }> {
   const outcome = await readDecideWrite(deps.store, group, (loaded) => {
     const decided = decide(loaded.state, deps.clock.now());
     return { ...(decided.transition ? { next: decided.next } : {}), result: decided };
   });
   if (outcome.transition) await recordTransition(deps, group, outcome.transition, outcome.next);
-  const s = outcome.next;
-  return { group, changed: outcome.transition !== undefined, paused: s.paused, ...(s.paused_until_utc ? { paused_until_utc: s.paused_until_utc } : {}), active_target: s.active_target };
+  return { changed: outcome.transition !== undefined, state: outcome.next };
+}
+
+async function control(deps: FailoverDeps, group: string, decide: Parameters<typeof controlAction>[2]): Promise<ControlResponse> {
+  const { changed, state: s } = await controlAction(deps, group, decide);
+  return { group, changed, paused: s.paused, ...(s.paused_until_utc ? { paused_until_utc: s.paused_until_utc } : {}), active_target: s.active_target };
 }
 
 /** Pauses automatic switching for the group, optionally until a time in the future; checks go on. */
