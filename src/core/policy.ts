@@ -72,11 +72,15 @@ export function expireHold(state: FailoverState, now: Date): { state: FailoverSt
   return { state: withTransition(releasedHold(state), transition), transition };
 }
 
-/** The time limits of a hold request: in the future, at most MAX_HOLD_SECONDS away. A problem, or undefined. */
-export function holdUntilProblem(until: Date, now: Date): string | undefined {
-  if (until.getTime() <= now.getTime()) return `${until.toISOString()} is not in the future`;
-  if (until.getTime() > now.getTime() + MAX_HOLD_SECONDS * 1000) return `${until.toISOString()} is more than 72 hours away (a hold must expire within ${MAX_HOLD_SECONDS} s)`;
-  return undefined;
+/** A caller's clock may run ahead of this one: a hold end at most this much past 72 hours is cut to 72 hours, not refused. */
+export const HOLD_CLOCK_GRACE_SECONDS = 60;
+
+/** The end of a requested hold: in the future, at most MAX_HOLD_SECONDS away (within the grace, cut to it); or the problem. */
+export function holdEnd(until: Date, now: Date): { until: Date } | { problem: string } {
+  const longest = now.getTime() + MAX_HOLD_SECONDS * 1000;
+  if (until.getTime() <= now.getTime()) return { problem: `${until.toISOString()} is not in the future` };
+  if (until.getTime() > longest + HOLD_CLOCK_GRACE_SECONDS * 1000) return { problem: `${until.toISOString()} is more than 72 hours away (a hold must expire within ${MAX_HOLD_SECONDS} s)` };
+  return { until: new Date(Math.min(until.getTime(), longest)) };
 }
 
 export interface HoldRequest {
@@ -261,7 +265,7 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
     return { next, recommendation: "none", reason, transitions };
   }
   if (next.paused) return { next, recommendation: "none", reason: "paused", transitions };
-  if (wants === "failback" && isHeld(next, now)) return { next, recommendation: "none", reason: `held (by ${next.hold_owner} until ${next.hold_until_utc})`, transitions };
+  if (wants === "failback" && isHeld(next, now)) return { next, recommendation: "none", reason: `held (by ${next.hold_owner ?? "unknown"} until ${next.hold_until_utc})`, transitions };
   if (isCoolingDown(next, now)) return { next, recommendation: "none", reason: "cooldown_active", transitions };
   const votes = probes.activeVotes && probes.activeVotes.length > 1 ? `; votes: ${votesText(probes.activeVotes)}` : "";
   const reason =

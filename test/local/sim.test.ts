@@ -107,6 +107,19 @@ describe("the invariants catch a broken policy", () => {
         .violations.map((v) => v.what)
         .join("\n"),
     ).toMatch(/a failback hold still on the row after its end/);
+    // A hold that blocks every switch, the failover away from a failing side too.
+    const blocking: Decisions = {
+      evaluateCheck: (state, probes, policy, now, cycle) => {
+        const outcome = evaluateCheck(state, probes, policy, now, cycle);
+        return state.hold_until_utc && Date.parse(state.hold_until_utc) > now.getTime() ? { ...outcome, recommendation: "none", reason: "held" } : outcome;
+      },
+      decideSwitch,
+    };
+    expect(
+      runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families, decisions: blocking })
+        .violations.map((v) => v.what)
+        .join("\n"),
+    ).toMatch(/a failback hold kept traffic on the failing secondary/);
   });
 
   test("a row the state schema refuses", () => {

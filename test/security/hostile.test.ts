@@ -62,6 +62,7 @@ function cases(selfUrl: string, primaryUrl: string): HostileCase[] {
     post("hold until beyond 72 hours", "/api/hold", json({ until: new Date(Date.now() + 73 * 3600_000).toISOString(), reason: "long" }), "until"),
     post("hold until year 9999", "/api/hold", json({ until: "9999-12-31T23:59:59Z", reason: "long" }), "until"),
     post("hold without a reason", "/api/hold", json({ until: new Date(Date.now() + 3600_000).toISOString() }), "reason"),
+    post("hold with a reason of control characters only", "/api/hold", json({ until: new Date(Date.now() + 3600_000).toISOString(), reason: "\u0001\u0002" }), "reason"),
     post("hold with a blank reason", "/api/hold", json({ until: new Date(Date.now() + 3600_000).toISOString(), reason: " \t " }), "reason"),
     post("hold with an owner field (the caller is the owner)", "/api/hold", json({ until: new Date(Date.now() + 3600_000).toISOString(), reason: "r", owner: "someone else" }), "owner"),
     post("release with an unknown field", "/api/release", json({ until: "2030-01-01T00:00:00Z" }), "until"),

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { FailoverDeps } from "../deps";
 import { invalidRequest } from "../errors";
-import { decideHold, decideRelease, holdUntilProblem } from "../policy";
+import { decideHold, decideRelease, holdEnd } from "../policy";
+import { TEXT_LIMITS, cleanText } from "../text";
 import { targetSchema } from "../state";
 import { controlAction } from "./pauseResume";
 
@@ -33,9 +34,10 @@ async function control(deps: FailoverDeps, group: string, decide: Parameters<typ
  * A new hold replaces the old one.
  */
 export function hold(deps: FailoverDeps, group: string, input: { until: Date; reason: string; actor: string }): Promise<HoldResponse> {
-  const problem = holdUntilProblem(input.until, deps.clock.now());
-  if (problem) return Promise.reject(invalidRequest({ path: "until", message: problem }));
-  return control(deps, group, (state, now) => decideHold(state, { until: input.until, reason: input.reason, owner: input.actor }, now));
+  const end = holdEnd(input.until, deps.clock.now());
+  if ("problem" in end) return Promise.reject(invalidRequest({ path: "until", message: end.problem }));
+  if (cleanText(input.reason, TEXT_LIMITS.reason) === "") return Promise.reject(invalidRequest({ path: "reason", message: "must say why (it has no printable text)" }));
+  return control(deps, group, (state, now) => decideHold(state, { until: end.until, reason: input.reason, owner: input.actor }, now));
 }
 
 /** Ends the failback hold before its time. */

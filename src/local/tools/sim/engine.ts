@@ -285,6 +285,12 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
     }
     let current = checked;
     let now = t + Math.max(a.ms, b?.ms ?? 0);
+    // A hold never keeps traffic on a failing side: on the secondary, held, the threshold reached by
+    // the observer's count and no cooldown, the policy owes a failover (the standby's health decides it).
+    const owedFailover =
+      active === "secondary" && heldUntil !== undefined && t < heldUntil && downStreak >= p.failure_threshold && (lastSwitch === undefined || t - lastSwitch >= p.cooldown_seconds * 1000);
+    const heldOnFailingSide = () => violate(t, `a failback hold kept traffic on the failing secondary (${downStreak} checks a quorum saw it down, threshold ${p.failure_threshold})`);
+    if (owedFailover && outcome.recommendation === "none") heldOnFailingSide();
 
     // The switch, when the check recommends one: the standby verified by the vantages first.
     if (outcome.recommendation !== "none") {
@@ -292,6 +298,7 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
       const v = ask(standbySide, now);
       now += v.ms;
       const decided = decisions.decideSwitch(current, { kind, expected_from: active, force: false, automatic: true, reason: outcome.reason, actor: "orchestrator" }, v.judged.probe, p, new Date(now));
+      if (owedFailover && !decided.next) heldOnFailingSide();
       if (decided.next) {
         const detected = new Date(current.unhealthy_since_utc ?? now);
         const next = decided.changed ? withIntent(decided.next, PLAN, new Date(now), detected) : decided.next;
