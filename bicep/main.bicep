@@ -216,6 +216,26 @@ param driftCheckEvery int = 1
 ])
 param driftAction string = 'report'
 
+@description('DECISION_MODE: automatic (the loop switches), approval (it proposes and waits for approve or reject, or approvalTimeoutSeconds) or notify_only (it proposes, never switches).')
+@allowed([
+  'automatic'
+  'approval'
+  'notify_only'
+])
+param decisionMode string = 'automatic'
+
+@description('APPROVAL_TIMEOUT_SECONDS: with decisionMode approval, how long a proposal waits for an answer.')
+@minValue(1)
+@maxValue(86400)
+param approvalTimeoutSeconds int = 900
+
+@description('APPROVAL_TIMEOUT_ACTION: with decisionMode approval, what happens when nobody answers in time: proceed (switch) or abandon.')
+@allowed([
+  'proceed'
+  'abandon'
+])
+param approvalTimeoutAction string = 'abandon'
+
 @description('READINESS_CHECK_MINUTES: with a switch plan, minutes between two readiness checks by the loop (0: only at init and on demand).')
 @minValue(0)
 @maxValue(1440)
@@ -383,6 +403,9 @@ var failover failoverSettings = {
   quorum: quorum
   driftCheckEvery: driftCheckEvery
   driftAction: driftAction
+  decisionMode: decisionMode
+  approvalTimeoutSeconds: approvalTimeoutSeconds
+  approvalTimeoutAction: approvalTimeoutAction
   readinessCheckMinutes: readinessCheckMinutes
   switchPlan: switchPlan
   armEndpoint: armEndpoint

@@ -51,6 +51,12 @@ type failoverSettings = {
   driftCheckEvery: int
   @description('DRIFT_ACTION')
   driftAction: ('report' | 'reconcile')
+  @description('DECISION_MODE')
+  decisionMode: ('automatic' | 'approval' | 'notify_only')
+  @description('APPROVAL_TIMEOUT_SECONDS')
+  approvalTimeoutSeconds: int
+  @description('APPROVAL_TIMEOUT_ACTION')
+  approvalTimeoutAction: ('proceed' | 'abandon')
   @description('READINESS_CHECK_MINUTES')
   readinessCheckMinutes: int
   @description('SWITCH_PLAN: the default group\'s switch plan (JSON), empty for none')
@@ -438,6 +444,18 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'DRIFT_ACTION'
           value: failover.driftAction
+        }
+        {
+          name: 'DECISION_MODE'
+          value: failover.decisionMode
+        }
+        {
+          name: 'APPROVAL_TIMEOUT_SECONDS'
+          value: string(failover.approvalTimeoutSeconds)
+        }
+        {
+          name: 'APPROVAL_TIMEOUT_ACTION'
+          value: failover.approvalTimeoutAction
         }
         {
           name: 'READINESS_CHECK_MINUTES'

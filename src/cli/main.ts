@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { ApprovalResponse } from "../core/operations/approval";
 import type { GroupOverview } from "../core/overview";
 import { ApiClient, CliError, apiBase, bearerToken } from "./api";
 import { readFileSync } from "node:fs";
@@ -212,6 +213,38 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (o: { group?: string; reason: string }) => {
       outcome("release", await client().expectOk("POST", `release${groupQuery(o.group)}`, { reason: o.reason }));
     });
+
+  /** Approves or rejects the group's proposal: the one named, or the one the group shows now (printed first). */
+  async function decide(action: "approve" | "reject", o: { group?: string; proposal?: string; reason: string }): Promise<void> {
+    let id = o.proposal;
+    if (!id) {
+      const answer = (await client().expectOk("GET", `status${groupQuery(o.group)}`)) as { group?: string; state?: { proposal_id?: string } };
+      id = answer.state?.proposal_id;
+      if (!id) throw new CliError(`${action}: group "${answer.group ?? o.group ?? "?"}" has no switch proposal (decision_mode approval proposes one when the policy wants a switch)`);
+    }
+    const body = (await client().expectOk("POST", `${action}${groupQuery(o.group)}`, { proposal_id: id, reason: o.reason })) as ApprovalResponse;
+    const p = body.proposal;
+    const what = p
+      ? `; ${p.kind} ${p.from} -> ${p.from === "primary" ? "secondary" : "primary"} proposed at ${p.created_utc ?? "?"} (${p.id}) is ${p.state}${p.state === "approved" ? ": the loop makes it now" : ""}`
+      : "";
+    print(body, `${action}: ${body.changed ? "done" : "nothing to change"}${what}`);
+  }
+
+  program
+    .command("approve")
+    .description("approve the switch the loop proposes for the group (decision_mode approval); the loop makes it at once")
+    .option("-g, --group <name>", "the group")
+    .option("--proposal <id>", "the proposal to approve (default: the group's proposal as read now)")
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action((o: { group?: string; proposal?: string; reason: string }) => decide("approve", o));
+
+  program
+    .command("reject")
+    .description("reject the switch the loop proposes for the group: no automatic switch until its condition clears")
+    .option("-g, --group <name>", "the group")
+    .option("--proposal <id>", "the proposal to reject (default: the group's proposal as read now)")
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action((o: { group?: string; proposal?: string; reason: string }) => decide("reject", o));
 
   program
     .command("failover")

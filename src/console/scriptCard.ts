@@ -126,6 +126,19 @@ export const CARD_SCRIPT = String.raw`
     return r ? h("span", { class: "flag " + (r.ready ? "ready" : "error"), "data-field": "readiness", text: r.summary }) : null;
   }
 
+  // A switch the loop proposes instead of making it (decision_mode approval or notify_only).
+  function proposalFlag(g, now) {
+    var p = g.proposal;
+    if (!p) return null;
+    var move = p.kind.toUpperCase() + " " + p.from + " → " + other(p.from);
+    var text = p.state === "pending" ? move + " PROPOSED: approve or reject" + (p.expires_utc ? " · until " + clock(p.expires_utc) + " (" + until(p.expires_utc, now) + ")" : "")
+      : p.state === "approved" ? move + " APPROVED by " + (p.decided_by || "?") + ": the loop makes it"
+      : p.state === "rejected" ? move + " REJECTED by " + (p.decided_by || "?") + ": none until the condition clears"
+      : p.state === "expired" ? move + " PROPOSAL EXPIRED unanswered: none until the condition clears"
+      : move + " RECOMMENDED (notify only): switch by hand if you agree";
+    return h("span", { class: "flag proposal " + p.state, "data-field": "proposal", title: p.reason || "", text: text });
+  }
+
   function timeline(g, entries, now) {
     if (!entries) return h("div", { class: "meta", text: "history unavailable" });
     if (entries.length === 0) return h("div", { class: "meta", text: "no transitions yet" });
@@ -199,6 +212,8 @@ export const CARD_SCRIPT = String.raw`
       h("span", { class: "pill " + statusClass, "data-field": "last-status", text: g.last_status }),
       h("span", { class: "meta", text: g.failover_count + " switches · failback " + g.failback_mode })));
     var flags = h("div", { class: "flags" });
+    var proposal = proposalFlag(g, now);
+    if (proposal) flags.appendChild(proposal);
     if (g.hold) flags.appendChild(h("span", { class: "flag held", "data-field": "hold", text: "FAILBACK HELD by " + (g.hold.owner || "?") + (g.hold.reason ? ": " + g.hold.reason : "") + " · until " + clock(g.hold.until) + " (" + until(g.hold.until, now) + ")" }));
     if (g.pause) flags.appendChild(h("span", { class: "flag paused", "data-field": "pause", text: "PAUSED" + (g.pause.by ? " by " + g.pause.by : "") + (g.pause.reason ? ": " + g.pause.reason : "") + (g.pause.until ? " · until " + clock(g.pause.until) + " (" + until(g.pause.until, now) + ")" : " · no expiry") }));
     if (g.cooldown) flags.appendChild(h("span", { class: "flag cooldown", "data-field": "cooldown", text: "COOLDOWN " + duration(g.cooldown.remaining_seconds) + " left (until " + clock(g.cooldown.until) + ")" }));
@@ -225,6 +240,9 @@ export const CARD_SCRIPT = String.raw`
     var actions = h("div", { class: "actions" },
       g.pause ? actionButton("Resume", "", readOnly, function () { confirmAction(g, "resume", null); }) : actionButton("Pause…", "", readOnly, function () { confirmAction(g, "pause", null); }),
       from === "primary" ? actionButton("Fail over primary → secondary…", "danger", readOnly, function () { confirmAction(g, "do_failover", "primary"); }) : failback);
+    var p = g.proposal;
+    if (p && (p.state === "pending" || p.state === "rejected" || p.state === "expired")) actions.appendChild(actionButton("Approve " + p.kind + "…", "danger", readOnly, function () { confirmAction(g, "approve", null); }));
+    if (p && (p.state === "pending" || p.state === "approved")) actions.appendChild(actionButton("Reject " + p.kind + "…", "", readOnly, function () { confirmAction(g, "reject", null); }));
     if (stopped(g.traffic)) actions.appendChild(actionButton("Retry switch…", "danger", readOnly, function () { confirmAction(g, "retry_switch", null); }));
     if (readOnly) actions.appendChild(h("span", { class: "readonly", "data-field": "read-only", text: "Read only: " + rights.reason }));
     el.appendChild(actions);

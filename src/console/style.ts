@@ -46,6 +46,8 @@ dialog .warning { color: var(--bad); font-weight: 700; margin: 4px 0; }
 .flag { padding: 4px 8px; border-radius: 4px; font-weight: 600; font-size: 13px; }
 .flag.paused { background: #fff8c5; color: #6b4b00; }
 .flag.held { background: #fbefff; color: #6e40c9; }
+.flag.proposal { background: #fff8c5; color: #7d4e00; }
+.flag.proposal.pending { background: #ffebe9; color: var(--bad); font-weight: 600; }
 .flag.cooldown { background: #ddf4ff; color: #0a3069; }
 .flag.stale { background: var(--bad); color: #fff; }
 .flag.error { background: #ffebe9; color: #82071e; }

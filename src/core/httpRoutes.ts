@@ -4,7 +4,16 @@ import { groupNameSchema, httpUrlSchema } from "./config";
 import type { FailoverErrorCode } from "./errors";
 import { callerRightsSchema, type Right } from "./identity";
 import { policySchema, regionSchema } from "./knobs";
-import { controlResponseSchema, healthCheckResponseSchema, holdResponseSchema, planResponseSchema, readinessResponseSchema, retrySwitchResponseSchema, switchTargetResponseSchema } from "./operations";
+import {
+  approvalResponseSchema,
+  controlResponseSchema,
+  healthCheckResponseSchema,
+  holdResponseSchema,
+  planResponseSchema,
+  readinessResponseSchema,
+  retrySwitchResponseSchema,
+  switchTargetResponseSchema,
+} from "./operations";
 import { instanceInfoSchema } from "./orchestrationContract";
 import { groupOverviewSchema } from "./overview";
 import { policyOverrideFields, stateSchema } from "./state";
@@ -232,6 +241,47 @@ export const releaseRoute = route({
   body: z.strictObject({ reason }),
   idempotencyKey: true,
   answers: holdAnswers,
+  errors: WRITES_ROW,
+});
+
+const approvalBody = z.strictObject({
+  proposal_id: z
+    .string()
+    .trim()
+    .min(1, "must name the proposal")
+    .max(64, "must be at most 64 characters")
+    .describe("The proposal decided on, as GET groups or the notification shows it: a decision about any other is a 409."),
+  reason,
+});
+const approvalAnswers = { 200: { description: "The group's proposal after the decision.", json: approvalResponseSchema, headers: IDEMPOTENT_REPLAY } };
+
+export const approveRoute = route({
+  path: "approve",
+  method: "POST",
+  right: "operate",
+  summary: "Approve the proposed switch",
+  description:
+    "With decision_mode approval: approves the switch the loop proposed (`proposal_id`); the loop makes it at once, under the usual rules (the standby verified, no pause, no cooldown). The audit names the caller. A rejected or expired proposal may still be approved while its condition lasts; 409 when the proposal is not the group's current one or is a notify_only recommendation.",
+  query: groupQuery,
+  strictQuery: true,
+  body: approvalBody,
+  idempotencyKey: true,
+  answers: approvalAnswers,
+  errors: WRITES_ROW,
+});
+
+export const rejectRoute = route({
+  path: "reject",
+  method: "POST",
+  right: "operate",
+  summary: "Reject the proposed switch",
+  description:
+    "With decision_mode approval: rejects the switch the loop proposed (`proposal_id`, waiting or approved and not made yet). No automatic switch until the condition clears (the active side recovers) and comes back; a manual switch stays possible. The audit names the caller.",
+  query: groupQuery,
+  strictQuery: true,
+  body: approvalBody,
+  idempotencyKey: true,
+  answers: approvalAnswers,
   errors: WRITES_ROW,
 });
 
@@ -470,6 +520,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   resumeRoute,
   holdRoute,
   releaseRoute,
+  approveRoute,
+  rejectRoute,
   retrySwitchRoute,
   readinessRoute,
   getPlanRoute,

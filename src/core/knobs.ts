@@ -178,6 +178,24 @@ const KNOBS = {
     "What drift does: report (status, one audit entry and notification per episode) or reconcile (also apply the row's target again, make-before-break).",
     "Azure Automanage and Azure Policy remediation choose between audit and remediate the same way",
   ),
+  decision_mode: knob(
+    z.enum(["automatic", "approval", "notify_only"], { error: "must be automatic, approval or notify_only" }),
+    "automatic",
+    "automatic: the loop switches when the policy says so. approval: it proposes the switch (audit entry, notification) and waits for an operator's approve or reject, or approval_timeout_seconds. notify_only: it proposes and never switches by itself.",
+    "Route 53 ARC Region switch has a manual approval block; Traffic Manager and Front Door always switch by themselves",
+  ),
+  approval_timeout_seconds: knob(
+    integer(1, 86400),
+    "900",
+    "With decision_mode approval: how long a proposal waits for an approve or a reject before approval_timeout_action applies.",
+    "Route 53 ARC's approval block waits for its own timeout; a page's escalation window is typically 5-15 min",
+  ),
+  approval_timeout_action: knob(
+    z.enum(["proceed", "abandon"], { error: "must be proceed or abandon" }),
+    "abandon",
+    "With decision_mode approval, when nobody answers in time: proceed (switch, recorded as unanswered) or abandon (no switch until the condition clears and comes back).",
+    "Route 53 ARC's approval block fails the plan execution when it times out; here it is a choice",
+  ),
   readiness_check_minutes: knob(
     integer(0, 1440),
     "15",

@@ -141,7 +141,7 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   400: "invalid_request: a query parameter, header or body field is wrong; `issues` names each.",
   403: "forbidden: App Service Authentication is on and the caller lacks the app role.",
   404: "state_not_found: the group has no row.",
-  409: "conflict: the row kept changing under 5 write attempts in a row, or a request with the same Idempotency-Key is still running.",
+  409: "conflict: the row kept changing under 5 write attempts in a row, a request with the same Idempotency-Key is still running, or (approve, reject) the proposal named is not the group's current one.",
   412: "precondition_failed: the row changed since the caller read it (If-Match named another ETag): read again and decide again.",
   413: `too_large: a body over ${MAX_BODY_BYTES / 1024} KiB.`,
   500: "malformed_state (the row), invalid_config (an app setting; both name the field) or internal_error.",

@@ -4,6 +4,7 @@ import { describeError } from "./errors";
 import { policySchema, type Policy } from "./knobs";
 import { isLooping } from "./orchestrationContract";
 import { isHeld } from "./policy";
+import { proposalView, proposalViewSchema } from "./operations/approval";
 import { effectivePolicy, healthField, targetSchema, type FailoverState } from "./state";
 import type { StateStore } from "./storage";
 import { voteSchema } from "./vantage";
@@ -80,12 +81,14 @@ export const groupOverviewSchema = z.object({
   inconclusive_checks: z.number().int().optional().describe("Checks in a row whose votes could not reach the quorum (absent when 0)."),
   failover_count: z.number().int().optional(),
   failback_mode: policySchema.shape.failback_mode.optional(),
-  policy: policySchema.pick({ failure_threshold: true, recovery_threshold: true, check_interval_seconds: true, cooldown_seconds: true, failback_mode: true }).optional(),
+  policy: policySchema.pick({ failure_threshold: true, recovery_threshold: true, check_interval_seconds: true, cooldown_seconds: true, failback_mode: true, decision_mode: true }).optional(),
   endpoints: z.array(endpointViewSchema).optional(),
   cooldown: z.object({ until: z.string(), remaining_seconds: z.number().int() }).optional(),
   pause: z.object({ until: z.string().optional(), reason: z.string().optional(), by: z.string().optional(), since: z.string().optional() }).optional(),
   /** A failback hold that stands: no automatic failback until `until`; who holds it and why. */
   hold: z.object({ until: z.string(), owner: z.string().optional(), reason: z.string().optional(), remaining_seconds: z.number() }).optional(),
+  /** A switch the loop proposes instead of making it (decision_mode approval or notify_only). */
+  proposal: proposalViewSchema.optional(),
   last_failover: z.object({ at: z.string(), forced: z.boolean() }).optional(),
   traffic: trafficViewSchema.optional(),
   drift: driftViewSchema.optional(),
@@ -169,7 +172,7 @@ export function severityOf(o: Omit<GroupOverview, "severity" | "severity_reason"
   if (activeDown && !o.pause)
     return {
       severity: "active_down",
-      severity_reason: `the active side (${active.target}) is down${active.streak?.threshold ? ` (${active.streak.count} of ${active.streak.threshold} failed checks)` : ""}`,
+      severity_reason: `the active side (${active.target}) is down${active.streak?.threshold ? ` (${active.streak.count} of ${active.streak.threshold} failed checks)` : ""}${proposalNote(o.proposal)}`,
     };
   if (o.inconclusive_checks !== undefined && o.policy && o.inconclusive_checks >= o.policy.failure_threshold)
     return {
@@ -185,6 +188,13 @@ export function severityOf(o: Omit<GroupOverview, "severity" | "severity_reason"
   return { severity: "ok", severity_reason: "ok" };
 }
 
+/** What the severity's reason adds about a proposal that waits for an operator. */
+function proposalNote(p: GroupOverview["proposal"]): string {
+  if (p?.state === "pending") return `; a ${p.kind} waits for approval${p.expires_utc ? ` until ${p.expires_utc}` : ""}`;
+  if (p?.state === "notified") return `; a ${p.kind} is recommended (notify_only)`;
+  return "";
+}
+
 /** One group's overview from its parsed row; `hasPlan` as for trafficView. */
 export function groupOverview(group: string, state: FailoverState, policy: Policy, loop: LoopStatus, now: Date, hasPlan?: boolean): GroupOverview {
   const drift = driftView(state);
@@ -192,6 +202,7 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
   const lockUntil = state.lock_until_utc ? Date.parse(state.lock_until_utc) : undefined;
   const pausedNow = state.paused && (!state.paused_until_utc || Date.parse(state.paused_until_utc) > now.getTime());
   const pausedBy = [...state.recent_transitions].reverse().find((t) => t.kind === "pause");
+  const proposal = proposalView(state);
   return withSeverity({
     group,
     active_target: state.active_target,
@@ -206,6 +217,7 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
       check_interval_seconds: policy.check_interval_seconds,
       cooldown_seconds: policy.cooldown_seconds,
       failback_mode: policy.failback_mode,
+      decision_mode: policy.decision_mode,
     },
     endpoints: endpointViews(state, policy),
     ...(lockUntil !== undefined && lockUntil > now.getTime() ? { cooldown: { until: state.lock_until_utc!, remaining_seconds: Math.ceil((lockUntil - now.getTime()) / 1000) } } : {}),
@@ -228,6 +240,7 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
           },
         }
       : {}),
+    ...(proposal ? { proposal } : {}),
     ...(state.last_failover_utc ? { last_failover: { at: state.last_failover_utc, forced: state.last_failover_forced === true } } : {}),
     traffic: trafficView(state, hasPlan),
     ...(drift ? { drift } : {}),

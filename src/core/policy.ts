@@ -3,7 +3,7 @@ import { TEXT_LIMITS, cleanText } from "./text";
 import type { Policy } from "./knobs";
 import type { ProbeResult } from "./probe";
 import { votesText, type Vote } from "./vantage";
-import { healthField, otherTarget, withTransition, type FailoverState, type Target, type TransitionKind, type TransitionSummary } from "./state";
+import { healthField, otherTarget, withTransition, withoutProposal, type FailoverState, type Target, type TransitionKind, type TransitionSummary } from "./state";
 
 /**
  * Pure decisions: (state, probe results, policy, now) -> next state and what to do.
@@ -262,7 +262,7 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
     failures >= policy.failure_threshold ? "failover" : active === "secondary" && policy.failback_mode === "automatic" && failbackSuccesses >= policy.recovery_threshold ? "failback" : "none";
   if (wants === "none") {
     const reason = failures === 0 ? "healthy" : `below_threshold (${failures}/${policy.failure_threshold})`;
-    return { next, recommendation: "none", reason, transitions };
+    return withdrawProposal({ next, recommendation: "none", reason, transitions }, now);
   }
   if (next.paused) return { next, recommendation: "none", reason: "paused", transitions };
   if (wants === "failback" && isHeld(next, now)) return { next, recommendation: "none", reason: `held (by ${next.hold_owner ?? "unknown"} until ${next.hold_until_utc})`, transitions };
@@ -272,7 +272,108 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
     wants === "failover"
       ? `${failures} consecutive failed checks of the ${active} (threshold ${policy.failure_threshold})${votes}`
       : `${failbackSuccesses} consecutive healthy checks of the primary (recovery threshold ${policy.recovery_threshold})`;
-  return { next, recommendation: wants, reason, transitions };
+  return decideProposal({ next, recommendation: wants, reason, transitions }, wants, policy, now);
+}
+
+/** What a proposal says the check saw of the standby. */
+function standbySeen(state: FailoverState): string {
+  const standby = otherTarget(state.active_target);
+  const healthy = state[healthField(standby)];
+  const health = healthy === true ? "healthy" : healthy === false ? `unhealthy (${state.standby_consecutive_failures} failed checks)` : "not checked yet";
+  return `the standby (${standby}) ${health}${state.standby_checked_utc ? ` at ${state.standby_checked_utc}` : ""}`;
+}
+
+/**
+ * The decision mode's say on a switch the policy wants (decision_mode): automatic makes it;
+ * approval proposes it once (an approval_requested transition with what was seen) and makes it
+ * when an operator approves, or when nobody answers by proposal_expires_utc and
+ * approval_timeout_action is proceed (abandon: approval_expired, no switch until the condition
+ * clears); notify_only proposes it (switch_recommended) and never makes it. A rejected or
+ * abandoned proposal stays on the row, so the same incident is not proposed again.
+ */
+function decideProposal(outcome: CheckOutcome, wants: "failover" | "failback", policy: Policy, now: Date): CheckOutcome {
+  const { next } = outcome;
+  if (policy.decision_mode === "automatic") return outcome;
+  const from = next.active_target;
+  const to = otherTarget(from);
+  const waiting = (reason: string, state = next, transitions = outcome.transitions): CheckOutcome => ({ next: state, recommendation: "none", reason, transitions });
+  const current = next.proposal_kind === wants && next.proposal_from === from ? next.proposal_state : undefined;
+  if (current === undefined) {
+    const approval = policy.decision_mode === "approval";
+    const expires = approval ? addSeconds(now, policy.approval_timeout_seconds).toISOString() : undefined;
+    const seen = `${outcome.reason}; ${standbySeen(next)}`;
+    const transition = approval
+      ? summary("approval_requested", from, to, `${seen}; approve or reject by ${expires} (then: ${policy.approval_timeout_action})`, "system", now)
+      : summary("switch_recommended", from, to, `${seen}; decision_mode notify_only: nothing switches by itself`, "system", now);
+    const proposed: FailoverState = {
+      ...withoutProposal(next),
+      proposal_id: `${wants}-${now.getTime().toString(36)}`,
+      proposal_state: approval ? "pending" : "notified",
+      proposal_kind: wants,
+      proposal_from: from,
+      proposal_reason: cleanText(seen, TEXT_LIMITS.reason),
+      proposal_created_utc: now.toISOString(),
+      ...(expires ? { proposal_expires_utc: expires } : {}),
+    };
+    return waiting(approval ? `awaiting approval until ${expires}` : "notify_only: switch recommended, not made", withTransition(proposed, transition), [...outcome.transitions, transition]);
+  }
+  const decided = `${next.proposal_decided_by ?? "unknown"} at ${next.proposal_decided_utc ?? "?"}`;
+  if (current === "approved") return { ...outcome, reason: `approved by ${decided}: ${outcome.reason}` };
+  if (current === "rejected") return waiting(`rejected by ${decided}: no automatic ${wants} until the condition clears`);
+  if (current === "expired") return waiting(`the proposal expired unanswered at ${next.proposal_expires_utc ?? "?"}: no automatic ${wants} until the condition clears`);
+  if (current === "notified" || policy.decision_mode !== "approval") return waiting("notify_only: switch recommended, not made");
+  const expires = next.proposal_expires_utc;
+  if (expires && Date.parse(expires) > now.getTime()) return waiting(`awaiting approval until ${expires}`);
+  if (policy.approval_timeout_action === "proceed") return { ...outcome, reason: `no answer by ${expires ?? "?"}, proceeding (approval_timeout_action proceed): ${outcome.reason}` };
+  const transition = summary("approval_expired", from, to, `no answer by ${expires ?? "?"}; abandoned (approval_timeout_action abandon) until the condition clears`, "system", now);
+  const abandoned: FailoverState = { ...next, proposal_state: "expired", proposal_decided_by: "system", proposal_decided_utc: now.toISOString() };
+  return waiting(`the proposal expired unanswered at ${expires ?? "?"}: no automatic ${wants} until the condition clears`, withTransition(abandoned, transition), [...outcome.transitions, transition]);
+}
+
+/** A check after which the policy wants no switch ends any proposal: one still waiting or approved goes stale, with an audit entry. */
+function withdrawProposal(outcome: CheckOutcome, now: Date): CheckOutcome {
+  const { next } = outcome;
+  if (next.proposal_state === undefined) return outcome;
+  const cleared = withoutProposal(next);
+  if (next.proposal_state !== "pending" && next.proposal_state !== "approved") return { ...outcome, next: cleared };
+  const from = next.proposal_from ?? next.active_target;
+  const transition = summary(
+    "proposal_stale",
+    from,
+    otherTarget(from),
+    `the ${next.proposal_kind ?? "switch"} proposed at ${next.proposal_created_utc ?? "?"} (${next.proposal_state}) is withdrawn: the condition cleared (${outcome.reason})`,
+    "system",
+    now,
+  );
+  return { ...outcome, next: withTransition(cleared, transition), transitions: [...outcome.transitions, transition] };
+}
+
+export interface ApprovalRequest {
+  /** The proposal the caller decides on: a decision about any other (an older one, a newer one) is refused. */
+  readonly proposal_id: string;
+  readonly approve: boolean;
+  readonly reason: string;
+  readonly actor: string;
+}
+
+/**
+ * An operator's approve or reject of the row's proposal. A waiting, rejected or abandoned
+ * proposal may be approved (the loop then switches at its next check, under the usual rules);
+ * a waiting or approved one may be rejected. A repeat changes nothing; anything else is the problem.
+ */
+export function decideApproval(state: FailoverState, request: ApprovalRequest, now: Date): { next: FailoverState; transition?: TransitionSummary } | { problem: string } {
+  const current = state.proposal_state;
+  if (current === undefined) return { problem: "no switch is proposed for this group" };
+  if (state.proposal_id !== request.proposal_id) return { problem: `proposal ${request.proposal_id} is not the group's proposal (${state.proposal_id ?? "?"}, ${current})` };
+  const wanted = request.approve ? "approved" : "rejected";
+  if (current === wanted) return { next: state };
+  if (current === "notified") return { problem: `proposal ${request.proposal_id} is a recommendation (decision_mode notify_only): switch by hand with do_failover or failback` };
+  if (!request.approve && current === "expired") return { problem: `proposal ${request.proposal_id} already expired unanswered` };
+  const from = state.proposal_from ?? state.active_target;
+  const what = `${state.proposal_kind ?? "switch"} ${from} -> ${otherTarget(from)} proposed at ${state.proposal_created_utc ?? "?"}`;
+  const transition = summary(request.approve ? "approval_granted" : "approval_rejected", from, otherTarget(from), `${request.reason} (${what})`, request.actor, now);
+  const next: FailoverState = { ...state, proposal_state: wanted, proposal_decided_by: transition.actor, proposal_decided_utc: now.toISOString() };
+  return { next: withTransition(next, transition), transition };
 }
 
 export interface SwitchRequest {
@@ -327,7 +428,7 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
   const reason = request.force ? `forced: ${request.reason}` : request.reason;
   const transition = summary(request.kind, from, to, reason, request.actor, now);
   const next: FailoverState = {
-    ...state,
+    ...withoutProposal(state),
     active_target: to,
     failover_count: state.failover_count + 1,
     last_status: request.kind === "failback" ? "FAILBACK_DONE" : "FAILOVER_DONE",

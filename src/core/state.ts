@@ -29,6 +29,12 @@ export const TRANSITION_KINDS = [
   "resume",
   "hold",
   "hold_released",
+  "approval_requested",
+  "switch_recommended",
+  "approval_granted",
+  "approval_rejected",
+  "approval_expired",
+  "proposal_stale",
   "switch_applied",
   "switch_failed",
   "switch_verified",
@@ -127,6 +133,30 @@ const switchFields = {
   readiness_checked_utc: isoTime,
 };
 
+/**
+ * A switch the loop proposes instead of making it (decision_mode approval or notify_only; see
+ * policy.ts decideProposal): what and from where, why, since when, until when it waits, and
+ * what became of it. It stays on the row until the switch is made or its condition clears.
+ */
+export const PROPOSAL_STATES = ["pending", "approved", "rejected", "expired", "notified"] as const;
+export type ProposalState = (typeof PROPOSAL_STATES)[number];
+const proposalFields = {
+  proposal_id: optionalText,
+  proposal_state: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.enum(PROPOSAL_STATES, { error: `must be one of ${PROPOSAL_STATES.join(", ")}` }).optional()),
+  proposal_kind: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.enum(["failover", "failback"], { error: "must be failover or failback" }).optional()),
+  proposal_from: z.preprocess((v) => (v === "" || v === null ? undefined : v), targetSchema.optional()),
+  proposal_reason: optionalText,
+  proposal_created_utc: isoTime,
+  proposal_expires_utc: isoTime,
+  proposal_decided_by: optionalText,
+  proposal_decided_utc: isoTime,
+};
+
+/** The row without a proposal. */
+export function withoutProposal(state: FailoverState): FailoverState {
+  return Object.fromEntries(Object.entries(state).filter(([k]) => !k.startsWith("proposal_"))) as FailoverState;
+}
+
 /** Schema of the fields this app manages on the row (policy overrides are validated separately). */
 export const stateSchema = z.object({
   active_target: z.enum(["primary", "secondary"], { error: "must be primary or secondary" }),
@@ -168,6 +198,7 @@ export const stateSchema = z.object({
   hold_until_utc: isoTime,
   hold_owner: optionalText,
   hold_reason: optionalText,
+  ...proposalFields,
   recent_transitions: recentTransitions,
   /** The orchestration cycle whose check last advanced the counters (at-least-once guard). */
   last_cycle_id: optionalText,

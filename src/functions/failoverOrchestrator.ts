@@ -77,7 +77,10 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
   }
   const intervalSeconds = check?.check_interval_seconds ?? input.interval_seconds;
   // Due one interval after the last counted check: a cycle a wake event started early keeps the pace.
-  const due = check?.next_counted_check_utc ? new Date(check.next_counted_check_utc) : addSeconds(cycleStart, intervalSeconds);
+  const counted = check?.next_counted_check_utc ? new Date(check.next_counted_check_utc) : addSeconds(cycleStart, intervalSeconds);
+  // A proposal waiting for approval is decided by its timeout at the latest (approve and reject wake the loop).
+  const approvalDue = check?.approval_due_utc ? new Date(check.approval_due_utc) : undefined;
+  const due = approvalDue && approvalDue > context.df.currentUtcDateTime && approvalDue < counted ? approvalDue : counted;
   const nextCheck = due > context.df.currentUtcDateTime ? due : context.df.currentUtcDateTime;
   context.df.setCustomStatus(cycleStatus(group, context.df.currentUtcDateTime, nextCheck, check, switched, error, switchProgress));
   // The loop's heartbeat, counted once: replays of this episode skip it.

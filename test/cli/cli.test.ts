@@ -115,6 +115,34 @@ describe("failover CLI against the local host", () => {
     expect(json.out.split("\n").map((l) => JSON.parse(l).groups.length)).toEqual([2, 2, 2]);
   });
 
+  test("approve reads the group's proposal and approves it; the loop fails over; no proposal, or another one, is an error", async () => {
+    expect(await cli("reject", "-g", "payments", "--reason", "x")).toMatchObject({ code: 1, err: expect.stringContaining('reject: group "payments" has no switch proposal') });
+    await cli(
+      "init",
+      "-g",
+      "gated",
+      "--primary",
+      "http://127.0.0.1:9/dead",
+      "--secondary",
+      backends.secondary.url,
+      "--set",
+      "decision_mode=approval",
+      "--set",
+      "failure_threshold=1",
+      "--set",
+      "cooldown_seconds=0",
+    );
+    await cli("start", "-g", "gated");
+    await eventually("the proposal", async () => (JSON.parse((await cli("--json", "status", "-g", "gated")).out).groups[0].proposal ? true : undefined), 15_000);
+    expect(await cli("approve", "-g", "gated", "--proposal", "failover-0", "--reason", "x")).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('HTTP 409 conflict: Group "gated": proposal failover-0 is not the group\'s proposal'),
+    });
+    const approved = await cli("approve", "-g", "gated", "--reason", "checked the database");
+    expect(approved).toMatchObject({ code: 0, out: expect.stringMatching(/^approve: done; failover primary -> secondary proposed at \S+ \(failover-\w+\) is approved: the loop makes it now$/) });
+    await eventually("the approved failover", async () => (JSON.parse((await cli("--json", "status", "-g", "gated")).out).groups[0].active_target === "secondary" ? true : undefined), 15_000);
+  });
+
   test("errors exit 1 with a message: usage, a bad URL, an unreachable app, an unknown group", async () => {
     expect(await cli("pause", "-g", "state")).toMatchObject({ code: 1, err: expect.stringContaining("required option '--reason <text>' not specified") });
     expect(await cli("frobnicate")).toMatchObject({ code: 1, err: expect.stringContaining("unknown command 'frobnicate'") });
@@ -154,7 +182,7 @@ test('"Operate it" (docs/operate.md) shows every CLI command', async () => {
   const out: string[] = [];
   expect(await runCli(["--help"], { out: (s) => out.push(s), err: () => undefined, env: {} })).toBe(0);
   const commands = [...out.join("\n").matchAll(/^ {2}([\w-]+) \[options\]/gm)].map((m) => m[1]);
-  expect(commands).toEqual(["status", "watch", "history", "init", "start", "pause", "resume", "hold", "release", "failover", "failback", "retry-switch"]);
+  expect(commands).toEqual(["status", "watch", "history", "init", "start", "pause", "resume", "hold", "release", "approve", "reject", "failover", "failback", "retry-switch"]);
   const doc = readFileSync(join(__dirname, "..", "..", "docs", "operate.md"), "utf8");
   const section = doc.slice(0, doc.indexOf("## Running locally"));
   for (const command of commands) expect([command, section.includes(`failover ${command}`)]).toEqual([command, true]);

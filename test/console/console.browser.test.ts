@@ -184,6 +184,38 @@ describe("operator console in Chromium", () => {
     expect(writes()).toHaveLength(1);
   });
 
+  test("a proposed failover (decision_mode approval) shows on the card with Approve and Reject; approved there, the loop fails over and the audit names who decided", async () => {
+    const init = await call(host.url, "POST", "/api/init", {
+      group: "approvals",
+      primary_endpoint: "http://127.0.0.1:9/dead",
+      secondary_endpoint: backends.secondary.url,
+      decision_mode: "approval",
+      cooldown_seconds: 0,
+    });
+    expect(init.status).toBe(201);
+    await call(host.url, "POST", "/api/start?group=approvals");
+    await page.goto(`${host.url}/api/console?refresh=0.5&code=test-key&open=state,payments,approvals`);
+    const flag = card("approvals").locator('[data-field="proposal"]');
+    await flag.waitFor({ timeout: 20_000 });
+    expect(await flag.innerText()).toMatch(/^FAILOVER primary → secondary PROPOSED: approve or reject · until \d\d:\d\d:\d\dZ \(in 15 min\)$/);
+    expect(await flag.getAttribute("title")).toMatch(/^1 consecutive failed checks of the primary \(threshold 1\); the standby \(secondary\) healthy/);
+    const before = writes().length;
+    await card("approvals").getByRole("button", { name: "Approve failover…" }).click();
+    await page.locator("#confirm-reason").fill("checked the database");
+    expect(await page.locator("#confirm-title").innerText()).toBe('Approve the failover of group "approvals" from primary to secondary (the loop makes it at once)?');
+    await page.getByRole("button", { name: "Approve failover", exact: true }).click();
+    await card("approvals").locator('[data-field="active"]').getByText("ACTIVE: SECONDARY").waitFor({ timeout: 20_000 });
+    const sent = writes().slice(before);
+    expect(sent.map((r) => new URL(r.url()).pathname + new URL(r.url()).search)).toEqual(["/api/approve?group=approvals"]);
+    const { proposal_id } = JSON.parse(sent[0].postData() ?? "{}") as { proposal_id: string };
+    expect(JSON.parse(sent[0].postData() ?? "{}")).toEqual({ reason: "checked the database", proposal_id: expect.stringMatching(/^failover-/) });
+    const entries = (await call(host.url, "GET", "/api/history?group=approvals&limit=10")).body.entries as Array<{ kind: string; actor: string; reason: string }>;
+    expect(entries.find((e) => e.kind === "approval_granted")).toMatchObject({ actor: "function key", reason: expect.stringMatching(/^checked the database \(failover primary -> secondary/) });
+    expect(entries.find((e) => e.kind === "failover")?.reason).toMatch(/^approved by function key at /);
+    expect(proposal_id).toBeTruthy();
+    await flag.waitFor({ state: "detached", timeout: 20_000 });
+  });
+
   test("storage down: a red banner names the failure, and the last cards stay, dimmed", async () => {
     const before = await refreshes();
     await azurite.stop();
@@ -231,6 +263,13 @@ describe("operator console in Chromium: a viewer who may only read", () => {
     expect(await reason.innerText()).toBe("Read only: viewer@contoso.example lacks the operator app role (has reader)");
     for (const name of ["Pause…", "Fail over primary → secondary…"]) expect(await card().getByRole("button", { name }).isDisabled()).toBe(true);
     expect(writes).toEqual([]);
+    // A reader never decides on a proposal either.
+    const approve = await fetch(`${host.url}/api/approve`, {
+      method: "POST",
+      headers: { ...principal(["reader"]), "content-type": "application/json" },
+      body: JSON.stringify({ proposal_id: "failover-1" }),
+    });
+    expect([approve.status, ((await approve.json()) as { message: string }).message]).toEqual([403, "viewer@contoso.example lacks the operator app role (has reader)"]);
   });
 
   test("an operator whose role is taken away meanwhile: the refused action says why on the card, then the actions are disabled", async () => {

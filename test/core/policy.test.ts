@@ -1,6 +1,7 @@
 import { loadConfig } from "../../src/core/config";
 import type { Policy } from "../../src/core/knobs";
 import {
+  decideApproval,
   decideHold,
   decidePause,
   decideRelease,
@@ -283,6 +284,114 @@ describe("the standby, checked every cycle", () => {
     expect(standbyCheckDue(checked, everyThird, later(90))).toBe(true);
     expect(standbyCheckDue(checked, { ...policy, standby_check_every: 0 }, later(3600))).toBe(false);
     expect(standbyCheckDue({ ...checked, active_target: "secondary" }, { ...policy, standby_check_every: 0 }, later(1))).toBe(true);
+  });
+});
+
+describe("decision modes", () => {
+  const approval: Policy = { ...policy, failure_threshold: 2, decision_mode: "approval", approval_timeout_seconds: 120, approval_timeout_action: "abandon" };
+  /** One counted check of the primary at `s` seconds; the standby healthy. */
+  const check = (state: FailoverState, healthy: boolean, s: number, p: Policy = approval) =>
+    evaluateCheck(state, { active: healthy ? ok() : down(), standby: ok("http://s/health") }, p, later(s), later(s).toISOString());
+  /** Two failed checks: the policy wants a failover; in approval mode it is proposed. */
+  const proposed = (p: Policy = approval) => check(check(base(), false, 0, p).next, false, 30, p);
+
+  test("approval: the failover is proposed once, with what was seen, and waits; approved, the next check recommends it naming the approver", () => {
+    const first = proposed();
+    expect(first.recommendation).toBe("none");
+    expect(first.reason).toBe(`awaiting approval until ${later(150).toISOString()}`);
+    expect(first.transitions).toEqual([expect.objectContaining({ kind: "approval_requested", from: "primary", to: "secondary", actor: "system" })]);
+    expect(first.transitions[0].reason).toMatch(/^2 consecutive failed checks of the primary \(threshold 2\); the standby \(secondary\) healthy at .*; approve or reject by .* \(then: abandon\)$/);
+    expect(first.next).toMatchObject({ proposal_state: "pending", proposal_kind: "failover", proposal_from: "primary", proposal_expires_utc: later(150).toISOString() });
+    // Still down: the same proposal waits, no new transition.
+    const waiting = check(first.next, false, 60);
+    expect(waiting).toMatchObject({ recommendation: "none", transitions: [] });
+    expect(waiting.next.proposal_id).toBe(first.next.proposal_id);
+    const decided = decideApproval(waiting.next, { proposal_id: first.next.proposal_id!, approve: true, reason: "confirmed with the DBA", actor: "alice" }, later(70));
+    if ("problem" in decided) throw new Error(decided.problem);
+    expect(decided.transition).toMatchObject({ kind: "approval_granted", actor: "alice", reason: expect.stringMatching(/^confirmed with the DBA \(failover primary -> secondary proposed at /) });
+    const approved = check(decided.next, false, 90);
+    expect(approved.recommendation).toBe("failover");
+    expect(approved.reason).toMatch(new RegExp(`^approved by alice at ${later(70).toISOString()}: 4 consecutive failed checks`));
+    // The switch clears the proposal.
+    const switched = decideSwitch(
+      approved.next,
+      { kind: "failover", expected_from: "primary", force: false, automatic: true, reason: approved.reason, actor: "orchestrator" },
+      ok("http://s/health"),
+      approval,
+      later(91),
+    );
+    expect(switched.changed).toBe(true);
+    expect(Object.keys(switched.next!).filter((k) => k.startsWith("proposal_"))).toEqual([]);
+  });
+
+  test("approval: rejected, no switch and no new proposal until the condition clears; a recovery withdraws a waiting proposal with an audit entry", () => {
+    const first = proposed();
+    const rejected = decideApproval(first.next, { proposal_id: first.next.proposal_id!, approve: false, reason: "known blip", actor: "bob" }, later(40));
+    if ("problem" in rejected) throw new Error(rejected.problem);
+    expect(rejected.transition).toMatchObject({ kind: "approval_rejected", actor: "bob" });
+    const still = check(rejected.next, false, 60);
+    expect(still).toMatchObject({ recommendation: "none", transitions: [], reason: `rejected by bob at ${later(40).toISOString()}: no automatic failover until the condition clears` });
+    // The primary recovers: a rejected proposal is cleared quietly; the next incident is proposed anew.
+    const recovered = check(still.next, true, 90);
+    expect(recovered.transitions).toEqual([]);
+    expect(recovered.next.proposal_state).toBeUndefined();
+    const again = check(check(recovered.next, false, 120).next, false, 150);
+    expect(again.transitions).toEqual([expect.objectContaining({ kind: "approval_requested" })]);
+    // A waiting proposal whose primary recovers goes stale, audited.
+    const stale = check(again.next, true, 180);
+    expect(stale.transitions).toEqual([expect.objectContaining({ kind: "proposal_stale", reason: expect.stringMatching(/is withdrawn: the condition cleared \(healthy\)$/) })]);
+    expect(stale.next.proposal_state).toBeUndefined();
+    expect(stale.recommendation).toBe("none");
+  });
+
+  test("approval timed out: abandon records approval_expired and waits for the condition to clear; proceed switches, saying nobody answered", () => {
+    const first = proposed();
+    const before = check(first.next, false, 149);
+    expect(before.recommendation).toBe("none");
+    const abandoned = check(before.next, false, 150);
+    expect(abandoned.recommendation).toBe("none");
+    expect(abandoned.transitions).toEqual([expect.objectContaining({ kind: "approval_expired", actor: "system" })]);
+    expect(abandoned.next.proposal_state).toBe("expired");
+    expect(check(abandoned.next, false, 180)).toMatchObject({ recommendation: "none", transitions: [] });
+    // A late approval of the abandoned proposal still counts while the primary is down.
+    const late = decideApproval(abandoned.next, { proposal_id: first.next.proposal_id!, approve: true, reason: "on call now", actor: "carol" }, later(200));
+    if ("problem" in late) throw new Error(late.problem);
+    expect(check(late.next, false, 210).recommendation).toBe("failover");
+
+    const proceed: Policy = { ...approval, approval_timeout_action: "proceed" };
+    const waiting = proposed(proceed);
+    const timedOut = check(waiting.next, false, 150, proceed);
+    expect(timedOut.recommendation).toBe("failover");
+    expect(timedOut.reason).toMatch(new RegExp(`^no answer by ${later(150).toISOString()}, proceeding \\(approval_timeout_action proceed\\): `));
+  });
+
+  test("approve and reject name the proposal: another one, none, or a notify_only recommendation is the problem; a repeat changes nothing", () => {
+    const first = proposed();
+    expect(decideApproval(base(), { proposal_id: "x", approve: true, reason: "", actor: "a" }, NOW)).toEqual({ problem: "no switch is proposed for this group" });
+    expect(decideApproval(first.next, { proposal_id: "failover-old", approve: true, reason: "", actor: "a" }, NOW)).toEqual({
+      problem: `proposal failover-old is not the group's proposal (${first.next.proposal_id}, pending)`,
+    });
+    const approved = decideApproval(first.next, { proposal_id: first.next.proposal_id!, approve: true, reason: "", actor: "a" }, NOW);
+    if ("problem" in approved) throw new Error(approved.problem);
+    expect(decideApproval(approved.next, { proposal_id: first.next.proposal_id!, approve: true, reason: "", actor: "a" }, NOW)).toEqual({ next: approved.next });
+    const notify = proposed({ ...approval, decision_mode: "notify_only" });
+    expect(notify.transitions).toEqual([expect.objectContaining({ kind: "switch_recommended" })]);
+    expect(notify.next.proposal_state).toBe("notified");
+    expect(check(notify.next, false, 60, { ...approval, decision_mode: "notify_only" })).toMatchObject({
+      recommendation: "none",
+      transitions: [],
+      reason: "notify_only: switch recommended, not made",
+    });
+    expect(decideApproval(notify.next, { proposal_id: notify.next.proposal_id!, approve: true, reason: "", actor: "a" }, NOW)).toEqual({ problem: expect.stringMatching(/notify_only/) });
+  });
+
+  test("a proposal never bypasses the gates: paused or in cooldown, nothing is proposed", () => {
+    const paused = check(check({ ...base(), paused: true }, false, 0).next, false, 30);
+    expect(paused).toMatchObject({ recommendation: "none", reason: "paused" });
+    expect(paused.next.proposal_state).toBeUndefined();
+    const cooling = check(check({ ...base(), lock_until_utc: later(1000).toISOString() }, false, 0).next, false, 30);
+    expect(cooling).toMatchObject({ recommendation: "none", reason: "cooldown_active" });
+    expect(cooling.next.proposal_state).toBeUndefined();
   });
 });
 

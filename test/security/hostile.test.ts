@@ -66,6 +66,11 @@ function cases(selfUrl: string, primaryUrl: string): HostileCase[] {
     post("hold with a blank reason", "/api/hold", json({ until: new Date(Date.now() + 3600_000).toISOString(), reason: " \t " }), "reason"),
     post("hold with an owner field (the caller is the owner)", "/api/hold", json({ until: new Date(Date.now() + 3600_000).toISOString(), reason: "r", owner: "someone else" }), "owner"),
     post("release with an unknown field", "/api/release", json({ until: "2030-01-01T00:00:00Z" }), "until"),
+    post("approve without a proposal_id", "/api/approve", json({ reason: "yes" }), "proposal_id"),
+    post("approve a proposal_id of the wrong type", "/api/approve", json({ proposal_id: { $ne: null } }), "proposal_id"),
+    post("approve a proposal_id longer than 64 characters", "/api/approve", json({ proposal_id: longText(65) }), "proposal_id"),
+    post("approve when nothing is proposed", "/api/approve", json({ proposal_id: "failover-1" }), "no switch is proposed"),
+    post("reject with a decided_by field (the caller decides)", "/api/reject", json({ proposal_id: "failover-1", decided_by: "someone else" }), "decided_by"),
     // Query strings
     post("misspelled query parameter (?Group=)", "/api/pause?Group=payments", "{}", "Group"),
     get("unknown query parameter on status", "/api/status?grop=payments", "grop"),

@@ -39,6 +39,7 @@ export const healthCheckResponseSchema = z.object({
   reason: z.string(),
   check_interval_seconds: z.number().int(),
   next_counted_check_utc: z.string().optional().describe("One interval after the last counted check: the orchestration's next check is due then."),
+  approval_due_utc: z.string().optional().describe("With a proposal waiting for approval: when approval_timeout_action applies (the orchestration's timer is due then at the latest)."),
   has_switch_plan: z.boolean().optional().describe("The group has a switch plan: the orchestration then runs the switch cycle after the check."),
   has_webhook: z.boolean().optional().describe("A notification webhook is configured: the orchestration then delivers the group's outbox after the check."),
 });
@@ -79,6 +80,7 @@ export function checkResponse(group: string, probe: ProbeResult, s: FailoverStat
     reason: verdict.reason,
     check_interval_seconds: policy.check_interval_seconds,
     ...(next ? { next_counted_check_utc: next } : {}),
+    ...(s.proposal_state === "pending" && s.proposal_expires_utc ? { approval_due_utc: s.proposal_expires_utc } : {}),
   };
 }
 

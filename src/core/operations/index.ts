@@ -17,3 +17,4 @@ export { switchCycle, type SwitchCycleResponse } from "./switchCycle";
 export { readiness, readinessResponseSchema, recordReadiness, type ReadinessResponse } from "./readiness";
 export { retrySwitch, retrySwitchResponseSchema, type RetrySwitchResponse } from "./retrySwitch";
 export { getPlan, planFromRequest, planResponseSchema, removePlan, setPlan, type PlanResponse } from "./plan";
+export { approvalResponseSchema, decideProposalRequest, proposalView, proposalViewSchema, type ApprovalResponse, type ProposalView } from "./approval";
