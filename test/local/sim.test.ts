@@ -17,7 +17,7 @@ test("a short seeded run over every family: no invariant violated, the lost prim
   for (const name of ["baseline", "partition-one-vantage", "lying-unhealthy", "flapping-link"]) expect([name, family(name).falseFailovers]).toEqual([name, 0]);
   expect(family("standby-down").switches).toBe(0);
   expect(family("standby-down").blocked).toBeGreaterThan(0);
-  expect(reportLines(result).at(-1)).toMatch(/^sim: cycles [\d,]+, families 29, violations 0, time /);
+  expect(reportLines(result).at(-1)).toMatch(new RegExp(`^sim: cycles [\\d,]+, families ${FAMILIES.length}, violations 0, time `));
 });
 
 test("the same seed gives the same run; another seed another", () => {
@@ -120,6 +120,36 @@ describe("the invariants catch a broken policy", () => {
         .violations.map((v) => v.what)
         .join("\n"),
     ).toMatch(/a failback hold kept traffic on the failing secondary/);
+  });
+
+  test("decision modes: the core never switches without an approval or a proceed timeout and withdraws a proposal at recovery; ignoring the mode, keeping a proposal or not auditing one is caught", () => {
+    const families = ["approval-gate"];
+    const core = runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families });
+    expect(core.violations).toEqual([]);
+    expect(core.families[0].gatedSwitches).toBeGreaterThan(0);
+    const found = (decisions: Decisions) =>
+      runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families, decisions })
+        .violations.map((v) => v.what)
+        .join("\n");
+    const ignoring: Decisions = { evaluateCheck: (state, probes, policy, now, cycle) => evaluateCheck(state, probes, { ...policy, decision_mode: "automatic" }, now, cycle), decideSwitch };
+    expect(found(ignoring)).toMatch(/automatic (failover|failback) in decision_mode (approval|notify_only) without an approval/);
+    const keeping: Decisions = {
+      evaluateCheck: (state, ...rest) => {
+        const outcome = evaluateCheck(state, ...rest);
+        const kept = Object.fromEntries(Object.entries(state).filter(([k]) => k.startsWith("proposal_")));
+        return outcome.next.proposal_state === undefined && state.proposal_state === "pending" ? { ...outcome, next: { ...outcome.next, ...kept }, transitions: [] } : outcome;
+      },
+      decideSwitch,
+    };
+    expect(found(keeping)).toMatch(/a pending failover proposal outlived a check that found the primary healthy/);
+    const silent: Decisions = {
+      evaluateCheck: (...a) => {
+        const outcome = evaluateCheck(...a);
+        return { ...outcome, transitions: outcome.transitions.filter((x) => x.kind !== "approval_requested") };
+      },
+      decideSwitch,
+    };
+    expect(found(silent)).toMatch(/proposal failover-\w+ made without an audit entry/);
   });
 
   test("a row the state schema refuses", () => {

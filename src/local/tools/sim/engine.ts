@@ -1,4 +1,4 @@
-import { decideHold, decideSwitch, evaluateCheck, standbyCheckDue } from "../../../core/policy";
+import { decideApproval, decideHold, decideSwitch, evaluateCheck, standbyCheckDue } from "../../../core/policy";
 import type { ProbeResult } from "../../../core/probe";
 import { initialState, otherTarget, parseRow, toRowProperties, type FailoverState, type Target } from "../../../core/state";
 import { parsePlan } from "../../../core/switch/plan";
@@ -55,6 +55,8 @@ export interface EpisodeResult {
   readonly blocked: number;
   /** Failovers away from a failing secondary while a failback hold stood (a hold never keeps traffic on a failing side). */
   readonly heldFailovers: number;
+  /** Switches in decision_mode approval: approved by the operator, or proposed and unanswered with approval_timeout_action proceed. */
+  readonly gatedSwitches: number;
 }
 
 function urlOf(side: Target): string {
@@ -228,6 +230,10 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
   let heldUntil: number | undefined;
   let heldFailovers = 0;
 
+  // The operator's decisions about proposals (decision_mode approval), by proposal id.
+  const approved = new Set<string>();
+  let gatedSwitches = 0;
+
   let cycles = 0;
   for (let k = 0; k < s.cycles; k++) {
     const t = T0 + k * intervalMs;
@@ -240,6 +246,16 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
       if (before && write(t, decideHold(before, { until: new Date(until), reason: "sim: replica resync", owner: "operator" }, new Date(t)).next)) {
         heldUntil = until;
         nextHold++;
+      }
+    }
+    // The operator answers a waiting proposal through the API (read, decide, write), a while after it was made.
+    if (s.operator && !inside(s.storage.down, t)) {
+      const before = read(t);
+      const id = before?.proposal_id;
+      if (before?.proposal_state === "pending" && id !== undefined && t >= Date.parse(before.proposal_created_utc ?? "") + s.operator.answerAfterMs) {
+        const decided = decideApproval(before, { proposal_id: id, approve: s.operator.approve, reason: "sim: operator", actor: "operator" }, new Date(t));
+        if ("problem" in decided) violate(t, `the operator's ${s.operator.approve ? "approval" : "rejection"} of the waiting proposal ${id} was refused: ${decided.problem}`);
+        else if (write(t, decided.next) && s.operator.approve) approved.add(id);
       }
     }
     // The controller's region lost: its loop, its storage and its own probe with it. Nothing is decided.
@@ -272,8 +288,13 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
       if (checked.hold_until_utc !== undefined) violate(t, `a failback hold still on the row after its end (${new Date(heldUntil).toISOString()})`);
       heldUntil = undefined;
     }
+    // Every proposal is audited, and one about a failover never outlives a check a quorum judged the active side healthy.
+    if (checked.proposal_id !== undefined && checked.proposal_id !== state.proposal_id && !outcome.transitions.some((x) => x.kind === "approval_requested" || x.kind === "switch_recommended"))
+      violate(t, `proposal ${checked.proposal_id} made without an audit entry`);
     // The observer counts this check (it reached the row).
     const av = tally(a.judged.votes);
+    if (av.cast >= quorum && av.down < quorum && checked.proposal_kind === "failover" && (checked.proposal_state === "pending" || checked.proposal_state === "approved"))
+      violate(t, `a ${checked.proposal_state} failover proposal outlived a check that found the ${active} healthy (it goes stale)`);
     if (av.down >= quorum) {
       if (downStreak === 0) streakStart = t;
       downStreak++;
@@ -299,6 +320,7 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
       now += v.ms;
       const decided = decisions.decideSwitch(current, { kind, expected_from: active, force: false, automatic: true, reason: outcome.reason, actor: "orchestrator" }, v.judged.probe, p, new Date(now));
       if (owedFailover && !decided.next) heldOnFailingSide();
+      const proposal = { id: current.proposal_id, state: current.proposal_state, expires: current.proposal_expires_utc };
       if (decided.next) {
         const detected = new Date(current.unhealthy_since_utc ?? now);
         const next = decided.changed ? withIntent(decided.next, PLAN, new Date(now), detected) : decided.next;
@@ -307,6 +329,12 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
           if (!decided.changed) blocked++;
           else {
             switches++;
+            if (p.decision_mode !== "automatic") {
+              const { id } = proposal;
+              const timedOut = proposal.state === "pending" && p.approval_timeout_action === "proceed" && t >= Date.parse(proposal.expires ?? "");
+              if (p.decision_mode === "approval" && id !== undefined && (approved.has(id) || timedOut)) gatedSwitches++;
+              else violate(now, `automatic ${kind} in decision_mode ${p.decision_mode} without an approval (proposal ${id ?? "none"}: ${proposal.state ?? "none"})`);
+            }
             const sv = tally(v.judged.votes);
             if (kind === "failover" && downStreak < p.failure_threshold)
               violate(now, `failover from ${active} after ${downStreak} checks a quorum (${quorum}) saw unhealthy, threshold ${p.failure_threshold}`);
@@ -363,5 +391,5 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
         `the primary was lost and ${measured === undefined ? "no switch followed" : `the switch came ${measured / 1000} s later`} (not counting ${lostCycles} cycles the loop or its storage was away), bound ${bound / 1000} s`,
       );
   }
-  return { cycles, violations, switches, falseFailovers, ...(measured !== undefined ? { detectionMs: measured } : {}), boundMs: bound, bounded, pendingOnly, blocked, heldFailovers };
+  return { cycles, violations, switches, falseFailovers, ...(measured !== undefined ? { detectionMs: measured } : {}), boundMs: bound, bounded, pendingOnly, blocked, heldFailovers, gatedSwitches };
 }

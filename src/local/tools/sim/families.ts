@@ -23,7 +23,8 @@ const CONTROLLER_REGION = "swedencentral";
 const AGENT_REGIONS = ["eastus", "westus2", "uksouth", "francecentral", "japaneast", "brazilsouth"];
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Draft = Omit<Mutable<Scenario>, "vantages" | "regionDown" | "endpointDown" | "storage" | "holds"> & {
+type Draft = Omit<Mutable<Scenario>, "vantages" | "regionDown" | "endpointDown" | "storage" | "holds" | "operator"> & {
+  operator?: { answerAfterMs: number; approve: boolean };
   holds: Window[];
   vantages: (Mutable<VantageSpec> & { cut: Record<Target, Window[]> })[];
   regionDown: Record<string, Window[]>;
@@ -228,6 +229,22 @@ export const FAMILIES: readonly Family[] = [
       if (r() < 0.3) d.holds.push([until + int(r, 5, 30) * i, until + int(r, 40, 120) * i]);
       // The secondary fails during the hold: a hold never keeps traffic on a failing side.
       if (r() < 0.4) d.endpointDown.secondary.push([back + int(r, 1, 10) * i, back + int(r, 15, 60) * i]);
+      return d;
+    },
+  },
+  {
+    name: "approval-gate",
+    what: "decision_mode approval (or notify_only); the primary flaps or is lost; an operator approves or rejects each proposal after a while, or nobody answers (proceed or abandon)",
+    build: (r, c) => {
+      const timeout = pick(r, [30, 120, 600]);
+      const d = base(r, c, {
+        policy: { decision_mode: r() < 0.8 ? "approval" : "notify_only", approval_timeout_seconds: timeout, approval_timeout_action: r() < 0.5 ? "proceed" : "abandon" },
+      });
+      if (r() < 0.5) d.endpointDown.primary.push(...flapping(r, d, T0, end(d), [0.5, 12], [2, 30]));
+      else losePrimary(r, d, "endpoint");
+      if (r() < 0.7) d.operator = { answerAfterMs: Math.floor(r() * timeout * 1500), approve: r() < 0.6 };
+      // A human decides: no detection bound.
+      d.expectSwitch = false;
       return d;
     },
   },

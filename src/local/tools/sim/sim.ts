@@ -37,6 +37,8 @@ export interface FamilyReport {
   pendingOnly: number;
   /** Failovers away from a failing secondary while a failback hold stood (see EpisodeResult.heldFailovers). */
   heldFailovers: number;
+  /** Switches in decision_mode approval, approved or unanswered with proceed (see EpisodeResult.gatedSwitches). */
+  gatedSwitches: number;
   /** Detection times (ms) of the episodes where the bound applied (see EpisodeResult.bounded), and each one's ratio to its bound. */
   readonly detections: number[];
   readonly ratios: number[];
@@ -102,6 +104,7 @@ export function runSim(options: SimOptions): SimResult {
       violations: 0,
       pendingOnly: 0,
       heldFailovers: 0,
+      gatedSwitches: 0,
       detections: [],
       ratios: [],
       expected: 0,
@@ -119,6 +122,7 @@ export function runSim(options: SimOptions): SimResult {
       report.falseFailovers += result.falseFailovers;
       report.pendingOnly += result.pendingOnly;
       report.heldFailovers += result.heldFailovers;
+      report.gatedSwitches += result.gatedSwitches;
       report.violations += result.violations.length;
       if (result.bounded) report.expected++;
       if (result.detectionMs !== undefined && result.bounded) {
@@ -165,12 +169,14 @@ export function reportLines(result: SimResult): string[] {
   }
   const pending = result.families.reduce((n, f) => n + f.pendingOnly, 0);
   const heldFailovers = result.families.reduce((n, f) => n + f.heldFailovers, 0);
+  const gated = result.families.reduce((n, f) => n + f.gatedSwitches, 0);
   lines.push("* false failovers expected with this quorum (one vantage decides); not a violation");
   lines.push(
     `sim: cycles ${result.cycles.toLocaleString("en-US")}, families ${result.families.length}, violations ${result.violations.length}, ` +
       `time ${result.wallSeconds.toFixed(1)} s, ${Math.round(result.cycles / result.wallSeconds).toLocaleString("en-US")} cycles/s, seed ${result.seed}; ` +
       `traffic writes on the row only as pending, their outcome refused by the storage (each recorded before it was sent): ${pending}; ` +
-      `failovers away from a failing secondary while a failback hold stood: ${heldFailovers}`,
+      `failovers away from a failing secondary while a failback hold stood: ${heldFailovers}; ` +
+      `switches in decision_mode approval, each approved or unanswered with proceed: ${gated}`,
   );
   return lines;
 }

@@ -62,6 +62,8 @@ export interface Scenario {
   readonly plane: { readonly failRate: number; readonly slowRate: number; readonly down: readonly Window[] };
   /** Failback holds an operator sets: each at the first cycle at or after its start (when the row can be written), until its end. */
   readonly holds: readonly Window[];
+  /** The operator who answers each proposal (decision_mode approval) this long after it was made, approving or rejecting it; absent: nobody answers. */
+  readonly operator?: { readonly answerAfterMs: number; readonly approve: boolean };
   /** The primary is lost for good from this time (detection is measured from it). */
   readonly primaryLostAt?: number;
   /** A switch must follow within the bound of `primaryLostAt` (or of the controller/storage coming back): the standby is healthy and a quorum can vote. */
