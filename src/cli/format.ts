@@ -1,3 +1,4 @@
+import type { DrillReport, DrillResponse } from "../core/operations/drill";
 import type { EndpointView, GroupOverview } from "../core/overview";
 
 /** Plain-text rendering of the API's answers for the CLI (the --json output is the answer itself). */
@@ -39,6 +40,8 @@ export function groupsTable(groups: readonly GroupOverview[]): string {
     const pause = [
       g.pause ? `paused${g.pause.by ? ` by ${g.pause.by}` : ""}${g.pause.until ? ` until ${g.pause.until}` : ""}${g.pause.reason ? `: ${g.pause.reason}` : ""}` : "",
       g.hold ? `failback held by ${g.hold.owner ?? "?"} until ${g.hold.until}${g.hold.reason ? `: ${g.hold.reason}` : ""}` : "",
+      g.proposal ? `${g.proposal.kind} ${g.proposal.state === "pending" ? `PROPOSED (${g.proposal.id}): failover approve or reject` : g.proposal.state}` : "",
+      g.drill ? `drill ${g.drill.id} running (${g.drill.phase})` : "",
     ]
       .filter(Boolean)
       .join("; ");
@@ -52,7 +55,16 @@ export function groupsTable(groups: readonly GroupOverview[]): string {
       loop,
       pause || "-",
       // The same one-line summary the console shows (computed in the core's overview).
-      [g.traffic?.summary ?? "-", g.drift?.summary, g.readiness && !g.readiness.ready ? g.readiness.summary : undefined].filter(Boolean).join("; "),
+      [
+        g.traffic?.summary ?? "-",
+        g.drift?.summary,
+        g.readiness && !g.readiness.ready ? g.readiness.summary : undefined,
+        g.last_drill
+          ? `last drill ${g.last_drill.result}${g.last_drill.recovery_seconds !== undefined ? ` (recovery ${g.last_drill.recovery_seconds} s${g.last_drill.budget_seconds !== undefined ? ` of ${g.last_drill.budget_seconds} s` : ""})` : ""}`
+          : undefined,
+      ]
+        .filter(Boolean)
+        .join("; "),
     ];
   });
   return table(["GROUP", "ACTIVE", "STATUS", "PRIMARY", "SECONDARY", "COOLDOWN", "LOOP", "PAUSE/HOLD", "TRAFFIC"], rows);
@@ -119,4 +131,23 @@ export function planText(answer: PlanAnswerView): string {
   const steps = answer.plan.steps.map((s, i) => `  step ${i} ${s.kind} ${JSON.stringify(Object.fromEntries(Object.entries(s).filter(([k]) => k !== "kind")))}`);
   const readiness = answer.readiness ? (answer.readiness.ready ? "READY" : `NOT READY: ${answer.readiness.problems.join("; ")}`) : "readiness not checked yet";
   return [`group ${answer.group}: plan ${answer.plan.generation} from ${answer.source} (on failure: ${answer.plan.on_failure ?? "hold"}) · ${readiness} · etag ${answer.etag}`, ...steps].join("\n");
+}
+
+/** A drill's answer: started (the loop reports when it is back), refused, or a dry run's report with its steps. */
+export function drillText(answer: DrillResponse): string {
+  if (!answer.changed) return `drill: not started (${answer.reason ?? "nothing to do"})${answer.drill_id ? `: ${answer.drill_id} is running` : ""}`;
+  if (!answer.report) return `drill: ${answer.drill_id ?? "?"} started; the loop switches to ${answer.active_target}, then back once verified (its report: failover history, or failover status)`;
+  return drillReportText(answer.report);
+}
+
+export function drillReportText(r: DrillReport): string {
+  const budget = r.budget_seconds !== undefined ? ` of a ${r.budget_seconds} s budget` : " (the plan sets no recovery_budget_seconds)";
+  const head =
+    r.mode === "dry_run"
+      ? `drill ${r.id}: dry run ${r.result} in ${r.recovery_seconds ?? "?"} s${budget}, ${r.writes} writes`
+      : `drill ${r.id}: ${r.result}; recovery ${r.recovery_seconds ?? "-"} s${budget}, switchback ${r.switchback_seconds ?? "-"} s, ${r.writes} writes`;
+  const steps = r.steps.map((s) =>
+    `  ${s.leg.padEnd(4)} step ${s.step} ${s.kind.padEnd(18)} ${s.status.padEnd(10)} ${s.ms !== undefined ? `${s.ms} ms` : ""}${s.writes ? `, ${s.writes} writes` : ""}`.trimEnd(),
+  );
+  return [head, ...steps, ...(r.problems ?? []).map((p) => `  problem: ${p}`)].join("\n");
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { ApprovalResponse } from "../core/operations/approval";
+import type { DrillResponse } from "../core/operations/drill";
 import type { GroupOverview } from "../core/overview";
 import { ApiClient, CliError, apiBase, bearerToken } from "./api";
 import { readFileSync } from "node:fs";
-import { groupsTable, historyTable, planText } from "./format";
+import { drillText, groupsTable, historyTable, planText } from "./format";
 
 /**
  * failover: the operator's command line for the app's HTTP API. Exit codes: 0 done (or
@@ -22,7 +23,7 @@ export interface CliIo {
 }
 
 /** Refusals that leave the world as it was because the policy said no. */
-const POLICY_REFUSALS = new Set(["cooldown_active", "standby_unhealthy", "paused"]);
+const POLICY_REFUSALS = new Set(["cooldown_active", "standby_unhealthy", "paused", "held", "drill_running", "switch_in_progress"]);
 
 function positiveInt(name: string, max: number) {
   return (value: string): number => {
@@ -326,6 +327,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption("--reason <text>", "what was fixed (recorded in the audit history)")
     .action(async (o: { group?: string; reason: string }) => {
       outcome("retry-switch", await client().expectOk("POST", `retry_switch${groupQuery(o.group)}`, { reason: o.reason }));
+    });
+
+  program
+    .command("drill")
+    .description("a switchover and, once verified, a switchback through the switch plan, measured against its budget; --dry-run: readiness and read-back only")
+    .option("-g, --group <name>", "the group")
+    .option("--dry-run", "readiness and a read-back of every step, nothing written to Azure", false)
+    .requiredOption("--reason <text>", "why (recorded in the audit history)")
+    .action(async (o: { group?: string; dryRun: boolean; reason: string }) => {
+      const body = (await client().expectOk("POST", `drill${groupQuery(o.group)}`, { reason: o.reason, ...(o.dryRun ? { dry_run: true } : {}) })) as DrillResponse;
+      if (!body.changed && body.reason && POLICY_REFUSALS.has(body.reason)) code = 2;
+      print(body, drillText(body));
     });
 
   // With --json, a failure is a JSON object on stdout too, so a script's parse never meets an empty output.

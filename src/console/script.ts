@@ -105,6 +105,8 @@ ${CARD_SCRIPT}
     var what = action === "pause" ? "Pause automatic switching of group \"" + g.group + "\""
       : action === "resume" ? "Resume automatic switching of group \"" + g.group + "\""
       : action === "retry_switch" ? "Apply the held switch of group \"" + g.group + "\" again (its cause fixed)"
+      : action === "drill" ? "Drill group \"" + g.group + "\": switch to " + other(g.active_target) + " through its plan, then back once verified (the recovery time is measured)"
+      : action === "drill_dry" ? "Dry-run a drill of group \"" + g.group + "\": readiness and a read-back of every step, nothing written"
       : action === "approve" ? "Approve the " + g.proposal.kind + " of group \"" + g.group + "\" from " + g.proposal.from + " to " + other(g.proposal.from) + " (the loop makes it at once)"
       : action === "reject" ? "Reject the " + g.proposal.kind + " of group \"" + g.group + "\" (no automatic switch until the condition clears)"
       : (action === "failback" ? "Fail back" : "Fail over") + " group \"" + g.group + "\" from " + from + " to " + other(from);
@@ -112,6 +114,7 @@ ${CARD_SCRIPT}
     warn.textContent = warning || "";
     warn.style.display = warning ? "" : "none";
     ok.textContent = action === "pause" ? "Pause " + g.group : action === "resume" ? "Resume " + g.group : action === "retry_switch" ? "Retry " + g.group
+      : action === "drill" ? "Drill " + g.group : action === "drill_dry" ? "Dry-run " + g.group
       : action === "approve" ? "Approve " + g.proposal.kind : action === "reject" ? "Reject " + g.proposal.kind : "Switch " + g.group + " to " + other(from);
     expiry.style.display = action === "pause" ? "" : "none";
     force.style.display = action === "do_failover" || action === "failback" ? "" : "none";
@@ -128,10 +131,13 @@ ${CARD_SCRIPT}
       if (action === "do_failover") body.expected_from = from;
       if (action === "approve" || action === "reject") body.proposal_id = g.proposal.id;
       if ((action === "do_failover" || action === "failback") && document.getElementById("confirm-force").checked) body.force = true;
-      api("POST", action + "?group=" + encodeURIComponent(g.group), body).then(function (res) {
+      if (action === "drill_dry") body.dry_run = true;
+      api("POST", (action === "drill_dry" ? "drill" : action) + "?group=" + encodeURIComponent(g.group), body).then(function (res) {
         var b = res.body || {};
         results[g.group] = res.status >= 400 ? { kind: "failed", text: refusedText(action, res.status, b) }
           : b.changed === false ? { kind: "refused", text: action + " refused: " + (b.reason || "nothing to change") }
+          : b.report ? { kind: b.report.result === "passed" ? "done" : "refused", text: "dry run " + b.report.result + " in " + b.report.recovery_seconds + " s, no write" + (b.report.problems ? ": " + b.report.problems.join("; ") : "") }
+          : b.mode === "switchover" ? { kind: "done", text: "drill " + b.drill_id + " started: the loop switches to " + b.active_target + ", then back" }
           : { kind: "done", text: action + " done" + (b.proposal ? ": the " + b.proposal.kind + " is " + b.proposal.state : b.active_target ? ": active " + b.active_target : "") + (b.forced ? " (break-glass)" : "") };
         refresh();
       }, function (err) { results[g.group] = { kind: "failed", text: action + " failed: " + err.message }; refresh(); });

@@ -126,6 +126,14 @@ export const CARD_SCRIPT = String.raw`
     return r ? h("span", { class: "flag " + (r.ready ? "ready" : "error"), "data-field": "readiness", text: r.summary }) : null;
   }
 
+  // The last drill: its result, the recovery time against the plan's budget, when and by whom.
+  function lastDrillLine(d, now) {
+    var budget = d.budget_seconds !== undefined ? " of a " + d.budget_seconds + " s budget" : " (no budget in the plan)";
+    var figures = d.mode === "dry_run" ? "dry run " + d.result + " in " + d.recovery_seconds + " s, no write"
+      : d.result + " · recovery " + (d.recovery_seconds !== undefined ? d.recovery_seconds + " s" + budget : "-") + (d.switchback_seconds !== undefined ? " · switchback " + d.switchback_seconds + " s" : "") + " · " + d.writes + " writes";
+    return h("div", { class: "meta drill-line " + d.result, "data-field": "last-drill", text: "Last drill: " + figures + " · " + clock(d.ended_utc) + " (" + since(d.ended_utc, now) + ") by " + d.actor });
+  }
+
   // A switch the loop proposes instead of making it (decision_mode approval or notify_only).
   function proposalFlag(g, now) {
     var p = g.proposal;
@@ -212,6 +220,7 @@ export const CARD_SCRIPT = String.raw`
       h("span", { class: "pill " + statusClass, "data-field": "last-status", text: g.last_status }),
       h("span", { class: "meta", text: g.failover_count + " switches · failback " + g.failback_mode })));
     var flags = h("div", { class: "flags" });
+    if (g.drill) flags.appendChild(h("span", { class: "flag drill", "data-field": "drill", text: "DRILL " + g.drill.id + " running: " + (g.drill.phase === "over" ? "switching over" : "switching back") + (g.drill.started_utc ? " since " + clock(g.drill.started_utc) : "") }));
     var proposal = proposalFlag(g, now);
     if (proposal) flags.appendChild(proposal);
     if (g.hold) flags.appendChild(h("span", { class: "flag held", "data-field": "hold", text: "FAILBACK HELD by " + (g.hold.owner || "?") + (g.hold.reason ? ": " + g.hold.reason : "") + " · until " + clock(g.hold.until) + " (" + until(g.hold.until, now) + ")" }));
@@ -226,6 +235,7 @@ export const CARD_SCRIPT = String.raw`
     var traffic = trafficLine(g);
     if (traffic) el.appendChild(traffic);
     el.appendChild(endpointTable(g));
+    if (g.last_drill) el.appendChild(lastDrillLine(g.last_drill, now));
     el.appendChild(loopLine(g, now));
     if (plan !== undefined) el.appendChild(planSection(plan));
     el.appendChild(h("h3", { text: "Incident timeline" }));
@@ -243,6 +253,10 @@ export const CARD_SCRIPT = String.raw`
     var p = g.proposal;
     if (p && (p.state === "pending" || p.state === "rejected" || p.state === "expired")) actions.appendChild(actionButton("Approve " + p.kind + "…", "danger", readOnly, function () { confirmAction(g, "approve", null); }));
     if (p && (p.state === "pending" || p.state === "approved")) actions.appendChild(actionButton("Reject " + p.kind + "…", "", readOnly, function () { confirmAction(g, "reject", null); }));
+    if (g.traffic && g.traffic.state !== "row_only" && !g.drill) {
+      actions.appendChild(actionButton("Drill…", "", readOnly, function () { confirmAction(g, "drill", null); }));
+      actions.appendChild(actionButton("Dry run…", "", readOnly, function () { confirmAction(g, "drill_dry", null); }));
+    }
     if (stopped(g.traffic)) actions.appendChild(actionButton("Retry switch…", "danger", readOnly, function () { confirmAction(g, "retry_switch", null); }));
     if (readOnly) actions.appendChild(h("span", { class: "readonly", "data-field": "read-only", text: "Read only: " + rights.reason }));
     el.appendChild(actions);

@@ -47,6 +47,9 @@ dialog .warning { color: var(--bad); font-weight: 700; margin: 4px 0; }
 .flag.paused { background: #fff8c5; color: #6b4b00; }
 .flag.held { background: #fbefff; color: #6e40c9; }
 .flag.proposal { background: #fff8c5; color: #7d4e00; }
+.flag.drill { background: #ddf4ff; color: var(--info); }
+.drill-line.passed { color: var(--ok); }
+.drill-line.over_budget, .drill-line.failed, .drill-line.interrupted, .drill-line.not_ready { color: var(--bad); }
 .flag.proposal.pending { background: #ffebe9; color: var(--bad); font-weight: 600; }
 .flag.cooldown { background: #ddf4ff; color: #0a3069; }
 .flag.stale { background: var(--bad); color: #fff; }

@@ -7,6 +7,7 @@ import { policySchema, regionSchema } from "./knobs";
 import {
   approvalResponseSchema,
   controlResponseSchema,
+  drillResponseSchema,
   healthCheckResponseSchema,
   holdResponseSchema,
   planResponseSchema,
@@ -285,6 +286,24 @@ export const rejectRoute = route({
   errors: WRITES_ROW,
 });
 
+export const drillRoute = route({
+  path: "drill",
+  method: "POST",
+  right: "operate",
+  summary: "Run a drill",
+  description:
+    "A switchover to the other side and, once verified, a switchback, run by the loop through the group's switch plan under the usual safety rules: refused (`changed: false` with a `reason`) when paused, held, cooling down, the standby not healthy by quorum, a drill already running or a switch still in progress. With `dry_run: true`, the plan's readiness and a read-back of every step, nothing written to Azure, answered at once. Either leaves a report (`last_drill` on the row, a `drill` entry in history): each step's duration, the recovery time against the plan's `recovery_budget_seconds`, the writes made. 409 when the group has no switch plan.",
+  query: groupQuery,
+  strictQuery: true,
+  body: z.strictObject({
+    dry_run: z.boolean({ error: "must be true or false" }).optional().describe("Readiness and read-back only, no write (default false: a switchover and a switchback)."),
+    reason,
+  }),
+  idempotencyKey: true,
+  answers: { 200: { description: "The drill started (or why not), or the dry run's report.", json: drillResponseSchema, headers: IDEMPOTENT_REPLAY } },
+  errors: WRITES_ROW,
+});
+
 export const retrySwitchRoute = route({
   path: "retry_switch",
   method: "POST",
@@ -522,6 +541,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   releaseRoute,
   approveRoute,
   rejectRoute,
+  drillRoute,
   retrySwitchRoute,
   readinessRoute,
   getPlanRoute,

@@ -41,6 +41,7 @@ const HEADLINES: Record<TransitionSummary["kind"], string> = {
   approval_rejected: "Switch rejected",
   approval_expired: "Switch proposal expired unanswered",
   proposal_stale: "Switch proposal withdrawn: the condition cleared",
+  drill: "Drill report",
   switch_applied: "Traffic switch applied",
   switch_failed: "Traffic switch failed",
   switch_verified: "Traffic switch verified",

@@ -5,6 +5,7 @@ import { policySchema, type Policy } from "./knobs";
 import { isLooping } from "./orchestrationContract";
 import { isHeld } from "./policy";
 import { proposalView, proposalViewSchema } from "./operations/approval";
+import { drillReportSchema, lastDrill } from "./operations/drill";
 import { effectivePolicy, healthField, targetSchema, type FailoverState } from "./state";
 import type { StateStore } from "./storage";
 import { voteSchema } from "./vantage";
@@ -89,6 +90,10 @@ export const groupOverviewSchema = z.object({
   hold: z.object({ until: z.string(), owner: z.string().optional(), reason: z.string().optional(), remaining_seconds: z.number() }).optional(),
   /** A switch the loop proposes instead of making it (decision_mode approval or notify_only). */
   proposal: proposalViewSchema.optional(),
+  /** A drill in progress: its id, its leg (over to the other side, or back), since when. */
+  drill: z.object({ id: z.string(), phase: z.enum(["over", "back"]), started_utc: z.string().optional() }).optional(),
+  /** The last drill's report (without its steps: GET status has them on the row's last_drill). */
+  last_drill: drillReportSchema.omit({ steps: true }).optional(),
   last_failover: z.object({ at: z.string(), forced: z.boolean() }).optional(),
   traffic: trafficViewSchema.optional(),
   drift: driftViewSchema.optional(),
@@ -195,6 +200,11 @@ function proposalNote(p: GroupOverview["proposal"]): string {
   return "";
 }
 
+function withoutSteps<T extends { steps: unknown }>(report: T): Omit<T, "steps"> {
+  const { steps: _steps, ...rest } = report;
+  return rest;
+}
+
 /** One group's overview from its parsed row; `hasPlan` as for trafficView. */
 export function groupOverview(group: string, state: FailoverState, policy: Policy, loop: LoopStatus, now: Date, hasPlan?: boolean): GroupOverview {
   const drift = driftView(state);
@@ -203,6 +213,7 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
   const pausedNow = state.paused && (!state.paused_until_utc || Date.parse(state.paused_until_utc) > now.getTime());
   const pausedBy = [...state.recent_transitions].reverse().find((t) => t.kind === "pause");
   const proposal = proposalView(state);
+  const drillReport = lastDrill(state);
   return withSeverity({
     group,
     active_target: state.active_target,
@@ -241,6 +252,8 @@ export function groupOverview(group: string, state: FailoverState, policy: Polic
         }
       : {}),
     ...(proposal ? { proposal } : {}),
+    ...(state.drill_id && state.drill_phase ? { drill: { id: state.drill_id, phase: state.drill_phase, ...(state.drill_started_utc ? { started_utc: state.drill_started_utc } : {}) } } : {}),
+    ...(drillReport ? { last_drill: withoutSteps(drillReport) } : {}),
     ...(state.last_failover_utc ? { last_failover: { at: state.last_failover_utc, forced: state.last_failover_forced === true } } : {}),
     traffic: trafficView(state, hasPlan),
     ...(drift ? { drift } : {}),

@@ -386,6 +386,8 @@ export interface SwitchRequest {
   readonly automatic: boolean;
   readonly reason: string;
   readonly actor: string;
+  /** A drill's leg: over (refused while paused, held or cooling down, like any planned switch) or back (its own over leg's cooldown does not stop it). */
+  readonly drill?: "over" | "back";
 }
 
 export const REFUSAL_REASONS = ["already_failed_over", "already_on_primary", "cooldown_active", "paused", "held", "standby_unhealthy"] as const;
@@ -409,7 +411,10 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
   if (request.automatic && state.paused) return { changed: false, reason: "paused" };
   // A failback hold keeps the group where it is; it never keeps traffic on a side that failed (an automatic failover is not a failback).
   if (request.automatic && request.kind === "failback" && isHeld(state, now)) return { changed: false, reason: "held" };
-  if (!request.force && isCoolingDown(state, now)) return { changed: false, reason: "cooldown_active" };
+  // A drill starts only where the operator's own controls allow any planned switch.
+  if (request.drill === "over" && state.paused) return { changed: false, reason: "paused" };
+  if (request.drill === "over" && isHeld(state, now)) return { changed: false, reason: "held" };
+  if (!request.force && request.drill !== "back" && isCoolingDown(state, now)) return { changed: false, reason: "cooldown_active" };
   if (!request.force && !standby?.healthy) {
     const detail = standby ? `${standby.error_class}: ${standby.error}` : "not probed";
     const reason = `the ${to} endpoint is unhealthy (${detail}); not switching to it`;

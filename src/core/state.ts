@@ -35,6 +35,7 @@ export const TRANSITION_KINDS = [
   "approval_rejected",
   "approval_expired",
   "proposal_stale",
+  "drill",
   "switch_applied",
   "switch_failed",
   "switch_verified",
@@ -152,6 +153,26 @@ const proposalFields = {
   proposal_decided_utc: isoTime,
 };
 
+/**
+ * A drill in progress (see operations/drill.ts): its id, its leg (over: to the other side; back:
+ * to where it started), the side it started from, when and by whom, and the over leg's figures
+ * once verified (JSON). `last_drill` keeps the last drill's report (JSON).
+ */
+const drillFields = {
+  drill_id: optionalText,
+  drill_phase: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.enum(["over", "back"], { error: "must be over or back" }).optional()),
+  drill_from: z.preprocess((v) => (v === "" || v === null ? undefined : v), targetSchema.optional()),
+  drill_started_utc: isoTime,
+  drill_actor: optionalText,
+  drill_over: optionalText,
+  last_drill: optionalText,
+};
+
+/** The row without a drill in progress (the last drill's report stays). */
+export function withoutDrill(state: FailoverState): FailoverState {
+  return Object.fromEntries(Object.entries(state).filter(([k]) => !k.startsWith("drill_"))) as FailoverState;
+}
+
 /** The row without a proposal. */
 export function withoutProposal(state: FailoverState): FailoverState {
   return Object.fromEntries(Object.entries(state).filter(([k]) => !k.startsWith("proposal_"))) as FailoverState;
@@ -199,6 +220,7 @@ export const stateSchema = z.object({
   hold_owner: optionalText,
   hold_reason: optionalText,
   ...proposalFields,
+  ...drillFields,
   recent_transitions: recentTransitions,
   /** The orchestration cycle whose check last advanced the counters (at-least-once guard). */
   last_cycle_id: optionalText,

@@ -182,7 +182,7 @@ test('"Operate it" (docs/operate.md) shows every CLI command', async () => {
   const out: string[] = [];
   expect(await runCli(["--help"], { out: (s) => out.push(s), err: () => undefined, env: {} })).toBe(0);
   const commands = [...out.join("\n").matchAll(/^ {2}([\w-]+) \[options\]/gm)].map((m) => m[1]);
-  expect(commands).toEqual(["status", "watch", "history", "init", "start", "pause", "resume", "hold", "release", "approve", "reject", "failover", "failback", "retry-switch"]);
+  expect(commands).toEqual(["status", "watch", "history", "init", "start", "pause", "resume", "hold", "release", "approve", "reject", "failover", "failback", "retry-switch", "drill"]);
   const doc = readFileSync(join(__dirname, "..", "..", "docs", "operate.md"), "utf8");
   const section = doc.slice(0, doc.indexOf("## Running locally"));
   for (const command of commands) expect([command, section.includes(`failover ${command}`)]).toEqual([command, true]);

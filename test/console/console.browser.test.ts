@@ -184,6 +184,28 @@ describe("operator console in Chromium", () => {
     expect(writes()).toHaveLength(1);
   });
 
+  test("a dry-run drill from the card: it reads every step back, writes nothing to Azure, and the card shows its result (drift found: not ready)", async () => {
+    const before = writes().length;
+    const azureWrites = standIn.writes().length;
+    await card("state").getByRole("button", { name: "Dry run…" }).click();
+    expect(await page.locator("#confirm-title").innerText()).toBe('Dry-run a drill of group "state": readiness and a read-back of every step, nothing written?');
+    await page.locator("#confirm-reason").fill("before the change window");
+    await page.getByRole("button", { name: "Dry-run state", exact: true }).click();
+    const line = card("state").locator('[data-field="last-drill"]');
+    await line.waitFor({ timeout: 20_000 });
+    expect(await line.innerText()).toMatch(/^Last drill: dry run not_ready in [\d.]+ s, no write · \d\d:\d\d:\d\dZ \(.* ago\) by function key$/);
+    expect(await card("state").locator('[data-field="result"]').innerText()).toMatch(
+      /^dry run not_ready in [\d.]+ s, no write: the read-back did not find every step on secondary: step 0 \(traffic_manager\) mismatch/,
+    );
+    expect(
+      writes()
+        .slice(before)
+        .map((r) => new URL(r.url()).pathname + new URL(r.url()).search),
+    ).toEqual(["/api/drill?group=state"]);
+    expect(JSON.parse(writes().slice(before)[0].postData() ?? "{}")).toEqual({ reason: "before the change window", dry_run: true });
+    expect(standIn.writes()).toHaveLength(azureWrites);
+  });
+
   test("a proposed failover (decision_mode approval) shows on the card with Approve and Reject; approved there, the loop fails over and the audit names who decided", async () => {
     const init = await call(host.url, "POST", "/api/init", {
       group: "approvals",

@@ -70,6 +70,9 @@ function cases(selfUrl: string, primaryUrl: string): HostileCase[] {
     post("approve a proposal_id of the wrong type", "/api/approve", json({ proposal_id: { $ne: null } }), "proposal_id"),
     post("approve a proposal_id longer than 64 characters", "/api/approve", json({ proposal_id: longText(65) }), "proposal_id"),
     post("approve when nothing is proposed", "/api/approve", json({ proposal_id: "failover-1" }), "no switch is proposed"),
+    post("drill with dry_run as a string", "/api/drill", json({ dry_run: "yes" }), "dry_run"),
+    post("drill with a plan in the body", "/api/drill", json({ plan: { steps: [] } }), "plan"),
+    post("drill of a group with no switch plan", "/api/drill", json({ reason: "quarterly" }), "switch plan"),
     post("reject with a decided_by field (the caller decides)", "/api/reject", json({ proposal_id: "failover-1", decided_by: "someone else" }), "decided_by"),
     // Query strings
     post("misspelled query parameter (?Group=)", "/api/pause?Group=payments", "{}", "Group"),

@@ -18,3 +18,4 @@ export { readiness, readinessResponseSchema, recordReadiness, type ReadinessResp
 export { retrySwitch, retrySwitchResponseSchema, type RetrySwitchResponse } from "./retrySwitch";
 export { getPlan, planFromRequest, planResponseSchema, removePlan, setPlan, type PlanResponse } from "./plan";
 export { approvalResponseSchema, decideProposalRequest, proposalView, proposalViewSchema, type ApprovalResponse, type ProposalView } from "./approval";
+export { advanceDrill, drillReportSchema, drillResponseSchema, lastDrill, startDrill, type DrillReport, type DrillResponse } from "./drill";

@@ -23,6 +23,7 @@ import { SwitchSession, appendLedger, ledgerText, parseLedger, type LedgerEntry 
 import type { SwitchStepRunner } from "../switch/step";
 import { StepError, operatorAction } from "../switch/stepErrors";
 import { recordSwitchDrift, recordSwitchHeld, recordSwitchStep, secondsBetween } from "../telemetry";
+import { advanceDrill } from "./drill";
 import { recordReadiness } from "./readiness";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
@@ -159,6 +160,14 @@ export async function switchCycle(deps: FailoverDeps, group: string, cycle?: num
   const fence = new CycleFence(deps, group);
   try {
     const result = await resume(deps, group, plan, policy, loaded, cycle, fence);
+    // A drill in progress: its next leg, or its report, once this cycle verified (or stopped) the last one.
+    if (loaded.state.drill_id) {
+      try {
+        await advanceDrill(deps, group, (await deps.store.load(group)).state, plan);
+      } catch (err) {
+        deps.log?.(`group "${group}": the drill could not advance (the next cycle tries again): ${(err as Error).message}`);
+      }
+    }
     const done = { ...result, ...(fence.session.ledger.length > 0 ? { writes: fence.session.ledger.length } : {}), ...(fence.session.stopped ? { stopped: fence.session.stopped } : {}) };
     // A cycle whose calls already stopped (a hung call, the budget spent) leaves readiness for later.
     if (fence.session.stopped || !readinessDue(loaded.state, policy.readiness_check_minutes, deps.clock.now())) return done;

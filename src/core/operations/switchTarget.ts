@@ -21,6 +21,8 @@ export interface SwitchTargetRequest {
   readonly automatic?: boolean;
   readonly reason?: string;
   readonly actor?: string;
+  /** A drill's leg (see operations/drill.ts), and what the drill adds to the row with the switch. */
+  readonly drill?: { readonly leg: "over" | "back"; readonly annotate: (before: FailoverState, next: FailoverState) => FailoverState };
 }
 
 /** The answer of a failover or failback: `previous_target` when it changed, else the `reason` it did not. */
@@ -99,6 +101,7 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
         automatic: request.automatic === true,
         reason: request.reason ?? (kind === "failback" ? "manual failback" : "manual failover"),
         actor: request.actor ?? "anonymous",
+        ...(request.drill ? { drill: request.drill.leg } : {}),
       };
       const now = deps.clock.now();
       const decided: SwitchOutcome = decideSwitch(loaded.state, switchRequest, standby, policy, now);
@@ -106,7 +109,8 @@ export async function switchTarget(deps: FailoverDeps, group: string, request: S
       // detection time is the one telemetry measures from: the first failed check of the streak
       // that triggered an automatic switch; a manual or forced switch is detected when requested.
       const detected = detectionTime(loaded.state, switchRequest.automatic, now);
-      const next = decided.changed && decided.next ? withPlanIntent(loaded.raw, group, deps.config, decided.next, now, detected) : decided.next;
+      const switched = decided.changed && decided.next ? withPlanIntent(loaded.raw, group, deps.config, decided.next, now, detected) : decided.next;
+      const next = switched && decided.changed && request.drill ? request.drill.annotate(loaded.state, switched) : switched;
       const state: FailoverState = next ?? loaded.state;
       // Detection-to-switch: from the first failed check of the streak to this switch (automatic failovers).
       const detection = switchRequest.automatic && kind === "failover" ? secondsBetween(detected.toISOString(), now) : undefined;
