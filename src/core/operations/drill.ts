@@ -191,8 +191,9 @@ async function dryRun(deps: FailoverDeps, group: string, plan: SwitchPlan, state
   return { group, changed: true, mode: "dry_run", drill_id: report.id, active_target: after.active_target, report };
 }
 
+/** Seconds between two times, to the millisecond. */
 function seconds(from: Date | string, to: Date | string): number {
-  return Math.round((new Date(to).getTime() - new Date(from).getTime()) / 100) / 10;
+  return Math.round(new Date(to).getTime() - new Date(from).getTime()) / 1000;
 }
 
 function withReport(s: FailoverState, report: DrillReport, transition: TransitionSummary): FailoverState {

@@ -4,8 +4,8 @@ import { startAzureStandIn, type AzureStandIn } from "../services/azureStandIn/s
 
 /**
  * The demo's traffic step: a local stand-in of Azure's API with a Traffic Manager profile
- * (app-east for the primary, app-west for the secondary), and the settings that give the
- * default group a one-step switch plan against it.
+ * (app-east for the primary, app-west for the secondary) and a DNS zone, and the settings that
+ * give the default group a one-step switch plan against the profile.
  */
 export interface DemoTraffic {
   readonly standIn: AzureStandIn;
@@ -31,7 +31,10 @@ export async function startDemoTraffic(): Promise<DemoTraffic> {
       const writes = standIn
         .writes()
         .filter((w) => w.status < 300)
-        .map((w) => `PATCH ${w.path.split("/").pop()} ${(w.body as { properties?: { endpointStatus?: string } }).properties?.endpointStatus}`);
+        .map((w) => {
+          const properties = (w.body as { properties?: { endpointStatus?: string; CNAMERecord?: { cname?: string } } } | undefined)?.properties;
+          return `${w.method} ${w.path.split("/").pop()} ${properties?.endpointStatus ?? properties?.CNAMERecord?.cname ?? "?"}`;
+        });
       return `profile tm-app: app-east ${endpoint("app-east")}, app-west ${endpoint("app-west")}; writes in order: ${writes.join(", ") || "none"}`;
     },
     close: () => standIn.stop(),
