@@ -445,4 +445,41 @@ describe("switch plans through the real orchestration on the local host, against
     expect(standIn.writes()).toHaveLength(0);
     expect((await api("GET", "/api/readiness?group=nope")).status).toBe(404);
   });
+  test.each([["hold"], ["compensate"]] as const)(
+    "a three-stage plan (App Configuration | Traffic Manager with DNS in parallel | webhook) whose stage 2 fails permanently, on_failure %s: stage 3 never runs",
+    async (mode) => {
+      const [appConfiguration, trafficManager, dns, webhook] = samplePlan(standIn, ["app_configuration", "traffic_manager", "dns", "webhook"], receiver.url, SECRET).steps;
+      await start([], {}, {
+        on_failure: mode,
+        stages: [
+          { name: "data tier", steps: [appConfiguration] },
+          { name: "traffic", steps: [trafficManager, dns] },
+          { name: "notify", steps: [webhook] },
+        ],
+      } as unknown as ReturnType<typeof samplePlan>);
+      standIn.revoke(TM_ROLE);
+      backends.primary.behave({ kind: "status", status: 503 });
+      const stopped = await settled("secondary", mode === "hold" ? "held" : "compensated");
+      expect(stopped.switch_error_class).toBe("forbidden");
+      expect(stopped.switch_failed_step).toBe(1);
+      const writes = okWrites();
+      if (mode === "hold") {
+        // Stage 1 done, stage 2's DNS done beside the refused Traffic Manager, stage 3 not run.
+        expect(writes).toEqual(['PUT kv/app:active-region "west"', 'PUT kv/app:sentinel "state:1:secondary"', 'PUT CNAME/www "app-west.example.net"']);
+        expect(standIn.keyValues.get("app:active-region\n")?.value).toBe("west");
+      } else {
+        // Undone from the failed stage's last step back to the first: DNS, then App Configuration.
+        expect(writes).toEqual([
+          'PUT kv/app:active-region "west"',
+          'PUT kv/app:sentinel "state:1:secondary"',
+          'PUT CNAME/www "app-west.example.net"',
+          'PUT CNAME/www "app-east.example.net"',
+          'PUT kv/app:active-region "east"',
+          'PUT kv/app:sentinel "state:1:primary"',
+        ]);
+        expect(standIn.keyValues.get("app:active-region\n")?.value).toBe("east");
+      }
+      expect(receiver.received).toHaveLength(0);
+    },
+  );
 });

@@ -23,11 +23,11 @@ describe("switch plan validation", () => {
         { kind: "webhook", url: "https://hooks.example.com/switch", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" },
       ],
     });
-    expect(plan.steps.map((s) => s.kind)).toEqual(["traffic_manager", "dns", "front_door", "app_configuration", "webhook"]);
+    expect(plan.steps!.map((s) => s.kind)).toEqual(["traffic_manager", "dns", "front_door", "app_configuration", "webhook"]);
     // A DNS step without ttl keeps the record set's own TTL.
-    expect(plan.steps[1]).not.toHaveProperty("ttl");
+    expect(plan.steps![1]).not.toHaveProperty("ttl");
     expect(plan.on_failure).toBe("hold");
-    expect(plan.steps[2]).toMatchObject({ mode: "enabled_state" });
+    expect(plan.steps![2]).toMatchObject({ mode: "enabled_state" });
     expect(plan.generation).toMatch(/^[0-9a-f]{12}$/);
     expect(parse({ steps: [tmStep] }).generation).not.toBe(plan.generation);
     expect(parse({ steps: [tmStep] }).generation).toBe(parse({ steps: [tmStep] }).generation);

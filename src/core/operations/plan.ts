@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { FailoverDeps } from "../deps";
 import { FailoverError, invalidRequest } from "../errors";
 import type { LoadedState } from "../storage";
-import { InvalidPlanError, parsePlan, switchPlan, type SwitchPlan } from "../switch/plan";
+import { InvalidPlanError, parsePlan, planSteps, switchPlan, type SwitchPlan } from "../switch/plan";
 import { checkedPlan, planText, withReadiness } from "../switch/saga";
 import { TEXT_LIMITS, cleanText } from "../text";
 import { planReadiness, type ReadinessResponse } from "./readiness";
@@ -107,7 +107,7 @@ export async function setPlan(deps: FailoverDeps, group: string, input: unknown,
       deps,
       group,
       after,
-      `switch plan set (generation ${plan.generation}, ${plan.steps.length} step(s), ${readiness.ready ? "ready" : `NOT READY: ${readiness.problems.length} problem(s)`})`,
+      `switch plan set (generation ${plan.generation}, ${planSteps(plan).length} step(s), ${readiness.ready ? "ready" : `NOT READY: ${readiness.problems.length} problem(s)`})`,
       options,
     );
   return { ...view(group, after, deps.config), readiness: { ready: readiness.ready, problems: readiness.problems, checked_at: readiness.checked_at }, changed: !unchanged };

@@ -2,8 +2,8 @@ import type { FailoverDeps } from "../deps";
 import type { Policy } from "../knobs";
 import { effectivePolicy, otherTarget, type FailoverState, type Target, type TransitionSummary } from "../state";
 import type { LoadedState } from "../storage";
-import { InvalidPlanError, type SwitchPlan } from "../switch/plan";
-import { applyPlan, buildRunners, compensatePlan, detectDrift, verifyPlan, type ApplyResult, type CompensationResult, type VerifyResult } from "../switch/runPlan";
+import { InvalidPlanError, stageLayout, type SwitchPlan } from "../switch/plan";
+import { applyPlan, buildRunners, compensatePlan, detectDrift, stageEnd, verifyPlan, type ApplyResult, type CompensationResult, type VerifyResult } from "../switch/runPlan";
 import {
   adoptIntent,
   afterApply,
@@ -202,12 +202,14 @@ async function resume(deps: FailoverDeps, group: string, plan: SwitchPlan, polic
   let applied: ApplyResult | undefined;
   let compensation: CompensationResult | undefined;
   fence.session.applying = action === "apply" || action === "compensate";
-  if (action === "apply") applied = await applyPlan(runners, context, now);
+  const layout = stageLayout(plan);
+  if (action === "apply") applied = await applyPlan(runners, context, now, layout);
   if (applied?.outcome === "superseded") return superseded(deps, group, plan, loaded, cycleWrites());
   // A permanent error with on_failure=compensate: undo the applied steps now; later cycles finish what still deploys.
   const failedStep = applied?.outcome === "failed" && applied.permanent ? applied.failed_step : action === "compensate" ? (loaded.state.switch_failed_step ?? runners.length - 1) : undefined;
   if (failedStep !== undefined && plan.on_failure === "compensate") {
-    compensation = await compensatePlan(runners, context, failedStep, now);
+    // Every step of the failed one's stage ran with it: undo from the stage's last step back to the first.
+    compensation = await compensatePlan(runners, context, stageEnd(layout, failedStep), now);
     if (compensation.superseded) return superseded(deps, group, plan, loaded, cycleWrites());
   }
   fence.session.applying = false;

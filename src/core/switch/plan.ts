@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 
 /**
- * A group's switch plan: the ordered steps (at most 10) that make the world match the row's
- * `active_target`. Stored as JSON on the group's row (`switch_plan`) or, for the default
+ * A group's switch plan: the ordered steps (at most 10), or stages of steps run in parallel,
+ * that make the world match the row's `active_target`. Stored as JSON on the group's row (`switch_plan`) or, for the default
  * group, in the SWITCH_PLAN app setting. Errors name the step index, its kind and the field.
  */
 
@@ -176,20 +176,44 @@ export const dataPath = z
 
 export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, webhookStep]);
 
-export const switchPlan = z.strictObject({
-  /** Readiness warns when a step's DNS or Traffic Manager TTL exceeds this recovery-time budget. */
-  recovery_budget_seconds: z.number().int().min(1).max(86400).optional(),
-  /** How long an applied switch may stay unverified (Front Door deploys for up to about 20 minutes) before it fails with class timeout. */
-  verify_timeout_seconds: z.number().int().min(10).max(86400).default(1800),
-  /**
-   * After a permanent error (403, 404, a lock, a conflict, a refused request): `hold` keeps what
-   * was applied and pages a human; `compensate` first undoes the applied steps in reverse order
-   * (make-before-break), then pages. Either way the saga stops writing until a human acts.
-   */
-  on_failure: z.enum(["hold", "compensate"]).default("hold"),
-  data_path: dataPath.optional(),
-  steps: z.array(switchStep).min(1, "a plan needs at least one step").max(MAX_STEPS, `a plan has at most ${MAX_STEPS} steps`),
+/** A stage: steps that run in parallel; the stages run in order. */
+export const switchStage = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[\w .-]+$/, "must be letters, digits, spaces, '.', '_' or '-'")
+    .optional(),
+  /** Each step of the stage gets at most this long in one cycle; then it fails with class timeout (retried, as any timeout). */
+  timeout_seconds: z.number().int().min(1).max(600).optional(),
+  steps: z.array(switchStep).min(1, "a stage needs at least one step").max(MAX_STEPS, `a stage has at most ${MAX_STEPS} steps`),
 });
+
+export const MAX_STAGES = 5;
+
+export const switchPlan = z
+  .strictObject({
+    /** Readiness warns when a step's DNS or Traffic Manager TTL exceeds this recovery-time budget. */
+    recovery_budget_seconds: z.number().int().min(1).max(86400).optional(),
+    /** How long an applied switch may stay unverified (Front Door deploys for up to about 20 minutes) before it fails with class timeout. */
+    verify_timeout_seconds: z.number().int().min(10).max(86400).default(1800),
+    /**
+     * After a permanent error (403, 404, a lock, a conflict, a refused request): `hold` keeps what
+     * was applied and pages a human; `compensate` first undoes the applied steps in reverse order
+     * (make-before-break), then pages. Either way the saga stops writing until a human acts.
+     */
+    on_failure: z.enum(["hold", "compensate"]).default("hold"),
+    data_path: dataPath.optional(),
+    /** The steps, run one after the other (each its own stage); or `stages`, not both. */
+    steps: z.array(switchStep).min(1, "a plan needs at least one step").max(MAX_STEPS, `a plan has at most ${MAX_STEPS} steps`).optional(),
+    /** Stages run in order; the steps of a stage in parallel (typically: data tier, then compute, then traffic). */
+    stages: z.array(switchStage).min(1, "a plan needs at least one stage").max(MAX_STAGES, `a plan has at most ${MAX_STAGES} stages`).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.steps === undefined) === (p.stages === undefined)) ctx.addIssue({ code: "custom", path: ["steps"], message: "give steps or stages (one of them)" });
+    const total = p.stages?.reduce((n, st) => n + st.steps.length, 0) ?? 0;
+    if (total > MAX_STEPS) ctx.addIssue({ code: "custom", path: ["stages"], message: `a plan has at most ${MAX_STEPS} steps in all its stages (got ${total})` });
+  });
 
 export type SwitchStepConfig = z.infer<typeof switchStep>;
 export type SwitchPlan = z.infer<typeof switchPlan> & { readonly generation: string };
@@ -202,11 +226,43 @@ export class InvalidPlanError extends Error {
 }
 
 function where(path: ReadonlyArray<PropertyKey>, input: unknown): string {
+  if (path[0] === "stages" && typeof path[1] === "number") {
+    const stage = `stage ${path[1]}`;
+    if (path[2] !== "steps" || typeof path[3] !== "number") return path.length > 2 ? `${stage}: ${path.slice(2).map(String).join(".")}` : stage;
+    const steps = (input as { stages?: Array<{ steps?: unknown }> }).stages?.[path[1]]?.steps;
+    return `${stage} ${stepWhere(Array.isArray(steps) ? (steps as unknown[]) : undefined, path[3], path.slice(4))}`;
+  }
   if (path[0] !== "steps" || typeof path[1] !== "number") return path.length ? path.map(String).join(".") : "(plan)";
-  const step = (input as { steps?: Array<{ kind?: unknown }> }).steps?.[path[1]];
+  return stepWhere((input as { steps?: unknown[] }).steps, path[1], path.slice(2));
+}
+
+function stepWhere(steps: unknown[] | undefined, index: number, rest: ReadonlyArray<PropertyKey>): string {
+  const step = steps?.[index] as { kind?: unknown } | undefined;
   const kind = typeof step?.kind === "string" ? ` (${step.kind.slice(0, 40)})` : "";
-  const field = path.slice(2).map(String).join(".");
-  return `step ${path[1]}${kind}${field ? `: ${field}` : ""}`;
+  const field = rest.map(String).join(".");
+  return `step ${index}${kind}${field ? `: ${field}` : ""}`;
+}
+
+/** Where the plan's steps run: stage by stage, in order, and each stage's per-step timeout. A plan of `steps` is one stage per step. */
+export interface StageLayout {
+  /** The stages, each the indexes of its steps in planSteps' order. */
+  readonly stages: ReadonlyArray<readonly number[]>;
+  /** Per step (planSteps' order): its timeout in one cycle, when its stage sets one. */
+  readonly timeoutsMs: ReadonlyArray<number | undefined>;
+}
+
+/** Every step of the plan in the order the ledger and the row number them: stage by stage. */
+export function planSteps(plan: Pick<SwitchPlan, "steps" | "stages">): SwitchStepConfig[] {
+  return plan.stages ? plan.stages.flatMap((stage) => stage.steps) : (plan.steps ?? []);
+}
+
+export function stageLayout(plan: Pick<SwitchPlan, "steps" | "stages">): StageLayout {
+  const stages = plan.stages ?? (plan.steps ?? []).map((step) => ({ steps: [step], timeout_seconds: undefined }));
+  let next = 0;
+  return {
+    stages: stages.map((stage) => stage.steps.map(() => next++)),
+    timeoutsMs: stages.flatMap((stage) => stage.steps.map(() => (stage.timeout_seconds !== undefined ? stage.timeout_seconds * 1000 : undefined))),
+  };
 }
 
 /** Parses a plan from its JSON text (row field or app setting); throws InvalidPlanError naming the step and field. */

@@ -3,10 +3,10 @@ import type { SwitchClients } from "./clients";
 import { dataPathStep } from "./dataPathStep";
 import { dnsStep } from "./dnsStep";
 import { frontDoorStep } from "./frontDoorStep";
-import { RESOURCE_ID, parseResourceId, type SwitchPlan, type SwitchStepConfig } from "./plan";
+import { RESOURCE_ID, parseResourceId, planSteps, type StageLayout, type SwitchPlan, type SwitchStepConfig } from "./plan";
 import type { SwitchSession } from "./session";
 import type { Side, SwitchContext, SwitchStepRunner } from "./step";
-import { isPermanent, toStepError, type StepErrorClass } from "./stepErrors";
+import { StepError, isPermanent, toStepError, type StepErrorClass } from "./stepErrors";
 import { trafficManagerStep } from "./trafficManagerStep";
 import { webhookStep } from "./webhookStep";
 
@@ -52,7 +52,7 @@ export function buildRunner(step: SwitchStepConfig, clients: SwitchClients, sess
 
 /** The plan's steps in order, then its data-path probe (if any), which only reads. */
 export function buildRunners(plan: SwitchPlan, clients: SwitchClients, session: SwitchSession): SwitchStepRunner[] {
-  const steps = plan.steps.map((step) => buildRunner(step, clients, session));
+  const steps = planSteps(plan).map((step) => buildRunner(step, clients, session));
   return plan.data_path ? [...steps, dataPathStep(plan.data_path, clients.fetch, session.calls(`data_path ${new URL(plan.data_path.url).host}`))] : steps;
 }
 
@@ -85,14 +85,26 @@ export interface ApplyResult {
   readonly pending?: string;
 }
 
-export async function applyPlan(runners: readonly SwitchStepRunner[], context: SwitchContext, now: () => number = Date.now): Promise<ApplyResult> {
-  const started = now();
-  const steps: StepResult[] = [];
-  for (const [index, runner] of runners.entries()) {
-    const t0 = now();
-    try {
-      const outcome = await runner.apply(context);
-      steps.push({
+/** One step's apply within its timeout (when its stage sets one): its result, or the error it failed with. */
+async function applyStep(
+  runner: SwitchStepRunner,
+  index: number,
+  context: SwitchContext,
+  now: () => number,
+  timeoutMs: number | undefined,
+): Promise<{ result: StepResult; error?: StepError; pending?: string }> {
+  const t0 = now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const deadline =
+      timeoutMs === undefined
+        ? undefined
+        : new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new StepError("timeout", `the step did not finish within its stage's timeout_seconds (${timeoutMs / 1000} s)`)), timeoutMs);
+          });
+    const outcome = await (deadline ? Promise.race([runner.apply(context), deadline]) : runner.apply(context));
+    return {
+      result: {
         step: index,
         kind: runner.kind,
         label: runner.label,
@@ -100,25 +112,65 @@ export async function applyPlan(runners: readonly SwitchStepRunner[], context: S
         writes: outcome.writes,
         ms: now() - t0,
         detail: outcome.pending ? `${outcome.detail}; waiting: ${outcome.pending}` : outcome.detail,
-      });
-      if (outcome.pending) return { outcome: "pending", steps, ms: now() - started, pending: `step ${index} (${runner.label}): ${outcome.pending}` };
-    } catch (err) {
-      const e = toStepError(err, runner.label, now());
-      steps.push({ step: index, kind: runner.kind, label: runner.label, status: "failed", writes: 0, ms: now() - t0, detail: e.message, error_class: e.errorClass });
-      if (e.errorClass === "superseded") return { outcome: "superseded", steps, ms: now() - started, error: e.message, error_class: e.errorClass };
+      },
+      ...(outcome.pending ? { pending: `step ${index} (${runner.label}): ${outcome.pending}` } : {}),
+    };
+  } catch (err) {
+    const e = toStepError(err, runner.label, now());
+    return { result: { step: index, kind: runner.kind, label: runner.label, status: "failed", writes: 0, ms: now() - t0, detail: e.message, error_class: e.errorClass }, error: e };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/**
+ * Applies the plan stage by stage (`layout`; absent: one step after the other); the steps of a
+ * stage in parallel, each make-before-break on its own resource. The next stage starts only when
+ * every step of this one is done: a step still deploying makes the apply pending, a failure
+ * stops it (the stage's other steps finish first). A data-path runner after the plan's steps is a
+ * stage of its own, last.
+ */
+export async function applyPlan(runners: readonly SwitchStepRunner[], context: SwitchContext, now: () => number = Date.now, layout?: StageLayout): Promise<ApplyResult> {
+  const started = now();
+  const steps: StepResult[] = [];
+  for (const stage of stagesOf(runners.length, layout)) {
+    const results = await Promise.all(stage.map((index) => applyStep(runners[index], index, context, now, layout?.timeoutsMs[index])));
+    steps.push(...results.map((r) => r.result));
+    const superseded = results.find((r) => r.error?.errorClass === "superseded");
+    if (superseded) return { outcome: "superseded", steps, ms: now() - started, error: superseded.error!.message, error_class: "superseded" };
+    // A permanent failure in the stage decides (hold or compensate); else the first transient one is retried.
+    const failed = results.find((r) => r.error && isPermanent(r.error.errorClass)) ?? results.find((r) => r.error);
+    if (failed?.error) {
+      const e = failed.error;
       return {
         outcome: "failed",
         steps,
         ms: now() - started,
-        failed_step: index,
+        failed_step: failed.result.step,
         error_class: e.errorClass,
-        error: `step ${index} (${runner.label}): ${e.message}`,
+        error: `step ${failed.result.step} (${failed.result.label}): ${e.message}`,
         permanent: isPermanent(e.errorClass),
         ...(e.retryAfterMs !== undefined ? { retry_after_ms: e.retryAfterMs } : {}),
       };
     }
+    const pending = results.find((r) => r.pending);
+    if (pending) return { outcome: "pending", steps, ms: now() - started, pending: pending.pending! };
   }
   return { outcome: "applied", steps, ms: now() - started };
+}
+
+/** The stages of `count` runners: the layout's, then any runner it does not place (the data path) as a stage of its own. */
+function stagesOf(count: number, layout: StageLayout | undefined): number[][] {
+  const stages = (layout?.stages ?? []).map((stage) => stage.filter((i) => i < count));
+  const placed = new Set(stages.flat());
+  for (let i = 0; i < count; i++) if (!placed.has(i)) stages.push([i]);
+  return stages.filter((stage) => stage.length > 0);
+}
+
+/** The last step of the stage that holds `step`: a compensation undoes every step up to it (a stage's steps ran together). */
+export function stageEnd(layout: StageLayout | undefined, step: number): number {
+  const stage = layout?.stages.find((st) => st.includes(step));
+  return stage ? Math.max(...stage) : step;
 }
 
 export interface CompensationResult {

@@ -3,7 +3,7 @@ import type { AppConfig } from "../config";
 import { FailoverError } from "../errors";
 import type { FailoverState } from "../state";
 import { appConfigurationRefusal } from "./controlPlane";
-import { InvalidPlanError, parsePlan, type SwitchPlan } from "./plan";
+import { InvalidPlanError, parsePlan, planSteps, type SwitchPlan } from "./plan";
 import type { ApplyResult, CompensationResult, Drift, StepResult, VerifyResult } from "./runPlan";
 import { appendLedger, ledgerText, parseLedger, type LedgerEntry } from "./session";
 
@@ -62,7 +62,7 @@ export function loadPlan(raw: Readonly<Record<string, unknown>>, group: string, 
 
 /** A parsed plan whose App Configuration endpoints this deployment may send its token to; else InvalidPlanError naming each step. */
 export function checkedPlan(plan: SwitchPlan, source: string, config: PlanSettings): SwitchPlan {
-  const problems = plan.steps.flatMap((step, index) => {
+  const problems = planSteps(plan).flatMap((step, index) => {
     if (step.kind !== "app_configuration") return [];
     const refusal = appConfigurationRefusal(step.endpoint, config.controlPlane.appConfigurationHosts);
     return refusal ? [`step ${index} (app_configuration): endpoint: ${refusal}`] : [];
