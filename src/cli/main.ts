@@ -23,7 +23,7 @@ export interface CliIo {
 }
 
 /** Refusals that leave the world as it was because the policy said no. */
-const POLICY_REFUSALS = new Set(["cooldown_active", "standby_unhealthy", "paused", "held", "drill_running", "switch_in_progress"]);
+const POLICY_REFUSALS = new Set(["cooldown_active", "standby_unhealthy", "paused", "held", "not_approved", "drill_running", "switch_in_progress"]);
 
 function positiveInt(name: string, max: number) {
   return (value: string): number => {

@@ -265,6 +265,12 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
     return withdrawProposal({ next, recommendation: "none", reason, transitions }, now);
   }
   if (next.paused) return { next, recommendation: "none", reason: "paused", transitions };
+  // A cycle a wake event started early is not counted: its streaks are the last counted check's.
+  // Its own probe must still agree, or the switch waits for the next counted check.
+  // (A repeat of the counted check itself, an activity run again, keeps its answer.)
+  const early = !counted && cycle !== base.last_cycle_id;
+  const confirmed = wants === "failover" ? !healthy : probes.standby?.healthy === true;
+  if (early && !confirmed) return { next, recommendation: "none", reason: `the latest probe does not confirm the ${wants}: waiting for the next counted check`, transitions };
   if (wants === "failback" && isHeld(next, now)) return { next, recommendation: "none", reason: `held (by ${next.hold_owner ?? "unknown"} until ${next.hold_until_utc})`, transitions };
   if (isCoolingDown(next, now)) return { next, recommendation: "none", reason: "cooldown_active", transitions };
   const votes = probes.activeVotes && probes.activeVotes.length > 1 ? `; votes: ${votesText(probes.activeVotes)}` : "";
@@ -297,7 +303,10 @@ function decideProposal(outcome: CheckOutcome, wants: "failover" | "failback", p
   const from = next.active_target;
   const to = otherTarget(from);
   const waiting = (reason: string, state = next, transitions = outcome.transitions): CheckOutcome => ({ next: state, recommendation: "none", reason, transitions });
-  const current = next.proposal_kind === wants && next.proposal_from === from ? next.proposal_state : undefined;
+  // A proposal left from the other mode (the mode changed during the incident) does not fit: it is replaced.
+  const fits = policy.decision_mode === "approval" ? next.proposal_state !== "notified" : next.proposal_state === "notified";
+  const current = next.proposal_kind === wants && next.proposal_from === from && fits ? next.proposal_state : undefined;
+  if (current === undefined && next.proposal_state !== undefined) return decideProposal(withdrawProposal(outcome, now, "replaced by a new proposal"), wants, policy, now);
   if (current === undefined) {
     const approval = policy.decision_mode === "approval";
     const expires = approval ? addSeconds(now, policy.approval_timeout_seconds).toISOString() : undefined;
@@ -321,7 +330,7 @@ function decideProposal(outcome: CheckOutcome, wants: "failover" | "failback", p
   if (current === "approved") return { ...outcome, reason: `approved by ${decided}: ${outcome.reason}` };
   if (current === "rejected") return waiting(`rejected by ${decided}: no automatic ${wants} until the condition clears`);
   if (current === "expired") return waiting(`the proposal expired unanswered at ${next.proposal_expires_utc ?? "?"}: no automatic ${wants} until the condition clears`);
-  if (current === "notified" || policy.decision_mode !== "approval") return waiting("notify_only: switch recommended, not made");
+  if (current === "notified") return waiting("notify_only: switch recommended, not made");
   const expires = next.proposal_expires_utc;
   if (expires && Date.parse(expires) > now.getTime()) return waiting(`awaiting approval until ${expires}`);
   if (policy.approval_timeout_action === "proceed") return { ...outcome, reason: `no answer by ${expires ?? "?"}, proceeding (approval_timeout_action proceed): ${outcome.reason}` };
@@ -330,8 +339,8 @@ function decideProposal(outcome: CheckOutcome, wants: "failover" | "failback", p
   return waiting(`the proposal expired unanswered at ${expires ?? "?"}: no automatic ${wants} until the condition clears`, withTransition(abandoned, transition), [...outcome.transitions, transition]);
 }
 
-/** A check after which the policy wants no switch ends any proposal: one still waiting or approved goes stale, with an audit entry. */
-function withdrawProposal(outcome: CheckOutcome, now: Date): CheckOutcome {
+/** A check after which the policy wants no switch ends any proposal (or a new one replaces it): one still waiting or approved goes stale, with an audit entry. */
+function withdrawProposal(outcome: CheckOutcome, now: Date, why = `the condition cleared (${outcome.reason})`): CheckOutcome {
   const { next } = outcome;
   if (next.proposal_state === undefined) return outcome;
   const cleared = withoutProposal(next);
@@ -341,7 +350,7 @@ function withdrawProposal(outcome: CheckOutcome, now: Date): CheckOutcome {
     "proposal_stale",
     from,
     otherTarget(from),
-    `the ${next.proposal_kind ?? "switch"} proposed at ${next.proposal_created_utc ?? "?"} (${next.proposal_state}) is withdrawn: the condition cleared (${outcome.reason})`,
+    `the ${next.proposal_kind ?? "switch"} proposed at ${next.proposal_created_utc ?? "?"} (${next.proposal_state}) is withdrawn: ${why}`,
     "system",
     now,
   );
@@ -390,7 +399,7 @@ export interface SwitchRequest {
   readonly drill?: "over" | "back";
 }
 
-export const REFUSAL_REASONS = ["already_failed_over", "already_on_primary", "cooldown_active", "paused", "held", "standby_unhealthy"] as const;
+export const REFUSAL_REASONS = ["already_failed_over", "already_on_primary", "cooldown_active", "paused", "held", "standby_unhealthy", "not_approved"] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export type SwitchOutcome =
@@ -411,9 +420,12 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
   if (request.automatic && state.paused) return { changed: false, reason: "paused" };
   // A failback hold keeps the group where it is; it never keeps traffic on a side that failed (an automatic failover is not a failback).
   if (request.automatic && request.kind === "failback" && isHeld(state, now)) return { changed: false, reason: "held" };
-  // A drill starts only where the operator's own controls allow any planned switch.
-  if (request.drill === "over" && state.paused) return { changed: false, reason: "paused" };
-  if (request.drill === "over" && isHeld(state, now)) return { changed: false, reason: "held" };
+  // Outside decision_mode automatic the loop switches only what the row says was approved (or
+  // unanswered with proceed): a reject written after the check that proposed it still counts.
+  if (request.automatic && policy.decision_mode !== "automatic" && !proposalAllows(state, request, policy, now)) return { changed: false, reason: "not_approved" };
+  // A drill moves only where the operator's own controls allow a planned switch, both ways.
+  if (request.drill && state.paused) return { changed: false, reason: "paused" };
+  if (request.drill && isHeld(state, now)) return { changed: false, reason: "held" };
   if (!request.force && request.drill !== "back" && isCoolingDown(state, now)) return { changed: false, reason: "cooldown_active" };
   if (!request.force && !standby?.healthy) {
     const detail = standby ? `${standby.error_class}: ${standby.error}` : "not probed";
@@ -453,6 +465,14 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
     ...(standby ? { [healthField(to)]: standby.healthy } : {}),
   };
   return { changed: true, next: withTransition(next, transition), from, to, transition };
+}
+
+/** The row's proposal lets the loop make this switch: approved, or unanswered past its timeout with proceed (decision_mode approval). */
+function proposalAllows(state: FailoverState, request: SwitchRequest, policy: Policy, now: Date): boolean {
+  if (policy.decision_mode !== "approval" || state.proposal_kind !== request.kind || state.proposal_from !== request.expected_from) return false;
+  if (state.proposal_state === "approved") return true;
+  const expired = state.proposal_expires_utc !== undefined && Date.parse(state.proposal_expires_utc) <= now.getTime();
+  return state.proposal_state === "pending" && policy.approval_timeout_action === "proceed" && expired;
 }
 
 export interface PauseRequest {

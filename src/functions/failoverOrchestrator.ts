@@ -81,7 +81,8 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
   // A proposal waiting for approval is decided by its timeout at the latest (approve and reject wake the loop).
   const approvalDue = check?.approval_due_utc ? new Date(check.approval_due_utc) : undefined;
   const due = approvalDue && approvalDue > context.df.currentUtcDateTime && approvalDue < counted ? approvalDue : counted;
-  const nextCheck = due > context.df.currentUtcDateTime ? due : context.df.currentUtcDateTime;
+  // A drill's switchback just decided: the next cycle applies it at once.
+  const nextCheck = due > context.df.currentUtcDateTime && !switchProgress?.run_again ? due : context.df.currentUtcDateTime;
   context.df.setCustomStatus(cycleStatus(group, context.df.currentUtcDateTime, nextCheck, check, switched, error, switchProgress));
   // The loop's heartbeat, counted once: replays of this episode skip it.
   if (!context.df.isReplaying) recordCycle(group, error ? "error" : "ok", intervalSeconds);

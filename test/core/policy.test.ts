@@ -385,6 +385,49 @@ describe("decision modes", () => {
     expect(decideApproval(notify.next, { proposal_id: notify.next.proposal_id!, approve: true, reason: "", actor: "a" }, NOW)).toEqual({ problem: expect.stringMatching(/notify_only/) });
   });
 
+  test("an approval is acted on only while the probe still agrees: an early (uncounted) check that finds the primary healthy waits for the next counted one", () => {
+    const first = proposed();
+    const decided = decideApproval(first.next, { proposal_id: first.next.proposal_id!, approve: true, reason: "", actor: "alice" }, later(40));
+    if ("problem" in decided) throw new Error(decided.problem);
+    // The wake event's cycle, 5 s after the last counted one: not counted, its probe healthy.
+    const early = evaluateCheck(decided.next, { active: ok(), standby: ok("http://s/health") }, approval, later(35), later(35).toISOString());
+    expect(early).toMatchObject({ recommendation: "none", reason: "the latest probe does not confirm the failover: waiting for the next counted check" });
+    // The same early cycle with the primary still down switches.
+    expect(evaluateCheck(decided.next, { active: down(), standby: ok("http://s/health") }, approval, later(35), later(35).toISOString()).recommendation).toBe("failover");
+  });
+
+  test("the switch itself checks the row's proposal: a reject written after the check that recommended it still refuses it; automatic mode needs none", () => {
+    const first = proposed();
+    const decided = decideApproval(first.next, { proposal_id: first.next.proposal_id!, approve: true, reason: "", actor: "alice" }, later(40));
+    if ("problem" in decided) throw new Error(decided.problem);
+    const request = { kind: "failover", expected_from: "primary", force: false, automatic: true, reason: "approved", actor: "orchestrator" } as const;
+    const rejected = decideApproval(decided.next, { proposal_id: first.next.proposal_id!, approve: false, reason: "changed my mind", actor: "bob" }, later(41));
+    if ("problem" in rejected) throw new Error(rejected.problem);
+    expect(decideSwitch(rejected.next, request, ok("http://s/health"), approval, later(42))).toMatchObject({ changed: false, reason: "not_approved" });
+    expect(decideSwitch(decided.next, request, ok("http://s/health"), approval, later(42)).changed).toBe(true);
+    expect(decideSwitch(base(), request, ok("http://s/health"), approval, later(42))).toMatchObject({ changed: false, reason: "not_approved" });
+    expect(decideSwitch(base(), request, ok("http://s/health"), { ...approval, decision_mode: "automatic" }, later(42)).changed).toBe(true);
+    // A manual switch is the operator's own decision.
+    expect(decideSwitch(base(), { ...request, automatic: false }, ok("http://s/health"), approval, later(42)).changed).toBe(true);
+  });
+
+  test("the mode changed during an incident: a proposal of the other mode is replaced (a waiting one withdrawn, audited), never acted on", () => {
+    const notify: Policy = { ...approval, decision_mode: "notify_only" };
+    const recommended = proposed(notify);
+    const now = check(recommended.next, false, 60);
+    expect(now.next).toMatchObject({ proposal_state: "pending" });
+    expect(now.next.proposal_id).not.toBe(recommended.next.proposal_id);
+    expect(now.transitions).toEqual([expect.objectContaining({ kind: "approval_requested" })]);
+    const pending = proposed();
+    const approved = decideApproval(pending.next, { proposal_id: pending.next.proposal_id!, approve: true, reason: "", actor: "alice" }, later(40));
+    if ("problem" in approved) throw new Error(approved.problem);
+    const toNotify = check(approved.next, false, 60, notify);
+    expect(toNotify.recommendation).toBe("none");
+    expect(toNotify.next.proposal_state).toBe("notified");
+    expect(toNotify.transitions.map((t) => t.kind)).toEqual(["proposal_stale", "switch_recommended"]);
+    expect(toNotify.transitions[0].reason).toMatch(/\(approved\) is withdrawn: replaced by a new proposal$/);
+  });
+
   test("a proposal never bypasses the gates: paused or in cooldown, nothing is proposed", () => {
     const paused = check(check({ ...base(), paused: true }, false, 0).next, false, 30);
     expect(paused).toMatchObject({ recommendation: "none", reason: "paused" });

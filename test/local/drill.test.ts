@@ -181,6 +181,24 @@ describe("drills on the local host against the local Azure stand-in", () => {
     expect(status.out.split("\n")[1]).toMatch(/last drill passed \(recovery [\d.]+ s of 120 s\)$/);
   }, 60_000);
 
+  test("a pause set during the drill is respected: the switchback is refused, traffic stays on the other side, the drill failed naming it", async () => {
+    expect((await api("POST", "/api/drill", { reason: "quarterly" })).body).toMatchObject({ changed: true });
+    expect((await api("POST", "/api/pause", { reason: "stay on the secondary for now" })).body).toMatchObject({ changed: true });
+    const r = await report();
+    expect(r).toMatchObject({ result: "failed", problems: ["the switchback was refused (paused): traffic stays on secondary"] });
+    expect(r.recovery_seconds).toBeGreaterThan(0);
+    expect((await row()).active_target).toBe("secondary");
+  }, 60_000);
+
+  test("a plan changed during the drill ends it interrupted, with its report; the next drill may start", async () => {
+    expect((await api("POST", "/api/drill", { reason: "quarterly" })).body).toMatchObject({ changed: true });
+    const plan = { ...samplePlan(standIn, ["traffic_manager", "dns"]), recovery_budget_seconds: 90 };
+    expect((await api("PUT", "/api/plan", { plan, reason: "new budget" })).status).toBe(200);
+    const r = await report();
+    expect(r).toMatchObject({ result: "interrupted", problems: ["the switch plan changed during the drill"] });
+    expect((await row()).drill_id).toBeUndefined();
+  }, 60_000);
+
   test("a drill whose switchover is held (the role revoked) ends failed, naming it; traffic stays where the saga left it", async () => {
     standIn.revoke(TM_ROLE);
     expect((await api("POST", "/api/drill", {})).body).toMatchObject({ changed: true });

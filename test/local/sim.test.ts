@@ -131,7 +131,11 @@ describe("the invariants catch a broken policy", () => {
       runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families, decisions })
         .violations.map((v) => v.what)
         .join("\n");
-    const ignoring: Decisions = { evaluateCheck: (state, probes, policy, now, cycle) => evaluateCheck(state, probes, { ...policy, decision_mode: "automatic" }, now, cycle), decideSwitch };
+    const automatic = <P extends { decision_mode: string }>(policy: P): P => ({ ...policy, decision_mode: "automatic" });
+    const ignoring: Decisions = {
+      evaluateCheck: (state, probes, policy, now, cycle) => evaluateCheck(state, probes, automatic(policy), now, cycle),
+      decideSwitch: (state, request, standby, policy, now) => decideSwitch(state, request, standby, automatic(policy), now),
+    };
     expect(found(ignoring)).toMatch(/automatic (failover|failback) in decision_mode (approval|notify_only) without an approval/);
     const keeping: Decisions = {
       evaluateCheck: (state, ...rest) => {

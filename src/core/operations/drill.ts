@@ -228,7 +228,9 @@ function legFigures(s: FailoverState, leg: "over" | "back", since: string | unde
     // switch_steps cut at its length limit (or edited by hand): the leg's steps are left out.
     steps = [];
   }
-  const writes = parseLedger(s.switch_ledger).writes.filter((w) => !/pending/.test(w.result)).length;
+  // Every write the leg's intent sent (a pending entry may have landed), those the ledger had to leave out too.
+  const ledger = parseLedger(s.switch_ledger);
+  const writes = ledger.writes.length + ledger.omitted;
   return { ...(since && s.switch_verified_utc ? { seconds: seconds(since, s.switch_verified_utc) } : {}), writes, steps };
 }
 
@@ -238,16 +240,16 @@ function legFigures(s: FailoverState, leg: "over" | "back", since: string | unde
  * switch held or compensated ends the drill as failed (a human acts, as for any switch); a
  * group moved by anything else (a manual or automatic switch) ends it as interrupted.
  */
-export async function advanceDrill(deps: FailoverDeps, group: string, s: FailoverState, plan: SwitchPlan): Promise<void> {
-  if (!s.drill_id || !s.drill_phase || !s.drill_from) return;
+export async function advanceDrill(deps: FailoverDeps, group: string, s: FailoverState, plan: SwitchPlan): Promise<"switched_back" | undefined> {
+  if (!s.drill_id || !s.drill_phase || !s.drill_from) return undefined;
   const leg = s.drill_phase;
   const away = otherTarget(s.drill_from);
   const expected = leg === "over" ? away : s.drill_from;
-  if (s.active_target !== expected) return finish(deps, group, s, plan, "interrupted", [`the group moved to ${s.active_target} during the ${leg} leg, not by the drill`]);
+  if (s.active_target !== expected) return finish(deps, group, s, plan, "interrupted", [`the group moved to ${s.active_target} during the ${leg} leg, not by the drill`]).then(() => undefined);
   if (s.switch_state === "held" || s.switch_state === "compensated")
-    return finish(deps, group, s, plan, "failed", [`the ${leg} leg's switch is ${s.switch_state}: ${s.switch_error ?? "unknown error"} (a human must act: retry_switch)`]);
-  if (s.switch_state !== "verified") return;
-  if (leg === "back") return finish(deps, group, s, plan, "passed", []);
+    return finish(deps, group, s, plan, "failed", [`the ${leg} leg's switch is ${s.switch_state}: ${s.switch_error ?? "unknown error"} (a human must act: retry_switch)`]).then(() => undefined);
+  if (s.switch_state !== "verified") return undefined;
+  if (leg === "back") return finish(deps, group, s, plan, "passed", []).then(() => undefined);
   const over = legFigures(s, "over", s.drill_started_utc);
   const back = await switchTarget(deps, group, {
     kind: kindFrom(away),
@@ -256,22 +258,30 @@ export async function advanceDrill(deps: FailoverDeps, group: string, s: Failove
     actor: s.drill_actor ?? "drill",
     drill: { leg: "back", annotate: (_before, next) => ({ ...next, drill_phase: "back", drill_over: JSON.stringify({ ...over, back_started_utc: deps.clock.now().toISOString() }) }) },
   });
-  if (!back.changed) {
-    const fresh = (await deps.store.load(group)).state;
-    await finish(deps, group, { ...fresh, drill_over: JSON.stringify(over) }, plan, "failed", [`the switchback was refused (${back.reason ?? "?"}): traffic stays on ${away}`]);
-  }
+  if (back.changed) return "switched_back";
+  const fresh = (await deps.store.load(group)).state;
+  await finish(deps, group, { ...fresh, drill_over: JSON.stringify(over) }, plan, "failed", [`the switchback was refused (${back.reason ?? "?"}): traffic stays on ${away}`]);
+  return undefined;
 }
 
-async function finish(deps: FailoverDeps, group: string, s: FailoverState, plan: SwitchPlan, result: "passed" | "failed" | "interrupted", problems: string[]): Promise<void> {
+/** Ends a drill in progress as interrupted (its plan changed or went away), with its report; nothing when none runs. */
+export async function interruptDrill(deps: FailoverDeps, group: string, why: string): Promise<void> {
+  const s = (await deps.store.load(group)).state;
+  if (s.drill_id) await finish(deps, group, s, undefined, "interrupted", [why]);
+}
+
+async function finish(deps: FailoverDeps, group: string, s: FailoverState, plan: SwitchPlan | undefined, result: "passed" | "failed" | "interrupted", problems: string[]): Promise<void> {
+  // The row's switch fields are the drill's own leg unless something else moved the group (interrupted).
   let over: ReturnType<typeof legFigures> & { back_started_utc?: string } = { writes: 0, steps: [] };
   try {
-    over = s.drill_over ? (JSON.parse(s.drill_over) as typeof over) : legFigures(s, "over", s.drill_started_utc);
+    if (s.drill_over) over = JSON.parse(s.drill_over) as typeof over;
+    else if (result !== "interrupted") over = legFigures(s, "over", s.drill_started_utc);
   } catch {
     // A drill_over edited by hand: the over leg's figures are left out.
   }
-  const back = s.drill_phase === "back" && result === "passed" ? legFigures(s, "back", over.back_started_utc) : undefined;
-  const budget = plan.recovery_budget_seconds;
-  const overBudget = result === "passed" && budget !== undefined && over.seconds !== undefined && over.seconds > budget;
+  const back = s.drill_phase === "back" && result !== "interrupted" ? legFigures(s, "back", over.back_started_utc) : undefined;
+  const budget = plan?.recovery_budget_seconds;
+  const overBudget = budget !== undefined && over.seconds !== undefined && over.seconds > budget;
   const now = deps.clock.now();
   const report: DrillReport = {
     id: s.drill_id ?? "drill-?",
@@ -279,11 +289,11 @@ async function finish(deps: FailoverDeps, group: string, s: FailoverState, plan:
     actor: s.drill_actor ?? "drill",
     started_utc: s.drill_started_utc ?? now.toISOString(),
     ended_utc: now.toISOString(),
-    result: overBudget ? "over_budget" : result,
+    result: overBudget && result === "passed" ? "over_budget" : result,
     from: s.drill_from ?? s.active_target,
     to: otherTarget(s.drill_from ?? s.active_target),
     ...(over.seconds !== undefined ? { recovery_seconds: over.seconds } : {}),
-    ...(back?.seconds !== undefined ? { switchback_seconds: back.seconds } : {}),
+    ...(back?.seconds !== undefined && result === "passed" ? { switchback_seconds: back.seconds } : {}),
     ...(budget !== undefined ? { budget_seconds: budget } : {}),
     writes: over.writes + (back?.writes ?? 0),
     steps: [...over.steps, ...(back?.steps ?? [])],

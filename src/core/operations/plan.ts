@@ -6,6 +6,7 @@ import { InvalidPlanError, parsePlan, planSteps, switchPlan, type SwitchPlan } f
 import { checkedPlan, planText, withReadiness } from "../switch/saga";
 import { TEXT_LIMITS, cleanText } from "../text";
 import { planReadiness, type ReadinessResponse } from "./readiness";
+import { interruptDrill } from "./drill";
 import { recordTransition } from "./recordTransition";
 
 /**
@@ -102,6 +103,7 @@ export async function setPlan(deps: FailoverDeps, group: string, input: unknown,
     throw new FailoverError("precondition_failed", `the row of group "${group}" changed while the plan was being written: read it again and decide again`);
   }
   const after = await deps.store.load(group);
+  if (!unchanged) await interruptDrill(deps, group, "the switch plan changed during the drill");
   if (!unchanged)
     await recordPlanChange(
       deps,
@@ -122,6 +124,7 @@ export async function removePlan(deps: FailoverDeps, group: string, options: Cha
   if (!(await deps.store.replace({ ...loaded, raw }, loaded.state))) {
     throw new FailoverError("precondition_failed", `the row of group "${group}" changed while the plan was being removed: read it again and decide again`);
   }
+  await interruptDrill(deps, group, "the switch plan was removed during the drill");
   const after = await deps.store.load(group);
   await recordPlanChange(deps, group, after, "switch plan removed from the row", options);
   return { ...view(group, after, deps.config), changed: true };

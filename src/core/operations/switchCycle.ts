@@ -23,7 +23,7 @@ import { SwitchSession, appendLedger, ledgerText, parseLedger, type LedgerEntry 
 import type { SwitchStepRunner } from "../switch/step";
 import { StepError, operatorAction } from "../switch/stepErrors";
 import { recordSwitchDrift, recordSwitchHeld, recordSwitchStep, secondsBetween } from "../telemetry";
-import { advanceDrill } from "./drill";
+import { advanceDrill, interruptDrill } from "./drill";
 import { recordReadiness } from "./readiness";
 import { readDecideWrite } from "./readDecideWrite";
 import { recordTransition } from "./recordTransition";
@@ -47,6 +47,8 @@ export interface SwitchCycleResponse {
   readonly writes?: number;
   /** Why this cycle stopped making calls early (a call timed out, the budget was spent). */
   readonly stopped?: string;
+  /** A drill's switchback was decided this cycle: the loop runs its next cycle at once to apply it. */
+  readonly run_again?: boolean;
 }
 
 function response(group: string, plan: SwitchPlan, action: SwitchCycleResponse["action"], s: FailoverState): SwitchCycleResponse {
@@ -152,18 +154,21 @@ export async function switchCycle(deps: FailoverDeps, group: string, cycle?: num
   try {
     plan = loadPlan(loaded.raw, group, deps.config);
   } catch (err) {
-    if (err instanceof InvalidPlanError) return { group, plan: "invalid", action: "none", error: err.message };
+    if (err instanceof InvalidPlanError) {
+      if (loaded.state.drill_id) await interruptDrill(deps, group, `the switch plan is invalid: ${err.message}`);
+      return { group, plan: "invalid", action: "none", error: err.message };
+    }
     throw err;
   }
   if (!plan) return { group, plan: "none", action: "none" };
   const policy = effectivePolicy(deps.config.policy, loaded.overrides);
   const fence = new CycleFence(deps, group);
   try {
-    const result = await resume(deps, group, plan, policy, loaded, cycle, fence);
+    let result = await resume(deps, group, plan, policy, loaded, cycle, fence);
     // A drill in progress: its next leg, or its report, once this cycle verified (or stopped) the last one.
     if (loaded.state.drill_id) {
       try {
-        await advanceDrill(deps, group, (await deps.store.load(group)).state, plan);
+        if ((await advanceDrill(deps, group, (await deps.store.load(group)).state, plan)) === "switched_back") result = { ...result, run_again: true };
       } catch (err) {
         deps.log?.(`group "${group}": the drill could not advance (the next cycle tries again): ${(err as Error).message}`);
       }
