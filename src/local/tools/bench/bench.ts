@@ -5,7 +5,7 @@ import { bootstrap, switchTarget, healthCheck } from "../../../core/operations";
 import { ORCHESTRATOR_NAME } from "../../../core/orchestrationContract";
 import { startAzurite } from "../../services/azurite";
 import { POLLER_SETTINGS, benchPollers } from "./benchPollers";
-import { benchSwitchPlan } from "./benchSwitch";
+import { benchStagedPlan, benchSwitchPlan } from "./benchSwitch";
 import { benchSwitchFaults } from "./benchSwitchFaults";
 import { installFunctionsCore, registeredFunctions } from "../../host/functionsCore";
 import { history, orchestrationTriggerInput } from "../../host/replayHistory";
@@ -159,6 +159,7 @@ export async function runBench(options: { quick?: boolean; parts?: readonly Benc
     console.log(`replay of one full cycle (${cycle.length} events) through the replay engine ${stats(replays.slice(n(200, 2)))}`);
 
     await benchSwitchPlan(azurite.connectionString, stats, n(60, 3));
+    await benchStagedPlan(azurite.connectionString, stats, n(40, 3));
     await benchSwitchFaults(azurite.connectionString, n(2, 1));
   } finally {
     await primary.close();

@@ -7,6 +7,8 @@ import { SwitchSession } from "../../../core/switch/session";
 import { standInCredential } from "../../services/azureStandIn/credential";
 import { samplePlan, seedSampleTargets } from "../../services/azureStandIn/sampleTargets";
 import { startAzureStandIn } from "../../services/azureStandIn/server";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 
 /**
  * What a Traffic Manager + DNS switch plan adds to a failover, against the local stand-in of
@@ -78,6 +80,88 @@ export async function benchSwitchPlan(connectionString: string, stats: (samples:
       `  a drift check with nothing drifted (switch_cycle on a verified switch): ${stats(drift.slice(5))}; per check ${(driftRequests.filter((r) => r.method === "GET").length / drift.length).toFixed(1)} reads, ${driftRequests.filter((r) => r.method !== "GET").length} writes`,
     );
   } finally {
+    await standIn.stop();
+  }
+}
+
+/** The step a stand-in request belongs to, by its path. */
+function stepOfRequest(path: string): string {
+  if (/trafficmanagerprofiles/i.test(path)) return "traffic_manager";
+  if (/dnszones/i.test(path)) return "dns";
+  if (/\/kv\//i.test(path)) return "app_configuration";
+  return /permissions/i.test(path) ? "permissions" : "other";
+}
+
+/**
+ * A plan in three stages against the stand-in (App Configuration | Traffic Manager and DNS in
+ * parallel | a signed webhook to a local receiver): from the decision (the switch written to the
+ * row) to every step verified, and the reads and writes of each step per switch.
+ */
+export async function benchStagedPlan(connectionString: string, stats: (samples: number[]) => string, switches = 40): Promise<void> {
+  const standIn = await startAzureStandIn();
+  let webhookCalls = 0;
+  const receiver = createServer((req, res) => {
+    webhookCalls++;
+    req.resume();
+    req.on("end", () => res.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  try {
+    seedSampleTargets(standIn);
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/switch`;
+    const [appConfiguration, trafficManager, dns, webhook] = samplePlan(standIn, ["app_configuration", "traffic_manager", "dns", "webhook"], url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").steps;
+    const plan = {
+      stages: [
+        { name: "data tier", steps: [appConfiguration] },
+        { name: "traffic", steps: [trafficManager, dns] },
+        { name: "notify", steps: [webhook] },
+      ],
+    };
+    const config = loadConfig({
+      AzureWebJobsStorage: connectionString,
+      FAILOVER_TABLE: "benchstagedstate",
+      FAILOVER_HISTORY_TABLE: "benchstagedhistory",
+      PRIMARY_ENDPOINT: "http://127.0.0.1:9/primary",
+      SECONDARY_ENDPOINT: "http://127.0.0.1:9/secondary",
+      COOLDOWN_SECONDS: "0",
+      EGRESS_ALLOW_PRIVATE: "true",
+      SWITCH_PLAN: JSON.stringify(plan),
+      ...standIn.appSettings(),
+    });
+    const deps = createDeps(config, { credential: standInCredential });
+    await bootstrap(deps, { group: "state" });
+    await switchCycle(deps, "state");
+    const decisionToVerified: number[] = [];
+    const perStep = new Map<string, { reads: number; writes: number }>();
+    const hooksBefore = webhookCalls;
+    for (let i = 0; i < switches; i++) {
+      const from = (await deps.store.load("state")).state.active_target;
+      const before = standIn.log.length;
+      const t0 = performance.now();
+      await switchTarget(deps, "state", { force: true, expected_from: from, reason: "bench" });
+      const result = await switchCycle(deps, "state");
+      decisionToVerified.push(performance.now() - t0);
+      if (result.switch_state !== "verified") throw new Error(`staged switch ${i} ended ${result.switch_state}: ${result.error}`);
+      for (const r of standIn.log.slice(before)) {
+        const step = stepOfRequest(r.path);
+        const counts = perStep.get(step) ?? { reads: 0, writes: 0 };
+        if (r.method === "GET") counts.reads++;
+        else counts.writes++;
+        perStep.set(step, counts);
+      }
+    }
+    const per = (step: string) => {
+      const c = perStep.get(step) ?? { reads: 0, writes: 0 };
+      return `${step} ${(c.reads / switches).toFixed(1)} reads ${(c.writes / switches).toFixed(1)} writes`;
+    };
+    console.log(
+      `staged plan app_configuration | traffic_manager + dns | webhook, decision to verified (row write + apply stage by stage + verify + audit): ${stats(decisionToVerified.slice(switches > 10 ? 5 : 0))}`,
+    );
+    console.log(
+      `  per switch: ${["app_configuration", "traffic_manager", "dns"].map(per).join("; ")}; webhook ${((webhookCalls - hooksBefore) / switches).toFixed(1)} POST (no data-tier step kinds yet: SQL, Cosmos DB and Storage are not built)`,
+    );
+  } finally {
+    receiver.close();
     await standIn.stop();
   }
 }
