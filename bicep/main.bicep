@@ -297,6 +297,12 @@ param dnsZoneOrRecordSetId string = ''
 @description('Optional resource ID of the App Configuration store an app_configuration step writes: the identity gets App Configuration Data Owner on it. Empty: none.')
 param appConfigurationStoreId string = ''
 
+@description('Optional resource ID of the Azure SQL logical server that is primary in a sql_failover_group step\'s failover group while the primary is active: the identity gets SQL Server Contributor on it. Empty: none.')
+param sqlPrimaryServerId string = ''
+
+@description('Optional resource ID of its partner server in the failover group: the identity gets SQL Server Contributor on it. Empty: none.')
+param sqlSecondaryServerId string = ''
+
 // ---------------------------------------------------------------------------------------------
 // Entra ID (modules/auth.bicep): optional App Service Authentication, off unless both are set
 // ---------------------------------------------------------------------------------------------
@@ -516,6 +522,8 @@ module switchRoles 'modules/switchRoles.bicep' = {
     frontDoorProfileId: frontDoorProfileId
     dnsZoneOrRecordSetId: dnsZoneOrRecordSetId
     appConfigurationStoreId: appConfigurationStoreId
+    sqlPrimaryServerId: sqlPrimaryServerId
+    sqlSecondaryServerId: sqlSecondaryServerId
   }
   // The identity's name is a deploy-time constant, so the order is explicit.
   dependsOn: [

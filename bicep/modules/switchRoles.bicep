@@ -19,6 +19,12 @@ param dnsZoneOrRecordSetId string
 @description('Resource ID of an App Configuration store (App Configuration Data Owner on it), or empty.')
 param appConfigurationStoreId string
 
+@description('Resource ID of the Azure SQL logical server that is primary in a sql_failover_group step\'s failover group when the primary is active (SQL Server Contributor on it), or empty.')
+param sqlPrimaryServerId string
+
+@description('Resource ID of its partner server in the failover group (SQL Server Contributor on it), or empty.')
+param sqlSecondaryServerId string
+
 @description('Where a switch target lives, from its resource ID.')
 type switchTarget = {
   @description('Subscription of the target.')
@@ -80,6 +86,8 @@ var trafficManager = targetOf('trafficManagerProfileId', trafficManagerProfileId
 var frontDoor = targetOf('frontDoorProfileId', frontDoorProfileId, 'Microsoft.Cdn/profiles', [], deployment)
 var dns = targetOf('dnsZoneOrRecordSetId', dnsZoneOrRecordSetId, 'Microsoft.Network/dnsZones', ['A', 'CNAME'], deployment)
 var appConfiguration = targetOf('appConfigurationStoreId', appConfigurationStoreId, 'Microsoft.AppConfiguration/configurationStores', [], deployment)
+var sqlPrimary = targetOf('sqlPrimaryServerId', sqlPrimaryServerId, 'Microsoft.Sql/servers', [], deployment)
+var sqlSecondary = targetOf('sqlSecondaryServerId', sqlSecondaryServerId, 'Microsoft.Sql/servers', [], deployment)
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
   name: identityName
@@ -122,6 +130,26 @@ module onAppConfiguration 'switchRoles/appConfiguration.bicep' = if (!empty(appC
   scope: resourceGroup(appConfiguration.subscriptionId, appConfiguration.resourceGroup)
   params: {
     storeName: appConfiguration.name
+    identityId: identity.id
+    principalId: identity.properties.principalId
+  }
+}
+
+module onSqlPrimary 'switchRoles/sqlServer.bicep' = if (!empty(sqlPrimaryServerId)) {
+  name: 'switch-role-sql-primary'
+  scope: resourceGroup(sqlPrimary.subscriptionId, sqlPrimary.resourceGroup)
+  params: {
+    serverName: sqlPrimary.name
+    identityId: identity.id
+    principalId: identity.properties.principalId
+  }
+}
+
+module onSqlSecondary 'switchRoles/sqlServer.bicep' = if (!empty(sqlSecondaryServerId)) {
+  name: 'switch-role-sql-secondary'
+  scope: resourceGroup(sqlSecondary.subscriptionId, sqlSecondary.resourceGroup)
+  params: {
+    serverName: sqlSecondary.name
     identityId: identity.id
     principalId: identity.properties.principalId
   }

@@ -56,6 +56,20 @@ const TARGETS = {
     needs: { resource: "", action: "Microsoft.AppConfiguration/configurationStores/keyValues/write", data: true },
     sibling: `/subscriptions/${APP.subscriptionId}/resourceGroups/rg-config/providers/Microsoft.AppConfiguration/configurationStores/appcs-other`,
   },
+  sqlPrimaryServerId: {
+    id: `/subscriptions/${DNS_SUB}/resourceGroups/rg-data-east/providers/Microsoft.Sql/servers/sql-east`,
+    role: "6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437",
+    roleName: "SQL Server Contributor",
+    needs: { resource: "/failoverGroups/fg-app", action: "Microsoft.Sql/servers/failoverGroups/failover/action", data: false },
+    sibling: `/subscriptions/${DNS_SUB}/resourceGroups/rg-data-east/providers/Microsoft.Sql/servers/sql-other/failoverGroups/fg-app`,
+  },
+  sqlSecondaryServerId: {
+    id: `/subscriptions/${NET_SUB}/resourceGroups/rg-data-west/providers/Microsoft.Sql/servers/sql-west`,
+    role: "6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437",
+    roleName: "SQL Server Contributor",
+    needs: { resource: "/failoverGroups/fg-app", action: "Microsoft.Sql/servers/failoverGroups/failover/action", data: false },
+    sibling: `/subscriptions/${NET_SUB}/resourceGroups/rg-data-west/providers/Microsoft.Sql/servers/sql-east/failoverGroups/fg-app`,
+  },
 } as const;
 
 type TargetParam = keyof typeof TARGETS;
@@ -109,11 +123,12 @@ describe("switch target roles", () => {
     expect(resources.filter((r) => r.type === "Microsoft.Resources/deployments")).toHaveLength(1);
   });
 
-  test("all four: four assignments, one role each, distinct names", () => {
+  test("all of them: one assignment per target, its role, distinct names", () => {
     const assignments = assignmentsOf(deploy(Object.fromEntries(PARAMS.map((p) => [p, TARGETS[p].id]))));
     expect(assignments.map(roleGuid).sort()).toEqual(PARAMS.map((p) => TARGETS[p].role).sort());
-    for (const param of PARAMS) expectAssignment(assignments.find((a) => roleGuid(a) === TARGETS[param].role)!, param, TARGETS[param].id);
-    expect(new Set(assignments.map((a) => a.name)).size).toBe(4);
+    for (const param of PARAMS)
+      expectAssignment(assignments.find((a) => roleGuid(a) === TARGETS[param].role && scopeOf(a).toLowerCase() === TARGETS[param].id.toLowerCase())!, param, TARGETS[param].id);
+    expect(new Set(assignments.map((a) => a.name)).size).toBe(PARAMS.length);
   });
 
   test("a DNS record set (A or CNAME, any case) narrows DNS Zone Contributor to that record set", () => {
@@ -187,7 +202,7 @@ describe("switch target roles", () => {
 });
 
 describe("wiring in main.bicep", () => {
-  test("four optional parameters, empty by default; the module gets the identity the function app runs as, after it exists", () => {
+  test("optional parameters, empty by default; the module gets the identity the function app runs as, after it exists", () => {
     for (const param of PARAMS) expect([param, main.parameters[param]?.type, main.parameters[param]?.defaultValue]).toEqual([param, "string", ""]);
     const module = moduleDeployment(main, "switchRoles");
     expect(module.properties.parameters.identityName.value).toBe(moduleDeployment(main, "functionApp").properties.parameters.identityName.value);
@@ -204,6 +219,8 @@ describe("wiring in main.bicep", () => {
         FRONT_DOOR_PROFILE_ID: TARGETS.frontDoorProfileId.id,
         DNS_ZONE_OR_RECORD_SET_ID: TARGETS.dnsZoneOrRecordSetId.id,
         APP_CONFIGURATION_STORE_ID: TARGETS.appConfigurationStoreId.id,
+        SQL_PRIMARY_SERVER_ID: TARGETS.sqlPrimaryServerId.id,
+        SQL_SECONDARY_SERVER_ID: TARGETS.sqlSecondaryServerId.id,
         ARM_ENDPOINT: "https://management.usgovcloudapi.net/",
         ARM_AUDIENCE: "https://management.usgovcloudapi.net/.default",
       };
@@ -229,7 +246,10 @@ describe("wiring in main.bicep", () => {
   test("the switch-plan doc's role table names the same role for each step kind as the Bicep assigns", () => {
     const doc = readFileSync(path.join(ROOT, "docs", "switch-plans.md"), "utf8");
     const table = doc.slice(doc.indexOf("### What each step does"));
-    const kinds: Record<TargetParam, string> = { trafficManagerProfileId: "traffic_manager", frontDoorProfileId: "front_door", dnsZoneOrRecordSetId: "dns", appConfigurationStoreId: "app_configuration" };
+    const kinds: Record<TargetParam, string> = { trafficManagerProfileId: "traffic_manager", frontDoorProfileId: "front_door", dnsZoneOrRecordSetId: "dns", appConfigurationStoreId: "app_configuration",
+      sqlPrimaryServerId: "sql_failover_group",
+      sqlSecondaryServerId: "sql_failover_group",
+    };
     for (const param of PARAMS) {
       const row = table.split("\n").find((line) => line.startsWith(`| \`${kinds[param]}\``));
       expect([param, row]).toEqual([param, expect.stringContaining(`${TARGETS[param].roleName} \`${TARGETS[param].role}\``)]);

@@ -182,6 +182,8 @@ describe("drills on the local host against the local Azure stand-in", () => {
   }, 60_000);
 
   test("a pause set during the drill is respected: the switchback is refused, traffic stays on the other side, the drill failed naming it", async () => {
+    // The switchover's first write fails once (503), so the drill is surely still running when the pause lands.
+    standIn.inject({ method: "PATCH", pathIncludes: "app-west", status: 503, message: "Service Unavailable", times: 1 });
     expect((await api("POST", "/api/drill", { reason: "quarterly" })).body).toMatchObject({ changed: true });
     expect((await api("POST", "/api/pause", { reason: "stay on the secondary for now" })).body).toMatchObject({ changed: true });
     const r = await report();
@@ -191,9 +193,16 @@ describe("drills on the local host against the local Azure stand-in", () => {
   }, 60_000);
 
   test("a plan changed during the drill ends it interrupted, with its report; the next drill may start", async () => {
+    // The switchover keeps failing (503), so the drill is surely still running when the plan changes.
+    standIn.inject({ method: "PATCH", pathIncludes: "app-west", status: 503, message: "Service Unavailable", times: 100 });
     expect((await api("POST", "/api/drill", { reason: "quarterly" })).body).toMatchObject({ changed: true });
     const plan = { ...samplePlan(standIn, ["traffic_manager", "dns"]), recovery_budget_seconds: 90 };
-    expect((await api("PUT", "/api/plan", { plan, reason: "new budget" })).status).toBe(200);
+    // The loop writes the row every cycle: a 412 (the row changed meanwhile) is answered by sending it again.
+    const put = await eventually("the plan set", async () => {
+      const answer = await api("PUT", "/api/plan", { plan, reason: "new budget" });
+      return answer.status === 412 ? undefined : answer;
+    });
+    expect(put.status).toBe(200);
     const r = await report();
     expect(r).toMatchObject({ result: "interrupted", problems: ["the switch plan changed during the drill"] });
     expect((await row()).drill_id).toBeUndefined();

@@ -482,4 +482,58 @@ describe("switch plans through the real orchestration on the local host, against
       expect(receiver.received).toHaveLength(0);
     },
   );
+  describe("sql_failover_group", () => {
+    const SQL_ROLE = "6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437";
+    const role = (server: string) => standIn.resources.sql.role(server, "fg-app");
+
+    test("a failover makes the secondary's server primary through the long-running failover, verified; a failback mirrors it; no data loss", async () => {
+      await start(["sql_failover_group"]);
+      backends.primary.behave({ kind: "status", status: 503 });
+      const failed = await settled("secondary");
+      expect([role(SAMPLE_IDS.sqlPrimaryServer), role(SAMPLE_IDS.sqlSecondaryServer)]).toEqual(["Secondary", "Primary"]);
+      expect(okWrites()).toEqual(['POST fg-app/failover ""']);
+      expect(JSON.parse(String(failed.switch_steps))[0]).toMatchObject({ kind: "sql_failover_group", status: "changed", writes: 1, detail: "sql-west primary (planned, no data loss)" });
+      backends.primary.behave({ kind: "ok" });
+      await api("POST", "/api/failback", { force: true });
+      await settled("primary");
+      expect([role(SAMPLE_IDS.sqlPrimaryServer), role(SAMPLE_IDS.sqlSecondaryServer)]).toEqual(["Primary", "Secondary"]);
+      expect(okWrites()).toEqual(['POST fg-app/failover ""', 'POST fg-app/failover ""']);
+    });
+
+    test("the old primary's region lost: the planned failover ends Failed and is retried; with allow_data_loss the forced failover follows", async () => {
+      const [step] = samplePlan(standIn, ["sql_failover_group"]).steps;
+      await start([], {}, { steps: [{ ...step, allow_data_loss: true }] });
+      standIn.resources.sql.setUnreachable(SAMPLE_IDS.sqlPrimaryServer);
+      backends.primary.behave({ kind: "status", status: 503 });
+      const failed = await settled("secondary");
+      expect(role(SAMPLE_IDS.sqlSecondaryServer)).toBe("Primary");
+      expect(okWrites()).toEqual(['POST fg-app/failover ""', 'POST fg-app/forceFailoverAllowDataLoss ""']);
+      expect(JSON.parse(String(failed.switch_steps))[0]).toMatchObject({ status: "changed", writes: 2, detail: "sql-west primary (forced, data loss allowed)" });
+    });
+
+    test("without allow_data_loss the planned failover that ends Failed is a transient failure, retried, never forced", async () => {
+      await start(["sql_failover_group"]);
+      standIn.resources.sql.setUnreachable(SAMPLE_IDS.sqlPrimaryServer);
+      backends.primary.behave({ kind: "status", status: 503 });
+      const failed = await settled("secondary", "failed");
+      expect(failed.switch_error).toMatch(/the failover of sql-west ended Failed \(.*a forced failover \(data loss allowed\) is needed.*\); sql-east keeps the primary role/);
+      expect(okWrites().every((w) => w === 'POST fg-app/failover ""')).toBe(true);
+      expect(role(SAMPLE_IDS.sqlSecondaryServer)).toBe("Secondary");
+    });
+
+    test("not ready without SQL Server Contributor (the role named), or while replication is seeding; held after one 403, naming the role", async () => {
+      await start(["sql_failover_group"]);
+      standIn.resources.sql.setReplicationState(SAMPLE_IDS.sqlPrimaryServer, "fg-app", "SEEDING");
+      standIn.revoke(SQL_ROLE);
+      const ready = await api("GET", "/api/readiness");
+      expect(ready.body.ready).toBe(false);
+      expect(ready.body.problems.join("\n")).toMatch(/replication is SEEDING, not CATCH_UP/);
+      expect(ready.body.problems.join("\n")).toMatch(/Microsoft\.Sql\/servers\/failoverGroups.*SQL Server Contributor \(6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437\)/);
+      backends.primary.behave({ kind: "status", status: 503 });
+      const held = await settled("secondary", "held");
+      expect(held.switch_error_class).toBe("forbidden");
+      expect(String(held.switch_error)).toMatch(/SQL Server Contributor/);
+      expect(role(SAMPLE_IDS.sqlPrimaryServer)).toBe("Primary");
+    });
+  });
 });

@@ -56,3 +56,25 @@ describe("switch plan validation", () => {
     expect(() => parsePlan(" ".repeat(40_000), "SWITCH_PLAN")).toThrow("SWITCH_PLAN: the plan is 40000 characters, more than 32000");
   });
 });
+
+describe("sql_failover_group steps", () => {
+  const SQL = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Sql/servers";
+  const sql = { kind: "sql_failover_group", primary_server_id: `${SQL}/sql-east`, secondary_server_id: `${SQL}/sql-west`, failover_group: "fg-app" };
+
+  it("parses with data loss off unless the plan says so", () => {
+    expect(parse({ steps: [sql] }).steps![0]).toEqual({ ...sql, allow_data_loss: false });
+    expect(parse({ steps: [{ ...sql, allow_data_loss: true }] }).steps![0]).toMatchObject({ allow_data_loss: true });
+  });
+
+  it.each([
+    [{ ...sql, secondary_server_id: `${SQL}/SQL-EAST` }, "switch_plan: step 0 (sql_failover_group): secondary_server_id: is the same server as primary_server_id"],
+    [
+      { ...sql, primary_server_id: `${SQL}/sql-east/databases/db` },
+      "switch_plan: step 0 (sql_failover_group): primary_server_id: must be a resource ID of the form /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{name}",
+    ],
+    [{ ...sql, failover_group: "FG App" }, "switch_plan: step 0 (sql_failover_group): failover_group: must be a failover group name"],
+    [{ ...sql, allow_data_loss: "yes" }, "switch_plan: step 0 (sql_failover_group): allow_data_loss: "],
+  ])("a bad sql_failover_group step names the field: %j", (step, message) => {
+    expect(() => parse({ steps: [step] })).toThrow(message);
+  });
+});

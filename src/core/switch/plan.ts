@@ -14,6 +14,7 @@ export const RESOURCE_ID = {
   trafficManagerProfile: new RegExp(`^${SUB_RG}/Microsoft\\.Network/trafficManagerProfiles/(?<name>[-\\w.]{1,63})$`, "i"),
   dnsZone: new RegExp(`^${SUB_RG}/Microsoft\\.Network/dnszones/(?<name>[-\\w.]{1,253})$`, "i"),
   frontDoorProfile: new RegExp(`^${SUB_RG}/Microsoft\\.Cdn/profiles/(?<name>[-\\w]{1,260})$`, "i"),
+  sqlServer: new RegExp(`^${SUB_RG}/Microsoft\\.Sql/servers/(?<name>[a-z0-9][-a-z0-9]{0,61}[a-z0-9]?)$`, "i"),
 } as const;
 
 export interface ParsedResourceId {
@@ -146,6 +147,22 @@ export const appConfigurationStep = z
   })
   .refine((s) => s.primary_value !== s.secondary_value, { message: "is the same as primary_value", path: ["secondary_value"] });
 
+export const sqlFailoverGroupStep = z
+  .strictObject({
+    kind: z.literal("sql_failover_group"),
+    /** The logical servers of the failover group: the one that is primary when the group's primary is active, and its partner. */
+    primary_server_id: resourceId(RESOURCE_ID.sqlServer, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{name}"),
+    secondary_server_id: resourceId(RESOURCE_ID.sqlServer, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{name}"),
+    failover_group: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(/^[a-z0-9][-a-z0-9]*$/, "must be a failover group name: lowercase letters, digits and '-'"),
+    /** When the planned failover fails (the old primary unreachable), force it, losing what was not replicated yet. Off unless the plan says so. */
+    allow_data_loss: z.boolean().default(false),
+  })
+  .refine((s) => s.primary_server_id.toLowerCase() !== s.secondary_server_id.toLowerCase(), { message: "is the same server as primary_server_id", path: ["secondary_server_id"] });
+
 export const webhookStep = z.strictObject({
   kind: z.literal("webhook"),
   url: webUrl,
@@ -174,7 +191,7 @@ export const dataPath = z
     path: ["secondary_text"],
   });
 
-export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, webhookStep]);
+export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, sqlFailoverGroupStep, webhookStep]);
 
 /** A stage: steps that run in parallel; the stages run in order. */
 export const switchStage = z.strictObject({

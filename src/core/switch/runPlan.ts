@@ -7,6 +7,7 @@ import { RESOURCE_ID, parseResourceId, planSteps, type StageLayout, type SwitchP
 import type { SwitchSession } from "./session";
 import type { Side, SwitchContext, SwitchStepRunner } from "./step";
 import { StepError, isPermanent, toStepError, type StepErrorClass } from "./stepErrors";
+import { sqlFailoverGroupStep } from "./sqlFailoverGroupStep";
 import { trafficManagerStep } from "./trafficManagerStep";
 import { webhookStep } from "./webhookStep";
 
@@ -29,6 +30,8 @@ export function stepLabel(step: SwitchStepConfig): string {
       return `front_door ${parseResourceId(RESOURCE_ID.frontDoorProfile, step.profile_id).name}/${step.origin_group}`;
     case "app_configuration":
       return `app_configuration ${new URL(step.endpoint).host} ${step.key}${step.label ? ` (${step.label})` : ""}`;
+    case "sql_failover_group":
+      return `sql_failover_group ${step.failover_group}`;
     case "webhook":
       return `webhook ${new URL(step.url).host}`;
   }
@@ -45,6 +48,8 @@ export function buildRunner(step: SwitchStepConfig, clients: SwitchClients, sess
       return frontDoorStep(step, clients, calls);
     case "app_configuration":
       return appConfigurationStep(step, clients, calls);
+    case "sql_failover_group":
+      return sqlFailoverGroupStep(step, clients, calls);
     case "webhook":
       return webhookStep(step, clients.fetch, calls);
   }

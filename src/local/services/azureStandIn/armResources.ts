@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { scopeContains, ROLES, type RoleAssignment } from "./roles";
 import { FrontDoorOrigins } from "./frontDoorOrigins";
 import { ServingLog } from "./servingLog";
+import { SQL_API_VERSION, SqlFailoverGroups } from "./sqlFailoverGroups";
 
 /**
  * The ARM resources of the stand-in and their REST operations, as the specifications in
@@ -13,6 +14,9 @@ import { ServingLog } from "./servingLog";
  *   alias record set (targetResource) holds no records of its own.
  * - Front Door Standard/Premium (Microsoft.Cdn, 2024-02-01): GET profile, GET origin, PATCH
  *   origin as a long-running operation that can end Failed (frontDoorOrigins.ts).
+ * - Azure SQL failover groups (Microsoft.Sql, 2020-11-01-preview): GET of a server's view of a
+ *   group, POST failover and forceFailoverAllowDataLoss as long-running operations that can end
+ *   Failed (sqlFailoverGroups.ts).
  * - Permissions (Microsoft.Authorization, 2022-04-01): GET {scope}/providers/Microsoft.Authorization/permissions,
  *   which itself needs Microsoft.Authorization/permissions/read on the scope.
  * - Resource locks: a write under a locked scope answers 409 ScopeLocked (after authorization).
@@ -45,7 +49,7 @@ export interface Resource {
   deployedAt?: number;
 }
 
-export const API_VERSIONS = { network: "2022-04-01", dns: "2018-05-01", cdn: "2024-02-01", authorization: "2022-04-01" } as const;
+export const API_VERSIONS = { network: "2022-04-01", dns: "2018-05-01", cdn: "2024-02-01", authorization: "2022-04-01", sql: SQL_API_VERSION } as const;
 const RG = "/subscriptions/[^/]+/resourcegroups/[^/]+/providers";
 const ROUTES: ReadonlyArray<{ kind: string; pattern: RegExp; api: string }> = [
   { kind: "permissions", pattern: /^(.*)\/providers\/microsoft\.authorization\/permissions$/i, api: API_VERSIONS.authorization },
@@ -56,6 +60,13 @@ const ROUTES: ReadonlyArray<{ kind: string; pattern: RegExp; api: string }> = [
   { kind: "afdProfile", pattern: new RegExp(`^${RG}/microsoft\\.cdn/profiles/[^/]+$`, "i"), api: API_VERSIONS.cdn },
   { kind: "afdOrigin", pattern: new RegExp(`^${RG}/microsoft\\.cdn/profiles/[^/]+/origingroups/[^/]+/origins/[^/]+$`, "i"), api: API_VERSIONS.cdn },
   { kind: "afdOperation", pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.cdn\/operationresults\/[^/]+$/i, api: API_VERSIONS.cdn },
+  { kind: "sqlFailoverGroup", pattern: new RegExp(`^${RG}/microsoft\\.sql/servers/[^/]+/failovergroups/[^/]+$`, "i"), api: API_VERSIONS.sql },
+  { kind: "sqlFailover", pattern: new RegExp(`^${RG}/microsoft\\.sql/servers/[^/]+/failovergroups/[^/]+/(failover|forcefailoverallowdataloss)$`, "i"), api: API_VERSIONS.sql },
+  {
+    kind: "sqlOperation",
+    pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.sql\/locations\/[^/]+\/(failovergroupazureasyncoperation|failovergroupoperationresults)\/[^/]+$/i,
+    api: API_VERSIONS.sql,
+  },
 ];
 
 export function error(status: number, code: string, message: string): Answer {
@@ -70,6 +81,8 @@ export class ArmResources {
   private readonly resources = new Map<string, Resource>();
   readonly serving = new ServingLog();
   private readonly frontDoor: FrontDoorOrigins;
+  /** Azure SQL failover groups, as each of their servers sees them. */
+  readonly sql: SqlFailoverGroups;
 
   constructor(
     private readonly now: () => number,
@@ -78,6 +91,7 @@ export class ArmResources {
     /** How long a Front Door origin update's operation runs before it ends. */
     operationMs = 0,
   ) {
+    this.sql = new SqlFailoverGroups(now, endpoint, operationMs);
     this.frontDoor = new FrontDoorOrigins({
       now,
       deploymentMs,
@@ -240,8 +254,9 @@ export class ArmResources {
       return { status: 200, body: { value } };
     }
     if (route.kind === "afdOperation") return this.frontDoor.operationResult(request.path);
+    if (route.kind === "sqlOperation") return this.sql.operation(request.path);
     const resource = this.resources.get(request.path.toLowerCase());
-    const action = `${resourceType(request.path)}/${request.method === "GET" ? "read" : "write"}`;
+    const action = `${resourceType(request.path)}/${request.method === "GET" ? "read" : request.method === "POST" ? "action" : "write"}`;
     const denied = authorize(request.path, action);
     if (denied) return denied;
     const lock = request.method !== "GET" ? [...locks].find((scope) => scopeContains(scope, request.path)) : undefined;
@@ -251,6 +266,13 @@ export class ArmResources {
         "ScopeLocked",
         `The scope '${request.path}' cannot perform ${request.method === "DELETE" ? "delete" : "write"} operation because following scope(s) are locked: '${lock}'. Please remove the lock and try again.`,
       );
+    if (route.kind === "sqlFailoverGroup" || route.kind === "sqlFailover") {
+      const segments = request.path.split("/");
+      const serverPath = segments.slice(0, 9).join("/");
+      if (route.kind === "sqlFailoverGroup")
+        return request.method === "GET" ? this.sql.get(serverPath, segments[10]) : error(405, "MethodNotAllowed", `${request.method} is not supported here by the stand-in.`);
+      return request.method === "POST" ? this.sql.failover(serverPath, segments[10], /force/i.test(segments[11])) : error(405, "MethodNotAllowed", "Only POST is supported.");
+    }
     const zoneId = request.path.split("/").slice(0, 9).join("/");
     if (route.kind === "dnsRecordSet" && !this.resources.has(zoneId.toLowerCase()))
       return error(404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${last(zoneId)}' not found.`);

@@ -55,6 +55,11 @@ export const ROLES: Readonly<Record<string, RoleDefinition>> = {
       "Microsoft.AppConfiguration/configurationStores/*/action",
     ],
   },
+  "6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437": {
+    name: "SQL Server Contributor",
+    actions: ["Microsoft.Authorization/*/read", "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Sql/locations/*/read", "Microsoft.Sql/servers/*"],
+    dataActions: [],
+  },
   "acdd72a7-3385-48ef-bd42-f606fba81ae7": { name: "Reader", actions: ["*/read"], dataActions: [] },
 };
 

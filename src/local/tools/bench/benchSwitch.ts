@@ -89,13 +89,15 @@ function stepOfRequest(path: string): string {
   if (/trafficmanagerprofiles/i.test(path)) return "traffic_manager";
   if (/dnszones/i.test(path)) return "dns";
   if (/\/kv\//i.test(path)) return "app_configuration";
+  if (/microsoft\.sql/i.test(path)) return "sql_failover_group";
   return /permissions/i.test(path) ? "permissions" : "other";
 }
 
 /**
- * A plan in three stages against the stand-in (App Configuration | Traffic Manager and DNS in
- * parallel | a signed webhook to a local receiver): from the decision (the switch written to the
- * row) to every step verified, and the reads and writes of each step per switch.
+ * A plan in three stages against the stand-in (the data tier: an Azure SQL failover group | the
+ * configuration: App Configuration | the traffic: Traffic Manager, DNS and a signed webhook to a
+ * local receiver, in parallel): from the decision (the switch written to the row) to every step
+ * verified, and the reads and writes of each step per switch.
  */
 export async function benchStagedPlan(connectionString: string, stats: (samples: number[]) => string, switches = 40): Promise<void> {
   const standIn = await startAzureStandIn();
@@ -109,12 +111,17 @@ export async function benchStagedPlan(connectionString: string, stats: (samples:
   try {
     seedSampleTargets(standIn);
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/switch`;
-    const [appConfiguration, trafficManager, dns, webhook] = samplePlan(standIn, ["app_configuration", "traffic_manager", "dns", "webhook"], url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").steps;
+    const [sql, appConfiguration, trafficManager, dns, webhook] = samplePlan(
+      standIn,
+      ["sql_failover_group", "app_configuration", "traffic_manager", "dns", "webhook"],
+      url,
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    ).steps;
     const plan = {
       stages: [
-        { name: "data tier", steps: [appConfiguration] },
-        { name: "traffic", steps: [trafficManager, dns] },
-        { name: "notify", steps: [webhook] },
+        { name: "data tier", steps: [sql] },
+        { name: "configuration", steps: [appConfiguration] },
+        { name: "traffic", steps: [trafficManager, dns, webhook] },
       ],
     };
     const config = loadConfig({
@@ -155,10 +162,10 @@ export async function benchStagedPlan(connectionString: string, stats: (samples:
       return `${step} ${(c.reads / switches).toFixed(1)} reads ${(c.writes / switches).toFixed(1)} writes`;
     };
     console.log(
-      `staged plan app_configuration | traffic_manager + dns | webhook, decision to verified (row write + apply stage by stage + verify + audit): ${stats(decisionToVerified.slice(switches > 10 ? 5 : 0))}`,
+      `staged plan sql_failover_group | app_configuration | traffic_manager + dns + webhook, decision to verified (row write + apply stage by stage + verify + audit): ${stats(decisionToVerified.slice(switches > 10 ? 5 : 0))}`,
     );
     console.log(
-      `  per switch: ${["app_configuration", "traffic_manager", "dns"].map(per).join("; ")}; webhook ${((webhookCalls - hooksBefore) / switches).toFixed(1)} POST (no data-tier step kinds yet: SQL, Cosmos DB and Storage are not built)`,
+      `  per switch: ${["sql_failover_group", "app_configuration", "traffic_manager", "dns"].map(per).join("; ")}; webhook ${((webhookCalls - hooksBefore) / switches).toFixed(1)} POST (five steps: the Cosmos DB and Storage step kinds are not built)`,
     );
   } finally {
     receiver.close();
