@@ -303,6 +303,9 @@ param sqlPrimaryServerId string = ''
 @description('Optional resource ID of its partner server in the failover group: the identity gets SQL Server Contributor on it. Empty: none.')
 param sqlSecondaryServerId string = ''
 
+@description('Optional resource ID of the Azure Cosmos DB account a cosmos_db step switches: the identity gets DocumentDB Account Contributor on it. Empty: none.')
+param cosmosAccountId string = ''
+
 // ---------------------------------------------------------------------------------------------
 // Entra ID (modules/auth.bicep): optional App Service Authentication, off unless both are set
 // ---------------------------------------------------------------------------------------------
@@ -524,6 +527,7 @@ module switchRoles 'modules/switchRoles.bicep' = {
     appConfigurationStoreId: appConfigurationStoreId
     sqlPrimaryServerId: sqlPrimaryServerId
     sqlSecondaryServerId: sqlSecondaryServerId
+    cosmosAccountId: cosmosAccountId
   }
   // The identity's name is a deploy-time constant, so the order is explicit.
   dependsOn: [

@@ -49,6 +49,7 @@ param dnsZoneOrRecordSetId = readEnvironmentVariable('DNS_ZONE_OR_RECORD_SET_ID'
 param appConfigurationStoreId = readEnvironmentVariable('APP_CONFIGURATION_STORE_ID', '')
 param sqlPrimaryServerId = readEnvironmentVariable('SQL_PRIMARY_SERVER_ID', '')
 param sqlSecondaryServerId = readEnvironmentVariable('SQL_SECONDARY_SERVER_ID', '')
+param cosmosAccountId = readEnvironmentVariable('COSMOS_ACCOUNT_ID', '')
 // Another cloud than the public one: its ARM endpoint and token audience. Empty: public cloud.
 param armEndpoint = readEnvironmentVariable('ARM_ENDPOINT', '')
 param armAudience = readEnvironmentVariable('ARM_AUDIENCE', '')

@@ -25,6 +25,9 @@ param sqlPrimaryServerId string
 @description('Resource ID of its partner server in the failover group (SQL Server Contributor on it), or empty.')
 param sqlSecondaryServerId string
 
+@description('Resource ID of an Azure Cosmos DB account a cosmos_db step switches (DocumentDB Account Contributor on it), or empty.')
+param cosmosAccountId string
+
 @description('Where a switch target lives, from its resource ID.')
 type switchTarget = {
   @description('Subscription of the target.')
@@ -87,6 +90,7 @@ var frontDoor = targetOf('frontDoorProfileId', frontDoorProfileId, 'Microsoft.Cd
 var dns = targetOf('dnsZoneOrRecordSetId', dnsZoneOrRecordSetId, 'Microsoft.Network/dnsZones', ['A', 'CNAME'], deployment)
 var appConfiguration = targetOf('appConfigurationStoreId', appConfigurationStoreId, 'Microsoft.AppConfiguration/configurationStores', [], deployment)
 var sqlPrimary = targetOf('sqlPrimaryServerId', sqlPrimaryServerId, 'Microsoft.Sql/servers', [], deployment)
+var cosmos = targetOf('cosmosAccountId', cosmosAccountId, 'Microsoft.DocumentDB/databaseAccounts', [], deployment)
 var sqlSecondary = targetOf('sqlSecondaryServerId', sqlSecondaryServerId, 'Microsoft.Sql/servers', [], deployment)
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
@@ -150,6 +154,16 @@ module onSqlSecondary 'switchRoles/sqlServer.bicep' = if (!empty(sqlSecondarySer
   scope: resourceGroup(sqlSecondary.subscriptionId, sqlSecondary.resourceGroup)
   params: {
     serverName: sqlSecondary.name
+    identityId: identity.id
+    principalId: identity.properties.principalId
+  }
+}
+
+module onCosmos 'switchRoles/cosmosAccount.bicep' = if (!empty(cosmosAccountId)) {
+  name: 'switch-role-cosmos'
+  scope: resourceGroup(cosmos.subscriptionId, cosmos.resourceGroup)
+  params: {
+    accountName: cosmos.name
     identityId: identity.id
     principalId: identity.properties.principalId
   }

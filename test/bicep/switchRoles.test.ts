@@ -70,6 +70,13 @@ const TARGETS = {
     needs: { resource: "/failoverGroups/fg-app", action: "Microsoft.Sql/servers/failoverGroups/failover/action", data: false },
     sibling: `/subscriptions/${NET_SUB}/resourceGroups/rg-data-west/providers/Microsoft.Sql/servers/sql-east/failoverGroups/fg-app`,
   },
+  cosmosAccountId: {
+    id: `/subscriptions/${NET_SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app`,
+    role: "5bd9cd88-fe45-4216-938b-f97437e15450",
+    roleName: "DocumentDB Account Contributor",
+    needs: { resource: "", action: "Microsoft.DocumentDB/databaseAccounts/failoverPriorityChange/action", data: false },
+    sibling: `/subscriptions/${NET_SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-other`,
+  },
 } as const;
 
 type TargetParam = keyof typeof TARGETS;
@@ -221,6 +228,7 @@ describe("wiring in main.bicep", () => {
         APP_CONFIGURATION_STORE_ID: TARGETS.appConfigurationStoreId.id,
         SQL_PRIMARY_SERVER_ID: TARGETS.sqlPrimaryServerId.id,
         SQL_SECONDARY_SERVER_ID: TARGETS.sqlSecondaryServerId.id,
+        COSMOS_ACCOUNT_ID: TARGETS.cosmosAccountId.id,
         ARM_ENDPOINT: "https://management.usgovcloudapi.net/",
         ARM_AUDIENCE: "https://management.usgovcloudapi.net/.default",
       };
@@ -249,6 +257,7 @@ describe("wiring in main.bicep", () => {
     const kinds: Record<TargetParam, string> = { trafficManagerProfileId: "traffic_manager", frontDoorProfileId: "front_door", dnsZoneOrRecordSetId: "dns", appConfigurationStoreId: "app_configuration",
       sqlPrimaryServerId: "sql_failover_group",
       sqlSecondaryServerId: "sql_failover_group",
+      cosmosAccountId: "cosmos_db",
     };
     for (const param of PARAMS) {
       const row = table.split("\n").find((line) => line.startsWith(`| \`${kinds[param]}\``));

@@ -536,4 +536,56 @@ describe("switch plans through the real orchestration on the local host, against
       expect(role(SAMPLE_IDS.sqlPrimaryServer)).toBe("Primary");
     });
   });
+  describe("cosmos_db", () => {
+    const COSMOS_ROLE = "5bd9cd88-fe45-4216-938b-f97437e15450";
+    const writes = () => standIn.resources.cosmos.writeRegion(SAMPLE_IDS.cosmosAccount);
+
+    test("a failover moves the account's writes to the secondary's region by a failover priority change, verified; a failback mirrors it", async () => {
+      await start(["cosmos_db"]);
+      backends.primary.behave({ kind: "status", status: 503 });
+      const failed = await settled("secondary");
+      expect(writes()).toBe("West US");
+      expect(okWrites()).toEqual(['POST cosmos-app/failoverPriorityChange ""']);
+      expect(JSON.parse(String(failed.switch_steps))[0]).toMatchObject({ kind: "cosmos_db", status: "changed", writes: 1, detail: "writes in westus" });
+      const body = standIn.writes().find((w) => w.method === "POST")!.body as { failoverPolicies: Array<{ locationName: string; failoverPriority: number }> };
+      // The other side's region next, the rest kept after them.
+      expect(body.failoverPolicies).toEqual([
+        { locationName: "westus", failoverPriority: 0 },
+        { locationName: "East US", failoverPriority: 1 },
+        { locationName: "North Europe", failoverPriority: 2 },
+      ]);
+      backends.primary.behave({ kind: "ok" });
+      await api("POST", "/api/failback", { force: true });
+      await settled("primary");
+      expect(writes()).toBe("East US");
+    });
+
+    test("a change whose operation ends Failed is a transient failure, retried, and the writes stay where they were", async () => {
+      await start(["cosmos_db"]);
+      standIn.resources.cosmos.failNextChange(SAMPLE_IDS.cosmosAccount);
+      backends.primary.behave({ kind: "status", status: 503 });
+      const failed = await settled("secondary", "failed");
+      expect(failed.switch_error).toMatch(/the failover priority change to westus ended Failed .*; East US keeps the writes/);
+      expect(writes()).toBe("East US");
+      // The next attempt (after its backoff) succeeds.
+      await settled("secondary");
+      expect(writes()).toBe("West US");
+    }, 60_000);
+
+    test("not ready with multi-region writes or without DocumentDB Account Contributor (named); held after one 403", async () => {
+      await start(["cosmos_db"]);
+      standIn.resources.cosmos.setMultipleWrites(SAMPLE_IDS.cosmosAccount, true);
+      standIn.revoke(COSMOS_ROLE);
+      const ready = await api("GET", "/api/readiness");
+      expect(ready.body.ready).toBe(false);
+      expect(ready.body.problems.join("\n")).toMatch(/the account writes in several regions/);
+      expect(ready.body.problems.join("\n")).toMatch(/failoverPriorityChange\/action .*DocumentDB Account Contributor \(5bd9cd88-fe45-4216-938b-f97437e15450\)/);
+      standIn.resources.cosmos.setMultipleWrites(SAMPLE_IDS.cosmosAccount, false);
+      backends.primary.behave({ kind: "status", status: 503 });
+      const held = await settled("secondary", "held");
+      expect(held.switch_error_class).toBe("forbidden");
+      expect(String(held.switch_error)).toMatch(/DocumentDB Account Contributor/);
+      expect(writes()).toBe("East US");
+    });
+  });
 });

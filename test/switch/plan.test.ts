@@ -78,3 +78,15 @@ describe("sql_failover_group steps", () => {
     expect(() => parse({ steps: [step] })).toThrow(message);
   });
 });
+
+describe("cosmos_db steps", () => {
+  const ACCOUNT = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app";
+  const cosmos = { kind: "cosmos_db", account_id: ACCOUNT, primary_region: "East US", secondary_region: "westus" };
+
+  it("parses regions as Cosmos DB names them, and refuses the same region twice however it is spelled", () => {
+    expect(parse({ steps: [cosmos] }).steps![0]).toEqual(cosmos);
+    expect(() => parse({ steps: [{ ...cosmos, secondary_region: "eastus" }] })).toThrow("switch_plan: step 0 (cosmos_db): secondary_region: is the same region as primary_region");
+    expect(() => parse({ steps: [{ ...cosmos, account_id: `${ACCOUNT}/sqlDatabases/db` }] })).toThrow("switch_plan: step 0 (cosmos_db): account_id: must be a resource ID of the form");
+    expect(() => parse({ steps: [{ ...cosmos, primary_region: "east-us/1" }] })).toThrow("switch_plan: step 0 (cosmos_db): primary_region: must be a region name");
+  });
+});

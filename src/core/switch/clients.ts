@@ -1,6 +1,7 @@
 import type { AppConfigurationClient } from "@azure/app-configuration";
 import type { CdnManagementClient } from "@azure/arm-cdn";
 import type { DnsManagementClient } from "@azure/arm-dns";
+import type { CosmosDBManagementClient } from "@azure/arm-cosmosdb";
 import type { SqlManagementClient } from "@azure/arm-sql";
 import type { TrafficManagerManagementClient } from "@azure/arm-trafficmanager";
 import type { ServiceClient } from "@azure/core-client";
@@ -30,6 +31,7 @@ const sdk = {
   dns: () => (require("@azure/arm-dns") as typeof import("@azure/arm-dns")).DnsManagementClient,
   cdn: () => (require("@azure/arm-cdn") as typeof import("@azure/arm-cdn")).CdnManagementClient,
   sql: () => (require("@azure/arm-sql") as typeof import("@azure/arm-sql")).SqlManagementClient,
+  cosmos: () => (require("@azure/arm-cosmosdb") as typeof import("@azure/arm-cosmosdb")).CosmosDBManagementClient,
   appConfiguration: () => (require("@azure/app-configuration") as typeof import("@azure/app-configuration")).AppConfigurationClient,
   serviceClient: () => (require("@azure/core-client") as typeof import("@azure/core-client")).ServiceClient,
   pipelineRequest: () => (require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline")).createPipelineRequest,
@@ -42,6 +44,7 @@ export interface SwitchClients {
   dns(subscriptionId: string): DnsManagementClient;
   cdn(subscriptionId: string): CdnManagementClient;
   sql(subscriptionId: string): SqlManagementClient;
+  cosmos(subscriptionId: string): CosmosDBManagementClient;
   /** Throws a StepError (refused) for a host that is not an App Configuration store of this cloud or allowed by setting. */
   appConfiguration(endpoint: string): AppConfigurationClient;
   /** A GET of an ARM path (with its query), answered as JSON; a non-2xx answer throws a classified StepError. */
@@ -67,6 +70,7 @@ export function createSwitchClients(credential: TokenCredential, settings: Contr
     dns: (sub) => cached<DnsManagementClient>(`dns:${sub}`, () => new (sdk.dns())(credential, sub, arm)),
     cdn: (sub) => cached<CdnManagementClient>(`cdn:${sub}`, () => new (sdk.cdn())(credential, sub, arm)),
     sql: (sub) => cached<SqlManagementClient>(`sql:${sub}`, () => new (sdk.sql())(credential, sub, arm)),
+    cosmos: (sub) => cached<CosmosDBManagementClient>(`cosmos:${sub}`, () => new (sdk.cosmos())(credential, sub, arm)),
     appConfiguration: (endpoint) => {
       const refusal = appConfigurationRefusal(endpoint, settings.appConfigurationHosts);
       if (refusal) throw new StepError("refused", `app_configuration endpoint ${endpoint.slice(0, 200)}: ${refusal}`);

@@ -14,6 +14,7 @@ export const RESOURCE_ID = {
   trafficManagerProfile: new RegExp(`^${SUB_RG}/Microsoft\\.Network/trafficManagerProfiles/(?<name>[-\\w.]{1,63})$`, "i"),
   dnsZone: new RegExp(`^${SUB_RG}/Microsoft\\.Network/dnszones/(?<name>[-\\w.]{1,253})$`, "i"),
   frontDoorProfile: new RegExp(`^${SUB_RG}/Microsoft\\.Cdn/profiles/(?<name>[-\\w]{1,260})$`, "i"),
+  cosmosAccount: new RegExp(`^${SUB_RG}/Microsoft\\.DocumentDB/databaseAccounts/(?<name>[a-z0-9][-a-z0-9]{1,48}[a-z0-9])$`, "i"),
   sqlServer: new RegExp(`^${SUB_RG}/Microsoft\\.Sql/servers/(?<name>[a-z0-9][-a-z0-9]{0,61}[a-z0-9]?)$`, "i"),
 } as const;
 
@@ -163,6 +164,28 @@ export const sqlFailoverGroupStep = z
   })
   .refine((s) => s.primary_server_id.toLowerCase() !== s.secondary_server_id.toLowerCase(), { message: "is the same server as primary_server_id", path: ["secondary_server_id"] });
 
+/** An Azure region as Cosmos DB names it ("East US" or eastus): compared without spaces or case. */
+const cosmosRegion = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^[A-Za-z0-9 ]+$/, "must be a region name such as eastus or East US");
+
+export const cosmosDbStep = z
+  .strictObject({
+    kind: z.literal("cosmos_db"),
+    account_id: resourceId(RESOURCE_ID.cosmosAccount, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.DocumentDB/databaseAccounts/{name}"),
+    /** The write region while the primary is active, and while the secondary is. */
+    primary_region: cosmosRegion,
+    secondary_region: cosmosRegion,
+  })
+  .refine((s) => regionKey(s.primary_region) !== regionKey(s.secondary_region), { message: "is the same region as primary_region", path: ["secondary_region"] });
+
+/** A region's name as Cosmos DB compares it: "East US" and eastus are the same. */
+export function regionKey(name: string): string {
+  return name.replace(/\s+/g, "").toLowerCase();
+}
+
 export const webhookStep = z.strictObject({
   kind: z.literal("webhook"),
   url: webUrl,
@@ -191,7 +214,7 @@ export const dataPath = z
     path: ["secondary_text"],
   });
 
-export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, sqlFailoverGroupStep, webhookStep]);
+export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, sqlFailoverGroupStep, cosmosDbStep, webhookStep]);
 
 /** A stage: steps that run in parallel; the stages run in order. */
 export const switchStage = z.strictObject({

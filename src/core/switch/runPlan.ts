@@ -7,6 +7,7 @@ import { RESOURCE_ID, parseResourceId, planSteps, type StageLayout, type SwitchP
 import type { SwitchSession } from "./session";
 import type { Side, SwitchContext, SwitchStepRunner } from "./step";
 import { StepError, isPermanent, toStepError, type StepErrorClass } from "./stepErrors";
+import { cosmosDbStep } from "./cosmosDbStep";
 import { sqlFailoverGroupStep } from "./sqlFailoverGroupStep";
 import { trafficManagerStep } from "./trafficManagerStep";
 import { webhookStep } from "./webhookStep";
@@ -32,6 +33,8 @@ export function stepLabel(step: SwitchStepConfig): string {
       return `app_configuration ${new URL(step.endpoint).host} ${step.key}${step.label ? ` (${step.label})` : ""}`;
     case "sql_failover_group":
       return `sql_failover_group ${step.failover_group}`;
+    case "cosmos_db":
+      return `cosmos_db ${parseResourceId(RESOURCE_ID.cosmosAccount, step.account_id).name}`;
     case "webhook":
       return `webhook ${new URL(step.url).host}`;
   }
@@ -50,6 +53,8 @@ export function buildRunner(step: SwitchStepConfig, clients: SwitchClients, sess
       return appConfigurationStep(step, clients, calls);
     case "sql_failover_group":
       return sqlFailoverGroupStep(step, clients, calls);
+    case "cosmos_db":
+      return cosmosDbStep(step, clients, calls);
     case "webhook":
       return webhookStep(step, clients.fetch, calls);
   }

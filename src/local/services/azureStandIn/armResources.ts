@@ -3,6 +3,7 @@ import { scopeContains, ROLES, type RoleAssignment } from "./roles";
 import { FrontDoorOrigins } from "./frontDoorOrigins";
 import { ServingLog } from "./servingLog";
 import { SQL_API_VERSION, SqlFailoverGroups } from "./sqlFailoverGroups";
+import { COSMOS_API_VERSION, CosmosAccounts } from "./cosmosAccounts";
 
 /**
  * The ARM resources of the stand-in and their REST operations, as the specifications in
@@ -17,6 +18,8 @@ import { SQL_API_VERSION, SqlFailoverGroups } from "./sqlFailoverGroups";
  * - Azure SQL failover groups (Microsoft.Sql, 2020-11-01-preview): GET of a server's view of a
  *   group, POST failover and forceFailoverAllowDataLoss as long-running operations that can end
  *   Failed (sqlFailoverGroups.ts).
+ * - Azure Cosmos DB accounts (Microsoft.DocumentDB, 2025-10-15): GET account, POST
+ *   failoverPriorityChange as a long-running operation that can end Failed (cosmosAccounts.ts).
  * - Permissions (Microsoft.Authorization, 2022-04-01): GET {scope}/providers/Microsoft.Authorization/permissions,
  *   which itself needs Microsoft.Authorization/permissions/read on the scope.
  * - Resource locks: a write under a locked scope answers 409 ScopeLocked (after authorization).
@@ -49,7 +52,7 @@ export interface Resource {
   deployedAt?: number;
 }
 
-export const API_VERSIONS = { network: "2022-04-01", dns: "2018-05-01", cdn: "2024-02-01", authorization: "2022-04-01", sql: SQL_API_VERSION } as const;
+export const API_VERSIONS = { network: "2022-04-01", dns: "2018-05-01", cdn: "2024-02-01", authorization: "2022-04-01", sql: SQL_API_VERSION, cosmos: COSMOS_API_VERSION } as const;
 const RG = "/subscriptions/[^/]+/resourcegroups/[^/]+/providers";
 const ROUTES: ReadonlyArray<{ kind: string; pattern: RegExp; api: string }> = [
   { kind: "permissions", pattern: /^(.*)\/providers\/microsoft\.authorization\/permissions$/i, api: API_VERSIONS.authorization },
@@ -62,6 +65,9 @@ const ROUTES: ReadonlyArray<{ kind: string; pattern: RegExp; api: string }> = [
   { kind: "afdOperation", pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.cdn\/operationresults\/[^/]+$/i, api: API_VERSIONS.cdn },
   { kind: "sqlFailoverGroup", pattern: new RegExp(`^${RG}/microsoft\\.sql/servers/[^/]+/failovergroups/[^/]+$`, "i"), api: API_VERSIONS.sql },
   { kind: "sqlFailover", pattern: new RegExp(`^${RG}/microsoft\\.sql/servers/[^/]+/failovergroups/[^/]+/(failover|forcefailoverallowdataloss)$`, "i"), api: API_VERSIONS.sql },
+  { kind: "cosmosAccount", pattern: new RegExp(`^${RG}/microsoft\\.documentdb/databaseaccounts/[^/]+$`, "i"), api: API_VERSIONS.cosmos },
+  { kind: "cosmosChange", pattern: new RegExp(`^${RG}/microsoft\\.documentdb/databaseaccounts/[^/]+/failoverprioritychange$`, "i"), api: API_VERSIONS.cosmos },
+  { kind: "cosmosOperation", pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.documentdb\/locations\/[^/]+\/(operationsstatus|operationresults)\/[^/]+$/i, api: API_VERSIONS.cosmos },
   {
     kind: "sqlOperation",
     pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.sql\/locations\/[^/]+\/(failovergroupazureasyncoperation|failovergroupoperationresults)\/[^/]+$/i,
@@ -83,6 +89,8 @@ export class ArmResources {
   private readonly frontDoor: FrontDoorOrigins;
   /** Azure SQL failover groups, as each of their servers sees them. */
   readonly sql: SqlFailoverGroups;
+  /** Azure Cosmos DB accounts and their write region. */
+  readonly cosmos: CosmosAccounts;
 
   constructor(
     private readonly now: () => number,
@@ -92,6 +100,7 @@ export class ArmResources {
     operationMs = 0,
   ) {
     this.sql = new SqlFailoverGroups(now, endpoint, operationMs);
+    this.cosmos = new CosmosAccounts(now, endpoint, operationMs);
     this.frontDoor = new FrontDoorOrigins({
       now,
       deploymentMs,
@@ -255,6 +264,7 @@ export class ArmResources {
     }
     if (route.kind === "afdOperation") return this.frontDoor.operationResult(request.path);
     if (route.kind === "sqlOperation") return this.sql.operation(request.path);
+    if (route.kind === "cosmosOperation") return this.cosmos.operation(request.path);
     const resource = this.resources.get(request.path.toLowerCase());
     const action = `${resourceType(request.path)}/${request.method === "GET" ? "read" : request.method === "POST" ? "action" : "write"}`;
     const denied = authorize(request.path, action);
@@ -266,6 +276,9 @@ export class ArmResources {
         "ScopeLocked",
         `The scope '${request.path}' cannot perform ${request.method === "DELETE" ? "delete" : "write"} operation because following scope(s) are locked: '${lock}'. Please remove the lock and try again.`,
       );
+    if (route.kind === "cosmosAccount") return request.method === "GET" ? this.cosmos.get(request.path) : error(405, "MethodNotAllowed", `${request.method} is not supported here by the stand-in.`);
+    if (route.kind === "cosmosChange")
+      return request.method === "POST" ? this.cosmos.change(request.path.split("/").slice(0, 9).join("/"), request.body) : error(405, "MethodNotAllowed", "Only POST is supported.");
     if (route.kind === "sqlFailoverGroup" || route.kind === "sqlFailover") {
       const segments = request.path.split("/");
       const serverPath = segments.slice(0, 9).join("/");

@@ -60,6 +60,11 @@ export const ROLES: Readonly<Record<string, RoleDefinition>> = {
     actions: ["Microsoft.Authorization/*/read", "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Sql/locations/*/read", "Microsoft.Sql/servers/*"],
     dataActions: [],
   },
+  "5bd9cd88-fe45-4216-938b-f97437e15450": {
+    name: "DocumentDB Account Contributor",
+    actions: ["Microsoft.Authorization/*/read", "Microsoft.DocumentDB/databaseAccounts/*", "Microsoft.DocumentDB/locations/*/read", "Microsoft.Resources/subscriptions/resourceGroups/read"],
+    dataActions: [],
+  },
   "acdd72a7-3385-48ef-bd42-f606fba81ae7": { name: "Reader", actions: ["*/read"], dataActions: [] },
 };
 

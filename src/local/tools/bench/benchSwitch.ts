@@ -90,11 +90,12 @@ function stepOfRequest(path: string): string {
   if (/dnszones/i.test(path)) return "dns";
   if (/\/kv\//i.test(path)) return "app_configuration";
   if (/microsoft\.sql/i.test(path)) return "sql_failover_group";
+  if (/microsoft\.documentdb/i.test(path)) return "cosmos_db";
   return /permissions/i.test(path) ? "permissions" : "other";
 }
 
 /**
- * A plan in three stages against the stand-in (the data tier: an Azure SQL failover group | the
+ * A plan of six steps in three stages against the stand-in (the data tier: an Azure SQL failover group and a Cosmos DB account | the
  * configuration: App Configuration | the traffic: Traffic Manager, DNS and a signed webhook to a
  * local receiver, in parallel): from the decision (the switch written to the row) to every step
  * verified, and the reads and writes of each step per switch.
@@ -111,15 +112,15 @@ export async function benchStagedPlan(connectionString: string, stats: (samples:
   try {
     seedSampleTargets(standIn);
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/switch`;
-    const [sql, appConfiguration, trafficManager, dns, webhook] = samplePlan(
+    const [sql, cosmos, appConfiguration, trafficManager, dns, webhook] = samplePlan(
       standIn,
-      ["sql_failover_group", "app_configuration", "traffic_manager", "dns", "webhook"],
+      ["sql_failover_group", "cosmos_db", "app_configuration", "traffic_manager", "dns", "webhook"],
       url,
       "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     ).steps;
     const plan = {
       stages: [
-        { name: "data tier", steps: [sql] },
+        { name: "data tier", steps: [sql, cosmos] },
         { name: "configuration", steps: [appConfiguration] },
         { name: "traffic", steps: [trafficManager, dns, webhook] },
       ],
@@ -162,10 +163,10 @@ export async function benchStagedPlan(connectionString: string, stats: (samples:
       return `${step} ${(c.reads / switches).toFixed(1)} reads ${(c.writes / switches).toFixed(1)} writes`;
     };
     console.log(
-      `staged plan sql_failover_group | app_configuration | traffic_manager + dns + webhook, decision to verified (row write + apply stage by stage + verify + audit): ${stats(decisionToVerified.slice(switches > 10 ? 5 : 0))}`,
+      `staged plan sql_failover_group + cosmos_db | app_configuration | traffic_manager + dns + webhook, decision to verified (row write + apply stage by stage + verify + audit): ${stats(decisionToVerified.slice(switches > 10 ? 5 : 0))}`,
     );
     console.log(
-      `  per switch: ${["sql_failover_group", "app_configuration", "traffic_manager", "dns"].map(per).join("; ")}; webhook ${((webhookCalls - hooksBefore) / switches).toFixed(1)} POST (five steps: the Cosmos DB and Storage step kinds are not built)`,
+      `  per switch: ${["sql_failover_group", "cosmos_db", "app_configuration", "traffic_manager", "dns"].map(per).join("; ")}; webhook ${((webhookCalls - hooksBefore) / switches).toFixed(1)} POST`,
     );
   } finally {
     receiver.close();
