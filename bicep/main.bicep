@@ -306,6 +306,9 @@ param sqlSecondaryServerId string = ''
 @description('Optional resource ID of the Azure Cosmos DB account a cosmos_db step switches: the identity gets DocumentDB Account Contributor on it. Empty: none.')
 param cosmosAccountId string = ''
 
+@description('Optional resource ID of the storage account a storage_account step fails over: the identity gets Storage Account Contributor on it. Empty: none.')
+param storageAccountId string = ''
+
 // ---------------------------------------------------------------------------------------------
 // Entra ID (modules/auth.bicep): optional App Service Authentication, off unless both are set
 // ---------------------------------------------------------------------------------------------
@@ -528,6 +531,7 @@ module switchRoles 'modules/switchRoles.bicep' = {
     sqlPrimaryServerId: sqlPrimaryServerId
     sqlSecondaryServerId: sqlSecondaryServerId
     cosmosAccountId: cosmosAccountId
+    storageAccountId: storageAccountId
   }
   // The identity's name is a deploy-time constant, so the order is explicit.
   dependsOn: [

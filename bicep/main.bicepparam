@@ -50,6 +50,7 @@ param appConfigurationStoreId = readEnvironmentVariable('APP_CONFIGURATION_STORE
 param sqlPrimaryServerId = readEnvironmentVariable('SQL_PRIMARY_SERVER_ID', '')
 param sqlSecondaryServerId = readEnvironmentVariable('SQL_SECONDARY_SERVER_ID', '')
 param cosmosAccountId = readEnvironmentVariable('COSMOS_ACCOUNT_ID', '')
+param storageAccountId = readEnvironmentVariable('STORAGE_ACCOUNT_ID', '')
 // Another cloud than the public one: its ARM endpoint and token audience. Empty: public cloud.
 param armEndpoint = readEnvironmentVariable('ARM_ENDPOINT', '')
 param armAudience = readEnvironmentVariable('ARM_AUDIENCE', '')

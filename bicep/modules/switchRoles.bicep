@@ -28,6 +28,9 @@ param sqlSecondaryServerId string
 @description('Resource ID of an Azure Cosmos DB account a cosmos_db step switches (DocumentDB Account Contributor on it), or empty.')
 param cosmosAccountId string
 
+@description('Resource ID of a storage account a storage_account step fails over (Storage Account Contributor on it), or empty.')
+param storageAccountId string
+
 @description('Where a switch target lives, from its resource ID.')
 type switchTarget = {
   @description('Subscription of the target.')
@@ -90,6 +93,7 @@ var frontDoor = targetOf('frontDoorProfileId', frontDoorProfileId, 'Microsoft.Cd
 var dns = targetOf('dnsZoneOrRecordSetId', dnsZoneOrRecordSetId, 'Microsoft.Network/dnsZones', ['A', 'CNAME'], deployment)
 var appConfiguration = targetOf('appConfigurationStoreId', appConfigurationStoreId, 'Microsoft.AppConfiguration/configurationStores', [], deployment)
 var sqlPrimary = targetOf('sqlPrimaryServerId', sqlPrimaryServerId, 'Microsoft.Sql/servers', [], deployment)
+var storageAccount = targetOf('storageAccountId', storageAccountId, 'Microsoft.Storage/storageAccounts', [], deployment)
 var cosmos = targetOf('cosmosAccountId', cosmosAccountId, 'Microsoft.DocumentDB/databaseAccounts', [], deployment)
 var sqlSecondary = targetOf('sqlSecondaryServerId', sqlSecondaryServerId, 'Microsoft.Sql/servers', [], deployment)
 
@@ -164,6 +168,16 @@ module onCosmos 'switchRoles/cosmosAccount.bicep' = if (!empty(cosmosAccountId))
   scope: resourceGroup(cosmos.subscriptionId, cosmos.resourceGroup)
   params: {
     accountName: cosmos.name
+    identityId: identity.id
+    principalId: identity.properties.principalId
+  }
+}
+
+module onStorageAccount 'switchRoles/storageAccount.bicep' = if (!empty(storageAccountId)) {
+  name: 'switch-role-storage-account'
+  scope: resourceGroup(storageAccount.subscriptionId, storageAccount.resourceGroup)
+  params: {
+    accountName: storageAccount.name
     identityId: identity.id
     principalId: identity.properties.principalId
   }

@@ -77,6 +77,13 @@ const TARGETS = {
     needs: { resource: "", action: "Microsoft.DocumentDB/databaseAccounts/failoverPriorityChange/action", data: false },
     sibling: `/subscriptions/${NET_SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-other`,
   },
+  storageAccountId: {
+    id: `/subscriptions/${DNS_SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stapp`,
+    role: "17d1049b-9a84-46fb-8f53-869881c3d3ab",
+    roleName: "Storage Account Contributor",
+    needs: { resource: "", action: "Microsoft.Storage/storageAccounts/failover/action", data: false },
+    sibling: `/subscriptions/${DNS_SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stother`,
+  },
 } as const;
 
 type TargetParam = keyof typeof TARGETS;
@@ -229,6 +236,7 @@ describe("wiring in main.bicep", () => {
         SQL_PRIMARY_SERVER_ID: TARGETS.sqlPrimaryServerId.id,
         SQL_SECONDARY_SERVER_ID: TARGETS.sqlSecondaryServerId.id,
         COSMOS_ACCOUNT_ID: TARGETS.cosmosAccountId.id,
+        STORAGE_ACCOUNT_ID: TARGETS.storageAccountId.id,
         ARM_ENDPOINT: "https://management.usgovcloudapi.net/",
         ARM_AUDIENCE: "https://management.usgovcloudapi.net/.default",
       };
@@ -258,6 +266,7 @@ describe("wiring in main.bicep", () => {
       sqlPrimaryServerId: "sql_failover_group",
       sqlSecondaryServerId: "sql_failover_group",
       cosmosAccountId: "cosmos_db",
+      storageAccountId: "storage_account",
     };
     for (const param of PARAMS) {
       const row = table.split("\n").find((line) => line.startsWith(`| \`${kinds[param]}\``));

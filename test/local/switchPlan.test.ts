@@ -588,4 +588,50 @@ describe("switch plans through the real orchestration on the local host, against
       expect(writes()).toBe("East US");
     });
   });
+  describe("storage_account", () => {
+    const STORAGE_ROLE = "17d1049b-9a84-46fb-8f53-869881c3d3ab";
+    const where = () => standIn.resources.storage.locations(SAMPLE_IDS.storageAccount);
+
+    test("a planned failover swaps the primary and secondary locations, nothing lost, verified; a failback mirrors it", async () => {
+      await start(["storage_account"]);
+      backends.primary.behave({ kind: "status", status: 503 });
+      const failed = await settled("secondary");
+      expect(where()).toEqual({ primary: "westus", secondary: "eastus" });
+      expect(okWrites()).toEqual(['POST stapp/failover ""']);
+      expect(standIn.writes().find((w) => w.method === "POST")?.path).toMatch(/\/failover$/);
+      expect(JSON.parse(String(failed.switch_steps))[0]).toMatchObject({ kind: "storage_account", status: "changed", writes: 1, detail: "primary in westus (planned, nothing lost)" });
+      backends.primary.behave({ kind: "ok" });
+      await api("POST", "/api/failback", { force: true });
+      await settled("primary");
+      expect(where()).toEqual({ primary: "eastus", secondary: "westus" });
+    });
+
+    test("an unplanned failover leaves the account locally redundant: the switch back is refused (held), naming what to do", async () => {
+      const [step] = samplePlan(standIn, ["storage_account"]).steps;
+      await start([], {}, { steps: [{ ...step, failover_type: "unplanned" }] });
+      backends.primary.behave({ kind: "status", status: 503 });
+      await settled("secondary");
+      expect(where()).toEqual({ primary: "westus" });
+      backends.primary.behave({ kind: "ok" });
+      await api("POST", "/api/failback", { force: true });
+      const held = await settled("primary", "held");
+      expect(held.switch_error).toMatch(/cannot fail over to eastus: the account has no secondary location .*enable geo-redundancy again, then retry_switch/);
+    });
+
+    test("not ready while the secondary is not Live or without Storage Account Contributor (named); held after one 403", async () => {
+      await start(["storage_account"]);
+      standIn.resources.storage.setSecondaryStatus(SAMPLE_IDS.storageAccount, "Bootstrap");
+      standIn.revoke(STORAGE_ROLE);
+      const ready = await api("GET", "/api/readiness");
+      expect(ready.body.ready).toBe(false);
+      expect(ready.body.problems.join("\n")).toMatch(/a planned failover is not possible now \(secondary Bootstrap\)/);
+      expect(ready.body.problems.join("\n")).toMatch(/storageAccounts\/failover\/action .*Storage Account Contributor \(17d1049b-9a84-46fb-8f53-869881c3d3ab\)/);
+      standIn.resources.storage.setSecondaryStatus(SAMPLE_IDS.storageAccount, "Live");
+      backends.primary.behave({ kind: "status", status: 503 });
+      const held = await settled("secondary", "held");
+      expect(held.switch_error_class).toBe("forbidden");
+      expect(String(held.switch_error)).toMatch(/Storage Account Contributor/);
+      expect(where()).toEqual({ primary: "eastus", secondary: "westus" });
+    });
+  });
 });

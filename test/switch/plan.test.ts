@@ -90,3 +90,15 @@ describe("cosmos_db steps", () => {
     expect(() => parse({ steps: [{ ...cosmos, primary_region: "east-us/1" }] })).toThrow("switch_plan: step 0 (cosmos_db): primary_region: must be a region name");
   });
 });
+
+describe("storage_account steps", () => {
+  const ACCOUNT = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stapp";
+  const storage = { kind: "storage_account", account_id: ACCOUNT, primary_location: "eastus", secondary_location: "westus" };
+
+  it("parses with a planned failover unless the plan says unplanned; names a bad field", () => {
+    expect(parse({ steps: [storage] }).steps![0]).toEqual({ ...storage, failover_type: "planned" });
+    expect(() => parse({ steps: [{ ...storage, failover_type: "forced" }] })).toThrow("switch_plan: step 0 (storage_account): failover_type: must be planned or unplanned");
+    expect(() => parse({ steps: [{ ...storage, secondary_location: "East US" }] })).toThrow("switch_plan: step 0 (storage_account): secondary_location: is the same location as primary_location");
+    expect(() => parse({ steps: [{ ...storage, account_id: `${ACCOUNT}/blobServices/default` }] })).toThrow("switch_plan: step 0 (storage_account): account_id: must be a resource ID of the form");
+  });
+});

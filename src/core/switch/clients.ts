@@ -3,6 +3,7 @@ import type { CdnManagementClient } from "@azure/arm-cdn";
 import type { DnsManagementClient } from "@azure/arm-dns";
 import type { CosmosDBManagementClient } from "@azure/arm-cosmosdb";
 import type { SqlManagementClient } from "@azure/arm-sql";
+import type { StorageManagementClient } from "@azure/arm-storage";
 import type { TrafficManagerManagementClient } from "@azure/arm-trafficmanager";
 import type { ServiceClient } from "@azure/core-client";
 import type { TokenCredential } from "@azure/identity";
@@ -32,6 +33,7 @@ const sdk = {
   cdn: () => (require("@azure/arm-cdn") as typeof import("@azure/arm-cdn")).CdnManagementClient,
   sql: () => (require("@azure/arm-sql") as typeof import("@azure/arm-sql")).SqlManagementClient,
   cosmos: () => (require("@azure/arm-cosmosdb") as typeof import("@azure/arm-cosmosdb")).CosmosDBManagementClient,
+  storage: () => (require("@azure/arm-storage") as typeof import("@azure/arm-storage")).StorageManagementClient,
   appConfiguration: () => (require("@azure/app-configuration") as typeof import("@azure/app-configuration")).AppConfigurationClient,
   serviceClient: () => (require("@azure/core-client") as typeof import("@azure/core-client")).ServiceClient,
   pipelineRequest: () => (require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline")).createPipelineRequest,
@@ -45,10 +47,13 @@ export interface SwitchClients {
   cdn(subscriptionId: string): CdnManagementClient;
   sql(subscriptionId: string): SqlManagementClient;
   cosmos(subscriptionId: string): CosmosDBManagementClient;
+  storage(subscriptionId: string): StorageManagementClient;
   /** Throws a StepError (refused) for a host that is not an App Configuration store of this cloud or allowed by setting. */
   appConfiguration(endpoint: string): AppConfigurationClient;
   /** A GET of an ARM path (with its query), answered as JSON; a non-2xx answer throws a classified StepError. */
   armGet(pathAndQuery: string, abortSignal: AbortSignal): Promise<unknown>;
+  /** A POST of an ARM action with no body (one an SDK cannot send as the API allows it), answered with its status; a non-2xx answer throws a classified StepError. */
+  armPost(pathAndQuery: string, abortSignal: AbortSignal): Promise<number>;
   /** HTTP for the webhook step and the data-path probe, under the app's egress policy. */
   readonly fetch: EgressFetch;
 }
@@ -71,6 +76,7 @@ export function createSwitchClients(credential: TokenCredential, settings: Contr
     cdn: (sub) => cached<CdnManagementClient>(`cdn:${sub}`, () => new (sdk.cdn())(credential, sub, arm)),
     sql: (sub) => cached<SqlManagementClient>(`sql:${sub}`, () => new (sdk.sql())(credential, sub, arm)),
     cosmos: (sub) => cached<CosmosDBManagementClient>(`cosmos:${sub}`, () => new (sdk.cosmos())(credential, sub, arm)),
+    storage: (sub) => cached<StorageManagementClient>(`storage:${sub}`, () => new (sdk.storage())(credential, sub, arm)),
     appConfiguration: (endpoint) => {
       const refusal = appConfigurationRefusal(endpoint, settings.appConfigurationHosts);
       if (refusal) throw new StepError("refused", `app_configuration endpoint ${endpoint.slice(0, 200)}: ${refusal}`);
@@ -80,23 +86,33 @@ export function createSwitchClients(credential: TokenCredential, settings: Contr
       );
     },
     async armGet(pathAndQuery, abortSignal) {
-      const url = `${settings.armEndpoint}${pathAndQuery}`;
-      const response = await armClient().sendRequest(sdk.pipelineRequest()({ url, method: "GET", abortSignal }));
+      const response = await armRequest("GET", pathAndQuery, abortSignal);
       const text = response.bodyAsText ?? "";
-      if (response.status >= 200 && response.status < 300) return text ? (JSON.parse(text) as unknown) : undefined;
-      let code: string | undefined;
-      let message = text.slice(0, 500);
-      try {
-        const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-        code = body.error?.code;
-        message = body.error?.message ?? message;
-      } catch {
-        // Not JSON: the text as it came.
-      }
-      throw new StepError(classifyStatus(response.status, code), `HTTP ${response.status}${code ? ` ${code}` : ""}: ${message}`, parseRetryAfter(response.headers.get("retry-after"), Date.now()), {
-        status: response.status,
-        ...(code ? { code } : {}),
-      });
+      return text ? (JSON.parse(text) as unknown) : undefined;
+    },
+    async armPost(pathAndQuery, abortSignal) {
+      return (await armRequest("POST", pathAndQuery, abortSignal)).status;
     },
   };
+
+  /** One ARM request through the app's pipeline (its credential, egress and CA); a non-2xx answer throws a classified StepError. */
+  async function armRequest(method: "GET" | "POST", pathAndQuery: string, abortSignal: AbortSignal) {
+    const url = `${settings.armEndpoint}${pathAndQuery}`;
+    const response = await armClient().sendRequest(sdk.pipelineRequest()({ url, method, abortSignal }));
+    const text = response.bodyAsText ?? "";
+    if (response.status >= 200 && response.status < 300) return response;
+    let code: string | undefined;
+    let message = text.slice(0, 500);
+    try {
+      const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      code = body.error?.code;
+      message = body.error?.message ?? message;
+    } catch {
+      // Not JSON: the text as it came.
+    }
+    throw new StepError(classifyStatus(response.status, code), `HTTP ${response.status}${code ? ` ${code}` : ""}: ${message}`, parseRetryAfter(response.headers.get("retry-after"), Date.now()), {
+      status: response.status,
+      ...(code ? { code } : {}),
+    });
+  }
 }

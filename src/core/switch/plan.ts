@@ -15,6 +15,7 @@ export const RESOURCE_ID = {
   dnsZone: new RegExp(`^${SUB_RG}/Microsoft\\.Network/dnszones/(?<name>[-\\w.]{1,253})$`, "i"),
   frontDoorProfile: new RegExp(`^${SUB_RG}/Microsoft\\.Cdn/profiles/(?<name>[-\\w]{1,260})$`, "i"),
   cosmosAccount: new RegExp(`^${SUB_RG}/Microsoft\\.DocumentDB/databaseAccounts/(?<name>[a-z0-9][-a-z0-9]{1,48}[a-z0-9])$`, "i"),
+  storageAccount: new RegExp(`^${SUB_RG}/Microsoft\\.Storage/storageAccounts/(?<name>[a-z0-9]{3,24})$`, "i"),
   sqlServer: new RegExp(`^${SUB_RG}/Microsoft\\.Sql/servers/(?<name>[a-z0-9][-a-z0-9]{0,61}[a-z0-9]?)$`, "i"),
 } as const;
 
@@ -181,6 +182,18 @@ export const cosmosDbStep = z
   })
   .refine((s) => regionKey(s.primary_region) !== regionKey(s.secondary_region), { message: "is the same region as primary_region", path: ["secondary_region"] });
 
+export const storageAccountStep = z
+  .strictObject({
+    kind: z.literal("storage_account"),
+    account_id: resourceId(RESOURCE_ID.storageAccount, "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name}"),
+    /** The account's primary location while the primary is active, and while the secondary is (eastus, westus). */
+    primary_location: cosmosRegion,
+    secondary_location: cosmosRegion,
+    /** planned: the primary and secondary swap, nothing lost, geo-redundancy kept; unplanned: the secondary takes over with what it had at lastSyncTime and the account becomes locally redundant. */
+    failover_type: z.enum(["planned", "unplanned"], { error: "must be planned or unplanned" }).default("planned"),
+  })
+  .refine((s) => regionKey(s.primary_location) !== regionKey(s.secondary_location), { message: "is the same location as primary_location", path: ["secondary_location"] });
+
 /** A region's name as Cosmos DB compares it: "East US" and eastus are the same. */
 export function regionKey(name: string): string {
   return name.replace(/\s+/g, "").toLowerCase();
@@ -214,7 +227,7 @@ export const dataPath = z
     path: ["secondary_text"],
   });
 
-export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, sqlFailoverGroupStep, cosmosDbStep, webhookStep]);
+export const switchStep = z.discriminatedUnion("kind", [trafficManagerStep, dnsStep, frontDoorStep, appConfigurationStep, sqlFailoverGroupStep, cosmosDbStep, storageAccountStep, webhookStep]);
 
 /** A stage: steps that run in parallel; the stages run in order. */
 export const switchStage = z.strictObject({

@@ -9,6 +9,7 @@ import type { Side, SwitchContext, SwitchStepRunner } from "./step";
 import { StepError, isPermanent, toStepError, type StepErrorClass } from "./stepErrors";
 import { cosmosDbStep } from "./cosmosDbStep";
 import { sqlFailoverGroupStep } from "./sqlFailoverGroupStep";
+import { storageAccountStep } from "./storageAccountStep";
 import { trafficManagerStep } from "./trafficManagerStep";
 import { webhookStep } from "./webhookStep";
 
@@ -35,6 +36,8 @@ export function stepLabel(step: SwitchStepConfig): string {
       return `sql_failover_group ${step.failover_group}`;
     case "cosmos_db":
       return `cosmos_db ${parseResourceId(RESOURCE_ID.cosmosAccount, step.account_id).name}`;
+    case "storage_account":
+      return `storage_account ${parseResourceId(RESOURCE_ID.storageAccount, step.account_id).name}`;
     case "webhook":
       return `webhook ${new URL(step.url).host}`;
   }
@@ -55,6 +58,8 @@ export function buildRunner(step: SwitchStepConfig, clients: SwitchClients, sess
       return sqlFailoverGroupStep(step, clients, calls);
     case "cosmos_db":
       return cosmosDbStep(step, clients, calls);
+    case "storage_account":
+      return storageAccountStep(step, clients, calls);
     case "webhook":
       return webhookStep(step, clients.fetch, calls);
   }

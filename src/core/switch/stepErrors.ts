@@ -54,6 +54,7 @@ const ROLE_FOR_ACTION: ReadonlyArray<[RegExp, string]> = [
   [/^Microsoft\.AppConfiguration\//i, "App Configuration Data Owner (5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b)"],
   [/^Microsoft\.Sql\//i, "SQL Server Contributor (6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437)"],
   [/^Microsoft\.DocumentDB\//i, "DocumentDB Account Contributor (5bd9cd88-fe45-4216-938b-f97437e15450)"],
+  [/^Microsoft\.Storage\//i, "Storage Account Contributor (17d1049b-9a84-46fb-8f53-869881c3d3ab)"],
 ];
 
 /** A fetch of a step's own HTTP call that threw (timeout, egress refusal, network), as a step error labelled with the step. */

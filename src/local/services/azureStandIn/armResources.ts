@@ -4,6 +4,7 @@ import { FrontDoorOrigins } from "./frontDoorOrigins";
 import { ServingLog } from "./servingLog";
 import { SQL_API_VERSION, SqlFailoverGroups } from "./sqlFailoverGroups";
 import { COSMOS_API_VERSION, CosmosAccounts } from "./cosmosAccounts";
+import { STORAGE_API_VERSION, StorageAccounts } from "./storageAccounts";
 
 /**
  * The ARM resources of the stand-in and their REST operations, as the specifications in
@@ -20,6 +21,8 @@ import { COSMOS_API_VERSION, CosmosAccounts } from "./cosmosAccounts";
  *   Failed (sqlFailoverGroups.ts).
  * - Azure Cosmos DB accounts (Microsoft.DocumentDB, 2025-10-15): GET account, POST
  *   failoverPriorityChange as a long-running operation that can end Failed (cosmosAccounts.ts).
+ * - Azure Storage accounts (Microsoft.Storage, 2024-01-01): GET with geoReplicationStats, POST
+ *   failover (planned or unplanned) as a long-running operation that can end Failed (storageAccounts.ts).
  * - Permissions (Microsoft.Authorization, 2022-04-01): GET {scope}/providers/Microsoft.Authorization/permissions,
  *   which itself needs Microsoft.Authorization/permissions/read on the scope.
  * - Resource locks: a write under a locked scope answers 409 ScopeLocked (after authorization).
@@ -52,7 +55,15 @@ export interface Resource {
   deployedAt?: number;
 }
 
-export const API_VERSIONS = { network: "2022-04-01", dns: "2018-05-01", cdn: "2024-02-01", authorization: "2022-04-01", sql: SQL_API_VERSION, cosmos: COSMOS_API_VERSION } as const;
+export const API_VERSIONS = {
+  network: "2022-04-01",
+  dns: "2018-05-01",
+  cdn: "2024-02-01",
+  authorization: "2022-04-01",
+  sql: SQL_API_VERSION,
+  cosmos: COSMOS_API_VERSION,
+  storage: STORAGE_API_VERSION,
+} as const;
 const RG = "/subscriptions/[^/]+/resourcegroups/[^/]+/providers";
 const ROUTES: ReadonlyArray<{ kind: string; pattern: RegExp; api: string }> = [
   { kind: "permissions", pattern: /^(.*)\/providers\/microsoft\.authorization\/permissions$/i, api: API_VERSIONS.authorization },
@@ -68,6 +79,9 @@ const ROUTES: ReadonlyArray<{ kind: string; pattern: RegExp; api: string }> = [
   { kind: "cosmosAccount", pattern: new RegExp(`^${RG}/microsoft\\.documentdb/databaseaccounts/[^/]+$`, "i"), api: API_VERSIONS.cosmos },
   { kind: "cosmosChange", pattern: new RegExp(`^${RG}/microsoft\\.documentdb/databaseaccounts/[^/]+/failoverprioritychange$`, "i"), api: API_VERSIONS.cosmos },
   { kind: "cosmosOperation", pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.documentdb\/locations\/[^/]+\/(operationsstatus|operationresults)\/[^/]+$/i, api: API_VERSIONS.cosmos },
+  { kind: "storageAccount", pattern: new RegExp(`^${RG}/microsoft\\.storage/storageaccounts/[^/]+$`, "i"), api: API_VERSIONS.storage },
+  { kind: "storageFailover", pattern: new RegExp(`^${RG}/microsoft\\.storage/storageaccounts/[^/]+/failover$`, "i"), api: API_VERSIONS.storage },
+  { kind: "storageOperation", pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.storage\/locations\/[^/]+\/(asyncoperations|operationresults)\/[^/]+$/i, api: API_VERSIONS.storage },
   {
     kind: "sqlOperation",
     pattern: /^\/subscriptions\/[^/]+\/providers\/microsoft\.sql\/locations\/[^/]+\/(failovergroupazureasyncoperation|failovergroupoperationresults)\/[^/]+$/i,
@@ -91,6 +105,8 @@ export class ArmResources {
   readonly sql: SqlFailoverGroups;
   /** Azure Cosmos DB accounts and their write region. */
   readonly cosmos: CosmosAccounts;
+  /** Azure Storage accounts and their primary location. */
+  readonly storage: StorageAccounts;
 
   constructor(
     private readonly now: () => number,
@@ -101,6 +117,7 @@ export class ArmResources {
   ) {
     this.sql = new SqlFailoverGroups(now, endpoint, operationMs);
     this.cosmos = new CosmosAccounts(now, endpoint, operationMs);
+    this.storage = new StorageAccounts(now, endpoint, operationMs);
     this.frontDoor = new FrontDoorOrigins({
       now,
       deploymentMs,
@@ -265,6 +282,7 @@ export class ArmResources {
     if (route.kind === "afdOperation") return this.frontDoor.operationResult(request.path);
     if (route.kind === "sqlOperation") return this.sql.operation(request.path);
     if (route.kind === "cosmosOperation") return this.cosmos.operation(request.path);
+    if (route.kind === "storageOperation") return this.storage.operation(request.path);
     const resource = this.resources.get(request.path.toLowerCase());
     const action = `${resourceType(request.path)}/${request.method === "GET" ? "read" : request.method === "POST" ? "action" : "write"}`;
     const denied = authorize(request.path, action);
@@ -276,6 +294,14 @@ export class ArmResources {
         "ScopeLocked",
         `The scope '${request.path}' cannot perform ${request.method === "DELETE" ? "delete" : "write"} operation because following scope(s) are locked: '${lock}'. Please remove the lock and try again.`,
       );
+    if (route.kind === "storageAccount")
+      return request.method === "GET"
+        ? this.storage.get(request.path, request.query.get("$expand") === "geoReplicationStats")
+        : error(405, "MethodNotAllowed", `${request.method} is not supported here by the stand-in.`);
+    if (route.kind === "storageFailover")
+      return request.method === "POST"
+        ? this.storage.failover(request.path.split("/").slice(0, 9).join("/"), request.query.get("failoverType"))
+        : error(405, "MethodNotAllowed", "Only POST is supported.");
     if (route.kind === "cosmosAccount") return request.method === "GET" ? this.cosmos.get(request.path) : error(405, "MethodNotAllowed", `${request.method} is not supported here by the stand-in.`);
     if (route.kind === "cosmosChange")
       return request.method === "POST" ? this.cosmos.change(request.path.split("/").slice(0, 9).join("/"), request.body) : error(405, "MethodNotAllowed", "Only POST is supported.");

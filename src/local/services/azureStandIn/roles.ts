@@ -65,6 +65,17 @@ export const ROLES: Readonly<Record<string, RoleDefinition>> = {
     actions: ["Microsoft.Authorization/*/read", "Microsoft.DocumentDB/databaseAccounts/*", "Microsoft.DocumentDB/locations/*/read", "Microsoft.Resources/subscriptions/resourceGroups/read"],
     dataActions: [],
   },
+  "17d1049b-9a84-46fb-8f53-869881c3d3ab": {
+    name: "Storage Account Contributor",
+    actions: [
+      "Microsoft.Authorization/*/read",
+      "Microsoft.Insights/diagnosticSettings/*",
+      "Microsoft.Network/virtualNetworks/subnets/joinViaServiceEndpoint/action",
+      "Microsoft.Resources/subscriptions/resourceGroups/read",
+      "Microsoft.Storage/storageAccounts/*",
+    ],
+    dataActions: [],
+  },
   "acdd72a7-3385-48ef-bd42-f606fba81ae7": { name: "Reader", actions: ["*/read"], dataActions: [] },
 };
 

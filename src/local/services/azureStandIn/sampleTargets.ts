@@ -15,6 +15,7 @@ export const SAMPLE_IDS = {
   sqlPrimaryServer: `${RG}/Microsoft.Sql/servers/sql-east`,
   sqlSecondaryServer: `${RG}/Microsoft.Sql/servers/sql-west`,
   cosmosAccount: `${RG}/Microsoft.DocumentDB/databaseAccounts/cosmos-app`,
+  storageAccount: `${RG}/Microsoft.Storage/storageAccounts/stapp`,
 } as const;
 
 export function seedSampleTargets(standIn: AzureStandIn): void {
@@ -31,6 +32,7 @@ export function seedSampleTargets(standIn: AzureStandIn): void {
   standIn.resources.addFrontDoorOrigin(SAMPLE_IDS.frontDoor, "og-app", "west", { hostName: "app-west.example.net", enabledState: "Disabled", priority: 2 });
   standIn.resources.sql.add(SAMPLE_IDS.sqlPrimaryServer, SAMPLE_IDS.sqlSecondaryServer, "fg-app");
   standIn.resources.cosmos.add(SAMPLE_IDS.cosmosAccount, ["East US", "West US", "North Europe"]);
+  standIn.resources.storage.add(SAMPLE_IDS.storageAccount, "eastus", "westus");
   standIn.keyValues.set("app:active-region\n", {
     key: "app:active-region",
     label: null,
@@ -43,7 +45,7 @@ export function seedSampleTargets(standIn: AzureStandIn): void {
   });
 }
 
-export type SampleStepKind = "traffic_manager" | "dns" | "front_door" | "app_configuration" | "sql_failover_group" | "cosmos_db" | "webhook";
+export type SampleStepKind = "traffic_manager" | "dns" | "front_door" | "app_configuration" | "sql_failover_group" | "cosmos_db" | "storage_account" | "webhook";
 
 /** A plan over the sample world with the given step kinds, in that order. */
 export function samplePlan(standIn: AzureStandIn, kinds: readonly SampleStepKind[], webhookUrl?: string, webhookSecret?: string): { steps: Array<Record<string, unknown>> } {
@@ -59,6 +61,7 @@ export function samplePlan(standIn: AzureStandIn, kinds: readonly SampleStepKind
     app_configuration: () => ({ kind: "app_configuration", endpoint: standIn.endpoint, key: "app:active-region", primary_value: "east", secondary_value: "west", sentinel_key: "app:sentinel" }),
     sql_failover_group: () => ({ kind: "sql_failover_group", primary_server_id: SAMPLE_IDS.sqlPrimaryServer, secondary_server_id: SAMPLE_IDS.sqlSecondaryServer, failover_group: "fg-app" }),
     cosmos_db: () => ({ kind: "cosmos_db", account_id: SAMPLE_IDS.cosmosAccount, primary_region: "East US", secondary_region: "westus" }),
+    storage_account: () => ({ kind: "storage_account", account_id: SAMPLE_IDS.storageAccount, primary_location: "eastus", secondary_location: "westus" }),
     webhook: () => ({ kind: "webhook", url: webhookUrl ?? "http://127.0.0.1:9/unset", ...(webhookSecret ? { secret: webhookSecret } : {}) }),
   };
   return { steps: kinds.map((k) => step[k]()) };
