@@ -39,7 +39,7 @@ test("npm run bench, quick: every benchmark prints its summary line", async () =
     `^replay of one full cycle \\(10 events\\) through the replay engine ${stats}$`,
     `^switch plan traffic_manager \\+ dns, time the switch cycle adds to a failover .*: ${stats}$`,
     `^staged plan sql_failover_group \\+ cosmos_db \\| app_configuration \\| traffic_manager \\+ dns \\+ webhook, decision to verified .*: ${stats}$`,
-    "^ {2}per switch: sql_failover_group [\\d.]+ reads 1.0 writes; cosmos_db [\\d.]+ reads 1.0 writes; app_configuration [\\d.]+ reads [\\d.]+ writes; traffic_manager [\\d.]+ reads 2.0 writes; dns [\\d.]+ reads 1.0 writes; webhook 1.0 POST ",
+    "^ {2}per switch: sql_failover_group [\\d.]+ reads 1.0 writes; cosmos_db [\\d.]+ reads 1.0 writes; app_configuration [\\d.]+ reads [\\d.]+ writes; traffic_manager [\\d.]+ reads 2.0 writes; dns [\\d.]+ reads 1.0 writes; webhook 1.0 POST$",
     "^switch faults: longest time a pair had nothing enabled \\(control plane or edge\\): .* \\d+ ms$",
     "^switch faults: a 20 s storm of 429s \\(Retry-After: 5\\), cycles every 1 s: verified [\\d.]+ s after the storm ended",
     "^switch faults: a resource lock \\(409 ScopeLocked\\) over 10 cycles: \\d+ write attempt\\(s\\), \\d+ after the first refused one",

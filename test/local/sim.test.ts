@@ -124,11 +124,11 @@ describe("the invariants catch a broken policy", () => {
 
   test("decision modes: the core never switches without an approval or a proceed timeout and withdraws a proposal at recovery; ignoring the mode, keeping a proposal or not auditing one is caught", () => {
     const families = ["approval-gate"];
-    const core = runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families });
+    const core = runSim({ seed: 1, cycles: 20 * EPISODE_CYCLES, families });
     expect(core.violations).toEqual([]);
     expect(core.families[0].gatedSwitches).toBeGreaterThan(0);
     const found = (decisions: Decisions) =>
-      runSim({ seed: 1, cycles: 40 * EPISODE_CYCLES, families, decisions })
+      runSim({ seed: 1, cycles: 20 * EPISODE_CYCLES, families, decisions })
         .violations.map((v) => v.what)
         .join("\n");
     const automatic = <P extends { decision_mode: string }>(policy: P): P => ({ ...policy, decision_mode: "automatic" });
