@@ -1,5 +1,6 @@
 import type { DatabaseAccountGetResults, FailoverPolicy } from "@azure/arm-cosmosdb";
 import type { SwitchClients } from "./clients";
+import { longRunningWrite } from "./longRunningWrite";
 import { missingPermissions } from "./permissionsCheck";
 import { RESOURCE_ID, parseResourceId, regionKey, type SwitchStepConfig } from "./plan";
 import type { StepCalls } from "./session";
@@ -41,35 +42,15 @@ export function cosmosDbStep(config: Config, clients: SwitchClients, calls: Step
     return [...first, ...rest].map((locationName, failoverPriority) => ({ locationName, failoverPriority }));
   }
 
-  async function change(side: Side, before: DatabaseAccountGetResults): Promise<"succeeded" | "unknown"> {
-    const failed = (err: unknown) => {
-      calls.amend("accepted; operation Failed");
-      return new StepError(
-        "server_error",
-        `${label}: the failover priority change to ${region(side)} ended Failed (${(err as Error).message.replace(/^.*?: /, "")}); ${writeRegion(before)} keeps the writes`,
-      );
-    };
-    let poller;
-    try {
-      poller = await calls.write(
-        { method: "POST", resource: `databaseAccounts/${account.name}/failoverPriorityChange`, before: `writes in ${writeRegion(before)}`, after: `writes in ${region(side)}` },
-        (abortSignal) =>
-          client().beginFailoverPriorityChange(account.resourceGroup, account.name, { failoverPolicies: policies(before, side) }, { abortSignal, updateIntervalInMs: clients.settings.pollIntervalMs }),
-        { result: () => "accepted" },
-      );
-    } catch (err) {
-      if (/long-running operation has failed/i.test((err as Error).message)) throw failed(err);
-      throw err;
-    }
-    try {
-      await calls.read(`wait for the failover priority change to ${region(side)}`, (abortSignal) => poller.pollUntilDone({ abortSignal }));
-      calls.amend("accepted; operation Succeeded");
-      return "succeeded";
-    } catch (err) {
-      if (/long-running operation has failed/i.test((err as Error).message)) throw failed(err);
-      calls.amend(`accepted; outcome unknown (status poll: ${(err as StepError).errorClass ?? "error"})`);
-      return "unknown";
-    }
+  function change(side: Side, before: DatabaseAccountGetResults): Promise<"succeeded" | "unknown"> {
+    return longRunningWrite(
+      calls,
+      { method: "POST", resource: `databaseAccounts/${account.name}/failoverPriorityChange`, before: `writes in ${writeRegion(before)}`, after: `writes in ${region(side)}` },
+      (abortSignal) =>
+        client().beginFailoverPriorityChange(account.resourceGroup, account.name, { failoverPolicies: policies(before, side) }, { abortSignal, updateIntervalInMs: clients.settings.pollIntervalMs }),
+      `wait for the failover priority change to ${region(side)}`,
+      (message) => new StepError("server_error", `${label}: the failover priority change to ${region(side)} ended Failed (${message}); ${writeRegion(before)} keeps the writes`),
+    );
   }
 
   return {

@@ -1,5 +1,6 @@
 import type { FailoverGroup } from "@azure/arm-sql";
 import type { SwitchClients } from "./clients";
+import { longRunningWrite } from "./longRunningWrite";
 import { missingPermissions } from "./permissionsCheck";
 import { RESOURCE_ID, parseResourceId, type ParsedResourceId, type SwitchStepConfig } from "./plan";
 import type { StepCalls } from "./session";
@@ -30,41 +31,22 @@ export function sqlFailoverGroupStep(config: Config, clients: SwitchClients, cal
   const role = (g: FailoverGroup) => g.replicationRole ?? "unknown";
 
   /** Asks `side`'s server to take the primary role; answers whether the operation ended Succeeded or its outcome is not known yet. */
-  async function failover(side: Side, before: FailoverGroup, forced: boolean): Promise<"succeeded" | "unknown"> {
+  function failover(side: Side, before: FailoverGroup, forced: boolean): Promise<"succeeded" | "unknown"> {
     const s = server(side);
     const client = clients.sql(s.subscription).failoverGroups;
     const action = forced ? "forceFailoverAllowDataLoss" : "failover";
-    let poller;
-    try {
-      poller = await calls.write(
-        { method: "POST", resource: `servers/${s.name}/failoverGroups/${config.failover_group}/${action}`, before: `${s.name} ${role(before)}`, after: `${s.name} Primary` },
-        (abortSignal) =>
-          forced
-            ? client.beginForceFailoverAllowDataLoss(s.resourceGroup, s.name, config.failover_group, { abortSignal, updateIntervalInMs: clients.settings.pollIntervalMs })
-            : client.beginFailover(s.resourceGroup, s.name, config.failover_group, { abortSignal, updateIntervalInMs: clients.settings.pollIntervalMs }),
-        { result: () => "accepted" },
-      );
-    } catch (err) {
-      if (/long-running operation has failed/i.test((err as Error).message)) throw ended(side, action, err);
-      throw err;
-    }
-    try {
-      await calls.read(`wait for the ${action} of ${s.name}`, (abortSignal) => poller.pollUntilDone({ abortSignal }));
-      calls.amend("accepted; operation Succeeded");
-      return "succeeded";
-    } catch (err) {
-      if (/long-running operation has failed/i.test((err as Error).message)) throw ended(side, action, err);
-      calls.amend(`accepted; outcome unknown (status poll: ${(err as StepError).errorClass ?? "error"})`);
-      return "unknown";
-    }
-  }
-  const ended = (side: Side, action: string, err: unknown) => {
-    calls.amend("accepted; operation Failed");
-    return new StepError(
-      "server_error",
-      `${label}: the ${action} of ${server(side).name} ended Failed (${(err as Error).message.replace(/^.*?: /, "")}); ${server(otherSide(side)).name} keeps the primary role`,
+    const options = (abortSignal: AbortSignal) => ({ abortSignal, updateIntervalInMs: clients.settings.pollIntervalMs });
+    return longRunningWrite(
+      calls,
+      { method: "POST", resource: `servers/${s.name}/failoverGroups/${config.failover_group}/${action}`, before: `${s.name} ${role(before)}`, after: `${s.name} Primary` },
+      (abortSignal) =>
+        forced
+          ? client.beginForceFailoverAllowDataLoss(s.resourceGroup, s.name, config.failover_group, options(abortSignal))
+          : client.beginFailover(s.resourceGroup, s.name, config.failover_group, options(abortSignal)),
+      `wait for the ${action} of ${s.name}`,
+      (message) => new StepError("server_error", `${label}: the ${action} of ${s.name} ended Failed (${message}); ${server(otherSide(side)).name} keeps the primary role`),
     );
-  };
+  }
 
   return {
     kind: "sql_failover_group",

@@ -1,5 +1,6 @@
 import type { StorageAccount } from "@azure/arm-storage";
 import type { SwitchClients } from "./clients";
+import { longRunningWrite } from "./longRunningWrite";
 import { missingPermissions } from "./permissionsCheck";
 import { RESOURCE_ID, parseResourceId, regionKey, type SwitchStepConfig } from "./plan";
 import type { StepCalls } from "./session";
@@ -57,35 +58,15 @@ export function storageAccountStep(config: Config, clients: SwitchClients, calls
     return "unknown";
   }
 
-  async function failover(before: StorageAccount, to: Side): Promise<"succeeded" | "unknown"> {
+  function failover(before: StorageAccount, to: Side): Promise<"succeeded" | "unknown"> {
     if (!planned) return unplanned(before, to);
-    const failed = (err: unknown) => {
-      calls.amend("accepted; operation Failed");
-      return new StepError(
-        "server_error",
-        `${label}: the ${config.failover_type} failover to ${location(to)} ended Failed (${(err as Error).message.replace(/^.*?: /, "")}); ${before.primaryLocation ?? "?"} stays primary`,
-      );
-    };
-    let poller;
-    try {
-      poller = await calls.write(
-        { method: "POST", resource: `storageAccounts/${account.name}/failover (Planned)`, before: `primary ${before.primaryLocation ?? "?"}`, after: `primary ${location(to)}` },
-        (abortSignal) => client().beginFailover(account.resourceGroup, account.name, { abortSignal, updateIntervalInMs: clients.settings.pollIntervalMs }),
-        { result: () => "accepted" },
-      );
-    } catch (err) {
-      if (/long-running operation has failed/i.test((err as Error).message)) throw failed(err);
-      throw err;
-    }
-    try {
-      await calls.read(`wait for the failover to ${location(to)}`, (abortSignal) => poller.pollUntilDone({ abortSignal }));
-      calls.amend("accepted; operation Succeeded");
-      return "succeeded";
-    } catch (err) {
-      if (/long-running operation has failed/i.test((err as Error).message)) throw failed(err);
-      calls.amend(`accepted; outcome unknown (status poll: ${(err as StepError).errorClass ?? "error"})`);
-      return "unknown";
-    }
+    return longRunningWrite(
+      calls,
+      { method: "POST", resource: `storageAccounts/${account.name}/failover (Planned)`, before: `primary ${before.primaryLocation ?? "?"}`, after: `primary ${location(to)}` },
+      (abortSignal) => client().beginFailover(account.resourceGroup, account.name, { abortSignal, updateIntervalInMs: clients.settings.pollIntervalMs }),
+      `wait for the failover to ${location(to)}`,
+      (message) => new StepError("server_error", `${label}: the planned failover to ${location(to)} ended Failed (${message}); ${before.primaryLocation ?? "?"} stays primary`),
+    );
   }
 
   return {

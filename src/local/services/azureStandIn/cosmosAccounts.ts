@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { error, last, type Answer } from "./armResources";
+import { accepted, operationAnswer, type OperationState } from "./longRunningOperations";
 
 /**
  * Azure Cosmos DB accounts in the stand-in (Microsoft.DocumentDB 2025-10-15,
@@ -18,14 +19,11 @@ interface Account {
   multipleWrites: boolean;
 }
 
-interface Operation {
+interface Operation extends OperationState {
   readonly account: Account;
   readonly regions: string[];
   readonly started: number;
   readonly startTime: string;
-  fails?: { code: string; message: string };
-  status: "InProgress" | "Succeeded" | "Failed";
-  endTime?: string;
 }
 
 const key = (region: string) => region.replace(/\s+/g, "").toLowerCase();
@@ -126,32 +124,17 @@ export class CosmosAccounts {
       status: "InProgress",
     });
     const subscription = accountPath.split("/")[2];
-    const base = `${this.endpoint()}/subscriptions/${subscription}/providers/Microsoft.DocumentDB/locations/${key(account.regions[0])}`;
-    return {
-      status: 202,
-      headers: {
-        "azure-asyncoperation": `${base}/operationsStatus/${id}?api-version=${COSMOS_API_VERSION}`,
-        location: `${base}/operationResults/${id}?api-version=${COSMOS_API_VERSION}`,
-        "retry-after": "1",
-      },
-    };
+    return accepted(
+      `${this.endpoint()}/subscriptions/${subscription}/providers/Microsoft.DocumentDB/locations/${key(account.regions[0])}`,
+      "operationsStatus",
+      "operationResults",
+      id,
+      COSMOS_API_VERSION,
+    );
   }
 
   operation(path: string): Answer {
     this.settle();
-    const op = this.operations.get(last(path));
-    if (!op) return error(404, "NotFound", `Operation ${last(path)} not found.`);
-    const done = op.status !== "InProgress";
-    if (/operationresults/i.test(path)) {
-      if (!done) return { status: 202, headers: { location: `${this.endpoint()}${path}?api-version=${COSMOS_API_VERSION}`, "retry-after": "1" } };
-      if (op.status === "Failed") return error(500, op.fails!.code, op.fails!.message);
-      return { status: 200, body: {} };
-    }
-    const failure = op.status === "Failed" && op.fails ? { error: { code: op.fails.code, message: op.fails.message } } : {};
-    return {
-      status: 200,
-      body: { name: last(path), status: op.status, startTime: op.startTime, ...(op.endTime ? { endTime: op.endTime } : {}), ...failure },
-      headers: done ? {} : { "retry-after": "1" },
-    };
+    return operationAnswer(path, /operationresults/i.test(path), this.operations.get(last(path)), this.endpoint(), COSMOS_API_VERSION, () => ({ status: 200, body: {} }));
   }
 }

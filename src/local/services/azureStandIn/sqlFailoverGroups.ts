@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { error, last, type Answer } from "./armResources";
+import { accepted, operationAnswer, type OperationState } from "./longRunningOperations";
 
 /**
  * Azure SQL failover groups in the stand-in (Microsoft.Sql 2020-11-01-preview, FailoverGroups_Get,
@@ -20,16 +21,13 @@ interface Group {
   replicationState: string;
 }
 
-interface Operation {
+interface Operation extends OperationState {
   readonly group: Group;
   readonly newPrimary: string;
   readonly started: number;
   readonly startTime: string;
   readonly location: string;
   readonly forced: boolean;
-  fails?: { code: string; message: string };
-  status: "InProgress" | "Succeeded" | "Failed";
-  endTime?: string;
 }
 
 export class SqlFailoverGroups {
@@ -146,33 +144,22 @@ export class SqlFailoverGroups {
       status: "InProgress",
     });
     const subscription = serverPath.split("/")[2];
-    const base = `${this.endpoint()}/subscriptions/${subscription}/providers/Microsoft.Sql/locations/${self.location}`;
-    return {
-      status: 202,
-      headers: {
-        "azure-asyncoperation": `${base}/failoverGroupAzureAsyncOperation/${id}?api-version=${SQL_API_VERSION}`,
-        location: `${base}/failoverGroupOperationResults/${id}?api-version=${SQL_API_VERSION}`,
-        "retry-after": "1",
-      },
-    };
+    return accepted(
+      `${this.endpoint()}/subscriptions/${subscription}/providers/Microsoft.Sql/locations/${self.location}`,
+      "failoverGroupAzureAsyncOperation",
+      "failoverGroupOperationResults",
+      id,
+      SQL_API_VERSION,
+    );
   }
 
-  /** The operation's status (Azure-AsyncOperation), or its result (Location: 202 until it ends, then the group from the new primary). */
+  /** The operation's status (Azure-AsyncOperation), or its result (Location): the group as the new primary sees it. */
   operation(path: string): Answer {
     this.settle();
     const op = this.operations.get(last(path));
-    if (!op) return error(404, "NotFound", `Operation ${last(path)} not found.`);
-    const done = op.status !== "InProgress";
-    if (/failovergroupoperationresults/i.test(path)) {
-      if (!done) return { status: 202, headers: { location: `${this.endpoint()}${path}?api-version=${SQL_API_VERSION}`, "retry-after": "1" } };
-      if (op.status === "Failed") return error(500, op.fails!.code, op.fails!.message);
-      return { status: 200, body: this.view(op.group.servers.get(op.newPrimary)!.id, op.group) };
-    }
-    const failure = op.status === "Failed" && op.fails ? { error: { code: op.fails.code, message: op.fails.message } } : {};
-    return {
+    return operationAnswer(path, /failovergroupoperationresults/i.test(path), op, this.endpoint(), SQL_API_VERSION, () => ({
       status: 200,
-      body: { name: last(path), status: op.status, startTime: op.startTime, ...(op.endTime ? { endTime: op.endTime } : {}), ...failure },
-      headers: done ? {} : { "retry-after": "1" },
-    };
+      body: this.view(op!.group.servers.get(op!.newPrimary)!.id, op!.group),
+    }));
   }
 }

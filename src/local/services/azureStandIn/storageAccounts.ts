@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { error, last, type Answer } from "./armResources";
+import { accepted, operationAnswer, type OperationState } from "./longRunningOperations";
 
 /**
  * Azure Storage accounts in the stand-in (Microsoft.Storage 2024-01-01, StorageAccounts_GetProperties
@@ -22,14 +23,11 @@ interface Account {
   failingOver: boolean;
 }
 
-interface Operation {
+interface Operation extends OperationState {
   readonly account: Account;
   readonly planned: boolean;
   readonly started: number;
   readonly startTime: string;
-  fails?: { code: string; message: string };
-  status: "InProgress" | "Succeeded" | "Failed";
-  endTime?: string;
 }
 
 export class StorageAccounts {
@@ -126,32 +124,11 @@ export class StorageAccounts {
     account.failingOver = true;
     this.operations.set(id, { account, planned: failoverType === "Planned", started: now, startTime: new Date(now).toISOString(), ...(fails ? { fails } : {}), status: "InProgress" });
     const subscription = accountPath.split("/")[2];
-    const base = `${this.endpoint()}/subscriptions/${subscription}/providers/Microsoft.Storage/locations/${account.primary}`;
-    return {
-      status: 202,
-      headers: {
-        "azure-asyncoperation": `${base}/asyncoperations/${id}?api-version=${STORAGE_API_VERSION}`,
-        location: `${base}/operationResults/${id}?api-version=${STORAGE_API_VERSION}`,
-        "retry-after": "1",
-      },
-    };
+    return accepted(`${this.endpoint()}/subscriptions/${subscription}/providers/Microsoft.Storage/locations/${account.primary}`, "asyncoperations", "operationResults", id, STORAGE_API_VERSION);
   }
 
   operation(path: string): Answer {
     this.settle();
-    const op = this.operations.get(last(path));
-    if (!op) return error(404, "NotFound", `Operation ${last(path)} not found.`);
-    const done = op.status !== "InProgress";
-    if (/operationresults/i.test(path)) {
-      if (!done) return { status: 202, headers: { location: `${this.endpoint()}${path}?api-version=${STORAGE_API_VERSION}`, "retry-after": "1" } };
-      if (op.status === "Failed") return error(500, op.fails!.code, op.fails!.message);
-      return { status: 200, body: {} };
-    }
-    const failure = op.status === "Failed" && op.fails ? { error: { code: op.fails.code, message: op.fails.message } } : {};
-    return {
-      status: 200,
-      body: { name: last(path), status: op.status, startTime: op.startTime, ...(op.endTime ? { endTime: op.endTime } : {}), ...failure },
-      headers: done ? {} : { "retry-after": "1" },
-    };
+    return operationAnswer(path, /operationresults/i.test(path), this.operations.get(last(path)), this.endpoint(), STORAGE_API_VERSION, () => ({ status: 200, body: {} }));
   }
 }
