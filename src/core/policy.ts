@@ -3,7 +3,8 @@ import { TEXT_LIMITS, cleanText } from "./text";
 import type { Policy } from "./knobs";
 import type { ProbeResult } from "./probe";
 import { votesText, type Vote } from "./vantage";
-import { healthField, otherTarget, withTransition, withoutProposal, type FailoverState, type Target, type TransitionKind, type TransitionSummary } from "./state";
+import { decideProposal, proposalAllows, withdrawProposal } from "./decisionModes";
+import { healthField, otherTarget, transitionSummary, withTransition, withoutProposal, type FailoverState, type Target, type TransitionSummary } from "./state";
 
 /**
  * Pure decisions: (state, probe results, policy, now) -> next state and what to do.
@@ -40,15 +41,10 @@ export function isCoolingDown(state: FailoverState, now: Date): boolean {
   return state.lock_until_utc !== undefined && Date.parse(state.lock_until_utc) > now.getTime();
 }
 
-/** Every transition's reason and actor are cleaned and capped here, before the row, the audit, logs or a webhook see them. */
-function summary(kind: TransitionKind, from: Target, to: Target, reason: string, actor: string, now: Date): TransitionSummary {
-  return { at: now.toISOString(), kind, from, to, reason: cleanText(reason, TEXT_LIMITS.reason), actor: cleanText(actor, TEXT_LIMITS.actor) };
-}
-
 /** Ends a pause whose paused_until_utc has passed. */
 export function expirePause(state: FailoverState, now: Date): { state: FailoverState; transition?: TransitionSummary } {
   if (!state.paused || state.paused_until_utc === undefined || Date.parse(state.paused_until_utc) > now.getTime()) return { state };
-  const transition = summary("resume", state.active_target, state.active_target, `pause expired at ${state.paused_until_utc}`, "system", now);
+  const transition = transitionSummary("resume", state.active_target, state.active_target, `pause expired at ${state.paused_until_utc}`, "system", now);
   const resumed = { ...state, paused: false, paused_until_utc: undefined, pause_reason: undefined };
   return { state: withTransition(resumed, transition), transition };
 }
@@ -68,7 +64,7 @@ function releasedHold(state: FailoverState): FailoverState {
 /** Ends a failback hold whose hold_until_utc has passed, with an audit entry. */
 export function expireHold(state: FailoverState, now: Date): { state: FailoverState; transition?: TransitionSummary } {
   if (state.hold_until_utc === undefined || isHeld(state, now)) return { state };
-  const transition = summary("hold_released", state.active_target, state.active_target, `hold by ${state.hold_owner ?? "unknown"} expired at ${state.hold_until_utc}`, "system", now);
+  const transition = transitionSummary("hold_released", state.active_target, state.active_target, `hold by ${state.hold_owner ?? "unknown"} expired at ${state.hold_until_utc}`, "system", now);
   return { state: withTransition(releasedHold(state), transition), transition };
 }
 
@@ -96,14 +92,14 @@ export function decideHold(state: FailoverState, request: HoldRequest, now: Date
   const reason = cleanText(request.reason, TEXT_LIMITS.reason);
   const owner = cleanText(request.owner, TEXT_LIMITS.actor);
   if (state.hold_until_utc === until && state.hold_reason === reason && state.hold_owner === owner) return { next: state };
-  const transition = summary("hold", state.active_target, state.active_target, `${reason} (until ${until})`, owner, now);
+  const transition = transitionSummary("hold", state.active_target, state.active_target, `${reason} (until ${until})`, owner, now);
   return { next: withTransition({ ...state, hold_until_utc: until, hold_owner: owner, hold_reason: reason }, transition), transition };
 }
 
 /** Ends the failback hold before its time; nothing when there is none. */
 export function decideRelease(state: FailoverState, request: { reason: string; actor: string }, now: Date): { next: FailoverState; transition?: TransitionSummary } {
   if (state.hold_until_utc === undefined) return { next: state };
-  const transition = summary("hold_released", state.active_target, state.active_target, request.reason, request.actor, now);
+  const transition = transitionSummary("hold_released", state.active_target, state.active_target, request.reason, request.actor, now);
   return { next: withTransition(releasedHold(state), transition), transition };
 }
 
@@ -175,7 +171,7 @@ function foldStandby(base: FailoverState, standby: ProbeResult | undefined, coun
     const why = `${standby.error_class ?? "unhealthy"}${standby.error ? `: ${standby.error}` : ""}`;
     return {
       fields,
-      transition: summary(
+      transition: transitionSummary(
         "standby_down",
         active,
         active,
@@ -186,7 +182,7 @@ function foldStandby(base: FailoverState, standby: ProbeResult | undefined, coun
     };
   }
   if (failures === 0 && before >= threshold) {
-    return { fields, transition: summary("standby_recovered", active, active, `the standby (${target}) answered healthy after ${before} failed checks`, "system", now) };
+    return { fields, transition: transitionSummary("standby_recovered", active, active, `the standby (${target}) answered healthy after ${before} failed checks`, "system", now) };
   }
   return { fields };
 }
@@ -242,7 +238,7 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
     transitions.push(standby.transition);
   }
   if (counted && inconclusive && inconclusiveChecks === policy.failure_threshold) {
-    const reported = summary(
+    const reported = transitionSummary(
       "checks_inconclusive",
       active,
       active,
@@ -279,110 +275,6 @@ export function evaluateCheck(current: FailoverState, probes: CheckProbes, polic
       ? `${failures} consecutive failed checks of the ${active} (threshold ${policy.failure_threshold})${votes}`
       : `${failbackSuccesses} consecutive healthy checks of the primary (recovery threshold ${policy.recovery_threshold})`;
   return decideProposal({ next, recommendation: wants, reason, transitions }, wants, policy, now);
-}
-
-/** What a proposal says the check saw of the standby. */
-function standbySeen(state: FailoverState): string {
-  const standby = otherTarget(state.active_target);
-  const healthy = state[healthField(standby)];
-  const health = healthy === true ? "healthy" : healthy === false ? `unhealthy (${state.standby_consecutive_failures} failed checks)` : "not checked yet";
-  return `the standby (${standby}) ${health}${state.standby_checked_utc ? ` at ${state.standby_checked_utc}` : ""}`;
-}
-
-/**
- * The decision mode's say on a switch the policy wants (decision_mode): automatic makes it;
- * approval proposes it once (an approval_requested transition with what was seen) and makes it
- * when an operator approves, or when nobody answers by proposal_expires_utc and
- * approval_timeout_action is proceed (abandon: approval_expired, no switch until the condition
- * clears); notify_only proposes it (switch_recommended) and never makes it. A rejected or
- * abandoned proposal stays on the row, so the same incident is not proposed again.
- */
-function decideProposal(outcome: CheckOutcome, wants: "failover" | "failback", policy: Policy, now: Date): CheckOutcome {
-  const { next } = outcome;
-  if (policy.decision_mode === "automatic") return outcome;
-  const from = next.active_target;
-  const to = otherTarget(from);
-  const waiting = (reason: string, state = next, transitions = outcome.transitions): CheckOutcome => ({ next: state, recommendation: "none", reason, transitions });
-  // A proposal left from the other mode (the mode changed during the incident) does not fit: it is replaced.
-  const fits = policy.decision_mode === "approval" ? next.proposal_state !== "notified" : next.proposal_state === "notified";
-  const current = next.proposal_kind === wants && next.proposal_from === from && fits ? next.proposal_state : undefined;
-  if (current === undefined && next.proposal_state !== undefined) return decideProposal(withdrawProposal(outcome, now, "replaced by a new proposal"), wants, policy, now);
-  if (current === undefined) {
-    const approval = policy.decision_mode === "approval";
-    const expires = approval ? addSeconds(now, policy.approval_timeout_seconds).toISOString() : undefined;
-    const seen = `${outcome.reason}; ${standbySeen(next)}`;
-    const transition = approval
-      ? summary("approval_requested", from, to, `${seen}; approve or reject by ${expires} (then: ${policy.approval_timeout_action})`, "system", now)
-      : summary("switch_recommended", from, to, `${seen}; decision_mode notify_only: nothing switches by itself`, "system", now);
-    const proposed: FailoverState = {
-      ...withoutProposal(next),
-      proposal_id: `${wants}-${now.getTime().toString(36)}`,
-      proposal_state: approval ? "pending" : "notified",
-      proposal_kind: wants,
-      proposal_from: from,
-      proposal_reason: cleanText(seen, TEXT_LIMITS.reason),
-      proposal_created_utc: now.toISOString(),
-      ...(expires ? { proposal_expires_utc: expires } : {}),
-    };
-    return waiting(approval ? `awaiting approval until ${expires}` : "notify_only: switch recommended, not made", withTransition(proposed, transition), [...outcome.transitions, transition]);
-  }
-  const decided = `${next.proposal_decided_by ?? "unknown"} at ${next.proposal_decided_utc ?? "?"}`;
-  if (current === "approved") return { ...outcome, reason: `approved by ${decided}: ${outcome.reason}` };
-  if (current === "rejected") return waiting(`rejected by ${decided}: no automatic ${wants} until the condition clears`);
-  if (current === "expired") return waiting(`the proposal expired unanswered at ${next.proposal_expires_utc ?? "?"}: no automatic ${wants} until the condition clears`);
-  if (current === "notified") return waiting("notify_only: switch recommended, not made");
-  const expires = next.proposal_expires_utc;
-  if (expires && Date.parse(expires) > now.getTime()) return waiting(`awaiting approval until ${expires}`);
-  if (policy.approval_timeout_action === "proceed") return { ...outcome, reason: `no answer by ${expires ?? "?"}, proceeding (approval_timeout_action proceed): ${outcome.reason}` };
-  const transition = summary("approval_expired", from, to, `no answer by ${expires ?? "?"}; abandoned (approval_timeout_action abandon) until the condition clears`, "system", now);
-  const abandoned: FailoverState = { ...next, proposal_state: "expired", proposal_decided_by: "system", proposal_decided_utc: now.toISOString() };
-  return waiting(`the proposal expired unanswered at ${expires ?? "?"}: no automatic ${wants} until the condition clears`, withTransition(abandoned, transition), [...outcome.transitions, transition]);
-}
-
-/** A check after which the policy wants no switch ends any proposal (or a new one replaces it): one still waiting or approved goes stale, with an audit entry. */
-function withdrawProposal(outcome: CheckOutcome, now: Date, why = `the condition cleared (${outcome.reason})`): CheckOutcome {
-  const { next } = outcome;
-  if (next.proposal_state === undefined) return outcome;
-  const cleared = withoutProposal(next);
-  if (next.proposal_state !== "pending" && next.proposal_state !== "approved") return { ...outcome, next: cleared };
-  const from = next.proposal_from ?? next.active_target;
-  const transition = summary(
-    "proposal_stale",
-    from,
-    otherTarget(from),
-    `the ${next.proposal_kind ?? "switch"} proposed at ${next.proposal_created_utc ?? "?"} (${next.proposal_state}) is withdrawn: ${why}`,
-    "system",
-    now,
-  );
-  return { ...outcome, next: withTransition(cleared, transition), transitions: [...outcome.transitions, transition] };
-}
-
-export interface ApprovalRequest {
-  /** The proposal the caller decides on: a decision about any other (an older one, a newer one) is refused. */
-  readonly proposal_id: string;
-  readonly approve: boolean;
-  readonly reason: string;
-  readonly actor: string;
-}
-
-/**
- * An operator's approve or reject of the row's proposal. A waiting, rejected or abandoned
- * proposal may be approved (the loop then switches at its next check, under the usual rules);
- * a waiting or approved one may be rejected. A repeat changes nothing; anything else is the problem.
- */
-export function decideApproval(state: FailoverState, request: ApprovalRequest, now: Date): { next: FailoverState; transition?: TransitionSummary } | { problem: string } {
-  const current = state.proposal_state;
-  if (current === undefined) return { problem: "no switch is proposed for this group" };
-  if (state.proposal_id !== request.proposal_id) return { problem: `proposal ${request.proposal_id} is not the group's proposal (${state.proposal_id ?? "?"}, ${current})` };
-  const wanted = request.approve ? "approved" : "rejected";
-  if (current === wanted) return { next: state };
-  if (current === "notified") return { problem: `proposal ${request.proposal_id} is a recommendation (decision_mode notify_only): switch by hand with do_failover or failback` };
-  if (!request.approve && current === "expired") return { problem: `proposal ${request.proposal_id} already expired unanswered` };
-  const from = state.proposal_from ?? state.active_target;
-  const what = `${state.proposal_kind ?? "switch"} ${from} -> ${otherTarget(from)} proposed at ${state.proposal_created_utc ?? "?"}`;
-  const transition = summary(request.approve ? "approval_granted" : "approval_rejected", from, otherTarget(from), `${request.reason} (${what})`, request.actor, now);
-  const next: FailoverState = { ...state, proposal_state: wanted, proposal_decided_by: transition.actor, proposal_decided_utc: now.toISOString() };
-  return { next: withTransition(next, transition), transition };
 }
 
 export interface SwitchRequest {
@@ -431,7 +323,7 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
     const detail = standby ? `${standby.error_class}: ${standby.error}` : "not probed";
     const reason = `the ${to} endpoint is unhealthy (${detail}); not switching to it`;
     const alreadyBlocked = state.last_status === "FAILOVER_BLOCKED";
-    const transition = alreadyBlocked ? undefined : summary("failover_blocked", from, to, reason, request.actor, now);
+    const transition = alreadyBlocked ? undefined : transitionSummary("failover_blocked", from, to, reason, request.actor, now);
     const blocked: FailoverState = {
       ...state,
       last_status: "FAILOVER_BLOCKED",
@@ -443,7 +335,7 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
     return { changed: false, reason: "standby_unhealthy", next: transition ? withTransition(blocked, transition) : blocked, ...(transition ? { transition } : {}) };
   }
   const reason = request.force ? `forced: ${request.reason}` : request.reason;
-  const transition = summary(request.kind, from, to, reason, request.actor, now);
+  const transition = transitionSummary(request.kind, from, to, reason, request.actor, now);
   const next: FailoverState = {
     ...withoutProposal(state),
     active_target: to,
@@ -467,13 +359,7 @@ export function decideSwitch(state: FailoverState, request: SwitchRequest, stand
   return { changed: true, next: withTransition(next, transition), from, to, transition };
 }
 
-/** The row's proposal lets the loop make this switch: approved, or unanswered past its timeout with proceed (decision_mode approval). */
-function proposalAllows(state: FailoverState, request: SwitchRequest, policy: Policy, now: Date): boolean {
-  if (policy.decision_mode !== "approval" || state.proposal_kind !== request.kind || state.proposal_from !== request.expected_from) return false;
-  if (state.proposal_state === "approved") return true;
-  const expired = state.proposal_expires_utc !== undefined && Date.parse(state.proposal_expires_utc) <= now.getTime();
-  return state.proposal_state === "pending" && policy.approval_timeout_action === "proceed" && expired;
-}
+export { decideApproval, type ApprovalRequest } from "./decisionModes";
 
 export interface PauseRequest {
   readonly until?: Date;
@@ -487,14 +373,14 @@ export function decidePause(state: FailoverState, request: PauseRequest, now: Da
   const reason = cleanText(request.reason, TEXT_LIMITS.reason);
   if (state.paused && state.paused_until_utc === until && state.pause_reason === reason) return { next: state };
   const note = until ? `${reason} (until ${until})` : reason;
-  const transition = summary("pause", state.active_target, state.active_target, note, request.actor, now);
+  const transition = transitionSummary("pause", state.active_target, state.active_target, note, request.actor, now);
   const next = { ...state, paused: true, paused_until_utc: until, pause_reason: reason };
   return { next: withTransition(next, transition), transition };
 }
 
 export function decideResume(state: FailoverState, request: { reason: string; actor: string }, now: Date): { next: FailoverState; transition?: TransitionSummary } {
   if (!state.paused) return { next: state };
-  const transition = summary("resume", state.active_target, state.active_target, request.reason, request.actor, now);
+  const transition = transitionSummary("resume", state.active_target, state.active_target, request.reason, request.actor, now);
   const next = { ...state, paused: false, paused_until_utc: undefined, pause_reason: undefined };
   return { next: withTransition(next, transition), transition };
 }

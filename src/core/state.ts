@@ -2,6 +2,7 @@ import { z } from "zod";
 import { FailoverError } from "./errors";
 import { POLICY_FIELDS, POLICY_KNOBS, boolean, integer, policySchema, regionSchema, toRowValue, type Policy, type PolicyField } from "./knobs";
 import { formatIssues, zodIssues, type ValidationIssue } from "./validation";
+import { TEXT_LIMITS, cleanText } from "./text";
 import { voteSchema } from "./vantage";
 
 /**
@@ -329,6 +330,11 @@ export function healthField(target: Target): "primary_healthy" | "secondary_heal
 
 export function endpointOf(state: FailoverState, target: Target): string {
   return target === "primary" ? state.primary_endpoint : state.secondary_endpoint;
+}
+
+/** A transition, its reason and actor cleaned and capped here, before the row, the audit, logs or a webhook see them. */
+export function transitionSummary(kind: TransitionKind, from: Target, to: Target, reason: string, actor: string, now: Date): TransitionSummary {
+  return { at: now.toISOString(), kind, from, to, reason: cleanText(reason, TEXT_LIMITS.reason), actor: cleanText(actor, TEXT_LIMITS.actor) };
 }
 
 export function withTransition(state: FailoverState, transition: TransitionSummary): FailoverState {
