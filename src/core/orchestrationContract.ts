@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { addSeconds } from "./clock";
 import { groupNameSchema } from "./config";
 import type { HealthCheckResponse, SwitchCycleResponse, SwitchTargetResponse } from "./operations";
 
@@ -63,6 +64,25 @@ export function nextCycle(cycle: number | undefined): number {
 export const deliverNotificationsInputSchema = z.object({ group: groupNameSchema });
 
 export const recordErrorInputSchema = z.object({ group: groupNameSchema, error: z.string() });
+
+/**
+ * When the loop's next cycle is due: one interval after the last counted check (a cycle a wake
+ * event started early keeps the pace; one interval after this cycle's start when the check
+ * failed); a proposal waiting for approval is decided by its timeout at the latest; a drill's
+ * switchback decided this cycle is applied at once. Never in the past.
+ */
+export function nextCheckDue(
+  check: Pick<HealthCheckResponse, "next_counted_check_utc" | "approval_due_utc"> | undefined,
+  switchProgress: Pick<SwitchCycleResponse, "run_again"> | undefined,
+  cycleStart: Date,
+  intervalSeconds: number,
+  now: Date,
+): Date {
+  const counted = check?.next_counted_check_utc ? new Date(check.next_counted_check_utc) : addSeconds(cycleStart, intervalSeconds);
+  const approvalDue = check?.approval_due_utc ? new Date(check.approval_due_utc) : undefined;
+  const due = approvalDue && approvalDue > now && approvalDue < counted ? approvalDue : counted;
+  return due > now && !switchProgress?.run_again ? due : now;
+}
 
 /** Runtime statuses in which the singleton is alive and must not be started again. */
 const ALIVE = new Set(["Running", "Pending", "ContinuedAsNew", "Suspended"]);

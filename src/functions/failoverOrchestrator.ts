@@ -1,6 +1,5 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { addSeconds } from "../core/clock";
 import { describeError } from "../core/errors";
 import type { GroupRemoved, HealthCheckResponse, SwitchCycleResponse, SwitchTargetResponse } from "../core/operations";
 import {
@@ -12,6 +11,7 @@ import {
   SWITCH_CYCLE_ACTIVITY,
   WAKE_EVENT,
   cycleStatus,
+  nextCheckDue,
   nextCycle,
   orchestratorInputSchema,
   type FailoverActivityInput,
@@ -76,13 +76,7 @@ export const failoverOrchestrator: OrchestrationHandler = function* (context: Or
     }
   }
   const intervalSeconds = check?.check_interval_seconds ?? input.interval_seconds;
-  // Due one interval after the last counted check: a cycle a wake event started early keeps the pace.
-  const counted = check?.next_counted_check_utc ? new Date(check.next_counted_check_utc) : addSeconds(cycleStart, intervalSeconds);
-  // A proposal waiting for approval is decided by its timeout at the latest (approve and reject wake the loop).
-  const approvalDue = check?.approval_due_utc ? new Date(check.approval_due_utc) : undefined;
-  const due = approvalDue && approvalDue > context.df.currentUtcDateTime && approvalDue < counted ? approvalDue : counted;
-  // A drill's switchback just decided: the next cycle applies it at once.
-  const nextCheck = due > context.df.currentUtcDateTime && !switchProgress?.run_again ? due : context.df.currentUtcDateTime;
+  const nextCheck = nextCheckDue(check, switchProgress, cycleStart, intervalSeconds, context.df.currentUtcDateTime);
   context.df.setCustomStatus(cycleStatus(group, context.df.currentUtcDateTime, nextCheck, check, switched, error, switchProgress));
   // The loop's heartbeat, counted once: replays of this episode skip it.
   if (!context.df.isReplaying) recordCycle(group, error ? "error" : "ok", intervalSeconds);

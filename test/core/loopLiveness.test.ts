@@ -1,4 +1,4 @@
-import { WATCHDOG_PERIOD_SECONDS, isLooping, shouldResume, shouldStart, stuckLoopAction } from "../../src/core/orchestrationContract";
+import { WATCHDOG_PERIOD_SECONDS, isLooping, nextCheckDue, shouldResume, shouldStart, stuckLoopAction } from "../../src/core/orchestrationContract";
 
 /** What the watchdog does with each loop, as pure decisions of its status and the time. */
 describe("the watchdog's view of a loop", () => {
@@ -28,5 +28,26 @@ describe("the watchdog's view of a loop", () => {
     expect(stuckLoopAction({ runtime_status: "Pending", last_updated_time: ago(60) }, 30, now)).toMatchObject({ action: "none" });
     expect(stuckLoopAction({ ...cycle(10_000, 30), runtime_status: "Suspended" }, 30, now)).toMatchObject({ action: "none" });
     expect(stuckLoopAction({ ...cycle(10_000, 30), runtime_status: "Failed" }, 30, now)).toMatchObject({ action: "none" });
+  });
+});
+
+describe("when the next cycle is due", () => {
+  const start = new Date("2026-05-01T12:00:00.000Z");
+  const at = (s: number) => new Date(start.getTime() + s * 1000);
+  const now = at(0.2);
+
+  test("one interval after the last counted check; after this cycle's start when the check failed; never in the past", () => {
+    expect(nextCheckDue({ next_counted_check_utc: at(30).toISOString() }, undefined, start, 30, now)).toEqual(at(30));
+    expect(nextCheckDue(undefined, undefined, start, 30, now)).toEqual(at(30));
+    expect(nextCheckDue({ next_counted_check_utc: at(-5).toISOString() }, undefined, start, 30, now)).toEqual(now);
+  });
+
+  test("a waiting proposal's timeout when it comes first (and is still ahead); a drill's switchback at once", () => {
+    const counted = at(30).toISOString();
+    expect(nextCheckDue({ next_counted_check_utc: counted, approval_due_utc: at(10).toISOString() }, undefined, start, 30, now)).toEqual(at(10));
+    expect(nextCheckDue({ next_counted_check_utc: counted, approval_due_utc: at(40).toISOString() }, undefined, start, 30, now)).toEqual(at(30));
+    // A timeout already past (proceed waiting on a refused switch) does not make the loop spin.
+    expect(nextCheckDue({ next_counted_check_utc: counted, approval_due_utc: at(-1).toISOString() }, undefined, start, 30, now)).toEqual(at(30));
+    expect(nextCheckDue({ next_counted_check_utc: counted }, { run_again: true }, start, 30, now)).toEqual(now);
   });
 });
