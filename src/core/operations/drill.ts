@@ -11,6 +11,7 @@ import { SwitchSession, parseLedger } from "../switch/session";
 import { controlAction } from "./pauseResume";
 import { planReadiness } from "./readiness";
 import { readDecideWrite } from "./readDecideWrite";
+import { secondsBetween } from "../telemetry";
 import { recordTransition } from "./recordTransition";
 import { switchTarget } from "./switchTarget";
 
@@ -178,7 +179,7 @@ async function dryRun(deps: FailoverDeps, group: string, plan: SwitchPlan, state
     result: problems.length === 0 ? "passed" : "not_ready",
     from: active,
     to: otherTarget(active),
-    recovery_seconds: seconds(started, ended),
+    recovery_seconds: secondsBetween(started.toISOString(), ended) ?? 0,
     ...(plan.recovery_budget_seconds !== undefined ? { budget_seconds: plan.recovery_budget_seconds } : {}),
     writes: 0,
     steps,
@@ -189,11 +190,6 @@ async function dryRun(deps: FailoverDeps, group: string, plan: SwitchPlan, state
     return { next: withReport(s, report, transition), transition };
   });
   return { group, changed: true, mode: "dry_run", drill_id: report.id, active_target: after.active_target, report };
-}
-
-/** Seconds between two times, to the millisecond. */
-function seconds(from: Date | string, to: Date | string): number {
-  return Math.round(new Date(to).getTime() - new Date(from).getTime()) / 1000;
 }
 
 function withReport(s: FailoverState, report: DrillReport, transition: TransitionSummary): FailoverState {
@@ -231,7 +227,7 @@ function legFigures(s: FailoverState, leg: "over" | "back", since: string | unde
   // Every write the leg's intent sent (a pending entry may have landed), those the ledger had to leave out too.
   const ledger = parseLedger(s.switch_ledger);
   const writes = ledger.writes.length + ledger.omitted;
-  return { ...(since && s.switch_verified_utc ? { seconds: seconds(since, s.switch_verified_utc) } : {}), writes, steps };
+  return { ...(since && s.switch_verified_utc ? { seconds: secondsBetween(since, new Date(s.switch_verified_utc)) } : {}), writes, steps };
 }
 
 /**
