@@ -77,16 +77,17 @@ export class StateStore {
     return entry && { loaded: entry.loaded, ageMs: Date.now() - entry.at };
   }
 
-  private remember(group: string, etag: string | undefined, properties: Record<string, unknown>): void {
-    this.written.delete(group);
+  /**
+   * The row just written, as the next check decides on it: the state written and the row's own
+   * overrides (a Replace keeps every column it does not manage), not parsed again. That a written
+   * state reads back as itself (parseRow(toRowProperties(state)) is the state) is an invariant
+   * the simulation checks on every write.
+   */
+  private remember(loaded: LoadedState, etag: string | undefined, properties: Record<string, unknown>, state: FailoverState): void {
+    this.written.delete(loaded.group);
     if (!etag) return;
     const raw = { ...properties, etag };
-    try {
-      // Parsed as a read would parse it: the row the next check decides on is exactly the one a read would give.
-      this.written.set(group, { loaded: { group, etag, raw, ...parseRow(group, raw) }, at: Date.now() });
-    } catch {
-      // Not readable as state: the next check reads it and reports why.
-    }
+    this.written.set(loaded.group, { loaded: { group: loaded.group, etag, raw, state, overrides: loaded.overrides, overrideIssues: loaded.overrideIssues }, at: Date.now() });
   }
 
   ensureTable(): Promise<void> {
@@ -130,7 +131,7 @@ export class StateStore {
     const properties = { ...toRowProperties(next, loaded.raw), partitionKey: PARTITION_KEY, rowKey: loaded.group };
     try {
       const { etag } = await this.table.updateEntity(properties, "Replace", { etag: loaded.etag });
-      this.remember(loaded.group, etag, properties);
+      this.remember(loaded, etag, properties, next);
       return true;
     } catch (err) {
       this.written.delete(loaded.group);

@@ -59,6 +59,19 @@ describe("the invariants catch a broken policy", () => {
     expect(found.join("\n")).toMatch(/switch to secondary, which the vantages did not judge healthy/);
   });
 
+  test("a state that does not read back as itself (the loop decides on what it wrote, unread): caught on the write", () => {
+    // A field the state schema does not know is written as a column, but a read drops it: the next check would decide on a state no reader sees.
+    const unreadable: Decisions = {
+      evaluateCheck: (...a) => {
+        const outcome = evaluateCheck(...a);
+        return { ...outcome, next: { ...outcome.next, stray: 1 } as FailoverState };
+      },
+      decideSwitch,
+    };
+    const found = runSim({ seed: 1, cycles: 2 * EPISODE_CYCLES, families: ["baseline"], decisions: unreadable }).violations.map((v) => v.what);
+    expect(found.join("\n")).toMatch(/a written state does not read back as itself/);
+  });
+
   test("never failing over: the lost primary is not switched away from within the bound", () => {
     const never: Decisions = { evaluateCheck: (...a) => ({ ...evaluateCheck(...a), recommendation: "none" }), decideSwitch };
     const found = runSim({ seed: 1, cycles: 5 * EPISODE_CYCLES, families: ["primary-region-lost"], decisions: never }).violations.map((v) => v.what);

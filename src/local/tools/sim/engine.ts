@@ -1,5 +1,6 @@
 import { decideApproval, decideHold, decideSwitch, evaluateCheck, standbyCheckDue } from "../../../core/policy";
 import type { ProbeResult } from "../../../core/probe";
+import { isDeepStrictEqual } from "node:util";
 import { initialState, otherTarget, parseRow, toRowProperties, type FailoverState, type Target } from "../../../core/state";
 import { parsePlan } from "../../../core/switch/plan";
 import type { ApplyResult, VerifyResult } from "../../../core/switch/runPlan";
@@ -101,6 +102,8 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
     if (inside(s.storage.writesFail, t) || inside(s.storage.down, t) || (s.storage.writeFailRate > 0 && random() < s.storage.writeFailRate)) return false;
     row = toRowProperties(next);
     const stored = read(t);
+    // The loop decides its next check on the state it wrote, without reading it (StateStore.lastWritten): it must read back as itself.
+    if (stored && !isDeepStrictEqual(stored, definedFields(next))) violate(t, "a written state does not read back as itself (parseRow(toRowProperties(state)) differs)");
     // The audit: every ledger entry that reached the row (the switch's audit records carry the same ledger).
     if (stored?.switch_ledger) for (const e of parseLedger(stored.switch_ledger).writes) audit.add(ledgerKey(e));
     return true;
@@ -392,4 +395,9 @@ export function runEpisode(s: Scenario, random: Random, decisions: Decisions = C
       );
   }
   return { cycles, violations, switches, falseFailovers, ...(measured !== undefined ? { detectionMs: measured } : {}), boundMs: bound, bounded, pendingOnly, blocked, heldFailovers, gatedSwitches };
+}
+
+/** The state without its undefined fields (a row stores none of them). */
+function definedFields(state: FailoverState): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(state).filter(([, v]) => v !== undefined));
 }
