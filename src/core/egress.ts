@@ -58,8 +58,22 @@ function embeddedIpv4(address: string): string | undefined {
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
+/** Addresses already classified: every probe of a literal address and every connection asks (BlockList allocates on each check). Bounded: emptied when full. */
+const classified = new Map<string, AddressClass>();
+const CLASSIFIED_MAX = 4096;
+
 /** Classifies an IP address (v4 or v6, brackets allowed). */
 export function classifyAddress(raw: string): AddressClass {
+  let kind = classified.get(raw);
+  if (kind === undefined) {
+    if (classified.size >= CLASSIFIED_MAX) classified.clear();
+    kind = classifyUncached(raw);
+    classified.set(raw, kind);
+  }
+  return kind;
+}
+
+function classifyUncached(raw: string): AddressClass {
   const bare = raw.replace(/^\[|\]$/g, "").split("%")[0];
   const mapped = embeddedIpv4(bare);
   const address = mapped ?? bare;
