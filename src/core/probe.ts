@@ -110,7 +110,12 @@ export function createHttpProbe(egress: EgressPolicy): Prober {
     }
     const refused = urlRefusal(target, egress);
     if (refused) return { url, healthy: false, latency_ms: 0, error_class: "egress_refused", error: `refused by the egress policy: ${refused}`, body_bytes_read: 0 };
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    // A timer cleared when the probe is done, not AbortSignal.timeout: that one fires on every
+    // probe a timeout later, building a DOMException each time (1 % of a busy loop's CPU).
+    const controller = new AbortController();
+    const { signal } = controller;
+    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    let background = false;
     let status: number | undefined;
     try {
       // undici's request, not fetch: the probe needs the status and at most a capped body, and
@@ -130,7 +135,11 @@ export function createHttpProbe(egress: EgressPolicy): Prober {
       if (!statusOk || needle === "") {
         const latency = elapsed();
         // Read what is left of a small body in the background, so the connection is reused; the timeout still bounds it.
-        response.body.dump().catch(() => undefined);
+        background = true;
+        response.body
+          .dump()
+          .catch(() => undefined)
+          .finally(() => clearTimeout(timer));
         return statusOk
           ? { url, healthy: true, status_code: status, latency_ms: latency, body_bytes_read: 0 }
           : { url, healthy: false, status_code: status, latency_ms: latency, error_class: "http_status", error: `unexpected HTTP status ${status}`, body_bytes_read: 0 };
@@ -150,6 +159,8 @@ export function createHttpProbe(egress: EgressPolicy): Prober {
       return { url, healthy: true, status_code: status, latency_ms: elapsed(), body_bytes_read: body.bytes };
     } catch (err) {
       return { url, healthy: false, ...(status !== undefined ? { status_code: status } : {}), latency_ms: elapsed(), ...classify(err, signal), body_bytes_read: 0 };
+    } finally {
+      if (!background) clearTimeout(timer);
     }
   };
 }
