@@ -4,7 +4,7 @@ import type { AppConfig } from "./config";
 import type { NotifyOptions } from "./notify";
 import { egressFetch, type EgressFetch } from "./egress";
 import { createHttpProbe, type Prober } from "./probe";
-import { StateStore, createTableClient } from "./storage";
+import { createStateStore, createTableClient, type StateStore } from "./storage";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { createSwitchClients, type SwitchClients } from "./switch/clients";
 import { createAgentCaller, createJudge, type Judgement, type Vantages } from "./vantage";
@@ -59,7 +59,7 @@ export function createDeps(config: AppConfig, overrides: Partial<Pick<FailoverDe
     vantages,
     switchClients,
     config,
-    store: new StateStore(createTableClient(config.storage, config.tableName)),
+    store: createStateStore(config.storage, config.tableName),
     audit: new AuditLog(createTableClient(config.storage, config.auditTableName)),
     probe,
     clock,

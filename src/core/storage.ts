@@ -4,6 +4,7 @@ import type { StorageConfig } from "./config";
 import { FailoverError, describeError, invalidRequest } from "./errors";
 import { redact } from "./redact";
 import { STORAGE_CALL_TIMEOUT_MS, withDeadline } from "./storageTimeout";
+import { isPlainRow, leanRowReplace, type RowReplace } from "./tableRowReplace";
 import { PARTITION_KEY, parseRow, toRowProperties, type FailoverState, type ParsedRow } from "./state";
 
 /**
@@ -16,8 +17,24 @@ export function createTableClient(storage: StorageConfig, tableName: string, tim
     const insecure = storage.connectionString === "UseDevelopmentStorage=true" || /TableEndpoint\s*=\s*http:/i.test(storage.connectionString);
     return withDeadline(TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: insecure, retryOptions }), timeoutMs);
   }
-  const credential = new DefaultAzureCredential(storage.clientId ? { managedIdentityClientId: storage.clientId } : {});
-  return withDeadline(new TableClient(storage.tableServiceUri, tableName, credential, { retryOptions }), timeoutMs);
+  return withDeadline(new TableClient(storage.tableServiceUri, tableName, storageCredential(storage), { retryOptions }), timeoutMs);
+}
+
+/** The app's identity for identity-based storage, one per client id (its tokens are cached in it). */
+const credentials = new Map<string, DefaultAzureCredential>();
+function storageCredential(storage: Extract<StorageConfig, { kind: "identity" }>): DefaultAzureCredential {
+  let credential = credentials.get(storage.clientId ?? "");
+  if (!credential) {
+    credential = new DefaultAzureCredential(storage.clientId ? { managedIdentityClientId: storage.clientId } : {});
+    credentials.set(storage.clientId ?? "", credential);
+  }
+  return credential;
+}
+
+/** The state store of a table: reads and every other call through the SDK, the row Replace as one lean REST call where the setting allows (tableRowReplace.ts). */
+export function createStateStore(storage: StorageConfig, tableName: string, timeoutMs = STORAGE_CALL_TIMEOUT_MS): StateStore {
+  const credential = storage.kind === "identity" ? storageCredential(storage) : undefined;
+  return new StateStore(createTableClient(storage, tableName, timeoutMs), leanRowReplace(storage, tableName, timeoutMs, credential));
 }
 
 export function statusCodeOf(err: unknown): number | undefined {
@@ -65,7 +82,11 @@ export class StateStore {
   /** Per group, the row as this process last wrote it, and when (see lastWritten). */
   private readonly written = new Map<string, { readonly loaded: LoadedState; readonly at: number }>();
 
-  constructor(readonly table: TableClient) {}
+  /** `replaceRow`: the lean Replace (tableRowReplace.ts); without it, or for a row it does not write, the SDK writes. */
+  constructor(
+    readonly table: TableClient,
+    private readonly replaceRow?: RowReplace,
+  ) {}
 
   /**
    * The row as this process last wrote it, with the ETag that write returned, and how long ago.
@@ -128,9 +149,11 @@ export class StateStore {
 
   /** Replaces the row if its ETag is still `loaded.etag`; returns false on a lost race (412). */
   async replace(loaded: LoadedState, next: FailoverState): Promise<boolean> {
-    const properties = { ...toRowProperties(next, loaded.raw), partitionKey: PARTITION_KEY, rowKey: loaded.group };
+    const row = toRowProperties(next, loaded.raw);
+    const properties = { ...row, partitionKey: PARTITION_KEY, rowKey: loaded.group };
     try {
-      const { etag } = await this.table.updateEntity(properties, "Replace", { etag: loaded.etag });
+      const { etag } =
+        this.replaceRow && isPlainRow(row) ? await this.replaceRow(PARTITION_KEY, loaded.group, row, loaded.etag) : await this.table.updateEntity(properties, "Replace", { etag: loaded.etag });
       this.remember(loaded, etag, properties, next);
       return true;
     } catch (err) {
