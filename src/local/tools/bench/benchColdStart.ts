@@ -16,8 +16,9 @@ import { dirname, join, resolve } from "node:path";
  * entry, one after the other, in one fresh process. The ratio app / SDKs is below 1 when the entry
  * point loads less than everything it depends on at start-up.
  *
- * Each figure is the median of `repeats` fresh processes. Only the require() is timed, not Node's
- * own start-up.
+ * Each figure is the median of `repeats` rounds (the worker's start-up: three times as many), a
+ * round loading the app without and with the connection string and the SDKs alone, each in a
+ * fresh process. Only the require() is timed, not Node's own start-up.
  */
 
 /** A connection string of the documented form whose endpoints are this machine's discard port. */
@@ -77,16 +78,12 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Milliseconds to require `files` in a fresh node process, median of `repeats`. */
-function loadTime(files: readonly string[], options: { core?: string; env?: Record<string, string>; cwd: string; repeats: number }): number {
-  const samples: number[] = [];
-  for (let i = 0; i < options.repeats; i++) {
-    const env: Record<string, string | undefined> = { ...process.env, ...options.env };
-    if (!options.env?.APPLICATIONINSIGHTS_CONNECTION_STRING) delete env.APPLICATIONINSIGHTS_CONNECTION_STRING;
-    const out = execFileSync(process.execPath, ["-e", LOAD_SCRIPT, options.core ?? "", ...files], { cwd: options.cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    samples.push(Number(out));
-  }
-  return median(samples);
+/** Milliseconds to require `files` in one fresh node process. */
+function loadOnce(files: readonly string[], options: { core?: string; env?: Record<string, string>; cwd: string }): number {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  if (!options.env?.APPLICATIONINSIGHTS_CONNECTION_STRING) delete env.APPLICATIONINSIGHTS_CONNECTION_STRING;
+  const out = execFileSync(process.execPath, ["-e", LOAD_SCRIPT, options.core ?? "", ...files], { cwd: options.cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return Number(out);
 }
 
 export interface ColdStartRow {
@@ -108,34 +105,30 @@ export function coldStart(dist: string, options: { repeats: number; only?: reado
   const entries = readdirSync(functions)
     .filter((f) => f.endsWith(".js") && (!options.only || options.only.includes(f)))
     .sort();
-  const sdkTimes = new Map<string, number>();
-  const sdkTime = (packages: readonly string[]) => {
-    const key = packages.join(" ");
-    let ms = sdkTimes.get(key);
-    if (ms === undefined) {
-      const paths = packages.map((p) => require.resolve(p, { paths: [root] }));
-      ms = loadTime(paths, { cwd: root, repeats: options.repeats });
-      sdkTimes.set(key, ms);
-    }
-    return ms;
-  };
   const rows: ColdStartRow[] = [];
-  const measure = (entry: string, files: string[]) => {
-    options.progress?.(`cold start: ${entry} (${options.repeats} fresh processes each way) ...`);
+  // The app without and with the connection string and the SDKs alone, one after the other in
+  // each round: a shift in the machine's load moves all three, not one of them.
+  const measure = (entry: string, files: string[], repeats: number) => {
+    options.progress?.(`cold start: ${entry} (${repeats} rounds of three fresh processes) ...`);
     const packages = [...new Set(files.flatMap(dependedPackages))].sort();
-    rows.push({
-      entry,
-      withoutMs: loadTime(files, { core, cwd: root, repeats: options.repeats }),
-      withMs: loadTime(files, { core, cwd: root, repeats: options.repeats, env: TELEMETRY_ENV }),
-      sdkMs: sdkTime(packages),
-      packages,
-    });
+    const sdkPaths = packages.map((p) => require.resolve(p, { paths: [root] }));
+    const without: number[] = [];
+    const withTelemetry: number[] = [];
+    const sdk: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      without.push(loadOnce(files, { core, cwd: root }));
+      withTelemetry.push(loadOnce(files, { core, cwd: root, env: TELEMETRY_ENV }));
+      sdk.push(loadOnce(sdkPaths, { cwd: root }));
+    }
+    rows.push({ entry, withoutMs: median(without), withMs: median(withTelemetry), sdkMs: median(sdk), packages });
   };
-  for (const entry of entries) measure(entry, [join(functions, entry)]);
+  for (const entry of entries) measure(entry, [join(functions, entry)], options.repeats);
+  // The figure that counts (the worker loads every entry point at once) gets three times the rounds.
   if (!options.only)
     measure(
       "all entry points in one process (the worker's start-up)",
       entries.map((e) => join(functions, e)),
+      options.repeats * 3,
     );
   return rows;
 }

@@ -50,6 +50,8 @@ export interface ScaleResult {
   readonly detectionSeconds: number[];
   /** Per broken group, seconds from the break to the completion of the check that decided the failover. */
   readonly decidedSeconds: number[];
+  /** Per broken group, seconds from the break to the replay that scheduled its do_failover. */
+  readonly scheduledSeconds: number[];
   readonly broken: number;
   readonly boundSeconds: number;
   readonly eventLoopDelayP99Ms: number;
@@ -138,6 +140,7 @@ export async function runScale(connectionString: string, options: ScaleOptions):
   let failedChecks = 0;
   const detected = new Map<number, number>();
   const decided = new Map<number, number>();
+  const scheduled = new Map<number, number>();
   const onExecution = (record: ExecutionRecord) => {
     const i = index.get(record.instanceId);
     if (i === undefined) return;
@@ -153,6 +156,8 @@ export async function runScale(connectionString: string, options: ScaleOptions):
         detected.set(i, (switched.completedAt - brokenAt) / 1000);
         const check = taskResult(record.history, HEALTH_CHECK_ACTIVITY);
         if (check) decided.set(i, (check.completedAt - brokenAt) / 1000);
+        const request = record.history.find((e) => e.EventType === EventType.TaskScheduled && e.Name === DO_FAILOVER_ACTIVITY);
+        if (request) scheduled.set(i, (Date.parse(request.Timestamp) - brokenAt) / 1000);
       }
     }
   };
@@ -222,6 +227,7 @@ export async function runScale(connectionString: string, options: ScaleOptions):
         failedChecks,
         detectionSeconds: [...detected.values()],
         decidedSeconds: [...decided.values()],
+        scheduledSeconds: [...scheduled.values()],
         broken,
         boundSeconds: bound,
         eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
@@ -254,7 +260,7 @@ export function scaleLines(r: ScaleResult): string[] {
   return [
     `${head}: checked at ${(r.checks / r.expectedChecks).toFixed(2)} of the full rate (${r.checks} of ${r.expectedChecks} checks in ${r.windowSeconds} s); ${r.groupsAtRate} of ${r.groups} groups at 0.99 of it or more; ${r.failedChecks} failed checks`,
     `${head}: detection-to-switch / bound (${r.boundSeconds} s) over ${r.broken} broken primaries: max ${pick(1).toFixed(2)}, p95 ${pick(0.95).toFixed(2)}; ${within} of ${r.broken} within the bound${missed > 0 ? `; ${missed} not switched within 10 bounds` : ""}`,
-    `${head}: from the break to the check that decided: ${seconds(r.decidedSeconds)}; to the switch done: ${seconds(r.detectionSeconds)}`,
+    `${head}: from the break to the check that decided: ${seconds(r.decidedSeconds)}; to the switch scheduled: ${seconds(r.scheduledSeconds)}; to the switch done: ${seconds(r.detectionSeconds)}`,
     `${head}: event-loop delay p99 ${r.eventLoopDelayP99Ms.toFixed(0)} ms`,
     `${head}: RSS ${(r.maxRssBytes / 2 ** 20).toFixed(0)} MB`,
     `${head}: app CPU per check ${(r.cpuMs / Math.max(1, r.checks)).toFixed(2)} ms (process CPU over the window / checks; the local host and the replay engine included)`,
