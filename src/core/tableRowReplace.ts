@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { TokenCredential } from "@azure/identity";
 import { Agent, request, type Dispatcher } from "undici";
 import type { StorageConfig } from "./config";
+import { readCapped } from "./probe";
 import { StorageTimeoutError } from "./storageTimeout";
 
 /**
@@ -165,7 +166,8 @@ export function leanRowReplace(
           await again();
           continue;
         }
-        const text = await response.body.text();
+        // An answer is small (204, or an OData error): read at most 64 KiB of it.
+        const { text } = await readCapped(response.body, 64 * 1024);
         if (response.statusCode === 204 || response.statusCode === 200) {
           const next = response.headers.etag;
           if (typeof next !== "string") throw new TableWriteError(response.statusCode, "NoETag", "the service answered without an ETag");

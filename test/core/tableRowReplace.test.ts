@@ -149,6 +149,9 @@ describe("identity-based storage (a local HTTP stand-in of the Table endpoint)",
     expect(error).toBeInstanceOf(TableWriteError);
     expect(error.message).toBe("HTTP 400 EntityTooLarge: The entity is larger than allowed.");
     expect(seen).toHaveLength(1);
+    answers = [(r) => r.writeHead(400).end("x".repeat(4 * 1024 * 1024))]; // a storage answering megabytes: read at most 64 KiB, named in 300 characters
+    const huge = (await replace(PARTITION_KEY, "g1", { a: 1 }, "*").catch((e: unknown) => e)) as TableWriteError;
+    expect([huge.statusCode, huge.message.length < 320]).toEqual([400, true]);
     answers = [() => undefined]; // never answered
     const started = Date.now();
     await expect(replace(PARTITION_KEY, "g1", { a: 1 }, "*")).rejects.toBeInstanceOf(StorageTimeoutError);
