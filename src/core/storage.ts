@@ -1,35 +1,11 @@
 import { TableClient, odata, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
-import { DefaultAzureCredential } from "@azure/identity";
 import type { StorageConfig } from "./config";
 import { FailoverError, describeError, invalidRequest } from "./errors";
 import { redact } from "./redact";
-import { STORAGE_CALL_TIMEOUT_MS, withDeadline } from "./storageTimeout";
+import { STORAGE_CALL_TIMEOUT_MS } from "./storageTimeout";
+import { createTableClient, storageCredential } from "./tableClient";
 import { isPlainRow, leanRowReplace, type RowReplace } from "./tableRowReplace";
 import { PARTITION_KEY, parseRow, toRowProperties, type FailoverState, type ParsedRow } from "./state";
-
-/**
- * Table clients for either a connection string (Azurite, keys) or an identity-based endpoint.
- * Every call they make has a whole-call deadline (storageTimeout.ts).
- */
-export function createTableClient(storage: StorageConfig, tableName: string, timeoutMs = STORAGE_CALL_TIMEOUT_MS): TableClient {
-  const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
-  if (storage.kind === "connection_string") {
-    const insecure = storage.connectionString === "UseDevelopmentStorage=true" || /TableEndpoint\s*=\s*http:/i.test(storage.connectionString);
-    return withDeadline(TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: insecure, retryOptions }), timeoutMs);
-  }
-  return withDeadline(new TableClient(storage.tableServiceUri, tableName, storageCredential(storage), { retryOptions }), timeoutMs);
-}
-
-/** The app's identity for identity-based storage, one per client id (its tokens are cached in it). */
-const credentials = new Map<string, DefaultAzureCredential>();
-function storageCredential(storage: Extract<StorageConfig, { kind: "identity" }>): DefaultAzureCredential {
-  let credential = credentials.get(storage.clientId ?? "");
-  if (!credential) {
-    credential = new DefaultAzureCredential(storage.clientId ? { managedIdentityClientId: storage.clientId } : {});
-    credentials.set(storage.clientId ?? "", credential);
-  }
-  return credential;
-}
 
 /** The state store of a table: reads and every other call through the SDK, the row Replace as one lean REST call where the setting allows (tableRowReplace.ts). */
 export function createStateStore(storage: StorageConfig, tableName: string, timeoutMs = STORAGE_CALL_TIMEOUT_MS): StateStore {
@@ -54,7 +30,6 @@ export interface LoadedState extends ParsedRow {
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
-/** Creates the table when it does not exist yet (createTable ignores an existing one). */
 /** Tables this process has already created or found: created once, not on every call. */
 const ensured = new WeakMap<TableClient, Promise<void>>();
 

@@ -9,7 +9,7 @@ import { boolean, parseStatusRanges } from "./knobs";
 import { createHttpProbe, type ProbeResult, type Prober } from "./probe";
 import { registerSecrets } from "./redact";
 import { PARTITION_KEY } from "./state";
-import { createTableClient } from "./storage";
+import { createTableClient } from "./tableClient";
 import { AGENT_KEY_HEADER, AGENT_ROLE, agentProbeRequestSchema } from "./vantage";
 import { zodIssues, type ValidationIssue } from "./validation";
 

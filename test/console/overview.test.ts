@@ -4,7 +4,8 @@ import { groupOverview, loopLiveness, readOverviews, staleAfterSeconds } from ".
 import { driftView, readinessView, trafficView } from "../../src/core/trafficView";
 import { initialState, PARTITION_KEY, type FailoverState } from "../../src/core/state";
 import { bootstrappedGroup, testEnv } from "../helpers/env";
-import { createTableClient, StateStore } from "../../src/core/storage";
+import { StateStore } from "../../src/core/storage";
+import { createTableClient } from "../../src/core/tableClient";
 
 const policy = loadConfig({ AzureWebJobsStorage: "UseDevelopmentStorage=true", FAILURE_THRESHOLD: "3", RECOVERY_THRESHOLD: "2", CHECK_INTERVAL_SECONDS: "10" }).policy;
 const now = new Date("2026-01-01T12:00:00.000Z");

@@ -1,7 +1,8 @@
 import { AzureNamedKeyCredential, generateAccountSas } from "@azure/data-tables";
 import { loadConfig } from "../../src/core/config";
 import { FailoverError } from "../../src/core/errors";
-import { StateStore, createTableClient } from "../../src/core/storage";
+import { StateStore } from "../../src/core/storage";
+import { createTableClient } from "../../src/core/tableClient";
 import { initialState } from "../../src/core/state";
 import { freePort } from "../../src/local/services/azurite";
 import { startFreezableProxy, throughProxy, type FreezableProxy } from "../helpers/freezableProxy";
