@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { TokenCredential } from "@azure/identity";
 import { Agent, request, type Dispatcher } from "undici";
+import { untilAborted } from "./abort";
 import type { StorageConfig } from "./config";
 import { readCapped } from "./probe";
 import { StorageTimeoutError } from "./storageTimeout";
@@ -151,7 +152,7 @@ export function leanRowReplace(
             signal: controller.signal,
             body,
             headers: {
-              ...(await auth.sign(url, date)),
+              ...(await untilAborted(auth.sign(url, date), controller.signal)),
               "x-ms-date": date,
               "x-ms-version": API_VERSION,
               dataserviceversion: "3.0",

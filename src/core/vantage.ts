@@ -1,4 +1,5 @@
 import type { TokenCredential } from "@azure/identity";
+import { untilAborted } from "./abort";
 import { Agent, request, type Dispatcher } from "undici";
 import { z } from "zod";
 import { CONTROLLER_VANTAGE, formatStatusRanges, regionSchema, vantageNameSchema } from "./knobs";
@@ -189,15 +190,6 @@ export interface AgentAuth {
 
 export type AgentCaller = (agent: VantageAgent, url: string, options: ProbeOptions) => Promise<Vote>;
 
-function withDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(signal.reason instanceof Error ? signal.reason : new Error("deadline"));
-    if (signal.aborted) return abort();
-    signal.addEventListener("abort", abort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
-  });
-}
-
 /**
  * Calls agents over HTTP: POST of the probe request, with the token or key, within the probe's
  * timeout plus AGENT_CALL_MARGIN_MS (the token included). Never throws: an agent that does
@@ -212,7 +204,7 @@ export function createAgentCaller(auth: AgentAuth, dispatcher: Dispatcher = new 
     try {
       const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "failover-orchestrator-controller/1" };
       if (auth.audience && auth.credential) {
-        const token = await withDeadline(auth.credential.getToken(`${auth.audience.replace(/\/+$/, "")}/.default`), signal);
+        const token = await untilAborted(auth.credential.getToken(`${auth.audience.replace(/\/+$/, "")}/.default`), signal);
         if (!token) return noVote(agent.name, agent.region, elapsed(), "agent_auth", "no token for the agents' audience (VANTAGE_AGENT_AUDIENCE)");
         headers.authorization = `Bearer ${token.token}`;
       } else if (auth.key) headers[AGENT_KEY_HEADER] = auth.key;

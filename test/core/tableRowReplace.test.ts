@@ -142,7 +142,7 @@ describe("identity-based storage (a local HTTP stand-in of the Table endpoint)",
     expect(identity.calls).toBe(2);
   });
 
-  test("an error the service names is not retried and says what it is; a call never answered ends at the deadline", async () => {
+  test("an error the service names is not retried and says what it is; a call never answered, or a token never given, ends at the deadline", async () => {
     const replace = leanRowReplace(storage(), "failoverstate", 400, credential(["t1"], 3600_000))!;
     answers = [(r) => r.writeHead(400, { "content-type": "application/json" }).end('{"odata.error":{"code":"EntityTooLarge","message":{"value":"The entity is larger than allowed.\\nRequestId:1"}}}')];
     const error = (await replace(PARTITION_KEY, "g1", { a: 1 }, "*").catch((e: unknown) => e)) as TableWriteError;
@@ -156,5 +156,10 @@ describe("identity-based storage (a local HTTP stand-in of the Table endpoint)",
     const started = Date.now();
     await expect(replace(PARTITION_KEY, "g1", { a: 1 }, "*")).rejects.toBeInstanceOf(StorageTimeoutError);
     expect(Date.now() - started).toBeLessThan(2000);
+    // An identity that never hands out a token (the metadata endpoint hung): the same deadline.
+    const hungToken = leanRowReplace(storage(), "failoverstate", 400, { getToken: () => new Promise<never>(() => undefined) })!;
+    const asked = Date.now();
+    await expect(hungToken(PARTITION_KEY, "g1", { a: 1 }, "*")).rejects.toBeInstanceOf(StorageTimeoutError);
+    expect(Date.now() - asked).toBeLessThan(2000);
   });
 });
