@@ -3,8 +3,9 @@ import type { RequestOptions } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { Duplex } from "node:stream";
 import { createSecureContext } from "node:tls";
-import { BlockList, isIP, type LookupFunction, type Socket } from "node:net";
+import { isIP, type LookupFunction, type Socket } from "node:net";
 import { Agent, buildConnector, fetch, type Dispatcher, type RequestInit, type Response } from "undici";
+import { classifyAddress, embeddedIpv4 } from "./addressClass";
 import { isSecretQueryName } from "./redact";
 import { TEXT_LIMITS } from "./text";
 
@@ -30,58 +31,6 @@ export interface EgressPolicy {
 }
 
 export const STRICT_EGRESS: EgressPolicy = { allowPrivate: false, selfHosts: [] };
-
-export type AddressClass = "public" | "loopback" | "private" | "link_local" | "wire_server" | "reserved";
-
-function blockList(v4: string[], v6: string[]): BlockList {
-  const list = new BlockList();
-  for (const cidr of v4) list.addSubnet(cidr.split("/")[0], Number(cidr.split("/")[1]), "ipv4");
-  for (const cidr of v6) list.addSubnet(cidr.split("/")[0], Number(cidr.split("/")[1]), "ipv6");
-  return list;
-}
-
-const CLASSES: ReadonlyArray<[Exclude<AddressClass, "public">, BlockList]> = [
-  ["wire_server", blockList(["168.63.129.16/32"], [])],
-  ["link_local", blockList(["169.254.0.0/16"], ["fe80::/10"])],
-  ["reserved", blockList(["0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4"], ["::/128", "ff00::/8"])],
-  ["loopback", blockList(["127.0.0.0/8"], ["::1/128"])],
-  ["private", blockList(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"], ["fc00::/7"])],
-];
-
-/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::) IPv6 address. */
-function embeddedIpv4(address: string): string | undefined {
-  const m = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
-  if (!m) return undefined;
-  if (m[1]) return m[1];
-  const hi = parseInt(m[2], 16);
-  const lo = parseInt(m[3], 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}
-
-/** Addresses already classified: every probe of a literal address and every connection asks (BlockList allocates on each check). Bounded: emptied when full. */
-const classified = new Map<string, AddressClass>();
-const CLASSIFIED_MAX = 4096;
-
-/** Classifies an IP address (v4 or v6, brackets allowed). */
-export function classifyAddress(raw: string): AddressClass {
-  let kind = classified.get(raw);
-  if (kind === undefined) {
-    if (classified.size >= CLASSIFIED_MAX) classified.clear();
-    kind = classifyUncached(raw);
-    classified.set(raw, kind);
-  }
-  return kind;
-}
-
-function classifyUncached(raw: string): AddressClass {
-  const bare = raw.replace(/^\[|\]$/g, "").split("%")[0];
-  const mapped = embeddedIpv4(bare);
-  const address = mapped ?? bare;
-  const family = isIP(address) === 4 ? "ipv4" : isIP(address) === 6 ? "ipv6" : undefined;
-  if (!family) return "reserved";
-  for (const [name, list] of CLASSES) if (list.check(address, family)) return name;
-  return "public";
-}
 
 /** Why an address may not be connected to, or undefined when it may. */
 export function addressRefusal(address: string, policy: EgressPolicy): string | undefined {

@@ -1,4 +1,5 @@
-import { addressRefusal, classifyAddress, isSelfHost, urlRefusal, type EgressPolicy } from "../../src/core/egress";
+import { classifyAddress } from "../../src/core/addressClass";
+import { addressRefusal, isSelfHost, urlRefusal, type EgressPolicy } from "../../src/core/egress";
 import { parseStatusRanges } from "../../src/core/knobs";
 import { createHttpProbe, type ProbeOptions } from "../../src/core/probe";
 import { startSampleBackend, type SampleBackend } from "../../src/local/services/sampleBackend";
