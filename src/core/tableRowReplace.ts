@@ -4,6 +4,7 @@ import type { TokenCredential } from "@azure/identity";
 import { Agent, request, type Dispatcher } from "undici";
 import { untilAborted } from "./abort";
 import type { StorageConfig } from "./config";
+import { connectionStringFields } from "./connectionString";
 import { readCapped } from "./probe";
 import { StorageTimeoutError } from "./storageTimeout";
 
@@ -51,19 +52,9 @@ const MAX_RETRY_DELAY_MS = 1000;
 
 type Signer = (url: URL, date: string) => Promise<Record<string, string>>;
 
-/** The key-value pairs of a connection string, names in lower case. */
-function connectionStringParts(connectionString: string): Map<string, string> {
-  const parts = new Map<string, string>();
-  for (const segment of connectionString.split(";")) {
-    const at = segment.indexOf("=");
-    if (at > 0) parts.set(segment.slice(0, at).trim().toLowerCase(), segment.slice(at + 1).trim());
-  }
-  return parts;
-}
-
 /** The table endpoint and signer of a connection string with an account key or a SAS; undefined for any other form (the SDK then writes). */
 function fromConnectionString(connectionString: string): { endpoint: string; sign: Signer; sas?: string } | undefined {
-  const parts = connectionStringParts(connectionString);
+  const parts = connectionStringFields(connectionString);
   const account = parts.get("accountname");
   const key = parts.get("accountkey");
   const endpoint = parts.get("tableendpoint") ?? (account ? `${parts.get("defaultendpointsprotocol") ?? "https"}://${account}.table.${parts.get("endpointsuffix") ?? "core.windows.net"}` : undefined);

@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/identity";
 import { rootCertificates } from "node:tls";
+import { connectionStringFields } from "../../core/connectionString";
 
 /**
  * In Azure: the app's metrics, spans and logs (src/core/telemetry.ts and the worker's log hook)
@@ -27,11 +28,7 @@ import { rootCertificates } from "node:tls";
 
 /** The credential APPLICATIONINSIGHTS_AUTHENTICATION_STRING asks for ("ClientId=<id>;Authorization=AAD"), if any. */
 export function parseAuthenticationString(value: string | undefined): { aad: boolean; clientId?: string } {
-  const fields = new Map<string, string>();
-  for (const part of (value ?? "").split(";")) {
-    const at = part.indexOf("=");
-    if (at > 0) fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
-  }
+  const fields = connectionStringFields(value);
   const clientId = fields.get("clientid");
   return { aad: fields.get("authorization")?.toUpperCase() === "AAD", ...(clientId ? { clientId } : {}) };
 }
