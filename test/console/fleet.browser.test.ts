@@ -45,7 +45,8 @@ describe("the console with 200 groups", () => {
       SECONDARY_ENDPOINT: backends.secondary.url,
       CHECK_INTERVAL_SECONDS: "10",
       FAILURE_THRESHOLD: "1",
-      PROBE_TIMEOUT_MS: "500",
+      // The dead endpoints refuse at once; a healthy probe on a CPU-starved runner gets 2 s before it counts as down (threshold 1).
+      PROBE_TIMEOUT_MS: "2000",
       COOLDOWN_SECONDS: "600",
       MAX_GROUPS: "200",
       ...standIn.appSettings(),
